@@ -1,0 +1,171 @@
+// The vmipolicy command line. Thin: argument parsing, files, exit codes and rendering;
+// every command is a library call. Exit codes: 0 success, 1 findings, 2 bad input or usage.
+
+import { readFileSync } from 'node:fs';
+import { compile, CAPABILITIES, VERSION, XEN_RELEASES, type Diagnostic, type SourceText } from '../compiler/index.js';
+import { capabilityReferenceMarkdown } from '../compiler/catalog/reference.js';
+import { diagnostic } from '../compiler/diagnostics.js';
+import { diagnosticsJson, renderDiagnostic, summary } from './render.js';
+import { writeArtifacts } from './output.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FINDINGS = 1;
+export const EXIT_USAGE = 2;
+
+const USAGE = `vmipolicy ${VERSION} — least-privilege Xen XSM/FLASK policies for VM introspection
+
+Usage:
+  vmipolicy compile SPEC -o DIR [--xen VERSION] [--mode module|standalone] [--format text|json]
+      Compile SPEC into DIR: <module>.te (or policy.conf), xl/<domain>.cfg, xenstore-acl.sh,
+      xenstore-acl-revoke.sh and manifest.json. Nothing is written unless all succeeds.
+  vmipolicy capabilities [--format text|markdown|json]
+      What each capability grants, and the hypercall and hook behind every permission.
+  vmipolicy --version | --help
+
+Exit codes: 0 success · 1 findings · 2 bad input or usage.
+Xen releases: ${XEN_RELEASES.join(', ')}.
+`;
+
+export interface Io {
+  readonly stdout: (s: string) => void;
+  readonly stderr: (s: string) => void;
+}
+
+interface Parsed {
+  readonly positional: string[];
+  readonly flags: Map<string, string>;
+  readonly errors: string[];
+}
+
+const VALUE_FLAGS = new Set(['-o', '--out', '--xen', '--mode', '--format']);
+const BOOL_FLAGS = new Set(['--help', '-h', '--version']);
+
+function parseArgs(argv: readonly string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string>();
+  const errors: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    if (VALUE_FLAGS.has(name)) {
+      const v = inline ?? argv[++i];
+      if (v === undefined) errors.push(`${name} needs a value`);
+      else flags.set(name === '--out' ? '-o' : name, v);
+    } else if (BOOL_FLAGS.has(name)) {
+      flags.set(name === '-h' ? '--help' : name, 'true');
+    } else if (a.startsWith('-') && a !== '-') {
+      errors.push(`unknown option ${a}`);
+    } else {
+      positional.push(a);
+    }
+  }
+  return { positional, flags, errors };
+}
+
+function usageError(io: Io, message: string): number {
+  io.stderr(`vmipolicy: ${message}\nRun 'vmipolicy --help' for usage.\n`);
+  return EXIT_USAGE;
+}
+
+function report(io: Io, diagnostics: readonly Diagnostic[], source: SourceText | undefined, format: string): void {
+  if (format === 'json') return;
+  for (const d of diagnostics) io.stderr(renderDiagnostic(d, source) + '\n');
+}
+
+function runCompile(args: Parsed, io: Io): number {
+  const [specPath, ...extra] = args.positional;
+  if (!specPath) return usageError(io, 'compile needs a SPEC file');
+  if (extra.length) return usageError(io, `unexpected argument ${extra[0]}`);
+  const out = args.flags.get('-o');
+  if (!out) return usageError(io, 'compile needs -o DIR');
+  const format = args.flags.get('--format') ?? 'text';
+  if (format !== 'text' && format !== 'json') return usageError(io, `--format must be text or json for compile, not ${format}`);
+  const mode = args.flags.get('--mode');
+  if (mode !== undefined && mode !== 'module' && mode !== 'standalone') return usageError(io, `--mode must be module or standalone, not ${mode}`);
+
+  let content: Uint8Array;
+  try {
+    content = readFileSync(specPath);
+  } catch (e) {
+    const d = diagnostic('FileUnreadable', [specPath, (e as NodeJS.ErrnoException).code ?? (e as Error).message]);
+    return finish(io, format, [d], undefined, EXIT_USAGE);
+  }
+  const xen = args.flags.get('--xen');
+  const result = compile({ file: specPath, content }, { ...(xen !== undefined ? { xen } : {}), ...(mode ? { mode } : {}) });
+  if (!result.artifacts) return finish(io, format, result.diagnostics, result.source, EXIT_USAGE);
+  const written = writeArtifacts(out, result.artifacts);
+  if (!written.ok) {
+    const d = written.reason === 'not-ours'
+      ? diagnostic('OutputNotOurs', [out], undefined, 'name a new or empty directory, or one vmipolicy wrote before')
+      : diagnostic('OutputFailed', [out, written.detail]);
+    return finish(io, format, [...result.diagnostics, d], result.source, EXIT_USAGE);
+  }
+  if (format === 'json') {
+    io.stdout(JSON.stringify({ ok: true, out, files: [...result.artifacts.keys()], diagnostics: diagnosticsJson(result.diagnostics, result.source) }, null, 2) + '\n');
+  } else {
+    report(io, result.diagnostics, result.source, format);
+    io.stdout(`wrote ${result.artifacts.size} files to ${out} (${summary(result.diagnostics)})\n`);
+    for (const f of result.artifacts.keys()) io.stdout(`  ${f}\n`);
+  }
+  return EXIT_OK;
+}
+
+function finish(io: Io, format: string, diagnostics: readonly Diagnostic[], source: SourceText | undefined, code: number): number {
+  if (format === 'json') {
+    io.stdout(JSON.stringify({ ok: false, diagnostics: diagnosticsJson(diagnostics, source) }, null, 2) + '\n');
+  } else {
+    report(io, diagnostics, source, format);
+    io.stderr(`vmipolicy: nothing written (${summary(diagnostics)})\n`);
+  }
+  return code;
+}
+
+function runCapabilities(args: Parsed, io: Io): number {
+  const format = args.flags.get('--format') ?? 'text';
+  if (format === 'markdown') {
+    io.stdout(capabilityReferenceMarkdown() + '\n');
+  } else if (format === 'json') {
+    const latest = XEN_RELEASES[XEN_RELEASES.length - 1] as string;
+    io.stdout(JSON.stringify(CAPABILITIES.map((c) => ({
+      name: c.name, summary: c.summary, requires: c.requires, targetKinds: c.targetKinds, control: c.control ?? null,
+      grantsOnXen: latest,
+      grants: { 'pv->hvm': c.targetKinds.includes('hvm') ? c.grants({ xen: latest, introspector: 'pv', target: 'hvm' }) : null,
+        'hvm->hvm': c.targetKinds.includes('hvm') ? c.grants({ xen: latest, introspector: 'hvm', target: 'hvm' }) : null },
+    })), null, 2) + '\n');
+  } else if (format === 'text') {
+    const width = Math.max(...CAPABILITIES.map((c) => c.name.length));
+    for (const c of CAPABILITIES) io.stdout(`${c.name.padEnd(width)}  ${c.summary}\n`);
+    io.stdout('\nFull reference: vmipolicy capabilities --format markdown (also docs/capabilities.md)\n');
+  } else {
+    return usageError(io, `--format must be text, markdown or json for capabilities, not ${format}`);
+  }
+  return EXIT_OK;
+}
+
+const PLANNED = new Set(['check', 'diff', 'selftest', 'verify', 'policy', 'vmi']);
+
+export function main(argv: readonly string[], io: Io): number {
+  const [command, ...rest] = argv;
+  const args = parseArgs(rest);
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    io.stdout(USAGE);
+    return command === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (command === '--version') {
+    io.stdout(`vmipolicy ${VERSION}\n`);
+    return EXIT_OK;
+  }
+  if (args.flags.has('--help')) {
+    io.stdout(USAGE);
+    return EXIT_OK;
+  }
+  if (args.errors.length) return usageError(io, args.errors[0] as string);
+  switch (command) {
+    case 'compile': return runCompile(args, io);
+    case 'capabilities': return runCapabilities(args, io);
+    default:
+      if (PLANNED.has(command)) return usageError(io, `'${command}' is not in this version of vmipolicy yet (see DESIGN.md §4); available: compile, capabilities`);
+      return usageError(io, `unknown command '${command}'`);
+  }
+}
+

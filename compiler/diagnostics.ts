@@ -1,0 +1,101 @@
+// One catalog of every diagnostic vmipolicy reports. Codes are stable: tests, SARIF and
+// users' suppressions key on them, never on wording. Spans are offsets into the source
+// text; they become line:column only at the edge (cli/render.ts, the manifest).
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** A half-open range [start, end) of UTF-16 offsets into one source file's text. */
+export interface SourceSpan {
+  readonly file: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface Diagnostic {
+  readonly code: string;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly span?: SourceSpan;
+  /** What to do next: the nearest valid name, the allowed values, the line to add. */
+  readonly help?: string;
+}
+
+interface DiagnosticTemplate {
+  readonly code: string;
+  readonly severity: Severity;
+  /** `{0}`, `{1}`… are replaced by the arguments, in order. */
+  readonly message: string;
+}
+
+function template(code: string, severity: Severity, message: string): DiagnosticTemplate {
+  return { code, severity, message };
+}
+
+export const Messages = {
+  // VP10xx — reading the spec file
+  FileUnreadable: template('VP1001', 'error', 'cannot read {0}: {1}'),
+  NotUtf8: template('VP1002', 'error', 'the spec is not valid UTF-8 (first bad byte at offset {0})'),
+  FileTooLarge: template('VP1003', 'error', 'the spec is {0} bytes; vmipolicy reads specs of at most {1} bytes'),
+  YamlSyntax: template('VP1010', 'error', 'YAML syntax error: {0}'),
+  DuplicateKey: template('VP1011', 'error', 'duplicate key "{0}"'),
+  AliasNotAllowed: template('VP1012', 'error', 'YAML anchors and aliases are not allowed in a spec'),
+  MultipleDocuments: template('VP1013', 'error', 'a spec is one YAML document; found {0}'),
+  EmptySpec: template('VP1014', 'error', 'the spec is empty'),
+  NonStringKey: template('VP1015', 'error', 'mapping keys must be plain strings'),
+  // VP11xx — JSON Schema
+  UnknownField: template('VP1101', 'error', 'unknown field "{0}" in {1}'),
+  WrongType: template('VP1102', 'error', '{0} must be {1}'),
+  MissingField: template('VP1103', 'error', '{0} is missing the required field "{1}"'),
+  NotAllowedValue: template('VP1104', 'error', '{0} must be one of: {1}'),
+  UnsafeName: template('VP1105', 'error', '{0} "{1}" is not a safe name: {2}'),
+  SchemaViolation: template('VP1106', 'error', '{0} {1}'),
+  // VP12xx — meaning
+  UnsupportedXen: template('VP1201', 'error', 'Xen {0} is not supported; vmipolicy knows {1}'),
+  DuplicateName: template('VP1202', 'error', 'the domain name "{0}" is declared twice (first at {1})'),
+  DuplicateType: template('VP1203', 'error', 'the type "{0}" is used by both "{1}" and "{2}"'),
+  UnknownTarget: template('VP1204', 'error', 'introspector "{0}" targets "{1}", which is not a declared target'),
+  TargetsItself: template('VP1205', 'error', 'introspector "{0}" lists itself as a target'),
+  BuiltinType: template('VP1206', 'error', 'the type "{0}" is one of Xen\'s built-in types'),
+  UnknownCapability: template('VP1207', 'error', 'unknown capability "{0}"'),
+  CapabilityGuestKind: template('VP1208', 'error', '{0} cannot be granted on {1} target "{2}": {3}'),
+  CapabilityRelease: template('VP1209', 'error', '{0} is not available on Xen {1}: {2}'),
+  MissingPrerequisite: template('VP1210', 'error', '{0} needs {1}, which introspector "{2}" does not declare'),
+  ReservedName: template('VP1211', 'error', '{0} "{1}" is reserved: {2}'),
+  DuplicateListEntry: template('VP1213', 'error', '"{0}" is listed twice in {1}'),
+  DomainIsBoth: template('VP1214', 'error', '"{0}" is declared both as an introspector and as a target'),
+  // VP2xxx — warnings: the output is valid, but the user should know
+  CannotBeReadOnly: template('VP2001', 'warning', '{0} is a {1} introspector: Xen demands mmu:map_write on "{2}" for every foreign map it makes, so FLASK cannot confine it to reading'),
+  Altp2mMixedOnly: template('VP2002', 'warning', 'Xen {0} has only the mixed altp2m mode: target "{1}" can drive its own altp2m views'),
+  UnwatchedTarget: template('VP2003', 'warning', 'target "{0}" is not watched by any introspector'),
+  // VP9xxx — the output directory
+  OutputNotOurs: template('VP9001', 'error', 'refusing to replace {0}: it exists and was not written by vmipolicy (no manifest.json of ours)'),
+  OutputFailed: template('VP9002', 'error', 'could not write {0}: {1}'),
+} as const satisfies Record<string, DiagnosticTemplate>;
+
+export type MessageName = keyof typeof Messages;
+
+export function diagnostic(
+  name: MessageName,
+  args: readonly (string | number)[],
+  span?: SourceSpan,
+  help?: string,
+): Diagnostic {
+  const t = Messages[name];
+  const message = t.message.replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i)] ?? ''));
+  return { code: t.code, severity: t.severity, message, ...(span ? { span } : {}), ...(help ? { help } : {}) };
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error');
+}
+
+/** Source order, then code: the order users read them in, and deterministic. */
+export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return [...diagnostics].sort(
+    (a, b) =>
+      (a.span?.file ?? '').localeCompare(b.span?.file ?? '') ||
+      (a.span?.start ?? -1) - (b.span?.start ?? -1) ||
+      a.code.localeCompare(b.code) ||
+      a.message.localeCompare(b.message),
+  );
+}

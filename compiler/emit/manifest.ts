@@ -1,0 +1,121 @@
+// manifest.json: every grant the policy makes — subject, object, class, permissions — with
+// the policy line that makes it and the reason it exists (capability and spec position, or
+// the xen.if relationship / host base it comes from). The input for check and diff.
+
+import type { SourceSpan } from '../diagnostics.js';
+import type { Grant, IR, Origin } from '../ir.js';
+import { positionAt, type SourceText } from '../source.js';
+import { VERSION } from '../version.js';
+import { HOST_MARK, macroMark, VMI_MARK } from './module.js';
+import { ruleKey } from './te-rules.js';
+import { hostGrants } from './standalone.js';
+import { sortGrants } from '../lower.js';
+
+export const MANIFEST_FORMAT = 1;
+export const GENERATOR = 'vmipolicy';
+
+interface Located {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+function at(source: SourceText, span: SourceSpan): Located {
+  const p = positionAt(source, span.start);
+  return { file: span.file, line: p.line, column: p.column };
+}
+
+export interface PolicyText {
+  readonly file: string;
+  readonly lineOf: (key: string) => number | undefined;
+}
+
+function markFor(g: Grant, mode: IR['spec']['mode']): string {
+  const key = ruleKey(g.subject, g.object, g.cls);
+  switch (g.origin.kind) {
+    case 'capability':
+    case 'event-channel':
+      return VMI_MARK + key;
+    case 'xen-macro':
+      return mode === 'module' ? macroMark(g.origin) : `${macroMark(g.origin)} ${key}`;
+    case 'host-base':
+      return HOST_MARK + key;
+  }
+}
+
+function justification(o: Origin, source: SourceText): Record<string, unknown> {
+  switch (o.kind) {
+    case 'capability':
+      return { kind: o.kind, capability: o.capability, introspector: o.introspector, target: o.target, catalog: o.catalog, why: o.why, spec: at(source, o.span) };
+    case 'event-channel':
+      return { kind: o.kind, capabilities: o.capabilities, introspector: o.introspector, target: o.target, catalog: o.catalog, why: o.why, spec: at(source, o.span) };
+    case 'xen-macro':
+      return { kind: o.kind, macro: `${o.macro}(${o.args.join(', ')})`, domain: o.domain, spec: at(source, o.span) };
+    case 'host-base':
+      return { kind: o.kind, why: o.why };
+  }
+}
+
+export function emitManifest(ir: IR, source: SourceText, policy: PolicyText, files: readonly string[]): string {
+  const { spec } = ir;
+  const all = sortGrants(
+    [...ir.macroUses.flatMap((m) => m.grants), ...ir.vmiGrants, ...(spec.mode === 'standalone' ? hostGrants(ir) : [])],
+    ir.vocabulary,
+  );
+  // One entry per (subject, object, class); within it, one justification per reason and
+  // policy line, each listing the permissions it accounts for.
+  interface Reason { perms: string[]; rule: Located; origin: Origin }
+  interface Entry { subject: string; object: string; class: string; perms: string[]; reasons: Map<string, Reason> }
+  const entries = new Map<string, Entry>();
+  for (const g of all) {
+    const key = ruleKey(g.subject, g.object, g.cls);
+    const e: Entry = entries.get(key) ?? { subject: g.subject, object: g.object, class: g.cls, perms: [], reasons: new Map<string, Reason>() };
+    if (!e.perms.includes(g.perm)) e.perms.push(g.perm);
+    const line = policy.lineOf(markFor(g, spec.mode));
+    if (line === undefined) throw new Error(`internal: no policy line for ${key} (${g.origin.kind})`);
+    const rkey = `${JSON.stringify(justification(g.origin, source))}@${line}`;
+    const r: Reason = e.reasons.get(rkey) ?? { perms: [], rule: { file: policy.file, line, column: 1 }, origin: g.origin };
+    if (!r.perms.includes(g.perm)) r.perms.push(g.perm);
+    e.reasons.set(rkey, r);
+    entries.set(key, e);
+  }
+  const grants = [...entries.values()].map((e) => ({
+    subject: e.subject,
+    object: e.object,
+    class: e.class,
+    permissions: ir.vocabulary.sortPerms(e.class, e.perms),
+    justification: [...e.reasons.values()].map((r) => ({
+      permissions: ir.vocabulary.sortPerms(e.class, r.perms),
+      rule: r.rule,
+      ...justification(r.origin, source),
+    })),
+  }));
+  const manifest = {
+    generator: `${GENERATOR} ${VERSION}`,
+    format: MANIFEST_FORMAT,
+    spec: spec.file,
+    xen: spec.xen,
+    mode: spec.mode,
+    module: spec.module,
+    files,
+    domains: ir.domains.map((d) => ({ name: d.name, role: d.role, guest: d.guest, type: d.type, self: d.self, channel: d.channel, spec: at(source, d.span) })),
+    introspectors: spec.introspectors
+      .map((s) => ({
+        name: s.name,
+        targets: s.targets.map((t) => t.name).sort(),
+        capabilities: s.capabilities.map((c) => c.name).sort(),
+        lookup: s.lookup,
+      }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1)),
+    grants,
+    xl: Object.fromEntries(ir.xl.map((f) => [f.domain.name, Object.fromEntries(f.settings.map((s) => [s.key, s.value]))])),
+    xenstore: ir.xenstore.map((n) => ({
+      node: n.node.kind === 'local-domain' ? '/local/domain' : `/local/domain/<domid of ${n.node.domain}>/name`,
+      owner: 'dom0',
+      default: 'n',
+      readers: [...n.baseReaders, ...n.addedReaders.map((r) => r.domain)],
+      added: n.addedReaders.map((r) => ({ domain: r.domain, why: r.why, spec: at(source, r.span) })),
+    })),
+  };
+  return JSON.stringify(manifest, null, 2) + '\n';
+}

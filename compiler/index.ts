@@ -1,0 +1,12 @@
+// The library entry point: everything the CLI uses is public here.
+export { compile, checkSpec, emitAll, type CompileInput, type CompileOptions, type CompileResult, type CheckedSpec } from './compile.js';
+export { Messages, hasErrors, sortDiagnostics, type Diagnostic, type Severity, type SourceSpan } from './diagnostics.js';
+export { positionAt, sourceText, type Position, type SourceText } from './source.js';
+export { CAPABILITIES, CAPABILITY_NAMES, capability, type CapabilityDef, type GuestKind } from './catalog/capabilities.js';
+export { XEN_RELEASES, vocabulary, xenMacros, type Vocabulary } from './catalog/vocabulary.js';
+export { lower } from './lower.js';
+export { SPEC_SCHEMA, SPEC_SCHEMA_URL } from './schema.js';
+export { MAX_SPEC_BYTES } from './load.js';
+export { VERSION } from './version.js';
+export type { IR, Grant, Origin, DomainIR } from './ir.js';
+export type { Spec } from './spec.js';

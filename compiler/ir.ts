@@ -1,0 +1,118 @@
+// The intermediate representation: every type, transition and permission the artifacts
+// will contain, each permission with the origin that justifies it. Emitters only print
+// the IR; the manifest is the IR's grants with their origins made portable.
+
+import type { GuestKind } from './catalog/capabilities.js';
+import type { Vocabulary } from './catalog/vocabulary.js';
+import type { SourceSpan } from './diagnostics.js';
+import type { Spec } from './spec.js';
+
+/** Why a permission is in the policy. */
+export type Origin =
+  | {
+      readonly kind: 'capability';
+      readonly capability: string;
+      readonly introspector: string;
+      readonly target: string;
+      readonly catalog: readonly string[];
+      readonly why: string;
+      /** The capability's entry in the spec. */
+      readonly span: SourceSpan;
+    }
+  | {
+      readonly kind: 'event-channel';
+      readonly introspector: string;
+      readonly target: string;
+      readonly capabilities: readonly string[];
+      readonly catalog: readonly string[];
+      readonly why: string;
+      readonly span: SourceSpan;
+    }
+  | {
+      /** The same rules as one of Xen's xen.if macros at the spec's release. */
+      readonly kind: 'xen-macro';
+      readonly macro: XenMacroName;
+      readonly args: readonly string[];
+      readonly domain: string;
+      readonly span: SourceSpan;
+    }
+  | {
+      /** Standalone mode only: the host base (dom0, pseudo-domains) a complete policy needs. */
+      readonly kind: 'host-base';
+      readonly why: string;
+    };
+
+export type XenMacroName = 'declare_domain' | 'create_domain' | 'manage_domain' | 'domain_comms';
+
+/** One permission, atomically: merged into allow rules only when printed. */
+export interface Grant {
+  readonly subject: string;
+  readonly object: string;
+  readonly cls: string;
+  readonly perm: string;
+  readonly origin: Origin;
+}
+
+export interface TypeDecl {
+  readonly name: string;
+  readonly attributes: readonly string[];
+}
+
+export interface TypeTransition {
+  readonly source: string;
+  readonly target: string;
+  readonly cls: string;
+  readonly result: string;
+}
+
+export interface DomainIR {
+  readonly role: 'introspector' | 'target';
+  readonly name: string;
+  readonly type: string;
+  readonly self: string;
+  readonly channel: string;
+  readonly guest: GuestKind;
+  readonly span: SourceSpan;
+}
+
+/** A use of a xen.if macro for one of our domains, with its expansion. */
+export interface MacroUse {
+  readonly macro: XenMacroName;
+  readonly args: readonly string[];
+  readonly domain: string;
+  readonly types: readonly TypeDecl[];
+  readonly transitions: readonly TypeTransition[];
+  readonly grants: readonly Grant[];
+}
+
+export interface XlSettingIR {
+  readonly key: string;
+  readonly value: string;
+  readonly why: string;
+}
+
+export interface XlFileIR {
+  readonly domain: DomainIR;
+  readonly settings: readonly XlSettingIR[];
+}
+
+/** One xenstore node whose ACL vmipolicy sets: owner dom0, default none, these readers. */
+export interface XenstoreNodeIR {
+  /** `/local/domain` or the name node of one domain. */
+  readonly node: { readonly kind: 'local-domain' } | { readonly kind: 'name'; readonly domain: string };
+  /** Readers libxl already grants (restored by the revoke script). */
+  readonly baseReaders: readonly string[];
+  /** Readers vmipolicy adds, with the lookup that needs each. */
+  readonly addedReaders: readonly { readonly domain: string; readonly why: string; readonly span: SourceSpan }[];
+}
+
+export interface IR {
+  readonly spec: Spec;
+  readonly vocabulary: Vocabulary;
+  readonly domains: readonly DomainIR[];
+  readonly macroUses: readonly MacroUse[];
+  /** Introspection grants: capabilities and the vm_event channel rules. */
+  readonly vmiGrants: readonly Grant[];
+  readonly xl: readonly XlFileIR[];
+  readonly xenstore: readonly XenstoreNodeIR[];
+}

@@ -1,0 +1,243 @@
+// Phase 4: spec → IR. Each introspector/target pair's capabilities are looked up in the
+// catalog for the spec's Xen release and guest kinds; each domain gets the declarations
+// and dom0 relationships Xen's own example policy gives a guest; xenstore and xl needs are
+// derived from the declared lookups and capabilities. Everything is sorted by name so
+// that reordering the spec's lists changes nothing in the output.
+
+import { capability, type CapabilityContext, type PermissionGrant } from './catalog/capabilities.js';
+import { vocabulary, xenMacros, type Vocabulary } from './catalog/vocabulary.js';
+import type { MacroRule } from './catalog/xen-macros.generated.js';
+import type { SourceSpan } from './diagnostics.js';
+import type { DomainIR, Grant, IR, MacroUse, Origin, TypeDecl, TypeTransition, XenMacroName, XenstoreNodeIR, XlFileIR, XlSettingIR } from './ir.js';
+import type { Spec, SpecIntrospector } from './spec.js';
+
+export const DOM0_TYPE = 'dom0_t';
+export const DOM0_CHANNEL = 'dom0_t_channel';
+export const DOMXEN_TYPE = 'domxen_t';
+
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export function lower(spec: Spec): IR {
+  const vocab = vocabulary(spec.xen);
+  const domains: DomainIR[] = [
+    ...spec.introspectors.map((d) => domainIR('introspector', d)),
+    ...spec.targets.map((d) => domainIR('target', d)),
+  ].sort((a, b) => byString(a.type, b.type));
+  const byName = new Map(domains.map((d) => [d.name, d]));
+
+  const macroUses = domains.flatMap((d) => domainMacros(spec, d));
+  const vmiGrants = sortGrants(
+    [...spec.introspectors].flatMap((s) => introspectionGrants(spec, s, byName)),
+    vocab,
+  );
+  checkVocabulary([...macroUses.flatMap((m) => m.grants), ...vmiGrants], vocab);
+  return {
+    spec,
+    vocabulary: vocab,
+    domains,
+    macroUses,
+    vmiGrants,
+    xl: xlFiles(spec, domains, byName),
+    xenstore: xenstorePlan(spec),
+  };
+}
+
+function domainIR(role: DomainIR['role'], d: { name: string; type: string; guest: DomainIR['guest']; span: SourceSpan }): DomainIR {
+  return { role, name: d.name, type: d.type, self: `${d.type}_self`, channel: `${d.type}_channel`, guest: d.guest, span: d.span };
+}
+
+/** Expands a xen.if rule template: $1, $2, $3 are the macro's arguments. */
+function expand(rules: readonly MacroRule[], args: readonly string[], origin: Origin): Grant[] {
+  const arg = (s: string): string => s.replace(/^\$(\d)$/, (_, i: string) => args[Number(i) - 1] ?? s);
+  return rules.flatMap(([s, o, cls, perms]) => perms.map((perm) => ({ subject: arg(s), object: arg(o), cls, perm, origin })));
+}
+
+function createChannel(source: string, dest: string, channel: string, origin: Origin): Grant[] {
+  return [
+    ...['create', 'send', 'status'].map((perm) => ({ subject: source, object: channel, cls: 'event', perm, origin })),
+    { subject: channel, object: dest, cls: 'event', perm: 'bind', origin },
+  ];
+}
+
+/**
+ * What every declared domain gets, exactly as a stock domU_t does in Xen's example policy
+ * (domU.te): its own types and basic self rights (declare_domain), and dom0 building,
+ * managing and serving it (create_domain, manage_domain, domain_comms).
+ */
+function domainMacros(spec: Spec, d: DomainIR): MacroUse[] {
+  const m = xenMacros(spec.xen);
+  const use = (macro: XenMacroName, args: string[], build: (o: Origin) => Grant[], types: TypeDecl[] = [], transitions: TypeTransition[] = []): MacroUse => {
+    const origin: Origin = { kind: 'xen-macro', macro, args, domain: d.name, span: d.span };
+    return { macro, args, domain: d.name, types, transitions, grants: build(origin) };
+  };
+  return [
+    use('declare_domain', [d.type], (o) => expand(m.declareDomainCommon, [d.type, d.self], o),
+      [
+        { name: d.type, attributes: ['domain_type'] },
+        { name: d.self, attributes: ['domain_type', 'domain_self_type'] },
+        { name: d.channel, attributes: ['event_type'] },
+      ],
+      [
+        { source: d.type, target: d.type, cls: 'domain', result: d.self },
+        { source: d.type, target: 'domain_type', cls: 'event', result: d.channel },
+      ]),
+    use('create_domain', [DOM0_TYPE, d.type], (o) => [
+      ...expand(m.createDomainCommon, [DOM0_TYPE, d.type], o),
+      { subject: DOM0_TYPE, object: d.channel, cls: 'event', perm: 'create', origin: o },
+    ]),
+    use('manage_domain', [DOM0_TYPE, d.type], (o) => expand(m.manageDomain, [DOM0_TYPE, d.type], o)),
+    use('domain_comms', [DOM0_TYPE, d.type], (o) => [
+      ...createChannel(DOM0_TYPE, d.type, DOM0_CHANNEL, o),
+      ...createChannel(d.type, DOM0_TYPE, d.channel, o),
+      ...expand(m.domainComms, [DOM0_TYPE, d.type], o),
+    ]),
+  ];
+}
+
+function objectType(g: PermissionGrant, s: DomainIR, t: DomainIR): string {
+  switch (g.object) {
+    case 'target': return t.type;
+    case 'self': return s.self;
+    case 'domxen': return DOMXEN_TYPE;
+  }
+}
+
+function introspectionGrants(spec: Spec, s: SpecIntrospector, byName: Map<string, DomainIR>): Grant[] {
+  const sd = byName.get(s.name);
+  if (!sd) return [];
+  const out: Grant[] = [];
+  for (const ref of s.targets) {
+    const td = byName.get(ref.name);
+    if (!td) continue;
+    const ctx: CapabilityContext = { xen: spec.xen, introspector: s.guest, target: td.guest };
+    const eventCaps: string[] = [];
+    for (const cap of s.capabilities) {
+      const def = capability(cap.name);
+      if (!def) continue;
+      if (def.eventChannel) eventCaps.push(def.name);
+      for (const g of def.grants(ctx)) {
+        const origin: Origin = { kind: 'capability', capability: def.name, introspector: s.name, target: td.name, catalog: g.catalog, why: g.why, span: cap.span };
+        for (const perm of g.perms) out.push({ subject: sd.type, object: objectType(g, sd, td), cls: g.cls, perm, origin });
+      }
+    }
+    if (eventCaps.length > 0) out.push(...eventChannelGrants(sd, td, eventCaps.sort(byString), s.capabilities.find((c) => c.name === eventCaps[0])?.span ?? s.span));
+  }
+  return out;
+}
+
+/**
+ * The four rules a working vm_event channel needs (catalog §1G): Xen allocates the
+ * target-side port while running the introspector's domctl (D1f′), the introspector binds
+ * its end (D2) and notifies Xen (D4). Narrower than xen.if's create_channel: no `status`.
+ */
+function eventChannelGrants(s: DomainIR, t: DomainIR, capabilities: string[], span: SourceSpan): Grant[] {
+  const o = (catalog: string[], why: string): Origin => ({ kind: 'event-channel', introspector: s.name, target: t.name, capabilities, catalog, why, span });
+  const port = o(['D1f′'], 'XEN_VM_EVENT_ENABLE allocates the target-side port: alloc_unbound_xen_event_channel → flask_evtchn_unbound');
+  const bind = o(['D2'], 'xc_evtchn_bind_interdomain → EVTCHNOP_bind_interdomain → flask_evtchn_interdomain');
+  const send = o(['D4'], 'xc_evtchn_notify → EVTCHNOP_send → flask_evtchn_send');
+  return [
+    { subject: s.type, object: t.channel, cls: 'event', perm: 'create', origin: port },
+    { subject: t.channel, object: s.type, cls: 'event', perm: 'bind', origin: port },
+    { subject: s.type, object: s.channel, cls: 'event', perm: 'create', origin: bind },
+    { subject: s.type, object: s.channel, cls: 'event', perm: 'send', origin: send },
+    { subject: s.channel, object: t.type, cls: 'event', perm: 'bind', origin: bind },
+  ];
+}
+
+export function sortGrants(grants: Grant[], vocab: Vocabulary): Grant[] {
+  const classRank = new Map(vocab.classes.map((c, i) => [c, i]));
+  const permRank = new Map<string, number>();
+  for (const [cls, perms] of vocab.accessVectors) perms.forEach((p, i) => permRank.set(`${cls}:${p}`, i));
+  return grants.sort(
+    (a, b) =>
+      byString(a.subject, b.subject) ||
+      byString(a.object, b.object) ||
+      (classRank.get(a.cls) ?? 99) - (classRank.get(b.cls) ?? 99) ||
+      (permRank.get(`${a.cls}:${a.perm}`) ?? 999) - (permRank.get(`${b.cls}:${b.perm}`) ?? 999) ||
+      byString(originKey(a.origin), originKey(b.origin)),
+  );
+}
+
+export function originKey(o: Origin): string {
+  switch (o.kind) {
+    case 'capability': return `1 ${o.introspector} ${o.target} ${o.capability} ${o.catalog.join(',')}`;
+    case 'event-channel': return `2 ${o.introspector} ${o.target} ${o.catalog.join(',')}`;
+    case 'xen-macro': return `0 ${o.macro}(${o.args.join(',')})`;
+    case 'host-base': return `3 ${o.why}`;
+  }
+}
+
+/** A permission the release does not know is a catalog bug, never the user's: fail loudly. */
+function checkVocabulary(grants: readonly Grant[], vocab: Vocabulary): void {
+  for (const g of grants) {
+    if (!vocab.has(g.cls, g.perm)) {
+      throw new Error(`internal: ${g.cls}:${g.perm} (${originKey(g.origin)}) is not a permission of Xen ${vocab.release}`);
+    }
+  }
+}
+
+function xlFiles(spec: Spec, domains: readonly DomainIR[], byName: Map<string, DomainIR>): XlFileIR[] {
+  const extra = new Map<string, XlSettingIR[]>();
+  const add = (domain: string, s: XlSettingIR): void => {
+    const list = extra.get(domain) ?? [];
+    if (!list.some((x) => x.key === s.key)) list.push(s);
+    extra.set(domain, list);
+  };
+  for (const s of spec.introspectors) {
+    const caps = s.capabilities.map((c) => capability(c.name)).filter((c) => c !== undefined);
+    for (const ref of s.targets) {
+      const t = byName.get(ref.name);
+      if (!t) continue;
+      for (const c of caps) for (const x of c.targetXl?.({ xen: spec.xen, introspector: s.guest, target: t.guest }) ?? []) add(t.name, x);
+    }
+    // An auto-translated introspector's foreign maps fail with -EPERM if it has altp2m or
+    // nested HVM itself (catalog B2c: arch_acquire_resource_check).
+    if (s.guest !== 'pv') {
+      add(s.name, spec.xen === '4.8'
+        ? { key: 'altp2mhvm', value: '0', why: 'foreign mappings fail while the introspector itself has altp2m (catalog B2c)' }
+        : { key: 'altp2m', value: '"disabled"', why: 'foreign mappings fail while the introspector itself has altp2m (catalog B2c)' });
+      if (s.guest === 'hvm') add(s.name, { key: 'nestedhvm', value: '0', why: 'foreign mappings fail while the introspector itself has nested HVM (catalog B2c)' });
+    }
+  }
+  return domains.map((d) => ({
+    domain: d,
+    settings: [
+      { key: 'seclabel', value: `"system_u:system_r:${d.type}"`, why: `the FLASK label of ${d.role} "${d.name}"` },
+      ...(extra.get(d.name) ?? []).sort((a, b) => byString(a.key, b.key)),
+    ],
+  }));
+}
+
+/**
+ * Least xenstore access for the declared lookups (catalog §3). By domid LibVMI needs
+ * nothing from xenstore. By name it lists /local/domain and reads each entry's name node,
+ * so it gets read on /local/domain and on its targets' name nodes — and nothing else:
+ * owner stays dom0, the default stays `n`, no recursion (-r), no ancestors (-u).
+ */
+function xenstorePlan(spec: Spec): XenstoreNodeIR[] {
+  const nameLookups = spec.introspectors.filter((s) => s.lookup === 'name' && s.targets.length > 0);
+  if (nameLookups.length === 0) return [];
+  const listing: XenstoreNodeIR = {
+    node: { kind: 'local-domain' },
+    baseReaders: [],
+    addedReaders: nameLookups
+      .map((s) => ({ domain: s.name, why: 'lists /local/domain to find its targets by name (xen_get_domainid_from_name, catalog A3)', span: s.lookupSpan }))
+      .sort((a, b) => byString(a.domain, b.domain)),
+  };
+  const readersByTarget = new Map<string, XenstoreNodeIR['addedReaders'][number][]>();
+  for (const s of nameLookups) {
+    for (const t of s.targets) {
+      const list = readersByTarget.get(t.name) ?? [];
+      list.push({ domain: s.name, why: `reads the name of "${t.name}" to match it (catalog A3)`, span: s.lookupSpan });
+      readersByTarget.set(t.name, list);
+    }
+  }
+  const names: XenstoreNodeIR[] = [...readersByTarget.entries()]
+    .sort(([a], [b]) => byString(a, b))
+    .map(([target, readers]) => ({
+      node: { kind: 'name', domain: target },
+      baseReaders: [target],
+      addedReaders: readers.sort((a, b) => byString(a.domain, b.domain)),
+    }));
+  return [listing, ...names];
+}

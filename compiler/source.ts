@@ -1,0 +1,34 @@
+// Source text with a line index, so spans (offsets) can be turned into 1-based line and
+// column at the edge. Columns count UTF-16 code units, as editors and SARIF do.
+
+export interface Position {
+  readonly line: number;
+  readonly column: number;
+}
+
+export interface SourceText {
+  readonly file: string;
+  readonly text: string;
+  /** Offset of the first character of each line. */
+  readonly lineStarts: readonly number[];
+}
+
+export function sourceText(file: string, text: string): SourceText {
+  const lineStarts = [0];
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) lineStarts.push(i + 1);
+  }
+  return { file, text, lineStarts };
+}
+
+export function positionAt(source: SourceText, offset: number): Position {
+  const clamped = Math.max(0, Math.min(offset, source.text.length));
+  let lo = 0;
+  let hi = source.lineStarts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((source.lineStarts[mid] ?? 0) <= clamped) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: clamped - (source.lineStarts[lo] ?? 0) + 1 };
+}

@@ -1,0 +1,44 @@
+// The validated spec: what the rest of the compiler works from. Every field keeps the
+// source span it came from, so that a grant can always say which spec line justifies it.
+
+import type { SourceSpan } from './diagnostics.js';
+import type { GuestKind } from './catalog/capabilities.js';
+import type { XenRelease } from './catalog/vocabulary.js';
+
+export type PolicyMode = 'module' | 'standalone';
+export type Lookup = 'domid' | 'name';
+
+export interface Named {
+  readonly name: string;
+  readonly span: SourceSpan;
+}
+
+export interface SpecDomain {
+  readonly name: string;
+  readonly type: string;
+  readonly guest: GuestKind;
+  /** The whole entry. */
+  readonly span: SourceSpan;
+  readonly nameSpan: SourceSpan;
+  readonly typeSpan: SourceSpan;
+}
+
+export interface SpecIntrospector extends SpecDomain {
+  readonly targets: readonly Named[];
+  readonly capabilities: readonly Named[];
+  readonly lookup: Lookup;
+  readonly lookupSpan: SourceSpan;
+}
+
+export type SpecTarget = SpecDomain;
+
+export interface Spec {
+  readonly file: string;
+  readonly xen: XenRelease;
+  readonly xenSpan: SourceSpan;
+  readonly module: string;
+  readonly moduleSpan: SourceSpan;
+  readonly mode: PolicyMode;
+  readonly introspectors: readonly SpecIntrospector[];
+  readonly targets: readonly SpecTarget[];
+}

@@ -1,0 +1,192 @@
+// Phase 3: the checks a schema cannot express — references between entries, uniqueness,
+// collisions with Xen's own policy, and whether each capability can work for the guest
+// kinds and the Xen release declared. Runs even when the schema found errors (skipping
+// entries too malformed to judge), so that one run reports everything.
+
+import { capability, unsupportedReason } from './catalog/capabilities.js';
+import { isSupportedRelease, XEN_RELEASES } from './catalog/vocabulary.js';
+import { diagnostic, type Diagnostic, type SourceSpan } from './diagnostics.js';
+import type { JsonPath, LoadedSpec } from './load.js';
+import { defaultTypeFor, nearest, reservedDomainName, XEN_BUILTIN_TYPES, XEN_STOCK_MODULES } from './names.js';
+import { positionAt } from './source.js';
+import type { GuestKind } from './catalog/capabilities.js';
+import type { Lookup, Named, PolicyMode, Spec, SpecDomain, SpecIntrospector } from './spec.js';
+
+export interface ValidateOptions {
+  /** `--xen`: overrides the spec's release. */
+  readonly xen?: string;
+  /** `--mode`: overrides the spec's policy.mode. */
+  readonly mode?: PolicyMode;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const GUESTS = new Set(['pv', 'pvh', 'hvm']);
+
+/**
+ * YAML reads `xen: 4.10` as the number 4.1. Before validation, a numeric `xen` is replaced
+ * by the scalar exactly as written, so users get what they typed.
+ */
+export function normaliseXenField(spec: LoadedSpec): void {
+  const root = spec.value;
+  if (isObj(root) && typeof root.xen === 'number') {
+    root.xen = spec.rawScalar(['xen']) ?? String(root.xen);
+  }
+}
+
+export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {}): { spec?: Spec; diagnostics: Diagnostic[] } {
+  const d: Diagnostic[] = [];
+  const root = isObj(spec.value) ? spec.value : {};
+  const at = (path: JsonPath, part?: 'key' | 'value'): SourceSpan => spec.locate(path, part);
+  const where = (s: SourceSpan): string => {
+    const p = positionAt(spec.source, s.start);
+    return `line ${p.line}, column ${p.column}`;
+  };
+
+  const xen = options.xen ?? str(root.xen);
+  if (options.xen !== undefined && !isSupportedRelease(options.xen)) {
+    d.push(diagnostic('UnsupportedXen', [options.xen, XEN_RELEASES.join(', ')], undefined, nearest(options.xen, XEN_RELEASES) ? `did you mean --xen ${nearest(options.xen, XEN_RELEASES)}?` : undefined));
+  }
+
+  const policy = isObj(root.policy) ? root.policy : {};
+  const moduleName = str(policy.module);
+  if (moduleName && XEN_STOCK_MODULES.has(moduleName)) {
+    d.push(diagnostic('ReservedName', ['module name', moduleName, `Xen's tree already has modules/${moduleName}.te, which this module would replace`], at(['policy', 'module']), 'choose another name, e.g. vmi'));
+  }
+  const mode: PolicyMode = options.mode ?? (policy.mode === 'standalone' ? 'standalone' : 'module');
+
+  // Domains: names and types are unique across introspectors and targets.
+  const rawIntrospectors = Array.isArray(root.introspectors) ? root.introspectors : [];
+  const rawTargets = Array.isArray(root.targets) ? root.targets : [];
+  const byName = new Map<string, { role: 'introspector' | 'target'; span: SourceSpan }>();
+  const byType = new Map<string, string>();
+
+  const readDomain = (raw: unknown, path: JsonPath, role: 'introspector' | 'target'): SpecDomain | undefined => {
+    if (!isObj(raw)) return undefined;
+    const name = str(raw.name);
+    const guest = str(raw.guest);
+    if (!name || !guest || !GUESTS.has(guest)) return undefined;
+    const nameSpan = at([...path, 'name']);
+    const reserved = reservedDomainName(name);
+    if (reserved) d.push(diagnostic('ReservedName', ['domain name', name, reserved], nameSpan));
+    const prior = byName.get(name);
+    if (prior) {
+      d.push(prior.role !== role
+        ? diagnostic('DomainIsBoth', [name], nameSpan, 'a domain is either an introspector or a target; give the other one its own name')
+        : diagnostic('DuplicateName', [name, where(prior.span)], nameSpan, 'domain names are unique on a host; rename one of them'));
+    } else {
+      byName.set(name, { role, span: nameSpan });
+    }
+    const explicitType = str(raw.type);
+    const type = explicitType ?? defaultTypeFor(name);
+    const typeSpan = explicitType ? at([...path, 'type']) : nameSpan;
+    if (XEN_BUILTIN_TYPES.has(type)) {
+      d.push(diagnostic('BuiltinType', [type], typeSpan, `give "${name}" a type of its own, e.g. type: ${defaultTypeFor(name) === type ? `${name.replace(/[.-]/g, '_')}_vmi_t` : defaultTypeFor(name)}`));
+    } else {
+      const owner = byType.get(type);
+      if (owner !== undefined && owner !== name) {
+        d.push(diagnostic('DuplicateType', [type, owner, name], typeSpan, 'one type per domain: a shared type shares every permission'));
+      } else {
+        byType.set(type, name);
+      }
+    }
+    return { name, type, guest: guest as GuestKind, span: at(path), nameSpan, typeSpan };
+  };
+
+  const targets = rawTargets.flatMap((raw, i) => readDomain(raw, ['targets', i], 'target') ?? []);
+  const targetByName = new Map(targets.map((t) => [t.name, t]));
+  const watched = new Set<string>();
+
+  const introspectors: SpecIntrospector[] = [];
+  rawIntrospectors.forEach((raw, i) => {
+    const base = readDomain(raw, ['introspectors', i], 'introspector');
+    if (!base || !isObj(raw)) return;
+    const path = ['introspectors', i];
+    const refs: Named[] = [];
+    const listed = Array.isArray(raw.targets) ? raw.targets : [];
+    listed.forEach((t, j) => {
+      const name = str(t);
+      if (!name) return;
+      const span = at([...path, 'targets', j]);
+      if (name === base.name) {
+        d.push(diagnostic('TargetsItself', [base.name], span, 'remove it: a domain acts on itself through its _self type, which needs no grant here'));
+        return;
+      }
+      if (!targetByName.has(name)) {
+        const near = nearest(name, targetByName.keys());
+        const isIntrospector = rawIntrospectors.some((r) => isObj(r) && r.name === name);
+        d.push(diagnostic('UnknownTarget', [base.name, name], span,
+          isIntrospector ? `"${name}" is an introspector; introspectors may not watch each other`
+            : near ? `did you mean "${near}"?` : `declare it under targets: (declared: ${[...targetByName.keys()].join(', ') || 'none'})`));
+        return;
+      }
+      if (refs.some((r) => r.name === name)) return; // reported by the schema (uniqueItems)
+      refs.push({ name, span });
+      watched.add(name);
+    });
+
+    const caps: Named[] = [];
+    const listedCaps = Array.isArray(raw.capabilities) ? raw.capabilities : [];
+    listedCaps.forEach((c, j) => {
+      const name = str(c);
+      if (!name || !capability(name) || caps.some((x) => x.name === name)) return; // unknown and repeated: schema
+      caps.push({ name, span: at([...path, 'capabilities', j]) });
+    });
+    const xenOk = xen !== undefined && isSupportedRelease(xen);
+    for (const cap of caps) {
+      const def = capability(cap.name);
+      if (!def) continue;
+      for (const req of def.requires) {
+        if (!caps.some((c) => c.name === req)) {
+          d.push(diagnostic('MissingPrerequisite', [cap.name, req, base.name], cap.span, `add ${req} to the capabilities of "${base.name}"`));
+        }
+      }
+      if (!xenOk) continue;
+      for (const ref of refs) {
+        const target = targetByName.get(ref.name);
+        if (!target) continue;
+        const why = unsupportedReason(def, { xen: xen as string, introspector: base.guest, target: target.guest });
+        if (why?.kind === 'guest') {
+          d.push(diagnostic('CapabilityGuestKind', [cap.name, target.guest.toUpperCase(), target.name, why.reason], cap.span,
+            `remove ${cap.name}, or watch "${target.name}" from an introspector without it`));
+        } else if (why?.kind === 'release') {
+          d.push(diagnostic('CapabilityRelease', [cap.name, xen as string, why.reason], cap.span));
+        }
+      }
+    }
+    const lookup: Lookup = raw.lookup === 'name' ? 'name' : 'domid';
+    const lookupSpan = raw.lookup !== undefined ? at([...path, 'lookup']) : base.span;
+    introspectors.push({ ...base, targets: refs, capabilities: caps, lookup, lookupSpan });
+
+    // Warnings: valid, but the user should know.
+    const names = new Set(caps.map((c) => c.name));
+    if (base.guest !== 'pv' && names.has('read-memory') && !names.has('write-memory')) {
+      for (const ref of refs) {
+        d.push(diagnostic('CannotBeReadOnly', [base.name, base.guest.toUpperCase(), ref.name], caps.find((c) => c.name === 'read-memory')?.span ?? base.span,
+          'run the introspector as a PV guest if it must be confined to reading (catalog §1H)'));
+      }
+    }
+    if (xenOk && names.has('altp2m') && xen === '4.8') {
+      for (const ref of refs) d.push(diagnostic('Altp2mMixedOnly', [xen, ref.name], caps.find((c) => c.name === 'altp2m')?.span ?? base.span, 'Xen 4.9 and later have altp2m="external"'));
+    }
+  });
+
+  for (const t of targets) {
+    if (!watched.has(t.name)) d.push(diagnostic('UnwatchedTarget', [t.name], t.nameSpan, 'list it under an introspector\'s targets, or remove it'));
+  }
+
+  if (d.some((x) => x.severity === 'error') || !xen || !isSupportedRelease(xen) || !moduleName) return { diagnostics: d };
+  const spec2: Spec = {
+    file: spec.source.file,
+    xen,
+    xenSpan: at(['xen']),
+    module: moduleName,
+    moduleSpan: at(['policy', 'module']),
+    mode,
+    introspectors,
+    targets,
+  };
+  return { spec: spec2, diagnostics: d };
+}
+
