@@ -40,7 +40,7 @@ export interface CompileResult extends CheckedSpec {
 /** Loads and validates a spec without emitting anything. */
 export function checkSpec(input: CompileInput, options: CompileOptions = {}): CheckedSpec {
   const loaded = loadSpec(input.file, input.content);
-  if (!loaded.spec) return { diagnostics: sortDiagnostics(loaded.diagnostics) };
+  if (!loaded.spec) return { ...(loaded.source ? { source: loaded.source } : {}), diagnostics: sortDiagnostics(loaded.diagnostics) };
   normaliseXenField(loaded.spec);
   const schema = validateAgainstSchema(loaded.spec);
   const semantic = validateSemantics(loaded.spec, options);

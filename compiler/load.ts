@@ -30,6 +30,8 @@ export interface LoadedSpec {
 
 export interface LoadResult {
   readonly spec?: LoadedSpec;
+  /** Present whenever the bytes decoded, so that every diagnostic can be positioned. */
+  readonly source?: SourceText;
   readonly diagnostics: readonly Diagnostic[];
 }
 
@@ -73,18 +75,17 @@ export function loadSpec(file: string, input: string | Uint8Array): LoadResult {
   let text: string;
   if (typeof input === 'string') {
     text = input;
-    if (Buffer.byteLength(text, 'utf8') > MAX_SPEC_BYTES) {
-      return { diagnostics: [diagnostic('FileTooLarge', [Buffer.byteLength(text, 'utf8'), MAX_SPEC_BYTES], { file, start: 0, end: 0 })] };
-    }
+    if (Buffer.byteLength(text, 'utf8') > MAX_SPEC_BYTES) return tooLarge(file, Buffer.byteLength(text, 'utf8'));
   } else {
-    if (input.length > MAX_SPEC_BYTES) {
-      return { diagnostics: [diagnostic('FileTooLarge', [input.length, MAX_SPEC_BYTES], { file, start: 0, end: 0 })] };
-    }
+    if (input.length > MAX_SPEC_BYTES) return tooLarge(file, input.length);
     const decoded = decodeUtf8(input);
     if ('badByte' in decoded) {
-      const prefix = new TextDecoder('utf-8').decode(input.subarray(0, decoded.badByte));
-      const at = prefix.length;
-      return { diagnostics: [diagnostic('NotUtf8', [decoded.badByte], { file, start: at, end: at + 1 }, 'save the file as UTF-8')] };
+      // Decoded leniently only to place the error: the valid prefix decodes the same either way.
+      const at = new TextDecoder('utf-8').decode(input.subarray(0, decoded.badByte)).length;
+      return {
+        source: sourceText(file, new TextDecoder('utf-8').decode(input)),
+        diagnostics: [diagnostic('NotUtf8', [decoded.badByte], { file, start: at, end: at + 1 }, 'save the file as UTF-8')],
+      };
     }
     text = decoded.text;
   }
@@ -103,7 +104,7 @@ export function loadSpec(file: string, input: string | Uint8Array): LoadResult {
   const diagnostics: Diagnostic[] = [];
   if (!Array.isArray(docs)) {
     // An empty stream comes back as an EmptyStream object.
-    return { diagnostics: [diagnostic('EmptySpec', [], span(0, 0), 'start from examples/tinyvmi/vmi.yaml')] };
+    return { source, diagnostics: [diagnostic('EmptySpec', [], span(0, 0), 'start from examples/tinyvmi/vmi.yaml')] };
   }
   if (list.length > 1) {
     const second = list[1]?.range?.[0] ?? 0;
@@ -111,7 +112,7 @@ export function loadSpec(file: string, input: string | Uint8Array): LoadResult {
   }
   const doc = list[0];
   if (!doc || doc.contents === null) {
-    return { diagnostics: [...diagnostics, diagnostic('EmptySpec', [], span(0, 0), 'start from examples/tinyvmi/vmi.yaml')] };
+    return { source, diagnostics: [...diagnostics, diagnostic('EmptySpec', [], span(0, 0), 'start from examples/tinyvmi/vmi.yaml')] };
   }
   for (const e of [...doc.errors]) {
     const [s, en] = e.pos;
@@ -137,7 +138,7 @@ export function loadSpec(file: string, input: string | Uint8Array): LoadResult {
       }
     },
   });
-  if (diagnostics.some((d) => d.severity === 'error') || aliasSeen) return { diagnostics };
+  if (diagnostics.some((d) => d.severity === 'error') || aliasSeen) return { source, diagnostics };
 
   const ranges = new Map<string, NodeRanges>();
   const toPlain = (node: unknown, path: PathSegment[], keyRange?: readonly [number, number]): unknown => {
@@ -179,7 +180,15 @@ export function loadSpec(file: string, input: string | Uint8Array): LoadResult {
     return span(0, 0);
   };
   const rawScalar = (path: JsonPath): string | undefined => ranges.get(pathKey(path))?.raw;
-  return { spec: { source, value, locate, rawScalar }, diagnostics };
+  return { spec: { source, value, locate, rawScalar }, source, diagnostics };
+}
+
+/** Not decoded at all: the error is placed at 1:1 of an empty source. */
+function tooLarge(file: string, bytes: number): LoadResult {
+  return {
+    source: sourceText(file, ''),
+    diagnostics: [diagnostic('FileTooLarge', [bytes, MAX_SPEC_BYTES], { file, start: 0, end: 0 }, 'a spec describes a host in a few kilobytes; check that this is the right file')],
+  };
 }
 
 function firstLine(s: string): string {

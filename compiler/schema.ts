@@ -11,7 +11,8 @@ import { DOMAIN_NAME_PATTERN, DOMAIN_NAME_RULE, MODULE_NAME_PATTERN, MODULE_NAME
 export const SPEC_SCHEMA_URL = new URL('../../schema/spec-v1.schema.json', import.meta.url);
 export const SPEC_SCHEMA: Record<string, unknown> = JSON.parse(readFileSync(SPEC_SCHEMA_URL, 'utf8')) as Record<string, unknown>;
 
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: false });
+// verbose: errors carry parentSchema, from which "allowed here" lists are read.
+const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
 const validateSpec = ajv.compile(SPEC_SCHEMA);
 
 const PATTERN_RULES: Readonly<Record<string, { what: string; rule: string }>> = {

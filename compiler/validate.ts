@@ -94,15 +94,21 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
     return { name, type, guest: guest as GuestKind, span: at(path), nameSpan, typeSpan };
   };
 
-  const targets = rawTargets.flatMap((raw, i) => readDomain(raw, ['targets', i], 'target') ?? []);
+  // Read every domain in source order, so a duplicate is reported where it is repeated.
+  const entries = [
+    ...rawIntrospectors.map((raw, i) => ({ raw, path: ['introspectors', i] as JsonPath, role: 'introspector' as const })),
+    ...rawTargets.map((raw, i) => ({ raw, path: ['targets', i] as JsonPath, role: 'target' as const })),
+  ].sort((a, b) => at(a.path).start - at(b.path).start);
+  const read = new Map(entries.map((e) => [e, readDomain(e.raw, e.path, e.role)]));
+  const targets = entries.flatMap((e) => (e.role === 'target' ? read.get(e) ?? [] : []));
   const targetByName = new Map(targets.map((t) => [t.name, t]));
   const watched = new Set<string>();
 
   const introspectors: SpecIntrospector[] = [];
-  rawIntrospectors.forEach((raw, i) => {
-    const base = readDomain(raw, ['introspectors', i], 'introspector');
+  entries.forEach((entry) => {
+    const { raw, path } = entry;
+    const base = entry.role === 'introspector' ? read.get(entry) : undefined;
     if (!base || !isObj(raw)) return;
-    const path = ['introspectors', i];
     const refs: Named[] = [];
     const listed = Array.isArray(raw.targets) ? raw.targets : [];
     listed.forEach((t, j) => {

@@ -54,7 +54,7 @@ export function printTransitions(w: TextWriter, transitions: readonly TypeTransi
 
 /**
  * One comment line per reason a rule exists, e.g.
- * `# read-memory → map_read map_write (B2 B4 B5)`. Reasons are grouped by origin so a
+ * `# read-memory on ubuntu → map_read map_write (catalog B2 B4 B5)`. Reasons are grouped by origin so a
  * reviewer sees which declared capability each permission answers to.
  */
 export function reasonComments(rule: AllowRule): string[] {
@@ -65,13 +65,15 @@ export function reasonComments(rule: AllowRule): string[] {
     if (!entry.perms.includes(g.perm)) entry.perms.push(g.perm);
     byOrigin.set(key, entry);
   }
-  return [...byOrigin.values()].map(({ origin, perms }) => {
-    const ordered = rule.perms.filter((p) => perms.includes(p)).join(' ');
+  const reasons = [...byOrigin.values()];
+  return reasons.map(({ origin, perms }) => {
+    // A single reason for the whole rule needs no permission list: the rule below is it.
+    const ordered = reasons.length === 1 ? '' : ' → ' + rule.perms.filter((p) => perms.includes(p)).join(' ');
     switch (origin.kind) {
-      case 'capability': return `${origin.capability} on ${origin.target} → ${ordered} (catalog ${origin.catalog.join(' ')})`;
-      case 'event-channel': return `vm_event channel with ${origin.target} for ${origin.capabilities.join(', ')} → ${ordered} (catalog ${origin.catalog.join(' ')})`;
-      case 'xen-macro': return `${origin.macro}(${origin.args.join(', ')}) → ${ordered}`;
-      case 'host-base': return `${origin.why} → ${ordered}`;
+      case 'capability': return `${origin.capability} on ${origin.target}${ordered} (catalog ${origin.catalog.join(' ')})`;
+      case 'event-channel': return `vm_event channel with ${origin.target} for ${origin.capabilities.join(', ')}${ordered} (catalog ${origin.catalog.join(' ')})`;
+      case 'xen-macro': return `${origin.macro}(${origin.args.join(', ')})${ordered}`;
+      case 'host-base': return `${origin.why}${ordered}`;
     }
   });
 }

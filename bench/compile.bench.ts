@@ -1,0 +1,200 @@
+// Benchmark: our compile (spec text → all artifacts, in-process, warm) against Debian's
+// checkpolicy compiling the standalone policy.conf we emit, at 10, 1 000 and 10 000 targets.
+// Run with `npm run bench`. Not a test: it prints one table and throws only if a compile fails,
+// so a failed compile is never timed.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compile, hasErrors, MAX_SPEC_BYTES } from '../compiler/index.js';
+
+interface Size {
+  readonly targets: number;
+  /** Timed runs of our compile; fewer for big specs to keep the whole run within minutes. */
+  readonly runs: number;
+  /** Timed runs of checkpolicy. */
+  readonly checkpolicyRuns: number;
+}
+
+const SIZES: readonly Size[] = [
+  { targets: 10, runs: 50, checkpolicyRuns: 5 },
+  { targets: 1_000, runs: 15, checkpolicyRuns: 3 },
+  { targets: 10_000, runs: 5, checkpolicyRuns: 3 },
+];
+const WARMUP_RUNS = 2;
+const TARGETS_PER_INTROSPECTOR = 10;
+const CHECKPOLICY_TIMEOUT_MS = 600_000;
+const TIME = '/usr/bin/time';
+
+// Each group of 10 targets shares one guest kind, so its introspector can take the event
+// capabilities its targets allow: none for PV, memory/register events for PVH, altp2m for HVM.
+const GUESTS = ['pv', 'pvh', 'hvm'] as const;
+const BASE_CAPS = ['domain-info', 'read-memory', 'read-registers', 'pause'];
+const EXTRA_CAPS: Record<(typeof GUESTS)[number], readonly string[]> = {
+  pv: [],
+  pvh: ['memory-events', 'register-events'],
+  hvm: ['memory-events', 'altp2m'],
+};
+
+const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+const monName = (i: number): string => `mon-${pad(i + 1, 4)}`;
+const vmName = (i: number): string => `vm-${pad(i + 1, 5)}`;
+
+/**
+ * A standalone spec with `targets` targets and one introspector per 10 of them. Flow-style
+ * mappings keep 10 000 targets well under MAX_SPEC_BYTES. Introspectors run PV so that
+ * read-memory without write-memory is really read-only (no CannotBeReadOnly warnings).
+ */
+function makeSpec(targets: number): string {
+  const groups = Math.ceil(targets / TARGETS_PER_INTROSPECTOR);
+  const lines = ['vmipolicy: 1', 'xen: "4.22"', 'policy: {module: bench, mode: standalone}', 'introspectors:'];
+  const targetLines: string[] = [];
+  for (let g = 0; g < groups; g++) {
+    const guest = GUESTS[g % GUESTS.length] ?? 'hvm';
+    const names: string[] = [];
+    for (let t = g * TARGETS_PER_INTROSPECTOR; t < Math.min(targets, (g + 1) * TARGETS_PER_INTROSPECTOR); t++) {
+      names.push(vmName(t));
+      targetLines.push(`  - {name: ${vmName(t)}, guest: ${guest}}`);
+    }
+    const caps = [...BASE_CAPS, ...EXTRA_CAPS[guest]].join(', ');
+    lines.push(`  - {name: ${monName(g)}, guest: pv, targets: [${names.join(', ')}], capabilities: [${caps}]}`);
+  }
+  return [...lines, 'targets:', ...targetLines, ''].join('\n');
+}
+
+/** Compiles a spec; throws on any error so that only successful compiles are measured. */
+function compileOrThrow(spec: string): ReadonlyMap<string, string> {
+  const result = compile({ file: 'bench.yaml', content: spec });
+  if (hasErrors(result.diagnostics) || !result.artifacts) {
+    const first = result.diagnostics.slice(0, 5).map((d) => `${d.code} ${d.message}`).join('\n');
+    throw new Error(`compile failed:\n${first}`);
+  }
+  return result.artifacts;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function elapsedMs(fn: () => void): number {
+  const start = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** Median wall time of our compile after warm-up runs (JIT, yaml/ajv caches). */
+function timeOurs(spec: string, runs: number): number {
+  for (let i = 0; i < WARMUP_RUNS; i++) compileOrThrow(spec);
+  return median(Array.from({ length: runs }, () => elapsedMs(() => compileOrThrow(spec))));
+}
+
+type ChildOutcome = { ms: number } | { failure: string };
+
+/** One checkpolicy run: wall time of the child process, or why it did not finish. */
+function runCheckpolicy(conf: string, out: string, wrapper: readonly string[] = []): { outcome: ChildOutcome; stderr: string } {
+  const argv = [...wrapper, 'checkpolicy', '-t', 'Xen', '-c', '30', conf, '-o', out];
+  let result!: ReturnType<typeof spawnSync>;
+  const ms = elapsedMs(() => {
+    result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: CHECKPOLICY_TIMEOUT_MS, maxBuffer: 64 << 20 });
+  });
+  const stderr = String(result.stderr ?? '');
+  const error = result.error as NodeJS.ErrnoException | undefined;
+  if (error?.code === 'ENOENT') return { outcome: { failure: 'checkpolicy not installed' }, stderr };
+  if (error?.code === 'ETIMEDOUT' || result.signal === 'SIGTERM') return { outcome: { failure: 'timed out' }, stderr };
+  if (error) return { outcome: { failure: `error: ${error.message}` }, stderr };
+  if (result.status !== 0) throw new Error(`checkpolicy rejected ${conf} (exit ${result.status}):\n${stderr.slice(-2000)}`);
+  return { outcome: { ms }, stderr };
+}
+
+/** Median over `runs` runs; the first failure (missing, timeout) ends the series. */
+function timeCheckpolicy(conf: string, out: string, runs: number): ChildOutcome {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const { outcome } = runCheckpolicy(conf, out);
+    if ('failure' in outcome) return outcome;
+    times.push(outcome.ms);
+  }
+  return { ms: median(times) };
+}
+
+/** checkpolicy's peak RSS in KiB, from a separate run under GNU time (kept out of the timings). */
+function checkpolicyPeakKiB(conf: string, out: string): number | undefined {
+  if (!existsSync(TIME)) return undefined;
+  const { outcome, stderr } = runCheckpolicy(conf, out, [TIME, '-f', '%M']);
+  if ('failure' in outcome) return undefined;
+  const last = stderr.trim().split('\n').pop() ?? '';
+  return /^\d+$/.test(last) ? Number(last) : undefined;
+}
+
+interface Row {
+  readonly targets: number;
+  readonly specBytes: number;
+  readonly confLines: number;
+  readonly oursMs: number;
+  readonly checkpolicy: ChildOutcome;
+  readonly oursPeakKiB: number;
+  readonly checkpolicyPeakKiB?: number;
+}
+
+function measure(size: Size, dir: string): Row {
+  const spec = makeSpec(size.targets);
+  const specBytes = Buffer.byteLength(spec, 'utf8');
+  if (specBytes > MAX_SPEC_BYTES) throw new Error(`spec for ${size.targets} targets is ${specBytes} B, over MAX_SPEC_BYTES`);
+  const conf = compileOrThrow(spec).get('policy.conf');
+  if (conf === undefined) throw new Error('no policy.conf: is the spec in standalone mode?');
+  const oursMs = timeOurs(spec, size.runs);
+  // maxRSS is the process-wide peak so far; sizes run in ascending order, so it is this size's peak.
+  const oursPeakKiB = process.resourceUsage().maxRSS;
+  const confPath = join(dir, `policy-${size.targets}.conf`);
+  const outPath = join(dir, `policy-${size.targets}.bin`);
+  writeFileSync(confPath, conf);
+  const checkpolicy = timeCheckpolicy(confPath, outPath, size.checkpolicyRuns);
+  const cpPeak = 'ms' in checkpolicy ? checkpolicyPeakKiB(confPath, outPath) : undefined;
+  return { targets: size.targets, specBytes, confLines: conf.split('\n').length - 1, oursMs, checkpolicy, oursPeakKiB, checkpolicyPeakKiB: cpPeak };
+}
+
+const mib = (kib: number | undefined): string => (kib === undefined ? 'n/a' : `${(kib / 1024).toFixed(1)} MiB`);
+
+function cells(r: Row): string[] {
+  const cp = r.checkpolicy;
+  return [
+    r.targets.toLocaleString('en-US'),
+    r.specBytes.toLocaleString('en-US'),
+    r.confLines.toLocaleString('en-US'),
+    r.oursMs.toFixed(2),
+    'ms' in cp ? cp.ms.toFixed(2) : cp.failure,
+    'ms' in cp ? `${(cp.ms / r.oursMs).toFixed(1)}×` : '—',
+    mib(r.oursPeakKiB),
+    mib(r.checkpolicyPeakKiB),
+  ];
+}
+
+function printTable(rows: readonly Row[]): void {
+  const header = ['targets', 'spec bytes', 'policy.conf lines', 'ours ms', 'checkpolicy ms', 'ratio', 'ours peak RSS', 'checkpolicy peak RSS'];
+  const body = rows.map(cells);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((c) => c[i]!.length)));
+  const line = (c: readonly string[]): string => '| ' + c.map((s, i) => s.padStart(widths[i]!)).join(' | ') + ' |';
+  console.log(line(header));
+  console.log('|' + widths.map((w) => '-'.repeat(w + 1) + ':').join('|') + '|');
+  for (const c of body) console.log(line(c));
+}
+
+function main(): void {
+  const started = process.hrtime.bigint();
+  const dir = mkdtempSync(join(tmpdir(), 'vmipolicy-bench-'));
+  try {
+    const rows = SIZES.map((s) => measure(s, dir));
+    console.log(`vmipolicy compile vs checkpolicy -t Xen -c 30 (medians; ours warm, in-process, ${WARMUP_RUNS} warm-up runs)`);
+    printTable(rows);
+    console.log('ratio = checkpolicy / ours. ours peak RSS = this process\'s maxRSS after that size (cumulative, sizes ascending).');
+    if (!existsSync(TIME)) console.log(`checkpolicy peak RSS omitted: ${TIME} not found.`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`total bench time ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s`);
+}
+
+main();

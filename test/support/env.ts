@@ -1,0 +1,74 @@
+// Where tests find the repository, ../shared (corpus and oracle tools) and the real tools,
+// and how they skip when those are absent: with the reason printed, and never silently in
+// CI (CI=true), where a missing oracle is a broken .ci/run, not a reason to pass.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+import { compile, type CompileOptions, type CompileResult } from '../../compiler/index.js';
+
+/** Tests run from dist/test/…; the repository root is three levels up from this file. */
+export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+export const SHARED = process.env.VMIPOLICY_SHARED ?? resolve(REPO_ROOT, '..', 'shared');
+export const CORPUS_RELEASES = ['4.11', '4.17', '4.22'] as const;
+export const EXAMPLES = ['tinyvmi', 'drakvuf', 'multi-tenant'] as const;
+
+export function repoPath(...parts: string[]): string {
+  return resolve(REPO_ROOT, ...parts);
+}
+
+export function sharedPath(...parts: string[]): string {
+  return resolve(SHARED, ...parts);
+}
+
+export function hasCommand(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface Needs {
+  readonly shared?: boolean;
+  readonly commands?: readonly string[];
+}
+
+/** The reason a test cannot run here, or undefined when everything it needs is present. */
+export function missing(needs: Needs): string | undefined {
+  if (needs.shared && !existsSync(sharedPath('corpus'))) return `../shared is absent (looked in ${SHARED}; set VMIPOLICY_SHARED)`;
+  for (const c of needs.commands ?? []) if (!hasCommand(c)) return `${c} is not installed (.ci/run installs it)`;
+  return undefined;
+}
+
+/**
+ * Skips the test (printing why) when something it needs is absent; in CI fails instead.
+ * Returns true when the test may proceed.
+ */
+export function requires(t: TestContext, needs: Needs): boolean {
+  const reason = missing(needs);
+  if (!reason) return true;
+  if (process.env.CI) throw new Error(`CI must provide what this test needs: ${reason}`);
+  console.log(`# skipped ${t.name}: ${reason}`);
+  t.skip(reason);
+  return false;
+}
+
+export function compileFile(relPath: string, options: CompileOptions = {}): CompileResult {
+  return compile({ file: relPath, content: readFileSync(repoPath(relPath)) }, options);
+}
+
+export function compileText(text: string, options: CompileOptions = {}, file = 'spec.yaml'): CompileResult {
+  return compile({ file, content: text }, options);
+}
+
+/** The artifacts of a compile that must succeed. */
+export function artifactsOf(result: CompileResult): ReadonlyMap<string, string> {
+  if (!result.artifacts) {
+    throw new Error(`compile failed:\n${result.diagnostics.map((d) => `${d.code} ${d.message}`).join('\n')}`);
+  }
+  return result.artifacts;
+}

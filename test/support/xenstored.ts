@@ -1,0 +1,293 @@
+// A harness around ../shared/tools/xenstored-noxen: the real C xenstored (Xen 4.17) running
+// without a hypervisor, so the emitted xenstore scripts can be run against the daemon's own
+// permission code and their effect read back as dom0 and *as a given guest domain*.
+//
+// Every child process gets an argument array (execFile/spawn, never a shell string), and the
+// daemon's exports (XENSTORED_PATH, XS_SHIM_DIR) travel as env, never through `eval`.
+
+import { execFile, execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { sharedPath } from './env.js';
+
+const execFileAsync = promisify(execFile);
+
+export const NOXEN_DIR = sharedPath('tools', 'xenstored-noxen');
+const CONTROL = join(NOXEN_DIR, 'xenstored-noxen.sh');
+const CLIENT = join(NOXEN_DIR, 'xsclient.py');
+
+/** Commands the harness runs; tests pass these to `requires` so a machine without them skips. */
+export const XENSTORED_COMMANDS = ['python3', 'gcc', 'xenstore-chmod', 'xenstore-write', 'xenstore-ls', '/usr/lib/xen-4.17/bin/xenstored'] as const;
+
+export interface Xenstored {
+  /** Private temp dir: socket, shim, ring pages, the domain list, the fake xl. */
+  readonly rundir: string;
+  /** process.env plus the daemon's exports; every client process needs it. */
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Starts a daemon in a fresh temp RUNDIR in which the domids `existing` exist (shim syntax,
+ * e.g. "0-9"). The C daemon, not oxenstored: the two differ on ACL entries for absent domids.
+ */
+export function startXenstored(existing = '0-9'): Xenstored {
+  const rundir = mkdtempSync(join(tmpdir(), 'vmipolicy-xs-'));
+  // The shim re-reads this file on every lookup; without it every domid < 32752 would exist.
+  writeFileSync(join(rundir, 'domains'), `${existing}\n`);
+  let out: string;
+  try {
+    out = execFileSync(CONTROL, ['start', rundir], {
+      env: { ...process.env, XS_IMPL: 'xenstored' },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (e) {
+    rmSync(rundir, { recursive: true, force: true });
+    throw e;
+  }
+  return { rundir, env: { ...process.env, ...parseExports(out) } };
+}
+
+/** `export NAME=value` lines (what the control script means to be eval'ed) as an env object. */
+function parseExports(out: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of out.split('\n')) {
+    const m = /^export ([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (m) env[m[1]!] = m[2]!;
+  }
+  if (!env.XENSTORED_PATH || !env.XS_SHIM_DIR) throw new Error(`xenstored-noxen.sh printed no exports:\n${out}`);
+  return env;
+}
+
+/**
+ * Stops the daemon and removes its RUNDIR. Asynchronous because the control script waits
+ * until the pid is gone, and here an orphaned daemon stays a zombie until PID 1 reaps it
+ * (1–2 s): callers may start the stop and await it later, but must await it.
+ */
+export async function stopXenstored(xs: Xenstored): Promise<void> {
+  try {
+    await execFileAsync(CONTROL, ['stop', xs.rundir], { env: xs.env });
+  } finally {
+    rmSync(xs.rundir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------- dom0 (the privileged socket)
+
+function dom0(xs: Xenstored, cmd: string, args: readonly string[]): string {
+  return execFileSync(cmd, args, { env: xs.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** xenstore-write as dom0; pairs of path and value, one process for all of them. */
+export function dom0Write(xs: Xenstored, entries: ReadonlyArray<readonly [string, string]>): void {
+  if (entries.length > 0) dom0(xs, 'xenstore-write', entries.flat());
+}
+
+/** xenstore-chmod as dom0: exactly these entries, owner first (no -r, no -u). */
+export function dom0Chmod(xs: Xenstored, path: string, perms: readonly string[]): void {
+  dom0(xs, 'xenstore-chmod', [path, ...perms]);
+}
+
+export interface NodeState {
+  readonly value: string;
+  /** The ACL as xenstore-ls -p prints it, e.g. "n0,r5": owner first, then the entries. */
+  readonly perms: string;
+}
+
+/** Every node below / with its value and ACL, from `xenstore-ls -f -p` as dom0. */
+export function snapshot(xs: Xenstored): Map<string, NodeState> {
+  const nodes = new Map<string, NodeState>();
+  for (const line of dom0(xs, 'xenstore-ls', ['-f', '-p', '/']).split('\n')) {
+    if (line === '') continue;
+    const m = /^(\/\S*) = "(.*)"\s+\(([^()]*)\)$/.exec(line);
+    if (!m) throw new Error(`unexpected xenstore-ls line: ${line}`);
+    nodes.set(m[1]!, { value: m[2]!, perms: m[3]! });
+  }
+  return nodes;
+}
+
+// ---------------------------------------------------------------- guests (the ring, real ACL checks)
+
+/** xsclient.py's answer: the output, or the xenstore error name (EACCES, ENOENT, …). */
+export type XsAnswer = { readonly ok: true; readonly out: string } | { readonly ok: false; readonly error: string };
+
+let python: string | undefined;
+/** The interpreter behind `python3`, resolved once: a version-manager shim costs ~0.1 s a call. */
+function pythonPath(): string {
+  python ??= execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+  return python;
+}
+
+function clientArgs(domid: number | undefined, op: string, args: readonly string[]): string[] {
+  return [CLIENT, ...(domid === undefined ? [] : ['--as', String(domid)]), op, ...args];
+}
+
+/**
+ * Exit 0 is an answer, exit 1 with "ERROR X" is a refusal; anything else (a timeout on the
+ * ring, a traceback) throws, so a broken harness can never pass for "access denied".
+ */
+function toAnswer(code: number | null, stdout: string, stderr: string, what: string): XsAnswer {
+  const out = stdout.replace(/\n$/, '');
+  if (code === 0) return { ok: true, out };
+  const m = /^ERROR (\w+)$/.exec(out);
+  if (code === 1 && m) return { ok: false, error: m[1]! };
+  throw new Error(`xsclient.py ${what} failed (exit ${code}): ${stdout}${stderr}`);
+}
+
+/** One xsclient.py op (read, ls, getperms, mkdir, write, …) as `domid`, or as dom0 when undefined. */
+export function xs(xsd: Xenstored, domid: number | undefined, op: string, ...args: string[]): XsAnswer {
+  const r = spawnSync(pythonPath(), clientArgs(domid, op, args), { env: xsd.env, encoding: 'utf8' });
+  if (r.error) throw r.error;
+  return toAnswer(r.status, r.stdout, r.stderr, `${op} ${args.join(' ')}`);
+}
+
+async function xsAsync(xsd: Xenstored, domid: number, op: string, ...args: string[]): Promise<XsAnswer> {
+  try {
+    const { stdout, stderr } = await execFileAsync(pythonPath(), clientArgs(domid, op, args), { env: xsd.env });
+    return toAnswer(0, stdout, stderr, `${op} ${args.join(' ')}`);
+  } catch (e) {
+    const err = e as { code?: unknown; stdout?: string; stderr?: string };
+    if (typeof err.code !== 'number') throw e;
+    return toAnswer(err.code, err.stdout ?? '', err.stderr ?? '', `${op} ${args.join(' ')}`);
+  }
+}
+
+/** XS_INTRODUCE: xenstored maps the domain's ring, so the domain can talk to it. */
+export function introduce(xsd: Xenstored, domids: readonly number[]): void {
+  for (const d of domids) {
+    const a = xs(xsd, undefined, 'introduce', String(d));
+    if (!a.ok) throw new Error(`introduce ${d}: ${a.error}`);
+  }
+}
+
+export interface Access {
+  /** "domid path" pairs where a read as that domain succeeds. */
+  readonly read: Set<string>;
+  /** "domid path" pairs where that domain may write the node. */
+  readonly write: Set<string>;
+}
+
+export const pair = (domid: number, path: string): string => `${domid} ${path}`;
+
+/**
+ * What each domain may do to each node, asked of the daemon itself. Write access is probed
+ * with mkdir: on an existing node xenstored checks the write permission and changes nothing,
+ * where a probing write could change a value. Domains run in parallel (each has its own ring),
+ * the requests of one domain in sequence (one ring, one request at a time).
+ */
+export async function accessMatrix(xsd: Xenstored, domids: readonly number[], paths: readonly string[]): Promise<Access> {
+  const access: Access = { read: new Set(), write: new Set() };
+  await Promise.all(
+    domids.map(async (d) => {
+      for (const p of paths) {
+        if ((await xsAsync(xsd, d, 'read', p)).ok) access.read.add(pair(d, p));
+        if ((await xsAsync(xsd, d, 'mkdir', p)).ok) access.write.add(pair(d, p));
+      }
+    }),
+  );
+  return access;
+}
+
+// ---------------------------------------------------------------- a store laid out like libxl's
+
+export interface Guest {
+  readonly domid: number;
+  readonly name: string;
+  readonly uuid: string;
+}
+
+interface LaidNode {
+  readonly path: string;
+  readonly value: string;
+  readonly perms: readonly string[];
+}
+
+/**
+ * The nodes libxl writes for a guest (catalog: the domain dir, name and vm readable by the
+ * guest only; /vm/<uuid> likewise), plus a few it reads or owns so that "reads nothing else"
+ * has something to bite on: a frontend dir and a scratch area owned by the guest.
+ */
+function guestNodes(g: Guest): LaidNode[] {
+  const own = ['n0', `r${g.domid}`];
+  const dir = `/local/domain/${g.domid}`;
+  const vm = `/vm/${g.uuid}`;
+  return [
+    { path: dir, value: '', perms: own },
+    { path: `${dir}/name`, value: g.name, perms: own },
+    { path: `${dir}/vm`, value: vm, perms: own },
+    { path: `${dir}/domid`, value: String(g.domid), perms: own },
+    { path: `${dir}/memory`, value: '', perms: own },
+    { path: `${dir}/memory/target`, value: '1048576', perms: own },
+    { path: `${dir}/device`, value: '', perms: own },
+    { path: `${dir}/device/vbd`, value: '', perms: own },
+    // a frontend: owned by the guest, read by its backend (dom0)
+    { path: `${dir}/device/vbd/51712`, value: '', perms: [`n${g.domid}`, 'r0'] },
+    { path: `${dir}/data`, value: '', perms: [`n${g.domid}`] },
+    { path: vm, value: '', perms: own },
+    { path: `${vm}/name`, value: g.name, perms: own },
+    { path: `${vm}/uuid`, value: g.uuid, perms: own },
+  ];
+}
+
+/**
+ * Introduces the guests and writes their nodes with libxl's ACLs. Introduce first: the
+ * daemon honours an ACL entry only for a domain that existed when the entry was set.
+ */
+export function layOutLikeLibxl(xsd: Xenstored, guests: readonly Guest[]): void {
+  introduce(xsd, guests.map((g) => g.domid));
+  const nodes: LaidNode[] = [
+    { path: '/local', value: '', perms: ['n0'] },
+    { path: '/local/domain', value: '', perms: ['n0'] },
+    { path: '/local/domain/0', value: '', perms: ['n0'] },
+    { path: '/local/domain/0/name', value: 'Domain-0', perms: ['n0'] },
+    { path: '/vm', value: '', perms: ['n0'] },
+    ...guests.flatMap(guestNodes),
+  ];
+  dom0Write(xsd, nodes.map((n) => [n.path, n.value] as const));
+  for (const n of nodes) dom0Chmod(xsd, n.path, n.perms);
+}
+
+// ---------------------------------------------------------------- running the emitted scripts
+
+/** What the fake `xl domid NAME` prints for NAME; a name left out makes it fail (exit 1). */
+export type XlTable = Readonly<Record<string, string | number>>;
+
+/**
+ * A fake `xl` that answers only `xl domid NAME`, from a table file beside it. The script is
+ * fixed text; the data (names, answers) lives in the table, which sh only reads.
+ */
+export function writeFakeXl(xsd: Xenstored, table: XlTable, dir = mkdtempSync(join(xsd.rundir, 'xl-'))): string {
+  const lines = Object.entries(table).map(([name, out]) => {
+    if (/[\t\n]/.test(name + String(out))) throw new Error('fake xl table: no tabs or newlines');
+    return `${name}\t${out}\n`;
+  });
+  writeFileSync(join(dir, 'domids'), lines.join(''));
+  const xl = join(dir, 'xl');
+  writeFileSync(
+    xl,
+    [
+      '#!/bin/sh',
+      '# fake xl for tests: only "xl domid NAME", answered from ./domids (NAME<TAB>output)',
+      '[ "$1" = domid ] || { echo "fake xl: only domid is supported" >&2; exit 2; }',
+      'while IFS="$(printf \'\\t\')" read -r name out; do',
+      '\t[ "$name" = "$2" ] && { printf \'%s\\n\' "$out"; exit 0; }',
+      'done < "$(dirname "$0")/domids"',
+      'echo "fake xl: domain $2 does not exist" >&2',
+      'exit 1',
+      '',
+    ].join('\n'),
+  );
+  chmodSync(xl, 0o755);
+  return xl;
+}
+
+/** Runs an emitted script with sh, as dom0 of this daemon, with XL pointing at `xl`. */
+export function runScript(xsd: Xenstored, script: string, xl: string): SpawnSyncReturns<string> {
+  const file = join(mkdtempSync(join(xsd.rundir, 'script-')), 'script.sh');
+  writeFileSync(file, script);
+  const r = spawnSync('sh', [file], { env: { ...xsd.env, XL: xl }, encoding: 'utf8' });
+  if (r.error) throw r.error;
+  return r;
+}
