@@ -37,12 +37,19 @@ export type Origin =
       readonly span: SourceSpan;
     }
   | {
+      /** A plain rule that comes with a domain, outside any xen.if macro. */
+      readonly kind: 'domain-rule';
+      readonly domain: string;
+      readonly why: string;
+      readonly span: SourceSpan;
+    }
+  | {
       /** Standalone mode only: the host base (dom0, pseudo-domains) a complete policy needs. */
       readonly kind: 'host-base';
       readonly why: string;
     };
 
-export type XenMacroName = 'declare_domain' | 'create_domain' | 'manage_domain' | 'domain_comms';
+export type XenMacroName = 'declare_domain' | 'create_domain' | 'manage_domain' | 'domain_comms' | 'domain_event_comms';
 
 /** One permission, atomically: merged into allow rules only when printed. */
 export interface Grant {
@@ -111,6 +118,8 @@ export interface IR {
   readonly vocabulary: Vocabulary;
   readonly domains: readonly DomainIR[];
   readonly macroUses: readonly MacroUse[];
+  /** Plain rules that come with domains (dom0 mapping an introspector's grants). */
+  readonly domainRules: readonly Grant[];
   /** Introspection grants: capabilities and the vm_event channel rules. */
   readonly vmiGrants: readonly Grant[];
   readonly xl: readonly XlFileIR[];

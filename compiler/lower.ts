@@ -26,16 +26,18 @@ export function lower(spec: Spec): IR {
   const byName = new Map(domains.map((d) => [d.name, d]));
 
   const macroUses = domains.flatMap((d) => domainMacros(spec, d));
+  const plainRules = sortGrants(domains.flatMap((d) => domainRules(spec, d)), vocab);
   const vmiGrants = sortGrants(
     [...spec.introspectors].flatMap((s) => introspectionGrants(spec, s, byName)),
     vocab,
   );
-  checkVocabulary([...macroUses.flatMap((m) => m.grants), ...vmiGrants], vocab);
+  checkVocabulary([...macroUses.flatMap((m) => m.grants), ...plainRules, ...vmiGrants], vocab);
   return {
     spec,
     vocabulary: vocab,
     domains,
     macroUses,
+    domainRules: plainRules,
     vmiGrants,
     xl: xlFiles(spec, domains, byName),
     xenstore: xenstorePlan(spec),
@@ -86,12 +88,30 @@ function domainMacros(spec: Spec, d: DomainIR): MacroUse[] {
       { subject: DOM0_TYPE, object: d.channel, cls: 'event', perm: 'create', origin: o },
     ]),
     use('manage_domain', [DOM0_TYPE, d.type], (o) => expand(m.manageDomain, [DOM0_TYPE, d.type], o)),
-    use('domain_comms', [DOM0_TYPE, d.type], (o) => [
-      ...createChannel(DOM0_TYPE, d.type, DOM0_CHANNEL, o),
-      ...createChannel(d.type, DOM0_TYPE, d.channel, o),
-      ...expand(m.domainComms, [DOM0_TYPE, d.type], o),
-    ]),
+    // An introspector gets no rule on dom0_t (catalog A13, §5): its event channels with dom0
+    // as usual, but dom0's grant rights over it come without the reverse direction.
+    d.role === 'introspector'
+      ? use('domain_event_comms', [DOM0_TYPE, d.type], (o) => [
+          ...createChannel(DOM0_TYPE, d.type, DOM0_CHANNEL, o),
+          ...createChannel(d.type, DOM0_TYPE, d.channel, o),
+        ])
+      : use('domain_comms', [DOM0_TYPE, d.type], (o) => [
+          ...createChannel(DOM0_TYPE, d.type, DOM0_CHANNEL, o),
+          ...createChannel(d.type, DOM0_TYPE, d.channel, o),
+          ...expand(m.domainComms, [DOM0_TYPE, d.type], o),
+        ]),
   ];
+}
+
+/**
+ * dom0's half of domain_comms for an introspector: dom0 (console, xenstore, backends) may
+ * map and copy what the introspector grants it; the introspector gets nothing on dom0_t.
+ */
+function domainRules(spec: Spec, d: DomainIR): Grant[] {
+  if (d.role !== 'introspector') return [];
+  const origin: Origin = { kind: 'domain-rule', domain: d.name, why: `dom0 serves introspector "${d.name}" (the dom0 half of domain_comms: nothing for it on dom0_t)`, span: d.span };
+  const dom0Side = xenMacros(spec.xen).domainComms.filter(([s]) => s === '$1');
+  return expand(dom0Side, [DOM0_TYPE, d.type], origin);
 }
 
 function objectType(g: PermissionGrant, s: DomainIR, t: DomainIR): string {
@@ -163,6 +183,7 @@ export function originKey(o: Origin): string {
     case 'capability': return `1 ${o.introspector} ${o.target} ${o.capability} ${o.catalog.join(',')}`;
     case 'event-channel': return `2 ${o.introspector} ${o.target} ${o.catalog.join(',')}`;
     case 'xen-macro': return `0 ${o.macro}(${o.args.join(',')})`;
+    case 'domain-rule': return `0 ${o.domain} ${o.why}`;
     case 'host-base': return `3 ${o.why}`;
   }
 }

@@ -6,7 +6,7 @@ import type { SourceSpan } from '../diagnostics.js';
 import type { Grant, IR, Origin } from '../ir.js';
 import { positionAt, type SourceText } from '../source.js';
 import { VERSION } from '../version.js';
-import { HOST_MARK, macroMark, VMI_MARK } from './module.js';
+import { DOMAIN_RULE_MARK, HOST_MARK, macroMark, VMI_MARK } from './module.js';
 import { ruleKey } from './te-rules.js';
 import { hostGrants } from './standalone.js';
 import { sortGrants } from '../lower.js';
@@ -38,6 +38,8 @@ function markFor(g: Grant, mode: IR['spec']['mode']): string {
       return VMI_MARK + key;
     case 'xen-macro':
       return mode === 'module' ? macroMark(g.origin) : `${macroMark(g.origin)} ${key}`;
+    case 'domain-rule':
+      return DOMAIN_RULE_MARK + key;
     case 'host-base':
       return HOST_MARK + key;
   }
@@ -51,6 +53,8 @@ function justification(o: Origin, source: SourceText): Record<string, unknown> {
       return { kind: o.kind, capabilities: o.capabilities, introspector: o.introspector, target: o.target, catalog: o.catalog, why: o.why, spec: at(source, o.span) };
     case 'xen-macro':
       return { kind: o.kind, macro: `${o.macro}(${o.args.join(', ')})`, domain: o.domain, spec: at(source, o.span) };
+    case 'domain-rule':
+      return { kind: o.kind, domain: o.domain, why: o.why, spec: at(source, o.span) };
     case 'host-base':
       return { kind: o.kind, why: o.why };
   }
@@ -59,7 +63,7 @@ function justification(o: Origin, source: SourceText): Record<string, unknown> {
 export function emitManifest(ir: IR, source: SourceText, policy: PolicyText, files: readonly string[]): string {
   const { spec } = ir;
   const all = sortGrants(
-    [...ir.macroUses.flatMap((m) => m.grants), ...ir.vmiGrants, ...(spec.mode === 'standalone' ? hostGrants(ir) : [])],
+    [...ir.macroUses.flatMap((m) => m.grants), ...ir.domainRules, ...ir.vmiGrants, ...(spec.mode === 'standalone' ? hostGrants(ir) : [])],
     ir.vocabulary,
   );
   // One entry per (subject, object, class); within it, one justification per reason and

@@ -41,6 +41,14 @@ export function printRoles(w: TextWriter, ir: IR): void {
   w.line(`role system_r types { ${types.join(' ')} };`);
 }
 
+/** Plain rules that come with domains, each with its reason. */
+export function printDomainRules(w: TextWriter, ir: IR): void {
+  for (const rule of mergeGrants(ir.domainRules, ir.vocabulary)) {
+    for (const c of reasonComments(rule)) w.comment(c);
+    printAllow(w, rule, DOMAIN_RULE_MARK);
+  }
+}
+
 /** Introspection rules, grouped by introspector, each rule preceded by its reasons. */
 export function printIntrospection(w: TextWriter, ir: IR): void {
   const rules = mergeGrants(ir.vmiGrants, ir.vocabulary);
@@ -56,6 +64,7 @@ export function printIntrospection(w: TextWriter, ir: IR): void {
 }
 
 export const VMI_MARK = 'vmi ';
+export const DOMAIN_RULE_MARK = 'domain ';
 export const HOST_MARK = 'host ';
 
 export function macroCall(m: { macro: string; args: readonly string[] }): string {
@@ -91,6 +100,7 @@ export function emitModule(ir: IR): { text: string; lineOf: (key: string) => num
       w.line(macroCall(m));
     }
   }
+  printDomainRules(w, ir);
   printIntrospection(w, ir);
   return { text: w.toString(), lineOf: (key) => w.lineOf(key) };
 }

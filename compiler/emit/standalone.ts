@@ -6,7 +6,7 @@ import { allOf, ATTRIBUTES, DOM0_DEVICE_ADMIN, DOM0_SELF, INITIAL_SID_CONTEXTS, 
 import { atLeast, xenMacros } from '../catalog/vocabulary.js';
 import type { Grant, IR, Origin } from '../ir.js';
 import { DOM0_CHANNEL, DOM0_TYPE, DOMXEN_TYPE, sortGrants } from '../lower.js';
-import { header, HOST_MARK, macroMark, printIntrospection, printRoles, section } from './module.js';
+import { header, HOST_MARK, macroMark, printDomainRules, printIntrospection, printRoles, section } from './module.js';
 import { mergeGrants, printAllow, printTransitions, printTypes, reasonComments } from './te-rules.js';
 import { TextWriter } from './writer.js';
 
@@ -105,6 +105,7 @@ export function emitStandalone(ir: IR): { text: string; lineOf: (key: string) =>
     }
   }
   w.line();
+  printDomainRules(w, ir);
   printIntrospection(w, ir);
 
   section(w, 'Roles, users and constraints');

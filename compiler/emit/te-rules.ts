@@ -73,6 +73,7 @@ export function reasonComments(rule: AllowRule): string[] {
       case 'capability': return `${origin.capability} on ${origin.target}${ordered} (catalog ${origin.catalog.join(' ')})`;
       case 'event-channel': return `vm_event channel with ${origin.target} for ${origin.capabilities.join(', ')}${ordered} (catalog ${origin.catalog.join(' ')})`;
       case 'xen-macro': return `${origin.macro}(${origin.args.join(', ')})${ordered}`;
+      case 'domain-rule':
       case 'host-base': return `${origin.why}${ordered}`;
     }
   });
