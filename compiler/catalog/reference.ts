@@ -66,21 +66,29 @@ export function capabilityReferenceMarkdown(): string {
   return lines.join('\n');
 }
 
-/** Releases whose grants differ from the latest's, for the pv→hvm and hvm→hvm pairs. */
+/** Runs of releases whose grants differ from the latest's, for the common guest-kind pairs. */
 function releaseNotes(cap: CapabilityDef, latest: string): string[] {
-  const notes: string[] = [];
   const pairs: [GuestKind, GuestKind][] = [['pv', 'hvm'], ['hvm', 'hvm'], ['pv', 'pv']];
   const sig = (xen: string, i: GuestKind, t: GuestKind): string =>
-    unsupportedReason(cap, { xen, introspector: i, target: t }) ? '' : cap.grants({ xen, introspector: i, target: t }).map((g) => `${OBJECT_LABEL[g.object]} ${g.cls}:{${g.perms.join(' ')}}`).sort().join(', ');
-  const seen = new Set<string>();
-  for (const xen of XEN_RELEASES) {
-    for (const [i, t] of pairs) {
-      const a = sig(xen, i, t);
-      const b = sig(latest, i, t);
-      if (a === b || a === '' || seen.has(a)) continue;
-      seen.add(a);
-      notes.push(`Xen ${xen}, ${i} → ${t}: ${a}`);
+    unsupportedReason(cap, { xen, introspector: i, target: t })
+      ? ''
+      : cap.grants({ xen, introspector: i, target: t }).map((g) => `${OBJECT_LABEL[g.object]} ${g.cls}:{${g.perms.join(' ')}}`).sort().join(', ');
+  const notes: string[] = [];
+  for (const [i, t] of pairs) {
+    const now = sig(latest, i, t);
+    let run: { from: string; to: string; sig: string } | undefined;
+    const flush = (): void => {
+      if (run && run.sig !== now && run.sig !== '') notes.push(`Xen ${run.from === run.to ? run.from : `${run.from}–${run.to}`}, ${i} → ${t}: ${run.sig}`);
+    };
+    for (const xen of XEN_RELEASES) {
+      const s = sig(xen, i, t);
+      if (run && run.sig === s) run.to = xen;
+      else {
+        flush();
+        run = { from: xen, to: xen, sig: s };
+      }
     }
+    flush();
   }
   return notes;
 }

@@ -1,0 +1,103 @@
+// The command line as a user meets it: the README's commands, exit codes, atomic output,
+// refusing to replace a directory vmipolicy did not write, JSON diagnostics, and the
+// capability reference in docs/ being the one the code generates.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { capabilityReferenceMarkdown } from '../compiler/catalog/reference.js';
+import { repoPath } from './support/env.js';
+import { withTempDir } from './support/oracles.js';
+
+function cli(args: string[], cwd = repoPath()): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [repoPath('dist', 'cli', 'bin.js'), ...args], { encoding: 'utf8', cwd });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('vmipolicy compile', () => {
+  it('compiles the README example into the documented files', () => {
+    withTempDir((dir) => {
+      const out = join(dir, 'out');
+      const r = cli(['compile', 'examples/tinyvmi/vmi.yaml', '-o', out]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(readdirSync(out, { recursive: true }).map(String).sort(), [
+        'manifest.json', 'modules.conf.append', 'vmi.te', 'xenstore-acl-revoke.sh', 'xenstore-acl.sh', 'xl', 'xl/tinyvmi.cfg', 'xl/ubuntu.cfg',
+      ]);
+      assert.match(readFileSync(join(out, 'xl', 'tinyvmi.cfg'), 'utf8'), /^seclabel = "system_u:system_r:tinyvmi_t"/m);
+    });
+  });
+
+  it('replaces its own earlier output, but not a directory it did not write', () => {
+    withTempDir((dir) => {
+      const out = join(dir, 'out');
+      assert.equal(cli(['compile', 'examples/tinyvmi/vmi.yaml', '-o', out]).status, 0);
+      assert.equal(cli(['compile', 'examples/drakvuf/vmi.yaml', '-o', out]).status, 0);
+      assert.ok(existsSync(join(out, 'policy.conf')) && !existsSync(join(out, 'vmi.te')), 'old files replaced as a whole');
+      const mine = join(dir, 'mine');
+      mkdirSync(mine);
+      writeFileSync(join(mine, 'notes.txt'), 'keep me');
+      const r = cli(['compile', 'examples/tinyvmi/vmi.yaml', '-o', mine]);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /VP9001/);
+      assert.deepEqual(readdirSync(mine), ['notes.txt']);
+    });
+  });
+
+  it('writes nothing when the spec has errors, and says where', () => {
+    withTempDir((dir) => {
+      const spec = join(dir, 'bad.yaml');
+      writeFileSync(spec, readFileSync(repoPath('examples', 'tinyvmi', 'vmi.yaml'), 'utf8').replace('targets: [ubuntu]', 'targets: [ubunt]'));
+      const r = cli(['compile', spec, '-o', join(dir, 'out')]);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /bad\.yaml:17:15: error VP1204: introspector "tinyvmi" targets "ubunt"/);
+      assert.match(r.stderr, /help: did you mean "ubuntu"\?/);
+      assert.equal(existsSync(join(dir, 'out')), false);
+    });
+  });
+
+  it('--format json reports diagnostics with positions on stdout', () => {
+    withTempDir((dir) => {
+      const spec = join(dir, 'bad.yaml');
+      writeFileSync(spec, 'vmipolicy: 1\nxen: "4.19"\n');
+      const r = cli(['compile', spec, '-o', join(dir, 'out'), '--format', 'json']);
+      assert.equal(r.status, 2);
+      const body = JSON.parse(r.stdout) as { ok: boolean; diagnostics: { code: string; line: number; column: number }[] };
+      assert.equal(body.ok, false);
+      assert.deepEqual(body.diagnostics.map((d) => [d.code, d.line, d.column]), [['VP1103', 1, 1], ['VP1103', 1, 1], ['VP1103', 1, 1]]);
+    });
+  });
+
+  it('--xen and --mode override the spec', () => {
+    withTempDir((dir) => {
+      const out = join(dir, 'out');
+      assert.equal(cli(['compile', 'examples/tinyvmi/vmi.yaml', '-o', out, '--xen', '4.11', '--mode', 'standalone']).status, 0);
+      const conf = readFileSync(join(out, 'policy.conf'), 'utf8');
+      assert.match(conf, /for Xen 4\.11\./);
+      assert.doesNotMatch(conf, /^class argo$/m, 'argo arrived in 4.12');
+    });
+  });
+
+  it('usage errors exit 2; a missing file is reported, not thrown', () => {
+    assert.equal(cli([]).status, 2);
+    assert.equal(cli(['compile']).status, 2);
+    assert.equal(cli(['compile', 'examples/tinyvmi/vmi.yaml']).status, 2);
+    assert.equal(cli(['frobnicate']).status, 2);
+    assert.equal(cli(['compile', 'x.yaml', '-o', '/tmp/x', '--mode', 'both']).status, 2);
+    const r = cli(['compile', 'does-not-exist.yaml', '-o', '/tmp/vmipolicy-never']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /VP1001: cannot read does-not-exist\.yaml: ENOENT/);
+    assert.equal(cli(['--version']).status, 0);
+    assert.equal(cli(['--help']).status, 0);
+  });
+});
+
+describe('vmipolicy capabilities', () => {
+  it('lists every capability, and docs/capabilities.md is the generated reference', () => {
+    const r = cli(['capabilities']);
+    assert.equal(r.status, 0);
+    for (const c of ['domain-info', 'read-memory', 'memory-events', 'altp2m', 'singlestep']) assert.match(r.stdout, new RegExp(`^${c} `, 'm'));
+    assert.equal(readFileSync(repoPath('docs', 'capabilities.md'), 'utf8'), capabilityReferenceMarkdown() + '\n', 'run npm run docs');
+  });
+});
