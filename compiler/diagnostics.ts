@@ -58,7 +58,7 @@ export const Messages = {
   BuiltinType: template('VP1206', 'error', 'the type "{0}" is one of Xen\'s built-in types'),
   UnknownCapability: template('VP1207', 'error', 'unknown capability "{0}"'),
   CapabilityGuestKind: template('VP1208', 'error', '{0} cannot be granted on {1} target "{2}": {3}'),
-  CapabilityRelease: template('VP1209', 'error', '{0} is not available on Xen {1}: {2}'),
+  GuestKindRelease: template('VP1209', 'error', '{0} guests need Xen {1} or later; the spec says Xen {2}'),
   MissingPrerequisite: template('VP1210', 'error', '{0} needs {1}, which introspector "{2}" does not declare'),
   ReservedName: template('VP1211', 'error', '{0} "{1}" is reserved: {2}'),
   DuplicateListEntry: template('VP1213', 'error', '"{0}" is listed twice in {1}'),

@@ -3,8 +3,8 @@
 // kinds and the Xen release declared. Runs even when the schema found errors (skipping
 // entries too malformed to judge), so that one run reports everything.
 
-import { capability, unsupportedReason } from './catalog/capabilities.js';
-import { isSupportedRelease, XEN_RELEASES } from './catalog/vocabulary.js';
+import { capability, GUEST_KIND_SINCE, unsupportedReason } from './catalog/capabilities.js';
+import { atLeast, isSupportedRelease, XEN_RELEASES } from './catalog/vocabulary.js';
 import { diagnostic, type Diagnostic, type SourceSpan } from './diagnostics.js';
 import type { JsonPath, LoadedSpec } from './load.js';
 import { defaultTypeFor, nearest, reservedDomainName, XEN_BUILTIN_TYPES, XEN_STOCK_MODULES } from './names.js';
@@ -91,6 +91,10 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
         byType.set(type, name);
       }
     }
+    const since = GUEST_KIND_SINCE[guest as GuestKind];
+    if (xen !== undefined && isSupportedRelease(xen) && !atLeast(xen, since)) {
+      d.push(diagnostic('GuestKindRelease', [guest.toUpperCase(), since, xen], at([...path, 'guest']), `run "${name}" as ${guest === 'pvh' ? 'pv or hvm' : 'another kind'}, or target Xen ${since}+`));
+    }
     return { name, type, guest: guest as GuestKind, span: at(path), nameSpan, typeSpan };
   };
 
@@ -153,11 +157,9 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
         const target = targetByName.get(ref.name);
         if (!target) continue;
         const why = unsupportedReason(def, { xen: xen as string, introspector: base.guest, target: target.guest });
-        if (why?.kind === 'guest') {
-          d.push(diagnostic('CapabilityGuestKind', [cap.name, target.guest.toUpperCase(), target.name, why.reason], cap.span,
+        if (why) {
+          d.push(diagnostic('CapabilityGuestKind', [cap.name, target.guest.toUpperCase(), target.name, why], cap.span,
             `remove ${cap.name}, or watch "${target.name}" from an introspector without it`));
-        } else if (why?.kind === 'release') {
-          d.push(diagnostic('CapabilityRelease', [cap.name, xen as string, why.reason], cap.span));
         }
       }
     }

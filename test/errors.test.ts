@@ -99,6 +99,11 @@ describe('spec errors: code and position', () => {
     expectErrors(VALID.replace('read-memory]', 'altp2m]').replace('    guest: hvm\n', '    guest: pvh\n'), [['VP1208', 9, 33]]);
   });
 
+  it('a PVH guest on a Xen release without PVH domUs', () => {
+    expectErrors(VALID.replace('"4.19"', '"4.9"').replace('    guest: hvm\n', '    guest: pvh\n'), [['VP1209', 12, 12]]);
+    expectErrors(VALID.replace('"4.19"', '"4.10"').replace('    guest: hvm\n', '    guest: pvh\n'), []);
+  });
+
   it('a capability without its prerequisite', () => {
     const ds = expectErrors(VALID.replace('[domain-info, read-memory]', '[read-memory]'), [['VP1210', 9, 20]]);
     assert.match(ds[0]?.help ?? '', /add domain-info/);

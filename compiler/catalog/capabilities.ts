@@ -46,8 +46,6 @@ export interface CapabilityDef {
   /** Guest kinds of the target this capability works on. */
   readonly targetKinds: readonly GuestKind[];
   readonly targetKindReason?: string;
-  /** First Xen release where it works, when later than the oldest supported one. */
-  readonly since?: { readonly release: string; readonly reason: string };
   /** Needs the vm_event channel rules (catalog §1G). */
   readonly eventChannel: boolean;
   /** Set when the capability amounts to control of the target (catalog §5). */
@@ -281,9 +279,13 @@ export function capability(name: string): CapabilityDef | undefined {
 
 export const CAPABILITY_NAMES: readonly string[] = CAPABILITIES.map((c) => c.name);
 
-/** Why `cap` cannot be used for this pair, or undefined when it can. */
-export function unsupportedReason(cap: CapabilityDef, ctx: CapabilityContext): { kind: 'guest' | 'release'; reason: string } | undefined {
-  if (!cap.targetKinds.includes(ctx.target)) return { kind: 'guest', reason: cap.targetKindReason ?? 'not supported for this guest kind' };
-  if (cap.since && !atLeast(ctx.xen, cap.since.release)) return { kind: 'release', reason: cap.since.reason };
-  return undefined;
+/** Why `cap` cannot be used on this target, or undefined when it can. */
+export function unsupportedReason(cap: CapabilityDef, ctx: CapabilityContext): string | undefined {
+  return cap.targetKinds.includes(ctx.target) ? undefined : cap.targetKindReason ?? 'not supported for this guest kind';
 }
+
+/**
+ * The first release that runs a guest kind: PVH domUs (xl type = "pvh") arrived in 4.10;
+ * 4.8's experimental PVHv1 (pvh = 1) is a different, removed mode.
+ */
+export const GUEST_KIND_SINCE: Readonly<Record<GuestKind, string>> = { pv: '4.8', pvh: '4.10', hvm: '4.8' };

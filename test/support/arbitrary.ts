@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { CAPABILITIES, XEN_RELEASES, type GuestKind } from '../../compiler/index.js';
+import { compareReleases } from '../../compiler/catalog/vocabulary.js';
 
 export interface SpecObject {
   vmipolicy: 1;
@@ -33,7 +34,11 @@ export function specArbitrary(opts: { releases?: readonly string[]; modes?: read
       explicitTypes: fc.boolean(),
       seed: fc.array(fc.nat(), { minLength: 32, maxLength: 32 }),
     })
-    .map(({ xen, mode, targetKinds, introspectorKinds, explicitTypes, seed }) => {
+    .map(({ xen, mode, targetKinds: tk, introspectorKinds: ik, explicitTypes, seed }) => {
+      // PVH domUs exist from Xen 4.10 (VP1209 otherwise): run them as HVM on older releases.
+      const kindOn = (g: GuestKind): GuestKind => (g === 'pvh' && compareReleases(xen, '4.10') < 0 ? 'hvm' : g);
+      const targetKinds = tk.map(kindOn);
+      const introspectorKinds = ik.map(kindOn);
       let k = 0;
       const next = (): number => seed[k++ % seed.length] as number;
       const targets = targetKinds.map((g, i) => ({ name: `guest-${i}.vm`, ...(explicitTypes ? { type: `tgt${i}_t` } : {}), guest: g }));
