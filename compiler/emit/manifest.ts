@@ -7,6 +7,7 @@ import type { Grant, IR, Origin } from '../ir.js';
 import { positionAt, type SourceText } from '../source.js';
 import { VERSION } from '../version.js';
 import { DOMAIN_RULE_MARK, HOST_MARK, macroMark, VMI_MARK } from './module.js';
+import { formatJson } from './json.js';
 import { ruleKey } from './te-rules.js';
 import { hostGrants } from './standalone.js';
 import { sortGrants } from '../lower.js';
@@ -121,5 +122,5 @@ export function emitManifest(ir: IR, source: SourceText, policy: PolicyText, fil
       added: n.addedReaders.map((r) => ({ domain: r.domain, why: r.why, spec: at(source, r.span) })),
     })),
   };
-  return JSON.stringify(manifest, null, 2) + '\n';
+  return formatJson(manifest) + '\n';
 }
