@@ -89,7 +89,8 @@ export function loadSpec(file: string, input: string | Uint8Array): LoadResult {
     }
     text = decoded.text;
   }
-  if (text.charCodeAt(0) === 0xfeff) text = ' ' + text.slice(1); // keep offsets, drop the BOM
+  // Editors do not count a byte-order mark as a column; neither do we.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const source = sourceText(file, text);
   const span = (start: number, end: number): SourceSpan => ({ file, start, end: Math.max(start, end) });
 

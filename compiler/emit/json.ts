@@ -12,7 +12,7 @@ export function formatJson(value: unknown, indent = ''): string {
   const inner = indent + '  ';
   if (Array.isArray(v)) {
     if (v.length === 0) return '[]';
-    if (v.every(isPlain)) return JSON.stringify(v).replace(/","/g, '", "').replace(/,(?=[^ ])/g, ', ');
+    if (v.every(isPlain)) return `[${v.map((x) => JSON.stringify(x)).join(', ')}]`;
     return `[\n${v.map((x) => inner + formatJson(x, inner)).join(',\n')}\n${indent}]`;
   }
   const entries = Object.entries(v as Record<string, Json>).filter(([, x]) => x !== undefined);
