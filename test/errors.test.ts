@@ -5,20 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { positionAt, type Diagnostic } from '../compiler/index.js';
 import { compileText } from './support/env.js';
+import { MINIMAL_SPEC } from './support/specs.js';
 
-const VALID = `vmipolicy: 1
-xen: "4.19"
-policy:
-  module: vmi
-introspectors:
-  - name: mon
-    guest: pv
-    targets: [web]
-    capabilities: [domain-info, read-memory]
-targets:
-  - name: web
-    guest: hvm
-`;
+const VALID = MINIMAL_SPEC;
 
 type Expected = readonly [code: string, line: number, column: number];
 

@@ -10,21 +10,10 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { compile, MAX_SPEC_BYTES } from '../compiler/index.js';
 import { repoPath } from './support/env.js';
+import { MINIMAL_SPEC } from './support/specs.js';
 import { withTempDir } from './support/oracles.js';
 
-const BASE = `vmipolicy: 1
-xen: "4.19"
-policy:
-  module: vmi
-introspectors:
-  - name: mon
-    guest: pv
-    targets: [web]
-    capabilities: [domain-info, read-memory]
-targets:
-  - name: web
-    guest: hvm
-`;
+const BASE = MINIMAL_SPEC;
 
 function runCli(dir: string, content: string | Uint8Array): { status: number | null; stderr: string; out: string } {
   const spec = join(dir, 'spec.yaml');
