@@ -36,18 +36,19 @@ export function startXenstored(existing = '0-9'): Xenstored {
   const rundir = mkdtempSync(join(tmpdir(), 'vmipolicy-xs-'));
   // The shim re-reads this file on every lookup; without it every domid < 32752 would exist.
   writeFileSync(join(rundir, 'domains'), `${existing}\n`);
-  let out: string;
   try {
-    out = execFileSync(CONTROL, ['start', rundir], {
+    const out = execFileSync(CONTROL, ['start', rundir], {
       env: { ...process.env, XS_IMPL: 'xenstored' },
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    return { rundir, env: { ...process.env, ...parseExports(out) } };
   } catch (e) {
+    // A daemon may be up even so (e.g. the exports were unreadable): stop it; no pid file, no-op.
+    spawnSync(CONTROL, ['stop', rundir], { stdio: 'ignore' });
     rmSync(rundir, { recursive: true, force: true });
     throw e;
   }
-  return { rundir, env: { ...process.env, ...parseExports(out) } };
 }
 
 /** `export NAME=value` lines (what the control script means to be eval'ed) as an env object. */
@@ -66,28 +67,28 @@ function parseExports(out: string): Record<string, string> {
  * until the pid is gone, and here an orphaned daemon stays a zombie until PID 1 reaps it
  * (1–2 s): callers may start the stop and await it later, but must await it.
  */
-export async function stopXenstored(xs: Xenstored): Promise<void> {
+export async function stopXenstored(xsd: Xenstored): Promise<void> {
   try {
-    await execFileAsync(CONTROL, ['stop', xs.rundir], { env: xs.env });
+    await execFileAsync(CONTROL, ['stop', xsd.rundir], { env: xsd.env });
   } finally {
-    rmSync(xs.rundir, { recursive: true, force: true });
+    rmSync(xsd.rundir, { recursive: true, force: true });
   }
 }
 
 // ---------------------------------------------------------------- dom0 (the privileged socket)
 
-function dom0(xs: Xenstored, cmd: string, args: readonly string[]): string {
-  return execFileSync(cmd, args, { env: xs.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+function dom0(xsd: Xenstored, cmd: string, args: readonly string[]): string {
+  return execFileSync(cmd, args, { env: xsd.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** xenstore-write as dom0; pairs of path and value, one process for all of them. */
-export function dom0Write(xs: Xenstored, entries: ReadonlyArray<readonly [string, string]>): void {
-  if (entries.length > 0) dom0(xs, 'xenstore-write', entries.flat());
+export function dom0Write(xsd: Xenstored, entries: ReadonlyArray<readonly [string, string]>): void {
+  if (entries.length > 0) dom0(xsd, 'xenstore-write', entries.flat());
 }
 
 /** xenstore-chmod as dom0: exactly these entries, owner first (no -r, no -u). */
-export function dom0Chmod(xs: Xenstored, path: string, perms: readonly string[]): void {
-  dom0(xs, 'xenstore-chmod', [path, ...perms]);
+export function dom0Chmod(xsd: Xenstored, path: string, perms: readonly string[]): void {
+  dom0(xsd, 'xenstore-chmod', [path, ...perms]);
 }
 
 export interface NodeState {
@@ -97,9 +98,9 @@ export interface NodeState {
 }
 
 /** Every node below / with its value and ACL, from `xenstore-ls -f -p` as dom0. */
-export function snapshot(xs: Xenstored): Map<string, NodeState> {
+export function snapshot(xsd: Xenstored): Map<string, NodeState> {
   const nodes = new Map<string, NodeState>();
-  for (const line of dom0(xs, 'xenstore-ls', ['-f', '-p', '/']).split('\n')) {
+  for (const line of dom0(xsd, 'xenstore-ls', ['-f', '-p', '/']).split('\n')) {
     if (line === '') continue;
     const m = /^(\/\S*) = "(.*)"\s+\(([^()]*)\)$/.exec(line);
     if (!m) throw new Error(`unexpected xenstore-ls line: ${line}`);
@@ -143,15 +144,48 @@ export function xs(xsd: Xenstored, domid: number | undefined, op: string, ...arg
   return toAnswer(r.status, r.stdout, r.stderr, `${op} ${args.join(' ')}`);
 }
 
-async function xsAsync(xsd: Xenstored, domid: number, op: string, ...args: string[]): Promise<XsAnswer> {
-  try {
-    const { stdout, stderr } = await execFileAsync(pythonPath(), clientArgs(domid, op, args), { env: xsd.env });
-    return toAnswer(0, stdout, stderr, `${op} ${args.join(' ')}`);
-  } catch (e) {
-    const err = e as { code?: unknown; stdout?: string; stderr?: string };
-    if (typeof err.code !== 'number') throw e;
-    return toAnswer(err.code, err.stdout ?? '', err.stderr ?? '', `${op} ${args.join(' ')}`);
-  }
+/**
+ * Runs many xsclient.py ops in one Python process: its own main(), once per op, with the
+ * argv the CLI would get. A process per op costs ~50 ms, and an access matrix is >1000 ops.
+ * The driver is fixed text; the ops travel as JSON lines on stdin. No bytecode is written:
+ * the tools dir is shared and read-only.
+ */
+const BATCH_DRIVER = `
+import contextlib, io, json, os, sys
+client = sys.argv[1]
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(client))
+import xsclient
+for line in sys.stdin:
+    sys.argv = [client] + json.loads(line)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            code = xsclient.main()
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else 2
+    print(json.dumps([code, out.getvalue()]), flush=True)
+`;
+
+export interface XsRequest {
+  readonly domid: number;
+  readonly op: string;
+  readonly args: readonly string[];
+}
+
+/** The answers to `requests`, in order, each as that guest (a batch of `xs` calls). */
+export function xsBatch(xsd: Xenstored, requests: readonly XsRequest[]): XsAnswer[] {
+  const input = requests.map((q) => `${JSON.stringify(clientArgs(q.domid, q.op, q.args).slice(1))}\n`).join('');
+  const r = spawnSync(pythonPath(), ['-c', BATCH_DRIVER, CLIENT], { env: xsd.env, input, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`xsclient batch failed (exit ${r.status}): ${r.stderr}`);
+  const lines = r.stdout.split('\n').filter((l) => l !== '');
+  if (lines.length !== requests.length) throw new Error(`xsclient batch: ${lines.length} answers to ${requests.length} ops: ${r.stderr}`);
+  return lines.map((line, i) => {
+    const [code, out] = JSON.parse(line) as [number, string];
+    const q = requests[i]!;
+    return toAnswer(code, out, '', `--as ${q.domid} ${q.op} ${q.args.join(' ')}`);
+  });
 }
 
 /** XS_INTRODUCE: xenstored maps the domain's ring, so the domain can talk to it. */
@@ -174,19 +208,15 @@ export const pair = (domid: number, path: string): string => `${domid} ${path}`;
 /**
  * What each domain may do to each node, asked of the daemon itself. Write access is probed
  * with mkdir: on an existing node xenstored checks the write permission and changes nothing,
- * where a probing write could change a value. Domains run in parallel (each has its own ring),
- * the requests of one domain in sequence (one ring, one request at a time).
+ * where a probing write could change a value.
  */
-export async function accessMatrix(xsd: Xenstored, domids: readonly number[], paths: readonly string[]): Promise<Access> {
+export function accessMatrix(xsd: Xenstored, domids: readonly number[], paths: readonly string[]): Access {
+  const probes = domids.flatMap((domid) => paths.flatMap((p) => (['read', 'mkdir'] as const).map((op) => ({ domid, op, args: [p] }))));
   const access: Access = { read: new Set(), write: new Set() };
-  await Promise.all(
-    domids.map(async (d) => {
-      for (const p of paths) {
-        if ((await xsAsync(xsd, d, 'read', p)).ok) access.read.add(pair(d, p));
-        if ((await xsAsync(xsd, d, 'mkdir', p)).ok) access.write.add(pair(d, p));
-      }
-    }),
-  );
+  xsBatch(xsd, probes).forEach((answer, i) => {
+    const q = probes[i]!;
+    if (answer.ok) (q.op === 'read' ? access.read : access.write).add(pair(q.domid, q.args[0]!));
+  });
   return access;
 }
 
@@ -283,11 +313,16 @@ export function writeFakeXl(xsd: Xenstored, table: XlTable, dir = mkdtempSync(jo
   return xl;
 }
 
-/** Runs an emitted script with sh, as dom0 of this daemon, with XL pointing at `xl`. */
+/**
+ * Runs an emitted script with sh, as dom0 of this daemon, with XL pointing at `xl`.
+ * XENSTORE_CHMOD is left unset so the script's default, the real xenstore-chmod, runs; it
+ * reaches this daemon through XENSTORED_PATH in the env.
+ */
 export function runScript(xsd: Xenstored, script: string, xl: string): SpawnSyncReturns<string> {
   const file = join(mkdtempSync(join(xsd.rundir, 'script-')), 'script.sh');
   writeFileSync(file, script);
-  const r = spawnSync('sh', [file], { env: { ...xsd.env, XL: xl }, encoding: 'utf8' });
+  const { XENSTORE_CHMOD: _, ...env } = xsd.env;
+  const r = spawnSync('sh', [file], { env: { ...env, XL: xl }, encoding: 'utf8' });
   if (r.error) throw r.error;
   return r;
 }
