@@ -1,6 +1,6 @@
 // Where tests find the repository, ../shared (corpus and oracle tools) and the real tools,
-// and how they skip when those are absent: with the reason printed, and never silently in
-// CI (CI=true), where a missing oracle is a broken .ci/run, not a reason to pass.
+// and how they skip when those are absent: always with the reason printed; and a missing
+// tool under CI=true fails, since .ci/run installs them all.
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -37,21 +37,26 @@ export interface Needs {
   readonly commands?: readonly string[];
 }
 
-/** The reason a test cannot run here, or undefined when everything it needs is present. */
-export function missing(needs: Needs): string | undefined {
-  if (needs.shared && !existsSync(sharedPath('corpus'))) return `../shared is absent (looked in ${SHARED}; set VMIPOLICY_SHARED)`;
-  for (const c of needs.commands ?? []) if (!hasCommand(c)) return `${c} is not installed (.ci/run installs it)`;
-  return undefined;
+function missingShared(needs: Needs): string | undefined {
+  return needs.shared && !existsSync(sharedPath('corpus')) ? `../shared is absent (looked in ${SHARED}; set VMIPOLICY_SHARED)` : undefined;
+}
+
+function missingCommand(needs: Needs): string | undefined {
+  const absent = (needs.commands ?? []).find((c) => !hasCommand(c));
+  return absent ? `${absent} is not installed (.ci/run installs it)` : undefined;
 }
 
 /**
- * Skips the test (printing why) when something it needs is absent; in CI fails instead.
- * Returns true when the test may proceed.
+ * Skips the test, printing why, when ../shared or a tool it needs is absent. In CI a missing
+ * tool fails the test instead: .ci/run installs every tool, so its absence is a broken CI
+ * script, not a reason to pass. Returns true when the test may proceed.
  */
 export function requires(t: TestContext, needs: Needs): boolean {
-  const reason = missing(needs);
+  const shared = missingShared(needs);
+  const command = shared ? undefined : missingCommand(needs);
+  if (command && process.env.CI) throw new Error(`CI must provide what this test needs: ${command}`);
+  const reason = shared ?? command;
   if (!reason) return true;
-  if (process.env.CI) throw new Error(`CI must provide what this test needs: ${reason}`);
   console.log(`# skipped ${t.name}: ${reason}`);
   t.skip(reason);
   return false;
