@@ -164,18 +164,22 @@ function eventChannelGrants(s: DomainIR, t: DomainIR, capabilities: string[], sp
   ];
 }
 
+/**
+ * Sorts grants by subject, object, class (security_classes order), permission (bit order)
+ * and origin. Keys are computed once per grant, not per comparison: hosts have millions.
+ */
 export function sortGrants(grants: Grant[], vocab: Vocabulary): Grant[] {
   const classRank = new Map(vocab.classes.map((c, i) => [c, i]));
   const permRank = new Map<string, number>();
   for (const [cls, perms] of vocab.accessVectors) perms.forEach((p, i) => permRank.set(`${cls}:${p}`, i));
-  return grants.sort(
-    (a, b) =>
-      byString(a.subject, b.subject) ||
-      byString(a.object, b.object) ||
-      (classRank.get(a.cls) ?? 99) - (classRank.get(b.cls) ?? 99) ||
-      (permRank.get(`${a.cls}:${a.perm}`) ?? 999) - (permRank.get(`${b.cls}:${b.perm}`) ?? 999) ||
-      byString(originKey(a.origin), originKey(b.origin)),
-  );
+  const originKeys = new Map<Origin, string>();
+  const keyed = grants.map((g) => {
+    let ok = originKeys.get(g.origin);
+    if (ok === undefined) originKeys.set(g.origin, (ok = originKey(g.origin)));
+    return { g, rank: (classRank.get(g.cls) ?? 99) * 1000 + (permRank.get(`${g.cls}:${g.perm}`) ?? 999), ok };
+  });
+  keyed.sort((a, b) => byString(a.g.subject, b.g.subject) || byString(a.g.object, b.g.object) || a.rank - b.rank || byString(a.ok, b.ok));
+  return keyed.map((k) => k.g);
 }
 
 export function originKey(o: Origin): string {

@@ -114,6 +114,7 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
     const base = entry.role === 'introspector' ? read.get(entry) : undefined;
     if (!base || !isObj(raw)) return;
     const refs: Named[] = [];
+    const listedNames = new Set<string>();
     const listed = Array.isArray(raw.targets) ? raw.targets : [];
     listed.forEach((t, j) => {
       const name = str(t);
@@ -131,7 +132,8 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
             : near ? `did you mean "${near}"?` : `declare it under targets: (declared: ${[...targetByName.keys()].join(', ') || 'none'})`));
         return;
       }
-      if (refs.some((r) => r.name === name)) return; // reported by the schema (uniqueItems)
+      if (listedNames.has(name)) return; // reported by the schema (uniqueItems)
+      listedNames.add(name);
       refs.push({ name, span });
       watched.add(name);
     });

@@ -51,6 +51,25 @@ describe('standalone policy.conf compiles with checkpolicy -t Xen', () => {
     });
   }
 
+  it('a large host compiles: no line over checkpolicy\'s 8 KiB lexer limit (YYLMAX)', (t) => {
+    if (!requires(t, { commands: ['checkpolicy'] })) return;
+    const names = Array.from({ length: 400 }, (_, i) => `tenant-vm-${String(i).padStart(4, '0')}`);
+    const spec = [
+      'vmipolicy: 1', 'xen: "4.22"', 'policy: {module: big, mode: standalone}', 'introspectors:',
+      `  - {name: monitor, guest: pv, lookup: name, targets: [${names.join(', ')}], capabilities: [domain-info, read-memory, memory-events]}`,
+      'targets:', ...names.map((n) => `  - {name: ${n}, guest: hvm}`), '',
+    ].join('\n');
+    const artifacts = artifactsOf(compileText(spec));
+    for (const [name, text] of [...artifacts].filter(([n]) => !n.endsWith('.json'))) {
+      const longest = text.split('\n').reduce((m, l) => Math.max(m, l.length), 0);
+      assert.ok(longest <= 4096, `${name} has a line of ${longest} characters`);
+    }
+    withTempDir((dir) => {
+      const r = checkpolicy(dir, artifacts.get('policy.conf') ?? '');
+      assert.ok(r.ok, r.output);
+    });
+  });
+
   it(`${RANDOM_RUNS} random valid specs compile, on random releases`, (t) => {
     if (!requires(t, { commands: ['checkpolicy'] })) return;
     let compiled = 0;

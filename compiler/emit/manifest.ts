@@ -10,20 +10,20 @@ import { DOMAIN_RULE_MARK, HOST_MARK, macroMark, VMI_MARK } from './module.js';
 import { formatJson } from './json.js';
 import { ruleKey } from './te-rules.js';
 import { hostGrants } from './standalone.js';
-import { sortGrants } from '../lower.js';
+import { originKey, sortGrants } from '../lower.js';
 
 export const MANIFEST_FORMAT = 1;
 export const GENERATOR = 'vmipolicy';
 
+/** A position in the spec, whose path is the manifest's top-level `spec`. */
 interface Located {
-  readonly file: string;
   readonly line: number;
   readonly column: number;
 }
 
 function at(source: SourceText, span: SourceSpan): Located {
   const p = positionAt(source, span.start);
-  return { file: span.file, line: p.line, column: p.column };
+  return { line: p.line, column: p.column };
 }
 
 export interface PolicyText {
@@ -68,21 +68,26 @@ export function emitManifest(ir: IR, source: SourceText, policy: PolicyText, fil
     ir.vocabulary,
   );
   // One entry per (subject, object, class); within it, one justification per reason and
-  // policy line, each listing the permissions it accounts for.
-  interface Reason { perms: string[]; rule: Located; origin: Origin }
+  // policy line, each listing the permissions it accounts for. Keys are cached per origin:
+  // a host's manifest has millions of grants but only thousands of distinct reasons.
+  interface Reason { perms: string[]; rule: number; origin: Origin }
   interface Entry { subject: string; object: string; class: string; perms: string[]; reasons: Map<string, Reason> }
   const entries = new Map<string, Entry>();
+  const originKeys = new Map<Origin, string>();
   for (const g of all) {
     const key = ruleKey(g.subject, g.object, g.cls);
-    const e: Entry = entries.get(key) ?? { subject: g.subject, object: g.object, class: g.cls, perms: [], reasons: new Map<string, Reason>() };
+    let e = entries.get(key);
+    if (!e) entries.set(key, (e = { subject: g.subject, object: g.object, class: g.cls, perms: [], reasons: new Map<string, Reason>() }));
     if (!e.perms.includes(g.perm)) e.perms.push(g.perm);
-    const line = policy.lineOf(markFor(g, spec.mode));
-    if (line === undefined) throw new Error(`internal: no policy line for ${key} (${g.origin.kind})`);
-    const rkey = `${JSON.stringify(justification(g.origin, source))}@${line}`;
-    const r: Reason = e.reasons.get(rkey) ?? { perms: [], rule: { file: policy.file, line, column: 1 }, origin: g.origin };
+    let ok = originKeys.get(g.origin);
+    if (ok === undefined) originKeys.set(g.origin, (ok = originKey(g.origin)));
+    let r = e.reasons.get(ok);
+    if (!r) {
+      const line = policy.lineOf(markFor(g, spec.mode));
+      if (line === undefined) throw new Error(`internal: no policy line for ${key} (${g.origin.kind})`);
+      e.reasons.set(ok, (r = { perms: [], rule: line, origin: g.origin }));
+    }
     if (!r.perms.includes(g.perm)) r.perms.push(g.perm);
-    e.reasons.set(rkey, r);
-    entries.set(key, e);
   }
   const grants = [...entries.values()].map((e) => ({
     subject: e.subject,
@@ -99,6 +104,7 @@ export function emitManifest(ir: IR, source: SourceText, policy: PolicyText, fil
     generator: `${GENERATOR} ${VERSION}`,
     format: MANIFEST_FORMAT,
     spec: spec.file,
+    policy: policy.file,
     xen: spec.xen,
     mode: spec.mode,
     module: spec.module,

@@ -4,7 +4,7 @@
 // create_domain…); the standalone emitter prints the same rules expanded.
 
 import { VERSION } from '../version.js';
-import type { IR, MacroUse } from '../ir.js';
+import type { Grant, IR, MacroUse } from '../ir.js';
 import { mergeGrants, printAllow, reasonComments } from './te-rules.js';
 import { TextWriter } from './writer.js';
 
@@ -34,11 +34,24 @@ export function header(w: TextWriter, ir: IR, what: string): void {
   }
 }
 
-/** The role line: every type our domains run with must be authorised for system_r. */
+/**
+ * Role lines: every type our domains run with must be authorised for system_r. One line per
+ * domain, because checkpolicy's lexer rejects a line longer than 8 KiB (YYLMAX).
+ */
 export function printRoles(w: TextWriter, ir: IR): void {
-  const types = ir.domains.flatMap((d) => [d.type, d.self]);
   w.comment('Domains are labelled system_u:system_r:<type>; _self is what Xen computes when a domain acts on itself.');
-  w.line(`role system_r types { ${types.join(' ')} };`);
+  for (const d of ir.domains) w.line(`role system_r types { ${d.type} ${d.self} };`);
+}
+
+/** The macro uses of each domain, in IR order. */
+export function macrosByDomain(ir: IR): Map<string, MacroUse[]> {
+  const out = new Map<string, MacroUse[]>();
+  for (const m of ir.macroUses) {
+    const list = out.get(m.domain) ?? [];
+    list.push(m);
+    out.set(m.domain, list);
+  }
+  return out;
 }
 
 /** Plain rules that come with domains, each with its reason. */
@@ -51,11 +64,18 @@ export function printDomainRules(w: TextWriter, ir: IR): void {
 
 /** Introspection rules, grouped by introspector, each rule preceded by its reasons. */
 export function printIntrospection(w: TextWriter, ir: IR): void {
-  const rules = mergeGrants(ir.vmiGrants, ir.vocabulary);
+  // Every introspection rule names its introspector's type or channel, so grouping the
+  // grants by introspector first never splits a rule.
+  const byIntrospector = new Map<string, Grant[]>();
+  for (const g of ir.vmiGrants) {
+    const name = g.origin.kind === 'capability' || g.origin.kind === 'event-channel' ? g.origin.introspector : '';
+    const list = byIntrospector.get(name) ?? [];
+    list.push(g);
+    byIntrospector.set(name, list);
+  }
   for (const s of ir.domains.filter((d) => d.role === 'introspector')) {
-    const mine = rules.filter((r) => r.grants.some((g) => (g.origin.kind === 'capability' || g.origin.kind === 'event-channel') && g.origin.introspector === s.name));
     section(w, `Introspection by "${s.name}" (${s.type})`, 'Each rule lists the capabilities that need it and the catalog rows that say which hook checks it.');
-    for (const rule of mine) {
+    for (const rule of mergeGrants(byIntrospector.get(s.name) ?? [], ir.vocabulary)) {
       w.line();
       for (const c of reasonComments(rule)) w.comment(c);
       printAllow(w, rule, VMI_MARK);
@@ -83,8 +103,9 @@ export function emitModule(ir: IR): { text: string; lineOf: (key: string) => num
   w.comment('modules/modules.conf (see modules.conf.append), rebuild the policy and load it (xl loadpolicy).');
 
   section(w, 'Domain types', 'declare_domain gives each domain its type, _self and _channel types and the rights', 'every guest has over itself — the same as Xen\'s own domU_t.');
+  const macros = macrosByDomain(ir);
   for (const d of ir.domains) {
-    const m = ir.macroUses.find((u) => u.domain === d.name && u.macro === 'declare_domain');
+    const m = macros.get(d.name)?.find((u) => u.macro === 'declare_domain');
     if (!m) continue;
     w.comment(`${d.role} "${d.name}" (${d.guest} guest)`);
     w.mark(macroMark(m));
@@ -95,7 +116,7 @@ export function emitModule(ir: IR): { text: string; lineOf: (key: string) => num
 
   section(w, 'dom0 builds, manages and serves these domains', 'As Xen\'s domU.te does for domU_t: no introspection rights for dom0 beyond that.');
   for (const d of ir.domains) {
-    for (const m of ir.macroUses.filter((u) => u.domain === d.name && u.macro !== 'declare_domain')) {
+    for (const m of (macros.get(d.name) ?? []).filter((u) => u.macro !== 'declare_domain')) {
       w.mark(macroMark(m));
       w.line(macroCall(m));
     }

@@ -6,7 +6,7 @@ import { allOf, ATTRIBUTES, DOM0_DEVICE_ADMIN, DOM0_SELF, INITIAL_SID_CONTEXTS, 
 import { atLeast, xenMacros } from '../catalog/vocabulary.js';
 import type { Grant, IR, Origin } from '../ir.js';
 import { DOM0_CHANNEL, DOM0_TYPE, DOMXEN_TYPE, sortGrants } from '../lower.js';
-import { header, HOST_MARK, macroMark, printDomainRules, printIntrospection, printRoles, section } from './module.js';
+import { header, HOST_MARK, macroMark, macrosByDomain, printDomainRules, printIntrospection, printRoles, section } from './module.js';
 import { mergeGrants, printAllow, printTransitions, printTypes, reasonComments } from './te-rules.js';
 import { TextWriter } from './writer.js';
 
@@ -94,10 +94,11 @@ export function emitStandalone(ir: IR): { text: string; lineOf: (key: string) =>
   }
 
   section(w, 'Domain types', 'Expanded equivalents of Xen\'s declare_domain, create_domain, manage_domain and', 'domain_comms(dom0_t, …) at this release: each domain as Xen\'s domU_t, nothing more.');
+  const macros = macrosByDomain(ir);
   for (const d of ir.domains) {
     w.line();
     w.comment(`${d.role} "${d.name}" (${d.guest} guest)`);
-    for (const m of ir.macroUses.filter((u) => u.domain === d.name)) {
+    for (const m of macros.get(d.name) ?? []) {
       w.comment(`${m.macro}(${m.args.join(', ')})`);
       printTypes(w, m.types);
       printTransitions(w, m.transitions);

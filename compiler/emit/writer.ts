@@ -1,6 +1,9 @@
 // A line-oriented text builder that remembers on which line each rule was printed, so the
 // manifest can point from every grant to the exact policy line behind it.
 
+const MAX_LINE = 4096;
+const COMMENT_WIDTH = 120;
+
 export class TextWriter {
   private readonly lines: string[] = [];
   private readonly marks = new Map<string, number>();
@@ -12,13 +15,26 @@ export class TextWriter {
 
   line(text = ''): void {
     // Emitters only print validated identifiers, but a newline slipping into a line would
-    // let one "line" smuggle in a second rule: refuse it outright.
+    // let one "line" smuggle in a second rule: refuse it outright. checkpolicy's lexer
+    // rejects lines over 8 KiB (YYLMAX), so no emitter may print one.
     if (/[\r\n]/.test(text)) throw new Error('internal: a printed line contains a line break');
+    if (text.length > MAX_LINE) throw new Error(`internal: a printed line is ${text.length} characters long`);
     this.lines.push(text);
   }
 
+  /** A comment, wrapped at spaces to COMMENT_WIDTH columns, continuation lines indented. */
   comment(text: string, prefix = '#'): void {
-    this.line(text === '' ? prefix : `${prefix} ${text}`);
+    if (text === '') return this.line(prefix);
+    let rest = text;
+    let lead = `${prefix} `;
+    while (lead.length + rest.length > COMMENT_WIDTH) {
+      const cut = rest.lastIndexOf(' ', COMMENT_WIDTH - lead.length);
+      if (cut <= 0) break;
+      this.line(lead + rest.slice(0, cut));
+      rest = rest.slice(cut + 1);
+      lead = `${prefix}   `;
+    }
+    this.line(lead + rest);
   }
 
   /** Records that `key` is printed on the next line. */
