@@ -59,36 +59,51 @@ function resolveDomids(vars: Map<string, string>): string[] {
   return [...vars.entries()].map(([name, v]) => `${v}=$(domid ${shQuote(name)})`);
 }
 
-export function emitXenstoreAcl(ir: IR): string {
+interface ScriptPlan {
+  readonly purpose: readonly string[];
+  /** What to say when there is nothing to change. */
+  readonly nothing: string;
+  /** The comments and readers to set on one node. */
+  readonly node: (n: XenstoreNodeIR) => { comments: string[]; readers: string[] };
+}
+
+function emitScript(ir: IR, plan: ScriptPlan): string {
   const vars = domainVariables(ir.xenstore);
-  const lines = prelude(ir, [
-    'xenstore ACLs for introspection',
-    'Least access for the lookups the spec declares: owner stays dom0, the default stays n (none),',
-    'no -r (recursive) and no -u (ancestors).',
-  ]);
+  const lines = prelude(ir, [...plan.purpose]);
   if (ir.xenstore.length === 0) {
-    lines.push('# Every introspector finds its targets by domid: LibVMI needs no xenstore access for that.', 'exit 0');
-    return lines.join('\n') + '\n';
-  }
-  lines.push(...resolveDomids(vars), '');
-  for (const n of ir.xenstore) {
-    for (const r of n.addedReaders) lines.push(`# ${r.domain}: ${r.why}`);
-    lines.push(chmodLine(nodePath(n, vars), [...n.baseReaders, ...n.addedReaders.map((r) => r.domain)], vars));
+    lines.push(`# ${plan.nothing}`, 'exit 0');
+  } else {
+    lines.push(...resolveDomids(vars), '');
+    for (const n of ir.xenstore) {
+      const { comments, readers } = plan.node(n);
+      lines.push(...comments.map((c) => `# ${c}`), chmodLine(nodePath(n, vars), readers, vars));
+    }
   }
   return lines.join('\n') + '\n';
 }
 
+export function emitXenstoreAcl(ir: IR): string {
+  return emitScript(ir, {
+    purpose: [
+      'xenstore ACLs for introspection',
+      'Least access for the lookups the spec declares: owner stays dom0, the default stays n (none),',
+      'no -r (recursive) and no -u (ancestors).',
+    ],
+    nothing: 'Every introspector finds its targets by domid: LibVMI needs no xenstore access for that.',
+    node: (n) => ({
+      comments: n.addedReaders.map((r) => `${r.domain}: ${r.why}`),
+      readers: [...n.baseReaders, ...n.addedReaders.map((r) => r.domain)],
+    }),
+  });
+}
+
 export function emitXenstoreRevoke(ir: IR): string {
-  const vars = domainVariables(ir.xenstore);
-  const lines = prelude(ir, [
-    'undo xenstore-acl.sh',
-    'Restores the ACLs libxl gives these nodes: /local/domain (n0), /local/domain/<id>/name (n0 r<id>).',
-  ]);
-  if (ir.xenstore.length === 0) {
-    lines.push('# xenstore-acl.sh changed nothing.', 'exit 0');
-    return lines.join('\n') + '\n';
-  }
-  lines.push(...resolveDomids(vars), '');
-  for (const n of ir.xenstore) lines.push(chmodLine(nodePath(n, vars), n.baseReaders, vars));
-  return lines.join('\n') + '\n';
+  return emitScript(ir, {
+    purpose: [
+      'undo xenstore-acl.sh',
+      'Restores the ACLs libxl gives these nodes: /local/domain (n0), /local/domain/<id>/name (n0 r<id>).',
+    ],
+    nothing: 'xenstore-acl.sh changed nothing.',
+    node: (n) => ({ comments: [], readers: [...n.baseReaders] }),
+  });
 }
