@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { compile, CAPABILITIES, VERSION, XEN_RELEASES, type Diagnostic, type SourceText } from '../compiler/index.js';
 import { capabilityReferenceMarkdown } from '../compiler/catalog/reference.js';
-import { diagnostic } from '../compiler/diagnostics.js';
+import { diagnostic } from '../grammar/diagnostics.js';
 import { diagnosticsJson, renderDiagnostic, summary } from './render.js';
 import { writeArtifacts } from './output.js';
 

@@ -2,7 +2,7 @@
 // and diagnostics out. Nothing is produced unless every phase succeeded, so a caller that
 // writes the artifacts can never write half a policy.
 
-import { hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.js';
+import { hasErrors, sortDiagnostics, type Diagnostic } from '../grammar/diagnostics.js';
 import { emitManifest } from './emit/manifest.js';
 import { emitModule } from './emit/module.js';
 import { emitStandalone } from './emit/standalone.js';
@@ -12,7 +12,7 @@ import type { IR } from './ir.js';
 import { loadSpec } from './load.js';
 import { lower } from './lower.js';
 import { validateAgainstSchema } from './schema.js';
-import type { SourceText } from './source.js';
+import type { SourceText } from '../grammar/source.js';
 import type { Spec } from './spec.js';
 import { normaliseXenField, validateSemantics, type ValidateOptions } from './validate.js';
 

@@ -1,7 +1,7 @@
 // The library entry point: everything the CLI uses is public here.
 export { compile, checkSpec, emitAll, type CompileInput, type CompileOptions, type CompileResult, type CheckedSpec } from './compile.js';
-export { Messages, hasErrors, sortDiagnostics, type Diagnostic, type Severity, type SourceSpan } from './diagnostics.js';
-export { positionAt, sourceText, type Position, type SourceText } from './source.js';
+export { Messages, hasErrors, sortDiagnostics, type Diagnostic, type Severity, type SourceSpan } from '../grammar/diagnostics.js';
+export { positionAt, sourceText, type Position, type SourceText } from '../grammar/source.js';
 export { CAPABILITIES, CAPABILITY_NAMES, capability, type CapabilityDef, type GuestKind } from './catalog/capabilities.js';
 export { XEN_RELEASES, vocabulary, xenMacros, type Vocabulary } from './catalog/vocabulary.js';
 export { lower } from './lower.js';

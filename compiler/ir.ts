@@ -4,7 +4,7 @@
 
 import type { GuestKind } from './catalog/capabilities.js';
 import type { Vocabulary } from './catalog/vocabulary.js';
-import type { SourceSpan } from './diagnostics.js';
+import type { SourceSpan } from '../grammar/diagnostics.js';
 import type { Spec } from './spec.js';
 
 /** Why a permission is in the policy. */

@@ -3,8 +3,8 @@
 // Hostile input is expected here: oversized files, bad UTF-8, alias bombs, duplicate keys.
 
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Node } from 'yaml';
-import { diagnostic, type Diagnostic, type SourceSpan } from './diagnostics.js';
-import { sourceText, type SourceText } from './source.js';
+import { diagnostic, type Diagnostic, type SourceSpan } from '../grammar/diagnostics.js';
+import { sourceText, type SourceText } from '../grammar/source.js';
 
 /** Specs are a few kilobytes; anything this large is a mistake or an attack. */
 export const MAX_SPEC_BYTES = 1024 * 1024;

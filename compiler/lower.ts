@@ -7,7 +7,7 @@
 import { capability, type CapabilityContext, type PermissionGrant } from './catalog/capabilities.js';
 import { vocabulary, xenMacros, type Vocabulary } from './catalog/vocabulary.js';
 import type { MacroRule } from './catalog/xen-macros.generated.js';
-import type { SourceSpan } from './diagnostics.js';
+import type { SourceSpan } from '../grammar/diagnostics.js';
 import type { DomainIR, Grant, IR, MacroUse, Origin, TypeDecl, TypeTransition, XenMacroName, XenstoreNodeIR, XlFileIR, XlSettingIR } from './ir.js';
 import type { Spec, SpecIntrospector } from './spec.js';
 

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import { diagnostic, type Diagnostic } from './diagnostics.js';
+import { diagnostic, type Diagnostic } from '../grammar/diagnostics.js';
 import type { JsonPath, LoadedSpec } from './load.js';
 import { DOMAIN_NAME_PATTERN, DOMAIN_NAME_RULE, MODULE_NAME_PATTERN, MODULE_NAME_RULE, nearest, TYPE_NAME_PATTERN, TYPE_NAME_RULE } from './names.js';
 

@@ -1,7 +1,7 @@
 // The validated spec: what the rest of the compiler works from. Every field keeps the
 // source span it came from, so that a grant can always say which spec line justifies it.
 
-import type { SourceSpan } from './diagnostics.js';
+import type { SourceSpan } from '../grammar/diagnostics.js';
 import type { GuestKind } from './catalog/capabilities.js';
 import type { XenRelease } from './catalog/vocabulary.js';
 

@@ -5,10 +5,10 @@
 
 import { capability, GUEST_KIND_SINCE, unsupportedReason } from './catalog/capabilities.js';
 import { atLeast, isSupportedRelease, XEN_RELEASES } from './catalog/vocabulary.js';
-import { diagnostic, type Diagnostic, type SourceSpan } from './diagnostics.js';
+import { diagnostic, type Diagnostic, type SourceSpan } from '../grammar/diagnostics.js';
 import type { JsonPath, LoadedSpec } from './load.js';
 import { defaultTypeFor, nearest, reservedDomainName, XEN_BUILTIN_TYPES, XEN_STOCK_MODULES } from './names.js';
-import { positionAt } from './source.js';
+import { positionAt } from '../grammar/source.js';
 import type { GuestKind } from './catalog/capabilities.js';
 import type { Lookup, Named, PolicyMode, Spec, SpecDomain, SpecIntrospector } from './spec.js';
 

@@ -1,6 +1,7 @@
-// One catalog of every diagnostic vmipolicy reports. Codes are stable: tests, SARIF and
-// users' suppressions key on them, never on wording. Spans are offsets into the source
-// text; they become line:column only at the edge (cli/render.ts, the manifest).
+// One catalog of every diagnostic vmipolicy reports, in the lowest layer (grammar/) so that
+// every phase above can use it. Codes are stable: tests, SARIF and users' suppressions key
+// on them, never on wording. Spans are offsets into the source text; they become
+// line:column only at the edge (cli/render.ts, the manifest).
 
 export type Severity = 'error' | 'warning' | 'info';
 
