@@ -68,6 +68,24 @@ export const Messages = {
   CannotBeReadOnly: template('VP2001', 'warning', '{0} is a {1} introspector: Xen demands mmu:map_write on "{2}" for every foreign map it makes, so FLASK cannot confine it to reading'),
   Altp2mMixedOnly: template('VP2002', 'warning', 'Xen {0} has only the mixed altp2m mode: target "{1}" can drive its own altp2m views'),
   UnwatchedTarget: template('VP2003', 'warning', 'target "{0}" is not watched by any introspector'),
+  // VP30xx — the policy language (policy.conf, .te after m4)
+  PolicySyntax: template('VP3001', 'error', 'syntax error: {0}'),
+  PolicyUnexpectedCharacter: template('VP3002', 'error', 'unexpected character "{0}"'),
+  PolicyUnterminatedString: template('VP3003', 'error', 'unterminated string'),
+  PolicyBadLineMarker: template('VP3004', 'error', 'malformed #line marker: {0}'),
+  PolicyNotInConditional: template('VP3005', 'error', '{0} is not allowed inside an if block; only allow, auditallow, dontaudit and type rules are'),
+  PolicyM4Failed: template('VP3006', 'error', 'm4 failed on {0}: {1}'),
+  PolicyTreeIncomplete: template('VP3007', 'error', 'not a Xen policy tree: {0} is missing'),
+  // VP31xx — xl domain config files
+  XlSyntax: template('VP3101', 'error', 'xl config syntax error: {0}'),
+  XlUnterminatedString: template('VP3102', 'error', 'unterminated string'),
+  XlDuplicateKey: template('VP3103', 'warning', '"{0}" is set twice; xl uses the last value'),
+  XlBadLabel: template('VP3104', 'error', '{0} "{1}" is not a security context (user:role:type, with :level for MLS policies)'),
+  XlWrongValueType: template('VP3105', 'error', '{0} must be {1}'),
+  // VP32xx — `xenstore-ls -p` output
+  XenstoreLsSyntax: template('VP3201', 'error', 'cannot read this xenstore-ls -p line: {0}'),
+  XenstoreLsBadPerm: template('VP3202', 'error', 'bad permission "{0}": expected r, w, b or n followed by a domid'),
+  XenstoreLsIndent: template('VP3203', 'error', 'indentation does not match any parent node'),
   // VP9xxx — the output directory
   OutputNotOurs: template('VP9001', 'error', 'refusing to replace {0}: it exists and was not written by vmipolicy (no manifest.json of ours)'),
   OutputFailed: template('VP9002', 'error', 'could not write {0}: {1}'),
