@@ -86,6 +86,14 @@ export const Messages = {
   XenstoreLsSyntax: template('VP3201', 'error', 'cannot read this xenstore-ls -p line: {0}'),
   XenstoreLsBadPerm: template('VP3202', 'error', 'bad permission "{0}": expected r, w, b or n followed by a domid'),
   XenstoreLsIndent: template('VP3203', 'error', 'indentation does not match any parent node'),
+  // VP33xx — the policy model (what checkpolicy would also refuse)
+  ModelUnknownType: template('VP3301', 'error', 'unknown type or attribute "{0}"'),
+  ModelUnknownClass: template('VP3302', 'error', 'unknown class "{0}"'),
+  ModelUnknownPermission: template('VP3303', 'error', '"{0}" is not a permission of class {1}'),
+  ModelDuplicateDeclaration: template('VP3304', 'error', '{0} "{1}" is declared twice'),
+  ModelUnknownRole: template('VP3305', 'error', 'unknown role "{0}"'),
+  ModelUnknownBoolean: template('VP3306', 'error', 'unknown boolean "{0}"'),
+  ModelUnknownCommon: template('VP3307', 'error', 'unknown common "{0}"'),
   // VP9xxx — the output directory
   OutputNotOurs: template('VP9001', 'error', 'refusing to replace {0}: it exists and was not written by vmipolicy (no manifest.json of ours)'),
   OutputFailed: template('VP9002', 'error', 'could not write {0}: {1}'),

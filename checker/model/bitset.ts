@@ -1,0 +1,114 @@
+// Fixed-size bitsets over interned indices (types, permissions). A rule's source and target
+// sets stay bitsets — never expanded into pairs — so an attribute×attribute rule over
+// 10 000 domain types costs two 1.25 KB sets, not 10⁸ entries.
+
+export class BitSet {
+  readonly words: Uint32Array;
+
+  constructor(readonly size: number, words?: Uint32Array) {
+    this.words = words ?? new Uint32Array(Math.ceil(size / 32));
+  }
+
+  static of(size: number, indices: Iterable<number>): BitSet {
+    const b = new BitSet(size);
+    for (const i of indices) b.add(i);
+    return b;
+  }
+
+  add(i: number): void {
+    (this.words as Uint32Array)[i >>> 5] = ((this.words[i >>> 5] ?? 0) | (1 << (i & 31))) >>> 0;
+  }
+
+  delete(i: number): void {
+    this.words[i >>> 5] = ((this.words[i >>> 5] ?? 0) & ~(1 << (i & 31))) >>> 0;
+  }
+
+  has(i: number): boolean {
+    return (((this.words[i >>> 5] ?? 0) >>> (i & 31)) & 1) === 1;
+  }
+
+  addAll(other: BitSet): void {
+    for (let w = 0; w < this.words.length; w++) this.words[w] = ((this.words[w] ?? 0) | (other.words[w] ?? 0)) >>> 0;
+  }
+
+  removeAll(other: BitSet): void {
+    for (let w = 0; w < this.words.length; w++) this.words[w] = ((this.words[w] ?? 0) & ~(other.words[w] ?? 0)) >>> 0;
+  }
+
+  /** Complement within [0, size). */
+  complement(): BitSet {
+    const out = new BitSet(this.size);
+    for (let w = 0; w < this.words.length; w++) out.words[w] = ~(this.words[w] ?? 0) >>> 0;
+    const extra = this.words.length * 32 - this.size;
+    if (extra > 0 && out.words.length > 0) out.words[out.words.length - 1] = ((out.words[out.words.length - 1] ?? 0) & (0xffffffff >>> extra)) >>> 0;
+    return out;
+  }
+
+  count(): number {
+    let n = 0;
+    for (const w of this.words) {
+      let v = w - ((w >>> 1) & 0x55555555);
+      v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+      n += (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+    }
+    return n;
+  }
+
+  isEmpty(): boolean {
+    return this.words.every((w) => w === 0);
+  }
+
+  *[Symbol.iterator](): IterableIterator<number> {
+    for (let w = 0; w < this.words.length; w++) {
+      let v = this.words[w] ?? 0;
+      while (v !== 0) {
+        const bit = 31 - Math.clz32(v & -v);
+        yield w * 32 + bit;
+        v = (v & (v - 1)) >>> 0;
+      }
+    }
+  }
+}
+
+/** Membership, size and iteration: what the model needs of a set of indices. */
+export interface IndexSet extends Iterable<number> {
+  has(i: number): boolean;
+  count(): number;
+}
+
+/** A few indices, sorted: most rules of a real host name one type, not thousands. */
+export class SmallSet implements IndexSet {
+  constructor(private readonly sorted: Int32Array) {}
+
+  static of(indices: Iterable<number>): SmallSet {
+    return new SmallSet(Int32Array.from(new Set(indices)).sort());
+  }
+
+  has(i: number): boolean {
+    let lo = 0;
+    let hi = this.sorted.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = this.sorted[mid] as number;
+      if (v === i) return true;
+      if (v < i) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+
+  count(): number {
+    return this.sorted.length;
+  }
+
+  [Symbol.iterator](): IterableIterator<number> {
+    return this.sorted[Symbol.iterator]();
+  }
+}
+
+const SMALL = 64;
+
+/** The cheaper representation of the same set. */
+export function compact(bits: BitSet): IndexSet {
+  return bits.count() <= SMALL ? SmallSet.of(bits) : bits;
+}
