@@ -3,18 +3,27 @@
 
 import { positionAt, type Diagnostic, type SourceText } from '../compiler/index.js';
 
-export function renderDiagnostic(d: Diagnostic, source: SourceText | undefined): string {
+/** Where a span starts, in the file the user wrote (which, after m4, is not the parsed one). */
+export interface Located {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** Renders a diagnostic whose span is in `text`, placed by `locate` (offset → user's file). */
+export function renderAt(d: Diagnostic, text: string | undefined, locate: ((offset: number) => Located) | undefined): string {
   const lines: string[] = [];
-  if (d.span && source && d.span.file === source.file) {
-    const p = positionAt(source, d.span.start);
-    lines.push(`${d.span.file}:${p.line}:${p.column}: ${d.severity} ${d.code}: ${d.message}`);
-    const start = source.lineStarts[p.line - 1] ?? 0;
-    const endOfLine = source.text.indexOf('\n', start);
-    const text = source.text.slice(start, endOfLine < 0 ? undefined : endOfLine).replace(/\r$/, '');
-    if (text.length <= 200) {
-      const width = Math.max(1, Math.min(d.span.end, start + text.length) - d.span.start);
-      lines.push(`  ${String(p.line).padStart(4)} | ${printable(text)}`);
-      lines.push(`       | ${' '.repeat(p.column - 1)}${'^'.repeat(width)}`);
+  if (d.span && text !== undefined && locate) {
+    const p = locate(d.span.start);
+    lines.push(`${p.file}:${p.line}:${p.column}: ${d.severity} ${d.code}: ${d.message}`);
+    const start = text.lastIndexOf('\n', d.span.start - 1) + 1;
+    const endOfLine = text.indexOf('\n', start);
+    const lineText = text.slice(start, endOfLine < 0 ? undefined : endOfLine).replace(/\r$/, '');
+    if (lineText.length <= 200) {
+      const column = d.span.start - start + 1;
+      const width = Math.max(1, Math.min(d.span.end, start + lineText.length) - d.span.start);
+      lines.push(`  ${String(p.line).padStart(4)} | ${printable(lineText)}`);
+      lines.push(`       | ${' '.repeat(column - 1)}${'^'.repeat(width)}`);
     }
   } else if (d.span) {
     lines.push(`${d.span.file}: ${d.severity} ${d.code}: ${d.message}`);
@@ -23,6 +32,11 @@ export function renderDiagnostic(d: Diagnostic, source: SourceText | undefined):
   }
   if (d.help) lines.push(`  help: ${d.help}`);
   return lines.join('\n');
+}
+
+export function renderDiagnostic(d: Diagnostic, source: SourceText | undefined): string {
+  const ok = source !== undefined && d.span?.file === source.file;
+  return renderAt(d, ok ? source.text : undefined, ok ? (offset) => ({ file: source.file, ...positionAt(source, offset) }) : undefined);
 }
 
 /** Control characters from a hostile file must not reach the user's terminal. */

@@ -1,7 +1,7 @@
 // Queries over the model, expanding symbolic rules only as far as the question asks:
 // "what may S do to T" walks the rules once and tests membership, never a product of sets.
 
-import type { AvRuleKind, BoolExpr } from '../../grammar/ast.js';
+import type { AvRule, AvRuleKind, BoolExpr } from '../../grammar/ast.js';
 import type { BitSet } from './bitset.js';
 import type { Guard, PolicyModel, Provenance } from './model.js';
 
@@ -35,6 +35,8 @@ export interface Query {
 
 export interface RuleHit {
   readonly kind: AvRuleKind;
+  /** The statement as parsed (print it with grammar/printer.ts). */
+  readonly statement: AvRule;
   readonly perms: readonly string[];
   readonly at: Provenance;
   /** false when the rule is conditional and its guard is off in the queried boolean state. */
@@ -96,7 +98,7 @@ export function queryAccess(model: PolicyModel, q: Query): AccessEntry[] | undef
           let e = entries.get(key);
           if (!e) entries.set(key, (e = { source: s, target: t, cls: ci, kind: rule.kind, bits: new Set(), rules: [] }));
           if (active) for (const p of bits) e.bits.add(p);
-          e.rules.push({ kind: rule.kind, perms: names, at: rule.at, active, conditional: rule.guard !== undefined });
+          e.rules.push({ kind: rule.kind, statement: rule.statement, perms: names, at: rule.at, active, conditional: rule.guard !== undefined });
         }
       }
     }
