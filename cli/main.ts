@@ -7,6 +7,7 @@ import { capabilityReferenceMarkdown } from '../compiler/catalog/reference.js';
 import { diagnostic } from '../grammar/diagnostics.js';
 import { diagnosticsJson, renderDiagnostic, summary } from './render.js';
 import { writeArtifacts } from './output.js';
+import { runPolicy } from './policy.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
@@ -20,6 +21,11 @@ Usage:
       xenstore-acl-revoke.sh and manifest.json. Nothing is written unless all succeeds.
   vmipolicy capabilities [--format text|markdown|json]
       What each capability grants, and the hypercall and hook behind every permission.
+  vmipolicy policy stats FILE [--format text|json]
+  vmipolicy policy query FILE -s TYPE [-t TYPE] [-c CLASS] [-p PERM] [--format text|json]
+      Read any Xen FLASK policy — a policy.conf, or a Xen tree's tools/flask/policy (expanded
+      with m4 as Xen's Makefile does) — and count it, or list what TYPE may do, with the line
+      of your own file behind every permission.
   vmipolicy --version | --help
 
 Exit codes: 0 success · 1 findings · 2 bad input or usage.
@@ -37,7 +43,7 @@ interface Parsed {
   readonly errors: string[];
 }
 
-const VALUE_FLAGS = new Set(['-o', '--out', '--xen', '--mode', '--format']);
+const VALUE_FLAGS = new Set(['-o', '--out', '--xen', '--mode', '--format', '-s', '-t', '-c', '-p']);
 const BOOL_FLAGS = new Set(['--help', '-h', '--version']);
 
 function parseArgs(argv: readonly string[]): Parsed {
@@ -142,7 +148,7 @@ function runCapabilities(args: Parsed, io: Io): number {
   return EXIT_OK;
 }
 
-const PLANNED = new Set(['check', 'diff', 'selftest', 'verify', 'policy', 'vmi']);
+const PLANNED = new Set(['check', 'diff', 'selftest', 'verify', 'vmi']);
 
 export function main(argv: readonly string[], io: Io): number {
   const [command, ...rest] = argv;
@@ -163,8 +169,9 @@ export function main(argv: readonly string[], io: Io): number {
   switch (command) {
     case 'compile': return runCompile(args, io);
     case 'capabilities': return runCapabilities(args, io);
+    case 'policy': return runPolicy(args, io);
     default:
-      if (PLANNED.has(command)) return usageError(io, `'${command}' is not in this version of vmipolicy yet (see DESIGN.md §4); available: compile, capabilities`);
+      if (PLANNED.has(command)) return usageError(io, `'${command}' is not in this version of vmipolicy yet (see DESIGN.md §4); available: compile, capabilities, policy`);
       return usageError(io, `unknown command '${command}'`);
   }
 }

@@ -65,3 +65,11 @@ export function summary(diagnostics: readonly Diagnostic[]): string {
   const part = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
   return `${part(errors, 'error')}, ${part(warnings, 'warning')}`;
 }
+
+/**
+ * A diagnostic about a policy: placed in the user's own file through the LineMap of the
+ * expanded text when there is one (so it says `modules/domU.te:33`, not `policy.conf:781`).
+ */
+export function renderPolicyDiagnostic(d: Diagnostic, policy: { readonly text: string; readonly lines: { locate(offset: number): Located } } | undefined): string {
+  return renderAt(d, policy?.text, policy ? (offset) => policy.lines.locate(offset) : undefined);
+}

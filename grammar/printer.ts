@@ -34,14 +34,19 @@ export function printConstraint(e: ConstraintExpr): string {
   }
 }
 
+/**
+ * Fully parenthesised. In checkpolicy's grammar `!` binds more loosely than `==` and `!=`
+ * (`!a == b` is `!(a == b)`), so a negation that is an operand gets its own parentheses.
+ */
 export function printBoolExpr(e: BoolExpr): string {
+  const operand = (x: BoolExpr): string => (x.op === 'not' ? `(${printBoolExpr(x)})` : printBoolExpr(x));
   switch (e.op) {
     case 'var':
       return e.name.name;
     case 'not':
       return `!(${printBoolExpr(e.operand)})`;
     default:
-      return `(${printBoolExpr(e.left)} ${e.op} ${printBoolExpr(e.right)})`;
+      return `(${operand(e.left)} ${e.op} ${operand(e.right)})`;
   }
 }
 
