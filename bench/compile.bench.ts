@@ -3,11 +3,11 @@
 // Run with `npm run bench`. Not a test: it prints one table and throws only if a compile fails,
 // so a failed compile is never timed.
 
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compile, hasErrors, MAX_SPEC_BYTES } from '../compiler/index.js';
+import { CHECKPOLICY_TIMEOUT_MS, checkpolicyPeakKiB, elapsedMs, median, mib, printTable, TIME, timeCheckpolicy, type ChildOutcome } from './support.js';
 
 interface Size {
   readonly targets: number;
@@ -25,10 +25,6 @@ const SIZES: readonly Size[] = [
   { targets: 10_000, warmups: 1, runs: 3, checkpolicyRuns: 3 },
 ];
 const TARGETS_PER_INTROSPECTOR = 10;
-/** Per run. Far below 600 s so the run stays within ~5 minutes: at 10 000 targets checkpolicy
- *  ran for over 15 minutes (6 GB RSS) without finishing, so any budget we can afford times out. */
-const CHECKPOLICY_TIMEOUT_MS = 90_000;
-const TIME = '/usr/bin/time';
 
 // Each group of 10 targets shares one guest kind, so its introspector can take the event
 // capabilities its targets allow: none for PV, memory/register events for PVH, altp2m for HVM.
@@ -76,62 +72,12 @@ function compileOrThrow(spec: string): ReadonlyMap<string, string> {
   return result.artifacts;
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function elapsedMs(fn: () => void): number {
-  const start = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
 /** Median wall time of our compile after warm-up; also returns the artifacts of the first run. */
 function timeOurs(spec: string, size: Size): { ms: number; artifacts: ReadonlyMap<string, string> } {
   const artifacts = compileOrThrow(spec);
   for (let i = 1; i < size.warmups; i++) compileOrThrow(spec);
   const ms = median(Array.from({ length: size.runs }, () => elapsedMs(() => compileOrThrow(spec))));
   return { ms, artifacts };
-}
-
-type ChildOutcome = { ms: number } | { failure: string };
-
-/** One checkpolicy run: wall time of the child process, or why it did not finish. */
-function runCheckpolicy(conf: string, out: string, wrapper: readonly string[] = []): { outcome: ChildOutcome; stderr: string } {
-  const argv = [...wrapper, 'checkpolicy', '-t', 'Xen', '-c', '30', conf, '-o', out];
-  let result!: ReturnType<typeof spawnSync>;
-  const ms = elapsedMs(() => {
-    result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: CHECKPOLICY_TIMEOUT_MS, maxBuffer: 64 << 20 });
-  });
-  const stderr = String(result.stderr ?? '');
-  const error = result.error as NodeJS.ErrnoException | undefined;
-  if (error?.code === 'ENOENT') return { outcome: { failure: 'checkpolicy not installed' }, stderr };
-  if (error?.code === 'ETIMEDOUT') return { outcome: { failure: `timed out (>${CHECKPOLICY_TIMEOUT_MS / 1000} s)` }, stderr };
-  if (error) return { outcome: { failure: `error: ${error.message}` }, stderr };
-  if (result.status !== 0) return { outcome: { failure: `rejected: ${stderr.trim().split('\n').pop() ?? ''}` }, stderr };
-  return { outcome: { ms }, stderr };
-}
-
-/** Median over `runs` runs; the first failure (missing, timeout) ends the series. */
-function timeCheckpolicy(conf: string, out: string, runs: number): ChildOutcome {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const { outcome } = runCheckpolicy(conf, out);
-    if ('failure' in outcome) return outcome;
-    times.push(outcome.ms);
-  }
-  return { ms: median(times) };
-}
-
-/** checkpolicy's peak RSS in KiB, from a separate run under GNU time (kept out of the timings). */
-function checkpolicyPeakKiB(conf: string, out: string): number | undefined {
-  if (!existsSync(TIME)) return undefined;
-  const { outcome, stderr } = runCheckpolicy(conf, out, [TIME, '-f', '%M']);
-  if ('failure' in outcome) return undefined;
-  const last = stderr.trim().split('\n').pop() ?? '';
-  return /^\d+$/.test(last) ? Number(last) : undefined;
 }
 
 interface Row {
@@ -167,7 +113,6 @@ function checkEmitted(conf: string, base: string, runs: number): { outcome: Chil
   return { outcome: timeCheckpolicy(confPath, outPath, runs), confPath, outPath };
 }
 
-const mib = (kib: number | undefined): string => (kib === undefined ? 'n/a' : `${(kib / 1024).toFixed(1)} MiB`);
 
 function cells(r: Row): string[] {
   const cp = r.checkpolicy;
@@ -183,23 +128,13 @@ function cells(r: Row): string[] {
   ];
 }
 
-function printTable(rows: readonly Row[]): void {
-  const header = ['targets', 'spec bytes', 'policy.conf lines', 'ours ms', 'checkpolicy ms', 'ratio', 'ours peak RSS', 'checkpolicy peak RSS'];
-  const body = rows.map(cells);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((c) => c[i]!.length)));
-  const line = (c: readonly string[]): string => '| ' + c.map((s, i) => s.padStart(widths[i]!)).join(' | ') + ' |';
-  console.log(line(header));
-  console.log('|' + widths.map((w) => '-'.repeat(w + 1) + ':').join('|') + '|');
-  for (const c of body) console.log(line(c));
-}
-
 function main(): void {
   const started = process.hrtime.bigint();
   const dir = mkdtempSync(join(tmpdir(), 'vmipolicy-bench-'));
   try {
     const rows = SIZES.map((s) => measure(s, dir));
     console.log('vmipolicy compile vs checkpolicy -t Xen -c 30 (medians; ours warm and in-process, checkpolicy wall time)');
-    printTable(rows);
+    printTable(['targets', 'spec bytes', 'policy.conf lines', 'ours ms', 'checkpolicy ms', 'ratio', 'ours peak RSS', 'checkpolicy peak RSS'], rows.map(cells));
     console.log('ratio = checkpolicy / ours. ours peak RSS = this process\'s maxRSS after that size (cumulative, sizes ascending).');
     if (rows.some((r) => 'failure' in r.checkpolicy && r.checkpolicy.failure.startsWith('timed out'))) {
       console.log(`checkpolicy timeout is ${CHECKPOLICY_TIMEOUT_MS / 1000} s per run, to keep the whole bench within ~5 minutes.`);

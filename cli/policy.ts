@@ -6,7 +6,7 @@ import { printStatement } from '../grammar/printer.js';
 import { loadPolicy, type LoadedPolicy } from '../checker/policy-input.js';
 import { policyStats, queryAccess } from '../checker/model/query.js';
 import type { Io } from './main.js';
-import { renderPolicyDiagnostic } from './render.js';
+import { renderPolicyDiagnostic, summary } from './render.js';
 
 const EXIT_OK = 0;
 const EXIT_USAGE = 2;
@@ -23,7 +23,7 @@ function load(path: string | undefined, io: Io): LoadedPolicy | number {
   }
   const { policy, parsed, diagnostics } = loadPolicy(path);
   for (const d of diagnostics) io.stderr(renderPolicyDiagnostic(d, parsed) + '\n');
-  if (!policy) io.stderr(`vmipolicy: cannot read the policy (${diagnostics.filter((d) => d.severity === 'error').length} errors)\n`);
+  if (!policy) io.stderr(`vmipolicy: cannot read the policy (${summary(diagnostics)})\n`);
   return policy ?? EXIT_USAGE;
 }
 

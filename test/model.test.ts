@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { buildModel } from '../checker/model/build.js';
 import type { PolicyModel } from '../checker/model/model.js';
-import { policyStats, queryAccess } from '../checker/model/query.js';
+import { computeTransition, policyStats, queryAccess } from '../checker/model/query.js';
+import { expandXenPolicyTree } from '../grammar/xen-tree.js';
 import { parsePolicy } from '../grammar/parse.js';
 import { CORPUS_RELEASES, requires, sharedPath } from './support/env.js';
 import { checkpolicy, withTempDir } from './support/oracles.js';
@@ -155,6 +156,26 @@ describe('PolicyModel semantics', () => {
     // dom0 → 4 domain types; a_t → 3 (domain_type − c_t); b_t → 2 (b_t, c_t); a_t self 1;
     // a_chan → b_t 1; conditional create 1, getdomaininfo 1.
     assert.equal(s.expandedAllowEntries, 4 + 3 + 2 + 1 + 1 + 1 + 1);
+  });
+
+  it('computes _self, _target and _channel types as Xen does (corpus 4.22)', (t) => {
+    if (!requires(t, { shared: true })) return;
+    const m = model(readFileSync(sharedPath('corpus', 'xen-4.22', 'policy.conf'), 'utf8'), 'policy.conf');
+    assert.equal(computeTransition(m, 'domU_t', 'domU_t', 'domain'), 'domU_t_self');
+    assert.equal(computeTransition(m, 'domU_t', 'dm_dom_t', 'domain'), 'domU_t_target');
+    assert.equal(computeTransition(m, 'domU_t', 'dom0_t', 'event'), 'domU_t_channel');
+    assert.equal(computeTransition(m, 'dom0_t', 'dom0_t', 'domain'), 'dom0_t', 'a singleton domain is its own _self');
+  });
+
+  it('reads every corpus tree through m4 with no diagnostics, positions in the module files', (t) => {
+    if (!requires(t, { shared: true, commands: ['m4'] })) return;
+    for (const release of CORPUS_RELEASES) {
+      const expanded = expandXenPolicyTree({ tree: sharedPath('corpus', `xen-${release}`, 'src') });
+      assert.ok(expanded.text, expanded.diagnostics.map((x) => x.message).join('\n'));
+      const m = model(expanded.text, expanded.file);
+      const files = new Set(m.avRules.map((r) => r.at.file));
+      assert.ok(files.has('modules/dom0.te') && files.has('modules/xen.te'), [...files].join(', '));
+    }
   });
 
   it('maps rules from a Xen tree build to the module files through #line', (t) => {

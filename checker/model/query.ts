@@ -165,3 +165,24 @@ export function policyStats(model: PolicyModel): PolicyStats {
     expandedAllowEntries: expanded,
   };
 }
+
+/**
+ * The type Xen's security server computes for a new object: the last matching
+ * type_transition (checkpolicy refuses conflicting ones), else the source type for the
+ * domain class and the target type otherwise. This is how Xen labels `_self` (source =
+ * target = the domain, class domain), `_target` (source = the guest, target = its device
+ * model) and `_channel` (source = the channel's creator, class event).
+ */
+export function computeTransition(model: PolicyModel, source: string, target: string, cls: string, booleans: BooleanState = new Map()): string | undefined {
+  const s = model.typeIndex.get(source) ?? model.aliases.get(source);
+  const t = model.typeIndex.get(target) ?? model.aliases.get(target);
+  const c = model.classIndex.get(cls);
+  if (s === undefined || t === undefined || c === undefined) return undefined;
+  const state = new Map([...model.booleans, ...booleans]);
+  let result: number | undefined;
+  for (const r of model.typeRules) {
+    if (r.kind !== 'type_transition' || r.objectName !== undefined || !guardHolds(r.guard, state)) continue;
+    if (r.sources.has(s) && (r.targets.has(t) || (r.self && s === t)) && r.classes.includes(c)) result = r.result;
+  }
+  return model.types[result ?? (cls === 'domain' ? s : t)];
+}

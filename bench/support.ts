@@ -1,0 +1,71 @@
+// Measuring helpers shared by the benchmarks: medians, wall time, and Debian's checkpolicy
+// run as a child process with a time limit (its peak RSS from a separate run under GNU time).
+
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+export const TIME = '/usr/bin/time';
+/** Per run: at 10 000 domain types checkpolicy can run for many minutes without finishing. */
+export const CHECKPOLICY_TIMEOUT_MS = 90_000;
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function elapsedMs(fn: () => void): number {
+  const start = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+export type ChildOutcome = { ms: number } | { failure: string };
+
+/** One checkpolicy run: wall time of the child process, or why it did not finish. */
+export function runCheckpolicy(conf: string, out: string, wrapper: readonly string[] = []): { outcome: ChildOutcome; stderr: string } {
+  const argv = [...wrapper, 'checkpolicy', '-t', 'Xen', '-c', '30', conf, '-o', out];
+  let result!: ReturnType<typeof spawnSync>;
+  const ms = elapsedMs(() => {
+    result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: CHECKPOLICY_TIMEOUT_MS, maxBuffer: 64 << 20 });
+  });
+  const stderr = String(result.stderr ?? '');
+  const error = result.error as NodeJS.ErrnoException | undefined;
+  if (error?.code === 'ENOENT') return { outcome: { failure: 'checkpolicy not installed' }, stderr };
+  if (error?.code === 'ETIMEDOUT') return { outcome: { failure: `timed out (>${CHECKPOLICY_TIMEOUT_MS / 1000} s)` }, stderr };
+  if (error) return { outcome: { failure: `error: ${error.message}` }, stderr };
+  if (result.status !== 0) return { outcome: { failure: `rejected: ${stderr.trim().split('\n').pop() ?? ''}` }, stderr };
+  return { outcome: { ms }, stderr };
+}
+
+/** Median over `runs` runs; the first failure (missing, timeout) ends the series. */
+export function timeCheckpolicy(conf: string, out: string, runs: number): ChildOutcome {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const { outcome } = runCheckpolicy(conf, out);
+    if ('failure' in outcome) return outcome;
+    times.push(outcome.ms);
+  }
+  return { ms: median(times) };
+}
+
+/** checkpolicy's peak RSS in KiB, from a separate run under GNU time (kept out of the timings). */
+export function checkpolicyPeakKiB(conf: string, out: string): number | undefined {
+  if (!existsSync(TIME)) return undefined;
+  const { outcome, stderr } = runCheckpolicy(conf, out, [TIME, '-f', '%M']);
+  if ('failure' in outcome) return undefined;
+  const last = stderr.trim().split('\n').pop() ?? '';
+  return /^\d+$/.test(last) ? Number(last) : undefined;
+}
+
+
+export const mib = (kib: number | undefined): string => (kib === undefined ? 'n/a' : `${(kib / 1024).toFixed(1)} MiB`);
+
+/** Prints a right-aligned markdown table. */
+export function printTable(header: readonly string[], body: readonly (readonly string[])[]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((c) => (c[i] ?? '').length)));
+  const line = (c: readonly string[]): string => '| ' + c.map((x, i) => x.padStart(widths[i] ?? 0)).join(' | ') + ' |';
+  console.log(line(header));
+  console.log('|' + widths.map((w) => '-'.repeat(w + 1) + ':').join('|') + '|');
+  for (const c of body) console.log(line(c));
+}
