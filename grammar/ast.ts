@@ -93,12 +93,84 @@ export interface TypeRule extends Node {
   readonly objectName?: string;
 }
 
-/** `role r;` or `role r types { a b };` */
-export interface RoleDecl extends Node { readonly kind: 'role'; readonly name: Name; readonly types?: NameSet }
+/** `role r;`, `role r types { a b };` or `role r, attr1, attr2;` (joins role attributes). */
+export interface RoleDecl extends Node {
+  readonly kind: 'role';
+  readonly name: Name;
+  readonly types?: NameSet;
+  /** Role attributes the role joins (`role r, attr;`); absent when none are listed. */
+  readonly attributes?: readonly Name[];
+}
 /** `allow r1 r2;` between roles */
 export interface RoleAllow extends Node { readonly kind: 'role-allow'; readonly sources: NameSet; readonly targets: NameSet }
-/** `role_transition r t r2;` */
-export interface RoleTransition extends Node { readonly kind: 'role_transition'; readonly roles: NameSet; readonly types: NameSet; readonly result: Name }
+/**
+ * `role_transition r t:c r2;` or the legacy `role_transition r t r2;` (which checkpolicy
+ * applies to class `process`, so a Xen policy, having none, needs the class list).
+ */
+export interface RoleTransition extends Node {
+  readonly kind: 'role_transition';
+  readonly roles: NameSet;
+  readonly types: NameSet;
+  /** `:classes`; absent in the legacy form. */
+  readonly classes?: NameSet;
+  readonly result: Name;
+}
+/** `attribute_role ra;`: declares a role attribute. */
+export interface RoleAttributeDecl extends Node { readonly kind: 'attribute_role'; readonly name: Name }
+/** `roleattribute r ra1, ra2;`: role r joins role attributes ra1 and ra2. */
+export interface RoleAttributeStmt extends Node { readonly kind: 'roleattribute'; readonly role: Name; readonly attributes: readonly Name[] }
+/** `typebounds parent child1, child2;`: each child type is bounded by the parent type. */
+export interface TypeBoundsStmt extends Node { readonly kind: 'typebounds'; readonly bounding: Name; readonly bounded: readonly Name[] }
+/** `permissive t;`: denials of domain type t are logged but not enforced. */
+export interface PermissiveStmt extends Node { readonly kind: 'permissive'; readonly type: Name }
+/**
+ * `expandattribute { a b } true;`: whether the compiler expands the attributes into their
+ * member types in the binary policy. Parsed and printed only (no effect on access).
+ */
+export interface ExpandAttributeStmt extends Node { readonly kind: 'expandattribute'; readonly attributes: NameSet; readonly value: boolean }
+/**
+ * `auditdeny src tgt:classes perms;`: the denials to audit (the inverse of dontaudit;
+ * checkpolicy stores it as dontaudit of the complement). Parsed and printed only.
+ */
+export interface AuditDenyRule extends Node {
+  readonly kind: 'auditdeny';
+  readonly sources: NameSet;
+  readonly targets: NameSet;
+  readonly classes: NameSet;
+  readonly perms: NameSet;
+}
+/**
+ * MLS: `range_transition src tgt[:classes] range;` (checkpolicy needs -M for it, and the
+ * class list in a Xen policy, which has no class `process`). Parsed and printed only.
+ */
+export interface RangeTransition extends Node {
+  readonly kind: 'range_transition';
+  readonly sources: NameSet;
+  readonly targets: NameSet;
+  readonly classes?: NameSet;
+  /** The MLS range exactly as written (e.g. `s0 - s0:c0`). */
+  readonly range: string;
+}
+/**
+ * `default_user classes source|target;` and likewise default_role and default_type: which
+ * context a new object's user/role/type comes from. Parsed and printed only.
+ */
+export interface DefaultRule extends Node {
+  readonly kind: 'default_user' | 'default_role' | 'default_type';
+  readonly classes: NameSet;
+  readonly object: 'source' | 'target';
+}
+/**
+ * `default_range classes source|target low|high|low-high;` or `default_range classes glblub;`.
+ * Parsed and printed only.
+ */
+export interface DefaultRange extends Node {
+  readonly kind: 'default_range';
+  readonly classes: NameSet;
+  /** Absent for `glblub`. */
+  readonly object?: 'source' | 'target';
+  readonly range: 'low' | 'high' | 'low-high' | 'glblub';
+}
 /** `user u roles { r } [level l range r];` */
 export interface UserDecl extends Node {
   readonly kind: 'user';
@@ -137,12 +209,12 @@ export type BoolExpr =
   | { readonly op: 'not'; readonly operand: BoolExpr; readonly span: SourceSpan }
   | { readonly op: '&&' | '||' | '^' | '==' | '!='; readonly left: BoolExpr; readonly right: BoolExpr; readonly span: SourceSpan };
 
-/** `if (expr) { rules } [else { rules }]`: only AV and type rules may appear inside. */
+/** `if (expr) { rules } [else { rules }]`: only AV (including auditdeny) and type rules may appear inside. */
 export interface Conditional extends Node {
   readonly kind: 'if';
   readonly condition: BoolExpr;
-  readonly then: readonly (AvRule | TypeRule)[];
-  readonly else: readonly (AvRule | TypeRule)[];
+  readonly then: readonly (AvRule | AuditDenyRule | TypeRule)[];
+  readonly else: readonly (AvRule | AuditDenyRule | TypeRule)[];
 }
 
 // ---------------------------------------------------------------- labelling
@@ -165,6 +237,8 @@ export type Statement =
   | SensitivityDecl | DominanceDecl | CategoryDecl | LevelDecl
   | AttributeDecl | TypeDecl | TypeAttributeStmt | TypeAliasStmt | BoolDecl
   | AvRule | TypeRule | RoleDecl | RoleAllow | RoleTransition | UserDecl
+  | RoleAttributeDecl | RoleAttributeStmt | TypeBoundsStmt | PermissiveStmt | ExpandAttributeStmt
+  | AuditDenyRule | RangeTransition | DefaultRule | DefaultRange
   | Constrain | ValidateTrans | Conditional
   | SidContext | XenObjectContext;
 

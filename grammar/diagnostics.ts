@@ -73,9 +73,10 @@ export const Messages = {
   PolicyUnexpectedCharacter: template('VP3002', 'error', 'unexpected character "{0}"'),
   PolicyUnterminatedString: template('VP3003', 'error', 'unterminated string'),
   PolicyBadLineMarker: template('VP3004', 'error', 'malformed #line marker: {0}'),
-  PolicyNotInConditional: template('VP3005', 'error', '{0} is not allowed inside an if block; only allow, auditallow, dontaudit and type rules are'),
+  PolicyNotInConditional: template('VP3005', 'error', '{0} is not allowed inside an if block; only allow, auditallow, dontaudit, auditdeny and type rules are'),
   PolicyM4Failed: template('VP3006', 'error', 'm4 failed on {0}: {1}'),
   PolicyTreeIncomplete: template('VP3007', 'error', 'not a Xen policy tree: {0} is missing'),
+  PolicySuspicious: template('VP3008', 'warning', '{0}'),
   // VP31xx — xl domain config files
   XlSyntax: template('VP3101', 'error', 'xl config syntax error: {0}'),
   XlUnterminatedString: template('VP3102', 'error', 'unterminated string'),

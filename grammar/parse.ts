@@ -182,6 +182,7 @@ const SECTIONS: readonly (readonly [string, readonly Statement['kind'][]])[] = [
   ['initial SID declarations', ['sid-decl']],
   ['common permissions', ['common']],
   ['access vectors', ['access-vector']],
+  ['default rules', ['default_user', 'default_role', 'default_type', 'default_range']],
   ['sensitivities', ['sensitivity']],
   ['dominance', ['dominance']],
   ['categories', ['category']],
@@ -192,7 +193,8 @@ const SECTIONS: readonly (readonly [string, readonly Statement['kind'][]])[] = [
     [
       'policycap', 'attribute', 'type', 'typeattribute', 'typealias', 'bool', 'allow', 'auditallow',
       'dontaudit', 'neverallow', 'type_transition', 'type_change', 'type_member', 'role', 'role-allow',
-      'role_transition', 'if',
+      'role_transition', 'if', 'attribute_role', 'roleattribute', 'typebounds', 'permissive', 'expandattribute',
+      'auditdeny', 'range_transition',
     ],
   ],
   ['users', ['user']],

@@ -10,7 +10,7 @@
 //   names are unbounded, so no fixed lookahead could tell them apart earlier.
 // - `if` blocks contain any statement; the visitor rejects what checkpolicy does not
 //   allow there (VP3005), which reads better than "expected one of 40 tokens".
-// - Statements checkpolicy knows but the AST does not model (typebounds, genfscon, …) are
+// - Statements checkpolicy knows but the AST does not model (genfscon, tunable, …) are
 //   recognised by their keyword and skipped as a whole, so they get one clear error.
 // - `class x` and `class x { … }`, `sid x` and `sid x u:r:t`, are one rule each with an
 //   optional tail: this keeps every statement choosable by its first token (LL(1)), the
@@ -69,6 +69,14 @@ class PolicyParser extends CstParser {
       { ALT: () => this.SUBRULE(this.typeChange) },
       { ALT: () => this.SUBRULE(this.roleDecl) },
       { ALT: () => this.SUBRULE(this.roleTransition) },
+      { ALT: () => this.SUBRULE(this.roleAttributeDecl) },
+      { ALT: () => this.SUBRULE(this.roleAttribute) },
+      { ALT: () => this.SUBRULE(this.typeBounds) },
+      { ALT: () => this.SUBRULE(this.permissive) },
+      { ALT: () => this.SUBRULE(this.expandAttribute) },
+      { ALT: () => this.SUBRULE(this.rangeTransition) },
+      { ALT: () => this.SUBRULE(this.defaultObject) },
+      { ALT: () => this.SUBRULE(this.defaultRange) },
       { ALT: () => this.SUBRULE(this.userDecl) },
       { ALT: () => this.SUBRULE(this.constraint) },
       { ALT: () => this.SUBRULE(this.validateTrans) },
@@ -269,6 +277,81 @@ class PolicyParser extends CstParser {
     this.CONSUME(T.Semicolon);
   });
 
+  /** `attribute_role ra;` */
+  public readonly roleAttributeDecl = this.RULE('roleAttributeDecl', () => {
+    this.CONSUME(T.AttributeRole);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Semicolon);
+  });
+
+  /** `roleattribute r ra1, ra2;` */
+  public readonly roleAttribute = this.RULE('roleAttribute', () => {
+    this.CONSUME(T.RoleAttribute);
+    this.CONSUME(T.Identifier);
+    this.SUBRULE(this.commaList);
+    this.CONSUME(T.Semicolon);
+  });
+
+  /** `typebounds parent child1, child2;` */
+  public readonly typeBounds = this.RULE('typeBounds', () => {
+    this.CONSUME(T.TypeBounds);
+    this.CONSUME(T.Identifier);
+    this.SUBRULE(this.commaList);
+    this.CONSUME(T.Semicolon);
+  });
+
+  /** `permissive t;` */
+  public readonly permissive = this.RULE('permissive', () => {
+    this.CONSUME(T.Permissive);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Semicolon);
+  });
+
+  /** `expandattribute names true|false;` */
+  public readonly expandAttribute = this.RULE('expandAttribute', () => {
+    this.CONSUME(T.ExpandAttribute);
+    this.SUBRULE(this.names);
+    this.OR([{ ALT: () => this.CONSUME(T.True) }, { ALT: () => this.CONSUME(T.False) }]);
+    this.CONSUME(T.Semicolon);
+  });
+
+  /** MLS: `range_transition sources targets [: classes] range;` */
+  public readonly rangeTransition = this.RULE('rangeTransition', () => {
+    this.CONSUME(T.RangeTransition);
+    this.SUBRULE(this.names, { LABEL: 'sources' });
+    this.SUBRULE2(this.names, { LABEL: 'targets' });
+    this.OPTION(() => {
+      this.CONSUME(T.Colon);
+      this.SUBRULE3(this.names, { LABEL: 'classes' });
+    });
+    this.SUBRULE(this.mlsRange);
+    this.CONSUME(T.Semicolon);
+  });
+
+  /** `default_user|default_role|default_type classes source|target;` */
+  public readonly defaultObject = this.RULE('defaultObject', () => {
+    this.CONSUME(T.DefaultObjectKeyword);
+    this.SUBRULE(this.names);
+    this.OR([{ ALT: () => this.CONSUME(T.Source) }, { ALT: () => this.CONSUME(T.Target) }]);
+    this.CONSUME(T.Semicolon);
+  });
+
+  /** `default_range classes source|target low|high|low-high;` or `default_range classes glblub;` */
+  public readonly defaultRange = this.RULE('defaultRange', () => {
+    this.CONSUME(T.DefaultRange);
+    this.SUBRULE(this.names);
+    this.OR([
+      {
+        ALT: () => {
+          this.OR2([{ ALT: () => this.CONSUME(T.Source) }, { ALT: () => this.CONSUME(T.Target) }]);
+          this.CONSUME(T.RangeEndKeyword);
+        },
+      },
+      { ALT: () => this.CONSUME(T.Glblub) },
+    ]);
+    this.CONSUME(T.Semicolon);
+  });
+
   /** `user u roles … [level l range r];` */
   public readonly userDecl = this.RULE('userDecl', () => {
     this.CONSUME(T.User);
@@ -299,7 +382,7 @@ class PolicyParser extends CstParser {
     this.CONSUME(T.Semicolon);
   });
 
-  /** auditallow, dontaudit, neverallow. */
+  /** auditallow, dontaudit, neverallow, auditdeny. */
   public readonly avRule = this.RULE('avRule', () => {
     this.CONSUME(T.AvRuleKeyword);
     this.SUBRULE(this.names, { LABEL: 'sources' });

@@ -78,14 +78,36 @@ export function printStatement(s: Statement, indent = ''): string[] {
     case 'auditallow':
     case 'dontaudit':
     case 'neverallow':
+    case 'auditdeny':
       return [`${indent}${s.kind} ${printNameSet(s.sources)} ${printNameSet(s.targets)}:${printNameSet(s.classes)} ${printNameSet(s.perms)};`];
     case 'type_transition':
     case 'type_change':
     case 'type_member':
       return [`${indent}${s.kind} ${printNameSet(s.sources)} ${printNameSet(s.targets)}:${printNameSet(s.classes)} ${s.result.name}${s.objectName !== undefined ? ` ${quote(s.objectName)}` : ''};`];
-    case 'role': return [`${indent}role ${s.name.name}${s.types ? ` types ${printNameSet(s.types)}` : ''};`];
+    case 'role': {
+      const attrs = s.attributes ? s.attributes.map((a) => `, ${a.name}`).join('') : '';
+      return [`${indent}role ${s.name.name}${s.types ? ` types ${printNameSet(s.types)}` : ''}${attrs};`];
+    }
     case 'role-allow': return [`${indent}allow ${printNameSet(s.sources)} ${printNameSet(s.targets)};`];
-    case 'role_transition': return [`${indent}role_transition ${printNameSet(s.roles)} ${printNameSet(s.types)} ${s.result.name};`];
+    case 'role_transition': {
+      const classes = s.classes ? `:${printNameSet(s.classes)}` : '';
+      return [`${indent}role_transition ${printNameSet(s.roles)} ${printNameSet(s.types)}${classes} ${s.result.name};`];
+    }
+    case 'attribute_role': return [`${indent}attribute_role ${s.name.name};`];
+    case 'roleattribute': return [`${indent}roleattribute ${s.role.name} ${s.attributes.map((a) => a.name).join(', ')};`];
+    case 'typebounds': return [`${indent}typebounds ${s.bounding.name} ${s.bounded.map((t) => t.name).join(', ')};`];
+    case 'permissive': return [`${indent}permissive ${s.type.name};`];
+    case 'expandattribute': return [`${indent}expandattribute ${printNameSet(s.attributes)} ${s.value};`];
+    case 'range_transition': {
+      const classes = s.classes ? `:${printNameSet(s.classes)}` : '';
+      return [`${indent}range_transition ${printNameSet(s.sources)} ${printNameSet(s.targets)}${classes} ${s.range};`];
+    }
+    case 'default_user':
+    case 'default_role':
+    case 'default_type':
+      return [`${indent}${s.kind} ${printNameSet(s.classes)} ${s.object};`];
+    case 'default_range':
+      return [`${indent}default_range ${printNameSet(s.classes)} ${s.object !== undefined ? `${s.object} ` : ''}${s.range};`];
     case 'user': {
       const mls = s.level !== undefined ? ` level ${s.level}${s.range !== undefined ? ` range ${s.range}` : ''}` : '';
       return [`${indent}user ${s.name.name} roles ${printNameSet(s.roles)}${mls};`];

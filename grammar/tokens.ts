@@ -29,8 +29,12 @@ export const Keyword = createToken({ name: 'Keyword', pattern: Lexer.NA });
 export const StatementKeyword = createToken({ name: 'StatementKeyword', pattern: Lexer.NA });
 /** Statements the AST has no node for: SELinux-only ones, and valid ones vmipolicy does not model. */
 export const UnsupportedKeyword = createToken({ name: 'UnsupportedKeyword', pattern: Lexer.NA });
-/** `auditallow`, `dontaudit`, `neverallow`: AV rules that, unlike `allow`, have no role form. */
-export const AvRuleKeyword = createToken({ name: 'AvRuleKeyword', pattern: Lexer.NA, label: '"auditallow"/"dontaudit"/"neverallow"' });
+/** `auditallow`, `dontaudit`, `neverallow`, `auditdeny`: AV rules that, unlike `allow`, have no role form. */
+export const AvRuleKeyword = createToken({ name: 'AvRuleKeyword', pattern: Lexer.NA, label: '"auditallow"/"dontaudit"/"neverallow"/"auditdeny"' });
+/** `default_user`, `default_role`, `default_type`: `KEYWORD classes source|target;`. */
+export const DefaultObjectKeyword = createToken({ name: 'DefaultObjectKeyword', pattern: Lexer.NA, label: '"default_user"/"default_role"/"default_type"' });
+/** `low`, `high`, `low-high`: which end of the range `default_range` takes. */
+export const RangeEndKeyword = createToken({ name: 'RangeEndKeyword', pattern: Lexer.NA, label: '"low"/"high"/"low-high"' });
 /** `type_change`, `type_member`: type rules without the object name of `type_transition`. */
 export const TypeChangeKeyword = createToken({ name: 'TypeChangeKeyword', pattern: Lexer.NA, label: '"type_change"/"type_member"' });
 /** `==`/`eq` and `!=`: the operators every constraint comparison accepts. */
@@ -101,12 +105,27 @@ export const Allow = keyword('Allow', 'allow', statement);
 export const AuditAllow = keyword('AuditAllow', 'auditallow', [StatementKeyword, AvRuleKeyword]);
 export const DontAudit = keyword('DontAudit', 'dontaudit', [StatementKeyword, AvRuleKeyword]);
 export const NeverAllow = keyword('NeverAllow', 'neverallow', [StatementKeyword, AvRuleKeyword]);
+export const AuditDeny = keyword('AuditDeny', 'auditdeny', [StatementKeyword, AvRuleKeyword]);
 export const TypeTransition = keyword('TypeTransition', 'type_transition', statement);
 export const TypeChange = keyword('TypeChange', 'type_change', [StatementKeyword, TypeChangeKeyword]);
 export const TypeMember = keyword('TypeMember', 'type_member', [StatementKeyword, TypeChangeKeyword]);
 export const Role = keyword('Role', 'role', statement);
 export const Roles = keyword('Roles', 'roles');
 export const RoleTransition = keyword('RoleTransition', 'role_transition', statement);
+export const AttributeRole = keyword('AttributeRole', 'attribute_role', statement);
+export const RoleAttribute = keyword('RoleAttribute', 'roleattribute', statement);
+export const TypeBounds = keyword('TypeBounds', 'typebounds', statement);
+export const Permissive = keyword('Permissive', 'permissive', statement);
+export const ExpandAttribute = keyword('ExpandAttribute', 'expandattribute', statement);
+export const RangeTransition = keyword('RangeTransition', 'range_transition', statement);
+export const DefaultUser = keyword('DefaultUser', 'default_user', [StatementKeyword, DefaultObjectKeyword]);
+export const DefaultRole = keyword('DefaultRole', 'default_role', [StatementKeyword, DefaultObjectKeyword]);
+export const DefaultType = keyword('DefaultType', 'default_type', [StatementKeyword, DefaultObjectKeyword]);
+export const DefaultRange = keyword('DefaultRange', 'default_range', statement);
+export const Low = keyword('Low', 'low', [RangeEndKeyword]);
+export const High = keyword('High', 'high', [RangeEndKeyword]);
+export const LowHigh = keyword('LowHigh', 'low-high', [RangeEndKeyword]);
+export const Glblub = keyword('Glblub', 'glblub');
 export const User = keyword('User', 'user', statement);
 export const Constrain = keyword('Constrain', 'constrain', statement);
 export const ValidateTrans = keyword('ValidateTrans', 'validatetrans', statement);
@@ -147,20 +166,21 @@ export const Not = keyword('Not', 'not', [], '!');
 export const NotEquals = createToken({ name: 'NotEquals', pattern: /!=/, label: '"!="', categories: [Skippable, EqualityOp] });
 
 // checkpolicy statements the AST does not model: SELinux-only object contexts (which
-// checkpolicy -t Xen rejects) and valid but unmodelled TE/RBAC/MLS statements.
+// checkpolicy -t Xen rejects), tunables, ioctl extended permissions (meaningless for Xen
+// classes) and module-only syntax.
 export const XEN_FOREIGN_STATEMENTS: ReadonlySet<string> = new Set([
   'fscon', 'portcon', 'netifcon', 'nodecon', 'fs_use_xattr', 'fs_use_task', 'fs_use_trans',
   'genfscon', 'ibpkeycon', 'ibendportcon',
 ]);
+/** Syntax of checkmodule's policy modules, never of a policy.conf. */
+export const MODULE_ONLY: ReadonlySet<string> = new Set(['module', 'require', 'optional']);
 const unsupportedWords = [
   ...XEN_FOREIGN_STATEMENTS,
-  'typebounds', 'permissive', 'tunable', 'expandattribute', 'range_transition', 'roleattribute',
-  'attribute_role', 'auditdeny', 'allowxperm', 'auditallowxperm', 'dontauditxperm', 'neverallowxperm',
-  'default_user', 'default_role', 'default_type', 'default_range', 'module', 'require', 'optional',
+  'tunable', 'allowxperm', 'auditallowxperm', 'dontauditxperm', 'neverallowxperm', ...MODULE_ONLY,
 ];
 export const UnsupportedKeywords: readonly TokenType[] = unsupportedWords.map((w) => keyword(tokenName(w), w, unsupported));
 /** Reserved by checkpolicy's scanner but used by no statement of the Xen grammar. */
-export const ReservedKeywords: readonly TokenType[] = ['clone', 'low', 'high', 'low-high', 'glblub'].map((w) => keyword(tokenName(w), w));
+export const ReservedKeywords: readonly TokenType[] = ['clone'].map((w) => keyword(tokenName(w), w));
 
 // ---------------------------------------------------------------- literals and punctuation
 
@@ -215,7 +235,8 @@ export const allTokens: readonly TokenType[] = [
   Path,
   LCurly, RCurly, Semicolon, LParen, RParen, Colon, Comma, Minus, Tilde, Star, Dot, LBracket, RBracket,
   // The categories: they match nothing themselves but must be known to the lexer.
-  Skippable, Keyword, StatementKeyword, UnsupportedKeyword, AvRuleKeyword, TypeChangeKeyword, EqualityOp, DominanceOp,
+  Skippable, Keyword, StatementKeyword, UnsupportedKeyword, AvRuleKeyword, TypeChangeKeyword, DefaultObjectKeyword, RangeEndKeyword,
+  EqualityOp, DominanceOp,
 ];
 
 /**

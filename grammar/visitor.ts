@@ -12,7 +12,7 @@ import type { CstChildrenDictionary, CstElement, CstNode, IToken } from 'chevrot
 import type * as A from './ast.js';
 import { diagnostic, type Diagnostic, type SourceSpan } from './diagnostics.js';
 import { BaseVisitor } from './parser.js';
-import { XEN_FOREIGN_STATEMENTS } from './tokens.js';
+import { MODULE_ONLY, XEN_FOREIGN_STATEMENTS } from './tokens.js';
 
 /** What one AST build needs besides the CST: where the text came from, and where to report. */
 export interface BuildEnv {
@@ -24,7 +24,7 @@ export interface BuildEnv {
 type Children = CstChildrenDictionary;
 type Listed = A.Name & { readonly excluded: boolean };
 type Comparison = Extract<A.ConstraintExpr, { readonly left: string }>;
-type RuleInIf = A.AvRule | A.TypeRule;
+type RuleInIf = A.AvRule | A.AuditDenyRule | A.TypeRule;
 
 /** How diagnostics name a statement ("a type declaration cannot …"). */
 export const STATEMENT_DESCRIPTIONS: Readonly<Record<A.Statement['kind'], string>> = {
@@ -52,6 +52,17 @@ export const STATEMENT_DESCRIPTIONS: Readonly<Record<A.Statement['kind'], string
   role: 'a role declaration',
   'role-allow': 'a role allow rule',
   role_transition: 'a role_transition rule',
+  attribute_role: 'a role attribute declaration',
+  roleattribute: 'a roleattribute statement',
+  typebounds: 'a typebounds statement',
+  permissive: 'a permissive statement',
+  expandattribute: 'an expandattribute statement',
+  auditdeny: 'an auditdeny rule',
+  range_transition: 'a range_transition rule',
+  default_user: 'a default_user statement',
+  default_role: 'a default_role statement',
+  default_type: 'a default_type statement',
+  default_range: 'a default_range statement',
   user: 'a user declaration',
   constrain: 'a constrain statement',
   mlsconstrain: 'an mlsconstrain statement',
@@ -67,7 +78,7 @@ export const STATEMENT_DESCRIPTIONS: Readonly<Record<A.Statement['kind'], string
 };
 
 const IF_BODY_KINDS: ReadonlySet<A.Statement['kind']> = new Set([
-  'allow', 'auditallow', 'dontaudit', 'type_transition', 'type_change', 'type_member',
+  'allow', 'auditallow', 'dontaudit', 'auditdeny', 'type_transition', 'type_change', 'type_member',
 ]);
 
 // ---------------------------------------------------------------- CST access
@@ -211,6 +222,11 @@ function flattenGroup(identifiers: readonly IToken[], minuses: readonly IToken[]
   return [...out, ...nested.flat()].sort((a, b) => a.span.start - b.span.start);
 }
 
+/** `source` or `target` of a default_* statement, if a real token says which. */
+function defaultObjectOf(ctx: Children): 'source' | 'target' | undefined {
+  return tokens(ctx, 'Source').some(isReal) ? 'source' : tokens(ctx, 'Target').some(isReal) ? 'target' : undefined;
+}
+
 // ---------------------------------------------------------------- the visitor
 
 /**
@@ -335,12 +351,16 @@ class AstBuilder extends BaseVisitor {
     return textOf(childrenSpan(ctx, env), env);
   }
 
-  /** Alias lists are plain names; `*`, `~` and `-` would declare aliases named "*", "~", "-". */
+  /**
+   * Alias lists are plain names. checkpolicy accepts `*`, `~` and `-` in them (and declares
+   * aliases literally named "*", "~", "-"), so they are a warning here, not an error: the
+   * names are kept, the operators dropped.
+   */
   aliases(ctx: Children, env: BuildEnv): A.Name[] | undefined {
     const set = this.sub<A.NameSet>(nodes(ctx, 'names')[0], env);
     if (!set) return undefined;
     if (set.star || set.complement || set.names.some((n) => n.excluded)) {
-      report(env, set.span, 'an alias list names aliases: "*", "~" and "-" have no meaning in it');
+      env.diagnostics.push(diagnostic('PolicySuspicious', ['an alias list names aliases: "*", "~" and "-" have no meaning in it'], set.span, 'checkpolicy declares aliases named "*", "~" or "-"; list plain names'));
     }
     return set.names.map(({ name, span }) => ({ name, span }));
   }
@@ -398,10 +418,10 @@ class AstBuilder extends BaseVisitor {
     const name = nameOf(tokens(ctx, 'Identifier')[0], env);
     const span = childrenSpan(ctx, env);
     if (!name || !span) return undefined;
-    const attributes = nodes(ctx, 'commaList')[0];
-    if (attributes) {
-      report(env, span, 'role attributes ("role r, attr;") are not supported by vmipolicy', 'declare the role without attributes');
-      return { kind: 'role', name, span };
+    const attributeNode = nodes(ctx, 'commaList')[0];
+    if (attributeNode) {
+      const attributes = this.sub<A.Name[]>(attributeNode, env);
+      return attributes && { kind: 'role', name, attributes, span };
     }
     const typesNode = nodes(ctx, 'names')[0];
     if (!typesNode) return { kind: 'role', name, span };
@@ -415,11 +435,75 @@ class AstBuilder extends BaseVisitor {
     const result = nameOf(tokens(ctx, 'Identifier')[0], env);
     const span = childrenSpan(ctx, env);
     if (!roles || !types || !result || !span) return undefined;
-    if (nodes(ctx, 'classes').length > 0) {
-      report(env, span, 'role_transition with a class list is not supported by vmipolicy', 'write "role_transition ROLES TYPES NEWROLE;"');
-      return undefined;
-    }
-    return { kind: 'role_transition', roles, types, result, span };
+    const classNode = nodes(ctx, 'classes')[0];
+    if (!classNode) return { kind: 'role_transition', roles, types, result, span };
+    const classes = this.sub<A.NameSet>(classNode, env);
+    return classes && { kind: 'role_transition', roles, types, classes, result, span };
+  }
+
+  roleAttributeDecl(ctx: Children, env: BuildEnv): A.RoleAttributeDecl | undefined {
+    const name = nameOf(tokens(ctx, 'Identifier')[0], env);
+    const span = childrenSpan(ctx, env);
+    return name && span && { kind: 'attribute_role', name, span };
+  }
+
+  roleAttribute(ctx: Children, env: BuildEnv): A.RoleAttributeStmt | undefined {
+    const role = nameOf(tokens(ctx, 'Identifier')[0], env);
+    const attributes = this.sub<A.Name[]>(nodes(ctx, 'commaList')[0], env);
+    const span = childrenSpan(ctx, env);
+    return role && attributes && span && { kind: 'roleattribute', role, attributes, span };
+  }
+
+  typeBounds(ctx: Children, env: BuildEnv): A.TypeBoundsStmt | undefined {
+    const bounding = nameOf(tokens(ctx, 'Identifier')[0], env);
+    const bounded = this.sub<A.Name[]>(nodes(ctx, 'commaList')[0], env);
+    const span = childrenSpan(ctx, env);
+    return bounding && bounded && span && { kind: 'typebounds', bounding, bounded, span };
+  }
+
+  permissive(ctx: Children, env: BuildEnv): A.PermissiveStmt | undefined {
+    const type = nameOf(tokens(ctx, 'Identifier')[0], env);
+    const span = childrenSpan(ctx, env);
+    return type && span && { kind: 'permissive', type, span };
+  }
+
+  expandAttribute(ctx: Children, env: BuildEnv): A.ExpandAttributeStmt | undefined {
+    const attributes = this.sub<A.NameSet>(nodes(ctx, 'names')[0], env);
+    const value = tokens(ctx, 'True').some(isReal) ? true : tokens(ctx, 'False').some(isReal) ? false : undefined;
+    const span = childrenSpan(ctx, env);
+    return attributes && value !== undefined && span ? { kind: 'expandattribute', attributes, value, span } : undefined;
+  }
+
+  rangeTransition(ctx: Children, env: BuildEnv): A.RangeTransition | undefined {
+    const sources = this.sub<A.NameSet>(nodes(ctx, 'sources')[0], env);
+    const targets = this.sub<A.NameSet>(nodes(ctx, 'targets')[0], env);
+    const range = this.sub<string>(nodes(ctx, 'mlsRange')[0], env);
+    const span = childrenSpan(ctx, env);
+    if (!sources || !targets || range === undefined || !span) return undefined;
+    const classNode = nodes(ctx, 'classes')[0];
+    if (!classNode) return { kind: 'range_transition', sources, targets, range, span };
+    const classes = this.sub<A.NameSet>(classNode, env);
+    return classes && { kind: 'range_transition', sources, targets, classes, range, span };
+  }
+
+  defaultObject(ctx: Children, env: BuildEnv): A.DefaultRule | undefined {
+    const keyword = tokens(ctx, 'DefaultObjectKeyword')[0];
+    const classes = this.sub<A.NameSet>(nodes(ctx, 'names')[0], env);
+    const object = defaultObjectOf(ctx);
+    const span = childrenSpan(ctx, env);
+    if (!isReal(keyword) || !classes || !object || !span) return undefined;
+    return { kind: keyword.image.toLowerCase() as A.DefaultRule['kind'], classes, object, span };
+  }
+
+  defaultRange(ctx: Children, env: BuildEnv): A.DefaultRange | undefined {
+    const classes = this.sub<A.NameSet>(nodes(ctx, 'names')[0], env);
+    const span = childrenSpan(ctx, env);
+    if (!classes || !span) return undefined;
+    if (tokens(ctx, 'Glblub').some(isReal)) return { kind: 'default_range', classes, range: 'glblub', span };
+    const object = defaultObjectOf(ctx);
+    const end = tokens(ctx, 'RangeEndKeyword')[0];
+    if (!object || !isReal(end)) return undefined;
+    return { kind: 'default_range', classes, object, range: end.image.toLowerCase() as A.DefaultRange['range'], span };
   }
 
   userDecl(ctx: Children, env: BuildEnv): A.UserDecl | undefined {
@@ -446,7 +530,7 @@ class AstBuilder extends BaseVisitor {
     return classes && perms && { kind: 'allow', sources, targets, classes, perms, span };
   }
 
-  avRule(ctx: Children, env: BuildEnv): A.AvRule | undefined {
+  avRule(ctx: Children, env: BuildEnv): A.AvRule | A.AuditDenyRule | undefined {
     const keyword = tokens(ctx, 'AvRuleKeyword')[0];
     const sources = this.sub<A.NameSet>(nodes(ctx, 'sources')[0], env);
     const targets = this.sub<A.NameSet>(nodes(ctx, 'targets')[0], env);
@@ -454,7 +538,7 @@ class AstBuilder extends BaseVisitor {
     const perms = this.sub<A.NameSet>(nodes(ctx, 'perms')[0], env);
     const span = childrenSpan(ctx, env);
     if (!isReal(keyword) || !sources || !targets || !classes || !perms || !span) return undefined;
-    const kind = keyword.image.toLowerCase() as A.AvRuleKind;
+    const kind = keyword.image.toLowerCase() as A.AvRuleKind | 'auditdeny';
     return { kind, sources, targets, classes, perms, span };
   }
 
@@ -761,7 +845,9 @@ class AstBuilder extends BaseVisitor {
     if (XEN_FOREIGN_STATEMENTS.has(word)) {
       report(env, tokenSpan(keyword, env), `"${word}" belongs to SELinux policies: checkpolicy -t Xen rejects it`, 'Xen labels devices with pirqcon, iomemcon, ioportcon, pcidevicecon and devicetreecon');
     } else {
-      report(env, tokenSpan(keyword, env), `"${word}" statements are not supported by vmipolicy`, 'checkpolicy accepts them, but vmipolicy cannot analyse a policy that uses them');
+      report(env, tokenSpan(keyword, env), `"${word}" statements are not supported by vmipolicy`, MODULE_ONLY.has(word)
+        ? 'module, require and optional belong to checkmodule\'s modules, not to a policy.conf'
+        : 'vmipolicy cannot analyse a policy that uses them; remove the statement to analyse the rest');
     }
     return undefined;
   }

@@ -14,6 +14,7 @@ import { expandXenPolicyTree } from '../grammar/xen-tree.js';
 import { parsePolicy } from '../grammar/parse.js';
 import { CORPUS_RELEASES, requires, sharedPath } from './support/env.js';
 import { checkpolicy, withTempDir } from './support/oracles.js';
+import { EXTENDED_SLOTS, minimalPolicy } from './support/policies.js';
 
 function model(text: string, file = 'p.conf'): PolicyModel {
   const parsed = parsePolicy(file, text);
@@ -149,6 +150,43 @@ describe('PolicyModel semantics', () => {
     const locked = queryAccess(m, { source: 'a_t', target: 'c_t', cls: 'domain', booleans: new Map([['locked', true]]) });
     assert.deepEqual(locked?.flatMap((e) => e.perms), ['getdomaininfo']);
     assert.equal(policyStats(m).conditionalAvRules, 2);
+  });
+
+  it('permissive types, typebounds, role attributes and role_transitions land in the model', () => {
+    const m = model(minimalPolicy(EXTENDED_SLOTS));
+    const type = (name: string): number => {
+      const t = m.typeIndex.get(name);
+      assert.ok(t !== undefined, name);
+      return t;
+    };
+    assert.deepEqual([...m.permissive], [type('b_t')]);
+    assert.deepEqual([...m.typebounds], [[type('c_t'), type('xen_t')]], 'bounded c_t → bounding xen_t');
+    assert.deepEqual([...m.roleAttributes].map(([a, rs]) => [a, [...rs].sort()]), [['ratt', ['rx', 'ry']], ['rbatt', ['ry']]]);
+    // `role ratt types b_t;` reaches the member roles; the attribute is not a role.
+    const typesOf = (role: string): string[] => [...(m.roles.get(role) ?? [])].map((t) => m.types[t] ?? '?').sort();
+    assert.deepEqual(typesOf('rx'), ['b_t']);
+    assert.deepEqual(typesOf('ry'), ['b_t']);
+    assert.equal(m.roles.has('ratt'), false);
+    assert.deepEqual([...m.roles.keys()].sort(), ['rx', 'ry', 'system_r']);
+    assert.deepEqual(
+      m.roleTransitions.map((r) => [r.roles, [...r.types].map((t) => m.types[t]), r.classes.map((c) => m.classes[c]?.name), r.result]),
+      [
+        [['system_r'], ['b_t'], ['domain'], 'rx'],
+        [['rx', 'ry'], ['xen_t'], ['xen', 'domain'], 'system_r'],
+      ],
+    );
+  });
+
+  it('unknown names in the new statements are reported', () => {
+    const parsed = parsePolicy('p.conf', minimalPolicy({ te: 'permissive nope_t;\ntypebounds xen_t gone_t;\nrole rz, no_ra;\nrole_transition system_r b_t:domain no_r;' }));
+    assert.deepEqual(parsed.diagnostics, []);
+    const built = buildModel(parsed.ast, (o) => parsed.lines.locate(o));
+    assert.deepEqual(built.diagnostics.map((d) => `${d.code} ${d.message}`), [
+      'VP3301 unknown type or attribute "nope_t"',
+      'VP3301 unknown type or attribute "gone_t"',
+      'VP3305 unknown role "no_ra"',
+      'VP3305 unknown role "no_r"',
+    ]);
   });
 
   it('counts expanded entries arithmetically', () => {

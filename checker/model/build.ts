@@ -3,10 +3,10 @@
 // (rules, roles, users, constraints, SID labels). Names that do not resolve are reported with
 // their position, as checkpolicy would refuse them; the model is still built from the rest.
 
-import type { AvRule, Conditional, NameSet, PolicyAst, Statement, TypeRule } from '../../grammar/ast.js';
+import type { AvRule, Conditional, NameSet, PolicyAst, RoleTransition, Statement, TypeRule } from '../../grammar/ast.js';
 import { diagnostic, type Diagnostic } from '../../grammar/diagnostics.js';
 import { BitSet, compact, SmallSet, type IndexSet } from './bitset.js';
-import type { ClassInfo, Guard, ModelAvRule, ModelConstraint, ModelTypeRule, PolicyModel, Provenance } from './model.js';
+import type { ClassInfo, Guard, ModelAvRule, ModelConstraint, ModelRoleTransition, ModelTypeRule, PolicyModel, Provenance } from './model.js';
 
 /** Offsets → original file and line (grammar/lines.ts LineMap.locate). */
 export type Locate = (offset: number) => Provenance;
@@ -38,6 +38,7 @@ export function buildModel(ast: PolicyAst, locate: Locate): { model: PolicyModel
   const attributes: string[] = [];
   const typeAttrNames: string[][] = [];
   const booleans = new Map<string, boolean>();
+  const roleAttributes = new Map<string, Set<string>>();
   const declared = (name: string): boolean => typeIndex.has(name) || aliases.has(name) || attributeIndex.has(name);
 
   const flat: { s: Statement; guard?: Guard }[] = [];
@@ -80,6 +81,7 @@ export function buildModel(ast: PolicyAst, locate: Locate): { model: PolicyModel
         break;
       }
       case 'bool': booleans.set(s.name.name, s.value); break;
+      case 'attribute_role': roleAttributes.set(s.name.name, new Set()); break;
       default: break;
     }
   }
@@ -123,6 +125,21 @@ export function buildModel(ast: PolicyAst, locate: Locate): { model: PolicyModel
   const constraints: ModelConstraint[] = [];
   const sidTypes = new Map<string, string>();
   const at = (s: { span: { start: number } }): Provenance => locate(s.span.start);
+  const permissive = new Set<number>();
+  const typebounds = new Map<number, number>();
+  /** role attribute → the types `role ra types …;` gives it, handed to its members below. */
+  const roleAttributeTypes = new Map<string, BitSet>();
+  const roleTransitions: RoleTransition[] = [];
+  const typeOf = (n: { name: string; span: { start: number; end: number } }): number | undefined => {
+    const t = typeIndex.get(n.name) ?? aliases.get(n.name);
+    if (t === undefined) d.push(diagnostic('ModelUnknownType', [n.name], span(n)));
+    return t;
+  };
+  const joinRole = (role: string, attribute: { name: string; span: { start: number; end: number } }): void => {
+    const members = roleAttributes.get(attribute.name);
+    if (members) members.add(role);
+    else d.push(diagnostic('ModelUnknownRole', [attribute.name], span(attribute)));
+  };
 
   for (const { s, guard } of flat) {
     switch (s.kind) {
@@ -153,9 +170,31 @@ export function buildModel(ast: PolicyAst, locate: Locate): { model: PolicyModel
         break;
       }
       case 'role': {
-        const set = roles.get(s.name.name) ?? new BitSet(types.length);
+        const attribute = roleAttributes.has(s.name.name);
+        const set = (attribute ? roleAttributeTypes.get(s.name.name) : roles.get(s.name.name)) ?? new BitSet(types.length);
         if (s.types) for (const t of resolveTypes(s.types, tables, d, ast.file, false).set) set.add(t);
-        roles.set(s.name.name, set);
+        (attribute ? roleAttributeTypes : roles).set(s.name.name, set);
+        for (const a of s.attributes ?? []) joinRole(s.name.name, a);
+        break;
+      }
+      case 'roleattribute':
+        if (!roles.has(s.role.name)) d.push(diagnostic('ModelUnknownRole', [s.role.name], span(s.role)));
+        for (const a of s.attributes) joinRole(s.role.name, a);
+        break;
+      case 'role_transition':
+        roleTransitions.push(s);
+        break;
+      case 'permissive': {
+        const t = typeOf(s.type);
+        if (t !== undefined) permissive.add(t);
+        break;
+      }
+      case 'typebounds': {
+        const parent = typeOf(s.bounding);
+        for (const child of s.bounded) {
+          const c = typeOf(child);
+          if (parent !== undefined && c !== undefined) typebounds.set(c, parent);
+        }
         break;
       }
       case 'user': {
@@ -183,6 +222,30 @@ export function buildModel(ast: PolicyAst, locate: Locate): { model: PolicyModel
         break;
     }
   }
+  // Role attributes: their types go to every member role; users and role_transitions
+  // naming an attribute mean its members.
+  for (const [attribute, set] of roleAttributeTypes) {
+    for (const member of roleAttributes.get(attribute) ?? []) roles.get(member)?.addAll(set);
+  }
+  for (const rs of users.values()) {
+    for (const r of [...rs]) {
+      const members = roleAttributes.get(r);
+      if (!members) continue;
+      rs.delete(r);
+      for (const m of members) rs.add(m);
+    }
+  }
+  const modelRoleTransitions: ModelRoleTransition[] = roleTransitions.map((s) => ({
+    roles: resolveRoles(s.roles, roles, roleAttributes, d, ast.file),
+    types: resolveTypes(s.types, tables, d, ast.file, false).set,
+    classes: s.classes ? resolveClasses(s.classes, tables, d, ast.file) : [],
+    result: s.result.name,
+    statement: s,
+    at: at(s),
+  }));
+  for (const s of roleTransitions) {
+    if (!roles.has(s.result.name)) d.push(diagnostic('ModelUnknownRole', [s.result.name], span(s.result)));
+  }
   for (const [user, rs] of users) {
     for (const r of rs) {
       if (r !== 'object_r' && !roles.has(r)) {
@@ -195,7 +258,8 @@ export function buildModel(ast: PolicyAst, locate: Locate): { model: PolicyModel
   const model: PolicyModel = {
     classes, classIndex, commons, initialSids, types, typeIndex, aliases, attributes, attributeIndex,
     attributeMembers: members, typeAttributes, booleans, avRules, typeRules,
-    roles: new Map([...roles].map(([r, set]) => [r, compact(set)])), users, constraints, sidTypes,
+    roles: new Map([...roles].map(([r, set]) => [r, compact(set)])), roleAttributes, roleTransitions: modelRoleTransitions,
+    permissive, typebounds, users, constraints, sidTypes,
   };
   return { model, diagnostics: d };
 }
@@ -236,6 +300,22 @@ function resolveTypes(set: NameSet, t: Tables, d: Diagnostic[], file: string, al
   for (const n of set.names.filter((x) => x.excluded)) apply(n.name, n, false);
   if (set.complement) bits = bits.complement();
   return { set: compact(bits), self };
+}
+
+/** A role set: roles and role attributes (their members), `*`, `~`, `-exclusions`. */
+function resolveRoles(set: NameSet, roles: ReadonlyMap<string, unknown>, attributes: ReadonlyMap<string, ReadonlySet<string>>, d: Diagnostic[], file: string): string[] {
+  const chosen = new Set<string>(set.star ? roles.keys() : []);
+  const expand = (n: { name: string; span: { start: number; end: number } }): string[] => {
+    const members = attributes.get(n.name);
+    if (members) return [...members];
+    if (roles.has(n.name)) return [n.name];
+    d.push(diagnostic('ModelUnknownRole', [n.name], { file, start: n.span.start, end: n.span.end }));
+    return [];
+  };
+  for (const n of set.names) if (!n.excluded) for (const r of expand(n)) chosen.add(r);
+  for (const n of set.names) if (n.excluded) for (const r of expand(n)) chosen.delete(r);
+  const out = set.complement ? [...roles.keys()].filter((r) => !chosen.has(r)) : [...chosen];
+  return out.sort();
 }
 
 function resolveClasses(set: NameSet, t: Tables, d: Diagnostic[], file: string): number[] {

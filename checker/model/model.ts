@@ -3,7 +3,7 @@
 // bitsets; every rule keeps the statement and source position that wrote it. Rules stay
 // symbolic (source set × target set): expansion happens per query, never up front.
 
-import type { AvRule, AvRuleKind, BoolExpr, ConstraintExpr, TypeRule, TypeRuleKind } from '../../grammar/ast.js';
+import type { AvRule, AvRuleKind, BoolExpr, ConstraintExpr, RoleTransition, TypeRule, TypeRuleKind } from '../../grammar/ast.js';
 import type { BitSet, IndexSet } from './bitset.js';
 
 /** Where a statement was written: the original file and line, through m4's #line markers. */
@@ -62,6 +62,20 @@ export interface ModelConstraint {
   readonly at: Provenance;
 }
 
+/** `role_transition roles types:classes result;`, kept as data (role attributes expanded). */
+export interface ModelRoleTransition {
+  /** The roles the rule applies to, role attributes replaced by their member roles. */
+  readonly roles: readonly string[];
+  readonly types: IndexSet;
+  /** Class indices; empty for the legacy form (class `process`, which Xen has not). */
+  readonly classes: readonly number[];
+  readonly result: string;
+  readonly statement: RoleTransition;
+  readonly at: Provenance;
+}
+
+// Parsed but not in the model (no effect on what the checker asks): expandattribute,
+// auditdeny, range_transition and the default_user/role/type/range statements.
 export interface PolicyModel {
   readonly classes: readonly ClassInfo[];
   readonly classIndex: ReadonlyMap<string, number>;
@@ -80,8 +94,18 @@ export interface PolicyModel {
   readonly booleans: ReadonlyMap<string, boolean>;
   readonly avRules: readonly ModelAvRule[];
   readonly typeRules: readonly ModelTypeRule[];
-  /** role → authorised types */
+  /**
+   * role → authorised types. Roles only: a role attribute's types (`role ra types t;`)
+   * are given to each of its member roles, and the attribute itself is not a key.
+   */
   readonly roles: ReadonlyMap<string, IndexSet>;
+  /** role attribute (`attribute_role`) → its member roles (`role r, ra;`, `roleattribute r ra;`) */
+  readonly roleAttributes: ReadonlyMap<string, ReadonlySet<string>>;
+  readonly roleTransitions: readonly ModelRoleTransition[];
+  /** Type indices of permissive domains (`permissive t;`). */
+  readonly permissive: ReadonlySet<number>;
+  /** `typebounds parent child;`: bounded (child) type index → bounding (parent) type index. */
+  readonly typebounds: ReadonlyMap<number, number>;
   /** user → authorised roles */
   readonly users: ReadonlyMap<string, ReadonlySet<string>>;
   readonly constraints: readonly ModelConstraint[];

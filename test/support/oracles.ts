@@ -27,12 +27,12 @@ export function withTempDir<T>(fn: (dir: string) => T): T {
   }
 }
 
-/** checkpolicy -t Xen -c 30 on a policy.conf text; the binary lands in `dir`. */
-export function checkpolicy(dir: string, policyConf: string): ToolRun & { binary: string } {
+/** checkpolicy -t Xen -c 30 on a policy.conf text (`-M` with `mls`); the binary lands in `dir`. */
+export function checkpolicy(dir: string, policyConf: string, options: { readonly mls?: boolean } = {}): ToolRun & { binary: string } {
   const conf = join(dir, 'policy.conf');
   const binary = join(dir, 'xenpolicy');
   writeFileSync(conf, policyConf);
-  return { ...run('checkpolicy', ['-t', 'Xen', '-c', '30', conf, '-o', binary]), binary };
+  return { ...run('checkpolicy', ['-t', 'Xen', '-c', '30', ...(options.mls ? ['-M'] : []), conf, '-o', binary]), binary };
 }
 
 /** Builds Xen's stock policy of a corpus release with our module added, as Xen's Makefile does. */
