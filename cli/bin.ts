@@ -2,6 +2,15 @@
 // The executable: runs the CLI on this process's arguments and sets its exit code.
 import { main } from './main.js';
 
+// A reader that stops early (`vmipolicy … | head`) closes the pipe: that is the user's
+// choice, not an error, so stop quietly instead of dying with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 try {
   process.exitCode = main(process.argv.slice(2), {
     stdout: (s) => process.stdout.write(s),

@@ -47,6 +47,13 @@ describe('vmipolicy policy', () => {
     assert.equal(cli(['policy', 'frob', conf]).status, 2);
   });
 
+  it('a reader that stops early (| head) ends the output quietly, without a stack trace', (t) => {
+    if (!requires(t, { shared: true })) return;
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${repoPath('dist', 'cli', 'bin.js')}" policy query "${sharedPath('corpus', 'xen-4.22', 'policy.conf')}" -s domain_type | head -n 1`], { encoding: 'utf8' });
+    assert.match(r.stdout, /^allow /);
+    assert.equal(r.stderr, '');
+  });
+
   it('errors point into the file m4 read, not into policy.conf', () => {
     withTempDir((dir) => {
       const conf = join(dir, 'policy.conf');
