@@ -216,6 +216,18 @@ describe('PolicyModel semantics', () => {
     }
   });
 
+  it('reads the MLS build of every corpus tree (m4 -D enable_mls) with no diagnostics', (t) => {
+    if (!requires(t, { shared: true, commands: ['m4'] })) return;
+    for (const release of CORPUS_RELEASES) {
+      const expanded = expandXenPolicyTree({ tree: sharedPath('corpus', `xen-${release}`, 'src'), mls: true });
+      assert.ok(expanded.text, expanded.diagnostics.map((x) => x.message).join('\n'));
+      const parsed = parsePolicy(expanded.file, expanded.text);
+      assert.deepEqual(parsed.diagnostics.map((d) => `${d.code} ${d.message}`), []);
+      const kinds = new Set(parsed.ast.statements.map((s) => s.kind));
+      for (const k of ['sensitivity', 'dominance', 'category', 'level', 'mlsconstrain'] as const) assert.ok(kinds.has(k), `${release}: ${k}`);
+    }
+  });
+
   it('maps rules from a Xen tree build to the module files through #line', (t) => {
     if (!requires(t, { shared: true })) return;
     const text = readFileSync(sharedPath('corpus', 'xen-4.22', 'policy.conf'), 'utf8');
