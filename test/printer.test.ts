@@ -49,7 +49,7 @@ describe('printer round trip through the real tools', () => {
 
 describe('printer round trip of every statement beyond the basic set', () => {
   it('role attributes, typebounds, permissive, expandattribute, auditdeny, role_transition:class, default_* → print → checkpolicy → sediff finds no difference', (t) => {
-    if (!requires(t, { commands: ['checkpolicy', 'sediff'] })) return;
+    if (!requires(t, { shared: true, commands: ['checkpolicy', 'sediff'] })) return;
     const text = minimalPolicy(EXTENDED_SLOTS);
     const printed = printPolicy(parseClean(text).ast);
     for (const word of ['attribute_role', 'roleattribute', 'typebounds', 'permissive', 'expandattribute', 'auditdeny', 'role_transition', 'default_user', 'default_role', 'default_type', 'default_range']) {
