@@ -28,20 +28,25 @@ function sediffCounts(a: string, b: string): string[] {
   return sections.filter((m) => m.slice(2).some((n) => n !== undefined && n !== '0')).map((m) => m[0]);
 }
 
+/** Both texts compile with checkpolicy, and sediff finds no difference between the binaries. */
+function assertSamePolicy(text: string, printed: string): void {
+  withTempDir((dir) => {
+    const original = checkpolicy(dir, text);
+    assert.ok(original.ok, original.output);
+    mkdirSync(join(dir, 'printed'));
+    const again = checkpolicy(join(dir, 'printed'), printed);
+    assert.ok(again.ok, again.output);
+    assert.deepEqual(sediffCounts(original.binary, again.binary), []);
+  });
+}
+
 describe('printer round trip through the real tools', () => {
   for (const release of CORPUS_RELEASES) {
     it(`Xen ${release}: corpus → print → checkpolicy → sediff finds no difference`, (t) => {
       if (!requires(t, { shared: true, commands: ['checkpolicy', 'sediff'] })) return;
       const text = readFileSync(sharedPath('corpus', `xen-${release}`, 'policy.conf'), 'utf8');
       const printed = printPolicy(parseClean(text).ast);
-      withTempDir((dir) => {
-        const original = checkpolicy(dir, text);
-        assert.ok(original.ok, original.output);
-        mkdirSync(join(dir, 'printed'));
-        const again = checkpolicy(join(dir, 'printed'), printed);
-        assert.ok(again.ok, again.output);
-        assert.deepEqual(sediffCounts(original.binary, again.binary), []);
-      });
+      assertSamePolicy(text, printed);
       assert.equal(printPolicy(parseClean(printed).ast), printed, 'printing is a fixed point');
     });
   }
@@ -55,14 +60,7 @@ describe('printer round trip of every statement beyond the basic set', () => {
     for (const word of ['attribute_role', 'roleattribute', 'typebounds', 'permissive', 'expandattribute', 'auditdeny', 'role_transition', 'default_user', 'default_role', 'default_type', 'default_range']) {
       assert.ok(printed.includes(`${word} `), `${word} is printed`);
     }
-    withTempDir((dir) => {
-      const original = checkpolicy(dir, text);
-      assert.ok(original.ok, original.output);
-      mkdirSync(join(dir, 'printed'));
-      const again = checkpolicy(join(dir, 'printed'), printed);
-      assert.ok(again.ok, again.output);
-      assert.deepEqual(sediffCounts(original.binary, again.binary), []);
-    });
+    assertSamePolicy(text, printed);
     assert.equal(printPolicy(parseClean(printed).ast), printed, 'printing is a fixed point');
   });
 

@@ -25,7 +25,7 @@ export function sharedPath(...parts: string[]): string {
 
 export function hasCommand(cmd: string): boolean {
   try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    execFileSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { stdio: 'ignore' });
     return true;
   } catch {
     return false;

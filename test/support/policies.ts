@@ -15,12 +15,14 @@ export interface PolicySlots {
   readonly devices?: string;
 }
 
-/**
- * The smallest complete Xen base policy, with text slotted into its sections. Declares
- * classes xen { settime readconsole } and domain { create }, attribute dt, types xen_t
- * (in dt) and b_t, bool bb, role system_r, user system_u.
- */
-export function minimalPolicy(slots: PolicySlots = {}): string {
+/** The MLS pieces of the skeleton: what `minimalMlsPolicy` adds to `minimalPolicy`. */
+interface MlsParts {
+  readonly declarations: readonly string[];
+  readonly userLevels: string;
+  readonly sidLevel: string;
+}
+
+function skeleton(slots: PolicySlots, mls?: MlsParts): string {
   return [
     'class xen',
     'class domain',
@@ -28,6 +30,7 @@ export function minimalPolicy(slots: PolicySlots = {}): string {
     'class xen { settime readconsole }',
     'class domain { create }',
     slots.defaults ?? '',
+    ...(mls?.declarations ?? []),
     'attribute dt;',
     'type xen_t, dt;',
     'type b_t;',
@@ -35,12 +38,21 @@ export function minimalPolicy(slots: PolicySlots = {}): string {
     'role system_r;',
     'role system_r types { xen_t b_t };',
     slots.te ?? '',
-    'user system_u roles system_r;',
+    `user system_u roles system_r${mls?.userLevels ?? ''};`,
     slots.constraints ?? '',
-    'sid xen system_u:system_r:xen_t',
+    `sid xen system_u:system_r:xen_t${mls?.sidLevel ?? ''}`,
     slots.devices ?? '',
     '',
   ].join('\n');
+}
+
+/**
+ * The smallest complete Xen base policy, with text slotted into its sections. Declares
+ * classes xen { settime readconsole } and domain { create }, attribute dt, types xen_t
+ * (in dt) and b_t, bool bb, role system_r, user system_u.
+ */
+export function minimalPolicy(slots: PolicySlots = {}): string {
+  return skeleton(slots);
 }
 
 /**
@@ -48,31 +60,11 @@ export function minimalPolicy(slots: PolicySlots = {}): string {
  * one mlsconstrain, the user and the initial SID with levels.
  */
 export function minimalMlsPolicy(slots: PolicySlots = {}): string {
-  return [
-    'class xen',
-    'class domain',
-    'sid xen',
-    'class xen { settime readconsole }',
-    'class domain { create }',
-    slots.defaults ?? '',
-    'sensitivity s0;',
-    'dominance { s0 }',
-    'category c0;',
-    'level s0:c0;',
-    'mlsconstrain xen settime l1 eq l2;',
-    'attribute dt;',
-    'type xen_t, dt;',
-    'type b_t;',
-    'bool bb true;',
-    'role system_r;',
-    'role system_r types { xen_t b_t };',
-    slots.te ?? '',
-    'user system_u roles system_r level s0 range s0 - s0:c0;',
-    slots.constraints ?? '',
-    'sid xen system_u:system_r:xen_t:s0',
-    slots.devices ?? '',
-    '',
-  ].join('\n');
+  return skeleton(slots, {
+    declarations: ['sensitivity s0;', 'dominance { s0 }', 'category c0;', 'level s0:c0;', 'mlsconstrain xen settime l1 eq l2;'],
+    userLevels: ' level s0 range s0 - s0:c0',
+    sidLevel: ':s0',
+  });
 }
 
 /**
