@@ -91,16 +91,14 @@ function domainMacros(spec: Spec, d: DomainIR): MacroUse[] {
     // An introspector gets no rule on dom0_t (catalog A13, §5): its event channels with dom0
     // as usual, but dom0's grant rights over it come without the reverse direction.
     d.role === 'introspector'
-      ? use('domain_event_comms', [DOM0_TYPE, d.type], (o) => [
-          ...createChannel(DOM0_TYPE, d.type, DOM0_CHANNEL, o),
-          ...createChannel(d.type, DOM0_TYPE, d.channel, o),
-        ])
-      : use('domain_comms', [DOM0_TYPE, d.type], (o) => [
-          ...createChannel(DOM0_TYPE, d.type, DOM0_CHANNEL, o),
-          ...createChannel(d.type, DOM0_TYPE, d.channel, o),
-          ...expand(m.domainComms, [DOM0_TYPE, d.type], o),
-        ]),
+      ? use('domain_event_comms', [DOM0_TYPE, d.type], (o) => channelsWithDom0(d, o))
+      : use('domain_comms', [DOM0_TYPE, d.type], (o) => [...channelsWithDom0(d, o), ...expand(m.domainComms, [DOM0_TYPE, d.type], o)]),
   ];
+}
+
+/** xen.if domain_event_comms(dom0_t, d): an event channel each way. */
+function channelsWithDom0(d: DomainIR, o: Origin): Grant[] {
+  return [...createChannel(DOM0_TYPE, d.type, DOM0_CHANNEL, o), ...createChannel(d.type, DOM0_TYPE, d.channel, o)];
 }
 
 /**
