@@ -8,6 +8,7 @@ import { diagnostic } from '../grammar/diagnostics.js';
 import { diagnosticsJson, renderDiagnostic, summary } from './render.js';
 import { writeArtifacts } from './output.js';
 import { runPolicy } from './policy.js';
+import { parseArgs, type FlagSpec, type ParsedArgs } from './args.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
@@ -37,38 +38,11 @@ export interface Io {
   readonly stderr: (s: string) => void;
 }
 
-interface Parsed {
-  readonly positional: string[];
-  readonly flags: Map<string, string>;
-  readonly errors: string[];
-}
+type Parsed = ParsedArgs;
 
-const VALUE_FLAGS = new Set(['-o', '--out', '--xen', '--mode', '--format', '-s', '-t', '-c', '-p']);
-const BOOL_FLAGS = new Set(['--help', '-h', '--version']);
+const COMMON_FLAGS: FlagSpec = { values: ['-o', '--xen', '--mode', '--format', '-s', '-t', '-c', '-p'], booleans: ['--version'] };
 
-function parseArgs(argv: readonly string[]): Parsed {
-  const positional: string[] = [];
-  const flags = new Map<string, string>();
-  const errors: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    if (VALUE_FLAGS.has(name)) {
-      const v = inline ?? argv[++i];
-      if (v === undefined) errors.push(`${name} needs a value`);
-      else flags.set(name === '--out' ? '-o' : name, v);
-    } else if (BOOL_FLAGS.has(name)) {
-      flags.set(name === '-h' ? '--help' : name, 'true');
-    } else if (a.startsWith('-') && a !== '-') {
-      errors.push(`unknown option ${a}`);
-    } else {
-      positional.push(a);
-    }
-  }
-  return { positional, flags, errors };
-}
-
-function usageError(io: Io, message: string): number {
+export function usageError(io: Io, message: string): number {
   io.stderr(`vmipolicy: ${message}\nRun 'vmipolicy --help' for usage.\n`);
   return EXIT_USAGE;
 }
@@ -152,7 +126,7 @@ const PLANNED = new Set(['check', 'diff', 'selftest', 'verify', 'vmi']);
 
 export function main(argv: readonly string[], io: Io): number {
   const [command, ...rest] = argv;
-  const args = parseArgs(rest);
+  const args = parseArgs(rest, COMMON_FLAGS);
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     io.stdout(USAGE);
     return command === undefined ? EXIT_USAGE : EXIT_OK;

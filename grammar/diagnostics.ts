@@ -95,6 +95,10 @@ export const Messages = {
   ModelUnknownRole: template('VP3305', 'error', 'unknown role "{0}"'),
   ModelUnknownBoolean: template('VP3306', 'error', 'unknown boolean "{0}"'),
   ModelUnknownCommon: template('VP3307', 'error', 'unknown common "{0}"'),
+  // VP34xx — the checker's inputs (spec against a given policy, xl labels, xenstore dumps)
+  // VP40xx — the VMI core: memory sources, paging, guest profiles
+  // VP41xx — the simulated Xen host: xenstore script interpreter, domains
+  // VP50xx — the privilege diff: its inputs (git revisions, kinds of file)
   // VP9xxx — the output directory
   OutputNotOurs: template('VP9001', 'error', 'refusing to replace {0}: it exists and was not written by vmipolicy (no manifest.json of ours)'),
   OutputFailed: template('VP9002', 'error', 'could not write {0}: {1}'),
