@@ -8,7 +8,7 @@ import type { PolicyAst } from '../grammar/ast.js';
 import { diagnostic, hasErrors, type Diagnostic } from '../grammar/diagnostics.js';
 import { parsePolicy } from '../grammar/parse.js';
 import type { LineMap } from '../grammar/lines.js';
-import { expandXenPolicyTree } from '../grammar/xen-tree.js';
+import { expandXenPolicyTree, type XenExtraModule } from '../grammar/xen-tree.js';
 import { buildModel } from './model/build.js';
 import type { PolicyModel } from './model/model.js';
 
@@ -27,12 +27,17 @@ export interface PolicyLoad {
   readonly diagnostics: Diagnostic[];
 }
 
-export function loadPolicy(path: string): PolicyLoad {
+export interface LoadPolicyOptions {
+  /** For a Xen tree: modules to add as a user would (modules/<name>.te and "<name> = on"). */
+  readonly extraModules?: readonly XenExtraModule[];
+}
+
+export function loadPolicy(path: string, options: LoadPolicyOptions = {}): PolicyLoad {
   let file = path;
   let text: string;
   try {
     if (statSync(path).isDirectory()) {
-      const expanded = expandXenPolicyTree({ tree: path });
+      const expanded = expandXenPolicyTree({ tree: path, ...(options.extraModules ? { extraModules: options.extraModules } : {}) });
       if (expanded.text === undefined) return { diagnostics: expanded.diagnostics };
       file = expanded.file;
       text = expanded.text;
@@ -42,6 +47,11 @@ export function loadPolicy(path: string): PolicyLoad {
   } catch (e) {
     return { diagnostics: [diagnostic('FileUnreadable', [path, (e as NodeJS.ErrnoException).code ?? (e as Error).message])] };
   }
+  return policyFromText(file, text);
+}
+
+/** A policy.conf already in memory (our compiled standalone policy, an expanded tree). */
+export function policyFromText(file: string, text: string): PolicyLoad {
   const parsed = parsePolicy(file, text);
   const where = { text, lines: parsed.lines };
   if (hasErrors(parsed.diagnostics)) return { parsed: where, diagnostics: parsed.diagnostics };

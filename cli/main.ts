@@ -8,6 +8,7 @@ import { diagnostic } from '../grammar/diagnostics.js';
 import { diagnosticsJson, renderDiagnostic, summary } from './render.js';
 import { writeArtifacts } from './output.js';
 import { runPolicy } from './policy.js';
+import { runCheck } from './check.js';
 import { parseArgs, type FlagSpec, type ParsedArgs } from './args.js';
 
 export const EXIT_OK = 0;
@@ -20,6 +21,13 @@ Usage:
   vmipolicy compile SPEC -o DIR [--xen VERSION] [--mode module|standalone] [--format text|json]
       Compile SPEC into DIR: <module>.te (or policy.conf), xl/<domain>.cfg, xenstore-acl.sh,
       xenstore-acl-revoke.sh and manifest.json. Nothing is written unless all succeeds.
+  vmipolicy check SPEC [--policy FILE…] [--xl CFG…] [--xenstore DUMP] [--xen-tree DIR]
+                 [--format text|json|sarif|dot] [--trusted TYPE…] [--rules ID,…] [--max-paths N] [--notes]
+      Prove least privilege: compile SPEC and check it inside the base policy of its Xen
+      release (Xen's own tree with --xen-tree), or check the deployed policy given with
+      --policy (a policy.conf, or a Xen tree plus extra NAME.te modules) against SPEC.
+      Exit 0 proven, 1 findings. Rules: excess, insufficient, undeclared-target,
+      reverse-access, shared-label, escalation, cross-target-flow, xenstore-acl, label, neverallow.
   vmipolicy capabilities [--format text|markdown|json]
       What each capability grants, and the hypercall and hook behind every permission.
   vmipolicy policy stats FILE [--format text|json]
@@ -122,10 +130,23 @@ function runCapabilities(args: Parsed, io: Io): number {
   return EXIT_OK;
 }
 
-const PLANNED = new Set(['check', 'diff', 'selftest', 'verify', 'vmi']);
+const PLANNED = new Set(['diff', 'selftest', 'verify', 'vmi']);
+
+/** Commands that parse their own flags (repeatable ones included). */
+const OWN_ARGUMENTS: Readonly<Record<string, (argv: readonly string[], io: Io) => number>> = {
+  check: (argv, io) => runCheck(argv, io, usageError),
+};
 
 export function main(argv: readonly string[], io: Io): number {
   const [command, ...rest] = argv;
+  const own = command === undefined ? undefined : OWN_ARGUMENTS[command];
+  if (own) {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout(USAGE);
+      return EXIT_OK;
+    }
+    return own(rest, io);
+  }
   const args = parseArgs(rest, COMMON_FLAGS);
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     io.stdout(USAGE);
@@ -145,7 +166,7 @@ export function main(argv: readonly string[], io: Io): number {
     case 'capabilities': return runCapabilities(args, io);
     case 'policy': return runPolicy(args, io);
     default:
-      if (PLANNED.has(command)) return usageError(io, `'${command}' is not in this version of vmipolicy yet (see DESIGN.md §4); available: compile, capabilities, policy`);
+      if (PLANNED.has(command)) return usageError(io, `'${command}' is not in this version of vmipolicy yet (see DESIGN.md §4); available: compile, check, capabilities, policy`);
       return usageError(io, `unknown command '${command}'`);
   }
 }

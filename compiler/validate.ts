@@ -17,6 +17,12 @@ export interface ValidateOptions {
   readonly xen?: string;
   /** `--mode`: overrides the spec's policy.mode. */
   readonly mode?: PolicyMode;
+  /**
+   * The spec describes an existing deployment checked against its own policy (`check
+   * --policy`): it may name stock types such as dom0_t or domU_t, and even give two domains
+   * one type. Those are findings for the checker (shared-label), not input errors.
+   */
+  readonly deployed?: boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -69,7 +75,7 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
     if (!name || !guest || !GUESTS.has(guest)) return undefined;
     const nameSpan = at([...path, 'name']);
     const reserved = reservedDomainName(name);
-    if (reserved) d.push(diagnostic('ReservedName', ['domain name', name, reserved], nameSpan));
+    if (reserved && !(options.deployed && name === 'Domain-0')) d.push(diagnostic('ReservedName', ['domain name', name, reserved], nameSpan));
     const prior = byName.get(name);
     if (prior) {
       d.push(prior.role !== role
@@ -81,11 +87,11 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
     const explicitType = str(raw.type);
     const type = explicitType ?? defaultTypeFor(name);
     const typeSpan = explicitType ? at([...path, 'type']) : nameSpan;
-    if (XEN_BUILTIN_TYPES.has(type)) {
+    if (XEN_BUILTIN_TYPES.has(type) && !options.deployed) {
       d.push(diagnostic('BuiltinType', [type], typeSpan, `give "${name}" a type of its own, e.g. type: ${defaultTypeFor(name) === type ? `${name.replace(/[.-]/g, '_')}_vmi_t` : defaultTypeFor(name)}`));
     } else {
       const owner = byType.get(type);
-      if (owner !== undefined && owner !== name) {
+      if (owner !== undefined && owner !== name && !options.deployed) {
         d.push(diagnostic('DuplicateType', [type, owner, name], typeSpan, 'one type per domain: a shared type shares every permission'));
       } else {
         byType.set(type, name);

@@ -96,9 +96,31 @@ export const Messages = {
   ModelUnknownBoolean: template('VP3306', 'error', 'unknown boolean "{0}"'),
   ModelUnknownCommon: template('VP3307', 'error', 'unknown common "{0}"'),
   // VP34xx — the checker's inputs (spec against a given policy, xl labels, xenstore dumps)
+  CheckExtraPolicy: template('VP3401', 'error', '{0} can only be added to a Xen policy tree (the first --policy), not to a policy.conf'),
+  CheckBaseFallback: template('VP3402', 'warning', 'no Xen policy tree given: module "{0}" is checked inside vmipolicy\'s standalone host base for Xen {1}, not Xen\'s own stock policy'),
+  CheckXenstoreKind: template('VP3403', 'error', '{0} is neither `xenstore-ls -p` output nor a xenstore-acl.sh written by vmipolicy'),
+  CheckModuleName: template('VP3404', 'error', 'cannot add {0} to a Xen tree: a module file is named <name>.te with name matching [a-z][a-z0-9_]*'),
   // VP40xx — the VMI core: memory sources, paging, guest profiles
+  SnapshotUnreadable: template('VP4001', 'error', 'cannot read snapshot {0}: {1}'),
+  SnapshotMalformed: template('VP4002', 'error', '{0} is not a usable memory snapshot: {1}'),
+  ProfileUnreadable: template('VP4010', 'error', 'cannot read guest profile {0}: {1}'),
+  ProfileInvalid: template('VP4011', 'error', 'guest profile {0}: {1}'),
   // VP41xx — the simulated Xen host: xenstore script interpreter, domains
+  XsScriptForbidden: template('VP4101', 'error', '{0} is not allowed in a xenstore ACL script'),
+  XsScriptUnknownCommand: template('VP4102', 'error', 'unknown command "{0}": an ACL script only sets XL and XENSTORE_CHMOD, resolves domids and runs "$XENSTORE_CHMOD"'),
+  XsScriptNotEmitted: template('VP4103', 'error', 'this line is not what vmipolicy emits: {0}'),
+  XsScriptUndefinedVariable: template('VP4104', 'error', '"{0}" is used before it is set'),
+  XsScriptUnterminatedQuote: template('VP4105', 'error', 'unterminated quote'),
+  XsScriptOption: template('VP4106', 'error', '"{0}" would be read by xenstore-chmod as an option'),
+  XsScriptNoSetEu: template('VP4107', 'error', 'a command runs before "set -eu"'),
+  XsScriptDomainNotRunning: template('VP4110', 'error', "domain '{0}' is not running (xl domid failed)"),
+  XsScriptBadDomid: template('VP4111', 'error', "'xl domid {0}' printed '{1}', not a domid"),
+  XsScriptChmodFailed: template('VP4112', 'error', 'xenstore-chmod {0} failed: {1}'),
+  XsDumpNotApplied: template('VP4113', 'warning', 'the ACL of {0} could not be applied: {1}'),
   // VP50xx — the privilege diff: its inputs (git revisions, kinds of file)
+  DiffBadGitRef: template('VP5001', 'error', '"{0}" is not a usable git:REV:path reference: {1}'),
+  DiffGitFailed: template('VP5002', 'error', 'cannot read {0} from git: {1}'),
+  DiffInputUnreadable: template('VP5003', 'error', 'cannot diff {0}: {1}'),
   // VP9xxx — the output directory
   OutputNotOurs: template('VP9001', 'error', 'refusing to replace {0}: it exists and was not written by vmipolicy (no manifest.json of ours)'),
   OutputFailed: template('VP9002', 'error', 'could not write {0}: {1}'),

@@ -1,0 +1,149 @@
+// Effective access, asked the way the proofs ask it: from one subject (or onto one object),
+// rule by rule, keeping the rule. Nothing here expands an attribute×attribute rule into type
+// pairs; a rule's target set stays a set, and callers test membership.
+
+import { printStatement } from '../grammar/printer.js';
+import { BitSet } from './model/bitset.js';
+import type { ModelAvRule, PolicyModel } from './model/model.js';
+import type { Location } from './findings.js';
+
+interface ModelIndex {
+  readonly allow: readonly ModelAvRule[];
+  readonly neverallow: readonly ModelAvRule[];
+  readonly from: Map<number, readonly ModelAvRule[]>;
+  readonly onto: Map<number, readonly ModelAvRule[]>;
+  domainTypes?: BitSet;
+  subjectTypes?: BitSet;
+  owners?: ReadonlyMap<number, number>;
+  readonly printed: Map<ModelAvRule, string>;
+}
+
+const indexes = new WeakMap<PolicyModel, ModelIndex>();
+
+function indexOf(model: PolicyModel): ModelIndex {
+  let ix = indexes.get(model);
+  if (!ix) {
+    ix = {
+      allow: model.avRules.filter((r) => r.kind === 'allow'),
+      neverallow: model.avRules.filter((r) => r.kind === 'neverallow'),
+      from: new Map(),
+      onto: new Map(),
+      printed: new Map(),
+    };
+    indexes.set(model, ix);
+  }
+  return ix;
+}
+
+export function allowRules(model: PolicyModel): readonly ModelAvRule[] {
+  return indexOf(model).allow;
+}
+
+export function neverallowRules(model: PolicyModel): readonly ModelAvRule[] {
+  return indexOf(model).neverallow;
+}
+
+/** The allow rules whose source set contains `subject`. */
+export function rulesFrom(model: PolicyModel, subject: number): readonly ModelAvRule[] {
+  const ix = indexOf(model);
+  let rules = ix.from.get(subject);
+  if (!rules) ix.from.set(subject, (rules = ix.allow.filter((r) => r.sources.has(subject))));
+  return rules;
+}
+
+/** The allow rules that grant something on `object` (as a target, or through `self`). */
+export function rulesOnto(model: PolicyModel, object: number): readonly ModelAvRule[] {
+  const ix = indexOf(model);
+  let rules = ix.onto.get(object);
+  if (!rules) ix.onto.set(object, (rules = ix.allow.filter((r) => r.targets.has(object) || (r.self && r.sources.has(object)))));
+  return rules;
+}
+
+export function ruleCovers(rule: ModelAvRule, subject: number, object: number): boolean {
+  return rule.sources.has(subject) && (rule.targets.has(object) || (rule.self && subject === object));
+}
+
+/** The objects a rule gives `subject` rights on: its targets, plus the subject itself for `self`. */
+export function objectsOf(rule: ModelAvRule, subject: number): number[] {
+  const out = [...rule.targets];
+  if (rule.self && !rule.targets.has(subject)) out.push(subject);
+  return out;
+}
+
+/** Permission names of a rule in one class. */
+export function permNames(model: PolicyModel, rule: ModelAvRule, cls: number): string[] {
+  const bits = rule.perms.get(cls);
+  const info = model.classes[cls];
+  return bits && info ? [...bits].map((p) => info.perms[p] as string) : [];
+}
+
+/** The rules granting `subject` `cls:perm` on `object`. */
+export function grantingRules(model: PolicyModel, subject: number, object: number, cls: number, perm: number): ModelAvRule[] {
+  return rulesFrom(model, subject).filter((r) => (r.targets.has(object) || (r.self && subject === object)) && (r.perms.get(cls)?.has(perm) ?? false));
+}
+
+/**
+ * Domain types: those a role other than object_r may take. Channels, resources and the
+ * security server's object are not domains and hold no rights of their own in Xen.
+ */
+export function domainTypes(model: PolicyModel): BitSet {
+  const ix = indexOf(model);
+  if (!ix.domainTypes) {
+    const set = new BitSet(model.types.length);
+    for (const [role, types] of model.roles) if (role !== 'object_r') for (const t of types) set.add(t);
+    ix.domainTypes = set;
+  }
+  return ix.domainTypes;
+}
+
+/**
+ * Derived domain types → the domain they stand for: `type_transition T T:domain T_self` and
+ * `type_transition T DM:domain T_target` both name T as the only source.
+ */
+export function derivedDomainOwners(model: PolicyModel): ReadonlyMap<number, number> {
+  const ix = indexOf(model);
+  if (!ix.owners) {
+    const domainClass = model.classIndex.get('domain');
+    const out = new Map<number, number>();
+    for (const r of model.typeRules) {
+      if (domainClass === undefined || r.kind !== 'type_transition' || !r.classes.includes(domainClass)) continue;
+      const sources = [...r.sources];
+      if (sources.length === 1 && r.result !== sources[0]) out.set(r.result, sources[0] as number);
+    }
+    ix.owners = out;
+  }
+  return ix.owners;
+}
+
+/**
+ * Types a running domain can have as its SID: domain types that are not derived ones. A
+ * T_self or T_target type is only ever the object of a check, never its subject.
+ */
+export function subjectTypes(model: PolicyModel): BitSet {
+  const ix = indexOf(model);
+  if (!ix.subjectTypes) {
+    const set = new BitSet(model.types.length);
+    const owners = derivedDomainOwners(model);
+    for (const t of domainTypes(model)) if (!owners.has(t)) set.add(t);
+    ix.subjectTypes = set;
+  }
+  return ix.subjectTypes;
+}
+
+export function ruleLocation(model: PolicyModel, rule: ModelAvRule): Location {
+  const ix = indexOf(model);
+  let text = ix.printed.get(rule);
+  if (text === undefined) ix.printed.set(rule, (text = printStatement(rule.statement).join(' ').replace(/\s+/g, ' ').trim()));
+  return { file: rule.at.file, line: rule.at.line, column: rule.at.column, kind: 'policy', text };
+}
+
+/** The names a rule's target set was written with (an attribute, a list), for messages. */
+export function writtenTargets(rule: ModelAvRule): string {
+  const names = rule.statement.targets.names.map((n) => (n.excluded ? `-${n.name}` : n.name));
+  return names.length === 1 ? (names[0] as string) : `{ ${names.join(' ')} }`;
+}
+
+export function writtenSources(rule: ModelAvRule): string {
+  const names = rule.statement.sources.names.map((n) => (n.excluded ? `-${n.name}` : n.name));
+  return names.length === 1 ? (names[0] as string) : `{ ${names.join(' ')} }`;
+}

@@ -1,0 +1,90 @@
+// What the checker reports: findings with stable rule ids (DESIGN §5), each carrying the
+// spec position it violates and the policy rules that make it true. A finding that cannot
+// say which rule grants it is a bug, so `provenance` is never empty for a permission.
+
+export const RULE_IDS = [
+  'excess',
+  'insufficient',
+  'undeclared-target',
+  'reverse-access',
+  'shared-label',
+  'escalation',
+  'cross-target-flow',
+  'xenstore-acl',
+  'label',
+  'neverallow',
+] as const;
+
+export type RuleId = (typeof RULE_IDS)[number];
+
+/** error: the proof fails · warning: shown, the proof holds · note: context for the reader. */
+export type FindingSeverity = 'error' | 'warning' | 'note';
+
+/** A place in a file: the spec, a policy source (through #line), an xl config or a dump. */
+export interface Location {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** What is at that place: 'spec' (the declaration), 'policy' (a rule), 'xl', 'xenstore'. */
+  readonly kind: 'spec' | 'policy' | 'xl' | 'xenstore';
+  /** The statement as written, when it is a policy rule. */
+  readonly text?: string;
+}
+
+/** One step of a witness path: `from` holds `cls:perms` on `to`, because of `rule`. */
+export interface Hop {
+  readonly from: string;
+  readonly to: string;
+  /** How the step gives `from` the rights of `to`: the permission, or a relabel/create/set_target chain. */
+  readonly via: string;
+  readonly cls: string;
+  readonly perms: readonly string[];
+  readonly rules: readonly Location[];
+}
+
+export interface Witness {
+  /** Every minimal path found, up to the bound; each path is a list of hops. */
+  readonly paths: readonly (readonly Hop[])[];
+  /** True when more minimal paths exist than were listed. */
+  readonly truncated: boolean;
+}
+
+export interface Finding {
+  readonly ruleId: RuleId;
+  readonly severity: FindingSeverity;
+  readonly message: string;
+  readonly subject: string;
+  readonly object: string;
+  readonly class?: string;
+  readonly perms: readonly string[];
+  /** Spec declaration first, then the policy rules (or xl / xenstore lines) behind the finding. */
+  readonly provenance: readonly Location[];
+  readonly witness?: Witness;
+  /** Boolean values under which the finding appears, when it depends on them. */
+  readonly booleans?: Readonly<Record<string, boolean>>;
+  /** What to do next. */
+  readonly help?: string;
+}
+
+const SEVERITY_ORDER: Readonly<Record<FindingSeverity, number>> = { error: 0, warning: 1, note: 2 };
+
+/** Deterministic order: severity, rule, subject, object, class, message. */
+export function sortFindings(findings: readonly Finding[]): Finding[] {
+  return [...findings].sort(
+    (a, b) =>
+      SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+      RULE_IDS.indexOf(a.ruleId) - RULE_IDS.indexOf(b.ruleId) ||
+      cmp(a.subject, b.subject) ||
+      cmp(a.object, b.object) ||
+      cmp(a.class ?? '', b.class ?? '') ||
+      cmp(a.message, b.message),
+  );
+}
+
+export function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function isProven(findings: readonly Finding[]): boolean {
+  return !findings.some((f) => f.severity === 'error');
+}

@@ -1,0 +1,66 @@
+// The privilege graph as Graphviz dot: introspectors, targets, trusted host domains and the
+// policy as differently drawn nodes; control edges as the checker explored them; declared
+// introspection dashed; every edge on a finding's witness path drawn red. People would rather
+// look than read.
+
+import type { CheckReport } from '../check.js';
+import { POLICY_NODE } from '../graph.js';
+import type { PrivilegeEdge } from '../graph.js';
+
+const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+export function reportDot(report: CheckReport): string {
+  const { graph, context } = report;
+  const intent = context.intent;
+  // Make sure every declared domain's edges are in the graph, even with no finding.
+  for (const d of intent.domains) {
+    const i = graph.index(d.type);
+    if (i !== undefined) graph.controlEdges(i);
+  }
+  const offending = new Set<string>();
+  for (const f of report.findings) for (const path of f.witness?.paths ?? []) for (const h of path) offending.add(`${h.from}\u0000${h.to}\u0000${h.via}`);
+
+  const roleOf = new Map<string, string>();
+  for (const d of intent.domains) roleOf.set(d.type, roleOf.has(d.type) && roleOf.get(d.type) !== d.role ? 'shared' : d.role);
+  const namesOf = new Map<string, string[]>();
+  for (const d of intent.domains) namesOf.set(d.type, [...(namesOf.get(d.type) ?? []), d.name]);
+
+  const nodes = new Set<string>([...intent.domains.map((d) => d.type)]);
+  const edges = (graph.graph.edges() as { v: string; w: string; name?: string }[])
+    .map((e) => graph.graph.edge(e) as PrivilegeEdge)
+    .filter((e) => nodes.has(e.from) || offending.has(`${e.from}\u0000${e.to}\u0000${e.via}`));
+  for (const e of edges) {
+    nodes.add(e.from);
+    nodes.add(e.to);
+  }
+  const lines = [
+    `digraph vmipolicy {`,
+    `  label=${quote(`${report.proven ? 'PROVEN' : 'NOT PROVEN'}: ${report.spec} against ${report.policy}`)};`,
+    '  labelloc=t; rankdir=LR; node [fontname="Helvetica"]; edge [fontname="Helvetica", fontsize=10];',
+  ];
+  for (const n of [...nodes].sort()) {
+    const role = roleOf.get(n);
+    const names = namesOf.get(n);
+    const text = names ? `${n}\\n${names.join(', ')}` : n;
+    const style = n === POLICY_NODE
+      ? 'shape=octagon, style=filled, fillcolor="#f4cccc"'
+      : role === 'introspector' ? 'shape=box, style="filled,bold", fillcolor="#cfe2f3"'
+      : role === 'target' ? 'shape=ellipse, style=filled, fillcolor="#d9ead3"'
+      : role === 'shared' ? 'shape=doubleoctagon, style=filled, fillcolor="#f4cccc"'
+      : intent.trusted.has(n) ? 'shape=box, style=filled, fillcolor="#eeeeee"'
+      : 'shape=ellipse';
+    lines.push(`  ${quote(n)} [label=${quote(text).replace(/\\\\n/g, '\\n')}, ${style}];`);
+  }
+  const seen = new Set<string>();
+  for (const e of edges.sort((a, b) => (`${a.from} ${a.to} ${a.via}` < `${b.from} ${b.to} ${b.via}` ? -1 : 1))) {
+    const key = `${e.from}\u0000${e.to}\u0000${e.via}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const bad = offending.has(key);
+    const declared = intent.introspectors.some((s) => s.type === e.from && s.targets.some((t) => t.type === e.to));
+    const attrs = [`label=${quote(e.via)}`, ...(bad ? ['color=red', 'penwidth=2.5', 'fontcolor=red'] : declared ? ['style=dashed', 'color="#3d85c6"'] : ['color="#999999"'])];
+    lines.push(`  ${quote(e.from)} -> ${quote(e.to)} [${attrs.join(', ')}];`);
+  }
+  lines.push('}');
+  return lines.join('\n') + '\n';
+}

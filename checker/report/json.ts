@@ -1,0 +1,32 @@
+// The JSON report (DESIGN §4): the verdict, counts per rule and severity, and every finding
+// as { ruleId, severity, message, subject, object, class, perms[], provenance[], witness? }.
+
+import type { CheckReport } from '../check.js';
+import type { Finding } from '../findings.js';
+
+export function findingJson(f: Finding): Record<string, unknown> {
+  return {
+    ruleId: f.ruleId,
+    severity: f.severity,
+    message: f.message,
+    subject: f.subject,
+    object: f.object,
+    class: f.class ?? null,
+    perms: f.perms,
+    provenance: f.provenance.map((l) => ({ file: l.file, line: l.line, column: l.column, kind: l.kind, ...(l.text ? { text: l.text } : {}) })),
+    ...(f.witness ? { witness: f.witness } : {}),
+    ...(f.booleans ? { booleans: f.booleans } : {}),
+    ...(f.help ? { help: f.help } : {}),
+  };
+}
+
+export function reportJson(report: CheckReport): string {
+  return JSON.stringify({
+    verdict: report.proven ? 'proven' : 'not-proven',
+    spec: report.spec,
+    policy: report.policy,
+    introspectors: report.introspectors,
+    counts: report.counts,
+    findings: report.findings.map(findingJson),
+  }, null, 2) + '\n';
+}

@@ -1,0 +1,74 @@
+// SARIF 2.1.0: one run, one reporting descriptor per proof rule (ids are the stable rule ids),
+// one result per finding located at the first real place behind it (the policy rule, else
+// the spec line), the rest as related locations, and witness paths as code flows — so code
+// scanning UIs show the escalation hop by hop.
+
+import type { CheckReport } from '../check.js';
+import { CHECK_RULES } from '../check.js';
+import type { Finding, Location } from '../findings.js';
+
+const LEVEL = { error: 'error', warning: 'warning', note: 'note' } as const;
+
+function physical(l: Location): Record<string, unknown> {
+  return {
+    physicalLocation: {
+      artifactLocation: { uri: toUri(l.file) },
+      region: { startLine: Math.max(1, l.line), startColumn: Math.max(1, l.column), ...(l.text ? { snippet: { text: l.text } } : {}) },
+    },
+  };
+}
+
+/** Relative paths stay relative (SARIF resolves them against the checkout); separators become '/'. */
+function toUri(file: string): string {
+  return file.split(/[\\/]/).map(encodeURIComponent).join('/');
+}
+
+function primary(f: Finding): Location | undefined {
+  return f.provenance.find((l) => l.kind !== 'spec') ?? f.provenance[0];
+}
+
+function result(f: Finding, ruleIndex: number): Record<string, unknown> {
+  const first = primary(f);
+  const related = f.provenance.filter((l) => l !== first);
+  return {
+    ruleId: f.ruleId,
+    ruleIndex,
+    level: LEVEL[f.severity],
+    message: { text: f.help ? `${f.message}. ${f.help}` : f.message },
+    locations: first ? [physical(first)] : [],
+    ...(related.length ? { relatedLocations: related.map((l, i) => ({ id: i + 1, ...physical(l), message: { text: l.kind === 'spec' ? 'declared here' : 'granted here' } })) } : {}),
+    ...(f.witness && f.witness.paths.length
+      ? {
+          codeFlows: f.witness.paths.map((path) => ({
+            threadFlows: [{
+              locations: path.map((h) => ({
+                location: { ...(h.rules[0] ? physical(h.rules[0]) : {}), message: { text: `${h.from} —${h.via}→ ${h.to}` } },
+              })),
+            }],
+          })),
+        }
+      : {}),
+    partialFingerprints: { vmipolicyFinding: `${f.ruleId}/${f.subject}/${f.object}/${f.class ?? ''}/${f.perms.join(',')}` },
+    properties: { subject: f.subject, object: f.object, class: f.class ?? null, perms: f.perms, ...(f.booleans ? { booleans: f.booleans } : {}) },
+  };
+}
+
+export function reportSarif(report: CheckReport, version: string): string {
+  const rules = CHECK_RULES.map((r) => ({
+    id: r.id,
+    name: r.id.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase()),
+    shortDescription: { text: r.summary },
+    helpUri: 'https://github.com/vmipolicy/vmipolicy/blob/main/README.md#proof-rules',
+    defaultConfiguration: { level: 'error' },
+  }));
+  const index = new Map(CHECK_RULES.map((r, i) => [r.id, i]));
+  return JSON.stringify({
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [{
+      tool: { driver: { name: 'vmipolicy', version, informationUri: 'https://github.com/vmipolicy/vmipolicy', rules } },
+      results: report.findings.map((f) => result(f, index.get(f.ruleId) ?? 0)),
+      properties: { verdict: report.proven ? 'proven' : 'not-proven', spec: report.spec, policy: report.policy },
+    }],
+  }, null, 2) + '\n';
+}

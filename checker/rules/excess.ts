@@ -1,0 +1,63 @@
+// excess — a permission granted to an introspector that no declared capability needs.
+// Needed = exactly what the compiler grants for the spec (capabilities, the vm_event channel
+// rules, the domain's own declare_domain rights and its channels with dom0). Power over
+// anyone is an error; what every stock guest holds (talking over channels, version queries)
+// is a warning, so a module inside Xen's stock policy can still be proven.
+
+import type { Finding } from '../findings.js';
+import type { CheckContext } from '../context.js';
+import { describeTypes, specLocation, typeIndex } from '../context.js';
+import { ruleLocation, rulesFrom, writtenTargets } from '../effective.js';
+import { accessKey } from '../intent.js';
+import { isBenign } from '../permissions.js';
+import { grantObjects, ruleGrants, sortedPerms, type RuleGrant } from './grants.js';
+import type { CheckRule } from './rule.js';
+
+export const excess: CheckRule = {
+  id: 'excess',
+  summary: 'every permission an introspector holds is needed by one of its declared capabilities',
+  run(ctx) {
+    const findings: Finding[] = [];
+    for (const s of ctx.intent.introspectors) {
+      const subject = typeIndex(ctx.model, s.type);
+      if (subject === undefined) continue;
+      const needed = ctx.intent.needed.get(s.type);
+      const unneeded = (o: number, cls: string, perm: string): boolean => !needed?.has(accessKey(ctx.model.types[o] as string, cls, perm));
+      for (const rule of rulesFrom(ctx.model, subject)) {
+        for (const g of ruleGrants(ctx, subject, rule, unneeded)) {
+          for (const benign of [false, true]) {
+            const part = splitBy(g, (perm) => isBenign(g.cls, perm) === benign);
+            if (part) findings.push(excessFinding(ctx, s.type, s.span, part, benign));
+          }
+        }
+      }
+    }
+    return findings;
+  },
+};
+
+function splitBy(g: RuleGrant, keep: (perm: string) => boolean): RuleGrant | undefined {
+  const perms = new Map([...g.perms].filter(([p]) => keep(p)));
+  return perms.size ? { ...g, perms } : undefined;
+}
+
+function excessFinding(ctx: CheckContext, subject: string, span: Parameters<typeof specLocation>[1], g: RuleGrant, benign: boolean): Finding {
+  const objects = grantObjects(g);
+  const object = describeTypes(ctx.model, objects, writtenTargets(g.rule), g.rule.targets.count());
+  const perms = sortedPerms(g.perms.keys());
+  const at = ruleLocation(ctx.model, g.rule);
+  return {
+    ruleId: 'excess',
+    severity: benign ? 'warning' : 'error',
+    message: `${subject} holds ${g.cls}:{ ${perms.join(' ')} } on ${object}, which no declared capability needs`,
+    subject,
+    object,
+    class: g.cls,
+    perms,
+    provenance: [specLocation(ctx, span), at],
+    ...(g.booleans ? { booleans: g.booleans } : {}),
+    help: benign
+      ? `every guest of the stock policy holds this (${at.file}:${at.line}); it gives no power over another domain`
+      : `remove it from ${at.file}:${at.line}, or declare the capability that needs it (vmipolicy capabilities lists what each grants)`,
+  };
+}

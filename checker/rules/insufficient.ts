@@ -1,0 +1,88 @@
+// insufficient — a declared capability whose permissions are not all granted, in every
+// boolean state and past every constraint. The self-test would fail at that operation.
+
+import type { Grant } from '../../compiler/ir.js';
+import type { Finding, Location } from '../findings.js';
+import type { Assignment } from '../booleans.js';
+import { availability } from '../booleans.js';
+import type { CheckContext } from '../context.js';
+import { constraintBlocks, specLocation, typeIndex } from '../context.js';
+import { grantingRules, ruleLocation } from '../effective.js';
+import type { CheckRule } from './rule.js';
+
+interface Missing {
+  readonly grant: Grant;
+  readonly object: string;
+  readonly why: string;
+  readonly booleans?: Assignment;
+  readonly rules: readonly Location[];
+}
+
+export const insufficient: CheckRule = {
+  id: 'insufficient',
+  summary: 'every permission a declared capability needs is granted, in every boolean state',
+  run(ctx) {
+    const findings: Finding[] = [];
+    for (const s of ctx.intent.introspectors) {
+      const subject = typeIndex(ctx.model, s.type);
+      const needed = ctx.intent.needed.get(s.type);
+      if (subject === undefined || !needed) continue;
+      const missing: Missing[] = [];
+      for (const [key, grants] of needed) {
+        const declared = grants.filter((g) => g.origin.kind === 'capability' || g.origin.kind === 'event-channel');
+        if (!declared.length) continue;
+        const [object, cls, perm] = key.split(' ') as [string, string, string];
+        const m = check(ctx, subject, object, cls, perm);
+        if (m) for (const grant of declared) missing.push({ grant, object, ...m });
+      }
+      findings.push(...group(ctx, s.type, missing));
+    }
+    return findings;
+  },
+};
+
+function check(ctx: CheckContext, subject: number, object: string, cls: string, perm: string): Omit<Missing, 'grant' | 'object'> | undefined {
+  const o = typeIndex(ctx.model, object);
+  const c = ctx.model.classIndex.get(cls);
+  const p = c === undefined ? undefined : ctx.model.classes[c]?.permIndex.get(perm);
+  if (o === undefined) return { why: `the policy has no type ${object}`, rules: [] };
+  if (c === undefined || p === undefined) return { why: `the policy has no permission ${cls}:${perm}`, rules: [] };
+  const rules = grantingRules(ctx.model, subject, o, c, p);
+  const avail = availability(ctx.model, rules.map((r) => r.guard));
+  if (avail.never) return { why: 'no allow rule grants it', rules: [] };
+  const locations = rules.map((r) => ruleLocation(ctx.model, r));
+  if (!avail.always) return { why: 'only a conditional rule grants it, and its boolean can be off', ...(avail.deniedWhen ? { booleans: avail.deniedWhen } : {}), rules: locations };
+  const denial = constraintBlocks(ctx, subject, o, cls, perm);
+  if (denial) return { why: `a constraint denies it (${denial.at.file}:${denial.at.line}: ${denial.text})`, rules: [...locations, { file: denial.at.file, line: denial.at.line, column: denial.at.column, kind: 'policy', text: denial.text }] };
+  return undefined;
+}
+
+/** One finding per (capability, object, class, reason): the permissions it lacks together. */
+function group(ctx: CheckContext, subject: string, missing: readonly Missing[]): Finding[] {
+  const groups = new Map<string, Missing[]>();
+  for (const m of missing) {
+    const origin = m.grant.origin;
+    const cap = origin.kind === 'capability' ? origin.capability : 'vm_event channel';
+    const key = [cap, m.object, m.grant.cls, m.why, JSON.stringify(m.booleans ?? {})].join('\u0000');
+    groups.set(key, [...(groups.get(key) ?? []), m]);
+  }
+  return [...groups.values()].map((ms) => {
+    const first = ms[0] as Missing;
+    const origin = first.grant.origin;
+    const cap = origin.kind === 'capability' ? `capability ${origin.capability}` : 'the vm_event channel';
+    const perms = [...new Set(ms.map((m) => m.grant.perm))].sort();
+    const span = 'span' in origin ? origin.span : undefined;
+    return {
+      ruleId: 'insufficient',
+      severity: 'error',
+      message: `${subject} lacks ${first.grant.cls}:{ ${perms.join(' ')} } on ${first.object}, which ${cap} needs: ${first.why}`,
+      subject,
+      object: first.object,
+      class: first.grant.cls,
+      perms,
+      provenance: [...(span ? [specLocation(ctx, span)] : []), ...first.rules],
+      ...(first.booleans ? { booleans: first.booleans } : {}),
+      help: `grant it: allow ${subject} ${first.object}:${first.grant.cls} { ${perms.join(' ')} }; (vmipolicy compile writes it for you)`,
+    } satisfies Finding;
+  });
+}

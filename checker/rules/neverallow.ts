@@ -1,0 +1,83 @@
+// neverallow — no allow rule grants what a neverallow in the policy forbids. Checked rule
+// against rule on their symbolic sets: the witness is the first offending type pair and
+// how many pairs there are, never the full product.
+
+import type { Finding } from '../findings.js';
+import type { ModelAvRule, PolicyModel } from '../model/model.js';
+import { allowRules, neverallowRules, ruleLocation } from '../effective.js';
+import type { IndexSet } from '../model/bitset.js';
+import { availability } from '../booleans.js';
+import type { CheckRule } from './rule.js';
+
+export const neverallow: CheckRule = {
+  id: 'neverallow',
+  summary: 'no allow rule grants what a neverallow forbids',
+  run(ctx) {
+    const findings: Finding[] = [];
+    for (const never of neverallowRules(ctx.model)) {
+      for (const allow of allowRules(ctx.model)) {
+        const perms = overlapPerms(ctx.model, never, allow);
+        if (!perms.length) continue;
+        if (availability(ctx.model, [allow.guard]).never) continue;
+        const pairs = overlapPairs(never, allow);
+        if (!pairs.first) continue;
+        const [s, t] = pairs.first;
+        const byClass = new Map<string, string[]>();
+        for (const [cls, p] of perms) byClass.set(cls, [...(byClass.get(cls) ?? []), p]);
+        for (const [cls, ps] of byClass) {
+          const n = ruleLocation(ctx.model, never);
+          const a = ruleLocation(ctx.model, allow);
+          findings.push({
+            ruleId: 'neverallow',
+            severity: 'error',
+            message: `${a.file}:${a.line} allows ${ctx.model.types[s]} ${cls}:{ ${ps.sort().join(' ')} } on ${ctx.model.types[t]}${pairs.count > 1 ? ` (and ${pairs.count - 1} more type pairs)` : ''}, which the neverallow at ${n.file}:${n.line} forbids`,
+            subject: ctx.model.types[s] as string,
+            object: ctx.model.types[t] as string,
+            class: cls,
+            perms: ps.sort(),
+            provenance: [a, n],
+            help: `remove those permissions from the allow rule at ${a.file}:${a.line}`,
+          });
+        }
+      }
+    }
+    return findings;
+  },
+};
+
+function overlapPerms(model: PolicyModel, never: ModelAvRule, allow: ModelAvRule): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [ci, bits] of never.perms) {
+    const granted = allow.perms.get(ci);
+    if (!granted) continue;
+    const info = model.classes[ci];
+    for (const p of bits) if (granted.has(p)) out.push([info?.name as string, info?.perms[p] as string]);
+  }
+  return out;
+}
+
+function smaller(a: IndexSet, b: IndexSet): [IndexSet, IndexSet] {
+  return a.count() <= b.count() ? [a, b] : [b, a];
+}
+
+/** The type pairs both rules cover (targets or `self`), counted, with the first one. */
+function overlapPairs(never: ModelAvRule, allow: ModelAvRule): { first?: [number, number]; count: number } {
+  const [small, large] = smaller(never.sources, allow.sources);
+  let first: [number, number] | undefined;
+  let count = 0;
+  for (const s of small) {
+    if (!large.has(s)) continue;
+    const covers = (r: ModelAvRule, t: number): boolean => r.targets.has(t) || (r.self && t === s);
+    const [ts, tl] = smaller(never.targets, allow.targets);
+    const candidates = new Set<number>([...ts]);
+    if (never.self || allow.self) candidates.add(s);
+    void tl;
+    for (const t of candidates) {
+      if (covers(never, t) && covers(allow, t)) {
+        first ??= [s, t];
+        count++;
+      }
+    }
+  }
+  return { ...(first ? { first } : {}), count };
+}

@@ -1,0 +1,61 @@
+// reverse-access — no target, nor any other domain the host does not trust, holds a
+// permission over an introspector. Talking to it over event channels, grants or Argo is
+// shown as a note (the introspector has to take part); anything else is an error.
+
+import type { Finding } from '../findings.js';
+import { describeTypes, specLocation, typeIndex } from '../context.js';
+import { permNames, subjectTypes, ruleLocation, rulesOnto, writtenSources } from '../effective.js';
+import { ownTypes } from '../intent.js';
+import { isCommunication } from '../permissions.js';
+import { availability } from '../booleans.js';
+import type { CheckRule } from './rule.js';
+
+export const reverseAccess: CheckRule = {
+  id: 'reverse-access',
+  summary: 'no untrusted domain holds a permission over an introspector',
+  run(ctx) {
+    const findings: Finding[] = [];
+    const domains = subjectTypes(ctx.model);
+    for (const s of ctx.intent.introspectors) {
+      const own = new Set(ownTypes(s).map((t) => typeIndex(ctx.model, t)).filter((t): t is number => t !== undefined));
+      // A type the introspector shares with another declared domain still counts as that
+      // domain's: sharing a label is exactly how a guest gets power over its watcher.
+      const others = new Set(ctx.intent.domains.filter((d) => d.name !== s.name).map((d) => typeIndex(ctx.model, d.type)));
+      for (const object of own) {
+        for (const rule of rulesOnto(ctx.model, object)) {
+          const avail = availability(ctx.model, [rule.guard]);
+          if (avail.never) continue;
+          const holders = [...rule.sources].filter((t) =>
+            domains.has(t) && (!own.has(t) || others.has(t)) && !ctx.intent.trusted.has(ctx.model.types[t] as string) && (rule.targets.has(object) || (rule.self && t === object)));
+          if (!holders.length) continue;
+          const subject = describeTypes(ctx.model, holders, writtenSources(rule), rule.sources.count());
+          for (const [ci] of rule.perms) {
+            const cls = ctx.model.classes[ci]?.name as string;
+            const perms = permNames(ctx.model, rule, ci).sort();
+            for (const communication of [false, true]) {
+              const part = perms.filter((p) => isCommunication(cls, p) === communication);
+              if (!part.length) continue;
+              const at = ruleLocation(ctx.model, rule);
+              const objectName = ctx.model.types[object] as string;
+              findings.push({
+                ruleId: 'reverse-access',
+                severity: communication ? 'note' : 'error',
+                message: communication
+                  ? `${subject} can reach introspector "${s.name}" (${objectName}) over ${cls}:{ ${part.join(' ')} }; the introspector must treat what arrives as hostile`
+                  : `${subject} holds ${cls}:{ ${part.join(' ')} } over introspector "${s.name}" (${objectName}): a watched guest can act on its watcher`,
+                subject,
+                object: objectName,
+                class: cls,
+                perms: part,
+                provenance: [specLocation(ctx, s.span), at],
+                ...(rule.guard && avail.grantedWhen ? { booleans: avail.grantedWhen } : {}),
+                ...(communication ? {} : { help: `remove the rule at ${at.file}:${at.line}; if it comes from an attribute, give the introspector a type outside it` }),
+              });
+            }
+          }
+        }
+      }
+    }
+    return findings;
+  },
+};

@@ -1,0 +1,102 @@
+// xenstore-acl — the xenstore ACLs give each introspector exactly what its declared lookup
+// needs (catalog §1A A3: by name it lists /local/domain and reads each target's name node;
+// by domid it needs nothing) and no more: no domain but dom0 and the domain itself owns a
+// domain's nodes, no node is open to every domain, and no declared domain reads into
+// another's subtree beyond that. Access follows C xenstored (catalog §3): the owner has
+// full access, then the first matching entry, then the default; reads check only the node.
+
+import type { XsPermLetter } from '../../grammar/xenstore-ls.js';
+import type { Finding } from '../findings.js';
+import type { CheckContext } from '../context.js';
+import { specLocation } from '../context.js';
+import type { XenstoreNodeAcl } from '../inputs.js';
+import type { CheckRule } from './rule.js';
+
+const LOCAL_DOMAIN = '/local/domain';
+
+/** The access C xenstored gives `domid` on a node (dom0 is privileged and always has all). */
+export function xenstoreAccess(node: XenstoreNodeAcl, domid: number): XsPermLetter | 'owner' {
+  if (domid === 0 || node.perms.owner === domid) return 'owner';
+  return node.perms.entries.find((e) => e.domid === domid)?.letter ?? node.perms.default;
+}
+
+const canRead = (a: XsPermLetter | 'owner'): boolean => a === 'owner' || a === 'r' || a === 'b';
+const canWrite = (a: XsPermLetter | 'owner'): boolean => a === 'owner' || a === 'w' || a === 'b';
+
+function subtreeOwner(path: string): number | undefined {
+  const m = /^\/local\/domain\/(\d+)(\/|$)/.exec(path);
+  return m ? Number(m[1]) : undefined;
+}
+
+export const xenstoreAcl: CheckRule = {
+  id: 'xenstore-acl',
+  summary: 'xenstore ACLs give each introspector what its lookup needs, and nothing broader',
+  run(ctx) {
+    const xs = ctx.xenstore;
+    if (!xs) return [];
+    const findings: Finding[] = [];
+    const domidOf = new Map([...xs.names].map(([id, name]) => [name, id]));
+    const push = (f: Omit<Finding, 'ruleId' | 'perms'> & { perms?: string[] }): void => {
+      findings.push({ ruleId: 'xenstore-acl', perms: [], ...f });
+    };
+    const nodes = [...xs.nodes.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+
+    for (const node of nodes) {
+      const owner = node.perms.owner;
+      const home = subtreeOwner(node.path);
+      if (home !== undefined && owner !== 0 && owner !== home) {
+        push({ severity: 'error', message: `domain ${owner}${xs.names.has(owner) ? ` ("${xs.names.get(owner)}")` : ''} owns ${node.path}, in domain ${home}'s subtree: the owner has full access and can change the ACL (the result of a recursive xenstore-chmod naming it first)`, subject: String(owner), object: node.path, provenance: [node.at], help: `give the node back: xenstore-chmod ${node.path} n0 …, never -r with another domain first` });
+      }
+      if (node.perms.default !== 'n' && (home !== undefined || node.path === LOCAL_DOMAIN)) {
+        push({ severity: 'error', message: `${node.path} gives every domain "${node.perms.default}" by default`, subject: '*', object: node.path, perms: [node.perms.default], provenance: [node.at], help: 'make the first entry n<owner>, and list each reader explicitly' });
+      }
+    }
+
+    for (const s of ctx.intent.introspectors) {
+      const domid = domidOf.get(s.name);
+      if (domid === undefined) {
+        push({ severity: 'warning', message: `introspector "${s.name}" is not running in this xenstore dump (no /local/domain/<id>/name = "${s.name}"), so its access cannot be checked`, subject: s.name, object: LOCAL_DOMAIN, provenance: [specLocation(ctx, s.nameSpan)] });
+        continue;
+      }
+      const needs = new Set<string>();
+      if (s.lookup === 'name') {
+        needs.add(LOCAL_DOMAIN);
+        for (const t of s.targets) {
+          const tid = domidOf.get(t.name);
+          if (tid !== undefined) needs.add(`${LOCAL_DOMAIN}/${tid}/name`);
+        }
+      }
+      for (const path of [...needs].sort()) {
+        const node = xs.nodes.get(path);
+        if (!node || !canRead(xenstoreAccess(node, domid))) {
+          push({ severity: 'error', message: `introspector "${s.name}" (domain ${domid}) cannot read ${path}, which its lookup by name needs`, subject: s.name, object: path, perms: ['r'], provenance: [specLocation(ctx, s.lookupSpan), ...(node ? [node.at] : [])], help: `xenstore-chmod ${path} n0 r${domid} (vmipolicy compile writes this into xenstore-acl.sh)` });
+        }
+      }
+      // Beyond the need: per foreign subtree, every node the introspector can read or write.
+      const extra = new Map<string, XenstoreNodeAcl[]>();
+      for (const node of nodes) {
+        const home = subtreeOwner(node.path);
+        if (needs.has(node.path) || home === domid) continue;
+        if (home === undefined && node.path !== LOCAL_DOMAIN) continue;
+        const access = xenstoreAccess(node, domid);
+        if (!canRead(access) && !canWrite(access)) continue;
+        const key = home === undefined ? node.path : `${LOCAL_DOMAIN}/${home}`;
+        extra.set(key, [...(extra.get(key) ?? []), node]);
+      }
+      for (const [subtree, hit] of extra) {
+        const writes = hit.filter((n) => canWrite(xenstoreAccess(n, domid)));
+        const first = hit[0] as XenstoreNodeAcl;
+        push({
+          severity: 'error',
+          message: `introspector "${s.name}" (domain ${domid}) can ${writes.length ? 'write' : 'read'} ${hit.length === 1 ? first.path : `${hit.length} nodes under ${subtree}`}, beyond what its lookup by ${s.lookup} needs`,
+          subject: s.name,
+          object: hit.length === 1 ? first.path : subtree,
+          perms: writes.length ? ['r', 'w'] : ['r'],
+          provenance: [specLocation(ctx, s.lookupSpan), ...hit.slice(0, 5).map((n) => n.at)],
+          help: `remove domain ${domid}'s entries from ${hit.length === 1 ? first.path : `the nodes under ${subtree}`}`,
+        });
+      }
+    }
+    return findings;
+  },
+};

@@ -1,0 +1,215 @@
+// `vmipolicy check SPEC [--policy FILE…] [--xl CFG…] [--xenstore FILE] [--xen-tree DIR]`:
+// prove least privilege. Without --policy, the spec is compiled and checked inside the base
+// policy of its Xen release (Xen's own tree when given, else our standalone host base);
+// with --policy, the spec describes a deployment and the given policy is checked as it is.
+
+import { readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { compile, VERSION, type Diagnostic, type SourceText } from '../compiler/index.js';
+import type { CompileResult } from '../compiler/compile.js';
+import { diagnostic, hasErrors } from '../grammar/diagnostics.js';
+import { EXTRA_MODULE_NAME } from '../grammar/xen-tree.js';
+import { loadPolicy, policyFromText, type PolicyLoad } from '../checker/policy-input.js';
+import { runChecks, type CheckReport } from '../checker/check.js';
+import { readXenstoreDump, readXlLabel, type XenstoreState, type XlLabel } from '../checker/inputs.js';
+import { RULE_IDS, type RuleId } from '../checker/findings.js';
+import { reportJson } from '../checker/report/json.js';
+import { reportSarif } from '../checker/report/sarif.js';
+import { reportText } from '../checker/report/text.js';
+import { reportDot } from '../checker/report/dot.js';
+import { formatOf, parseArgs, type ParsedArgs } from './args.js';
+import type { Io } from './main.js';
+import { renderDiagnostic, renderPolicyDiagnostic, summary } from './render.js';
+
+const EXIT_OK = 0;
+const EXIT_FINDINGS = 1;
+const EXIT_USAGE = 2;
+
+export const CHECK_FLAGS = {
+  values: ['--format', '--xen', '--mode', '--xenstore', '--xen-tree', '--max-paths', '--max-depth', '--rules'],
+  repeatable: ['--policy', '--xl', '--trusted'],
+  booleans: ['--notes'],
+} as const;
+
+export const CHECK_FORMATS = ['text', 'json', 'sarif', 'dot'] as const;
+
+/** What the check stage produced: a report, or why there is none (input errors, exit 2). */
+export interface CheckStage {
+  readonly report?: CheckReport;
+  readonly compiled?: CompileResult;
+  readonly exit: number;
+}
+
+function readFile(path: string, io: Io): string | Diagnostic {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    return diagnostic('FileUnreadable', [path, (e as NodeJS.ErrnoException).code ?? (e as Error).message]);
+  }
+}
+
+function fail(io: Io, diagnostics: readonly Diagnostic[], source?: SourceText): CheckStage {
+  for (const d of diagnostics) io.stderr(renderDiagnostic(d, source) + '\n');
+  io.stderr(`vmipolicy: cannot check (${summary(diagnostics)})\n`);
+  return { exit: EXIT_USAGE };
+}
+
+function policyFailed(io: Io, load: PolicyLoad): CheckStage {
+  for (const d of load.diagnostics) io.stderr(renderPolicyDiagnostic(d, load.parsed) + '\n');
+  io.stderr(`vmipolicy: cannot read the policy (${summary(load.diagnostics)})\n`);
+  return { exit: EXIT_USAGE };
+}
+
+/** The policy to check: the user's, or our compiled output inside the right base. */
+function choosePolicy(args: ParsedArgs, compiled: CompileResult, io: Io): { load: PolicyLoad; name: string } | CheckStage {
+  const policies = args.lists.get('--policy') ?? [];
+  const spec = compiled.spec;
+  if (!spec || !compiled.artifacts) return { exit: EXIT_USAGE };
+  if (policies.length) {
+    const [first, ...extra] = policies as [string, ...string[]];
+    let isTree = false;
+    try {
+      isTree = statSync(first).isDirectory();
+    } catch { /* loadPolicy reports it */ }
+    if (extra.length && !isTree) return fail(io, [diagnostic('CheckExtraPolicy', [extra[0] as string])]);
+    const modules = [];
+    for (const file of extra) {
+      const name = basename(file).replace(/\.te$/, '');
+      if (!file.endsWith('.te') || !EXTRA_MODULE_NAME.test(name)) return fail(io, [diagnostic('CheckModuleName', [file])]);
+      const te = readFile(file, io);
+      if (typeof te !== 'string') return fail(io, [te]);
+      modules.push({ name, te });
+    }
+    return { load: loadPolicy(first, { extraModules: modules }), name: [first, ...extra].join(' + ') };
+  }
+  if (spec.mode === 'standalone') {
+    return { load: policyFromText('policy.conf', compiled.artifacts.get('policy.conf') as string), name: `policy.conf compiled from ${compiled.source?.file}` };
+  }
+  const tree = args.flags.get('--xen-tree') ?? process.env.VMIPOLICY_XEN_TREE;
+  const te = compiled.artifacts.get(`${spec.module}.te`) as string;
+  if (tree) return { load: loadPolicy(tree, { extraModules: [{ name: spec.module, te }] }), name: `${tree} + ${spec.module}.te` };
+  // No tree: the same spec compiled as a standalone policy has our own host base around it.
+  io.stderr(renderDiagnostic(diagnostic('CheckBaseFallback', [spec.module, spec.xen], undefined, 'give --xen-tree DIR (a Xen source tree, or its tools/flask/policy) to check inside the stock policy'), undefined) + '\n');
+  const standalone = compile({ file: compiled.source?.file ?? 'spec.yaml', content: compiled.source?.text ?? '' }, { ...xenOption(args), mode: 'standalone' });
+  return { load: policyFromText('policy.conf', standalone.artifacts?.get('policy.conf') ?? ''), name: `standalone host base + ${spec.module} (Xen ${spec.xen})` };
+}
+
+function xenOption(args: ParsedArgs): { xen?: string } {
+  const xen = args.flags.get('--xen');
+  return xen !== undefined ? { xen } : {};
+}
+
+function readLabels(args: ParsedArgs, compiled: CompileResult, io: Io): XlLabel[] | CheckStage {
+  const given = args.lists.get('--xl');
+  const labels: XlLabel[] = [];
+  const errors: Diagnostic[] = [];
+  if (given) {
+    for (const file of given) {
+      const text = readFile(file, io);
+      if (typeof text !== 'string') { errors.push(text); continue; }
+      const { label, diagnostics } = readXlLabel(file, text);
+      if (label) labels.push(label);
+      else errors.push(...diagnostics);
+    }
+  } else if (!args.lists.has('--policy')) {
+    // Our own snippets: xl/<domain>.cfg for each declared domain.
+    for (const d of compiled.ir?.domains ?? []) {
+      const file = `xl/${d.name}.cfg`;
+      const text = compiled.artifacts?.get(file);
+      if (text === undefined) continue;
+      const { label } = readXlLabel(file, text, d.name);
+      if (label) labels.push(label);
+    }
+  }
+  return errors.length ? fail(io, errors) : labels;
+}
+
+function readXenstore(path: string | undefined, io: Io): XenstoreState | undefined | CheckStage {
+  if (path === undefined) return undefined;
+  const text = readFile(path, io);
+  if (typeof text !== 'string') return fail(io, [text]);
+  const { state, diagnostics } = readXenstoreDump(path, text);
+  if (!state) return fail(io, diagnostics.length ? diagnostics : [diagnostic('CheckXenstoreKind', [path])]);
+  return state;
+}
+
+const isStage = (v: unknown): v is CheckStage => typeof v === 'object' && v !== null && 'exit' in v && !('load' in v);
+
+/** Compile (or read) and prove: the check stage of `check` and `verify`. */
+export function checkStage(specPath: string, args: ParsedArgs, io: Io): CheckStage {
+  const content = (() => {
+    try {
+      return readFileSync(specPath);
+    } catch (e) {
+      return diagnostic('FileUnreadable', [specPath, (e as NodeJS.ErrnoException).code ?? (e as Error).message]);
+    }
+  })();
+  if (!(content instanceof Uint8Array)) return fail(io, [content]);
+  const mode = args.flags.get('--mode');
+  const deployed = args.lists.has('--policy');
+  const compiled = compile({ file: specPath, content }, { ...xenOption(args), ...(mode === 'module' || mode === 'standalone' ? { mode } : {}), deployed });
+  if (!compiled.ir || !compiled.source || hasErrors(compiled.diagnostics)) return fail(io, compiled.diagnostics, compiled.source);
+  for (const d of compiled.diagnostics) io.stderr(renderDiagnostic(d, compiled.source) + '\n');
+
+  const chosen = choosePolicy(args, compiled, io);
+  if (isStage(chosen)) return chosen;
+  if (!chosen.load.policy) return policyFailed(io, chosen.load);
+  const xl = readLabels(args, compiled, io);
+  if (isStage(xl)) return xl;
+  const xenstore = readXenstore(args.flags.get('--xenstore'), io);
+  if (isStage(xenstore)) return xenstore;
+
+  const rules = args.flags.get('--rules')?.split(',').map((r) => r.trim()).filter(Boolean);
+  const report = runChecks({
+    ir: compiled.ir,
+    spec: compiled.source,
+    model: chosen.load.policy.model,
+    policyName: chosen.name,
+    xl,
+    ...(xenstore ? { xenstore } : {}),
+    ...(args.lists.has('--trusted') ? { trusted: args.lists.get('--trusted') } : {}),
+    ...(rules ? { rules: rules as RuleId[] } : {}),
+    options: {
+      ...(args.flags.has('--max-paths') ? { maxPaths: Number(args.flags.get('--max-paths')) } : {}),
+      ...(args.flags.has('--max-depth') ? { maxDepth: Number(args.flags.get('--max-depth')) } : {}),
+    },
+  });
+  return { report, compiled, exit: report.proven ? EXIT_OK : EXIT_FINDINGS };
+}
+
+export function validateCheckArgs(args: ParsedArgs): string | undefined {
+  if (args.errors.length) return args.errors[0];
+  const mode = args.flags.get('--mode');
+  if (mode !== undefined && mode !== 'module' && mode !== 'standalone') return `--mode must be module or standalone, not ${mode}`;
+  for (const flag of ['--max-paths', '--max-depth']) {
+    const v = args.flags.get(flag);
+    if (v !== undefined && !/^[1-9][0-9]{0,3}$/.test(v)) return `${flag} must be a whole number from 1 to 9999, not ${v}`;
+  }
+  const unknown = args.flags.get('--rules')?.split(',').map((r) => r.trim()).filter((r) => r && !(RULE_IDS as readonly string[]).includes(r));
+  if (unknown?.length) return `unknown rule ${unknown[0]} in --rules (rules: ${RULE_IDS.join(', ')})`;
+  return undefined;
+}
+
+export function renderReport(report: CheckReport, format: string, args: ParsedArgs): string {
+  switch (format) {
+    case 'json': return reportJson(report);
+    case 'sarif': return reportSarif(report, VERSION);
+    case 'dot': return reportDot(report);
+    default: return reportText(report, { showNotes: args.flags.has('--notes') });
+  }
+}
+
+export function runCheck(argv: readonly string[], io: Io, usageError: (io: Io, message: string) => number): number {
+  const args = parseArgs(argv, CHECK_FLAGS);
+  const bad = validateCheckArgs(args);
+  if (bad) return usageError(io, bad);
+  const format = formatOf(args, CHECK_FORMATS);
+  if ('error' in format) return usageError(io, format.error);
+  const [specPath, ...extra] = args.positional;
+  if (!specPath) return usageError(io, 'check needs a SPEC file');
+  if (extra.length) return usageError(io, `unexpected argument ${extra[0]}`);
+  const stage = checkStage(specPath, args, io);
+  if (!stage.report) return stage.exit;
+  io.stdout(renderReport(stage.report, format.format, args));
+  return stage.exit;
+}
