@@ -7,12 +7,9 @@ import { parseXlConfig } from '../grammar/xl-config.js';
 import { parseXenstoreLs, walkXsNodes, type XsPerms } from '../grammar/xenstore-ls.js';
 import { sourceText, positionAt, type SourceText } from '../grammar/source.js';
 import type { Location } from './findings.js';
+import { parseContext, type SecurityContext } from './model/access.js';
 
-export interface SecurityContext {
-  readonly user: string;
-  readonly role: string;
-  readonly type: string;
-}
+export type { SecurityContext };
 
 export interface XlLabel {
   readonly file: string;
@@ -41,11 +38,6 @@ export interface XenstoreState {
 function location(source: SourceText, span: SourceSpan, kind: Location['kind']): Location {
   const p = positionAt(source, span.start);
   return { file: span.file, line: p.line, column: p.column, kind };
-}
-
-export function parseContext(label: string): SecurityContext | undefined {
-  const [user, role, type] = label.split(':');
-  return user && role && type ? { user, role, type } : undefined;
 }
 
 /** An xl config's label. `domain` names the domain when the file has no name= (our snippets). */

@@ -1,0 +1,199 @@
+// The access vector cache in front of the security server, as xen/xsm/flask/avc.c behaves:
+// decisions cached per (ssid, tsid, class); a denial in permissive mode (or for a permissive
+// source type) is allowed and the requested permissions are added to the cached entry, so it
+// is logged once; every audited decision is printed in Xen's own format (avc_audit), which
+// audit2allow users recognise:
+//   avc:  denied  { map_read map_write } for source=d1 target=d2 scontext=… tcontext=… tclass=mmu
+
+import { BitSet } from '../../checker/model/bitset.js';
+import type { AccessDecision } from '../../checker/model/access.js';
+import type { SecurityServer } from './security-server.js';
+
+/** Xen's special domain ids, as `%pd` prints them (xen/common/vsprintf.c). */
+export const DOMID_IO = 0x7ff1;
+export const DOMID_XEN = 0x7ff2;
+export const DOMID_COW = 0x7ff3;
+export const DOMID_INVALID = 0x7ff4;
+export const DOMID_IDLE = 0x7fff;
+
+/** `%pd`: d0, d7, d[XEN], d[IO], d[IDLE] … */
+export function formatDomid(domid: number): string {
+  const special: Record<number, string> = { [DOMID_IO]: '[IO]', [DOMID_XEN]: '[XEN]', [DOMID_COW]: '[COW]', [DOMID_INVALID]: '[INVALID]', [DOMID_IDLE]: '[IDLE]' };
+  return `d${special[domid] ?? String(domid)}`;
+}
+
+/**
+ * What avc_audit prints before the contexts. Xen fills sdom/tdom in domain_has_perm and the
+ * event-channel interdomain hook; elsewhere (audit data NULL) it prints the current domain.
+ */
+export interface AuditData {
+  /** The calling domain (current->domain). */
+  readonly current: number;
+  readonly sdom?: number;
+  readonly tdom?: number;
+}
+
+export interface AvcCheck {
+  readonly ssid: number;
+  readonly tsid: number;
+  readonly cls: string;
+  readonly requested: readonly string[];
+  readonly denied: readonly string[];
+  /** The call's outcome: false only when enforcing refused it (-EACCES). */
+  readonly allowed: boolean;
+  /** Denied but let through: permissive mode or a permissive source type. */
+  readonly permissive: boolean;
+  /** The line avc_audit printed, if any. */
+  readonly line?: string;
+  /** The security server's decision behind it (provenance: rules, constraints). */
+  readonly decision?: AccessDecision;
+  readonly error?: string;
+}
+
+interface CacheEntry {
+  readonly decision: AccessDecision;
+  /** The allowed bits, widened by permissive grants (avc_update_node). */
+  readonly allowed: BitSet;
+}
+
+export interface AvcOptions {
+  /** flask_enforcing; default true. */
+  readonly enforcing?: boolean;
+  /** Receives every line avc_audit prints (also kept in `log`). */
+  readonly onLog?: (line: string) => void;
+}
+
+export class Avc {
+  enforcing: boolean;
+  /** Every audit line printed, in order. */
+  readonly log: string[] = [];
+  hits = 0;
+  misses = 0;
+  private readonly cache = new Map<string, CacheEntry>();
+  private seqno: number;
+
+  constructor(
+    readonly server: SecurityServer,
+    private readonly options: AvcOptions = {},
+  ) {
+    this.enforcing = options.enforcing ?? true;
+    this.seqno = server.seqno;
+  }
+
+  /** avc_ss_reset: drop every cached decision. */
+  flush(): void {
+    this.cache.clear();
+  }
+
+  setEnforcing(on: boolean): void {
+    // flask_security_setenforce resets the AVC when the mode changes.
+    if (on !== this.enforcing) this.flush();
+    this.enforcing = on;
+  }
+
+  /** avc_has_perm: check, audit, and answer as Xen would (allowed, or -EACCES when enforcing). */
+  hasPerm(ssid: number, tsid: number, cls: string, perms: string | readonly string[], audit: AuditData): AvcCheck {
+    const check = this.hasPermNoAudit(ssid, tsid, cls, typeof perms === 'string' ? [perms] : perms);
+    const line = this.audit(check, audit);
+    if (line === undefined) return check;
+    this.log.push(line);
+    this.options.onLog?.(line);
+    return { ...check, line };
+  }
+
+  /** avc_has_perm_noaudit. */
+  hasPermNoAudit(ssid: number, tsid: number, cls: string, requested: readonly string[]): AvcCheck {
+    if (this.server.seqno !== this.seqno) {
+      this.flush();
+      this.seqno = this.server.seqno;
+    }
+    const key = `${ssid} ${tsid} ${cls}`;
+    let entry = this.cache.get(key);
+    if (entry) this.hits++;
+    else {
+      this.misses++;
+      const decision = this.server.computeAv(ssid, tsid, cls);
+      if ('error' in decision && !('classPerms' in decision)) {
+        return { ssid, tsid, cls, requested, denied: [...requested], allowed: false, permissive: false, error: decision.error };
+      }
+      entry = { decision, allowed: new BitSet(decision.classPerms.length, decision.allowedBits.words.slice()) };
+      this.cache.set(key, entry);
+    }
+    const { decision } = entry;
+    const unknown = requested.filter((p) => !decision.classPerms.includes(p));
+    if (unknown.length > 0) {
+      // Xen's hooks only ask for permissions the class has; a name outside it is our bug.
+      return { ssid, tsid, cls, requested, denied: [...requested], allowed: false, permissive: false, decision, error: `class ${cls} has no permission ${unknown.join(', ')}` };
+    }
+    const denied = requested.filter((p) => !entry.allowed.has(decision.classPerms.indexOf(p)));
+    let allowed = denied.length === 0;
+    let permissive = false;
+    if (!allowed && (!this.enforcing || decision.permissive)) {
+      for (const p of requested) entry.allowed.add(decision.classPerms.indexOf(p));
+      allowed = true;
+      permissive = true;
+    }
+    return { ssid, tsid, cls, requested, denied, allowed, permissive, decision };
+  }
+
+  /** avc_audit: the line Xen prints for this check, or undefined when nothing is audited. */
+  private audit(check: AvcCheck, audit: AuditData): string | undefined {
+    const d = check.decision;
+    if (!d) return undefined;
+    const bit = (p: string): number => d.classPerms.indexOf(p);
+    let audited: readonly string[];
+    let word: 'denied' | 'granted';
+    if (check.denied.length > 0) {
+      // dontaudit: silent unless at least one denied permission is audited.
+      if (!check.denied.some((p) => d.auditDenyBits.has(bit(p)))) return undefined;
+      audited = check.denied;
+      word = 'denied';
+    } else {
+      if (!check.requested.some((p) => d.auditAllowBits.has(bit(p)))) return undefined;
+      audited = check.requested;
+      word = 'granted';
+    }
+    const s = this.server.contextString(check.ssid);
+    const t = this.server.contextString(check.tsid);
+    return formatAvcLine({
+      word,
+      perms: [...audited].sort((a, b) => bit(a) - bit(b)),
+      audit,
+      scontext: s ?? `ssid=${check.ssid}`,
+      tcontext: t ?? `tsid=${check.tsid}`,
+      contextsKnown: [s !== undefined, t !== undefined],
+      cls: check.cls,
+    });
+  }
+}
+
+export interface AvcLineParts {
+  readonly word: 'denied' | 'granted';
+  /** In permission bit order. */
+  readonly perms: readonly string[];
+  readonly audit: AuditData;
+  readonly scontext: string;
+  readonly tcontext: string;
+  readonly cls: string;
+  /** Whether each SID had a context (else Xen prints ssid=N / tsid=N). */
+  readonly contextsKnown?: readonly [boolean, boolean];
+}
+
+/**
+ * One avc_audit line: "avc:  %s " then avc_dump_av (" {", " perm" each, " }" — " null" for
+ * none), " for ", the domains, then avc_dump_query ("scontext=… tcontext=… tclass=…").
+ */
+export function formatAvcLine(p: AvcLineParts): string {
+  const av = p.perms.length === 0 ? ' null' : ` {${p.perms.map((x) => ` ${x}`).join('')} }`;
+  let who = '';
+  if (p.audit.sdom !== undefined || p.audit.tdom !== undefined) {
+    if (p.audit.sdom !== undefined) who += `source=${formatDomid(p.audit.sdom)} `;
+    if (p.audit.tdom !== undefined && p.audit.tdom !== p.audit.sdom) who += `target=${formatDomid(p.audit.tdom)} `;
+  } else {
+    who = `current=${formatDomid(p.audit.current)} `;
+  }
+  const [sKnown, tKnown] = p.contextsKnown ?? [true, true];
+  const s = sKnown ? `scontext=${p.scontext}` : p.scontext;
+  const t = tKnown ? ` tcontext=${p.tcontext}` : ` ${p.tcontext}`;
+  return `avc:  ${p.word} ${av} for ${who}${s}${t} tclass=${p.cls}`;
+}

@@ -1,0 +1,257 @@
+// The simulated host's domains and the policy they run under. The policy is the one the
+// user would load: the compiled policy.conf (standalone), or Xen's stock policy with the
+// compiled module added (module mode), expanded from the nearest corpus release's tree the
+// way Xen's Makefile does. Domains get their SIDs as Xen gives them (hooks.c):
+// flask_domain_alloc_security labels DOMID_XEN domxen and dom0 dom0; flask_domain_create
+// labels a new domain with its xl `seclabel=` and computes self_sid = transition(sid, sid,
+// domain); flask_set_target computes the device model's target_sid = transition(target,
+// dm, domain); domain_target_sid picks self / target / the domain's own SID per check.
+
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PolicyAst } from '../../grammar/ast.js';
+import { hasErrors } from '../../grammar/diagnostics.js';
+import { parsePolicy } from '../../grammar/parse.js';
+import { effectiveAltp2m, parseXlConfig, type Altp2mMode } from '../../grammar/xl-config.js';
+import { expandXenPolicyTree } from '../../grammar/xen-tree.js';
+import { compareReleases } from '../../compiler/catalog/vocabulary.js';
+import type { GuestKind } from '../../compiler/catalog/capabilities.js';
+import { buildModel } from '../../checker/model/build.js';
+import type { PolicyModel } from '../../checker/model/model.js';
+import { DOMID_IO, DOMID_XEN } from './avc.js';
+import { initialContextsOf, roleAllowsOf, SecurityServer } from './security-server.js';
+
+export type DomainRole = 'dom0' | 'xen' | 'introspector' | 'target' | 'guest';
+
+export interface SimDomain {
+  readonly domid: number;
+  readonly name: string;
+  readonly kind: GuestKind;
+  readonly role: DomainRole;
+  /** dsec->sid */
+  readonly sid: number;
+  /** dsec->self_sid: what the domain's checks on itself are made against. */
+  readonly selfSid: number;
+  /** d->target and dsec->target_sid, once set_target ran (it cannot be undone). */
+  target?: number;
+  targetSid?: number;
+  /** The introspector's own altp2m mode and nested HVM: Xen refuses foreign maps if on (catalog B2c). */
+  readonly altp2m: Altp2mMode;
+  readonly nestedHvm: boolean;
+}
+
+export interface DomainSpec {
+  readonly name: string;
+  readonly kind: GuestKind;
+  readonly role?: DomainRole;
+  /** "user:role:type" */
+  readonly seclabel: string;
+  readonly domid?: number;
+  readonly altp2m?: Altp2mMode;
+  readonly nestedHvm?: boolean;
+}
+
+export type Created = { readonly domain: SimDomain } | { readonly error: string };
+
+export class DomainTable {
+  private readonly byId = new Map<number, SimDomain>();
+  private nextDomid = 1;
+
+  constructor(readonly server: SecurityServer) {
+    // The system domains exist before any policy check (flask_domain_alloc_security).
+    const domxen = server.initialSid('domxen');
+    if (domxen !== undefined) this.add({ domid: DOMID_XEN, name: 'Domain-XEN', kind: 'pv', role: 'xen', sid: domxen, selfSid: domxen, altp2m: 'disabled', nestedHvm: false });
+    const domio = server.initialSid('domio');
+    if (domio !== undefined) this.add({ domid: DOMID_IO, name: 'Domain-IO', kind: 'pv', role: 'xen', sid: domio, selfSid: domio, altp2m: 'disabled', nestedHvm: false });
+    const dom0 = server.initialSid('dom0');
+    if (dom0 !== undefined) {
+      // dom0 is created with SECINITSID_DOM0 and, like any domain, a self SID by transition
+      // (dom0_t is a singleton: no rule, so self = dom0_t).
+      const self = server.transitionSid(dom0, dom0, 'domain');
+      this.add({ domid: 0, name: 'Domain-0', kind: 'pv', role: 'dom0', sid: dom0, selfSid: 'sid' in self ? self.sid : dom0, altp2m: 'disabled', nestedHvm: false });
+    }
+  }
+
+  /** SECINITSID_XEN: the hypervisor's own label (xen_t), the object of domain_has_xen checks. */
+  get xenSid(): number | undefined {
+    return this.server.initialSid('xen');
+  }
+
+  private add(d: SimDomain): SimDomain {
+    this.byId.set(d.domid, d);
+    return d;
+  }
+
+  /** flask_domain_create: the label must be a valid context; self_sid by transition. */
+  create(spec: DomainSpec): Created {
+    const sid = this.server.contextToSid(spec.seclabel);
+    if ('error' in sid) return { error: `domain ${spec.name}: ${sid.error}` };
+    const self = this.server.transitionSid(sid.sid, sid.sid, 'domain');
+    if ('error' in self) return { error: `domain ${spec.name}: its self SID: ${self.error}` };
+    const domid = spec.domid ?? this.nextDomid;
+    if (this.byId.has(domid)) return { error: `domain ${spec.name}: domid ${domid} is taken` };
+    if (this.byName(spec.name)) return { error: `domain ${spec.name} exists` };
+    this.nextDomid = Math.max(this.nextDomid, domid + 1);
+    return {
+      domain: this.add({
+        domid, name: spec.name, kind: spec.kind, role: spec.role ?? 'guest', sid: sid.sid, selfSid: self.sid,
+        altp2m: spec.altp2m ?? 'disabled', nestedHvm: spec.nestedHvm ?? false,
+      }),
+    };
+  }
+
+  /**
+   * The state change of XEN_DOMCTL_set_target once its checks passed (the hypercall layer
+   * makes them): d->target = t and target_sid = transition(t's SID, dm's SID, domain).
+   */
+  linkTarget(dmDomid: number, targetDomid: number): string | undefined {
+    const dm = this.byId.get(dmDomid);
+    const t = this.byId.get(targetDomid);
+    if (!dm || !t) return `no domain ${dm ? targetDomid : dmDomid}`;
+    if (dm.target !== undefined) return `domain ${dm.name} already has a target`;
+    const sid = this.server.transitionSid(t.sid, dm.sid, 'domain');
+    if ('error' in sid) return sid.error;
+    dm.target = targetDomid;
+    dm.targetSid = sid.sid;
+    return undefined;
+  }
+
+  /** domain_target_sid: self → self SID; the device model's target → target SID; else the domain's SID. */
+  targetSid(src: SimDomain, dst: SimDomain): number {
+    if (src.domid === dst.domid) return src.selfSid;
+    if (src.target === dst.domid && src.targetSid !== undefined) return src.targetSid;
+    return dst.sid;
+  }
+
+  get(domid: number): SimDomain | undefined {
+    return this.byId.get(domid);
+  }
+
+  byName(name: string): SimDomain | undefined {
+    return [...this.byId.values()].find((d) => d.name === name);
+  }
+
+  /** Ordinary domains by domid (what XEN_SYSCTL_getdomaininfolist walks): no DOMID_XEN/IO. */
+  list(): SimDomain[] {
+    return [...this.byId.values()].filter((d) => d.domid < DOMID_IO).sort((a, b) => a.domid - b.domid);
+  }
+}
+
+// ------------------------------------------------------------------------------ the host policy
+
+export interface HostPolicy {
+  readonly file: string;
+  readonly text: string;
+  readonly ast: PolicyAst;
+  readonly model: PolicyModel;
+  /** Standalone, or the corpus release whose stock policy the module was built into. */
+  readonly base: 'standalone' | string;
+}
+
+export interface ManifestDomain {
+  readonly name: string;
+  readonly role: 'introspector' | 'target';
+  readonly guest: GuestKind;
+  readonly type: string;
+}
+
+export interface Manifest {
+  readonly xen: string;
+  readonly mode: 'module' | 'standalone';
+  readonly module: string;
+  readonly policy: string;
+  readonly domains: readonly ManifestDomain[];
+  readonly introspectors: readonly { readonly name: string; readonly targets: readonly string[]; readonly capabilities: readonly string[]; readonly lookup: string }[];
+}
+
+export function readManifest(artifacts: ReadonlyMap<string, string>): Manifest | undefined {
+  const text = artifacts.get('manifest.json');
+  return text === undefined ? undefined : (JSON.parse(text) as Manifest);
+}
+
+/** The corpus release whose minor version is closest to `xen` (ties: the older). */
+export function nearestRelease(xen: string, available: readonly string[]): string | undefined {
+  const minor = (v: string): number => Number(v.split('.')[1] ?? 0);
+  return [...available].sort(compareReleases).reduce<string | undefined>((best, r) => (best === undefined || Math.abs(minor(r) - minor(xen)) < Math.abs(minor(best) - minor(xen)) ? r : best), undefined);
+}
+
+export function corpusReleases(corpusRoot: string): string[] {
+  if (!existsSync(corpusRoot)) return [];
+  return readdirSync(corpusRoot)
+    .map((n) => /^xen-(\d+\.\d+)$/.exec(n)?.[1])
+    .filter((r): r is string => r !== undefined && existsSync(join(corpusRoot, `xen-${r}`, 'src')))
+    .sort(compareReleases);
+}
+
+export type PolicyResult = { readonly policy: HostPolicy } | { readonly error: string };
+
+/** Parses and models a complete policy.conf. */
+export function modelPolicy(file: string, text: string, base: HostPolicy['base']): PolicyResult {
+  const parsed = parsePolicy(file, text);
+  if (hasErrors(parsed.diagnostics)) return { error: `${file}: ${parsed.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`).slice(0, 3).join('; ')}` };
+  const built = buildModel(parsed.ast, (offset) => parsed.lines.locate(offset));
+  if (hasErrors(built.diagnostics)) return { error: `${file}: ${built.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`).slice(0, 3).join('; ')}` };
+  return { policy: { file, text, ast: parsed.ast, model: built.model, base } };
+}
+
+/**
+ * The policy the host runs: the compiled policy.conf, or (module mode) Xen's stock policy of
+ * the nearest corpus release with the compiled module enabled, expanded with m4.
+ */
+export function hostPolicyFromArtifacts(artifacts: ReadonlyMap<string, string>, corpusRoot: string): PolicyResult {
+  const manifest = readManifest(artifacts);
+  if (!manifest) return { error: 'the artifacts have no manifest.json' };
+  const own = artifacts.get(manifest.policy);
+  if (own === undefined) return { error: `the artifacts have no ${manifest.policy}` };
+  if (manifest.mode === 'standalone') return modelPolicy(manifest.policy, own, 'standalone');
+  const release = nearestRelease(manifest.xen, corpusReleases(corpusRoot));
+  if (!release) return { error: `no Xen policy tree under ${corpusRoot} to build module ${manifest.module} into` };
+  const expanded = expandXenPolicyTree({ tree: join(corpusRoot, `xen-${release}`, 'src'), extraModules: [{ name: manifest.module, te: own }] });
+  if (expanded.text === undefined) return { error: `building ${manifest.module} into Xen ${release}'s policy: ${expanded.diagnostics.map((d) => d.message).join('; ')}` };
+  return modelPolicy(expanded.file, expanded.text, release);
+}
+
+export interface Host {
+  readonly policy: HostPolicy;
+  readonly manifest: Manifest;
+  readonly server: SecurityServer;
+  readonly domains: DomainTable;
+}
+
+/**
+ * A booted host: dom0 and DOMID_XEN, then each declared domain (introspectors, then targets,
+ * in the manifest's order, domids from 1) labelled with the seclabel of its xl snippet.
+ * `extra` adds domains the spec does not declare (a bystander guest for negative probes).
+ */
+export function hostFromArtifacts(artifacts: ReadonlyMap<string, string>, policy: HostPolicy, extra: readonly DomainSpec[] = []): { readonly host?: Host; readonly errors: string[] } {
+  const manifest = readManifest(artifacts);
+  if (!manifest) return { errors: ['the artifacts have no manifest.json'] };
+  const server = new SecurityServer(policy.model, { initialContexts: initialContextsOf(policy.ast), roleAllows: roleAllowsOf(policy.ast) });
+  const domains = new DomainTable(server);
+  const errors: string[] = [];
+  const ordered = [...manifest.domains.filter((d) => d.role === 'introspector'), ...manifest.domains.filter((d) => d.role === 'target')];
+  for (const d of ordered) {
+    const file = `xl/${d.name}.cfg`;
+    const text = artifacts.get(file);
+    if (text === undefined) {
+      errors.push(`${file} is missing`);
+      continue;
+    }
+    const xl = parseXlConfig(file, text);
+    if (hasErrors(xl.diagnostics) || !xl.result.seclabel) {
+      errors.push(`${file}: no valid seclabel`);
+      continue;
+    }
+    const nested = xl.result.settings.get('nestedhvm');
+    const created = domains.create({
+      name: d.name, kind: d.guest, role: d.role, seclabel: xl.result.seclabel, altp2m: effectiveAltp2m(xl.result),
+      nestedHvm: nested !== undefined && nested.value.kind === 'number' && (nested.value.value ?? 0) !== 0,
+    });
+    if ('error' in created) errors.push(created.error);
+  }
+  for (const spec of extra) {
+    const created = domains.create(spec);
+    if ('error' in created) errors.push(created.error);
+  }
+  return errors.length > 0 ? { errors } : { host: { policy, manifest, server, domains }, errors };
+}
