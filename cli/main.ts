@@ -9,6 +9,7 @@ import { diagnosticsJson, renderDiagnostic, summary } from './render.js';
 import { writeArtifacts } from './output.js';
 import { runPolicy } from './policy.js';
 import { runCheck } from './check.js';
+import { runVmi } from './vmi.js';
 import { parseArgs, type FlagSpec, type ParsedArgs } from './args.js';
 
 export const EXIT_OK = 0;
@@ -28,6 +29,10 @@ Usage:
       --policy (a policy.conf, or a Xen tree plus extra NAME.te modules) against SPEC.
       Exit 0 proven, 1 findings. Rules: excess, insufficient, undeclared-target,
       reverse-access, shared-label, escalation, cross-target-flow, xenstore-acl, label, neverallow.
+  vmipolicy vmi translate|read|ps --snapshot FILE --dtb ADDR [--mode ia32e|la57|pae|legacy]
+                 [--address VA] [--length N] [--profile JSON] [--format text|json]
+      The embedded VMI core on a memory snapshot (raw, or an ELF core from QEMU's
+      dump-guest-memory): translate a virtual address, read memory, list processes.
   vmipolicy capabilities [--format text|markdown|json]
       What each capability grants, and the hypercall and hook behind every permission.
   vmipolicy policy stats FILE [--format text|json]
@@ -130,11 +135,12 @@ function runCapabilities(args: Parsed, io: Io): number {
   return EXIT_OK;
 }
 
-const PLANNED = new Set(['diff', 'selftest', 'verify', 'vmi']);
+const PLANNED = new Set(['diff', 'selftest', 'verify']);
 
 /** Commands that parse their own flags (repeatable ones included). */
 const OWN_ARGUMENTS: Readonly<Record<string, (argv: readonly string[], io: Io) => number>> = {
   check: (argv, io) => runCheck(argv, io, usageError),
+  vmi: (argv, io) => runVmi(argv, io),
 };
 
 export function main(argv: readonly string[], io: Io): number {
@@ -166,7 +172,7 @@ export function main(argv: readonly string[], io: Io): number {
     case 'capabilities': return runCapabilities(args, io);
     case 'policy': return runPolicy(args, io);
     default:
-      if (PLANNED.has(command)) return usageError(io, `'${command}' is not in this version of vmipolicy yet (see DESIGN.md §4); available: compile, check, capabilities, policy`);
+      if (PLANNED.has(command)) return usageError(io, `'${command}' is not in this version of vmipolicy yet (see DESIGN.md §4); available: compile, check, capabilities, policy, vmi`);
       return usageError(io, `unknown command '${command}'`);
   }
 }
