@@ -9,7 +9,7 @@ import { compile, VERSION, type Diagnostic, type SourceText } from '../compiler/
 import type { CompileResult } from '../compiler/compile.js';
 import { diagnostic, hasErrors } from '../grammar/diagnostics.js';
 import { EXTRA_MODULE_NAME } from '../grammar/xen-tree.js';
-import { loadPolicy, policyFromText, type PolicyLoad } from '../checker/policy-input.js';
+import { loadPolicy, policyFromText, type LoadedPolicy, type PolicyLoad } from '../checker/policy-input.js';
 import { runChecks, type CheckReport } from '../checker/check.js';
 import { readXenstoreDump, readXlLabel, type XenstoreState, type XlLabel } from '../checker/inputs.js';
 import { RULE_IDS, type RuleId } from '../checker/findings.js';
@@ -37,6 +37,8 @@ export const CHECK_FORMATS = ['text', 'json', 'sarif', 'dot'] as const;
 export interface CheckStage {
   readonly report?: CheckReport;
   readonly compiled?: CompileResult;
+  /** The whole policy that was checked (AST, LineMap, model): what the self-test loads. */
+  readonly policy?: LoadedPolicy;
   readonly exit: number;
 }
 
@@ -174,7 +176,7 @@ export function checkStage(specPath: string, args: ParsedArgs, io: Io): CheckSta
       ...(args.flags.has('--max-depth') ? { maxDepth: Number(args.flags.get('--max-depth')) } : {}),
     },
   });
-  return { report, compiled, exit: report.proven ? EXIT_OK : EXIT_FINDINGS };
+  return { report, compiled, policy: chosen.load.policy, exit: report.proven ? EXIT_OK : EXIT_FINDINGS };
 }
 
 export function validateCheckArgs(args: ParsedArgs): string | undefined {
