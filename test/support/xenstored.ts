@@ -326,3 +326,30 @@ export function runScript(xsd: Xenstored, script: string, xl: string): SpawnSync
   if (r.error) throw r.error;
   return r;
 }
+
+// ---------------------------------------------------------------- mixed batches (added for the simulator's differential test)
+
+export interface XsAnyRequest {
+  /** A guest's domid (its ring), or undefined for dom0's privileged socket. */
+  readonly domid: number | undefined;
+  readonly op: string;
+  readonly args: readonly string[];
+}
+
+/**
+ * Like `xsBatch`, but a request may go through dom0's socket (domid undefined): dom0 has no
+ * ring here. One Python process for the whole batch, answers in order.
+ */
+export function xsBatchAny(xsd: Xenstored, requests: readonly XsAnyRequest[]): XsAnswer[] {
+  const input = requests.map((q) => `${JSON.stringify(clientArgs(q.domid, q.op, q.args).slice(1))}\n`).join('');
+  const r = spawnSync(pythonPath(), ['-c', BATCH_DRIVER, CLIENT], { env: xsd.env, input, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`xsclient batch failed (exit ${r.status}): ${r.stderr}`);
+  const lines = r.stdout.split('\n').filter((l) => l !== '');
+  if (lines.length !== requests.length) throw new Error(`xsclient batch: ${lines.length} answers to ${requests.length} ops: ${r.stderr}`);
+  return lines.map((line, i) => {
+    const [code, out] = JSON.parse(line) as [number, string];
+    const q = requests[i]!;
+    return toAnswer(code, out, '', `${q.domid === undefined ? 'dom0' : `--as ${q.domid}`} ${q.op} ${q.args.join(' ')}`);
+  });
+}
