@@ -30,7 +30,8 @@ export const label: CheckRule = {
       const t = typeIndex(ctx.model, type);
       if (t === undefined) problem(`seclabel of "${subject}" names type ${type}, which the policy does not declare`, 'declare the type in the policy, or fix the label');
       const roleTypes = ctx.model.roles.get(role);
-      if (!roleTypes) problem(`seclabel of "${subject}" names role ${role}, which the policy does not declare`, 'use system_r, or declare the role');
+      if (role === 'object_r') problem(`role object_r is not authorised for type ${type} (seclabel of "${subject}"): object_r labels objects, never a running domain`, 'use the role the policy gives domains, e.g. system_r');
+      else if (!roleTypes) problem(`seclabel of "${subject}" names role ${role}, which the policy does not declare`, 'use system_r, or declare the role');
       else if (t !== undefined && !roleTypes.has(t)) problem(`role ${role} is not authorised for type ${type} (seclabel of "${subject}")`, `add: role ${role} types ${type};`);
       const userRoles = ctx.model.users.get(user);
       if (!userRoles) problem(`seclabel of "${subject}" names user ${user}, which the policy does not declare`, 'use system_u, or declare the user');

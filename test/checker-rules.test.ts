@@ -1,0 +1,224 @@
+// Each proof rule, table-driven: statements added to (or removed from) a proven compiled
+// policy that must make the rule fire, citing the added line — and changes that must not.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkPolicyText, citing, compileStandalone, ids, inject } from './support/checker.js';
+import { readXenstoreDump, readXlLabel } from '../checker/inputs.js';
+import { Xenstore, toXenstoreLs } from '../vmi/host/xenstore.js';
+import type { RuleId } from '../checker/findings.js';
+
+const SPEC = `vmipolicy: 1
+xen: "4.17"
+policy: { module: vmi, mode: standalone }
+introspectors:
+  - name: mon-a
+    type: mon_a_t
+    guest: pv
+    targets: [tgt-a, tgt-b]
+    capabilities: [domain-info, read-memory, read-registers, pause]
+    lookup: name
+  - name: mon-b
+    type: mon_b_t
+    guest: hvm
+    targets: [tgt-c]
+    capabilities: [domain-info, libvmi-init, read-memory, memory-events]
+    lookup: domid
+targets:
+  - { name: tgt-a, type: tgt_a_t, guest: hvm }
+  - { name: tgt-b, type: tgt_b_t, guest: pvh }
+  - { name: tgt-c, type: tgt_c_t, guest: hvm }
+`;
+
+const base = compileStandalone(SPEC);
+
+test('the base policy is proven: no errors, no warnings', () => {
+  const r = checkPolicyText(base, base.policyText);
+  assert.deepEqual(r.findings.filter((f) => f.severity !== 'note').map((f) => f.message), []);
+  assert.equal(r.proven, true);
+});
+
+interface Case {
+  readonly name: string;
+  readonly add: readonly string[];
+  /** Rules that must fire and cite an added line. */
+  readonly fires: readonly RuleId[];
+  /** Rules that must not fire at all. */
+  readonly silent?: readonly RuleId[];
+}
+
+const CASES: readonly Case[] = [
+  { name: 'excess: an unneeded control permission on a declared target', add: ['allow mon_a_t tgt_a_t:domain setvcpucontext;'], fires: ['excess'], silent: ['undeclared-target', 'escalation'] },
+  { name: 'excess (warning): what every stock guest holds', add: ['allow mon_a_t xen_t:xen2 pmu_use;'], fires: ['excess'] },
+  { name: 'excess: a needed permission granted twice is not excess', add: ['allow mon_a_t tgt_a_t:mmu map_read;'], fires: [], silent: ['excess'] },
+  { name: 'undeclared-target: an introspector reads a target it does not watch', add: ['allow mon_a_t tgt_c_t:mmu map_read;'], fires: ['undeclared-target', 'excess'] },
+  { name: 'undeclared-target: a target reads another target', add: ['allow tgt_a_t tgt_b_t:mmu map_read;'], fires: ['undeclared-target'] },
+  { name: 'undeclared-target: talking over Argo is not introspection', add: ['allow tgt_a_t tgt_b_t:argo send;'], fires: [], silent: ['undeclared-target'] },
+  { name: 'reverse-access: a target pauses its introspector', add: ['allow tgt_a_t mon_a_t:domain pause;'], fires: ['reverse-access'] },
+  { name: 'reverse-access: dom0 is trusted', add: ['allow dom0_t mon_a_t:domain getvcpucontext;'], fires: [], silent: ['reverse-access'] },
+  { name: 'shared-label: an attribute rule spreads introspection rights', add: ['allow mon_a_t domain_type:mmu map_read;'], fires: ['shared-label', 'undeclared-target', 'excess'] },
+  { name: 'escalation: a target controls dom0', add: ['allow tgt_a_t dom0_t:domain setvcpucontext;'], fires: ['escalation'] },
+  { name: 'escalation: relabelling itself into another domain', add: ['allow tgt_a_t tgt_b_t:domain2 relabelself;', 'allow tgt_a_t tgt_b_t:domain transition;'], fires: ['escalation'] },
+  { name: 'escalation: relabelself without transition is no edge', add: ['allow tgt_a_t tgt_b_t:domain2 relabelself;'], fires: [], silent: ['escalation'] },
+  { name: 'escalation: creating a domain with another label', add: ['allow mon_a_t tgt_c_t:domain create;'], fires: ['escalation', 'excess'] },
+  { name: 'escalation: rewriting the policy', add: ['allow tgt_a_t security_t:security setenforce;'], fires: ['escalation'] },
+  { name: 'escalation: two hops through a watched target', add: ['allow tgt_c_t tgt_a_t:domain setvcpucontext;'], fires: ['escalation', 'undeclared-target'] },
+  { name: 'cross-target-flow: reading one target and writing another', add: ['allow mon_a_t tgt_b_t:mmu map_write;'], fires: ['cross-target-flow', 'excess'] },
+  { name: 'neverallow: an allow the policy forbids', add: ['neverallow mon_a_t tgt_a_t:domain setvcpucontext;', 'allow mon_a_t tgt_a_t:domain setvcpucontext;'], fires: ['neverallow', 'excess'] },
+  { name: 'neverallow: a neverallow alone is no finding', add: ['neverallow mon_a_t tgt_a_t:domain setvcpucontext;'], fires: [], silent: ['neverallow'] },
+  { name: 'excess: a boolean-guarded grant, with the state it needs', add: ['bool vmi_debug false;', 'if (vmi_debug) {', 'allow mon_a_t tgt_a_t:domain setdebugging;', '}'], fires: ['excess'] },
+];
+
+for (const c of CASES) {
+  test(c.name, () => {
+    const injected = inject(base.policyText, c.add);
+    const r = checkPolicyText(base, injected.text);
+    const cited = ids(citing(r.findings, injected.lines));
+    for (const id of c.fires) assert.ok(cited.includes(id), `${id} should cite the added lines; got ${cited.join(', ') || 'nothing'}:\n${r.findings.map((f) => `${f.ruleId} ${f.message}`).join('\n')}`);
+    for (const id of c.silent ?? []) assert.equal(r.findings.filter((f) => f.ruleId === id && f.severity !== 'note').length, 0, `${id} must not fire`);
+    if (c.fires.length === 0) assert.deepEqual(cited, [], 'nothing should cite the added lines');
+  });
+}
+
+test('severities: a benign extra permission is a warning, and the policy stays proven', () => {
+  const r = checkPolicyText(base, inject(base.policyText, ['allow mon_a_t xen_t:xen2 pmu_use;']).text);
+  assert.equal(r.proven, true);
+  assert.deepEqual(r.findings.filter((f) => f.ruleId === 'excess').map((f) => f.severity), ['warning']);
+});
+
+test('severities: a target talking to its introspector over Argo is a note', () => {
+  const r = checkPolicyText(base, inject(base.policyText, ['allow tgt_a_t mon_a_t:argo send;']).text);
+  assert.equal(r.proven, true);
+  assert.deepEqual(r.findings.filter((f) => f.ruleId === 'reverse-access').map((f) => f.severity), ['note']);
+});
+
+test('booleans: a grant under a boolean names the state that turns it on', () => {
+  const r = checkPolicyText(base, inject(base.policyText, ['bool vmi_debug false;', 'if (vmi_debug) {', 'allow mon_a_t tgt_a_t:domain setdebugging;', '}']).text);
+  const f = r.findings.find((x) => x.ruleId === 'excess');
+  assert.deepEqual(f?.booleans, { vmi_debug: true });
+});
+
+test('booleans: a guard that can never hold grants nothing', () => {
+  const r = checkPolicyText(base, inject(base.policyText, ['bool vmi_debug false;', 'if (vmi_debug && !vmi_debug) {', 'allow mon_a_t tgt_a_t:domain setdebugging;', '}']).text);
+  assert.equal(r.findings.filter((f) => f.ruleId === 'excess').length, 0);
+});
+
+/** Removes one permission from the first rule matching `rule` (a prefix of the line). */
+function removePerm(text: string, rulePrefix: string, perm: string): string {
+  const lines = text.split('\n');
+  const i = lines.findIndex((l) => l.startsWith(rulePrefix) && new RegExp(`\\b${perm}\\b`).test(l));
+  assert.ok(i >= 0, `no rule ${rulePrefix}… with ${perm}`);
+  lines[i] = (lines[i] as string).replace(new RegExp(`\\s${perm}\\b`), '').replace(/\{\s*\}/, '{ getdomaininfo }');
+  return lines.join('\n');
+}
+
+test('insufficient: a capability whose permission was removed, with the capability named', () => {
+  const r = checkPolicyText(base, removePerm(base.policyText, 'allow mon_a_t tgt_a_t:mmu', 'map_read'));
+  const f = r.findings.filter((x) => x.ruleId === 'insufficient');
+  assert.ok(f.some((x) => /read-memory/.test(x.message) && x.object === 'tgt_a_t' && x.perms.includes('map_read')), JSON.stringify(f.map((x) => x.message)));
+  assert.equal(r.proven, false);
+});
+
+test('insufficient: a needed permission only under a boolean that can be off', () => {
+  const without = removePerm(base.policyText, 'allow mon_a_t tgt_a_t:mmu', 'map_read');
+  const r = checkPolicyText(base, inject(without, ['bool vmi_read true;', 'if (vmi_read) {', 'allow mon_a_t tgt_a_t:mmu map_read;', '}']).text);
+  const f = r.findings.find((x) => x.ruleId === 'insufficient' && x.perms.includes('map_read'));
+  assert.deepEqual(f?.booleans, { vmi_read: false });
+});
+
+test('insufficient: a constraint that blocks a needed permission', () => {
+  const lines = base.policyText.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('sid ') && l.includes('system_u'));
+  lines.splice(at, 0, 'constrain mmu { map_read } ( t1 == dom0_t );');
+  const r = checkPolicyText(base, lines.join('\n'));
+  const f = r.findings.find((x) => x.ruleId === 'insufficient' && x.perms.includes('map_read'));
+  assert.match(f?.message ?? '', /constraint/);
+});
+
+test('label: the compiled xl snippets are valid; wrong, unknown and unauthorised labels are not', () => {
+  const label = (name: string, text: string) => {
+    const l = readXlLabel(`${name}.cfg`, `name = "${name}"\n${text}\n`).label;
+    assert.ok(l);
+    return l;
+  };
+  const good = [...base.ir!.domains].map((d) => readXlLabel(`xl/${d.name}.cfg`, base.artifacts!.get(`xl/${d.name}.cfg`) as string, d.name).label!);
+  assert.equal(checkPolicyText(base, base.policyText, { xl: good }).findings.filter((f) => f.ruleId === 'label').length, 0);
+  const cases: [string, RegExp][] = [
+    ['seclabel = "system_u:system_r:nosuch_t"', /does not declare/],
+    ['seclabel = "system_u:object_r:mon_a_t"', /not authorised/],
+    ['seclabel = "nobody_u:system_r:mon_a_t"', /user nobody_u/],
+    ['seclabel = "system_u:system_r:tgt_a_t"', /declares it as mon_a_t/],
+    ['memory = 512', /sets no seclabel/],
+  ];
+  for (const [line, expected] of cases) {
+    const r = checkPolicyText(base, base.policyText, { xl: [label('mon-a', line)] });
+    const f = r.findings.filter((x) => x.ruleId === 'label');
+    assert.ok(f.some((x) => expected.test(x.message)), `${line}: ${f.map((x) => x.message).join(' | ')}`);
+    assert.equal(f[0]?.provenance[0]?.kind, 'xl');
+  }
+});
+
+/** A xenstore laid out like libxl for dom0 + the spec's domains (domids 1…), as a `xenstore-ls -f -p` dump. */
+function dump(change: (xs: Xenstore) => void = () => {}): string {
+  const names = ['mon-a', 'mon-b', 'tgt-a', 'tgt-b', 'tgt-c'];
+  const xs = new Xenstore({ domains: [0, 1, 2, 3, 4, 5] });
+  const ok = (r: { ok: boolean }) => assert.ok(r.ok);
+  ok(xs.write(0, '/local/domain/0/name', 'Domain-0'));
+  names.forEach((n, i) => {
+    const id = i + 1;
+    ok(xs.write(0, `/local/domain/${id}/name`, n));
+    ok(xs.setPerms(0, `/local/domain/${id}`, ['n0', `r${id}`]));
+    ok(xs.setPerms(0, `/local/domain/${id}/name`, ['n0', `r${id}`]));
+    ok(xs.write(0, `/local/domain/${id}/data/secret`, 'x'));
+    ok(xs.setPerms(0, `/local/domain/${id}/data`, [`n${id}`]));
+    ok(xs.setPerms(0, `/local/domain/${id}/data/secret`, [`n${id}`]));
+  });
+  // What vmipolicy's script grants: mon-a (lookup by name) lists domains and reads its targets' names.
+  ok(xs.setPerms(0, '/local/domain', ['n0', 'r1']));
+  ok(xs.setPerms(0, '/local/domain/3/name', ['n0', 'r3', 'r1']));
+  ok(xs.setPerms(0, '/local/domain/4/name', ['n0', 'r4', 'r1']));
+  change(xs);
+  return toXenstoreLs(xs);
+}
+
+function xenstoreFindings(text: string) {
+  const { state } = readXenstoreDump('xs.txt', text);
+  assert.ok(state);
+  return checkPolicyText(base, base.policyText, { xenstore: state }).findings.filter((f) => f.ruleId === 'xenstore-acl');
+}
+
+test('xenstore-acl: exactly what the lookups need is clean', () => {
+  assert.deepEqual(xenstoreFindings(dump()).map((f) => f.message), []);
+});
+
+test('xenstore-acl: a recursive chmod that makes the introspector owner of every domain', () => {
+  const f = xenstoreFindings(dump((xs) => {
+    for (const s of xs.nodeStates()) if (s.path.startsWith('/local/domain/')) xs.setPerms(0, s.path, ['r1']);
+  }));
+  assert.ok(f.some((x) => /domain 1 \("mon-a"\) owns \/local\/domain\/3/.test(x.message)), f.map((x) => x.message).join('\n'));
+  assert.ok(f.some((x) => /every domain "r" by default/.test(x.message)));
+});
+
+test('xenstore-acl: a read beyond the lookup, and a missing read the lookup needs', () => {
+  const f = xenstoreFindings(dump((xs) => {
+    xs.setPerms(0, '/local/domain/3/data/secret', ['n3', 'r2']);
+    xs.setPerms(0, '/local/domain/4/name', ['n0', 'r4']);
+  }));
+  assert.ok(f.some((x) => x.subject === 'mon-b' && /can read \/local\/domain\/3\/data\/secret/.test(x.message)), f.map((x) => x.message).join('\n'));
+  assert.ok(f.some((x) => x.subject === 'mon-a' && /cannot read \/local\/domain\/4\/name/.test(x.message)));
+});
+
+test('escalation: the witness lists every minimal path, hop by hop, with the rule behind each hop', () => {
+  const injected = inject(base.policyText, ['allow tgt_c_t tgt_a_t:domain setvcpucontext;', 'allow tgt_c_t tgt_a_t:mmu map_write;']);
+  const r = checkPolicyText(base, injected.text);
+  const f = r.findings.find((x) => x.ruleId === 'escalation' && x.subject === 'mon_b_t' && x.object === 'tgt_a_t');
+  assert.ok(f?.witness, r.findings.map((x) => x.message).join('\n'));
+  const paths = f.witness.paths;
+  assert.ok(paths.every((p) => p.length === 2 && p[0]?.from === 'mon_b_t' && p[0]?.to === 'tgt_c_t' && p[1]?.to === 'tgt_a_t'));
+  const lastHopLines = new Set(paths.map((p) => p[1]?.rules[0]?.line));
+  assert.deepEqual([...lastHopLines].sort(), [...injected.lines].sort(), 'both injected rules appear as the second hop of some minimal path');
+  const firstHops = new Set(paths.map((p) => p[0]?.via));
+  assert.ok(firstHops.size >= 2, `mon-b controls tgt-c in more than one way (map_write, vm_event): ${[...firstHops].join(', ')}`);
+  assert.equal(paths.length, firstHops.size * 2);
+  for (const p of paths) for (const h of p) assert.ok(h.rules.every((l) => l.kind === 'policy' && l.line > 0 && l.text));
+});

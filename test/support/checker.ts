@@ -1,0 +1,46 @@
+// Helpers for the checker's tests: compile a spec as a standalone policy, check it (or a
+// changed copy of its policy text), and place extra statements where checkpolicy accepts
+// them, remembering their lines so a test can ask "does a finding cite what I added?".
+
+import { compile, type CompileResult } from '../../compiler/index.js';
+import { policyFromText } from '../../checker/policy-input.js';
+import { runChecks, type CheckReport } from '../../checker/check.js';
+import type { CheckInput } from '../../checker/check.js';
+import type { Finding } from '../../checker/findings.js';
+
+export function compileStandalone(yaml: string, file = 'spec.yaml', options: { xen?: string; deployed?: boolean } = {}): CompileResult & { policyText: string } {
+  const r = compile({ file, content: yaml }, { mode: 'standalone', ...options });
+  const policyText = r.artifacts?.get('policy.conf');
+  if (!r.ir || policyText === undefined) throw new Error(`spec does not compile: ${JSON.stringify(r.diagnostics)}`);
+  return { ...r, policyText };
+}
+
+export function checkPolicyText(compiled: CompileResult, policyText: string, extra: Partial<CheckInput> = {}): CheckReport {
+  const load = policyFromText('policy.conf', policyText);
+  if (!load.policy) throw new Error(`policy does not parse: ${JSON.stringify(load.diagnostics.slice(0, 3))}`);
+  if (!compiled.ir || !compiled.source) throw new Error('not compiled');
+  return runChecks({ ir: compiled.ir, spec: compiled.source, model: load.policy.model, policyName: 'policy.conf', ...extra });
+}
+
+export interface Injected {
+  readonly text: string;
+  /** 1-based lines of the added statements in `text`. */
+  readonly lines: readonly number[];
+}
+
+/** Adds statements before the first `user` declaration (the end of the TE/RBAC section). */
+export function inject(policyText: string, statements: readonly string[]): Injected {
+  const lines = policyText.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('user '));
+  if (at < 0) throw new Error('no user declaration to insert before');
+  const added = statements.flatMap((s) => s.split('\n'));
+  return { text: [...lines.slice(0, at), ...added, ...lines.slice(at)].join('\n'), lines: added.map((_, i) => at + 1 + i) };
+}
+
+/** Findings (error or warning) that cite one of these policy lines. */
+export function citing(findings: readonly Finding[], lines: readonly number[]): Finding[] {
+  const set = new Set(lines);
+  return findings.filter((f) => f.severity !== 'note' && f.provenance.some((l) => l.kind === 'policy' && l.file === 'policy.conf' && set.has(l.line)));
+}
+
+export const ids = (findings: readonly Finding[]): string[] => [...new Set(findings.map((f) => f.ruleId))].sort();
