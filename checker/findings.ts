@@ -57,6 +57,10 @@ export interface Finding {
   readonly object: string;
   readonly class?: string;
   readonly perms: readonly string[];
+  /** Every object type the finding covers, when `object` summarises several (an attribute, a count). */
+  readonly objects?: readonly string[];
+  /** Every subject type the finding covers, when `subject` summarises several. */
+  readonly subjects?: readonly string[];
   /** Spec declaration first, then the policy rules (or xl / xenstore lines) behind the finding. */
   readonly provenance: readonly Location[];
   readonly witness?: Witness;

@@ -13,6 +13,8 @@ export function findingJson(f: Finding): Record<string, unknown> {
     object: f.object,
     class: f.class ?? null,
     perms: f.perms,
+    ...(f.objects ? { objects: f.objects } : {}),
+    ...(f.subjects ? { subjects: f.subjects } : {}),
     provenance: f.provenance.map((l) => ({ file: l.file, line: l.line, column: l.column, kind: l.kind, ...(l.text ? { text: l.text } : {}) })),
     ...(f.witness ? { witness: f.witness } : {}),
     ...(f.booleans ? { booleans: f.booleans } : {}),

@@ -52,6 +52,7 @@ function excessFinding(ctx: CheckContext, subject: string, span: Parameters<type
     message: `${subject} holds ${g.cls}:{ ${perms.join(' ')} } on ${object}, which no declared capability needs`,
     subject,
     object,
+    objects: objects.map((o) => ctx.model.types[o] as string).sort(),
     class: g.cls,
     perms,
     provenance: [specLocation(ctx, span), at],

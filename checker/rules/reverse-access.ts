@@ -44,6 +44,7 @@ export const reverseAccess: CheckRule = {
                   ? `${subject} can reach introspector "${s.name}" (${objectName}) over ${cls}:{ ${part.join(' ')} }; the introspector must treat what arrives as hostile`
                   : `${subject} holds ${cls}:{ ${part.join(' ')} } over introspector "${s.name}" (${objectName}): a watched guest can act on its watcher`,
                 subject,
+                subjects: holders.map((t) => ctx.model.types[t] as string).sort(),
                 object: objectName,
                 class: cls,
                 perms: part,

@@ -38,6 +38,7 @@ export const undeclaredTarget: CheckRule = {
             message: `${d.type} (${d.role} "${d.name}") can introspect ${object}, which it does not declare as a target: ${g.cls}:{ ${perms.join(' ')} }`,
             subject: d.type,
             object,
+            objects: objects.map((o) => ctx.model.types[o] as string).sort(),
             class: g.cls,
             perms,
             provenance: [specLocation(ctx, introspector?.span ?? d.span), at],

@@ -37,10 +37,12 @@ export function inject(policyText: string, statements: readonly string[]): Injec
   return { text: [...lines.slice(0, at), ...added, ...lines.slice(at)].join('\n'), lines: added.map((_, i) => at + 1 + i) };
 }
 
-/** Findings (error or warning) that cite one of these policy lines. */
-export function citing(findings: readonly Finding[], lines: readonly number[]): Finding[] {
+/** Findings (error or warning; notes too when asked) that cite one of these policy lines. */
+export function citing(findings: readonly Finding[], lines: readonly number[], options: { notes?: boolean } = {}): Finding[] {
   const set = new Set(lines);
-  return findings.filter((f) => f.severity !== 'note' && f.provenance.some((l) => l.kind === 'policy' && l.file === 'policy.conf' && set.has(l.line)));
+  const cites = (f: Finding): boolean =>
+    [...f.provenance, ...(f.witness?.paths.flat().flatMap((h) => h.rules) ?? [])].some((l) => l.kind === 'policy' && l.file === 'policy.conf' && set.has(l.line));
+  return findings.filter((f) => (options.notes || f.severity !== 'note') && cites(f));
 }
 
 export const ids = (findings: readonly Finding[]): string[] => [...new Set(findings.map((f) => f.ruleId))].sort();

@@ -1,0 +1,83 @@
+// What OLD and NEW are: a spec (.yaml/.yml), a policy.conf, a Xen policy tree, or any of
+// them at a git revision. Reading is the only I/O of the diff; everything after is pure.
+
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { diagnostic, hasErrors, type Diagnostic } from '../../grammar/diagnostics.js';
+import type { LineMap } from '../../grammar/lines.js';
+import { parsePolicy } from '../../grammar/parse.js';
+import { loadPolicy, type LoadedPolicy } from '../policy-input.js';
+import { buildModel } from '../model/build.js';
+import { isGitRef, parseGitRef, readGitObject } from './git.js';
+
+export type DiffInput =
+  | { readonly kind: 'spec'; readonly label: string; readonly file: string; readonly content: Uint8Array }
+  | { readonly kind: 'policy'; readonly label: string; readonly policy: LoadedPolicy };
+
+export interface InputRead {
+  readonly input?: DiffInput;
+  readonly diagnostics: Diagnostic[];
+  /** The policy text whose offsets the diagnostics' spans refer to, when one was parsed. */
+  readonly parsed?: { readonly text: string; readonly lines: LineMap };
+}
+
+/**
+ * grammar/parse.ts keeps its parser between calls, and the parser keeps its last input
+ * (tokens and all: ~400 MiB for a 10 000-type host policy). Parsing an empty text lets that
+ * go once a side has been reduced to its facts, so NEW's parse does not stack on OLD's.
+ */
+export function releaseParserInput(): void {
+  parsePolicy('(released)', '');
+}
+
+export function isSpecPath(path: string): boolean {
+  return /\.ya?ml$/i.test(path);
+}
+
+/** A policy.conf given as text (from git): parse and model it as loadPolicy does a file. */
+export function policyFromText(file: string, text: string): InputRead & { policy?: LoadedPolicy } {
+  const parsed = parsePolicy(file, text);
+  const where = { text, lines: parsed.lines };
+  if (hasErrors(parsed.diagnostics)) return { parsed: where, diagnostics: parsed.diagnostics };
+  const built = buildModel(parsed.ast, (offset) => parsed.lines.locate(offset));
+  const diagnostics = [...parsed.diagnostics, ...built.diagnostics];
+  if (hasErrors(diagnostics)) return { parsed: where, diagnostics };
+  return { policy: { file, text, ast: parsed.ast, lines: parsed.lines, model: built.model }, parsed: where, diagnostics };
+}
+
+function fromPolicyLoad(label: string, load: ReturnType<typeof loadPolicy>): InputRead {
+  if (!load.policy) return { diagnostics: load.diagnostics, ...(load.parsed ? { parsed: load.parsed } : {}) };
+  return { input: { kind: 'policy', label, policy: load.policy }, diagnostics: load.diagnostics, ...(load.parsed ? { parsed: load.parsed } : {}) };
+}
+
+export function readInput(arg: string, cwd: string): InputRead {
+  if (isGitRef(arg)) return readFromGit(arg, cwd);
+  const path = resolve(cwd, arg);
+  if (!existsSync(path)) return { diagnostics: [diagnostic('DiffInputUnreadable', [arg, 'no such file or directory'], undefined, 'give a spec (.yaml), a policy.conf, a Xen policy tree, or git:REV:path')] };
+  if (statSync(path).isDirectory()) return fromPolicyLoad(arg, loadPolicy(arg.startsWith('/') ? arg : path));
+  if (isSpecPath(arg)) {
+    try {
+      return { input: { kind: 'spec', label: arg, file: arg, content: readFileSync(path) }, diagnostics: [] };
+    } catch (e) {
+      return { diagnostics: [diagnostic('FileUnreadable', [arg, (e as NodeJS.ErrnoException).code ?? (e as Error).message])] };
+    }
+  }
+  return fromPolicyLoad(arg, loadPolicy(path));
+}
+
+function readFromGit(arg: string, cwd: string): InputRead {
+  const ref = parseGitRef(arg);
+  if ('code' in ref) return { diagnostics: [ref] };
+  const obj = readGitObject(ref, cwd, arg);
+  if ('code' in obj) return { diagnostics: [obj] };
+  if (obj.kind === 'tree') {
+    try {
+      return fromPolicyLoad(arg, loadPolicy(obj.dir));
+    } finally {
+      rmSync(obj.root, { recursive: true, force: true });
+    }
+  }
+  if (isSpecPath(ref.path)) return { input: { kind: 'spec', label: arg, file: arg, content: obj.content }, diagnostics: [] };
+  const read = policyFromText(arg, obj.content.toString('utf8'));
+  return read.policy ? { input: { kind: 'policy', label: arg, policy: read.policy }, diagnostics: read.diagnostics, ...(read.parsed ? { parsed: read.parsed } : {}) } : read;
+}

@@ -1,0 +1,88 @@
+// The diff as a pull-request comment: a verdict line, a table per introspector (spec
+// changes in capability terms) or per subject (permissions), and the raw detail folded in a
+// <details> block. GitHub caps a comment at 65 536 characters, so tables and the raw detail
+// are cut with a note, never silently.
+
+import { renderText } from './render-text.js';
+import { counts, loc, permList, permOn, verdict } from './summary.js';
+import type { AccessChange, DiffReport } from './types.js';
+
+const MAX_SUBJECT_TABLES = 40;
+const MAX_ROWS = 60;
+const MAX_RAW = 40_000;
+
+/** Table cells: pipes and newlines would break the table; backticks the code spans. */
+function cell(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ').replace(/`/g, "'");
+}
+
+function code(s: string): string {
+  return `\`${cell(s)}\``;
+}
+
+export function renderMarkdown(r: DiffReport): string {
+  const c = counts(r);
+  const out: string[] = [
+    `### vmipolicy diff: ${r.newAccess ? '⚠️ new access' : '✅ no new access'}`,
+    '',
+    `${code(r.old.label)} → ${code(r.new.label)}: ${cell(verdict(r))}.`,
+    '',
+  ];
+  const s = r.spec;
+  if (s) {
+    const general: string[] = [];
+    if (s.xen) general.push(`- Xen ${s.xen.old} → ${s.xen.new} (permission vocabulary: ${s.xen.vocabulary.reduce((n, v) => n + v.added.length, 0)} added, ${s.xen.vocabulary.reduce((n, v) => n + v.removed.length, 0)} removed)`);
+    if (s.mode) general.push(`- policy mode ${s.mode.old} → ${s.mode.new}`);
+    for (const d of s.domains.added) general.push(`- new ${d.role} ${code(d.name)} (${code(d.type)}, ${d.guest})`);
+    for (const d of s.domains.removed) general.push(`- removed ${d.role} ${code(d.name)}`);
+    for (const d of s.domainChanges) general.push(`- ${code(d.name)}: ${d.field} ${code(d.old)} → ${code(d.new)}`);
+    for (const l of s.labels) general.push(`- xl ${code(l.domain)}: ${code(l.key)} ${code(l.old ?? '(unset)')} → ${code(l.new ?? '(unset)')}`);
+    for (const x of s.xenstore) general.push(`- xenstore ${code(x.node)}: ${x.change === 'added' ? '**adds**' : 'drops'} reader ${code(x.reader)}${x.why ? ` — ${cell(x.why)}` : ''}`);
+    if (general.length) out.push('#### Spec changes', '', ...general, '');
+    const introspectors = [...new Set([...s.capabilities.map((x) => x.introspector), ...s.targets.map((t) => t.introspector)])].sort();
+    for (const name of introspectors) {
+      out.push(`#### Introspector ${code(name)}`, '', '| change | target | capability | permissions | spec |', '|---|---|---|---|---|');
+      for (const t of s.targets.filter((x) => x.introspector === name)) {
+        for (const a of t.added) out.push(`| ➕ target | ${code(a)} | | | ${code(loc(t.spec))} |`);
+        for (const a of t.removed) out.push(`| ➖ target | ${code(a)} | | | |`);
+      }
+      for (const x of s.capabilities.filter((y) => y.introspector === name)) {
+        const mark = x.change === 'gained' ? '➕ gains' : x.change === 'lost' ? '➖ loses' : '✏️ changes';
+        const perms = [...x.added.map((p) => `+${permOn(p, x)}`), ...x.removed.map((p) => `−${permOn(p, x)}`)];
+        out.push(`| ${mark} | ${code(x.target)} | ${code(x.capability)} | ${cell(perms.join(', ')) || '—'} | ${x.spec ? code(loc(x.spec)) : ''} |`);
+      }
+      out.push('');
+    }
+    if (s.capabilities.length === 0 && introspectors.length === 0) out.push('_No capability changes._', '');
+  }
+  const bySubject = new Map<string, AccessChange[]>();
+  for (const a of r.policy.access) bySubject.set(a.subject, [...(bySubject.get(a.subject) ?? []), a]);
+  if (bySubject.size) {
+    out.push(`#### Permissions (${c.addedPerms} added, ${c.removedPerms} removed)`, '');
+    let tables = 0;
+    for (const [subject, rows] of bySubject) {
+      if (tables++ === MAX_SUBJECT_TABLES) {
+        out.push(`_…and ${bySubject.size - MAX_SUBJECT_TABLES} more subjects: see the raw detail or \`--format json\`._`, '');
+        break;
+      }
+      out.push(`**${code(subject)}**`, '', '| object | class | added | removed | rule (NEW / OLD) |', '|---|---|---|---|---|');
+      for (const a of rows.slice(0, MAX_ROWS)) {
+        const rules = a.rules.map((j) => `${j.side === 'new' ? 'NEW' : 'OLD'} ${loc(j.rule)}${j.spec ? ` (spec ${loc(j.spec)})` : ''}`).join('<br>');
+        out.push(`| ${code(a.object)} | ${code(a.cls)} | ${a.added.length ? code(permList(a.added)) : ''} | ${a.removed.length ? code(permList(a.removed)) : ''} | ${cell(rules)} |`);
+      }
+      if (rows.length > MAX_ROWS) out.push(`| _…${rows.length - MAX_ROWS} more_ | | | | |`);
+      out.push('');
+    }
+  } else {
+    out.push('_No permission changes._', '');
+  }
+  for (const a of r.analyses) {
+    if (!a.added.length && !a.removed.length) continue;
+    out.push(`#### ${cell(a.analysis)}`, '', ...a.added.map((i) => `- ➕ ${cell(i.message)}`), ...a.removed.map((i) => `- ➖ ${cell(i.message)}`), '');
+  }
+  let raw = renderText(r);
+  if (raw.length > MAX_RAW) raw = `${raw.slice(0, MAX_RAW)}\n… cut at ${MAX_RAW} characters; run vmipolicy diff locally for the rest\n`;
+  out.push('<details><summary>Raw detail</summary>', '', '```text', raw.replace(/```/g, "'''").trimEnd(), '```', '', '</details>', '');
+  if (r.notes.length) out.push(...r.notes.map((n) => `> ${cell(n)}`), '');
+  return out.join('\n');
+}

@@ -1,0 +1,61 @@
+// The diff as SARIF 2.1.0 for code-scanning UIs: one result per new access, at the NEW
+// location that grants it (the spec line for a spec, else the policy rule), with the other
+// rules as related locations. Removals are not results: they never fail a review.
+
+import { VERSION } from '../../compiler/version.js';
+import { accessLine, capabilityLine } from './summary.js';
+import type { DiffReport, Justification, Location } from './types.js';
+
+const RULES = [
+  { id: 'new-access', text: 'NEW grants a permission OLD did not (in some boolean state).' },
+  { id: 'new-capability', text: 'An introspector gains a capability, or a capability grants more, on a target.' },
+  { id: 'new-xenstore-access', text: 'A domain is given read access to a xenstore node.' },
+  { id: 'new-finding', text: 'An analysis (escalation path, information flow) finds something OLD did not have.' },
+];
+
+function physical(l: Location, message?: string): Record<string, unknown> {
+  return {
+    physicalLocation: { artifactLocation: { uri: l.file.replace(/\\/g, '/') }, region: { startLine: Math.max(1, l.line), ...(l.column ? { startColumn: l.column } : {}) } },
+    ...(message ? { message: { text: message } } : {}),
+  };
+}
+
+/** Where a new access is fixed: the spec line when there is one, else the rule. */
+function primary(js: readonly Justification[]): Location | undefined {
+  const n = js.filter((j) => j.side === 'new');
+  return n.find((j) => j.spec)?.spec ?? n[0]?.rule;
+}
+
+export function renderSarif(r: DiffReport): string {
+  const results: Record<string, unknown>[] = [];
+  const add = (ruleId: string, text: string, at: Location | undefined, related: Location[] = []): void => {
+    results.push({
+      ruleId, level: 'error', message: { text },
+      ...(at ? { locations: [physical(at)] } : {}),
+      ...(related.length ? { relatedLocations: related.map((l, i) => ({ id: i + 1, ...physical(l) })) } : {}),
+    });
+  };
+  for (const c of r.spec?.capabilities ?? []) {
+    if (c.change === 'gained' || (c.change === 'changed' && c.added.length)) add('new-capability', capabilityLine(c), c.spec);
+  }
+  for (const x of r.spec?.xenstore ?? []) {
+    if (x.change === 'added') add('new-xenstore-access', `${x.reader} may read ${x.node}${x.why ? `: ${x.why}` : ''}`, x.spec);
+  }
+  for (const c of r.policy.access) {
+    if (!c.added.length) continue;
+    const news = c.rules.filter((j) => j.side === 'new');
+    const at = primary(c.rules);
+    const related = news.flatMap((j) => [j.rule, j.spec]).filter((l): l is Location => l !== undefined && l !== at);
+    add('new-access', `new access: ${accessLine(c, 'added')}`, at, related);
+  }
+  for (const a of r.analyses) for (const i of a.added) add('new-finding', `${a.analysis}: ${i.message}`, i.location);
+  const sarif = {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [{
+      tool: { driver: { name: 'vmipolicy', version: VERSION, rules: RULES.map((x) => ({ id: x.id, shortDescription: { text: x.text } })) } },
+      results,
+    }],
+  };
+  return JSON.stringify(sarif, null, 2) + '\n';
+}

@@ -1,0 +1,76 @@
+// Shared wording for the renderers: the verdict, counts, and one-line forms of changes,
+// so text, markdown and SARIF say the same thing the same way.
+
+import type { AccessChange, CapabilityChange, DiffReport, Justification, Location, PermOn } from './types.js';
+
+export interface Counts {
+  readonly addedPerms: number;
+  readonly addedEntries: number;
+  readonly removedPerms: number;
+  readonly removedEntries: number;
+}
+
+export function counts(r: DiffReport): Counts {
+  let addedPerms = 0, addedEntries = 0, removedPerms = 0, removedEntries = 0;
+  for (const c of r.policy.access) {
+    addedPerms += c.added.length;
+    removedPerms += c.removed.length;
+    if (c.added.length) addedEntries++;
+    if (c.removed.length) removedEntries++;
+  }
+  return { addedPerms, addedEntries, removedPerms, removedEntries };
+}
+
+const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
+
+export function verdict(r: DiffReport): string {
+  const c = counts(r);
+  const widened = `${plural(c.addedPerms, 'permission')} added (${plural(c.addedEntries, 'subject/object/class triple')})`;
+  const narrowed = `${plural(c.removedPerms, 'permission')} removed (${plural(c.removedEntries, 'subject/object/class triple')})`;
+  const xs = r.spec?.xenstore.filter((x) => x.change === 'added').length ?? 0;
+  const an = r.analyses.reduce((n, a) => n + a.added.length, 0);
+  const extra = [xs ? plural(xs, 'new xenstore reader') : '', an ? plural(an, 'new analysis finding') : ''].filter(Boolean).join(', ');
+  return r.newAccess
+    ? `NEW ACCESS: ${widened}${extra ? `; ${extra}` : ''}; ${narrowed}`
+    : `no new access: ${narrowed}`;
+}
+
+export function loc(l: Location | undefined): string {
+  if (!l) return '?';
+  return `${l.file}:${l.line}${l.column ? `:${l.column}` : ''}`;
+}
+
+export function permList(ps: readonly string[]): string {
+  return ps.length === 1 ? (ps[0] as string) : `{ ${ps.join(' ')} }`;
+}
+
+/**
+ * `domain2:vm_event` for the introspector on its target; the object is named when it is
+ * not the target (`domain:getdomaininfo on domxen_t`), the subject when it is not the
+ * introspector (`ubuntu_t_channel → tinyvmi_t event:bind`).
+ */
+export function permOn(p: PermOn, c: { readonly targetType: string; readonly introspectorType: string }): string {
+  const base = p.subject === c.introspectorType && p.object === c.targetType ? `${p.cls}:${p.perm}` : p.subject === c.introspectorType ? `${p.cls}:${p.perm} on ${p.object}` : `${p.subject} → ${p.object} ${p.cls}:${p.perm}`;
+  return base;
+}
+
+export function capabilityLine(c: CapabilityChange): string {
+  const perms = (ps: readonly PermOn[]): string => ps.map((p) => permOn(p, c)).join(', ');
+  switch (c.change) {
+    case 'gained': return `${c.introspector} gains ${c.capability} on ${c.target} → ${perms(c.added) || '(no permissions on this release)'}`;
+    case 'lost': return `${c.introspector} loses ${c.capability} on ${c.target} → ${perms(c.removed) || '(no permissions)'}`;
+    case 'changed': return `${c.introspector}'s ${c.capability} on ${c.target} changes: ${[c.added.length ? `+ ${perms(c.added)}` : '', c.removed.length ? `- ${perms(c.removed)}` : ''].filter(Boolean).join('; ')}`;
+  }
+}
+
+export function accessLine(c: AccessChange, which: 'added' | 'removed'): string {
+  return `${c.subject} ${c.object}:${c.cls} ${permList(which === 'added' ? c.added : c.removed)}`;
+}
+
+export function justificationLine(j: Justification): string {
+  const parts = [loc(j.rule)];
+  if (j.spec) parts.push(`spec ${loc(j.spec)}`);
+  if (j.why) parts.push(j.why);
+  if (j.condition) parts.push(`if (${j.condition})`);
+  return `${parts.join(' · ')}${j.statement ? `: ${j.statement}` : ''}`;
+}
