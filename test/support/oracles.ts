@@ -14,7 +14,7 @@ export interface ToolRun {
 }
 
 function run(cmd: string, args: readonly string[]): ToolRun {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000, maxBuffer: 256 << 20 });
   return { ok: r.status === 0, output: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
 }
 
@@ -55,6 +55,32 @@ export function sesearchAllows(binary: string): Set<string> {
     const m = /^allow (\S+) (\S+):(\S+) (?:\{ ([^}]*) \}|(\S+));/.exec(line.trim());
     if (!m) continue;
     for (const perm of (m[4] ?? m[5] ?? '').trim().split(/\s+/)) out.add(`${m[1]} ${m[2]}:${m[3]} ${perm}`);
+  }
+  return out;
+}
+
+/** sesearch -A (optionally for one source type), with attributes expanded as `seinfo -a A -x` lists them. */
+export function sesearchExpanded(binary: string, attributes: readonly string[], source?: string): Set<string> {
+  const members = new Map<string, string[]>();
+  for (const a of attributes) {
+    const r = run('seinfo', ['-a', a, '-x', binary]);
+    if (!r.ok) throw new Error(`seinfo failed: ${r.output}`);
+    const lines = r.output.split('\n').map((l) => l.trim());
+    members.set(a, lines.filter((l) => l && !l.startsWith('Type Attributes') && !l.startsWith('attribute')).map((l) => l.replace(/;$/, '')));
+  }
+  const expand = (n: string): string[] => members.get(n) ?? [n];
+  const search = run('sesearch', ['-A', ...(source ? ['-s', source] : []), binary]);
+  if (!search.ok) throw new Error(`sesearch failed: ${search.output}`);
+  const out = new Set<string>();
+  for (const line of search.output.split('\n')) {
+    const x = /^allow (\S+) (\S+):(\S+) (?:\{ ([^}]*) \}|(\S+));/.exec(line.trim());
+    if (!x) continue;
+    const perms = (x[4] ?? x[5] ?? '').trim().split(/\s+/);
+    for (const s of expand(x[1] as string)) {
+      if (source && s !== source) continue;
+      const targets = x[2] === 'self' ? [s] : expand(x[2] as string);
+      for (const t of targets) for (const p of perms) out.add(`${s} ${t}:${x[3]} ${p}`);
+    }
   }
   return out;
 }

@@ -1,0 +1,142 @@
+// The check's outputs: SARIF 2.1.0 valid against the OASIS schema (Microsoft's copy in
+// @microsoft/jest-sarif) with real file/line locations and witness code flows; the JSON
+// shape of DESIGN §4; dot with the offending path drawn red; the CLI's verdicts and exit
+// codes; and byte-identical output for identical input.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import AjvDraft04 from 'ajv-draft-04';
+import { checkPolicyText, compileStandalone, inject } from './support/checker.js';
+import { reportSarif } from '../checker/report/sarif.js';
+import { reportJson } from '../checker/report/json.js';
+import { reportDot } from '../checker/report/dot.js';
+import { reportText } from '../checker/report/text.js';
+import { repoPath } from './support/env.js';
+
+const require = createRequire(import.meta.url);
+const SARIF_SCHEMA = require('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json') as object;
+const Ajv = AjvDraft04 as unknown as new (o: object) => { compile(s: object): ((d: unknown) => boolean) & { errors?: unknown } };
+// The published schema has a pattern that is not a valid Unicode regular expression.
+const validateSarif = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false, validateFormats: false, logger: false }).compile(SARIF_SCHEMA);
+
+const SPEC = `vmipolicy: 1
+xen: "4.22"
+policy: { module: vmi, mode: standalone }
+introspectors:
+  - { name: mon, type: mon_t, guest: pv, targets: [web], capabilities: [domain-info, read-memory], lookup: domid }
+targets:
+  - { name: web, type: web_t, guest: hvm }
+  - { name: db, type: db_t, guest: hvm }
+`.replace('targets: [web]', 'targets: [web, db]');
+
+const base = compileStandalone(SPEC, 'spec.yaml');
+const bad = inject(base.policyText, ['allow mon_t web_t:domain setvcpucontext;', 'allow web_t dom0_t:domain setvcpucontext;', 'allow db_t mon_t:domain pause;']);
+const report = checkPolicyText(base, bad.text);
+
+describe('reports', () => {
+  it('SARIF validates against the SARIF 2.1.0 schema, with real locations and code flows', () => {
+    const sarif = JSON.parse(reportSarif(report, '0.1.0'));
+    assert.equal(validateSarif(sarif), true, JSON.stringify(validateSarif.errors, null, 1));
+    const results = sarif.runs[0].results as { ruleId: string; level: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[]; codeFlows?: unknown[] }[];
+    assert.equal(results.length, report.findings.length);
+    const esc = results.find((r) => r.ruleId === 'escalation');
+    assert.ok(esc?.codeFlows?.length, 'escalation witness paths become code flows');
+    const lines = new Set(results.flatMap((r) => r.locations.map((l) => `${l.physicalLocation.artifactLocation.uri}:${l.physicalLocation.region.startLine}`)));
+    for (const line of bad.lines) assert.ok(lines.has(`policy.conf:${line}`), `a result is located at the added rule policy.conf:${line}`);
+    // A broken document must not validate: the check can fail.
+    assert.equal(validateSarif({ ...sarif, runs: [{ ...sarif.runs[0], results: [{ ...results[0], level: 'fatal' }] }] }), false);
+  });
+
+  it('a proven policy is valid SARIF with no results', () => {
+    const sarif = JSON.parse(reportSarif(checkPolicyText(base, base.policyText), '0.1.0'));
+    assert.equal(validateSarif(sarif), true);
+    assert.deepEqual(sarif.runs[0].results, []);
+  });
+
+  it('JSON findings have the DESIGN §4 shape, with spec and policy provenance', () => {
+    const json = JSON.parse(reportJson(report));
+    assert.equal(json.verdict, 'not-proven');
+    for (const f of json.findings) {
+      for (const key of ['ruleId', 'severity', 'message', 'subject', 'object', 'class', 'perms', 'provenance']) assert.ok(key in f, key);
+      for (const p of f.provenance) assert.ok(typeof p.file === 'string' && p.line > 0 && p.column > 0);
+    }
+    const reverse = json.findings.find((f: { ruleId: string }) => f.ruleId === 'reverse-access');
+    assert.deepEqual(reverse.provenance.map((p: { file: string; kind: string }) => `${p.kind}:${p.file}`), ['spec:spec.yaml', 'policy:policy.conf']);
+  });
+
+  it('dot marks introspectors, targets and the offending path', () => {
+    const dot = reportDot(report);
+    assert.match(dot, /^digraph vmipolicy \{/);
+    assert.match(dot, /"mon_t" \[label="mon_t\\nmon", shape=box/);
+    assert.match(dot, /"web_t" -> "dom0_t" \[label="domain:setvcpucontext", color=red/);
+    assert.match(dot, /"mon_t" -> "web_t" \[[^\]]*style=dashed|"mon_t" -> "web_t" \[[^\]]*color=red/);
+  });
+
+  it('text ends with one verdict line; identical input gives byte-identical output', () => {
+    const text = reportText(report);
+    assert.match(text.trimEnd().split('\n').at(-1) ?? '', /^NOT PROVEN: excess 1, undeclared-target 2, reverse-access 1, escalation 2, cross-target-flow 1 \(1 introspector, 7 errors/);
+    const again = checkPolicyText(compileStandalone(SPEC, 'spec.yaml'), bad.text);
+    assert.equal(reportText(again), text);
+    assert.equal(reportJson(again), reportJson(report));
+    assert.equal(reportSarif(again, '0.1.0'), reportSarif(report, '0.1.0'));
+    assert.equal(reportDot(again), reportDot(report));
+  });
+});
+
+function cli(args: string[]) {
+  return spawnSync(process.execPath, [repoPath('dist', 'cli', 'bin.js'), ...args], { encoding: 'utf8' });
+}
+
+describe('vmipolicy check (CLI)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vmipolicy-check-'));
+  const spec = join(dir, 'spec.yaml');
+  writeFileSync(spec, SPEC);
+  const policy = join(dir, 'deployed.conf');
+  writeFileSync(policy, bad.text);
+
+  it('exit 0 and PROVEN for the compiled spec', () => {
+    const r = cli(['check', spec]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^PROVEN: /m);
+  });
+
+  it('exit 1 with findings for a deployed policy, in every format', () => {
+    for (const format of ['text', 'json', 'sarif', 'dot']) {
+      const r = cli(['check', spec, '--policy', policy, '--format', format]);
+      assert.equal(r.status, 1, `${format}: ${r.stderr}`);
+      if (format === 'json' || format === 'sarif') JSON.parse(r.stdout);
+    }
+  });
+
+  it('--rules narrows the proof to some rules', () => {
+    const r = cli(['check', spec, '--policy', policy, '--rules', 'neverallow,label', '--format', 'json']);
+    assert.equal(r.status, 0, r.stdout);
+    assert.deepEqual(JSON.parse(r.stdout).findings, []);
+  });
+
+  it('bad input: exit 2 with a positioned message, never a stack trace', () => {
+    const cases: [string[], RegExp][] = [
+      [['check'], /check needs a SPEC file/],
+      [['check', spec, '--format', 'pdf'], /--format must be text, json, sarif or dot/],
+      [['check', spec, '--rules', 'excess,nope'], /unknown rule nope/],
+      [['check', spec, '--max-paths', '0'], /--max-paths must be a whole number/],
+      [['check', join(dir, 'missing.yaml')], /VP1001/],
+      [['check', spec, '--policy', join(dir, 'missing.conf')], /VP1001/],
+      [['check', spec, '--policy', policy, '--policy', spec], /VP3401/],
+      [['check', spec, '--xenstore', spec], /VP32\d\d|VP3403/],
+    ];
+    writeFileSync(join(dir, 'broken.conf'), 'class domain\nallow a b:c d\n');
+    cases.push([['check', spec, '--policy', join(dir, 'broken.conf')], /broken\.conf:\d+:\d+: error VP\d+/]);
+    for (const [args, expected] of cases) {
+      const r = cli(args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, expected, args.join(' '));
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    }
+  });
+});
