@@ -54,6 +54,7 @@ export function describeTypes(model: PolicyModel, types: readonly number[], writ
  * gives them (a domain's own context, or object_r for channels and derived types).
  */
 export function constraintBlocks(ctx: CheckContext, subject: number, object: number, cls: string, perm: string): ConstraintDenial | undefined {
+  if (ctx.model.constraints.length === 0) return undefined;
   return constraintDenial(ctx.model, contextOf(ctx, subject), contextOf(ctx, object), cls, perm);
 }
 

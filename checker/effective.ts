@@ -10,8 +10,10 @@ import type { Location } from './findings.js';
 interface ModelIndex {
   readonly allow: readonly ModelAvRule[];
   readonly neverallow: readonly ModelAvRule[];
-  readonly from: Map<number, readonly ModelAvRule[]>;
-  readonly onto: Map<number, readonly ModelAvRule[]>;
+  /** subject type → allow rules whose source set holds it; built in one pass on first use. */
+  from?: readonly (readonly ModelAvRule[])[];
+  /** object type → allow rules that grant something on it (targets, or `self`). */
+  onto?: readonly (readonly ModelAvRule[])[];
   domainTypes?: BitSet;
   subjectTypes?: BitSet;
   owners?: ReadonlyMap<number, number>;
@@ -26,8 +28,6 @@ function indexOf(model: PolicyModel): ModelIndex {
     ix = {
       allow: model.avRules.filter((r) => r.kind === 'allow'),
       neverallow: model.avRules.filter((r) => r.kind === 'neverallow'),
-      from: new Map(),
-      onto: new Map(),
       printed: new Map(),
     };
     indexes.set(model, ix);
@@ -43,20 +43,29 @@ export function neverallowRules(model: PolicyModel): readonly ModelAvRule[] {
   return indexOf(model).neverallow;
 }
 
-/** The allow rules whose source set contains `subject`. */
-export function rulesFrom(model: PolicyModel, subject: number): readonly ModelAvRule[] {
-  const ix = indexOf(model);
-  let rules = ix.from.get(subject);
-  if (!rules) ix.from.set(subject, (rules = ix.allow.filter((r) => r.sources.has(subject))));
-  return rules;
+/**
+ * One pass over the allow rules, listing each rule under every type of a set. The cost is
+ * the sum of the rules' set sizes — an attribute rule over 10 000 domains adds 10 000
+ * entries once — instead of testing every rule for every type a proof asks about.
+ */
+function invert(model: PolicyModel, setOf: (r: ModelAvRule) => Iterable<number>): ModelAvRule[][] {
+  const out: ModelAvRule[][] = Array.from({ length: model.types.length }, () => []);
+  for (const r of indexOf(model).allow) for (const t of setOf(r)) out[t]?.push(r);
+  return out;
 }
 
-/** The allow rules that grant something on `object` (as a target, or through `self`). */
+/** The allow rules whose source set contains `subject`, in policy order. */
+export function rulesFrom(model: PolicyModel, subject: number): readonly ModelAvRule[] {
+  const ix = indexOf(model);
+  ix.from ??= invert(model, (r) => r.sources);
+  return ix.from[subject] ?? [];
+}
+
+/** The allow rules that grant something on `object` (as a target, or through `self`), in policy order. */
 export function rulesOnto(model: PolicyModel, object: number): readonly ModelAvRule[] {
   const ix = indexOf(model);
-  let rules = ix.onto.get(object);
-  if (!rules) ix.onto.set(object, (rules = ix.allow.filter((r) => r.targets.has(object) || (r.self && r.sources.has(object)))));
-  return rules;
+  ix.onto ??= invert(model, (r) => (r.self ? new Set([...r.targets, ...r.sources]) : r.targets));
+  return ix.onto[object] ?? [];
 }
 
 export function ruleCovers(rule: ModelAvRule, subject: number, object: number): boolean {

@@ -1,12 +1,14 @@
 // cross-target-flow — data cannot flow from one domain to another through an introspector:
 // it would need to read the first (maps, registers, events) and write the second. Between
-// two declared targets of the same introspector, using only what its capabilities need,
-// the flow is declared (a warning: the introspector is trusted with both); any other flow
-// is an error.
+// declared targets of the same introspector, using only what its capabilities need, the flow
+// is declared: one warning per introspector (it is trusted with all of them). Any other
+// flow — through an undeclared domain or an unneeded permission — is an error per pair.
 
 import type { Finding } from '../findings.js';
+import type { CheckContext } from '../context.js';
 import { specLocation, typeIndex } from '../context.js';
-import { accessKey, ownTypes } from '../intent.js';
+import type { FlowEdge } from '../graph.js';
+import { accessKey, ownTypes, type IntrospectorIntent } from '../intent.js';
 import type { CheckRule } from './rule.js';
 import { privilegeGraph } from './escalation.js';
 
@@ -22,42 +24,65 @@ export const crossTargetFlow: CheckRule = {
       const own = new Set(ownTypes(s));
       const declared = new Set(s.targets.map((t) => t.type));
       const needed = ctx.intent.needed.get(s.type);
+      const isNeeded = (e: FlowEdge): boolean => e.perms.every((perm) => needed?.has(accessKey(e.to, e.cls, perm)) ?? false);
       const edges = g.flowEdges(subject).filter((e) => !own.has(e.to) && !ctx.intent.trusted.has(e.to));
+      const isDeclared = (e: FlowEdge): boolean => declared.has(e.to) && isNeeded(e);
       const reads = edges.filter((e) => e.direction === 'read');
       const writes = edges.filter((e) => e.direction === 'write');
-      const pairs = new Map<string, { read: typeof reads; write: typeof writes }>();
-      for (const r of reads) for (const w of writes) {
-        if (r.to === w.to) continue;
-        const key = `${r.to}\u0000${w.to}`;
-        const p = pairs.get(key) ?? { read: [], write: [] };
-        if (!p.read.includes(r)) p.read.push(r);
-        if (!p.write.includes(w)) p.write.push(w);
-        pairs.set(key, p);
-      }
-      for (const [key, p] of [...pairs].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        const [from, to] = key.split('\u0000') as [string, string];
-        const isNeeded = (e: (typeof edges)[number]): boolean => e.perms.every((perm) => needed?.has(accessKey(e.to, e.cls, perm)) ?? false);
-        const declaredFlow = declared.has(from) && declared.has(to) && p.read.some(isNeeded) && p.write.some(isNeeded);
-        const read = (declaredFlow ? p.read.find(isNeeded) : p.read[0]) as (typeof edges)[number];
-        const write = (declaredFlow ? p.write.find(isNeeded) : p.write[0]) as (typeof edges)[number];
-        const paths = p.read.slice(0, ctx.options.maxPaths).flatMap((r) => p.write.slice(0, 2).map((w) => [r, w]));
-        findings.push({
-          ruleId: 'cross-target-flow',
-          severity: declaredFlow ? 'warning' : 'error',
-          message: `data can flow from ${from} to ${to} through introspector "${s.name}": it reads ${from} (${read.cls}:${read.via}) and writes ${to} (${write.cls}:${write.via})`,
-          subject: s.type,
-          object: `${from} → ${to}`,
-          perms: [...new Set([...read.perms, ...write.perms])].sort(),
-          provenance: [specLocation(ctx, s.span), ...read.rules, ...write.rules],
-          witness: { paths: paths.slice(0, ctx.options.maxPaths), truncated: paths.length > ctx.options.maxPaths },
-          help: declaredFlow
-            ? (s.guest === 'pv'
-              ? 'declared: the introspector may write what it watches; give each tenant its own introspector to keep them apart'
-              : 'Xen checks map_write for every foreign map by an HVM/PVH introspector; run it as PV to confine it to reading, or give each target its own introspector')
-            : `remove the write (${write.rules[0]?.file}:${write.rules[0]?.line}) or the read (${read.rules[0]?.file}:${read.rules[0]?.line})`,
-        });
+      const declaredReads = byDomain(reads.filter(isDeclared));
+      const declaredWrites = byDomain(writes.filter(isDeclared));
+      const declaredPairs = [...declaredReads.keys()].some((a) => [...declaredWrites.keys()].some((b) => a !== b));
+      if (declaredPairs) findings.push(declaredFlow(ctx, s, declaredReads, declaredWrites));
+      // Every other pair: at least one side undeclared or unneeded.
+      const allReads = byDomain(reads);
+      const allWrites = byDomain(writes);
+      for (const [from, rs] of allReads) {
+        for (const [to, ws] of allWrites) {
+          if (from === to) continue;
+          const read = rs.find((e) => !isDeclared(e)) ?? rs[0];
+          const write = ws.find((e) => !isDeclared(e)) ?? ws[0];
+          if (!read || !write || (isDeclared(read) && isDeclared(write))) continue;
+          findings.push({
+            ruleId: 'cross-target-flow',
+            severity: 'error',
+            message: `data can flow from ${from} to ${to} through introspector "${s.name}": it reads ${from} (${read.cls}:${read.via}) and writes ${to} (${write.cls}:${write.via})`,
+            subject: s.type,
+            object: `${from} → ${to}`,
+            perms: [...new Set([...read.perms, ...write.perms])].sort(),
+            provenance: [specLocation(ctx, s.span), ...read.rules, ...write.rules],
+            witness: { paths: [[read, write]], truncated: rs.length * ws.length > 1 },
+            help: `remove the write (${write.rules[0]?.file}:${write.rules[0]?.line}) or the read (${read.rules[0]?.file}:${read.rules[0]?.line})`,
+          });
+        }
       }
     }
     return findings;
   },
 };
+
+function byDomain(edges: readonly FlowEdge[]): Map<string, FlowEdge[]> {
+  const out = new Map<string, FlowEdge[]>();
+  for (const e of [...edges].sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0))) out.set(e.to, [...(out.get(e.to) ?? []), e]);
+  return out;
+}
+
+function declaredFlow(ctx: CheckContext, s: IntrospectorIntent, reads: Map<string, FlowEdge[]>, writes: Map<string, FlowEdge[]>): Finding {
+  const first = <T>(m: Map<string, T[]>): T => [...m.values()][0]?.[0] as T;
+  const read = first(reads);
+  const write = [...writes.values()].flat().find((w) => w.to !== read.to) ?? first(writes);
+  const domains = [...new Set([...reads.keys(), ...writes.keys()])].sort();
+  return {
+    ruleId: 'cross-target-flow',
+    severity: 'warning',
+    message: `data can flow between the ${domains.length} targets of introspector "${s.name}" (${domains.length <= 4 ? domains.join(', ') : `${domains.slice(0, 3).join(', ')}, …`}): it reads ${reads.size} and writes ${writes.size} of them with its declared capabilities`,
+    subject: s.type,
+    object: domains.join(', '),
+    objects: domains,
+    perms: [...new Set([...read.perms, ...write.perms])].sort(),
+    provenance: [specLocation(ctx, s.span), ...read.rules, ...write.rules],
+    witness: { paths: [[read, write]], truncated: reads.size * writes.size > 1 },
+    help: s.guest === 'pv'
+      ? 'declared: the introspector may write what it watches; give each tenant its own introspector to keep them apart'
+      : 'Xen checks map_write for every foreign map by an HVM/PVH introspector; run it as PV to confine it to reading, or give each target its own introspector',
+  };
+}

@@ -169,6 +169,10 @@ class ElfCore implements PhysicalMemory {
     return this.cache.get(pfn);
   }
 
+  frameWords(pfn: number): Uint32Array | undefined {
+    return this.cache.words(pfn);
+  }
+
   readInto(address: number, target: Uint8Array, targetOffset: number, length: number): ReadStatus {
     return readThroughFrames(this, this.partial, address, target, targetOffset, length);
   }

@@ -11,12 +11,15 @@ export interface RamRange {
 }
 
 const ZERO_FRAME = new Uint8Array(PAGE_SIZE);
+const ZERO_WORDS = new Uint32Array(ZERO_FRAME.buffer);
 
 export class MemoryImage implements PhysicalMemory {
   readonly name = 'in-memory image';
   readonly end: number;
   readonly ranges: readonly RamRange[];
   private readonly frames = new Map<number, Uint8Array>();
+  /** A word view of each written frame, made when the frame is, so frameWords never allocates. */
+  private readonly words = new Map<number, Uint32Array>();
   private readonly partial = (address: number, target: Uint8Array, offset: number, length: number): number => this.readPartial(address, target, offset, length);
 
   /** RAM from 0 to `size`, or the given ranges (sorted, non-overlapping; need not be frame-aligned). */
@@ -38,6 +41,12 @@ export class MemoryImage implements PhysicalMemory {
     const bytes = this.frames.get(pfn);
     if (bytes) return bytes;
     return this.rangeHolding(pfn * PAGE_SIZE, PAGE_SIZE) >= 0 ? ZERO_FRAME : undefined;
+  }
+
+  frameWords(pfn: number): Uint32Array | undefined {
+    const words = this.words.get(pfn);
+    if (words) return words;
+    return this.rangeHolding(pfn * PAGE_SIZE, PAGE_SIZE) >= 0 ? ZERO_WORDS : undefined;
   }
 
   /** Frames that have been written, in pfn order (what a snapshot writer must store). */
@@ -73,7 +82,10 @@ export class MemoryImage implements PhysicalMemory {
       const pfn = Math.floor(at / PAGE_SIZE);
       const chunk = Math.min(PAGE_SIZE - (at % PAGE_SIZE), bytes.length - i);
       let frame = this.frames.get(pfn);
-      if (!frame) this.frames.set(pfn, (frame = new Uint8Array(PAGE_SIZE)));
+      if (!frame) {
+        this.frames.set(pfn, (frame = new Uint8Array(PAGE_SIZE)));
+        this.words.set(pfn, new Uint32Array(frame.buffer));
+      }
       frame.set(bytes.subarray(i, i + chunk), at % PAGE_SIZE);
       i += chunk;
     }

@@ -65,6 +65,10 @@ class RawSnapshot implements PhysicalMemory {
     return this.cache.get(pfn);
   }
 
+  frameWords(pfn: number): Uint32Array | undefined {
+    return this.cache.words(pfn);
+  }
+
   readInto(address: number, target: Uint8Array, targetOffset: number, length: number): ReadStatus {
     return readThroughFrames(this, this.partial, address, target, targetOffset, length);
   }

@@ -3,14 +3,14 @@
 // each page; the *Into forms copy into the caller's buffer and allocate nothing on success,
 // which is what makes reading hundreds of pages per millisecond possible.
 
-import { PAGE_SIZE, READ_OK, toPhysicalAddress, type PhysicalMemory } from '../memory/physical-memory.js';
+import { HOST_LITTLE_ENDIAN, PAGE_SIZE, READ_OK, toPhysicalAddress, type PhysicalMemory } from '../memory/physical-memory.js';
 import type { PagingMode, PagingOptions } from './modes.js';
 import { TranslationCache } from './translation-cache.js';
 import type { Translation, TranslationFailure, VirtualRead, VirtualReadFailure, VirtualReadStatus } from './translation.js';
 import { joinVirtual, splitVirtual } from './virtual-address.js';
 import {
   FLAG_NX, FLAG_PS, FLAG_RW, FLAG_US, reservedMasks, WALK_NON_CANONICAL, WALK_NOT_PRESENT, WALK_OK, WALK_OUT_OF_SOURCE,
-  WALKERS, WalkState, type ReservedMasks, type WalkCode, type Walker,
+  WALKERS, WalkState, WORD_WALKERS, type ReservedMasks, type WalkCode, type WordFrames,
 } from './walk.js';
 
 const TWO_32 = 2 ** 32;
@@ -18,6 +18,33 @@ const TWO_32 = 2 ** 32;
 export interface AddressSpaceOptions extends PagingOptions {
   /** Entries in the translation cache (default 1024). */
   readonly cacheEntries?: number;
+  /**
+   * How the walker reads page-table entries: 'words' (the default where it is correct: the
+   * memory offers frameWords, the host is little-endian and the mode has a word walker) or
+   * 'bytes' (portable; what big-endian hosts get, and what tests force to check both agree).
+   */
+  readonly entryAccess?: 'words' | 'bytes';
+}
+
+/** A walk of this space's tables for one address, result in the given state. */
+type BoundWalk = (hi: number, lo: number) => WalkCode;
+
+function hasFrameWords(memory: PhysicalMemory): memory is PhysicalMemory & WordFrames {
+  return typeof memory.frameWords === 'function';
+}
+
+/**
+ * The walk for this memory, mode and options, bound once: the hot path then makes one call
+ * with no per-walk choice of reader. Word views hold entry halves only on little-endian
+ * hosts, so anywhere else (or when asked) the byte walker is used.
+ */
+function bindWalk(memory: PhysicalMemory, mode: PagingMode, dtb: number, masks: ReservedMasks, state: WalkState, access: 'words' | 'bytes'): BoundWalk {
+  const words = WORD_WALKERS[mode];
+  if (access === 'words' && HOST_LITTLE_ENDIAN && words !== undefined && hasFrameWords(memory)) {
+    return (hi, lo) => words(memory, dtb, hi, lo, masks, state);
+  }
+  const bytes = WALKERS[mode];
+  return (hi, lo) => bytes(memory, dtb, hi, lo, masks, state);
 }
 
 export type AddressSpaceResult = { readonly ok: true; readonly space: AddressSpace } | { readonly ok: false; readonly problem: string };
@@ -31,7 +58,7 @@ export function addressSpace(memory: PhysicalMemory, mode: PagingMode, dtb: numb
 }
 
 export class AddressSpace {
-  private readonly walker: Walker;
+  private readonly walk: BoundWalk;
   private readonly masks: ReservedMasks;
   private readonly cache: TranslationCache;
   private readonly state = new WalkState();
@@ -41,8 +68,8 @@ export class AddressSpace {
   private readonly canonicalShift: number;
 
   constructor(readonly memory: PhysicalMemory, readonly mode: PagingMode, readonly dtb: number, options: AddressSpaceOptions = {}) {
-    this.walker = WALKERS[mode];
     this.masks = reservedMasks(options);
+    this.walk = bindWalk(memory, mode, dtb, this.masks, this.state, options.entryAccess ?? 'words');
     this.cache = new TranslationCache(options.cacheEntries);
     this.pageHiMask = mode === 'la57' ? 0x1ffffff : mode === 'ia32e' ? 0xffff : 0;
     this.canonicalShift = mode === 'la57' ? 24 : mode === 'ia32e' ? 15 : 32;
@@ -57,7 +84,7 @@ export class AddressSpace {
     const split = splitVirtual(va);
     const virtual = typeof va === 'bigint' ? va : BigInt(va);
     if (split === undefined) return { ok: false, reason: 'non-canonical', virtual };
-    const code = this.walker(this.memory, this.dtb, split.hi, split.lo, this.masks, this.state);
+    const code = this.walk(split.hi, split.lo);
     if (code !== WALK_OK) return this.failure(code, virtual);
     const s = this.state;
     return {
@@ -96,15 +123,16 @@ export class AddressSpace {
       const sum = lo + done;
       const curLo = sum >>> 0;
       const curHi = (hi + Math.floor(sum / TWO_32)) >>> 0;
-      const pageBase = this.pageAddress(curHi, curLo);
-      if (pageBase < 0) return this.readFailure(curHi, curLo, done);
+      const pfn = this.pagePfn(curHi, curLo);
+      if (pfn < 0) return this.readFailure(curHi, curLo, done);
       const inPage = curLo & (PAGE_SIZE - 1);
       const chunk = Math.min(PAGE_SIZE - inPage, length - done);
-      const frame = this.memory.frame(pageBase / PAGE_SIZE);
+      const frame = this.memory.frame(pfn);
       if (frame !== undefined) {
+        // A whole page copies from the frame view itself: no subarray object per page.
         target.set(chunk === PAGE_SIZE ? frame : frame.subarray(inPage, inPage + chunk), targetOffset + done);
       } else {
-        const status = this.memory.readInto(pageBase + inPage, target, targetOffset + done, chunk);
+        const status = this.memory.readInto(pfn * PAGE_SIZE + inPage, target, targetOffset + done, chunk);
         if (!status.ok) {
           return { ok: false, reason: 'out-of-memory-source', virtual: joinVirtual(curHi, curLo), level: 0, address: status.address, bytesRead: done + status.bytesRead };
         }
@@ -114,23 +142,26 @@ export class AddressSpace {
     return READ_OK;
   }
 
-  /** The physical base of the 4 KiB page holding the address, from the cache or a walk; -1 when the walk fails (details in this.state). */
-  private pageAddress(hi: number, lo: number): number {
+  /**
+   * The frame number of the 4 KiB page holding the address, from the cache or a walk; -1 when
+   * the walk fails (details in this.state). A frame number, not an address, because that is
+   * what memory.frame() takes: no division of a 52-bit double per page.
+   */
+  private pagePfn(hi: number, lo: number): number {
     const page = (hi & this.pageHiMask) * 2 ** 20 + (lo >>> 12);
     // The page number drops the sign-copy bits, so only a canonical address may use the cache.
     const top = this.canonicalShift === 32 ? hi : hi >> this.canonicalShift;
     const slot = top === 0 || (top === -1 && this.canonicalShift < 32) ? this.cache.find(page) : -1;
-    if (slot >= 0) return this.cache.frameAt(slot);
+    if (slot >= 0) return this.cache.pfnAt(slot);
     const s = this.state;
-    if (this.walker(this.memory, this.dtb, hi, lo, this.masks, s) !== WALK_OK) return -1;
-    const frame = s.physical - (s.physical % PAGE_SIZE);
-    this.cache.insert(page, frame, s.flags, s.pageSize, s.level);
-    return frame;
+    if (this.walk(hi, lo) !== WALK_OK) return -1;
+    this.cache.insertPfn(page, s.pfn, s.flags, s.pageSize, s.level);
+    return s.pfn;
   }
 
   private readFailure(hi: number, lo: number, bytesRead: number): VirtualReadStatus {
     // Walk again to learn which failure it was: failures are rare, so the hot path stays lean.
-    const code = this.walker(this.memory, this.dtb, hi, lo, this.masks, this.state);
+    const code = this.walk(hi, lo);
     return { ...this.failure(code, joinVirtual(hi, lo)), bytesRead };
   }
 
