@@ -57,8 +57,9 @@ const OWN_MACROS = new Set(['declare_domain', 'domain_comms', 'domain_event_comm
 
 export function buildIntent(ir: IR, model: PolicyModel, trusted: readonly string[] = DEFAULT_TRUSTED): Intent {
   const rename = renamer(ir.domains, model);
+  const specByName = new Map([...ir.spec.introspectors, ...ir.spec.targets].map((s) => [s.name, s]));
   const domainOf = (d: DomainIR): DomainIntent => {
-    const spec = [...ir.spec.introspectors, ...ir.spec.targets].find((s) => s.name === d.name);
+    const spec = specByName.get(d.name);
     return {
       name: d.name, role: d.role, guest: d.guest, type: d.type, self: rename(d.self), channel: rename(d.channel),
       span: d.span, nameSpan: spec?.nameSpan ?? d.span, typeSpan: spec?.typeSpan ?? d.span,
@@ -84,7 +85,9 @@ export function buildIntent(ir: IR, model: PolicyModel, trusted: readonly string
     let bySubject = needed.get(subject);
     if (!bySubject) needed.set(subject, (bySubject = new Map()));
     const key = accessKey(rename(g.object), g.cls, g.perm);
-    bySubject.set(key, [...(bySubject.get(key) ?? []), g]);
+    const list = bySubject.get(key);
+    if (list) list.push(g);
+    else bySubject.set(key, [g]);
   }
   return {
     ir,

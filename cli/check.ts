@@ -92,7 +92,7 @@ function choosePolicy(args: ParsedArgs, compiled: CompileResult, io: Io): { load
   if (tree) return { load: loadPolicy(tree, { extraModules: [{ name: spec.module, te }] }), name: `${tree} + ${spec.module}.te` };
   // No tree: the same spec compiled as a standalone policy has our own host base around it.
   io.stderr(renderDiagnostic(diagnostic('CheckBaseFallback', [spec.module, spec.xen], undefined, 'give --xen-tree DIR (a Xen source tree, or its tools/flask/policy) to check inside the stock policy'), undefined) + '\n');
-  const standalone = compile({ file: compiled.source?.file ?? 'spec.yaml', content: compiled.source?.text ?? '' }, { ...xenOption(args), mode: 'standalone' });
+  const standalone = compile({ file: compiled.source?.file ?? 'spec.yaml', content: compiled.source?.text ?? '' }, { ...xenOption(args), mode: 'standalone', manifest: false });
   return { load: policyFromText('policy.conf', standalone.artifacts?.get('policy.conf') ?? ''), name: `standalone host base + ${spec.module} (Xen ${spec.xen})` };
 }
 
@@ -137,8 +137,11 @@ function readXenstore(path: string | undefined, io: Io): XenstoreState | undefin
 
 const isStage = (v: unknown): v is CheckStage => typeof v === 'object' && v !== null && 'exit' in v && !('load' in v);
 
-/** Compile (or read) and prove: the check stage of `check` and `verify`. */
-export function checkStage(specPath: string, args: ParsedArgs, io: Io): CheckStage {
+/**
+ * Compile (or read) and prove: the check stage of `check` and `verify`. `manifest: false`
+ * skips manifest.json, which only the self-test's host reads.
+ */
+export function checkStage(specPath: string, args: ParsedArgs, io: Io, options: { readonly manifest?: boolean } = {}): CheckStage {
   const content = (() => {
     try {
       return readFileSync(specPath);
@@ -149,7 +152,7 @@ export function checkStage(specPath: string, args: ParsedArgs, io: Io): CheckSta
   if (!(content instanceof Uint8Array)) return fail(io, [content]);
   const mode = args.flags.get('--mode');
   const deployed = args.lists.has('--policy');
-  const compiled = compile({ file: specPath, content }, { ...xenOption(args), ...(mode === 'module' || mode === 'standalone' ? { mode } : {}), deployed });
+  const compiled = compile({ file: specPath, content }, { ...xenOption(args), ...(mode === 'module' || mode === 'standalone' ? { mode } : {}), deployed, manifest: options.manifest ?? true });
   if (!compiled.ir || !compiled.source || hasErrors(compiled.diagnostics)) return fail(io, compiled.diagnostics, compiled.source);
   for (const d of compiled.diagnostics) io.stderr(renderDiagnostic(d, compiled.source) + '\n');
 
@@ -210,7 +213,7 @@ export function runCheck(argv: readonly string[], io: Io, usageError: (io: Io, m
   const [specPath, ...extra] = args.positional;
   if (!specPath) return usageError(io, 'check needs a SPEC file');
   if (extra.length) return usageError(io, `unexpected argument ${extra[0]}`);
-  const stage = checkStage(specPath, args, io);
+  const stage = checkStage(specPath, args, io, { manifest: false });
   if (!stage.report) return stage.exit;
   io.stdout(renderReport(stage.report, format.format, args));
   return stage.exit;

@@ -10,6 +10,8 @@ import { writeArtifacts } from './output.js';
 import { runPolicy } from './policy.js';
 import { runCheck } from './check.js';
 import { runVmi } from './vmi.js';
+import { runSelftest, runVerify } from './selftest.js';
+import { runDiff } from './diff.js';
 import { parseArgs, type FlagSpec, type ParsedArgs } from './args.js';
 
 export const EXIT_OK = 0;
@@ -19,6 +21,13 @@ export const EXIT_USAGE = 2;
 const USAGE = `vmipolicy ${VERSION} — least-privilege Xen XSM/FLASK policies for VM introspection
 
 Usage:
+  vmipolicy verify SPEC [--xen-tree DIR] [--format text|json]
+      The main job: compile SPEC, prove least privilege (check), and run the embedded VMI
+      core against a simulated Xen host enforcing the policy (selftest), stopping at the
+      first stage that fails. Exit 0 when all three hold.
+  vmipolicy selftest SPEC [--xen-tree DIR] [--format text|json] [--verbose]
+      Every declared capability performed as LibVMI would (each allowed by the simulated
+      AVC), and probes of what was not granted (each denied), with Xen's own avc lines.
   vmipolicy compile SPEC -o DIR [--xen VERSION] [--mode module|standalone] [--format text|json]
       Compile SPEC into DIR: <module>.te (or policy.conf), xl/<domain>.cfg, xenstore-acl.sh,
       xenstore-acl-revoke.sh and manifest.json. Nothing is written unless all succeeds.
@@ -33,6 +42,11 @@ Usage:
                  [--address VA] [--length N] [--profile JSON] [--format text|json]
       The embedded VMI core on a memory snapshot (raw, or an ELF core from QEMU's
       dump-guest-memory): translate a virtual address, read memory, list processes.
+  vmipolicy diff OLD NEW [--fail-on new-access] [--format text|json|markdown|sarif]
+      Semantic privilege diff of two specs, policy.conf files or Xen trees (or git:REV:path
+      of any of them): what each subject gains or loses, in capability terms for specs,
+      with the rule or spec line behind every change. --fail-on new-access exits 1 when
+      NEW grants anything OLD did not.
   vmipolicy capabilities [--format text|markdown|json]
       What each capability grants, and the hypercall and hook behind every permission.
   vmipolicy policy stats FILE [--format text|json]
@@ -135,12 +149,14 @@ function runCapabilities(args: Parsed, io: Io): number {
   return EXIT_OK;
 }
 
-const PLANNED = new Set(['diff', 'selftest', 'verify']);
 
 /** Commands that parse their own flags (repeatable ones included). */
 const OWN_ARGUMENTS: Readonly<Record<string, (argv: readonly string[], io: Io) => number>> = {
   check: (argv, io) => runCheck(argv, io, usageError),
   vmi: (argv, io) => runVmi(argv, io),
+  selftest: (argv, io) => runSelftest(argv, io),
+  verify: (argv, io) => runVerify(argv, io),
+  diff: (argv, io) => runDiff(argv, io),
 };
 
 export function main(argv: readonly string[], io: Io): number {
@@ -172,7 +188,6 @@ export function main(argv: readonly string[], io: Io): number {
     case 'capabilities': return runCapabilities(args, io);
     case 'policy': return runPolicy(args, io);
     default:
-      if (PLANNED.has(command)) return usageError(io, `'${command}' is not in this version of vmipolicy yet (see DESIGN.md §4); available: compile, check, capabilities, policy, vmi`);
       return usageError(io, `unknown command '${command}'`);
   }
 }

@@ -125,6 +125,14 @@ export function translateRules(model: PolicyModel, text: string, side: Side, uni
     if (!u) cache.set(s, (u = interner.intern(mapped(s, map))));
     return u;
   };
+  // Most rules of a host repeat a few permission lists: share them (arrays, sets, keys).
+  const permCache = new Map<string, { perms: readonly string[]; permSet: ReadonlySet<string>; key: string }>();
+  const permsOf = (names: string[]) => {
+    const key = names.join(',');
+    let e = permCache.get(key);
+    if (!e) permCache.set(key, (e = { perms: names, permSet: new Set(names), key }));
+    return e;
+  };
   const out: URule[] = [];
   for (const r of model.avRules) {
     if (r.kind !== 'allow') continue;
@@ -136,11 +144,12 @@ export function translateRules(model: PolicyModel, text: string, side: Side, uni
     for (const [ci, bits] of r.perms) {
       const info = model.classes[ci];
       if (!info) continue;
-      const perms = [...bits].map((p) => info.perms[p] as string).sort();
-      if (perms.length === 0) continue;
+      const names = [...bits].map((p) => info.perms[p] as string).sort();
+      if (names.length === 0) continue;
+      const { perms, permSet, key } = permsOf(names);
       out.push({
-        side, sources, targets, self: r.self, cls: info.name, perms, permSet: new Set(perms), ...(guard ? { guard } : {}), at: r.at, written,
-        signature: `${sources.id}|${targets.id}|${r.self ? 1 : 0}|${info.name}|${perms.join(',')}|${g}`,
+        side, sources, targets, self: r.self, cls: info.name, perms, permSet, ...(guard ? { guard } : {}), at: r.at, written,
+        signature: `${sources.id}|${targets.id}|${r.self ? 1 : 0}|${info.name}|${key}|${g}`,
         guardKey: g,
       });
     }

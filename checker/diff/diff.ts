@@ -13,11 +13,13 @@ import type { PolicyModel } from '../model/model.js';
 import { cmp } from './access.js';
 import { SetInterner, Universe, type Side } from './align.js';
 import type { ConstraintFilter } from './effective.js';
+import { constraintFilter, type ContextOf } from './constraints.js';
+import { contextText } from '../model/access.js';
 import { extractFacts, type PolicyFacts, type PolicyInput } from './facts.js';
 import { policyFromText, releaseParserInput, type DiffInput } from './inputs.js';
 import { diffPolicies, setDiff } from './policy.js';
 import { compiledSpec, diffSpecAccess, diffSpecs, type CompiledSpec } from './spec.js';
-import type { AnalysisDelta, AnalysisItem, DiffReport, InputSummary, PolicyDelta } from './types.js';
+import type { AnalysisDelta, AnalysisItem, DiffReport, InputSummary, PolicyDelta, XenstoreChange } from './types.js';
 
 /** One side as the checker's analyses see it. */
 export interface AnalysisSide {
@@ -25,6 +27,8 @@ export interface AnalysisSide {
   readonly model: PolicyModel;
   /** Present when the side is a spec: the declared intent. */
   readonly ir?: IR;
+  /** The spec's text, to place findings on its lines. */
+  readonly source?: SourceText;
 }
 
 /**
@@ -41,8 +45,13 @@ export interface DiffAnalysis {
 export interface DiffOptions {
   /** --xen: the release specs are compiled for. */
   readonly xen?: string;
-  /** SEAM for checker/model/access.ts: constraint evaluation (effective.ts applies it). */
+  /** Constraint evaluation, as a filter (effective.ts applies it); see also constraintContexts. */
   readonly constraints?: ConstraintFilter;
+  /**
+   * Evaluate each side's constraints (checker/model/access.ts) with these contexts per type.
+   * Keeps both models in memory until the diff is done.
+   */
+  readonly constraintContexts?: ContextOf;
   readonly analyses?: readonly DiffAnalysis[];
 }
 
@@ -53,6 +62,8 @@ export interface PreparedSide {
   /** Policy facts; absent for a spec diffed against a spec. */
   readonly facts?: PolicyFacts;
   readonly analyses: readonly AnalysisItem[][];
+  /** Kept only for constraint evaluation. */
+  readonly model?: PolicyModel;
 }
 
 export interface DiffOutcome {
@@ -78,7 +89,10 @@ export class DiffSession {
     if (input.kind === 'policy') {
       const p = input.policy;
       const policy: PolicyInput = { model: p.model, text: p.text, ast: p.ast, locate: (o) => p.lines.locate(o) };
-      const prepared = { summary, facts: extractFacts(policy, side, this.universe, this.interner), analyses: analyses.map((a) => [...a.findings({ side, model: p.model })]) };
+      const prepared = {
+        summary, facts: extractFacts(policy, side, this.universe, this.interner), analyses: analyses.map((a) => [...a.findings({ side, model: p.model })]),
+        ...(this.options.constraintContexts ? { model: p.model } : {}),
+      };
       releaseParserInput();
       return prepared;
     }
@@ -99,16 +113,21 @@ export class DiffSession {
     return {
       summary, spec,
       ...(this.bothSpecs ? {} : { facts: extractFacts(policy, side, this.universe, this.interner) }),
-      analyses: analyses.map((a) => [...a.findings({ side, model: p.model, ir: spec.ir })]),
+      ...(this.options.constraintContexts ? { model: p.model } : {}),
+      analyses: analyses.map((a) => [...a.findings({ side, model: p.model, ir: spec.ir, source: spec.source })]),
     };
   }
 
-  finish(o: PreparedSide, w: PreparedSide): DiffReport {
+  /** `xenstore`: ACL changes of live dumps (xenstore.ts), when the caller has them. */
+  finish(o: PreparedSide, w: PreparedSide, xenstore: readonly XenstoreChange[] = []): DiffReport {
     const notes: string[] = [];
     let policy: PolicyDelta;
     if (o.facts && w.facts) {
-      policy = diffPolicies(this.universe, o.facts, w.facts, this.options.constraints);
-      notes.push(...factNotes(o.facts, w.facts, this.options.constraints !== undefined));
+      const contexts = this.options.constraintContexts;
+      const filter = this.options.constraints ?? (contexts && o.model && w.model ? constraintFilter({ old: o.model, new: w.model }, contexts) : undefined);
+      policy = diffPolicies(this.universe, o.facts, w.facts, filter);
+      notes.push(...factNotes(o.facts, w.facts, filter !== undefined));
+      if (contexts && !this.options.constraints) notes.push(`constraints are evaluated with every type in the context ${contextText(contexts('TYPE'))}`);
       if (o.spec || w.spec) notes.push('a spec facing a policy is compiled standalone: the complete policy vmipolicy would emit');
     } else if (o.spec && w.spec) {
       const types = (c: CompiledSpec) => c.ir.domains.flatMap((d) => [d.type, d.self, d.channel]);
@@ -121,8 +140,9 @@ export class DiffSession {
     const newAccess =
       policy.access.some((c) => c.added.length > 0) ||
       (specDelta?.xenstore.some((x) => x.change === 'added') ?? false) ||
-      analyses.some((a) => a.added.length > 0);
-    return { old: o.summary, new: w.summary, ...(specDelta ? { spec: specDelta } : {}), policy, analyses, notes, newAccess };
+      analyses.some((a) => a.added.length > 0) ||
+      xenstore.some((x) => x.change === 'added');
+    return { old: o.summary, new: w.summary, ...(specDelta ? { spec: specDelta } : {}), policy, analyses, xenstore, notes, newAccess };
   }
 }
 

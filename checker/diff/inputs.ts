@@ -54,7 +54,13 @@ export function readInput(arg: string, cwd: string): InputRead {
   if (isGitRef(arg)) return readFromGit(arg, cwd);
   const path = resolve(cwd, arg);
   if (!existsSync(path)) return { diagnostics: [diagnostic('DiffInputUnreadable', [arg, 'no such file or directory'], undefined, 'give a spec (.yaml), a policy.conf, a Xen policy tree, or git:REV:path')] };
-  if (statSync(path).isDirectory()) return fromPolicyLoad(arg, loadPolicy(arg.startsWith('/') ? arg : path));
+  let directory: boolean;
+  try {
+    directory = statSync(path).isDirectory();
+  } catch (e) {
+    return { diagnostics: [diagnostic('FileUnreadable', [arg, (e as NodeJS.ErrnoException).code ?? (e as Error).message])] };
+  }
+  if (directory) return fromPolicyLoad(arg, loadPolicy(path));
   if (isSpecPath(arg)) {
     try {
       return { input: { kind: 'spec', label: arg, file: arg, content: readFileSync(path) }, diagnostics: [] };

@@ -67,7 +67,7 @@ export function renderMarkdown(r: DiffReport): string {
       }
       out.push(`**${code(subject)}**`, '', '| object | class | added | removed | rule (NEW / OLD) |', '|---|---|---|---|---|');
       for (const a of rows.slice(0, MAX_ROWS)) {
-        const rules = a.rules.map((j) => `${j.side === 'new' ? 'NEW' : 'OLD'} ${loc(j.rule)}${j.spec ? ` (spec ${loc(j.spec)})` : ''}`).join('<br>');
+        const rules = a.rules.map((j) => `${j.side === 'new' ? 'NEW' : 'OLD'} ${loc(j.rule)}${j.spec ? ` (spec ${loc(j.spec)})` : ''}${j.condition ? ` if (${j.condition})` : ''}`).join('<br>');
         out.push(`| ${code(a.object)} | ${code(a.cls)} | ${a.added.length ? code(permList(a.added)) : ''} | ${a.removed.length ? code(permList(a.removed)) : ''} | ${cell(rules)} |`);
       }
       if (rows.length > MAX_ROWS) out.push(`| _…${rows.length - MAX_ROWS} more_ | | | | |`);
@@ -75,6 +75,11 @@ export function renderMarkdown(r: DiffReport): string {
     }
   } else {
     out.push('_No permission changes._', '');
+  }
+  if (r.xenstore.length) {
+    out.push('#### xenstore ACLs (dumps)', '', '| node | domain | change | access |', '|---|---|---|---|');
+    for (const x of r.xenstore) out.push(`| ${code(x.node)} | ${code(x.reader)} | ${x.change === 'added' ? '➕ gains' : '➖ loses'} | ${code(x.why ?? '')} |`);
+    out.push('');
   }
   for (const a of r.analyses) {
     if (!a.added.length && !a.removed.length) continue;

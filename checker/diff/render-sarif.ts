@@ -38,8 +38,8 @@ export function renderSarif(r: DiffReport): string {
   for (const c of r.spec?.capabilities ?? []) {
     if (c.change === 'gained' || (c.change === 'changed' && c.added.length)) add('new-capability', capabilityLine(c), c.spec);
   }
-  for (const x of r.spec?.xenstore ?? []) {
-    if (x.change === 'added') add('new-xenstore-access', `${x.reader} may read ${x.node}${x.why ? `: ${x.why}` : ''}`, x.spec);
+  for (const x of [...(r.spec?.xenstore ?? []), ...r.xenstore]) {
+    if (x.change === 'added') add('new-xenstore-access', `${x.reader} gains access to ${x.node}${x.why ? ` (${x.why})` : ''}`, x.spec);
   }
   for (const c of r.policy.access) {
     if (!c.added.length) continue;

@@ -59,6 +59,7 @@ export function renderText(r: DiffReport): string {
       ...a.removed.map((i) => `- ${i.message}`),
     ]);
   }
+  section('xenstore (dumps)', r.xenstore.map((x) => `${x.change === 'added' ? '+' : '-'} ${x.node}: ${x.reader} ${x.why ?? ''}`.trimEnd()));
   section('Notes', [...r.notes]);
   return out.join('\n').replace(/\n+$/, '') + '\n';
 }

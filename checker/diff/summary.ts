@@ -27,7 +27,7 @@ export function verdict(r: DiffReport): string {
   const c = counts(r);
   const widened = `${plural(c.addedPerms, 'permission')} added (${plural(c.addedEntries, 'subject/object/class triple')})`;
   const narrowed = `${plural(c.removedPerms, 'permission')} removed (${plural(c.removedEntries, 'subject/object/class triple')})`;
-  const xs = r.spec?.xenstore.filter((x) => x.change === 'added').length ?? 0;
+  const xs = (r.spec?.xenstore.filter((x) => x.change === 'added').length ?? 0) + r.xenstore.filter((x) => x.change === 'added').length;
   const an = r.analyses.reduce((n, a) => n + a.added.length, 0);
   const extra = [xs ? plural(xs, 'new xenstore reader') : '', an ? plural(an, 'new analysis finding') : ''].filter(Boolean).join(', ');
   return r.newAccess

@@ -201,6 +201,8 @@ export interface DiffReport {
   readonly spec?: SpecDelta;
   readonly policy: PolicyDelta;
   readonly analyses: readonly AnalysisDelta[];
+  /** ACL changes between two `xenstore-ls -p` dumps (--xenstore-old/--xenstore-new). */
+  readonly xenstore: readonly XenstoreChange[];
   /** What the diff did not evaluate (constraints, …): said, never silently skipped. */
   readonly notes: readonly string[];
   /** NEW grants something OLD did not: the `--fail-on new-access` verdict. */

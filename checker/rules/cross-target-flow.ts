@@ -26,7 +26,9 @@ export const crossTargetFlow: CheckRule = {
       const needed = ctx.intent.needed.get(s.type);
       const isNeeded = (e: FlowEdge): boolean => e.perms.every((perm) => needed?.has(accessKey(e.to, e.cls, perm)) ?? false);
       const edges = g.flowEdges(subject).filter((e) => !own.has(e.to) && !ctx.intent.trusted.has(e.to));
-      const isDeclared = (e: FlowEdge): boolean => declared.has(e.to) && isNeeded(e);
+      // Decided once per edge: the pair loop below only visits domains with an undeclared side.
+      const declaredEdges = new Set(edges.filter((e) => declared.has(e.to) && isNeeded(e)));
+      const isDeclared = (e: FlowEdge): boolean => declaredEdges.has(e);
       const reads = edges.filter((e) => e.direction === 'read');
       const writes = edges.filter((e) => e.direction === 'write');
       const declaredReads = byDomain(reads.filter(isDeclared));
@@ -36,24 +38,30 @@ export const crossTargetFlow: CheckRule = {
       // Every other pair: at least one side undeclared or unneeded.
       const allReads = byDomain(reads);
       const allWrites = byDomain(writes);
-      for (const [from, rs] of allReads) {
-        for (const [to, ws] of allWrites) {
-          if (from === to) continue;
-          const read = rs.find((e) => !isDeclared(e)) ?? rs[0];
-          const write = ws.find((e) => !isDeclared(e)) ?? ws[0];
-          if (!read || !write || (isDeclared(read) && isDeclared(write))) continue;
-          findings.push({
-            ruleId: 'cross-target-flow',
-            severity: 'error',
-            message: `data can flow from ${from} to ${to} through introspector "${s.name}": it reads ${from} (${read.cls}:${read.via}) and writes ${to} (${write.cls}:${write.via})`,
-            subject: s.type,
-            object: `${from} → ${to}`,
-            perms: [...new Set([...read.perms, ...write.perms])].sort(),
-            provenance: [specLocation(ctx, s.span), ...read.rules, ...write.rules],
-            witness: { paths: [[read, write]], truncated: rs.length * ws.length > 1 },
-            help: `remove the write (${write.rules[0]?.file}:${write.rules[0]?.line}) or the read (${read.rules[0]?.file}:${read.rules[0]?.line})`,
-          });
-        }
+      const undeclaredFrom = new Set([...allReads].filter(([, rs]) => rs.some((e) => !isDeclared(e))).map(([d]) => d));
+      const undeclaredTo = new Set([...allWrites].filter(([, ws]) => ws.some((e) => !isDeclared(e))).map(([d]) => d));
+      const pairs = new Set<string>();
+      for (const from of undeclaredFrom) for (const to of allWrites.keys()) pairs.add(`${from}\u0000${to}`);
+      for (const to of undeclaredTo) for (const from of allReads.keys()) pairs.add(`${from}\u0000${to}`);
+      for (const pair of [...pairs].sort()) {
+        const [from, to] = pair.split('\u0000') as [string, string];
+        if (from === to) continue;
+        const rs = allReads.get(from) ?? [];
+        const ws = allWrites.get(to) ?? [];
+        const read = rs.find((e) => !isDeclared(e)) ?? rs[0];
+        const write = ws.find((e) => !isDeclared(e)) ?? ws[0];
+        if (!read || !write) continue;
+        findings.push({
+          ruleId: 'cross-target-flow',
+          severity: 'error',
+          message: `data can flow from ${from} to ${to} through introspector "${s.name}": it reads ${from} (${read.cls}:${read.via}) and writes ${to} (${write.cls}:${write.via})`,
+          subject: s.type,
+          object: `${from} → ${to}`,
+          perms: [...new Set([...read.perms, ...write.perms])].sort(),
+          provenance: [specLocation(ctx, s.span), ...read.rules, ...write.rules],
+          witness: { paths: [[read, write]], truncated: rs.length * ws.length > 1 },
+          help: `remove the write (${write.rules[0]?.file}:${write.rules[0]?.line}) or the read (${read.rules[0]?.file}:${read.rules[0]?.line})`,
+        });
       }
     }
     return findings;

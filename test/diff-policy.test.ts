@@ -1,0 +1,241 @@
+// The privilege diff on policies: hand-made cases (attributes, self, booleans, membership
+// changes, transitions, constraints), the corpus releases against each other, and the
+// corpus pairs against setools — sesearch-expanded allow sets of the checkpolicy binaries,
+// and sediff's rule-level report — for every TE allow difference after expansion.
+
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { diffInputs } from '../checker/diff/diff.js';
+import { uniformContexts } from '../checker/diff/constraints.js';
+import { policyFromText, type DiffInput } from '../checker/diff/inputs.js';
+import type { DiffReport } from '../checker/diff/types.js';
+import { CORPUS_RELEASES, requires, sharedPath } from './support/env.js';
+import { checkpolicy, withTempDir } from './support/oracles.js';
+import { minimalPolicy } from './support/policies.js';
+
+function policyInput(label: string, text: string): DiffInput {
+  const read = policyFromText(label, text);
+  if (!read.policy) throw new Error(`${label}: ${read.diagnostics.map((d) => `${d.code} ${d.message}`).join('; ')}`);
+  return { kind: 'policy', label, policy: read.policy };
+}
+
+function diffTexts(a: string, b: string): DiffReport {
+  const out = diffInputs(policyInput('old.conf', a), policyInput('new.conf', b));
+  if (!out.report) throw new Error(out.diagnostics.map((d) => d.message).join('; '));
+  return out.report;
+}
+
+/** `s t:c p` for every added (+) and removed (-) permission. */
+function tuples(r: DiffReport): string[] {
+  return r.policy.access.flatMap((c) => [...c.added.map((p) => `+ ${c.subject} ${c.object}:${c.cls} ${p}`), ...c.removed.map((p) => `- ${c.subject} ${c.object}:${c.cls} ${p}`)]);
+}
+
+const te = (...lines: string[]): string => minimalPolicy({ te: lines.join('\n') });
+const BASE = ['type c_t, dt;', 'type d_t;', 'role system_r types { c_t d_t };'];
+
+describe('diff: policies, hand-made', () => {
+  it('the same policy twice: no change at all', () => {
+    const p = te(...BASE, 'allow dt dt:domain create;', 'allow xen_t self:xen settime;');
+    const r = diffTexts(p, p);
+    assert.deepEqual(r.policy.access, []);
+    assert.equal(r.newAccess, false);
+  });
+
+  it('an added permission, with the NEW rule and its line', () => {
+    const r = diffTexts(te(...BASE, 'allow xen_t b_t:xen settime;'), te(...BASE, 'allow xen_t b_t:xen { settime readconsole };'));
+    assert.deepEqual(tuples(r), ['+ xen_t b_t:xen readconsole']);
+    const j = r.policy.access[0]?.rules ?? [];
+    assert.equal(j.length, 1);
+    assert.equal(j[0]?.side, 'new');
+    assert.equal(j[0]?.statement, 'allow xen_t b_t:xen { settime readconsole };');
+    assert.equal(j[0]?.rule?.file, 'new.conf');
+    assert.equal(r.newAccess, true);
+  });
+
+  it('attribute expansion and self: a rule on dt reaches each member, self each member itself', () => {
+    const r = diffTexts(te(...BASE), te(...BASE, 'allow dt self:domain create;'));
+    assert.deepEqual(tuples(r), ['+ c_t c_t:domain create', '+ xen_t xen_t:domain create']);
+  });
+
+  it('a type joining an attribute gains what the unchanged attribute rule grants — and nothing else is expanded', () => {
+    const r = diffTexts(te(...BASE, 'allow dt dt:domain create;'), te(...BASE, 'typeattribute d_t dt;', 'allow dt dt:domain create;'));
+    assert.deepEqual(tuples(r), ['+ c_t d_t:domain create', '+ d_t c_t:domain create', '+ d_t d_t:domain create', '+ d_t xen_t:domain create', '+ xen_t d_t:domain create']);
+    assert.deepEqual(r.policy.memberships, [{ type: 'd_t', joined: ['dt'], left: [] }]);
+  });
+
+  it('a removed rule whose permission another rule still grants is no change', () => {
+    const r = diffTexts(te(...BASE, 'allow xen_t c_t:domain create;', 'allow dt c_t:domain create;'), te(...BASE, 'allow dt c_t:domain create;'));
+    assert.deepEqual(r.policy.access, []);
+  });
+
+  it('removals are listed with the OLD rule and never count as new access', () => {
+    const r = diffTexts(te(...BASE, 'allow xen_t c_t:domain create;'), te(...BASE));
+    assert.deepEqual(tuples(r), ['- xen_t c_t:domain create']);
+    assert.equal(r.policy.access[0]?.rules[0]?.side, 'old');
+    assert.equal(r.newAccess, false);
+  });
+
+  it('booleans: a rule moved from if (bb) to else widens in the state bb=false, narrows in bb=true', () => {
+    const r = diffTexts(te(...BASE, 'if (bb) { allow xen_t c_t:domain create; }'), te(...BASE, 'if (bb) { } else { allow xen_t c_t:domain create; }'));
+    assert.deepEqual(tuples(r), ['+ xen_t c_t:domain create', '- xen_t c_t:domain create']);
+    assert.deepEqual(r.policy.access[0]?.conditions, [{ perm: 'create', old: 'bb', new: '!(bb)' }]);
+  });
+
+  it('booleans: conditional → unconditional is new access; unconditional → conditional is a removal', () => {
+    const cond = te(...BASE, 'if (bb) { allow xen_t c_t:domain create; }');
+    const always = te(...BASE, 'allow xen_t c_t:domain create;');
+    assert.deepEqual(tuples(diffTexts(cond, always)), ['+ xen_t c_t:domain create']);
+    assert.deepEqual(tuples(diffTexts(always, cond)), ['- xen_t c_t:domain create']);
+    // Both branches of the same boolean: granted in every state, the same as unconditional.
+    assert.deepEqual(tuples(diffTexts(always, te(...BASE, 'if (bb) { allow xen_t c_t:domain create; } else { allow xen_t c_t:domain create; }'))), []);
+  });
+
+  it('boolean defaults, types, attributes, roles, transitions and constraints are reported', () => {
+    const a = te(...BASE, 'type_transition xen_t c_t:domain c_t;');
+    const b = minimalPolicy({ te: [...BASE, 'type e_t;', 'attribute ea;', 'role system_r types e_t;', 'type_transition xen_t c_t:domain d_t;'].join('\n'), constraints: 'constrain domain create ( t1 == t2 );' }).replace('bool bb true;', 'bool bb false;');
+    const r = diffTexts(a, b);
+    assert.deepEqual(r.policy.types, { added: ['e_t'], removed: [] });
+    assert.deepEqual(r.policy.attributes, { added: ['ea'], removed: [] });
+    assert.deepEqual(r.policy.booleans, [{ name: 'bb', old: true, new: false }]);
+    assert.deepEqual(r.policy.roles, [{ role: 'system_r', addedTypes: ['e_t'], removedTypes: [] }]);
+    assert.deepEqual(r.policy.transitions.map((t) => [t.source, t.target, t.cls, t.old, t.new]), [['xen_t', 'c_t', 'domain', 'c_t', 'd_t']]);
+    assert.equal(r.policy.constraints.added.length, 1);
+    assert.match(r.notes.join('\n'), /constraints are not evaluated/);
+  });
+
+  it('the constraint seam: a filter given in the options decides what is granted', () => {
+    const a = te(...BASE);
+    const b = te(...BASE, 'allow xen_t c_t:domain create;', 'allow xen_t b_t:domain create;');
+    const out = diffInputs(policyInput('a', a), policyInput('b', b), { constraints: (_side, _s, t, _c, perms) => (t === 'b_t' ? new Set() : perms) });
+    assert.deepEqual(tuples(out.report as DiffReport), ['+ xen_t c_t:domain create']);
+  });
+
+  it('constraints through checker/model/access.ts: a permission a constraint denies between the contexts is not granted', () => {
+    const a = te(...BASE);
+    const b = minimalPolicy({ te: [...BASE, 'allow xen_t c_t:xen settime;', 'allow xen_t self:xen settime;'].join('\n'), constraints: 'constrain xen settime ( t1 == t2 );' });
+    assert.deepEqual(tuples(diffTexts(a, b)), ['+ xen_t c_t:xen settime', '+ xen_t xen_t:xen settime']);
+    const out = diffInputs(policyInput('a', a), policyInput('b', b), { constraintContexts: uniformContexts('system_u', 'system_r') });
+    assert.deepEqual(tuples(out.report as DiffReport), ['+ xen_t xen_t:xen settime']);
+    assert.match((out.report as DiffReport).notes.join('\n'), /constraints are evaluated with every type in the context system_u:system_r:TYPE/);
+  });
+
+  it('the analyses seam: findings on each side are diffed, new ones count as new access', () => {
+    const p = te(...BASE);
+    const out = diffInputs(policyInput('a', p), policyInput('b', p), {
+      analyses: [{ name: 'escalation', findings: (side) => (side.side === 'new' ? [{ message: 'c_t reaches xen_t', subject: 'c_t', object: 'xen_t' }] : []) }],
+    });
+    const r = out.report as DiffReport;
+    assert.deepEqual(r.analyses, [{ analysis: 'escalation', added: [{ message: 'c_t reaches xen_t', subject: 'c_t', object: 'xen_t' }], removed: [] }]);
+    assert.equal(r.newAccess, true);
+  });
+});
+
+// ---- setools oracle: effective allow sets of the checkpolicy binaries
+
+function run(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** attribute → members, from `seinfo -a -x`. */
+function attributeMembers(binary: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of run('seinfo', ['-a', '-x', binary]).split('\n')) {
+    const a = /^\s+attribute (\S+);/.exec(line);
+    if (a) out.set(a[1] as string, (current = []));
+    else if (current && /^\t\S/.test(line)) current.push(line.trim());
+  }
+  return out;
+}
+
+/** Every `s t:c p` that an allow rule of the binary grants (in any boolean state), attributes expanded. */
+function effectiveAllows(binary: string): Set<string> {
+  const attrs = attributeMembers(binary);
+  const expand = (n: string): string[] => attrs.get(n) ?? [n];
+  const out = new Set<string>();
+  for (const line of run('sesearch', ['-A', binary]).split('\n')) {
+    const m = /^allow (\S+) (\S+):(\S+) (?:\{ ([^}]*) \}|(\S+));/.exec(line.trim());
+    if (!m) continue;
+    const perms = (m[4] ?? m[5] ?? '').trim().split(/\s+/);
+    for (const s of expand(m[1] as string)) {
+      for (const t of m[2] === 'self' ? [s] : expand(m[2] as string)) for (const p of perms) out.add(`${s} ${t}:${m[3]} ${p}`);
+    }
+  }
+  return out;
+}
+
+/** sediff's added and modified allow rules, expanded: `s t:c p` for each added permission (+) and removed one (-). */
+function sediffTuples(a: string, b: string, attrsOld: Map<string, string[]>, attrsNew: Map<string, string[]>): { added: Set<string>; removed: Set<string> } {
+  const text = run('bash', [sharedPath('tools', 'sediff-xen.sh'), a, b]);
+  const added = new Set<string>();
+  const removed = new Set<string>();
+  for (const line of text.split('\n')) {
+    const m = /^\s+([+\-*]) allow (\S+) (\S+):(\S+) (?:\{ ([^}]*) \}|(\S+));/.exec(line);
+    if (!m) continue;
+    const [, mark, src, tgt, cls] = m as unknown as [string, string, string, string, string];
+    const words = (m[5] ?? m[6] ?? '').trim().split(/\s+/);
+    const attrs = mark === '-' ? attrsOld : attrsNew;
+    const expand = (n: string): string[] => attrs.get(n) ?? [n];
+    const plus = mark === '+' ? words : words.filter((w) => w.startsWith('+')).map((w) => w.slice(1));
+    const minus = mark === '-' ? words : words.filter((w) => w.startsWith('-')).map((w) => w.slice(1));
+    for (const s of expand(src)) {
+      for (const t of tgt === 'self' ? [s] : expand(tgt)) {
+        for (const p of plus) added.add(`${s} ${t}:${cls} ${p}`);
+        for (const p of minus) removed.add(`${s} ${t}:${cls} ${p}`);
+      }
+    }
+  }
+  return { added, removed };
+}
+
+const PAIRS = [['4.11', '4.17'], ['4.17', '4.22'], ['4.11', '4.22']] as const;
+
+describe('diff: the corpus releases', () => {
+  for (const v of CORPUS_RELEASES) {
+    it(`Xen ${v} against itself: empty`, (t) => {
+      if (!requires(t, { shared: true })) return;
+      const text = readFileSync(sharedPath('corpus', `xen-${v}`, 'policy.conf'), 'utf8');
+      const r = diffTexts(text, text);
+      assert.deepEqual(r.policy.access, []);
+      assert.equal(r.newAccess, false);
+    });
+  }
+
+  for (const [a, b] of PAIRS) {
+    it(`Xen ${a} → ${b}: every TE allow difference agrees with setools (sesearch-expanded sets and sediff's rules)`, (t) => {
+      if (!requires(t, { shared: true, commands: ['checkpolicy', 'sesearch', 'seinfo', 'sediff'] })) return;
+      const ta = readFileSync(sharedPath('corpus', `xen-${a}`, 'policy.conf'), 'utf8');
+      const tb = readFileSync(sharedPath('corpus', `xen-${b}`, 'policy.conf'), 'utf8');
+      const ours = tuples(diffTexts(ta, tb));
+      withTempDir((dir) => {
+        const ba = checkpolicy(dir, ta);
+        assert.ok(ba.ok, ba.output);
+        const binA = join(dir, 'old.bin');
+        renameSync(ba.binary, binA);
+        const bb = checkpolicy(dir, tb);
+        assert.ok(bb.ok, bb.output);
+        const ea = effectiveAllows(binA);
+        const eb = effectiveAllows(bb.binary);
+        const expected = [...[...eb].filter((x) => !ea.has(x)).map((x) => `+ ${x}`), ...[...ea].filter((x) => !eb.has(x)).map((x) => `- ${x}`)].sort();
+        assert.deepEqual([...ours].sort(), expected);
+        // sediff reports rules; expanded, each of its added permissions is either one of
+        // ours or granted by OLD through another rule (and the same for removals).
+        const sd = sediffTuples(binA, bb.binary, attributeMembers(binA), attributeMembers(bb.binary));
+        assert.ok(sd.added.size > 0 && ours.length > 0, 'the releases differ');
+        const oursSet = new Set(ours);
+        for (const x of sd.added) assert.ok(oursSet.has(`+ ${x}`) || ea.has(x), `sediff adds ${x}, we do not`);
+        for (const x of sd.removed) assert.ok(oursSet.has(`- ${x}`) || eb.has(x), `sediff removes ${x}, we do not`);
+        // And every difference of ours is one sediff shows (types and attributes do not change between these releases' allow rules).
+        for (const x of ours) {
+          const bare = x.slice(2);
+          assert.ok(x.startsWith('+') ? sd.added.has(bare) : sd.removed.has(bare), `we report ${x}, sediff does not`);
+        }
+      });
+    });
+  }
+});

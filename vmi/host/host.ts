@@ -1,0 +1,198 @@
+// A simulated Xen host booted from what the check stage produced: the policy it checked
+// (security server + enforcing AVC, with the policy's own initial-SID contexts and role
+// allows), the declared domains labelled from the compiled xl snippets, a xenstore laid out
+// as libxl lays it out with the compiled xenstore-acl.sh applied, and one deterministic
+// guest (real x86-64 page tables, a task list, a data region) per guest domain. On top of
+// the checked hypercalls it gives the data a VMI library gets back — the vCPU context with
+// CR3, the bytes of a foreign-mapped frame — only when the call was allowed.
+
+import { createHash } from 'node:crypto';
+import type { LoadedPolicy } from '../../checker/policy-input.js';
+import { PAGE_SIZE } from '../memory/physical-memory.js';
+import { buildSyntheticGuest, type SyntheticGuest } from '../guest/synthetic-guest.js';
+import { runAclScript, type ScriptRun } from './acl-script.js';
+import { hostFromArtifacts, type DomainSpec, type Host, type SimDomain } from './domains.js';
+import { Hypervisor, type CallResult, type Prot } from './hypercalls.js';
+import { MonitoredGuest } from './vm-event.js';
+import { Xenstore } from './xenstore.js';
+
+export interface SimulatedGuest {
+  readonly domid: number;
+  readonly guest: SyntheticGuest;
+  /** The guest's vCPUs and memory as vm_event sees them (the hook a monitor ring attaches to). */
+  readonly machine: MonitoredGuest;
+}
+
+export interface SimulatedHost {
+  readonly host: Host;
+  readonly hv: Hypervisor;
+  readonly xenstore: Xenstore;
+  /** Guest memory and vCPUs, for every target and extra guest (introspectors have none here). */
+  readonly guests: ReadonlyMap<number, SimulatedGuest>;
+  readonly uuids: ReadonlyMap<number, string>;
+  /** What xenstore-acl.sh did. */
+  readonly acl: ScriptRun;
+}
+
+export interface BootOptions {
+  /** Guest RAM per guest (default 64 MiB). */
+  readonly memoryBytes?: number;
+  /** Pages in each guest's data region (default 500). */
+  readonly dataPages?: number;
+  /** Domains the spec does not declare (a bystander guest for negative probes). */
+  readonly extraDomains?: readonly DomainSpec[];
+}
+
+export interface BootInput {
+  readonly artifacts: ReadonlyMap<string, string>;
+  readonly policy: LoadedPolicy;
+}
+
+export type Booted = { readonly sim: SimulatedHost } | { readonly errors: readonly string[] };
+
+/** A stable 32-bit seed and a v4-shaped UUID from a domain name: same name, same guest. */
+export function seedOf(name: string): number {
+  return createHash('sha256').update(`vmipolicy guest ${name}`).digest().readUInt32LE(0);
+}
+
+function uuidOf(name: string): string {
+  const h = createHash('sha256').update(`vmipolicy uuid ${name}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+interface LaidNode {
+  readonly path: string;
+  readonly value: string;
+  readonly perms: readonly string[];
+}
+
+/**
+ * The nodes libxl__domain_make writes for a domain (catalog §3): /local/domain/<id> and
+ * /vm/<uuid> with roperm = n0 r<id>, their children inheriting it; dom0's own entry; the
+ * parents created by dom0 and left n0 (unreadable by unprivileged domains).
+ */
+function libxlNodes(domains: readonly SimDomain[], uuids: ReadonlyMap<number, string>): LaidNode[] {
+  const nodes: LaidNode[] = [
+    { path: '/local', value: '', perms: ['n0'] },
+    { path: '/local/domain', value: '', perms: ['n0'] },
+    { path: '/local/domain/0', value: '', perms: ['n0'] },
+    { path: '/local/domain/0/name', value: 'Domain-0', perms: ['n0'] },
+    { path: '/vm', value: '', perms: ['n0'] },
+  ];
+  for (const d of domains) {
+    const own = ['n0', `r${d.domid}`];
+    const dir = `/local/domain/${d.domid}`;
+    const vm = `/vm/${uuids.get(d.domid) as string}`;
+    nodes.push(
+      { path: dir, value: '', perms: own },
+      { path: `${dir}/name`, value: d.name, perms: own },
+      { path: `${dir}/vm`, value: vm, perms: own },
+      { path: `${dir}/domid`, value: String(d.domid), perms: own },
+      { path: `${dir}/memory`, value: '', perms: own },
+      { path: `${dir}/memory/target`, value: '1048576', perms: own },
+      { path: `${dir}/data`, value: '', perms: [`n${d.domid}`] },
+      { path: vm, value: '', perms: own },
+      { path: `${vm}/name`, value: d.name, perms: own },
+      { path: `${vm}/uuid`, value: uuids.get(d.domid) as string, perms: own },
+    );
+  }
+  return nodes;
+}
+
+function layOutXenstore(domains: readonly SimDomain[], uuids: ReadonlyMap<number, string>): Xenstore {
+  // Introduce first: xenstored honours an ACL entry only for a domain that exists when it is set.
+  const store = new Xenstore({ domains: domains.map((d) => d.domid) });
+  for (const n of libxlNodes(domains, uuids)) {
+    const w = store.write(0, n.path, n.value);
+    const p = store.setPerms(0, n.path, n.perms);
+    if (!w.ok || !p.ok) throw new Error(`laying out xenstore: ${n.path}: ${w.ok ? (p as { error: string }).error : w.error}`);
+  }
+  return store;
+}
+
+/** Boots the host: domains, policy, xenstore (+ the compiled ACL script), guest memory. */
+export function bootSimulatedHost(input: BootInput, options: BootOptions = {}): Booted {
+  const { artifacts, policy } = input;
+  const booted = hostFromArtifacts(artifacts, { ...policy, base: 'standalone' }, options.extraDomains ?? []);
+  if (!booted.host) return { errors: booted.errors };
+  const host = booted.host;
+  const hv = new Hypervisor(host, { enforcing: true });
+  const guestDomains = host.domains.list().filter((d) => d.role !== 'dom0');
+  const uuids = new Map(guestDomains.map((d) => [d.domid, uuidOf(d.name)]));
+  const xenstore = layOutXenstore(guestDomains, uuids);
+  const script = artifacts.get('xenstore-acl.sh');
+  if (script === undefined) return { errors: ['the artifacts have no xenstore-acl.sh'] };
+  const ran = runAclScript(script, (name) => host.domains.byName(name)?.domid, xenstore);
+  if (!ran.ok) return { errors: [`xenstore-acl.sh line ${ran.error.line}: ${ran.error.diagnostic.message}`] };
+
+  const guests = new Map<number, SimulatedGuest>();
+  for (const d of guestDomains) {
+    if (d.role === 'introspector') continue;
+    const guest = buildSyntheticGuest({ seed: seedOf(d.name), memoryBytes: options.memoryBytes ?? 64 << 20, ...(options.dataPages ? { dataPages: options.dataPages } : {}) });
+    // One vCPU, running the kernel (CR3 = init_mm.pgd) at its text.
+    const machine = new MonitoredGuest(guest.image, [{ cr3: guest.dtb, rip: guest.layout.kernelText }]);
+    guests.set(d.domid, { domid: d.domid, guest, machine });
+  }
+  return { sim: { host, hv, xenstore, guests, uuids, acl: ran.run } };
+}
+
+// ------------------------------------------------------------------ calls that return data
+
+/** A result carried over to a call that returns data: the same outcome and checks, no value. */
+function noValue<T>(r: CallResult<unknown>, failure?: { errno: 'EINVAL'; why: string }): CallResult<T> {
+  const { value: _dropped, ...rest } = r;
+  return failure ? { ...rest, ok: false, ...failure } : rest;
+}
+
+export interface VcpuContext {
+  readonly cr3: number;
+  readonly rip: bigint;
+}
+
+/**
+ * The vCPU registers as LibVMI reads them: xc_domain_hvm_getcontext_partial for an HVM/PVH
+ * target (C1), xc_vcpu_getcontext for a PV one (C1p). The context only when allowed.
+ */
+export function getVcpuContext(sim: SimulatedHost, caller: number, domid: number, vcpu = 0): CallResult<VcpuContext> {
+  const target = sim.host.domains.get(domid);
+  const r = target?.kind === 'pv' ? sim.hv.xc_vcpu_getcontext(caller, domid) : sim.hv.xc_domain_hvm_getcontext_partial(caller, domid);
+  if (!r.ok) return noValue(r);
+  const v = sim.guests.get(domid)?.machine.vcpus[vcpu];
+  if (!v) return noValue(r, { errno: 'EINVAL', why: `domain ${domid} has no vCPU ${vcpu} with state` });
+  return { ...r, value: { cr3: v.cr3, rip: v.rip } };
+}
+
+/** XENMEM_maximum_gpfn (A9): the highest gfn, when allowed. */
+export function maximumGpfn(sim: SimulatedHost, caller: number, domid: number): CallResult<number> {
+  const r = sim.hv.xc_domain_maximum_gpfn(caller, domid);
+  const g = sim.guests.get(domid);
+  if (!r.ok || !g) return noValue(r);
+  return { ...r, value: Math.ceil(g.guest.image.end / PAGE_SIZE) - 1 };
+}
+
+/** One foreign-mapped guest frame: reads copy out; writes land in the guest (read-write maps only). */
+export interface ForeignPage {
+  readonly gfn: number;
+  readonly prot: Prot;
+  readInto(target: Uint8Array): boolean;
+  write(offset: number, bytes: Uint8Array): boolean;
+}
+
+/**
+ * xenforeignmemory_map of one gfn (B1/B2/B3): the checks, then the frame. Xen maps a gfn the
+ * guest does not have as an error in the per-page err array; here EINVAL.
+ */
+export function mapForeignFrame(sim: SimulatedHost, caller: number, domid: number, gfn: number, prot: Prot): CallResult<ForeignPage> {
+  const r = sim.hv.xenforeignmemory_map(caller, domid, prot);
+  if (!r.ok) return noValue(r);
+  const g = sim.guests.get(domid);
+  const image = g?.guest.image;
+  if (!image || !image.isRam(gfn * PAGE_SIZE, PAGE_SIZE)) return noValue(r, { errno: 'EINVAL', why: `gfn 0x${gfn.toString(16)} is not guest RAM` });
+  const page: ForeignPage = {
+    gfn,
+    prot,
+    readInto: (target) => image.readInto(gfn * PAGE_SIZE, target, 0, PAGE_SIZE).ok,
+    write: (offset, bytes) => prot === 'read-write' && offset >= 0 && offset + bytes.length <= PAGE_SIZE && image.write(gfn * PAGE_SIZE + offset, bytes),
+  };
+  return { ...r, value: page };
+}

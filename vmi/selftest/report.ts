@@ -1,0 +1,59 @@
+// The self-test report as text (a table of operations, the avc lines under each denial,
+// details under each mismatch, one verdict line last) and as JSON (everything but timings
+// compares equal between runs; timings sit in their own field).
+
+import type { OperationReport, SelftestReport } from './selftest.js';
+
+export function selftestVerdictLine(r: SelftestReport): string {
+  const t = r.totals;
+  const na = t.notApplicable ? `, ${t.notApplicable} probes not applicable` : '';
+  return `selftest ${t.asExpected}/${t.operations} as expected (${t.allowed} allowed, ${t.denied} denied${na}) — ${r.verdict === 'pass' ? 'PASS' : `FAIL: ${t.mismatches} not as expected`}`;
+}
+
+export function selftestJson(r: SelftestReport): string {
+  return JSON.stringify(r, null, 2) + '\n';
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+function label(o: OperationReport): string {
+  return o.kind === 'capability' ? (o.capability ?? '') : o.kind;
+}
+
+export function selftestText(r: SelftestReport, options: { readonly verbose?: boolean } = {}): string {
+  const out: string[] = [];
+  out.push(`vmipolicy selftest: ${r.spec} — Xen ${r.xen}, policy: ${r.policy}`);
+  out.push(`domains: ${r.domains.map((d) => `d${d.domid} ${d.name} (${d.role}, ${d.kind}, ${d.label})`).join(' · ')}`);
+  out.push('');
+  const rows = r.operations.map((o) => ({
+    o,
+    cells: [String(o.index + 1), o.asExpected ? 'ok' : 'FAIL', o.expected, o.actual, r.timings ? String(r.timings.operations[o.index] ?? '') : '', `${o.subject} → ${o.object}`, label(o), o.rows.join(' '), o.name],
+  }));
+  const head = ['#', 'result', 'expect', 'actual', r.timings ? 'µs' : '', 'subject → object', 'kind', 'rows', 'operation'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x.cells[i]!.length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 || i === 4 ? c.padStart(widths[i]!) : i === cells.length - 1 ? c : pad(c, widths[i]!))).join('  ').trimEnd();
+  out.push(line(head));
+  for (const { o, cells } of rows) {
+    out.push(line(cells));
+    if (!o.asExpected || options.verbose) {
+      if (o.detail) out.push(`      ${o.asExpected ? '' : 'why: '}${o.detail}`);
+      for (const c of o.checks) out.push(`      ${c.allowed ? 'allowed' : 'DENIED '} ${c.row}${c.step ? `/${c.step}` : ''} ${c.cls} { ${c.perms.join(' ')} } ${c.scontext} → ${c.tcontext}${c.count > 1 ? ` ×${c.count}` : ''}`);
+      for (const x of o.xenstore) out.push(`      xenstore d${x.caller} ${x.op} ${x.path}: ${x.result}`);
+    }
+    for (const d of o.denials) out.push(`      ${d}`);
+  }
+  if (r.notApplicable.length) {
+    out.push('');
+    out.push('not applicable (Xen refuses these before FLASK decides, so they say nothing about the policy):');
+    for (const n of r.notApplicable) out.push(`  ${n.subject} → ${n.object}  ${n.kind}  ${n.rows.join(' ')}: ${n.reason}`);
+  }
+  if (r.timings) {
+    out.push('');
+    out.push(`host booted in ${r.timings.bootMicros} µs; ${r.operations.length} operations in ${r.timings.totalMicros} µs`);
+  }
+  out.push('');
+  out.push(selftestVerdictLine(r));
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,301 @@
+// The self-test (DESIGN §6): boot a simulated host from the compiled artifacts and the policy
+// the check stage loaded, then run the plan — for every introspector and target, the
+// declared capabilities as LibVMI performs them (each must be allowed and return the guest's
+// ground truth), and the probes (each must be refused by the AVC or xenstored). The plan is
+// built first, as data, then run operation by operation; the report lists each with what
+// was expected, what happened, the checks made and the denial lines Xen would print.
+
+import type { LoadedPolicy } from '../../checker/policy-input.js';
+import { initialContextsOf } from '../host/security-server.js';
+import { readManifest, type DomainSpec, type Manifest, type SimDomain } from '../host/domains.js';
+import { bootSimulatedHost, type SimulatedHost } from '../host/host.js';
+import type { CheckRecord } from '../host/hypercalls.js';
+import { introspectorsOf, pairIntent, type IntrospectorIntent } from './intent.js';
+import {
+  grantedRows, refusedBeforeFlask, reverseXenstoreProbes, runProbeCall, runXenstoreProbe, ungrantedRows, xenstoreProbes,
+  probeLookupByName, type XenstoreProbe,
+} from './probes.js';
+import { Recorder, type Actual, type XenstoreRecord } from './recorder.js';
+import { lookupByDomid, pairSteps, type PairSession } from './steps.js';
+
+export type Expected = 'allow' | 'deny';
+export type OperationKind = 'capability' | 'ungranted' | 'non-target' | 'xenstore' | 'reverse';
+
+/** One distinct FLASK check an operation made, with how many times it made it. */
+export interface CheckSummary {
+  readonly row: string;
+  readonly step?: string;
+  readonly cls: string;
+  readonly perms: readonly string[];
+  readonly scontext: string;
+  readonly tcontext: string;
+  readonly allowed: boolean;
+  readonly denied: readonly string[];
+  readonly count: number;
+}
+
+export interface OperationReport {
+  readonly index: number;
+  readonly introspector: string;
+  /** The domain making the calls, and the domain they act on. */
+  readonly subject: string;
+  readonly object: string;
+  readonly kind: OperationKind;
+  /** The capability exercised (capability operations) or the one a probe replays. */
+  readonly capability?: string;
+  readonly name: string;
+  /** Catalog rows (capability-catalog.md §1) behind the operation. */
+  readonly rows: readonly string[];
+  readonly expected: Expected;
+  readonly actual: Actual;
+  readonly asExpected: boolean;
+  readonly detail: string;
+  readonly checks: readonly CheckSummary[];
+  /** The avc lines Xen prints for the denials. */
+  readonly denials: readonly string[];
+  readonly xenstore: readonly XenstoreRecord[];
+}
+
+export interface NotApplicable {
+  readonly introspector: string;
+  readonly subject: string;
+  readonly object: string;
+  readonly kind: OperationKind;
+  readonly rows: readonly string[];
+  readonly reason: string;
+}
+
+export interface SelftestReport {
+  readonly spec: string;
+  readonly xen: string;
+  readonly policy: string;
+  readonly domains: readonly { readonly name: string; readonly domid: number; readonly role: string; readonly kind: string; readonly label: string }[];
+  readonly verdict: 'pass' | 'fail';
+  readonly totals: {
+    readonly operations: number;
+    readonly asExpected: number;
+    readonly mismatches: number;
+    readonly allowed: number;
+    readonly denied: number;
+    readonly notApplicable: number;
+  };
+  readonly operations: readonly OperationReport[];
+  readonly notApplicable: readonly NotApplicable[];
+  /** Wall-clock figures, kept apart so that everything else compares equal between runs. */
+  readonly timings: { readonly bootMicros: number; readonly totalMicros: number; readonly operations: readonly number[] } | null;
+}
+
+export interface SelftestOptions {
+  /** Guest RAM per guest (default 64 MiB). */
+  readonly memoryBytes?: number;
+  /** Pages in each guest's data region, read page by page (default 500). */
+  readonly dataPages?: number;
+  /** Add an undeclared guest labelled with the policy's initial domU context (default true). */
+  readonly bystander?: boolean;
+  /** A clock in milliseconds (performance.now); without one the report has no timings. */
+  readonly now?: () => number;
+}
+
+export interface SelftestInput {
+  readonly artifacts: ReadonlyMap<string, string>;
+  readonly policy: LoadedPolicy;
+  /** How the spec is named in the report. */
+  readonly spec: string;
+  /** How the policy is named in the report (default its file name). */
+  readonly policyName?: string;
+}
+
+export type SelftestResult = { readonly report: SelftestReport } | { readonly errors: readonly string[] };
+
+interface Planned {
+  readonly meta: Omit<OperationReport, 'index' | 'actual' | 'asExpected' | 'detail' | 'checks' | 'denials' | 'xenstore'>;
+  readonly run: (rec: Recorder) => void;
+}
+
+/** An undeclared guest for non-target probes: the policy's initial domU label (domU_t in Xen's policy). */
+function bystanderSpec(policy: LoadedPolicy, manifest: Manifest): DomainSpec | undefined {
+  const ctx = initialContextsOf(policy.ast).get('domU');
+  if (!ctx) return undefined;
+  const taken = new Set(manifest.domains.map((d) => d.name));
+  let name = 'bystander';
+  for (let n = 2; taken.has(name); n++) name = `bystander-${n}`;
+  // altp2m on, so that altp2m probes reach the FLASK check instead of being refused before it.
+  return { name, kind: 'hvm', role: 'guest', seclabel: `${ctx.user}:${ctx.role}:${ctx.type}`, altp2m: 'external' };
+}
+
+export function runSelftestOn(input: SelftestInput, options: SelftestOptions = {}): SelftestResult {
+  const manifest = readManifest(input.artifacts);
+  if (!manifest) return { errors: ['the artifacts have no manifest.json'] };
+  const now = options.now;
+  const bootStart = now?.() ?? 0;
+  const extra = options.bystander === false ? undefined : bystanderSpec(input.policy, manifest);
+  const booted = bootSimulatedHost(
+    { artifacts: input.artifacts, policy: input.policy },
+    { ...(options.memoryBytes ? { memoryBytes: options.memoryBytes } : {}), ...(options.dataPages ? { dataPages: options.dataPages } : {}), extraDomains: extra ? [extra] : [] },
+  );
+  if ('errors' in booted) return { errors: booted.errors };
+  const sim = booted.sim;
+  const bootMicros = now ? Math.round((now() - bootStart) * 1000) : 0;
+
+  const { planned, notApplicable } = plan(sim, manifest, extra?.name);
+  const operations: OperationReport[] = [];
+  const micros: number[] = [];
+  const totalStart = now?.() ?? 0;
+  planned.forEach((p, index) => {
+    const rec = new Recorder();
+    const start = now?.() ?? 0;
+    p.run(rec);
+    if (now) micros.push(Math.round((now() - start) * 1000));
+    operations.push(finish(index, p, rec));
+  });
+  const totalMicros = now ? Math.round((now() - totalStart) * 1000) : 0;
+
+  const asExpected = operations.filter((o) => o.asExpected).length;
+  const report: SelftestReport = {
+    spec: input.spec,
+    xen: sim.hv.xen,
+    policy: input.policyName ?? input.policy.file,
+    domains: sim.host.domains.list().map((d) => ({ name: d.name, domid: d.domid, role: d.role, kind: d.kind, label: sim.host.server.contextString(d.sid) ?? '' })),
+    verdict: asExpected === operations.length ? 'pass' : 'fail',
+    totals: {
+      operations: operations.length,
+      asExpected,
+      mismatches: operations.length - asExpected,
+      allowed: operations.filter((o) => o.actual === 'allowed').length,
+      denied: operations.filter((o) => o.actual === 'denied').length,
+      notApplicable: notApplicable.length,
+    },
+    operations,
+    notApplicable,
+    timings: now ? { bootMicros, totalMicros, operations: micros } : null,
+  };
+  return { report };
+}
+
+function finish(index: number, p: Planned, rec: Recorder): OperationReport {
+  const { actual, detail } = rec.outcome();
+  const checks = summarise(rec.calls.flatMap((c) => c.checks));
+  const denials = [...new Set(rec.calls.flatMap((c) => c.checks).filter((c) => !c.allowed && c.line).map((c) => c.line as string))];
+  const asExpected = p.meta.expected === 'allow' ? actual === 'allowed' : actual === 'denied';
+  return { index, ...p.meta, actual, asExpected, detail, checks, denials, xenstore: rec.xenstore };
+}
+
+/** Distinct checks in first-seen order, counted: 500 page maps make one line, not 500. */
+function summarise(records: readonly CheckRecord[]): CheckSummary[] {
+  const byKey = new Map<string, { summary: Omit<CheckSummary, 'count'>; count: number }>();
+  for (const c of records) {
+    const k = [c.row, c.step ?? '', c.cls, c.perms.join(' '), c.scontext, c.tcontext, c.allowed].join('|');
+    const seen = byKey.get(k);
+    if (seen) seen.count++;
+    else byKey.set(k, { summary: { row: c.row, ...(c.step ? { step: c.step } : {}), cls: c.cls, perms: c.perms, scontext: c.scontext, tcontext: c.tcontext, allowed: c.allowed, denied: c.denied }, count: 1 });
+  }
+  return [...byKey.values()].map(({ summary, count }) => ({ ...summary, count }));
+}
+
+// ------------------------------------------------------------------ the plan
+
+function plan(sim: SimulatedHost, manifest: Manifest, bystander: string | undefined): { planned: Planned[]; notApplicable: NotApplicable[] } {
+  const planned: Planned[] = [];
+  const notApplicable: NotApplicable[] = [];
+  const xen = sim.hv.xen;
+  const domain = (name: string): SimDomain | undefined => sim.host.domains.byName(name);
+  const declaredTargets = manifest.domains.filter((d) => d.role === 'target').map((d) => d.name);
+
+  for (const intro of introspectorsOf(manifest)) {
+    const me = domain(intro.name);
+    if (!me) continue;
+    const targets = intro.targets.map(domain).filter((d): d is SimDomain => d !== undefined);
+
+    // Positive: each target, each declared capability, as LibVMI does it.
+    for (const target of targets) {
+      const guest = sim.guests.get(target.domid);
+      if (!guest) continue;
+      const session: PairSession = { sim, introspector: intro, caller: me, target, guest, memoryEnd: guest.guest.image.end };
+      for (const step of pairSteps(intro)) {
+        planned.push({
+          meta: { introspector: intro.name, subject: me.name, object: target.name, kind: 'capability', capability: step.capability, name: step.name, rows: step.rows(session), expected: 'allow' },
+          run: (rec) => step.run(session, rec),
+        });
+      }
+      planned.push({
+        meta: { introspector: intro.name, subject: me.name, object: target.name, kind: 'capability', capability: 'session', name: 'end of session: no vCPU left paused', rows: [], expected: 'allow' },
+        run: (rec) => {
+          const paused = guest.machine.vcpus.filter((v) => v.paused).map((v) => v.id);
+          guest.machine.ring = undefined;
+          if (paused.length) rec.fail(`vCPU ${paused.join(', ')} still paused`);
+        },
+      });
+    }
+
+    // Negative: what the spec did not grant, on its own targets.
+    for (const target of targets) {
+      const intent = pairIntent(xen, intro, target.kind);
+      for (const { row, missing } of ungrantedRows(xen, me, target, intent)) {
+        const refused = refusedBeforeFlask(row, xen, me, target);
+        if (refused) {
+          notApplicable.push({ introspector: intro.name, subject: me.name, object: target.name, kind: 'ungranted', rows: [row], reason: refused });
+          continue;
+        }
+        planned.push({
+          meta: { introspector: intro.name, subject: me.name, object: target.name, kind: 'ungranted', name: `not granted: ${missing.join(', ')}`, rows: [row], expected: 'deny' },
+          run: (rec) => runProbeCall(sim, row, me.domid, target.domid, rec),
+        });
+      }
+      for (const probe of xenstoreProbes(me, target, intro.lookup)) planned.push(xenstorePlanned(sim, intro, me, target, probe, 'xenstore'));
+    }
+
+    // Negative: domains it does not target.
+    const replay = replayRows(xen, intro, me, targets);
+    const others = [...declaredTargets.filter((n) => !intro.targets.includes(n)), ...(bystander ? [bystander] : [])];
+    for (const other of others.map(domain).filter((d): d is SimDomain => d !== undefined)) {
+      planned.push({
+        meta: { introspector: intro.name, subject: me.name, object: other.name, kind: 'non-target', capability: 'lookup', name: `look up a domain it does not target (by ${intro.lookup})`, rows: [intro.lookup === 'name' ? 'A3' : 'A4'], expected: 'deny' },
+        run: (rec) => (intro.lookup === 'name' ? probeLookupByName(sim, me.domid, other, rec) : lookupByDomid(sim, me.domid, other.domid, rec)),
+      });
+      planned.push(...replayPlanned(sim, intro, me, other, replay, 'non-target', notApplicable));
+    }
+
+    // Negative: each target against its introspector.
+    for (const target of targets) {
+      const intent = pairIntent(xen, intro, target.kind);
+      planned.push({
+        meta: { introspector: intro.name, subject: target.name, object: me.name, kind: 'reverse', capability: 'lookup', name: 'the target lists its introspector (getdomaininfo)', rows: ['A4'], expected: 'deny' },
+        run: (rec) => lookupByDomid(sim, target.domid, me.domid, rec),
+      });
+      planned.push(...replayPlanned(sim, intro, target, me, grantedRows(xen, me, target, intent).map((row) => ({ row, capability: undefined })), 'reverse', notApplicable));
+      for (const probe of reverseXenstoreProbes(me)) planned.push(xenstorePlanned(sim, intro, target, me, probe, 'reverse'));
+    }
+  }
+  return { planned, notApplicable };
+}
+
+/** The rows the introspector is granted on any of its targets: what it replays elsewhere. */
+function replayRows(xen: string, intro: IntrospectorIntent, me: SimDomain, targets: readonly SimDomain[]): { row: string; capability: string | undefined }[] {
+  const rows: string[] = [];
+  for (const t of targets) for (const row of grantedRows(xen, me, t, pairIntent(xen, intro, t.kind))) if (!rows.includes(row)) rows.push(row);
+  return rows.map((row) => ({ row, capability: undefined }));
+}
+
+function replayPlanned(sim: SimulatedHost, intro: IntrospectorIntent, subject: SimDomain, object: SimDomain, rows: readonly { row: string; capability: string | undefined }[], kind: 'non-target' | 'reverse', notApplicable: NotApplicable[]): Planned[] {
+  const out: Planned[] = [];
+  for (const { row } of rows) {
+    const refused = refusedBeforeFlask(row, sim.hv.xen, subject, object);
+    if (refused) {
+      notApplicable.push({ introspector: intro.name, subject: subject.name, object: object.name, kind, rows: [row], reason: refused });
+      continue;
+    }
+    out.push({
+      meta: { introspector: intro.name, subject: subject.name, object: object.name, kind, name: `${kind === 'reverse' ? 'the target replays' : 'replays'} ${row} against a domain it may not touch`, rows: [row], expected: 'deny' },
+      run: (rec) => runProbeCall(sim, row, subject.domid, object.domid, rec),
+    });
+  }
+  return out;
+}
+
+function xenstorePlanned(sim: SimulatedHost, intro: IntrospectorIntent, subject: SimDomain, object: SimDomain, probe: XenstoreProbe, kind: 'xenstore' | 'reverse'): Planned {
+  const path = probe.path;
+  return {
+    meta: { introspector: intro.name, subject: subject.name, object: object.name, kind, name: `xenstore ${probe.op} ${path}`, rows: ['§3'], expected: 'deny' },
+    run: (rec) => runXenstoreProbe(sim, subject.domid, probe, rec),
+  };
+}
