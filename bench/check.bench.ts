@@ -45,17 +45,22 @@ interface Run {
   readonly stdout?: string;
 }
 
-/** One child run under GNU time (when present), with a time limit. */
+/**
+ * One child run under GNU time (when present), with a time limit. coreutils `timeout` kills
+ * the tool itself: killing GNU time alone would leave a runaway checkpolicy behind.
+ */
 function timed(argv: readonly string[], timeoutMs = CHECKPOLICY_TIMEOUT_MS): Run {
-  const wrapped = existsSync(TIME) ? [TIME, '-f', '%M', ...argv] : [...argv];
+  const limited = ['timeout', '-s', 'KILL', String(Math.ceil(timeoutMs / 1000)), ...argv];
+  const wrapped = existsSync(TIME) ? [TIME, '-f', '%M', ...limited] : limited;
   let r!: ReturnType<typeof spawnSync>;
   const ms = elapsedMs(() => {
-    r = spawnSync(wrapped[0] as string, wrapped.slice(1), { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 512 << 20 });
+    r = spawnSync(wrapped[0] as string, wrapped.slice(1), { encoding: 'utf8', timeout: timeoutMs + 30_000, maxBuffer: 512 << 20 });
   });
   const error = r.error as NodeJS.ErrnoException | undefined;
-  if (error?.code === 'ENOENT') return { failure: `${argv[0]} not installed` };
-  if (error?.code === 'ETIMEDOUT') return { failure: `timed out (>${timeoutMs / 1000} s)` };
   const stderr = String(r.stderr ?? '');
+  if (error?.code === 'ENOENT' || r.status === 127) return { failure: `${argv[0]} not installed` };
+  // timeout(1) exits 137 after SIGKILL (GNU time reports the signal and exits non-zero).
+  if (error?.code === 'ETIMEDOUT' || r.status === 137 || /signal 9/.test(stderr)) return { failure: `timed out (>${timeoutMs / 1000} s)` };
   const last = stderr.trim().split('\n').pop() ?? '';
   const kib = /^\d+$/.test(last) ? Number(last) : undefined;
   if (r.status !== 0 && r.status !== 1) return { failure: `exit ${r.status}: ${stderr.trim().split('\n').slice(-2, -1)[0] ?? ''}` };
