@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import { compile, VERSION, type Diagnostic, type SourceText } from '../compiler/index.js';
 import type { CompileResult } from '../compiler/compile.js';
 import { diagnostic, hasErrors } from '../grammar/diagnostics.js';
+import { sourceText } from '../grammar/source.js';
 import { EXTRA_MODULE_NAME } from '../grammar/xen-tree.js';
 import { loadPolicy, policyFromText, type LoadedPolicy, type PolicyLoad } from '../checker/policy-input.js';
 import { runChecks, type CheckReport } from '../checker/check.js';
@@ -17,6 +18,9 @@ import { reportJson } from '../checker/report/json.js';
 import { reportSarif } from '../checker/report/sarif.js';
 import { reportText } from '../checker/report/text.js';
 import { reportDot } from '../checker/report/dot.js';
+import { libxlXenstore } from '../vmi/host/libxl-layout.js';
+import { runAclScript } from '../vmi/host/acl-script.js';
+import { toXenstoreLs } from '../vmi/host/xenstore.js';
 import { formatOf, parseArgs, type ParsedArgs } from './args.js';
 import type { Io } from './main.js';
 import { renderDiagnostic, renderPolicyDiagnostic, summary } from './render.js';
@@ -126,13 +130,42 @@ function readLabels(args: ParsedArgs, compiled: CompileResult, io: Io): XlLabel[
   return errors.length ? fail(io, errors) : labels;
 }
 
-function readXenstore(path: string | undefined, io: Io): XenstoreState | undefined | CheckStage {
-  if (path === undefined) return undefined;
+/**
+ * The xenstore to check. A `xenstore-ls -p` dump is read as it is; a xenstore-acl.sh (ours,
+ * or given with --xenstore) is applied to the nodes libxl writes for the spec's domains —
+ * by an interpreter that runs nothing — and the resulting ACLs are checked, so the proof
+ * covers what the script will leave on a real host.
+ */
+function readXenstore(path: string | undefined, compiled: CompileResult, deployed: boolean, io: Io): XenstoreState | undefined | CheckStage {
+  if (path === undefined) {
+    const script = compiled.artifacts?.get('xenstore-acl.sh');
+    return deployed || script === undefined ? undefined : applyScript('xenstore-acl.sh', script, compiled, io);
+  }
   const text = readFile(path, io);
   if (typeof text !== 'string') return fail(io, [text]);
+  if (text.startsWith('#!') || text.includes('XENSTORE_CHMOD')) return applyScript(path, text, compiled, io);
   const { state, diagnostics } = readXenstoreDump(path, text);
   if (!state) return fail(io, diagnostics.length ? diagnostics : [diagnostic('CheckXenstoreKind', [path])]);
   return state;
+}
+
+function applyScript(file: string, script: string, compiled: CompileResult, io: Io): XenstoreState | CheckStage {
+  // Domids as a host would number the declared domains: introspectors first, in spec order.
+  const spec = compiled.spec;
+  const names = spec ? [...spec.introspectors, ...spec.targets].map((d) => d.name) : [];
+  const domains = names.map((name, i) => ({ domid: i + 1, name }));
+  const store = libxlXenstore(domains);
+  const ran = runAclScript(script, (name) => domains.find((d) => d.name === name)?.domid, store, file);
+  if (!ran.ok) return fail(io, [ran.error.diagnostic], sourceText(file, script));
+  const { state, diagnostics } = readXenstoreDump(`${file} (applied to libxl's layout)`, toXenstoreLs(store));
+  if (!state) return fail(io, diagnostics);
+  // A node the script set is placed on the script's line; the others stay libxl's.
+  const setAt = new Map(ran.run.applied.map((a) => [a.path, a.line]));
+  const nodes = new Map([...state.nodes].map(([path, node]) => {
+    const line = setAt.get(path);
+    return [path, line === undefined ? node : { ...node, at: { file, line, column: 1, kind: 'xenstore' as const } }];
+  }));
+  return { ...state, nodes };
 }
 
 const isStage = (v: unknown): v is CheckStage => typeof v === 'object' && v !== null && 'exit' in v && !('load' in v);
@@ -161,7 +194,7 @@ export function checkStage(specPath: string, args: ParsedArgs, io: Io, options: 
   if (!chosen.load.policy) return policyFailed(io, chosen.load);
   const xl = readLabels(args, compiled, io);
   if (isStage(xl)) return xl;
-  const xenstore = readXenstore(args.flags.get('--xenstore'), io);
+  const xenstore = readXenstore(args.flags.get('--xenstore'), compiled, deployed, io);
   if (isStage(xenstore)) return xenstore;
 
   const rules = args.flags.get('--rules')?.split(',').map((r) => r.trim()).filter(Boolean);

@@ -11,7 +11,8 @@ import type { LoadedPolicy } from '../../checker/policy-input.js';
 import { PAGE_SIZE } from '../memory/physical-memory.js';
 import { buildSyntheticGuest, type SyntheticGuest } from '../guest/synthetic-guest.js';
 import { runAclScript, type ScriptRun } from './acl-script.js';
-import { hostFromArtifacts, type DomainSpec, type Host, type SimDomain } from './domains.js';
+import { hostFromArtifacts, type DomainSpec, type Host } from './domains.js';
+import { layOutXenstore, uuidOf } from './libxl-layout.js';
 import { Hypervisor, type CallResult, type Prot } from './hypercalls.js';
 import { MonitoredGuest } from './vm-event.js';
 import { Xenstore } from './xenstore.js';
@@ -53,61 +54,6 @@ export type Booted = { readonly sim: SimulatedHost } | { readonly errors: readon
 /** A stable 32-bit seed and a v4-shaped UUID from a domain name: same name, same guest. */
 export function seedOf(name: string): number {
   return createHash('sha256').update(`vmipolicy guest ${name}`).digest().readUInt32LE(0);
-}
-
-function uuidOf(name: string): string {
-  const h = createHash('sha256').update(`vmipolicy uuid ${name}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-interface LaidNode {
-  readonly path: string;
-  readonly value: string;
-  readonly perms: readonly string[];
-}
-
-/**
- * The nodes libxl__domain_make writes for a domain (catalog §3): /local/domain/<id> and
- * /vm/<uuid> with roperm = n0 r<id>, their children inheriting it; dom0's own entry; the
- * parents created by dom0 and left n0 (unreadable by unprivileged domains).
- */
-function libxlNodes(domains: readonly SimDomain[], uuids: ReadonlyMap<number, string>): LaidNode[] {
-  const nodes: LaidNode[] = [
-    { path: '/local', value: '', perms: ['n0'] },
-    { path: '/local/domain', value: '', perms: ['n0'] },
-    { path: '/local/domain/0', value: '', perms: ['n0'] },
-    { path: '/local/domain/0/name', value: 'Domain-0', perms: ['n0'] },
-    { path: '/vm', value: '', perms: ['n0'] },
-  ];
-  for (const d of domains) {
-    const own = ['n0', `r${d.domid}`];
-    const dir = `/local/domain/${d.domid}`;
-    const vm = `/vm/${uuids.get(d.domid) as string}`;
-    nodes.push(
-      { path: dir, value: '', perms: own },
-      { path: `${dir}/name`, value: d.name, perms: own },
-      { path: `${dir}/vm`, value: vm, perms: own },
-      { path: `${dir}/domid`, value: String(d.domid), perms: own },
-      { path: `${dir}/memory`, value: '', perms: own },
-      { path: `${dir}/memory/target`, value: '1048576', perms: own },
-      { path: `${dir}/data`, value: '', perms: [`n${d.domid}`] },
-      { path: vm, value: '', perms: own },
-      { path: `${vm}/name`, value: d.name, perms: own },
-      { path: `${vm}/uuid`, value: uuids.get(d.domid) as string, perms: own },
-    );
-  }
-  return nodes;
-}
-
-function layOutXenstore(domains: readonly SimDomain[], uuids: ReadonlyMap<number, string>): Xenstore {
-  // Introduce first: xenstored honours an ACL entry only for a domain that exists when it is set.
-  const store = new Xenstore({ domains: domains.map((d) => d.domid) });
-  for (const n of libxlNodes(domains, uuids)) {
-    const w = store.write(0, n.path, n.value);
-    const p = store.setPerms(0, n.path, n.perms);
-    if (!w.ok || !p.ok) throw new Error(`laying out xenstore: ${n.path}: ${w.ok ? (p as { error: string }).error : w.error}`);
-  }
-  return store;
 }
 
 /** Boots the host: domains, policy, xenstore (+ the compiled ACL script), guest memory. */
