@@ -35,7 +35,7 @@ export const CHECK_FLAGS = {
   booleans: ['--notes'],
 } as const;
 
-export const CHECK_FORMATS = ['text', 'json', 'sarif', 'dot'] as const;
+export const CHECK_FORMATS = ['text', 'json', 'sarif', 'dot', 'svg'] as const;
 
 /** What the check stage produced: a report, or why there is none (input errors, exit 2). */
 export interface CheckStage {
@@ -237,7 +237,13 @@ export function renderReport(report: CheckReport, format: string, args: ParsedAr
   }
 }
 
-export function runCheck(argv: readonly string[], io: Io, usageError: (io: Io, message: string) => number): number {
+/** The privilege graph drawn by Graphviz (compiled to WebAssembly, @viz-js/viz): no system dot needed. */
+async function renderSvg(report: CheckReport): Promise<string> {
+  const { instance } = await import('@viz-js/viz');
+  return (await instance()).renderString(reportDot(report), { format: 'svg' });
+}
+
+export function runCheck(argv: readonly string[], io: Io, usageError: (io: Io, message: string) => number): number | Promise<number> {
   const args = parseArgs(argv, CHECK_FLAGS);
   const bad = validateCheckArgs(args);
   if (bad) return usageError(io, bad);
@@ -247,7 +253,9 @@ export function runCheck(argv: readonly string[], io: Io, usageError: (io: Io, m
   if (!specPath) return usageError(io, 'check needs a SPEC file');
   if (extra.length) return usageError(io, `unexpected argument ${extra[0]}`);
   const stage = checkStage(specPath, args, io, { manifest: false });
-  if (!stage.report) return stage.exit;
-  io.stdout(renderReport(stage.report, format.format, args));
+  const report = stage.report;
+  if (!report) return stage.exit;
+  if (format.format === 'svg') return renderSvg(report).then((svg) => (io.stdout(svg), stage.exit));
+  io.stdout(renderReport(report, format.format, args));
   return stage.exit;
 }

@@ -32,7 +32,7 @@ Usage:
       Compile SPEC into DIR: <module>.te (or policy.conf), xl/<domain>.cfg, xenstore-acl.sh,
       xenstore-acl-revoke.sh and manifest.json. Nothing is written unless all succeeds.
   vmipolicy check SPEC [--policy FILE…] [--xl CFG…] [--xenstore DUMP] [--xen-tree DIR]
-                 [--format text|json|sarif|dot] [--trusted TYPE…] [--rules ID,…] [--max-paths N] [--notes]
+                 [--format text|json|sarif|dot|svg] [--trusted TYPE…] [--rules ID,…] [--max-paths N] [--notes]
       Prove least privilege: compile SPEC and check it inside the base policy of its Xen
       release (Xen's own tree with --xen-tree), or check the deployed policy given with
       --policy (a policy.conf, or a Xen tree plus extra NAME.te modules) against SPEC.
@@ -151,7 +151,7 @@ function runCapabilities(args: Parsed, io: Io): number {
 
 
 /** Commands that parse their own flags (repeatable ones included). */
-const OWN_ARGUMENTS: Readonly<Record<string, (argv: readonly string[], io: Io) => number>> = {
+const OWN_ARGUMENTS: Readonly<Record<string, (argv: readonly string[], io: Io) => number | Promise<number>>> = {
   check: (argv, io) => runCheck(argv, io, usageError),
   vmi: (argv, io) => runVmi(argv, io),
   selftest: (argv, io) => runSelftest(argv, io),
@@ -159,7 +159,8 @@ const OWN_ARGUMENTS: Readonly<Record<string, (argv: readonly string[], io: Io) =
   diff: (argv, io) => runDiff(argv, io),
 };
 
-export function main(argv: readonly string[], io: Io): number {
+/** The exit code; a promise only for work that waits (rendering SVG loads Graphviz's WebAssembly). */
+export function main(argv: readonly string[], io: Io): number | Promise<number> {
   const [command, ...rest] = argv;
   const own = command === undefined ? undefined : OWN_ARGUMENTS[command];
   if (own) {

@@ -106,10 +106,14 @@ describe('vmipolicy check (CLI)', () => {
   });
 
   it('exit 1 with findings for a deployed policy, in every format', () => {
-    for (const format of ['text', 'json', 'sarif', 'dot']) {
+    for (const format of ['text', 'json', 'sarif', 'dot', 'svg']) {
       const r = cli(['check', spec, '--policy', policy, '--format', format]);
       assert.equal(r.status, 1, `${format}: ${r.stderr}`);
       if (format === 'json' || format === 'sarif') JSON.parse(r.stdout);
+      if (format === 'svg') {
+        assert.match(r.stdout, /<svg [^>]*>/);
+        assert.match(r.stdout, /<title>web_t&#45;&gt;dom0_t<\/title>/, 'the offending edge is drawn');
+      }
     }
   });
 
@@ -122,7 +126,7 @@ describe('vmipolicy check (CLI)', () => {
   it('bad input: exit 2 with a positioned message, never a stack trace', () => {
     const cases: [string[], RegExp][] = [
       [['check'], /check needs a SPEC file/],
-      [['check', spec, '--format', 'pdf'], /--format must be text, json, sarif or dot/],
+      [['check', spec, '--format', 'pdf'], /--format must be text, json, sarif, dot or svg/],
       [['check', spec, '--rules', 'excess,nope'], /unknown rule nope/],
       [['check', spec, '--max-paths', '0'], /--max-paths must be a whole number/],
       [['check', join(dir, 'missing.yaml')], /VP1001/],

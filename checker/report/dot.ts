@@ -7,7 +7,8 @@ import type { CheckReport } from '../check.js';
 import { POLICY_NODE } from '../graph.js';
 import type { PrivilegeEdge } from '../graph.js';
 
-const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+/** A DOT string: quotes and backslashes escaped, line breaks as DOT's own \n. */
+const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 
 export function reportDot(report: CheckReport): string {
   const { graph, context } = report;
@@ -41,7 +42,7 @@ export function reportDot(report: CheckReport): string {
   for (const n of [...nodes].sort()) {
     const role = roleOf.get(n);
     const names = namesOf.get(n);
-    const text = names ? `${n}\\n${names.join(', ')}` : n;
+    const text = names ? `${n}\n${names.join(', ')}` : n;
     const style = n === POLICY_NODE
       ? 'shape=octagon, style=filled, fillcolor="#f4cccc"'
       : role === 'introspector' ? 'shape=box, style="filled,bold", fillcolor="#cfe2f3"'
@@ -49,7 +50,7 @@ export function reportDot(report: CheckReport): string {
       : role === 'shared' ? 'shape=doubleoctagon, style=filled, fillcolor="#f4cccc"'
       : intent.trusted.has(n) ? 'shape=box, style=filled, fillcolor="#eeeeee"'
       : 'shape=ellipse';
-    lines.push(`  ${quote(n)} [label=${quote(text).replace(/\\\\n/g, '\\n')}, ${style}];`);
+    lines.push(`  ${quote(n)} [label=${quote(text)}, ${style}];`);
   }
   const seen = new Set<string>();
   for (const e of edges.sort((a, b) => (`${a.from} ${a.to} ${a.via}` < `${b.from} ${b.to} ${b.via}` ? -1 : 1))) {
@@ -61,6 +62,52 @@ export function reportDot(report: CheckReport): string {
     const attrs = [`label=${quote(e.via)}`, ...(bad ? ['color=red', 'penwidth=2.5', 'fontcolor=red'] : declared ? ['style=dashed', 'color="#3d85c6"'] : ['color="#999999"'])];
     lines.push(`  ${quote(e.from)} -> ${quote(e.to)} [${attrs.join(', ')}];`);
   }
+  for (const e of findingEdges(report)) {
+    for (const n of [e.from, e.to]) if (!nodes.has(n)) { nodes.add(n); lines.splice(3, 0, `  ${quote(n)} [label=${quote(n)}, shape=ellipse];`); }
+    lines.push(`  ${quote(e.from)} -> ${quote(e.to)} [label=${quote(e.label)}, color=red, style=dotted, fontcolor=red];`);
+  }
+  for (const e of declaredEdges(report)) lines.push(`  ${quote(e.from)} -> ${quote(e.to)} [label=${quote(e.label)}, style=dashed, color="#3d85c6", fontcolor="#3d85c6"];`);
   lines.push('}');
   return lines.join('\n') + '\n';
+}
+
+interface Drawn {
+  readonly from: string;
+  readonly to: string;
+  readonly label: string;
+}
+
+/** How many finding edges a drawing can hold before it stops being readable. */
+const MAX_FINDING_EDGES = 200;
+
+/** Excess, undeclared introspection and reverse access as red dotted edges, type to type. */
+function findingEdges(report: CheckReport): Drawn[] {
+  const model = report.context.model;
+  const isType = (n: string): boolean => model.typeIndex.has(n) || model.aliases.has(n);
+  const out = new Map<string, Drawn>();
+  for (const f of report.findings) {
+    if (f.severity !== 'error' || !['excess', 'undeclared-target', 'reverse-access'].includes(f.ruleId) || !f.class) continue;
+    for (const from of (f.subjects ?? [f.subject]).filter(isType)) {
+      for (const to of (f.objects ?? [f.object]).filter(isType)) {
+        const key = `${from}\u0000${to}\u0000${f.ruleId}`;
+        const prior = out.get(key);
+        const label = `${f.ruleId}: ${f.class}:${f.perms.join(' ')}`;
+        out.set(key, { from, to, label: prior ? `${prior.label}\n${f.class}:${f.perms.join(' ')}` : label });
+      }
+    }
+  }
+  return [...out.values()].sort((a, b) => (`${a.from} ${a.to} ${a.label}` < `${b.from} ${b.to} ${b.label}` ? -1 : 1)).slice(0, MAX_FINDING_EDGES);
+}
+
+/** What each introspector may do to each declared target, by class: the intent, drawn dashed. */
+function declaredEdges(report: CheckReport): Drawn[] {
+  const out: Drawn[] = [];
+  for (const s of report.context.intent.introspectors) {
+    const needed = report.context.intent.needed.get(s.type);
+    for (const t of s.targets) {
+      const classes = new Set([...(needed?.keys() ?? [])].filter((k) => k.startsWith(`${t.type} `)).map((k) => k.split(' ')[1] as string));
+      if (classes.size) out.push({ from: s.type, to: t.type, label: `declared: ${[...classes].sort().join(', ')}` });
+    }
+  }
+  return out;
 }
