@@ -13,6 +13,7 @@ import { computeAccessVector, contextText, type AccessOptions, type SecurityCont
 import { roleAllowsOf } from '../vmi/host/security-server.js';
 import type { PolicyModel } from '../checker/model/model.js';
 import { modelPolicy, nearestRelease, readManifest } from '../vmi/host/domains.js';
+import { seededRandom } from '../vmi/guest/prng.js';
 import { artifactsOf, compileFile, CORPUS_RELEASES, EXAMPLES, requires, sharedPath } from './support/env.js';
 import { buildInXenTree, checkpolicy, withTempDir } from './support/oracles.js';
 
@@ -29,18 +30,6 @@ function askOracle(binary: string, queries: readonly string[]): OracleAnswer[] {
   const r = spawnSync('python3', [sharedPath('tools', 'avc-oracle', 'xen_avc_oracle.py'), binary], { input: queries.join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 30, timeout: 600_000 });
   if (r.status !== 0 && r.status !== 1) throw new Error(`avc oracle failed (${r.status}): ${r.stderr}`);
   return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as OracleAnswer);
-}
-
-/** Deterministic PRNG (mulberry32) for the corpus samples. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -108,7 +97,7 @@ function compare(model: PolicyModel, binary: string, triples: readonly (readonly
 const classesOf = (model: PolicyModel): string[] => model.classes.map((c) => c.name);
 const constrainedClasses = (model: PolicyModel): string[] => [...new Set(model.constraints.flatMap((c) => c.classes.map((i) => model.classes[i]?.name as string)))];
 
-/** Small policies: every type pair in every class (primary contexts), and every context pair in the constrained classes. */
+/** Every type pair in every class (primary contexts), and every context pair in the constrained classes. */
 function exhaustive(model: PolicyModel): (readonly [SecurityContext, SecurityContext, string])[] {
   const types = [...model.types];
   const triples: (readonly [SecurityContext, SecurityContext, string])[] = [];
@@ -119,53 +108,6 @@ function exhaustive(model: PolicyModel): (readonly [SecurityContext, SecurityCon
   return triples;
 }
 
-/** Large policies: a seeded sample of type pairs over every class, plus context pairs for the constrained classes. */
-function sampled(model: PolicyModel, n: number, seed: number): (readonly [SecurityContext, SecurityContext, string])[] {
-  const rnd = prng(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
-  const types = [...model.types];
-  const classes = classesOf(model);
-  const constrained = constrainedClasses(model);
-  const contexts = types.flatMap((t) => allContexts(model, t));
-  const triples: (readonly [SecurityContext, SecurityContext, string])[] = [];
-  for (let i = 0; i < n; i++) triples.push([primaryContext(model, pick(types)), primaryContext(model, pick(types)), pick(classes)]);
-  for (let i = 0; i < n / 2 && constrained.length > 0; i++) triples.push([pick(contexts), pick(contexts), pick(constrained)]);
-  return triples;
-}
-
-/**
- * The pairs a constraint can decide: type pairs whose TE rules grant a constrained
- * permission, each asked under every context combination of the three users.
- */
-function constraintProbes(model: PolicyModel, limit: number): (readonly [SecurityContext, SecurityContext, string])[] {
-  const triples: (readonly [SecurityContext, SecurityContext, string])[] = [];
-  for (const c of model.constraints) {
-    for (const ci of c.classes) {
-      const cls = model.classes[ci]?.name as string;
-      const restricted = [...(c.perms.get(ci) ?? [])].map((p) => model.classes[ci]?.perms[p]);
-      for (const s of model.types) {
-        for (const t of model.types) {
-          if (triples.length >= limit) return triples;
-          const te = computeAccessVector(model, { user: 'system_u', role: 'object_r', type: s }, { user: 'system_u', role: 'object_r', type: t }, cls);
-          if (!restricted.some((p) => te.allowed.includes(p as string))) continue;
-          for (const sc of allContexts(model, s)) for (const tc of allContexts(model, t)) triples.push([sc, tc, cls]);
-        }
-      }
-    }
-  }
-  return triples;
-}
-
-/** All pairs in which one side is one of the spec's types, in every class. */
-function moduleTypePairs(model: PolicyModel, prefixes: readonly string[]): (readonly [SecurityContext, SecurityContext, string])[] {
-  const ours = model.types.filter((t) => prefixes.some((p) => t === p || t.startsWith(`${p}_`)));
-  const triples: (readonly [SecurityContext, SecurityContext, string])[] = [];
-  for (const a of ours) for (const b of model.types) for (const c of classesOf(model)) {
-    triples.push([primaryContext(model, a), primaryContext(model, b), c]);
-    triples.push([primaryContext(model, b), primaryContext(model, a), c]);
-  }
-  return triples;
-}
 
 function report(t: { diagnostic(m: string): void }, name: string, r: Comparison, ms: number): void {
   const line = `${name}: ${r.decisions} decisions (${r.queries} queries, ${r.constraintDenials} with constraint denials) compared with libsepol in ${ms.toFixed(0)} ms, ${r.mismatches.length} mismatches`;
@@ -198,7 +140,7 @@ for (const example of EXAMPLES) {
       assert.ok('policy' in loaded, 'error' in loaded ? loaded.error : '');
       const model = loaded.policy.model;
       const started = performance.now();
-      const triples = manifest.mode === 'standalone' ? exhaustive(model) : [...moduleTypePairs(model, manifest.domains.map((d) => d.type)), ...sampled(model, 20_000, 7), ...constraintProbes(model, 20_000)];
+      const triples = exhaustive(model);
       const r = compare(model, binary, triples, { roleAllows: roleAllowsOf(loaded.policy.ast) });
       report(t, example, r, performance.now() - started);
       assert.deepEqual(r.mismatches.slice(0, 20), []);
@@ -217,7 +159,8 @@ for (const release of CORPUS_RELEASES) {
       assert.ok('policy' in loaded, 'error' in loaded ? loaded.error : '');
       const model = loaded.policy.model;
       const started = performance.now();
-      const r = compare(model, built.binary, [...sampled(model, 40_000, Number(release.replace('.', ''))), ...constraintProbes(model, 30_000)], { roleAllows: roleAllowsOf(loaded.policy.ast) });
+      // Every type pair in every class, and every context pair in the constrained classes.
+      const r = compare(model, built.binary, exhaustive(model), { roleAllows: roleAllowsOf(loaded.policy.ast) });
       report(t, `xen-${release}`, r, performance.now() - started);
       assert.ok(r.constraintDenials > 0, 'the sample must include decisions a constraint changes');
       assert.deepEqual(r.mismatches.slice(0, 20), []);
