@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { repoPath, requires } from './support/env.js';
 import { withTempDir } from './support/oracles.js';
+import { MINIMAL_SPEC } from './support/specs.js';
 
 const BIN = repoPath('dist', 'cli', 'bin.js');
 const DIFF_MODULE = pathToFileURL(repoPath('dist', 'cli', 'diff.js')).href;
@@ -35,19 +36,7 @@ function vmipolicyDiff(args: readonly string[], cwd: string): Run {
   return run('node', ['--input-type=module', '-e', shim, '--', ...args], cwd);
 }
 
-const SPEC = `vmipolicy: 1
-xen: "4.19"
-policy:
-  module: vmi
-introspectors:
-  - name: mon
-    guest: pv
-    targets: [web]
-    capabilities: [domain-info, read-memory]
-targets:
-  - name: web
-    guest: hvm
-`;
+const SPEC = MINIMAL_SPEC;
 
 describe('examples/ci: the workflow steps, locally', () => {
   it('the workflow file runs compile, check and diff against the base sha with --format markdown and posts it', () => {

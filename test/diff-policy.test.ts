@@ -10,28 +10,11 @@ import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { diffInputs } from '../checker/diff/diff.js';
 import { uniformContexts } from '../checker/diff/constraints.js';
-import { policyFromText, type DiffInput } from '../checker/diff/inputs.js';
 import type { DiffReport } from '../checker/diff/types.js';
 import { CORPUS_RELEASES, requires, sharedPath } from './support/env.js';
+import { diffTexts, policyInput, tuples } from './support/diff.js';
 import { checkpolicy, withTempDir } from './support/oracles.js';
 import { minimalPolicy } from './support/policies.js';
-
-function policyInput(label: string, text: string): DiffInput {
-  const read = policyFromText(label, text);
-  if (!read.policy) throw new Error(`${label}: ${read.diagnostics.map((d) => `${d.code} ${d.message}`).join('; ')}`);
-  return { kind: 'policy', label, policy: read.policy };
-}
-
-function diffTexts(a: string, b: string): DiffReport {
-  const out = diffInputs(policyInput('old.conf', a), policyInput('new.conf', b));
-  if (!out.report) throw new Error(out.diagnostics.map((d) => d.message).join('; '));
-  return out.report;
-}
-
-/** `s t:c p` for every added (+) and removed (-) permission. */
-function tuples(r: DiffReport): string[] {
-  return r.policy.access.flatMap((c) => [...c.added.map((p) => `+ ${c.subject} ${c.object}:${c.cls} ${p}`), ...c.removed.map((p) => `- ${c.subject} ${c.object}:${c.cls} ${p}`)]);
-}
 
 const te = (...lines: string[]): string => minimalPolicy({ te: lines.join('\n') });
 const BASE = ['type c_t, dt;', 'type d_t;', 'role system_r types { c_t d_t };'];

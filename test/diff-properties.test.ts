@@ -11,25 +11,7 @@ import fc from 'fast-check';
 import { runDiff } from '../cli/diff.js';
 import { minimalPolicy } from './support/policies.js';
 import { withTempDir } from './support/oracles.js';
-import { diffInputs } from '../checker/diff/diff.js';
-import { policyFromText, type DiffInput } from '../checker/diff/inputs.js';
-import type { DiffReport } from '../checker/diff/types.js';
-
-function policyInput(label: string, text: string): DiffInput {
-  const read = policyFromText(label, text);
-  if (!read.policy) throw new Error(`${label}: ${read.diagnostics.map((d) => `${d.code} ${d.message}`).join('; ')}`);
-  return { kind: 'policy', label, policy: read.policy };
-}
-
-function diffTexts(a: string, b: string): DiffReport {
-  const out = diffInputs(policyInput('old.conf', a), policyInput('new.conf', b));
-  if (!out.report) throw new Error(out.diagnostics.map((d) => d.message).join('; '));
-  return out.report;
-}
-
-function tuples(r: DiffReport): string[] {
-  return r.policy.access.flatMap((c) => [...c.added.map((p) => `+ ${c.subject} ${c.object}:${c.cls} ${p}`), ...c.removed.map((p) => `- ${c.subject} ${c.object}:${c.cls} ${p}`)]);
-}
+import { diffTexts, tuples } from './support/diff.js';
 
 const TYPES = ['xen_t', 'b_t', 'v0', 'v1', 'v2'];
 const ATTRS = ['dt', 'a1'];

@@ -5,111 +5,26 @@
 
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { diffInputs } from '../checker/diff/diff.js';
 import { renderText } from '../checker/diff/render-text.js';
 import type { DiffReport } from '../checker/diff/types.js';
+import { diffSpecTexts } from './support/diff.js';
+import { MINIMAL_SPEC } from './support/specs.js';
 
+// The base spec and one changed copy per kind of change: the spec lines the expected
+// reports cite (new.yaml:9:46 …) are MINIMAL_SPEC's.
+const WITH_REGISTERS = MINIMAL_SPEC.replace('[domain-info, read-memory]', '[domain-info, read-memory, read-registers]');
 const SPECS: Record<string, string> = {
-  'base': `vmipolicy: 1
-xen: "4.19"
-policy:
-  module: vmi
-introspectors:
-  - name: mon
-    guest: pv
-    targets: [web]
-    capabilities: [domain-info, read-memory]
-targets:
-  - name: web
-    guest: hvm
-`,
-  'cap': `vmipolicy: 1
-xen: "4.19"
-policy:
-  module: vmi
-introspectors:
-  - name: mon
-    guest: pv
-    targets: [web]
-    capabilities: [domain-info, read-memory, pause]
-targets:
-  - name: web
-    guest: hvm
-`,
-  'tgt': `vmipolicy: 1
-xen: "4.19"
-policy:
-  module: vmi
-introspectors:
-  - name: mon
-    guest: pv
-    targets: [web, db]
-    capabilities: [domain-info, read-memory]
-targets:
-  - name: web
-    guest: hvm
-  - name: db
-    guest: pv
-`,
-  'b2': `vmipolicy: 1
-xen: "4.19"
-policy:
-  module: vmi
-introspectors:
-  - name: mon
-    guest: pv
-    targets: [web]
-    capabilities: [domain-info, read-memory, read-registers]
-targets:
-  - name: web
-    guest: hvm
-`,
-  'b2pv': `vmipolicy: 1
-xen: "4.19"
-policy:
-  module: vmi
-introspectors:
-  - name: mon
-    guest: pv
-    targets: [web]
-    capabilities: [domain-info, read-memory, read-registers]
-targets:
-  - name: web
-    guest: pv
-`,
-  'mon-hvm': `vmipolicy: 1
-xen: "4.19"
-policy:
-  module: vmi
-introspectors:
-  - name: mon
-    guest: hvm
-    targets: [web]
-    capabilities: [domain-info, read-memory]
-targets:
-  - name: web
-    guest: hvm
-`,
-  'x411': `vmipolicy: 1
-xen: "4.11"
-policy:
-  module: vmi
-introspectors:
-  - name: mon
-    guest: pv
-    targets: [web]
-    capabilities: [domain-info, read-memory]
-targets:
-  - name: web
-    guest: hvm
-`,
+  'base': MINIMAL_SPEC,
+  'cap': MINIMAL_SPEC.replace('[domain-info, read-memory]', '[domain-info, read-memory, pause]'),
+  'tgt': `${MINIMAL_SPEC.replace('targets: [web]', 'targets: [web, db]')}  - name: db\n    guest: pv\n`,
+  'b2': WITH_REGISTERS,
+  'b2pv': WITH_REGISTERS.replace('  - name: web\n    guest: hvm', '  - name: web\n    guest: pv'),
+  'mon-hvm': MINIMAL_SPEC.replace('  - name: mon\n    guest: pv', '  - name: mon\n    guest: hvm'),
+  'x411': MINIMAL_SPEC.replace('xen: "4.19"', 'xen: "4.11"'),
 };
 
 function diffSpecs(a: string, b: string): DiffReport {
-  const input = (label: string, text: string) => ({ kind: 'spec' as const, label, file: label, content: Buffer.from(text) });
-  const out = diffInputs(input('old.yaml', SPECS[a] as string), input('new.yaml', SPECS[b] as string));
-  if (!out.report) throw new Error(out.diagnostics.map((d) => `${d.code} ${d.message}`).join('; '));
-  return out.report;
+  return diffSpecTexts(SPECS[a] as string, SPECS[b] as string);
 }
 
 const CASES: { name: string; old: string; new: string; newAccess: boolean; expected: string }[] = [

@@ -13,7 +13,6 @@ import { computeAccessVector, contextText, type AccessOptions, type SecurityCont
 import { roleAllowsOf } from '../vmi/host/security-server.js';
 import type { PolicyModel } from '../checker/model/model.js';
 import { modelPolicy, nearestRelease, readManifest } from '../vmi/host/domains.js';
-import { seededRandom } from '../vmi/guest/prng.js';
 import { artifactsOf, compileFile, CORPUS_RELEASES, EXAMPLES, requires, sharedPath } from './support/env.js';
 import { buildInXenTree, checkpolicy, withTempDir } from './support/oracles.js';
 

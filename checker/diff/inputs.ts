@@ -3,11 +3,10 @@
 
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { diagnostic, hasErrors, type Diagnostic } from '../../grammar/diagnostics.js';
+import { diagnostic, type Diagnostic } from '../../grammar/diagnostics.js';
 import type { LineMap } from '../../grammar/lines.js';
 import { parsePolicy } from '../../grammar/parse.js';
-import { loadPolicy, type LoadedPolicy } from '../policy-input.js';
-import { buildModel } from '../model/build.js';
+import { loadPolicy, policyFromText, type LoadedPolicy, type PolicyLoad } from '../policy-input.js';
 import { isGitRef, parseGitRef, readGitObject } from './git.js';
 
 export type DiffInput =
@@ -34,18 +33,8 @@ export function isSpecPath(path: string): boolean {
   return /\.ya?ml$/i.test(path);
 }
 
-/** A policy.conf given as text (from git): parse and model it as loadPolicy does a file. */
-export function policyFromText(file: string, text: string): InputRead & { policy?: LoadedPolicy } {
-  const parsed = parsePolicy(file, text);
-  const where = { text, lines: parsed.lines };
-  if (hasErrors(parsed.diagnostics)) return { parsed: where, diagnostics: parsed.diagnostics };
-  const built = buildModel(parsed.ast, (offset) => parsed.lines.locate(offset));
-  const diagnostics = [...parsed.diagnostics, ...built.diagnostics];
-  if (hasErrors(diagnostics)) return { parsed: where, diagnostics };
-  return { policy: { file, text, ast: parsed.ast, lines: parsed.lines, model: built.model }, parsed: where, diagnostics };
-}
-
-function fromPolicyLoad(label: string, load: ReturnType<typeof loadPolicy>): InputRead {
+/** A policy read by checker/policy-input.ts (file, tree or text), as one side of the diff. */
+function fromPolicyLoad(label: string, load: PolicyLoad): InputRead {
   if (!load.policy) return { diagnostics: load.diagnostics, ...(load.parsed ? { parsed: load.parsed } : {}) };
   return { input: { kind: 'policy', label, policy: load.policy }, diagnostics: load.diagnostics, ...(load.parsed ? { parsed: load.parsed } : {}) };
 }
@@ -84,6 +73,5 @@ function readFromGit(arg: string, cwd: string): InputRead {
     }
   }
   if (isSpecPath(ref.path)) return { input: { kind: 'spec', label: arg, file: arg, content: obj.content }, diagnostics: [] };
-  const read = policyFromText(arg, obj.content.toString('utf8'));
-  return read.policy ? { input: { kind: 'policy', label: arg, policy: read.policy }, diagnostics: read.diagnostics, ...(read.parsed ? { parsed: read.parsed } : {}) } : read;
+  return fromPolicyLoad(arg, policyFromText(arg, obj.content.toString('utf8')));
 }

@@ -13,6 +13,20 @@ export function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * The sh function that turns a domain name into its domid, refusing anything but digits.
+ * Exported because vmi/host/acl-script.ts accepts exactly these lines and nothing else.
+ */
+export const DOMID_FUNCTION: readonly string[] = [
+  'domid() {',
+  '\tid=$("$XL" domid "$1") || { echo "vmipolicy: domain \'$1\' is not running" >&2; exit 1; }',
+  '\tcase $id in',
+  '\t\t\'\' | *[!0-9]*) echo "vmipolicy: \'xl domid $1\' printed \'$id\', not a domid" >&2; exit 1 ;;',
+  '\tesac',
+  '\techo "$id"',
+  '}',
+];
+
 function prelude(ir: IR, purpose: string[]): string[] {
   return [
     '#!/bin/sh',
@@ -24,13 +38,7 @@ function prelude(ir: IR, purpose: string[]): string[] {
     'XL=${XL:-xl}',
     'XENSTORE_CHMOD=${XENSTORE_CHMOD:-xenstore-chmod}',
     '',
-    'domid() {',
-    '\tid=$("$XL" domid "$1") || { echo "vmipolicy: domain \'$1\' is not running" >&2; exit 1; }',
-    '\tcase $id in',
-    '\t\t\'\' | *[!0-9]*) echo "vmipolicy: \'xl domid $1\' printed \'$id\', not a domid" >&2; exit 1 ;;',
-    '\tesac',
-    '\techo "$id"',
-    '}',
+    ...DOMID_FUNCTION,
     '',
   ];
 }

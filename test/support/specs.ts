@@ -1,5 +1,5 @@
-// A small valid spec that error and hostile-input tests mutate one line at a time, so each
-// test's expected position is easy to read off.
+// A small valid spec that error, hostile-input and diff tests mutate one line at a time, so
+// each test's expected position is easy to read off.
 export const MINIMAL_SPEC = `vmipolicy: 1
 xen: "4.19"
 policy:

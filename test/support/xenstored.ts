@@ -175,17 +175,8 @@ export interface XsRequest {
 
 /** The answers to `requests`, in order, each as that guest (a batch of `xs` calls). */
 export function xsBatch(xsd: Xenstored, requests: readonly XsRequest[]): XsAnswer[] {
-  const input = requests.map((q) => `${JSON.stringify(clientArgs(q.domid, q.op, q.args).slice(1))}\n`).join('');
-  const r = spawnSync(pythonPath(), ['-c', BATCH_DRIVER, CLIENT], { env: xsd.env, input, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`xsclient batch failed (exit ${r.status}): ${r.stderr}`);
-  const lines = r.stdout.split('\n').filter((l) => l !== '');
-  if (lines.length !== requests.length) throw new Error(`xsclient batch: ${lines.length} answers to ${requests.length} ops: ${r.stderr}`);
-  return lines.map((line, i) => {
-    const [code, out] = JSON.parse(line) as [number, string];
-    const q = requests[i]!;
-    return toAnswer(code, out, '', `--as ${q.domid} ${q.op} ${q.args.join(' ')}`);
-  });
+  // Every request names a guest, so this is the mixed batch without dom0's socket.
+  return xsBatchAny(xsd, requests);
 }
 
 /** XS_INTRODUCE: xenstored maps the domain's ring, so the domain can talk to it. */
@@ -337,8 +328,8 @@ export interface XsAnyRequest {
 }
 
 /**
- * Like `xsBatch`, but a request may go through dom0's socket (domid undefined): dom0 has no
- * ring here. One Python process for the whole batch, answers in order.
+ * The answers to `requests`, in order (a batch of `xs` calls in one Python process); unlike
+ * `xsBatch`, a request may go through dom0's socket (domid undefined): dom0 has no ring here.
  */
 export function xsBatchAny(xsd: Xenstored, requests: readonly XsAnyRequest[]): XsAnswer[] {
   const input = requests.map((q) => `${JSON.stringify(clientArgs(q.domid, q.op, q.args).slice(1))}\n`).join('');

@@ -15,6 +15,7 @@
 //   "$XENSTORE_CHMOD" '/path' 'n0' "r$d1" …   words single-quoted, or double-quoted with $dN
 //   exit 0
 
+import { DOMID_FUNCTION } from '../../compiler/emit/xenstore.js';
 import { diagnostic, type Diagnostic, type MessageName } from '../../grammar/diagnostics.js';
 import type { Xenstore } from './xenstore.js';
 
@@ -60,17 +61,6 @@ type Statement =
   | { readonly kind: 'resolve'; readonly line: number; readonly column: number; readonly variable: string; readonly name: string }
   | { readonly kind: 'chmod'; readonly line: number; readonly words: readonly Word[] }
   | { readonly kind: 'exit'; readonly line: number };
-
-/** The domid function, exactly as compiler/emit/xenstore.ts writes it. */
-const DOMID_FUNCTION = [
-  'domid() {',
-  '\tid=$("$XL" domid "$1") || { echo "vmipolicy: domain \'$1\' is not running" >&2; exit 1; }',
-  '\tcase $id in',
-  '\t\t\'\' | *[!0-9]*) echo "vmipolicy: \'xl domid $1\' printed \'$id\', not a domid" >&2; exit 1 ;;',
-  '\tesac',
-  '\techo "$id"',
-  '}',
-];
 
 /** The two defaults, each exactly as emitted: another command there would run on a real host. */
 const DEFAULTS: ReadonlyMap<string, string> = new Map([

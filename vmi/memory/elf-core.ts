@@ -5,9 +5,9 @@
 
 import { closeSync } from 'node:fs';
 import { diagnostic } from '../../grammar/diagnostics.js';
-import { DEFAULT_CACHE_FRAMES, FrameCache } from './frame-cache.js';
+import { CachedFileMemory, DEFAULT_CACHE_FRAMES, type FileLayout } from './frame-cache.js';
 import { readAt } from './file-reader.js';
-import { PAGE_SIZE, readThroughFrames, type PhysicalMemory, type ReadStatus } from './physical-memory.js';
+import { PAGE_SIZE } from './physical-memory.js';
 import { openReadOnly, type FileSourceOptions, type OpenResult } from './raw-snapshot.js';
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
@@ -109,7 +109,8 @@ export function openElfCore(path: string, options: FileSourceOptions = {}): Open
     closeSync(fd);
     return { ok: false, diagnostic: diagnostic('SnapshotMalformed', [path, parsed.problem]) };
   }
-  return { ok: true, memory: new ElfCore(path, fd, parsed.segments, options.cacheFrames ?? DEFAULT_CACHE_FRAMES) };
+  const last = parsed.segments[parsed.segments.length - 1] as LoadSegment;
+  return { ok: true, memory: new CachedFileMemory(path, fd, last.physical + last.size, new ElfLayout(parsed.segments), options.cacheFrames ?? DEFAULT_CACHE_FRAMES) };
 }
 
 /** The index of the segment holding `address`, or -1 (binary search: cores can have thousands of segments). */
@@ -126,60 +127,33 @@ export function segmentIndexAt(segments: readonly LoadSegment[], address: number
   return -1;
 }
 
-class ElfCore implements PhysicalMemory {
-  readonly end: number;
-  private fd: number | undefined;
-  private readonly cache: FrameCache;
-  private readonly partial = (address: number, target: Uint8Array, offset: number, length: number): number => this.readSpan(address, target, offset, length);
-
-  constructor(readonly name: string, fd: number, private readonly segments: readonly LoadSegment[], cacheFrames: number) {
-    this.fd = fd;
-    const last = segments[segments.length - 1] as LoadSegment;
-    this.end = last.physical + last.size;
-    this.cache = new FrameCache((pfn, target) => this.loadFrame(pfn, target), cacheFrames);
-  }
+/** An ELF core's layout: each PT_LOAD segment's bytes at its file offset; nothing between segments. */
+class ElfLayout implements FileLayout {
+  constructor(private readonly segments: readonly LoadSegment[]) {}
 
   /** A frame comes from the cache only when one segment holds all of it; frames on a segment edge take the byte path. */
-  private loadFrame(pfn: number, target: Uint8Array): boolean {
+  loadFrame(fd: number, pfn: number, target: Uint8Array): boolean {
     const at = pfn * PAGE_SIZE;
     const index = segmentIndexAt(this.segments, at);
-    if (index < 0 || this.fd === undefined) return false;
+    if (index < 0) return false;
     const s = this.segments[index] as LoadSegment;
     if (at + PAGE_SIZE > s.physical + s.size) return false;
-    return readAt(this.fd, target, 0, PAGE_SIZE, s.fileOffset + (at - s.physical)) === PAGE_SIZE;
+    return readAt(fd, target, 0, PAGE_SIZE, s.fileOffset + (at - s.physical)) === PAGE_SIZE;
   }
 
   /** Copies across adjacent segments until a hole or `length`; returns the bytes copied. */
-  private readSpan(address: number, target: Uint8Array, offset: number, length: number): number {
+  readPartial(fd: number, address: number, target: Uint8Array, offset: number, length: number): number {
     let done = 0;
-    while (done < length && this.fd !== undefined) {
+    while (done < length) {
       const index = segmentIndexAt(this.segments, address + done);
       if (index < 0) break;
       const s = this.segments[index] as LoadSegment;
       const inSegment = address + done - s.physical;
       const chunk = Math.min(length - done, s.size - inSegment);
-      const got = readAt(this.fd, target, offset + done, chunk, s.fileOffset + inSegment);
+      const got = readAt(fd, target, offset + done, chunk, s.fileOffset + inSegment);
       done += got;
       if (got < chunk) break;
     }
     return done;
-  }
-
-  frame(pfn: number): Uint8Array | undefined {
-    return this.cache.get(pfn);
-  }
-
-  frameWords(pfn: number): Uint32Array | undefined {
-    return this.cache.words(pfn);
-  }
-
-  readInto(address: number, target: Uint8Array, targetOffset: number, length: number): ReadStatus {
-    return readThroughFrames(this, this.partial, address, target, targetOffset, length);
-  }
-
-  close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-    this.cache.clear();
   }
 }

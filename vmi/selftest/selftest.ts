@@ -21,16 +21,11 @@ import { lookupByDomid, pairSteps, type PairSession } from './steps.js';
 export type Expected = 'allow' | 'deny';
 export type OperationKind = 'capability' | 'ungranted' | 'non-target' | 'xenstore' | 'reverse';
 
-/** One distinct FLASK check an operation made, with how many times it made it. */
-export interface CheckSummary {
-  readonly row: string;
-  readonly step?: string;
-  readonly cls: string;
-  readonly perms: readonly string[];
-  readonly scontext: string;
-  readonly tcontext: string;
-  readonly allowed: boolean;
-  readonly denied: readonly string[];
+/**
+ * One distinct FLASK check an operation made, with how many times it made it: the fields of
+ * the host's CheckRecord that the report shows (not the hook, nor the provenance).
+ */
+export interface CheckSummary extends Pick<CheckRecord, 'row' | 'step' | 'cls' | 'perms' | 'scontext' | 'tcontext' | 'allowed' | 'denied'> {
   readonly count: number;
 }
 

@@ -7,10 +7,11 @@
 // with the gfn and offset the guest wrote to.
 
 import { PAGE_SIZE } from '../memory/physical-memory.js';
-import { addressSpace } from '../paging/address-space.js';
+import { addressSpace, type AddressSpace } from '../paging/address-space.js';
 import { listProcesses } from '../guest/process-list.js';
 import { getVcpuContext, mapForeignFrame, maximumGpfn, type SimulatedGuest, type SimulatedHost } from '../host/host.js';
 import type { SimDomain } from '../host/domains.js';
+import type { CallResult, Hypervisor } from '../host/hypercalls.js';
 import { accessTrapping, VmEventRing, type MonitorKind, type VmEventRequest } from '../host/vm-event.js';
 import type { IntrospectorIntent } from './intent.js';
 import { ForeignMemory } from './foreign-memory.js';
@@ -109,19 +110,14 @@ const DOMAIN_INFO: Step = {
   },
 };
 
-const LIBVMI_INIT: Step = {
-  name: 'raise the memory limit (xen_init_vmi)',
-  capability: 'libvmi-init',
-  rows: () => ['A10'],
-  run: (s, rec) => void rec.call(s.sim.hv.xc_domain_setmaxmem(s.caller.domid, s.target.domid)),
-};
+/** A step that is one hypercall from the introspector on the target, recorded as it comes back. */
+function oneCall(name: string, capability: string, row: string, call: (hv: Hypervisor, caller: number, target: number) => CallResult): Step {
+  return { name, capability, rows: () => [row], run: (s, rec) => void rec.call(call(s.sim.hv, s.caller.domid, s.target.domid)) };
+}
 
-const LIBVMI_TEARDOWN: Step = {
-  name: 'restore the memory limit (xen_destroy)',
-  capability: 'libvmi-init',
-  rows: () => ['A12'],
-  run: (s, rec) => void rec.call(s.sim.hv.xc_domain_setmaxmem(s.caller.domid, s.target.domid)),
-};
+const LIBVMI_INIT = oneCall('raise the memory limit (xen_init_vmi)', 'libvmi-init', 'A10', (hv, me, them) => hv.xc_domain_setmaxmem(me, them));
+
+const LIBVMI_TEARDOWN = oneCall('restore the memory limit (xen_destroy)', 'libvmi-init', 'A12', (hv, me, them) => hv.xc_domain_setmaxmem(me, them));
 
 // ------------------------------------------------------------------ vCPU state and pause (§1C)
 
@@ -169,19 +165,9 @@ const WRITE_REGISTERS: Step = {
   },
 };
 
-const TSC_INFO: Step = {
-  name: 'read TSC info',
-  capability: 'tsc-info',
-  rows: () => ['C4'],
-  run: (s, rec) => void rec.call(s.sim.hv.xc_domain_get_tsc_info(s.caller.domid, s.target.domid)),
-};
+const TSC_INFO = oneCall('read TSC info', 'tsc-info', 'C4', (hv, me, them) => hv.xc_domain_get_tsc_info(me, them));
 
-const INJECT: Step = {
-  name: 'inject a page fault (vmi_request_page_fault)',
-  capability: 'inject-events',
-  rows: () => ['C5'],
-  run: (s, rec) => void rec.call(s.sim.hv.xc_hvm_inject_trap(s.caller.domid, s.target.domid)),
-};
+const INJECT = oneCall('inject a page fault (vmi_request_page_fault)', 'inject-events', 'C5', (hv, me, them) => hv.xc_hvm_inject_trap(me, them));
 
 // ------------------------------------------------------------------ guest memory (§1B)
 
@@ -191,6 +177,17 @@ const INJECT: Step = {
  */
 function kernelDtb(s: PairSession): number {
   return s.cr3 ?? s.guest.guest.dtb;
+}
+
+/** The kernel's address space read through the introspector's foreign maps; undefined, with the step failed, when it cannot be opened. */
+function openKernelSpace(s: PairSession, rec: Recorder): { readonly mem: ForeignMemory; readonly space: AddressSpace } | undefined {
+  const mem = new ForeignMemory(s.sim, s.caller.domid, s.target.domid, rec, s.memoryEnd);
+  const opened = addressSpace(mem, s.guest.guest.mode, kernelDtb(s));
+  if (!opened.ok) {
+    rec.fail(opened.problem);
+    return undefined;
+  }
+  return { mem, space: opened.space };
 }
 
 /** Unmaps what an auto-translated caller mapped (XENMEM_remove_from_physmap per frame, B2u). */
@@ -205,10 +202,9 @@ const READ_PAGES: Step = {
   rows: mapReadRows,
   run: (s, rec) => {
     const { guest } = s.guest;
-    const mem = new ForeignMemory(s.sim, s.caller.domid, s.target.domid, rec, s.memoryEnd);
-    const opened = addressSpace(mem, guest.mode, kernelDtb(s));
-    if (!opened.ok) return rec.fail(opened.problem);
-    const space = opened.space;
+    const opened = openKernelSpace(s, rec);
+    if (!opened) return;
+    const { mem, space } = opened;
     space.flush();
     const page = new Uint8Array(PAGE_SIZE);
     let matching = 0;
@@ -233,10 +229,10 @@ const PROCESS_LIST: Step = {
   rows: mapReadRows,
   run: (s, rec) => {
     const { guest } = s.guest;
-    const mem = new ForeignMemory(s.sim, s.caller.domid, s.target.domid, rec, s.memoryEnd);
-    const opened = addressSpace(mem, guest.mode, kernelDtb(s));
-    if (!opened.ok) return rec.fail(opened.problem);
-    const listing = listProcesses(opened.space, guest.profile);
+    const opened = openKernelSpace(s, rec);
+    if (!opened) return;
+    const { mem, space } = opened;
+    const listing = listProcesses(space, guest.profile);
     if (!listing.ok) {
       if (!rec.failed) rec.fail(`process list: ${listing.reason}`);
       return;
