@@ -13,7 +13,7 @@ import type { PolicyModel } from '../model/model.js';
 import { cmp } from './access.js';
 import { SetInterner, Universe, type Side } from './align.js';
 import type { ConstraintFilter } from './effective.js';
-import { constraintFilter, type ContextOf } from './constraints.js';
+import { constraintFilter, constraintModel, xenDefaultContexts, type ContextOf } from './constraints.js';
 import { contextText } from '../model/access.js';
 import { extractFacts, type PolicyFacts, type PolicyInput } from './facts.js';
 import { policyFromText } from '../policy-input.js';
@@ -49,8 +49,8 @@ export interface DiffOptions {
   /** Constraint evaluation, as a filter (effective.ts applies it); see also constraintContexts. */
   readonly constraints?: ConstraintFilter;
   /**
-   * Evaluate each side's constraints (checker/model/access.ts) with these contexts per type.
-   * Keeps both models in memory until the diff is done.
+   * The context each type runs in when constraints are evaluated (checker/model/access.ts);
+   * by default xenDefaultContexts, the labels a Xen host gives.
    */
   readonly constraintContexts?: ContextOf;
   readonly analyses?: readonly DiffAnalysis[];
@@ -63,7 +63,7 @@ export interface PreparedSide {
   /** Policy facts; absent for a spec diffed against a spec. */
   readonly facts?: PolicyFacts;
   readonly analyses: readonly AnalysisItem[][];
-  /** Kept only for constraint evaluation. */
+  /** The side's model without its rules: for constraint evaluation only. */
   readonly model?: PolicyModel;
 }
 
@@ -92,7 +92,7 @@ export class DiffSession {
       const policy: PolicyInput = { model: p.model, text: p.text, ast: p.ast, locate: (o) => p.lines.locate(o) };
       const prepared = {
         summary, facts: extractFacts(policy, side, this.universe, this.interner), analyses: analyses.map((a) => [...a.findings({ side, model: p.model })]),
-        ...(this.options.constraintContexts ? { model: p.model } : {}),
+        model: constraintModel(p.model),
       };
       releaseParserInput();
       return prepared;
@@ -114,7 +114,7 @@ export class DiffSession {
     return {
       summary, spec,
       ...(this.bothSpecs ? {} : { facts: extractFacts(policy, side, this.universe, this.interner) }),
-      ...(this.options.constraintContexts ? { model: p.model } : {}),
+      model: constraintModel(p.model),
       analyses: analyses.map((a) => [...a.findings({ side, model: p.model, ir: spec.ir, source: spec.source })]),
     };
   }
@@ -125,10 +125,14 @@ export class DiffSession {
     let policy: PolicyDelta;
     if (o.facts && w.facts) {
       const contexts = this.options.constraintContexts;
-      const filter = this.options.constraints ?? (contexts && o.model && w.model ? constraintFilter({ old: o.model, new: w.model }, contexts) : undefined);
+      const filter = this.options.constraints ?? (o.model && w.model ? constraintFilter({ old: o.model, new: w.model }, contexts ?? xenDefaultContexts) : undefined);
       policy = diffPolicies(this.universe, o.facts, w.facts, filter);
       notes.push(...factNotes(o.facts, w.facts, filter !== undefined));
-      if (contexts && !this.options.constraints) notes.push(`constraints are evaluated with every type in the context ${contextText(contexts('TYPE'))}`);
+      if (!this.options.constraints && o.facts.constraintCount + w.facts.constraintCount > 0) {
+        notes.push(contexts && o.model
+          ? `constraints are evaluated with every type in the context ${contextText(contexts('TYPE', o.model))}`
+          : 'constraints are evaluated with domains as system_u:system_r:TYPE (the label vmipolicy\'s xl snippets give) and other types as system_u:object_r:TYPE; --constraints-as USER:ROLE puts every type in one context');
+      }
       if (o.spec || w.spec) notes.push('a spec facing a policy is compiled standalone: the complete policy vmipolicy would emit');
     } else if (o.spec && w.spec) {
       const types = (c: CompiledSpec) => c.ir.domains.flatMap((d) => [d.type, d.self, d.channel]);
