@@ -7,7 +7,7 @@ import { positionAt, type SourceText } from '../grammar/source.js';
 import type { PolicyModel } from './model/model.js';
 import type { Intent } from './intent.js';
 import type { Location } from './findings.js';
-import type { XlLabel } from './inputs.js';
+import type { SecurityContext, XlLabel } from './inputs.js';
 import type { XenstoreState } from './inputs.js';
 import { domainTypes } from './effective.js';
 import { constraintDenial, type ConstraintDenial } from './constraints.js';
@@ -58,9 +58,18 @@ export function constraintBlocks(ctx: CheckContext, subject: number, object: num
   return constraintDenial(ctx.model, contextOf(ctx, subject), contextOf(ctx, object), cls, perm);
 }
 
-export function contextOf(ctx: CheckContext, type: number): { user: string; role: string; type: string } {
+const labelsByType = new WeakMap<CheckContext, ReadonlyMap<string, SecurityContext>>();
+
+export function contextOf(ctx: CheckContext, type: number): SecurityContext {
   const name = ctx.model.types[type] as string;
-  const label = ctx.xl.find((l) => l.context?.type === name)?.context;
+  let labels = labelsByType.get(ctx);
+  if (!labels) {
+    const byType = new Map<string, SecurityContext>();
+    // The first label naming a type wins, as a search in file order would find it.
+    for (const l of ctx.xl) if (l.context && !byType.has(l.context.type)) byType.set(l.context.type, l.context);
+    labelsByType.set(ctx, (labels = byType));
+  }
+  const label = labels.get(name);
   if (label) return label;
   const isDomain = domainTypes(ctx.model).has(type);
   return { user: 'system_u', role: isDomain ? 'system_r' : 'object_r', type: name };

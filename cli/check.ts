@@ -12,7 +12,7 @@ import { sourceText } from '../grammar/source.js';
 import { EXTRA_MODULE_NAME } from '../grammar/xen-tree.js';
 import { loadPolicy, policyFromText, type LoadedPolicy, type PolicyLoad } from '../checker/policy-input.js';
 import { runChecks, type CheckReport } from '../checker/check.js';
-import { readXenstoreDump, readXlLabel, type XenstoreState, type XlLabel } from '../checker/inputs.js';
+import { readXenstoreDump, readXlLabel, type XenstoreNodeAcl, type XenstoreState, type XlLabel } from '../checker/inputs.js';
 import { RULE_IDS, type RuleId } from '../checker/findings.js';
 import { reportJson } from '../checker/report/json.js';
 import { reportSarif } from '../checker/report/sarif.js';
@@ -20,7 +20,6 @@ import { reportText } from '../checker/report/text.js';
 import { reportDot } from '../checker/report/dot.js';
 import { libxlXenstore } from '../vmi/host/libxl-layout.js';
 import { runAclScript } from '../vmi/host/acl-script.js';
-import { toXenstoreLs } from '../vmi/host/xenstore.js';
 import { formatOf, parseArgs, type ParsedArgs } from './args.js';
 import type { Io } from './main.js';
 import { renderDiagnostic, renderPolicyDiagnostic, summary } from './render.js';
@@ -152,20 +151,26 @@ function readXenstore(path: string | undefined, compiled: CompileResult, deploye
 function applyScript(file: string, script: string, compiled: CompileResult, io: Io): XenstoreState | CheckStage {
   // Domids as a host would number the declared domains: introspectors first, in spec order.
   const spec = compiled.spec;
-  const names = spec ? [...spec.introspectors, ...spec.targets].map((d) => d.name) : [];
-  const domains = names.map((name, i) => ({ domid: i + 1, name }));
+  const declared = spec ? [...spec.introspectors, ...spec.targets].map((d) => d.name) : [];
+  const domains = declared.map((name, i) => ({ domid: i + 1, name }));
+  const domidOf = new Map(domains.map((d) => [d.name, d.domid]));
   const store = libxlXenstore(domains);
-  const ran = runAclScript(script, (name) => domains.find((d) => d.name === name)?.domid, store, file);
+  const ran = runAclScript(script, (name) => domidOf.get(name), store, file);
   if (!ran.ok) return fail(io, [ran.error.diagnostic], sourceText(file, script));
-  const { state, diagnostics } = readXenstoreDump(`${file} (applied to libxl's layout)`, toXenstoreLs(store));
-  if (!state) return fail(io, diagnostics);
-  // A node the script set is placed on the script's line; the others stay libxl's.
+  // The store's ACLs as the checker reads them: a node the script set is placed on the
+  // script's line, the others on libxl's layout.
   const setAt = new Map(ran.run.applied.map((a) => [a.path, a.line]));
-  const nodes = new Map([...state.nodes].map(([path, node]) => {
-    const line = setAt.get(path);
-    return [path, line === undefined ? node : { ...node, at: { file, line, column: 1, kind: 'xenstore' as const } }];
-  }));
-  return { ...state, nodes };
+  const layout = `${file} (applied to libxl's layout)`;
+  const nodes = new Map<string, XenstoreNodeAcl>();
+  const names = new Map<number, string>();
+  for (const n of store.nodeStates()) {
+    if (n.path === '/') continue;
+    const line = setAt.get(n.path);
+    nodes.set(n.path, { path: n.path, perms: n.perms, value: n.value, at: line === undefined ? { file: layout, line: 1, column: 1, kind: 'xenstore' } : { file, line, column: 1, kind: 'xenstore' } });
+    const m = /^\/local\/domain\/(\d+)\/name$/.exec(n.path);
+    if (m) names.set(Number(m[1]), n.value);
+  }
+  return { file: layout, nodes, names };
 }
 
 const isStage = (v: unknown): v is CheckStage => typeof v === 'object' && v !== null && 'exit' in v && !('load' in v);

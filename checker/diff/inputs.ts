@@ -5,7 +5,6 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { diagnostic, type Diagnostic } from '../../grammar/diagnostics.js';
 import type { LineMap } from '../../grammar/lines.js';
-import { parsePolicy } from '../../grammar/parse.js';
 import { loadPolicy, policyFromText, type LoadedPolicy, type PolicyLoad } from '../policy-input.js';
 import { isGitRef, parseGitRef, readGitObject } from './git.js';
 
@@ -18,15 +17,6 @@ export interface InputRead {
   readonly diagnostics: Diagnostic[];
   /** The policy text whose offsets the diagnostics' spans refer to, when one was parsed. */
   readonly parsed?: { readonly text: string; readonly lines: LineMap };
-}
-
-/**
- * grammar/parse.ts keeps its parser between calls, and the parser keeps its last input
- * (tokens and all: ~400 MiB for a 10 000-type host policy). Parsing an empty text lets that
- * go once a side has been reduced to its facts, so NEW's parse does not stack on OLD's.
- */
-export function releaseParserInput(): void {
-  parsePolicy('(released)', '');
 }
 
 export function isSpecPath(path: string): boolean {

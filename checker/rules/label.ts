@@ -12,8 +12,9 @@ export const label: CheckRule = {
   summary: 'every xl label is valid in the policy and gives each declared domain its declared type',
   run(ctx) {
     const findings: Finding[] = [];
+    const byName = new Map(ctx.intent.domains.map((d) => [d.name, d]));
     for (const l of ctx.xl) {
-      const domain = ctx.intent.domains.find((d) => d.name === l.name);
+      const domain = l.name === undefined ? undefined : byName.get(l.name);
       const subject = l.name ?? l.file;
       const problem = (message: string, help: string, extra: Location[] = []): void => {
         findings.push({ ruleId: 'label', severity: 'error', message, subject, object: l.seclabel ?? '', perms: [], provenance: [l.at, ...(domain ? [specLocation(ctx, domain.typeSpan)] : []), ...extra], help });
