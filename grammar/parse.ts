@@ -6,7 +6,7 @@
 //   VP3004 a `#line` marker m4 would not have written
 //   VP3005 a statement an `if` block may not contain (from the visitor)
 
-import type { IRecognitionException, IToken, TokenType } from 'chevrotain';
+import type { CstNode, IRecognitionException, IToken, TokenType } from 'chevrotain';
 import type { PolicyAst, Statement } from './ast.js';
 import { diagnostic, sortDiagnostics, type Diagnostic, type SourceSpan } from './diagnostics.js';
 import { LineMap } from './lines.js';
@@ -33,24 +33,19 @@ export const MAX_NESTING = 100;
  */
 export const MAX_OPERATORS = 1000;
 
-export function parsePolicy(file: string, text: string): ParsedPolicy {
+export interface ParseOptions {
+  /** Characters the lexer takes at a time (tests); default CHUNK_CHARS. */
+  readonly chunkChars?: number;
+}
+
+export function parsePolicy(file: string, text: string, options: ParseOptions = {}): ParsedPolicy {
   const lines = new LineMap(file, text);
   const diagnostics: Diagnostic[] = [...lines.diagnostics, ...carriageReturns(file, text), ...overlongLines(file, text)];
-  const lexed = policyLexer.tokenize(text);
-  for (const error of lexed.errors) diagnostics.push(unexpectedCharacters(file, text, error.offset, error.length));
-  for (const token of (lexed.groups['unterminated'] ?? []) as IToken[]) {
-    diagnostics.push(diagnostic('PolicyUnterminatedString', [], spanOf(file, token), 'a quoted string ends with " on the same line'));
-  }
-  const tooComplex = firstTooComplex(lexed.tokens);
-  if (tooComplex) {
-    diagnostics.push(diagnostic('PolicySyntax', [tooComplex.problem], spanOf(file, tooComplex.token), 'vmipolicy refuses to parse the policy'));
-    return { ast: { file, statements: [] }, lines, diagnostics: sortDiagnostics(diagnostics) };
-  }
   const statements: Statement[] = [];
   // Empty statements have no AST node but a place in the section order (TE/RBAC only).
   const placed: Placed[] = [];
   const env = { file, text, diagnostics };
-  const errors = parseTokens(lexed.tokens, (node) => {
+  const onStatement = (node: CstNode): void => {
     const statement = buildStatement(node, env);
     const semicolon = emptyStatement(node);
     if (statement) {
@@ -59,10 +54,93 @@ export function parsePolicy(file: string, text: string): ParsedPolicy {
     } else if (semicolon) {
       placed.push({ kind: EMPTY, span: spanOf(file, semicolon) });
     }
-  });
-  for (const error of errors) diagnostics.push(syntaxError(file, text, error));
+  };
+  for (const [start, end] of statementChunks(text, options.chunkChars)) {
+    const lexed = tokenizeChunk(text, start, end);
+    for (const error of lexed.errors) diagnostics.push(unexpectedCharacters(file, text, error.offset, error.length));
+    for (const token of (lexed.groups['unterminated'] ?? []) as IToken[]) {
+      diagnostics.push(diagnostic('PolicyUnterminatedString', [], spanOf(file, token), 'a quoted string ends with " on the same line'));
+    }
+    const tooComplex = firstTooComplex(lexed.tokens);
+    if (tooComplex) {
+      diagnostics.push(diagnostic('PolicySyntax', [tooComplex.problem], spanOf(file, tooComplex.token), 'vmipolicy refuses to parse the policy'));
+      return { ast: { file, statements: [] }, lines, diagnostics: sortDiagnostics(diagnostics) };
+    }
+    for (const error of parseTokens(lexed.tokens, onStatement)) diagnostics.push(syntaxError(file, end, error));
+  }
   diagnostics.push(...sectionOrder(placed));
   return { ast: { file, statements }, lines, diagnostics: sortDiagnostics(diagnostics) };
+}
+
+// ---------------------------------------------------------------- statement-aligned chunks
+
+/**
+ * About how many characters the lexer takes at a time. A policy is tokenized and parsed a
+ * piece at a time so that its tokens never exist all at once: 1.77 million tokens (~150 MiB)
+ * for a 10 000-domain host. Smaller texts — every hand-written policy — are one piece.
+ */
+export const CHUNK_CHARS = 1 << 20;
+
+/**
+ * [start, end) pieces of `text` that each hold whole top-level statements: a piece ends at a
+ * line break that follows a `;` outside every bracket, string and comment (a `;` there ends a
+ * statement in every section of checkpolicy's grammar). A text with no such place, or one
+ * shorter than `size`, is one piece — so a piece boundary never changes what is parsed.
+ */
+export function statementChunks(text: string, size = CHUNK_CHARS): [number, number][] {
+  if (text.length <= size) return [[0, text.length]];
+  const out: [number, number][] = [];
+  let start = 0;
+  let depth = 0;
+  let lastSignificant = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (c === '#') {
+      const newline = text.indexOf('\n', i);
+      i = (newline < 0 ? text.length : newline) - 1;
+    } else if (c === '"') {
+      // A string ends at its quote or, unterminated, at the line's end (the lexer's rule).
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"' && text[j] !== '\n') j++;
+      i = text[j] === '"' ? j : j - 1;
+      lastSignificant = '"';
+    } else if (c === '{' || c === '(') {
+      depth++;
+      lastSignificant = c;
+    } else if (c === '}' || c === ')') {
+      depth = Math.max(0, depth - 1);
+      lastSignificant = c;
+    } else if (c === '\n') {
+      if (depth === 0 && lastSignificant === ';' && i + 1 - start >= size) {
+        out.push([start, i + 1]);
+        start = i + 1;
+      }
+    } else if (c !== ' ' && c !== '\t' && c !== '\r') {
+      lastSignificant = c;
+    }
+  }
+  if (start < text.length || out.length === 0) out.push([start, text.length]);
+  return out;
+}
+
+interface Lexed {
+  readonly tokens: IToken[];
+  readonly errors: readonly { readonly offset: number; readonly length: number }[];
+  readonly groups: Record<string, IToken[]>;
+}
+
+/** Tokens of text[start, end), their offsets made offsets into the whole text. */
+function tokenizeChunk(text: string, start: number, end: number): Lexed {
+  const lexed = policyLexer.tokenize(start === 0 && end === text.length ? text : text.slice(start, end));
+  if (start === 0) return lexed;
+  const shift = (t: IToken): void => {
+    t.startOffset += start;
+    if (t.endOffset !== undefined) t.endOffset += start;
+  };
+  lexed.tokens.forEach(shift);
+  // Grouped tokens (unterminated strings) are kept apart from the token vector.
+  for (const group of Object.values(lexed.groups)) (group as IToken[]).forEach(shift);
+  return { tokens: lexed.tokens, groups: lexed.groups as Record<string, IToken[]>, errors: lexed.errors.map((e) => ({ offset: e.offset + start, length: e.length })) };
 }
 
 // ---------------------------------------------------------------- characters
@@ -127,15 +205,15 @@ function overlongLines(file: string, text: string): Diagnostic[] {
 
 // ---------------------------------------------------------------- parser errors
 
-/** Where an error is: its token, or — for one invented by recovery or the end — the text's end. */
-function errorSpan(file: string, text: string, error: IRecognitionException): SourceSpan {
+/** Where an error is: its token, or — for one invented by recovery or the end — the end of the piece parsed. */
+function errorSpan(file: string, end: number, error: IRecognitionException): SourceSpan {
   const token = error.token;
   if (token.startOffset >= 0 && token.isInsertedInRecovery !== true) return spanOf(file, token);
-  return { file, start: text.length, end: text.length };
+  return { file, start: end, end };
 }
 
-function syntaxError(file: string, text: string, error: IRecognitionException): Diagnostic {
-  const span = errorSpan(file, text, error);
+function syntaxError(file: string, end: number, error: IRecognitionException): Diagnostic {
+  const span = errorSpan(file, end, error);
   // The message is ours (parser.ts's errorMessageProvider): a reserved word where a name was expected.
   const reserved = /but found the reserved word "([^"]+)"/.exec(error.message);
   const help = reserved && /expected a name/.test(error.message)

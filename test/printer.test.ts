@@ -150,3 +150,34 @@ describe('printer fixed point', () => {
     );
   });
 });
+
+describe('parsing in statement-aligned pieces', () => {
+  // Large policies are tokenized and parsed a piece at a time (grammar/parse.ts
+  // statementChunks); the pieces must never change what is parsed.
+  const whole = (text: string) => parsePolicy('p.conf', text, { chunkChars: Number.MAX_SAFE_INTEGER });
+  const pieces = (text: string, chunkChars: number) => parsePolicy('p.conf', text, { chunkChars });
+  const same = (text: string, chunkChars: number): void => {
+    const a = whole(text);
+    const b = pieces(text, chunkChars);
+    assert.deepEqual(JSON.parse(JSON.stringify(b.ast)), JSON.parse(JSON.stringify(a.ast)));
+    assert.deepEqual(b.diagnostics, a.diagnostics);
+  };
+
+  it('random well-formed policies give the same AST and diagnostics in pieces of any size', () => {
+    fc.assert(fc.property(policy, fc.integer({ min: 1, max: 400 }), (text, chunkChars) => same(text, chunkChars)), { numRuns: 300 });
+  });
+
+  it('the corpus policies give the same AST in pieces of 256 characters', (t) => {
+    if (!requires(t, { shared: true })) return;
+    for (const release of CORPUS_RELEASES) same(readFileSync(sharedPath('corpus', `xen-${release}`, 'policy.conf'), 'utf8'), 256);
+  });
+
+  it('statement pieces end after a `;` outside brackets, strings and comments', async () => {
+    const { statementChunks } = await import('../grammar/parse.js');
+    const text = 'allow a b:c { d; };\n# x; y\nif (b) {\nallow a b:c d;\n}\ntype t "s;\n;\ntype u;\n';
+    const ends = statementChunks(text, 1).map(([, end]) => text.slice(0, end).split('\n').length - 1);
+    // Not inside { d; }, not after the if block's "}" (an else may follow), not after the
+    // unterminated string's ";" (it is part of the string up to the line's end).
+    assert.deepEqual(ends, [1, 2, 7, 8]);
+  });
+});
