@@ -44,7 +44,7 @@ export function parsePolicy(file: string, text: string, options: ParseOptions = 
   const statements: Statement[] = [];
   // Empty statements have no AST node but a place in the section order (TE/RBAC only).
   const placed: Placed[] = [];
-  const env = { file, text, diagnostics };
+  const env = { file, text, diagnostics, names: new Map<string, string>() };
   const onStatement = (node: CstNode): void => {
     const statement = buildStatement(node, env);
     const semicolon = emptyStatement(node);

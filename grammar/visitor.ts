@@ -19,6 +19,21 @@ export interface BuildEnv {
   readonly file: string;
   readonly text: string;
   readonly diagnostics: Diagnostic[];
+  /**
+   * One string per distinct name (a policy repeats the same few hundred names a million
+   * times; V8 copies every short substring). Absent: names are kept as the lexer gave them.
+   */
+  readonly names?: Map<string, string>;
+}
+
+/** The name a token spells, shared with every other token that spells it. */
+function interned(token: IToken, env: BuildEnv): string {
+  const names = env.names;
+  if (!names) return token.image;
+  const known = names.get(token.image);
+  if (known !== undefined) return known;
+  names.set(token.image, token.image);
+  return token.image;
 }
 
 type Children = CstChildrenDictionary;
@@ -155,16 +170,18 @@ function recovered(node: CstNode): boolean {
 }
 
 function nameOf(token: IToken | undefined, env: BuildEnv): A.Name | undefined {
-  return isReal(token) ? { name: token.image, span: tokenSpan(token, env) } : undefined;
+  return isReal(token) ? { name: interned(token, env), span: tokenSpan(token, env) } : undefined;
 }
 
 /** All the names, or undefined if recovery invented any of them. */
 function namesOf(list: readonly IToken[], env: BuildEnv): A.Name[] | undefined {
-  const out: A.Name[] = [];
-  for (const token of list) {
-    const name = nameOf(token, env);
+  // Sized up front: an array grown by push keeps room for 16 more, and an AST holds a
+  // million of these.
+  const out: A.Name[] = new Array<A.Name>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const name = nameOf(list[i], env);
     if (!name) return undefined;
-    out.push(name);
+    out[i] = name;
   }
   return out;
 }
@@ -209,14 +226,15 @@ function foldLeft<E extends { readonly span: SourceSpan }>(operands: readonly (E
 
 /** Identifiers and nested groups of a `{ … }` set, flattened in source order, `-x` marked. */
 function flattenGroup(identifiers: readonly IToken[], minuses: readonly IToken[], nested: readonly Listed[][], env: BuildEnv): Listed[] | undefined {
-  const out: Listed[] = [];
+  const out: Listed[] = new Array<Listed>(identifiers.length);
   let m = 0;
-  for (const token of identifiers) {
+  for (let i = 0; i < identifiers.length; i++) {
+    const token = identifiers[i] as IToken;
     if (!isReal(token)) return undefined;
     // A `-` excludes the identifier right after it: the first one past its offset.
     let excluded = false;
     for (let minus = minuses[m]; minus !== undefined && minus.startOffset < token.startOffset; minus = minuses[++m]) excluded = true;
-    out.push({ name: token.image, span: tokenSpan(token, env), excluded });
+    out[i] = { name: interned(token, env), span: tokenSpan(token, env), excluded };
   }
   if (nested.length === 0) return out;
   return [...out, ...nested.flat()].sort((a, b) => a.span.start - b.span.start);
