@@ -37,10 +37,6 @@ export function specLocation(ctx: CheckContext, span: SourceSpan): Location {
   return { file: span.file, line: p.line, column: p.column, kind: 'spec' };
 }
 
-export function typeIndex(model: PolicyModel, name: string): number | undefined {
-  return model.typeIndex.get(name) ?? model.aliases.get(name);
-}
-
 /** Names for a set of types, short enough for a message: all of them, or a count and the first few. */
 export function describeTypes(model: PolicyModel, types: readonly number[], written?: string, total?: number): string {
   if (written !== undefined && total !== undefined && types.length === total && total > 1) return `${written} (${total} types)`;

@@ -10,6 +10,7 @@ import { Graph } from '@dagrejs/graphlib';
 import type { ModelAvRule, PolicyModel } from './model/model.js';
 import type { Hop, Location } from './findings.js';
 import { availability } from './booleans.js';
+import { typeIndexOf } from './model/query.js';
 import { derivedDomainOwners, domainTypes, grantingRules, objectsOf, permNames, ruleLocation, rulesFrom } from './effective.js';
 import { isControl, isPolicyControl, isRead, isWrite, RELABEL_PERMS } from './permissions.js';
 
@@ -40,7 +41,7 @@ export class PrivilegeGraph {
   }
 
   index(name: string): number | undefined {
-    return this.model.typeIndex.get(name) ?? this.model.aliases.get(name);
+    return typeIndexOf(this.model, name);
   }
 
   name(type: number): string {

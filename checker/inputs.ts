@@ -55,16 +55,25 @@ export function readXlLabel(file: string, text: string, domain?: string): { labe
   };
 }
 
+/** The checker's view of a store: ACLs by path, and the domain names /local/domain/<id>/name hold. */
+export function xenstoreState(file: string, nodes: Iterable<XenstoreNodeAcl>): XenstoreState {
+  const byPath = new Map<string, XenstoreNodeAcl>();
+  const names = new Map<number, string>();
+  for (const node of nodes) {
+    byPath.set(node.path, node);
+    const m = /^\/local\/domain\/(\d+)\/name$/.exec(node.path);
+    if (m && node.value !== undefined) names.set(Number(m[1]), node.value);
+  }
+  return { file, nodes: byPath, names };
+}
+
 export function readXenstoreDump(file: string, text: string): { state?: XenstoreState; diagnostics: Diagnostic[] } {
   const { result, diagnostics } = parseXenstoreLs(file, text, {});
   if (hasErrors(diagnostics)) return { diagnostics };
   const source = sourceText(file, text);
-  const nodes = new Map<string, XenstoreNodeAcl>();
-  const names = new Map<number, string>();
+  const nodes: XenstoreNodeAcl[] = [];
   for (const node of walkXsNodes(result.root)) {
-    if (node.perms) nodes.set(node.path, { path: node.path, perms: node.perms, ...(node.value !== undefined ? { value: node.value } : {}), at: location(source, node.span, 'xenstore') });
-    const m = /^\/local\/domain\/(\d+)\/name$/.exec(node.path);
-    if (m && node.value !== undefined) names.set(Number(m[1]), node.value);
+    if (node.perms) nodes.push({ path: node.path, perms: node.perms, ...(node.value !== undefined ? { value: node.value } : {}), at: location(source, node.span, 'xenstore') });
   }
-  return { state: { file, nodes, names }, diagnostics };
+  return { state: xenstoreState(file, nodes), diagnostics };
 }

@@ -5,7 +5,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import type { PolicyAst } from '../grammar/ast.js';
-import { diagnostic, hasErrors, type Diagnostic } from '../grammar/diagnostics.js';
+import { fileUnreadable, hasErrors, type Diagnostic } from '../grammar/diagnostics.js';
 import { parsePolicy } from '../grammar/parse.js';
 import type { LineMap } from '../grammar/lines.js';
 import { expandXenPolicyTree, type XenExtraModule } from '../grammar/xen-tree.js';
@@ -45,7 +45,7 @@ export function loadPolicy(path: string, options: LoadPolicyOptions = {}): Polic
       text = readFileSync(path, 'utf8');
     }
   } catch (e) {
-    return { diagnostics: [diagnostic('FileUnreadable', [path, (e as NodeJS.ErrnoException).code ?? (e as Error).message])] };
+    return { diagnostics: [fileUnreadable(path, e)] };
   }
   return policyFromText(file, text);
 }

@@ -7,12 +7,12 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { compile, VERSION, type Diagnostic, type SourceText } from '../compiler/index.js';
 import type { CompileResult } from '../compiler/compile.js';
-import { diagnostic, hasErrors } from '../grammar/diagnostics.js';
+import { fileUnreadable, diagnostic, hasErrors } from '../grammar/diagnostics.js';
 import { sourceText } from '../grammar/source.js';
 import { EXTRA_MODULE_NAME } from '../grammar/xen-tree.js';
 import { loadPolicy, policyFromText, type LoadedPolicy, type PolicyLoad } from '../checker/policy-input.js';
 import { runChecks, type CheckReport } from '../checker/check.js';
-import { readXenstoreDump, readXlLabel, type XenstoreNodeAcl, type XenstoreState, type XlLabel } from '../checker/inputs.js';
+import { readXenstoreDump, readXlLabel, xenstoreState, type XenstoreNodeAcl, type XenstoreState, type XlLabel } from '../checker/inputs.js';
 import { RULE_IDS, type RuleId } from '../checker/findings.js';
 import { reportJson } from '../checker/report/json.js';
 import { reportSarif } from '../checker/report/sarif.js';
@@ -49,7 +49,7 @@ function readFile(path: string, io: Io): string | Diagnostic {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    return diagnostic('FileUnreadable', [path, (e as NodeJS.ErrnoException).code ?? (e as Error).message]);
+    return fileUnreadable(path, e);
   }
 }
 
@@ -161,16 +161,11 @@ function applyScript(file: string, script: string, compiled: CompileResult, io: 
   // script's line, the others on libxl's layout.
   const setAt = new Map(ran.run.applied.map((a) => [a.path, a.line]));
   const layout = `${file} (applied to libxl's layout)`;
-  const nodes = new Map<string, XenstoreNodeAcl>();
-  const names = new Map<number, string>();
-  for (const n of store.nodeStates()) {
-    if (n.path === '/') continue;
+  const nodes = [...store.nodeStates()].filter((n) => n.path !== '/').map((n): XenstoreNodeAcl => {
     const line = setAt.get(n.path);
-    nodes.set(n.path, { path: n.path, perms: n.perms, value: n.value, at: line === undefined ? { file: layout, line: 1, column: 1, kind: 'xenstore' } : { file, line, column: 1, kind: 'xenstore' } });
-    const m = /^\/local\/domain\/(\d+)\/name$/.exec(n.path);
-    if (m) names.set(Number(m[1]), n.value);
-  }
-  return { file: layout, nodes, names };
+    return { path: n.path, perms: n.perms, value: n.value, at: line === undefined ? { file: layout, line: 1, column: 1, kind: 'xenstore' } : { file, line, column: 1, kind: 'xenstore' } };
+  });
+  return xenstoreState(layout, nodes);
 }
 
 const isStage = (v: unknown): v is CheckStage => typeof v === 'object' && v !== null && 'exit' in v && !('load' in v);
@@ -184,7 +179,7 @@ export function checkStage(specPath: string, args: ParsedArgs, io: Io, options: 
     try {
       return readFileSync(specPath);
     } catch (e) {
-      return diagnostic('FileUnreadable', [specPath, (e as NodeJS.ErrnoException).code ?? (e as Error).message]);
+      return fileUnreadable(specPath, e);
     }
   })();
   if (!(content instanceof Uint8Array)) return fail(io, [content]);

@@ -14,7 +14,7 @@ import { renderMarkdown } from '../checker/diff/render-markdown.js';
 import { renderSarif } from '../checker/diff/render-sarif.js';
 import { renderText } from '../checker/diff/render-text.js';
 import { sourceText, type Diagnostic, type SourceText } from '../compiler/index.js';
-import { diagnostic } from '../grammar/diagnostics.js';
+import { fileUnreadable } from '../grammar/diagnostics.js';
 import type { XsPerms } from '../grammar/xenstore-ls.js';
 import { diffXenstoreDumps, parseDump } from '../checker/diff/xenstore.js';
 import type { XenstoreChange } from '../checker/diff/types.js';
@@ -125,7 +125,7 @@ function readDumps(oldPath: string, newPath: string): { changes: XenstoreChange[
     try {
       text = readFileSync(path, 'utf8');
     } catch (e) {
-      return { diagnostics: [diagnostic('FileUnreadable', [path, (e as NodeJS.ErrnoException).code ?? (e as Error).message])], sources };
+      return { diagnostics: [fileUnreadable(path, e)], sources };
     }
     sources.push(sourceText(path, text));
     const d = parseDump(path, text);

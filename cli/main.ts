@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { compile, CAPABILITIES, VERSION, XEN_RELEASES, type Diagnostic, type SourceText } from '../compiler/index.js';
 import { capabilityReferenceMarkdown } from '../compiler/catalog/reference.js';
-import { diagnostic } from '../grammar/diagnostics.js';
+import { fileUnreadable, diagnostic } from '../grammar/diagnostics.js';
 import { diagnosticsJson, renderDiagnostic, summary } from './render.js';
 import { writeArtifacts } from './output.js';
 import { runPolicy } from './policy.js';
@@ -94,7 +94,7 @@ function runCompile(args: Parsed, io: Io): number {
   try {
     content = readFileSync(specPath);
   } catch (e) {
-    const d = diagnostic('FileUnreadable', [specPath, (e as NodeJS.ErrnoException).code ?? (e as Error).message]);
+    const d = fileUnreadable(specPath, e);
     return finish(io, format, [d], undefined, EXIT_USAGE);
   }
   const xen = args.flags.get('--xen');

@@ -139,6 +139,11 @@ export function diagnostic(
   return { code: t.code, severity: t.severity, message, ...(span ? { span } : {}), ...(help ? { help } : {}) };
 }
 
+/** VP1001 for a file that could not be read, with the system's reason (ENOENT, EACCES, …). */
+export function fileUnreadable(path: string, error: unknown): Diagnostic {
+  return diagnostic('FileUnreadable', [path, (error as NodeJS.ErrnoException).code ?? (error as Error).message]);
+}
+
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error');
 }

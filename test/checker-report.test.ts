@@ -52,6 +52,14 @@ describe('reports', () => {
     assert.equal(validateSarif({ ...sarif, runs: [{ ...sarif.runs[0], results: [{ ...results[0], level: 'fatal' }] }] }), false);
   });
 
+  it('the diff\'s SARIF (same builder) validates too, with its new access as results', () => {
+    const r = spawnSync(process.execPath, [repoPath('dist', 'cli', 'bin.js'), 'diff', 'examples/tinyvmi/vmi.yaml', 'examples/multi-tenant/vmi.yaml', '--format', 'sarif'], { encoding: 'utf8', cwd: repoPath() });
+    assert.equal(r.status, 0, r.stderr);
+    const sarif = JSON.parse(r.stdout);
+    assert.equal(validateSarif(sarif), true, JSON.stringify(validateSarif.errors, null, 1));
+    assert.ok(sarif.runs[0].results.some((x: { ruleId: string }) => x.ruleId === 'new-capability'));
+  });
+
   it('a proven policy is valid SARIF with no results', () => {
     const sarif = JSON.parse(reportSarif(checkPolicyText(base, base.policyText), '0.1.0'));
     assert.equal(validateSarif(sarif), true);

@@ -4,6 +4,8 @@
 // denies between those contexts counts as not granted on that side.
 
 import { constraintsAllow, type SecurityContext } from '../model/access.js';
+import { typeIndexOf } from '../model/query.js';
+import { domainTypes } from '../effective.js';
 import type { PolicyModel } from '../model/model.js';
 import type { Side } from './align.js';
 import type { ConstraintFilter } from './effective.js';
@@ -22,8 +24,8 @@ export function uniformContexts(user: string, role: string): ContextOf {
  * the same way, so `check` and `diff` agree on what a constraint allows.
  */
 export const xenDefaultContexts: ContextOf = (type, model) => {
-  const t = model.typeIndex.get(type) ?? model.aliases.get(type);
-  const domain = t !== undefined && [...model.roles].some(([role, types]) => role !== 'object_r' && types.has(t));
+  const t = typeIndexOf(model, type);
+  const domain = t !== undefined && domainTypes(model).has(t);
   return { user: 'system_u', role: domain ? 'system_r' : 'object_r', type };
 };
 

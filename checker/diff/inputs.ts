@@ -3,7 +3,7 @@
 
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { diagnostic, type Diagnostic } from '../../grammar/diagnostics.js';
+import { fileUnreadable, diagnostic, type Diagnostic } from '../../grammar/diagnostics.js';
 import type { LineMap } from '../../grammar/lines.js';
 import { loadPolicy, policyFromText, type LoadedPolicy, type PolicyLoad } from '../policy-input.js';
 import { isGitRef, parseGitRef, readGitObject } from './git.js';
@@ -37,14 +37,14 @@ export function readInput(arg: string, cwd: string): InputRead {
   try {
     directory = statSync(path).isDirectory();
   } catch (e) {
-    return { diagnostics: [diagnostic('FileUnreadable', [arg, (e as NodeJS.ErrnoException).code ?? (e as Error).message])] };
+    return { diagnostics: [fileUnreadable(arg, e)] };
   }
   if (directory) return fromPolicyLoad(arg, loadPolicy(path));
   if (isSpecPath(arg)) {
     try {
       return { input: { kind: 'spec', label: arg, file: arg, content: readFileSync(path) }, diagnostics: [] };
     } catch (e) {
-      return { diagnostics: [diagnostic('FileUnreadable', [arg, (e as NodeJS.ErrnoException).code ?? (e as Error).message])] };
+      return { diagnostics: [fileUnreadable(arg, e)] };
     }
   }
   return fromPolicyLoad(arg, loadPolicy(path));

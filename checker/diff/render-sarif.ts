@@ -4,6 +4,7 @@
 
 import { VERSION } from '../../compiler/version.js';
 import { accessLine, capabilityLine } from './summary.js';
+import { sarifLocation, sarifLog } from '../sarif.js';
 import type { DiffReport, Justification, Location } from './types.js';
 
 const RULES = [
@@ -12,13 +13,6 @@ const RULES = [
   { id: 'new-xenstore-access', text: 'A domain is given read access to a xenstore node.' },
   { id: 'new-finding', text: 'An analysis (escalation path, information flow) finds something OLD did not have.' },
 ];
-
-function physical(l: Location, message?: string): Record<string, unknown> {
-  return {
-    physicalLocation: { artifactLocation: { uri: l.file.replace(/\\/g, '/') }, region: { startLine: Math.max(1, l.line), ...(l.column ? { startColumn: l.column } : {}) } },
-    ...(message ? { message: { text: message } } : {}),
-  };
-}
 
 /** Where a new access is fixed: the spec line when there is one, else the rule. */
 function primary(js: readonly Justification[]): Location | undefined {
@@ -31,8 +25,8 @@ export function renderSarif(r: DiffReport): string {
   const add = (ruleId: string, text: string, at: Location | undefined, related: Location[] = []): void => {
     results.push({
       ruleId, level: 'error', message: { text },
-      ...(at ? { locations: [physical(at)] } : {}),
-      ...(related.length ? { relatedLocations: related.map((l, i) => ({ id: i + 1, ...physical(l) })) } : {}),
+      ...(at ? { locations: [sarifLocation(at)] } : {}),
+      ...(related.length ? { relatedLocations: related.map((l, i) => ({ id: i + 1, ...sarifLocation(l) })) } : {}),
     });
   };
   for (const c of r.spec?.capabilities ?? []) {
@@ -49,13 +43,5 @@ export function renderSarif(r: DiffReport): string {
     add('new-access', `new access: ${accessLine(c, 'added')}`, at, related);
   }
   for (const a of r.analyses) for (const i of a.added) add('new-finding', `${a.analysis}: ${i.message}`, i.location);
-  const sarif = {
-    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-    version: '2.1.0',
-    runs: [{
-      tool: { driver: { name: 'vmipolicy', version: VERSION, rules: RULES.map((x) => ({ id: x.id, shortDescription: { text: x.text } })) } },
-      results,
-    }],
-  };
-  return JSON.stringify(sarif, null, 2) + '\n';
+  return sarifLog(VERSION, RULES, results);
 }

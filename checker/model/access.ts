@@ -7,6 +7,7 @@
 // server answers every AVC miss with it. Every answer keeps its provenance: the rules behind
 // each allowed permission, the constraints that removed one.
 
+import { typeIndexOf } from './query.js';
 import type { ConstraintExpr, NameSet } from '../../grammar/ast.js';
 import { BitSet } from './bitset.js';
 import type { ClassInfo, ModelAvRule, ModelConstraint, PolicyModel } from './model.js';
@@ -109,10 +110,6 @@ function rulesFrom(model: PolicyModel, idx: AccessIndex, source: number): Int32A
   return list;
 }
 
-function typeNumber(model: PolicyModel, name: string): number | undefined {
-  return model.typeIndex.get(name) ?? model.aliases.get(name);
-}
-
 // ------------------------------------------------------------------------------ TE stage
 
 interface TeResult {
@@ -160,7 +157,7 @@ function resolveNames(model: PolicyModel, idx: AccessIndex, kind: Operand, set: 
   const universe: readonly string[] = kind === 'u' ? [...model.users.keys()] : kind === 'r' ? [...model.roles.keys()] : model.types;
   const expand = (name: string): string[] => {
     if (kind === 't') {
-      const t = typeNumber(model, name);
+      const t = typeIndexOf(model, name);
       if (t !== undefined) return [model.types[t] as string];
       const a = model.attributeIndex.get(name);
       return a === undefined ? [] : [...(model.attributeMembers[a] as BitSet)].map((i) => model.types[i] as string);
@@ -309,8 +306,8 @@ export function computeAccessVector(model: PolicyModel, scontext: SecurityContex
   const ci = model.classIndex.get(clsName);
   const cls = ci === undefined ? undefined : model.classes[ci];
   if (!cls) return failed(scontext, tcontext, clsName, undefined, `unknown class ${clsName}`);
-  const sType = typeNumber(model, scontext.type);
-  const tType = typeNumber(model, tcontext.type);
+  const sType = typeIndexOf(model, scontext.type);
+  const tType = typeIndexOf(model, tcontext.type);
   if (sType === undefined) return failed(scontext, tcontext, clsName, cls, `unknown type ${scontext.type}`);
   if (tType === undefined) return failed(scontext, tcontext, clsName, cls, `unknown type ${tcontext.type}`);
   const idx = indexOf(model);

@@ -54,9 +54,14 @@ export interface AccessEntry {
   readonly rules: readonly RuleHit[];
 }
 
+/** The index of a type, through its alias if `name` is one; undefined for attributes and unknowns. */
+export function typeIndexOf(model: PolicyModel, name: string): number | undefined {
+  return model.typeIndex.get(name) ?? model.aliases.get(name);
+}
+
 /** The types a name stands for: itself (or its alias target), or an attribute's members. */
 export function typesOf(model: PolicyModel, name: string): number[] | undefined {
-  const t = model.typeIndex.get(name) ?? model.aliases.get(name);
+  const t = typeIndexOf(model, name);
   if (t !== undefined) return [t];
   const a = model.attributeIndex.get(name);
   return a === undefined ? undefined : [...(model.attributeMembers[a] as BitSet)];
@@ -174,8 +179,8 @@ export function policyStats(model: PolicyModel): PolicyStats {
  * model) and `_channel` (source = the channel's creator, class event).
  */
 export function computeTransition(model: PolicyModel, source: string, target: string, cls: string, booleans: BooleanState = new Map()): string | undefined {
-  const s = model.typeIndex.get(source) ?? model.aliases.get(source);
-  const t = model.typeIndex.get(target) ?? model.aliases.get(target);
+  const s = typeIndexOf(model, source);
+  const t = typeIndexOf(model, target);
   const c = model.classIndex.get(cls);
   if (s === undefined || t === undefined || c === undefined) return undefined;
   const state = new Map([...model.booleans, ...booleans]);

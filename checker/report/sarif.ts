@@ -6,22 +6,9 @@
 import type { CheckReport } from '../check.js';
 import { CHECK_RULES } from '../check.js';
 import type { Finding, Location } from '../findings.js';
+import { sarifLocation, sarifLog } from '../sarif.js';
 
 const LEVEL = { error: 'error', warning: 'warning', note: 'note' } as const;
-
-function physical(l: Location): Record<string, unknown> {
-  return {
-    physicalLocation: {
-      artifactLocation: { uri: toUri(l.file) },
-      region: { startLine: Math.max(1, l.line), startColumn: Math.max(1, l.column), ...(l.text ? { snippet: { text: l.text } } : {}) },
-    },
-  };
-}
-
-/** Relative paths stay relative (SARIF resolves them against the checkout); separators become '/'. */
-function toUri(file: string): string {
-  return file.split(/[\\/]/).map(encodeURIComponent).join('/');
-}
 
 function primary(f: Finding): Location | undefined {
   return f.provenance.find((l) => l.kind !== 'spec') ?? f.provenance[0];
@@ -35,14 +22,14 @@ function result(f: Finding, ruleIndex: number): Record<string, unknown> {
     ruleIndex,
     level: LEVEL[f.severity],
     message: { text: f.help ? `${f.message}. ${f.help}` : f.message },
-    locations: first ? [physical(first)] : [],
-    ...(related.length ? { relatedLocations: related.map((l, i) => ({ id: i + 1, ...physical(l), message: { text: l.kind === 'spec' ? 'declared here' : 'granted here' } })) } : {}),
+    locations: first ? [sarifLocation(first)] : [],
+    ...(related.length ? { relatedLocations: related.map((l, i) => ({ id: i + 1, ...sarifLocation(l), message: { text: l.kind === 'spec' ? 'declared here' : 'granted here' } })) } : {}),
     ...(f.witness && f.witness.paths.length
       ? {
           codeFlows: f.witness.paths.map((path) => ({
             threadFlows: [{
               locations: path.map((h) => ({
-                location: { ...(h.rules[0] ? physical(h.rules[0]) : {}), message: { text: `${h.from} —${h.via}→ ${h.to}` } },
+                location: { ...(h.rules[0] ? sarifLocation(h.rules[0]) : {}), message: { text: `${h.from} —${h.via}→ ${h.to}` } },
               })),
             }],
           })),
@@ -57,18 +44,10 @@ export function reportSarif(report: CheckReport, version: string): string {
   const rules = CHECK_RULES.map((r) => ({
     id: r.id,
     name: r.id.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase()),
-    shortDescription: { text: r.summary },
+    text: r.summary,
     helpUri: 'https://github.com/vmipolicy/vmipolicy/blob/main/README.md#proof-rules',
-    defaultConfiguration: { level: 'error' },
+    level: 'error' as const,
   }));
   const index = new Map(CHECK_RULES.map((r, i) => [r.id, i]));
-  return JSON.stringify({
-    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-    version: '2.1.0',
-    runs: [{
-      tool: { driver: { name: 'vmipolicy', version, informationUri: 'https://github.com/vmipolicy/vmipolicy', rules } },
-      results: report.findings.map((f) => result(f, index.get(f.ruleId) ?? 0)),
-      properties: { verdict: report.proven ? 'proven' : 'not-proven', spec: report.spec, policy: report.policy },
-    }],
-  }, null, 2) + '\n';
+  return sarifLog(version, rules, report.findings.map((f) => result(f, index.get(f.ruleId) ?? 0)), { verdict: report.proven ? 'proven' : 'not-proven', spec: report.spec, policy: report.policy });
 }

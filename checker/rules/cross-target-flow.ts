@@ -6,8 +6,9 @@
 
 import type { Finding } from '../findings.js';
 import type { CheckContext } from '../context.js';
-import { specLocation, typeIndex } from '../context.js';
+import { specLocation } from '../context.js';
 import type { FlowEdge } from '../graph.js';
+import { typeIndexOf } from '../model/query.js';
 import { accessKey, ownTypes, type IntrospectorIntent } from '../intent.js';
 import type { CheckRule } from './rule.js';
 import { privilegeGraph } from './escalation.js';
@@ -19,7 +20,7 @@ export const crossTargetFlow: CheckRule = {
     const g = privilegeGraph(ctx);
     const findings: Finding[] = [];
     for (const s of ctx.intent.introspectors) {
-      const subject = typeIndex(ctx.model, s.type);
+      const subject = typeIndexOf(ctx.model, s.type);
       if (subject === undefined) continue;
       const own = new Set(ownTypes(s));
       const declared = new Set(s.targets.map((t) => t.type));

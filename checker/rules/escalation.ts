@@ -4,7 +4,8 @@
 // each hop with its permission and the rule behind it.
 
 import type { Finding } from '../findings.js';
-import { specLocation, typeIndex } from '../context.js';
+import { specLocation } from '../context.js';
+import { typeIndexOf } from '../model/query.js';
 import { minimalPaths, POLICY_NODE, PrivilegeGraph, reach } from '../graph.js';
 import { ownTypes } from '../intent.js';
 import type { CheckContext } from '../context.js';
@@ -26,7 +27,7 @@ export const escalation: CheckRule = {
     const g = privilegeGraph(ctx);
     const findings: Finding[] = [];
     for (const d of ctx.intent.domains) {
-      const start = typeIndex(ctx.model, d.type);
+      const start = typeIndexOf(ctx.model, d.type);
       if (start === undefined) continue;
       const introspector = ctx.intent.introspectors.find((i) => i.name === d.name);
       const allowed = new Set([...ownTypes(d), ...(introspector?.targets.flatMap((t) => ownTypes(t)) ?? [])]);

@@ -6,7 +6,8 @@
 
 import type { Finding } from '../findings.js';
 import type { CheckContext } from '../context.js';
-import { describeTypes, specLocation, typeIndex } from '../context.js';
+import { describeTypes, specLocation } from '../context.js';
+import { typeIndexOf } from '../model/query.js';
 import { ruleLocation, rulesFrom, writtenTargets } from '../effective.js';
 import { accessKey } from '../intent.js';
 import { isBenign } from '../permissions.js';
@@ -19,7 +20,7 @@ export const excess: CheckRule = {
   run(ctx) {
     const findings: Finding[] = [];
     for (const s of ctx.intent.introspectors) {
-      const subject = typeIndex(ctx.model, s.type);
+      const subject = typeIndexOf(ctx.model, s.type);
       if (subject === undefined) continue;
       const needed = ctx.intent.needed.get(s.type);
       const unneeded = (o: number, cls: string, perm: string): boolean => !needed?.has(accessKey(ctx.model.types[o] as string, cls, perm));

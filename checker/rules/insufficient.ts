@@ -4,9 +4,10 @@
 import type { Grant } from '../../compiler/ir.js';
 import type { Finding, Location } from '../findings.js';
 import type { Assignment } from '../booleans.js';
+import { typeIndexOf } from '../model/query.js';
 import { availability } from '../booleans.js';
 import type { CheckContext } from '../context.js';
-import { constraintBlocks, specLocation, typeIndex } from '../context.js';
+import { constraintBlocks, specLocation } from '../context.js';
 import { grantingRules, ruleLocation } from '../effective.js';
 import type { CheckRule } from './rule.js';
 
@@ -24,7 +25,7 @@ export const insufficient: CheckRule = {
   run(ctx) {
     const findings: Finding[] = [];
     for (const s of ctx.intent.introspectors) {
-      const subject = typeIndex(ctx.model, s.type);
+      const subject = typeIndexOf(ctx.model, s.type);
       const needed = ctx.intent.needed.get(s.type);
       if (subject === undefined || !needed) continue;
       const missing: Missing[] = [];
@@ -42,7 +43,7 @@ export const insufficient: CheckRule = {
 };
 
 function check(ctx: CheckContext, subject: number, object: string, cls: string, perm: string): Omit<Missing, 'grant' | 'object'> | undefined {
-  const o = typeIndex(ctx.model, object);
+  const o = typeIndexOf(ctx.model, object);
   const c = ctx.model.classIndex.get(cls);
   const p = c === undefined ? undefined : ctx.model.classes[c]?.permIndex.get(perm);
   if (o === undefined) return { why: `the policy has no type ${object}`, rules: [] };

@@ -3,8 +3,8 @@
 // silently runs as something else), and each declared domain runs with the type the spec gives it.
 
 import type { Finding, Location } from '../findings.js';
-import type { CheckContext } from '../context.js';
-import { specLocation, typeIndex } from '../context.js';
+import { specLocation } from '../context.js';
+import { typeIndexOf } from '../model/query.js';
 import type { CheckRule } from './rule.js';
 
 export const label: CheckRule = {
@@ -28,7 +28,7 @@ export const label: CheckRule = {
         continue;
       }
       const { user, role, type } = l.context;
-      const t = typeIndex(ctx.model, type);
+      const t = typeIndexOf(ctx.model, type);
       if (t === undefined) problem(`seclabel of "${subject}" names type ${type}, which the policy does not declare`, 'declare the type in the policy, or fix the label');
       const roleTypes = ctx.model.roles.get(role);
       if (role === 'object_r') problem(`role object_r is not authorised for type ${type} (seclabel of "${subject}"): object_r labels objects, never a running domain`, 'use the role the policy gives domains, e.g. system_r');
@@ -37,7 +37,7 @@ export const label: CheckRule = {
       const userRoles = ctx.model.users.get(user);
       if (!userRoles) problem(`seclabel of "${subject}" names user ${user}, which the policy does not declare`, 'use system_u, or declare the user');
       else if (roleTypes && !userRoles.has(role)) problem(`user ${user} is not authorised for role ${role} (seclabel of "${subject}")`, `add ${role} to the roles of user ${user}`);
-      if (domain && domain.type !== type && typeIndex(ctx.model, domain.type) !== t) {
+      if (domain && domain.type !== type && typeIndexOf(ctx.model, domain.type) !== t) {
         problem(`"${subject}" runs as ${type}, but the spec declares it as ${domain.type}`, `set seclabel = "${user}:${role}:${domain.type}", or fix the spec`);
       }
     }

@@ -68,10 +68,9 @@ function overlapPairs(never: ModelAvRule, allow: ModelAvRule): { first?: [number
   for (const s of small) {
     if (!large.has(s)) continue;
     const covers = (r: ModelAvRule, t: number): boolean => r.targets.has(t) || (r.self && t === s);
-    const [ts, tl] = smaller(never.targets, allow.targets);
+    const [ts] = smaller(never.targets, allow.targets);
     const candidates = new Set<number>([...ts]);
     if (never.self || allow.self) candidates.add(s);
-    void tl;
     for (const t of candidates) {
       if (covers(never, t) && covers(allow, t)) {
         first ??= [s, t];

@@ -3,7 +3,8 @@
 // shown as a note (the introspector has to take part); anything else is an error.
 
 import type { Finding } from '../findings.js';
-import { describeTypes, specLocation, typeIndex } from '../context.js';
+import { describeTypes, specLocation } from '../context.js';
+import { typeIndexOf } from '../model/query.js';
 import { permNames, subjectTypes, ruleLocation, rulesOnto, writtenSources } from '../effective.js';
 import { ownTypes } from '../intent.js';
 import { isCommunication } from '../permissions.js';
@@ -17,10 +18,10 @@ export const reverseAccess: CheckRule = {
     const findings: Finding[] = [];
     const domains = subjectTypes(ctx.model);
     for (const s of ctx.intent.introspectors) {
-      const own = new Set(ownTypes(s).map((t) => typeIndex(ctx.model, t)).filter((t): t is number => t !== undefined));
+      const own = new Set(ownTypes(s).map((t) => typeIndexOf(ctx.model, t)).filter((t): t is number => t !== undefined));
       // A type the introspector shares with another declared domain still counts as that
       // domain's: sharing a label is exactly how a guest gets power over its watcher.
-      const others = new Set(ctx.intent.domains.filter((d) => d.name !== s.name).map((d) => typeIndex(ctx.model, d.type)));
+      const others = new Set(ctx.intent.domains.filter((d) => d.name !== s.name).map((d) => typeIndexOf(ctx.model, d.type)));
       for (const object of own) {
         for (const rule of rulesOnto(ctx.model, object)) {
           const avail = availability(ctx.model, [rule.guard]);

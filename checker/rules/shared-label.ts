@@ -4,7 +4,8 @@
 
 import type { Finding } from '../findings.js';
 import type { DomainIntent } from '../intent.js';
-import { describeTypes, specLocation, typeIndex } from '../context.js';
+import { describeTypes, specLocation } from '../context.js';
+import { typeIndexOf } from '../model/query.js';
 import { domainTypes, permNames, subjectTypes, ruleLocation, rulesFrom, writtenSources, writtenTargets } from '../effective.js';
 import { ownTypes } from '../intent.js';
 import { isIntrospection } from '../permissions.js';
@@ -56,11 +57,11 @@ function spreadingRules(ctx: CheckContext): Finding[] {
   const subjects = subjectTypes(ctx.model);
   const seen = new Set<string>();
   for (const s of ctx.intent.introspectors) {
-    const subject = typeIndex(ctx.model, s.type);
+    const subject = typeIndexOf(ctx.model, s.type);
     if (subject === undefined) continue;
     const own = new Set(ownTypes(s));
     const declaredTargets = new Set(s.targets.map((t) => t.type));
-    const targetIdx = s.targets.map((t) => typeIndex(ctx.model, t.type)).filter((t): t is number => t !== undefined);
+    const targetIdx = s.targets.map((t) => typeIndexOf(ctx.model, t.type)).filter((t): t is number => t !== undefined);
     for (const rule of rulesFrom(ctx.model, subject)) {
       if (availability(ctx.model, [rule.guard]).never) continue;
       if (!targetIdx.some((t) => rule.targets.has(t))) continue;

@@ -3,7 +3,8 @@
 // one of its declared targets.
 
 import type { Finding } from '../findings.js';
-import { describeTypes, specLocation, typeIndex } from '../context.js';
+import { describeTypes, specLocation } from '../context.js';
+import { typeIndexOf } from '../model/query.js';
 import { domainTypes, ruleLocation, rulesFrom, writtenTargets } from '../effective.js';
 import { accessKey, ownTypes } from '../intent.js';
 import { isIntrospection } from '../permissions.js';
@@ -17,7 +18,7 @@ export const undeclaredTarget: CheckRule = {
     const findings: Finding[] = [];
     const domains = domainTypes(ctx.model);
     for (const d of ctx.intent.domains) {
-      const subject = typeIndex(ctx.model, d.type);
+      const subject = typeIndexOf(ctx.model, d.type);
       if (subject === undefined) continue;
       const introspector = ctx.intent.introspectors.find((i) => i.name === d.name);
       const allowed = new Set([...ownTypes(d), ...(introspector?.targets.flatMap((t) => [t.type]) ?? [])]);

@@ -7,7 +7,6 @@
 
 import type { XsPermLetter } from '../../grammar/xenstore-ls.js';
 import type { Finding } from '../findings.js';
-import type { CheckContext } from '../context.js';
 import { specLocation } from '../context.js';
 import type { XenstoreNodeAcl } from '../inputs.js';
 import type { CheckRule } from './rule.js';

@@ -2,14 +2,15 @@
 // changed copy of its policy text), and place extra statements where checkpolicy accepts
 // them, remembering their lines so a test can ask "does a finding cite what I added?".
 
-import { compile, type CompileResult } from '../../compiler/index.js';
+import type { CompileResult } from '../../compiler/index.js';
+import { compileText } from './env.js';
 import { policyFromText } from '../../checker/policy-input.js';
 import { runChecks, type CheckReport } from '../../checker/check.js';
 import type { CheckInput } from '../../checker/check.js';
 import type { Finding } from '../../checker/findings.js';
 
 export function compileStandalone(yaml: string, file = 'spec.yaml', options: { xen?: string; deployed?: boolean } = {}): CompileResult & { policyText: string } {
-  const r = compile({ file, content: yaml }, { mode: 'standalone', ...options });
+  const r = compileText(yaml, { mode: 'standalone', ...options }, file);
   const policyText = r.artifacts?.get('policy.conf');
   if (!r.ir || policyText === undefined) throw new Error(`spec does not compile: ${JSON.stringify(r.diagnostics)}`);
   return { ...r, policyText };

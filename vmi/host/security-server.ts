@@ -4,6 +4,7 @@
 // the SIDs of new objects as security_transition_sid does — which is how Xen labels a
 // domain's `_self`, a device model's `_target` and an event channel's `_channel`.
 
+import { typeIndexOf } from '../../checker/model/query.js';
 import type { PolicyAst } from '../../grammar/ast.js';
 import { computeAccessVector, contextText, parseContext, type AccessDecision, type SecurityContext } from '../../checker/model/access.js';
 import type { PolicyModel } from '../../checker/model/model.js';
@@ -79,7 +80,7 @@ export class SecurityServer {
 
   /** policydb_context_isvalid: the user may take the role and the role may hold the type (object_r: any type). */
   validate(ctx: SecurityContext): string | undefined {
-    const t = this.model.typeIndex.get(ctx.type) ?? this.model.aliases.get(ctx.type);
+    const t = typeIndexOf(this.model, ctx.type);
     if (t === undefined) return `type ${ctx.type} is not declared`;
     const roles = this.model.users.get(ctx.user);
     if (!roles) return `user ${ctx.user} is not declared`;
@@ -152,7 +153,7 @@ export class SecurityServer {
     const type = this.transitionType(s.type, t.type, cls) ?? (domain ? s.type : t.type);
     let role = domain ? s.role : OBJECT_R;
     if (domain) {
-      const tt = this.model.typeIndex.get(t.type) ?? this.model.aliases.get(t.type);
+      const tt = typeIndexOf(this.model, t.type);
       const rt = this.model.roleTransitions.find((r) => r.roles.includes(s.role) && tt !== undefined && r.types.has(tt));
       if (rt) role = rt.result;
     }
@@ -162,8 +163,8 @@ export class SecurityServer {
   /** The type_transition result for the pair, if a rule (active under the booleans) names it. */
   private transitionType(source: string, target: string, cls: string): string | undefined {
     const m = this.model;
-    const s = m.typeIndex.get(source) ?? m.aliases.get(source);
-    const t = m.typeIndex.get(target) ?? m.aliases.get(target);
+    const s = typeIndexOf(m, source);
+    const t = typeIndexOf(m, target);
     const c = m.classIndex.get(cls);
     if (s === undefined || t === undefined || c === undefined) return undefined;
     let result: number | undefined;

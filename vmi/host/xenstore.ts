@@ -239,7 +239,7 @@ export class Xenstore {
   write(caller: number, path: string, value: string): XsResult<null> {
     const got = this.getNode(caller, path, PERM_WRITE);
     if (got.ok) {
-      const { name, node } = got.value;
+      const { node } = got.value;
       if (this.overQuota(caller, () => [node.perms.length, utf8Length(value), childrenLength(node.children)])) return fail('ENOSPC');
       this.touch(node);
       node.value = value;
@@ -288,7 +288,7 @@ export class Xenstore {
 
     const got = this.getNode(caller, path, PERM_WRITE | PERM_OWNER);
     if (!got.ok) return got;
-    const { name, node } = got.value;
+    const { node } = got.value;
     if (!this.isPrivileged(caller) && stored[0]!.id !== node.perms[0]!.id) return fail('EPERM');
     if (this.overQuota(caller, () => [stored.length, utf8Length(node.value), childrenLength(node.children)])) return fail('ENOSPC');
     this.touch(node);
