@@ -2,6 +2,8 @@
 // spec position it violates and the policy rules that make it true. A finding that cannot
 // say which rule grants it is a bug, so `provenance` is never empty for a permission.
 
+import { compareCodePoints } from '../grammar/compare.js';
+
 export const RULE_IDS = [
   'excess',
   'insufficient',
@@ -85,9 +87,8 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
   );
 }
 
-export function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+/** The findings' string order: code points (one comparator for the whole project). */
+export const cmp = compareCodePoints;
 
 export function isProven(findings: readonly Finding[]): boolean {
   return !findings.some((f) => f.severity === 'error');

@@ -2,6 +2,7 @@
 // and diagnostics out. Nothing is produced unless every phase succeeded, so a caller that
 // writes the artifacts can never write half a policy.
 
+import { compareCodePoints } from '../grammar/compare.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../grammar/diagnostics.js';
 import { emitManifest } from './emit/manifest.js';
 import { emitModule } from './emit/module.js';
@@ -79,5 +80,5 @@ export function emitAll(ir: IR, source: SourceText, options: { readonly manifest
     const names = [...files.keys(), 'manifest.json'].sort();
     files.set('manifest.json', emitManifest(ir, source, { file: policyFile, lineOf: policy.lineOf }, names));
   }
-  return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return new Map([...files.entries()].sort(([a], [b]) => compareCodePoints(a, b)));
 }

@@ -4,6 +4,7 @@
 // derived from the declared lookups and capabilities. Everything is sorted by name so
 // that reordering the spec's lists changes nothing in the output.
 
+import { compareCodePoints } from '../grammar/compare.js';
 import { capability, type CapabilityContext, type PermissionGrant } from './catalog/capabilities.js';
 import { vocabulary, xenMacros, type Vocabulary } from './catalog/vocabulary.js';
 import type { MacroRule } from './catalog/xen-macros.generated.js';
@@ -15,7 +16,7 @@ export const DOM0_TYPE = 'dom0_t';
 export const DOM0_CHANNEL = 'dom0_t_channel';
 export const DOMXEN_TYPE = 'domxen_t';
 
-const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const byString = compareCodePoints;
 
 export function lower(spec: Spec): IR {
   const vocab = vocabulary(spec.xen);

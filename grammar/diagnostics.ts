@@ -3,6 +3,8 @@
 // on them, never on wording. Spans are offsets into the source text; they become
 // line:column only at the edge (cli/render.ts, the manifest).
 
+import { compareCodePoints } from './compare.js';
+
 export type Severity = 'error' | 'warning' | 'info';
 
 /** A half-open range [start, end) of UTF-16 offsets into one source file's text. */
@@ -152,9 +154,9 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   return [...diagnostics].sort(
     (a, b) =>
-      (a.span?.file ?? '').localeCompare(b.span?.file ?? '') ||
+      compareCodePoints(a.span?.file ?? '', b.span?.file ?? '') ||
       (a.span?.start ?? -1) - (b.span?.start ?? -1) ||
-      a.code.localeCompare(b.code) ||
-      a.message.localeCompare(b.message),
+      compareCodePoints(a.code, b.code) ||
+      compareCodePoints(a.message, b.message),
   );
 }

@@ -22,6 +22,7 @@
 // "<name> = on" appended to modules.conf), but in a temporary copy of the files m4 reads: the
 // user's tree is never written to.
 
+import { compareCodePoints } from './compare.js';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -259,7 +260,7 @@ export function expandXenPolicyTree(options: ExpandXenPolicyTreeOptions): XenPol
   } catch {
     // No support directory: the wildcard is empty and Makefile.common carries on.
   }
-  support.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  support.sort(compareCodePoints);
 
   if (modulesConf === undefined) return fail();
   const conf = modulesConf.toString('utf8');

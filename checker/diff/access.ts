@@ -3,6 +3,7 @@
 // both sides (effective.ts), so a removed rule whose permissions another rule still grants
 // is no change. Output: one AccessChange per (subject, object, class), sorted.
 
+import { compareCodePoints } from '../../grammar/compare.js';
 import { statementTextOf, type Side, type Universe, type URule } from './align.js';
 import { cancelIdentical, partners } from './cancel.js';
 import { conditionText, implies, guardText, type Condition } from './conditions.js';
@@ -114,7 +115,7 @@ function justify(g: Grants, perms: readonly string[], side: Side): Justification
       side, perms: ps, rule: { file: r.at.file, line: r.at.line, column: r.at.column },
       statement: statementTextOf(r), ...(r.guard ? { condition: guardText(r.guard) } : {}),
     }))
-    .sort((a, b) => a.rule.file.localeCompare(b.rule.file) || a.rule.line - b.rule.line || a.statement.localeCompare(b.statement));
+    .sort((a, b) => compareCodePoints(a.rule.file, b.rule.file) || a.rule.line - b.rule.line || compareCodePoints(a.statement, b.statement));
 }
 
 
@@ -122,6 +123,4 @@ export function byEntry(a: AccessChange, b: AccessChange): number {
   return cmp(a.subject, b.subject) || cmp(a.object, b.object) || cmp(a.cls, b.cls);
 }
 
-export function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+export const cmp = compareCodePoints;

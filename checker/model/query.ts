@@ -1,6 +1,7 @@
 // Queries over the model, expanding symbolic rules only as far as the question asks:
 // "what may S do to T" walks the rules once and tests membership, never a product of sets.
 
+import { compareCodePoints } from '../../grammar/compare.js';
 import type { AvRule, AvRuleKind, BoolExpr } from '../../grammar/ast.js';
 import type { BitSet } from './bitset.js';
 import type { Guard, PolicyModel, Provenance } from './model.js';
@@ -120,7 +121,7 @@ export function queryAccess(model: PolicyModel, q: Query): AccessEntry[] | undef
         rules: e.rules,
       };
     })
-    .sort((a, b) => a.source.localeCompare(b.source) || a.target.localeCompare(b.target) || a.cls.localeCompare(b.cls) || a.kind.localeCompare(b.kind));
+    .sort((a, b) => compareCodePoints(a.source, b.source) || compareCodePoints(a.target, b.target) || compareCodePoints(a.cls, b.cls) || compareCodePoints(a.kind, b.kind));
 }
 
 export interface PolicyStats {

@@ -3,6 +3,7 @@
 // as nothing but itself. Every finding lists all minimal witness paths (up to the bound),
 // each hop with its permission and the rule behind it.
 
+import { compareCodePoints } from '../../grammar/compare.js';
 import type { Finding } from '../findings.js';
 import { specLocation } from '../context.js';
 import { typeIndexOf } from '../model/query.js';
@@ -32,7 +33,7 @@ export const escalation: CheckRule = {
       const introspector = ctx.intent.introspectors.find((i) => i.name === d.name);
       const allowed = new Set([...ownTypes(d), ...(introspector?.targets.flatMap((t) => ownTypes(t)) ?? [])]);
       const r = reach(g, start, ctx.options.maxDepth, ctx.intent.trusted);
-      for (const [node, distance] of [...r.distance].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      for (const [node, distance] of [...r.distance].sort(([a], [b]) => compareCodePoints(a, b))) {
         if (distance === 0 || allowed.has(node)) continue;
         const { paths, truncated } = minimalPaths(r, node, ctx.options.maxPaths);
         const first = paths[0] ?? [];

@@ -3,6 +3,7 @@
 // chosen release does not know would fail checkpolicy, or — worse — silently mean
 // another bit after a policy is rebuilt against a different access_vectors.
 
+import { compareCodePoints } from '../../grammar/compare.js';
 import { RAW_VOCABULARY } from './xen-vocabulary.generated.js';
 import { XEN_MACROS, type XenMacros } from './xen-macros.generated.js';
 
@@ -56,7 +57,7 @@ export function vocabulary(release: XenRelease): Vocabulary {
     has: (cls, perm) => bit.get(cls)?.has(perm) ?? false,
     sortPerms: (cls, perms) => {
       const order = bit.get(cls);
-      return [...new Set(perms)].sort((a, b) => (order?.get(a) ?? 1e9) - (order?.get(b) ?? 1e9) || a.localeCompare(b));
+      return [...new Set(perms)].sort((a, b) => (order?.get(a) ?? 1e9) - (order?.get(b) ?? 1e9) || compareCodePoints(a, b));
     },
     sortClasses: (classes) => [...new Set(classes)].sort((a, b) => (classIndex.get(a) ?? 1e9) - (classIndex.get(b) ?? 1e9)),
   };
