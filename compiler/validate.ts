@@ -3,7 +3,7 @@
 // kinds and the Xen release declared. Runs even when the schema found errors (skipping
 // entries too malformed to judge), so that one run reports everything.
 
-import { capability, GUEST_KIND_SINCE, unsupportedReason } from './catalog/capabilities.js';
+import { capability, foreignMapRefusal, grantsTargetWrite, GUEST_KIND_SINCE, unsupportedReason } from './catalog/capabilities.js';
 import { atLeast, isSupportedRelease, XEN_RELEASES } from './catalog/vocabulary.js';
 import { diagnostic, type Diagnostic, type SourceSpan } from '../grammar/diagnostics.js';
 import type { JsonPath, LoadedSpec } from './load.js';
@@ -161,6 +161,11 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
         }
       }
       if (!xenOk) continue;
+      const refusal = def.mapsTargetFrames ? foreignMapRefusal(xen as string, base.guest) : undefined;
+      if (refusal) {
+        d.push(diagnostic('ForeignMapRefused', [cap.name, base.guest.toUpperCase(), base.name, refusal], cap.span,
+          `run "${base.name}" as a PV guest (guest: pv), or use Xen 4.19 or later`));
+      }
       for (const ref of refs) {
         const target = targetByName.get(ref.name);
         if (!target) continue;
@@ -181,6 +186,18 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
       for (const ref of refs) {
         d.push(diagnostic('CannotBeReadOnly', [base.name, base.guest.toUpperCase(), ref.name], caps.find((c) => c.name === 'read-memory')?.span ?? base.span,
           'run the introspector as a PV guest if it must be confined to reading (catalog §1H)'));
+      }
+    }
+    if (xenOk && !names.has('write-memory')) {
+      for (const ref of refs) {
+        const target = targetByName.get(ref.name);
+        if (!target) continue;
+        const ctx = { xen: xen as string, introspector: base.guest, target: target.guest };
+        // read-memory from an HVM/PVH introspector is VP2001's case: same fact, said once.
+        const writers = caps.filter((c) => c.name !== 'read-memory' && capability(c.name) && !unsupportedReason(capability(c.name)!, ctx) && grantsTargetWrite(capability(c.name)!, ctx));
+        if (writers.length === 0) continue;
+        d.push(diagnostic('WholeTargetWritable', [writers.map((c) => c.name).join(', '), writers.length === 1 ? 's' : '', base.name, ref.name], writers[0]!.span,
+          'declare write-memory to say so in the spec, or drop the event capabilities if the introspector must only read'));
       }
     }
     if (xenOk && names.has('altp2m') && xen === '4.8') {

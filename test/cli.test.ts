@@ -51,7 +51,7 @@ describe('vmipolicy compile', () => {
       writeFileSync(spec, readFileSync(repoPath('examples', 'tinyvmi', 'vmi.yaml'), 'utf8').replace('targets: [ubuntu]', 'targets: [ubunt]'));
       const r = cli(['compile', spec, '-o', join(dir, 'out')]);
       assert.equal(r.status, 2);
-      assert.match(r.stderr, /bad\.yaml:17:15: error VP1204: introspector "tinyvmi" targets "ubunt"/);
+      assert.match(r.stderr, /bad\.yaml:20:15: error VP1204: introspector "tinyvmi" targets "ubunt"/);
       assert.match(r.stderr, /help: did you mean "ubuntu"\?/);
       assert.equal(existsSync(join(dir, 'out')), false);
     });

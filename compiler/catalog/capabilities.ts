@@ -48,6 +48,12 @@ export interface CapabilityDef {
   readonly targetKindReason?: string;
   /** Needs the vm_event channel rules (catalog §1G). */
   readonly eventChannel: boolean;
+  /**
+   * Maps target frames into the introspector: its memory, or the vm_event ring page that every
+   * event capability maps read-write. Such a map is subject to Xen's checks before FLASK
+   * (foreignMapRefusal).
+   */
+  readonly mapsTargetFrames: boolean;
   /** Set when the capability amounts to control of the target (catalog §5). */
   readonly control?: string;
   grants(ctx: CapabilityContext): PermissionGrant[];
@@ -109,6 +115,7 @@ export const CAPABILITIES: readonly CapabilityDef[] = [
     requires: [],
     targetKinds: GUEST_KINDS,
     eventChannel: false,
+    mapsTargetFrames: false,
     grants: (ctx) => [
       t('domain', ['getdomaininfo'], ['A4', 'A7', 'A11'], 'xc_domain_getinfolist → XEN_SYSCTL_getdomaininfolist → flask_getdomaininfo on each domain listed'),
       ...(atLeast(ctx.xen, '4.17')
@@ -124,6 +131,7 @@ export const CAPABILITIES: readonly CapabilityDef[] = [
     requires: ['domain-info'],
     targetKinds: GUEST_KINDS,
     eventChannel: false,
+    mapsTargetFrames: false,
     control: 'domain:setdomainmaxmem lets the introspector unlimit the target\'s memory (host memory exhaustion)',
     grants: () => [
       t('domain', ['setdomainmaxmem'], ['A10', 'A12'], 'xen_init_vmi / xen_destroy → xc_domain_setmaxmem → XEN_DOMCTL_max_mem → flask_domctl; init fails without it'),
@@ -135,6 +143,7 @@ export const CAPABILITIES: readonly CapabilityDef[] = [
     requires: ['domain-info'],
     targetKinds: GUEST_KINDS,
     eventChannel: false,
+    mapsTargetFrames: true,
     grants: (ctx) => foreignMap(ctx, false, ['B4', 'B5']),
   },
   {
@@ -143,6 +152,7 @@ export const CAPABILITIES: readonly CapabilityDef[] = [
     requires: ['domain-info'],
     targetKinds: GUEST_KINDS,
     eventChannel: false,
+    mapsTargetFrames: true,
     control: 'mmu:map_write on the target gives full control of it',
     grants: (ctx) => foreignMap(ctx, true, ['B3']),
   },
@@ -152,6 +162,7 @@ export const CAPABILITIES: readonly CapabilityDef[] = [
     requires: ['domain-info'],
     targetKinds: GUEST_KINDS,
     eventChannel: false,
+    mapsTargetFrames: false,
     grants: (ctx) =>
       hvmLike(ctx.target)
         ? [t('hvm', ['gethvmc'], ['C1'], 'xc_domain_hvm_getcontext(_partial) → XEN_DOMCTL_gethvmcontext(_partial) → flask_domctl')]
@@ -163,6 +174,7 @@ export const CAPABILITIES: readonly CapabilityDef[] = [
     requires: ['domain-info'],
     targetKinds: GUEST_KINDS,
     eventChannel: false,
+    mapsTargetFrames: false,
     control: 'arbitrary CPU state of the target means code execution in it',
     grants: (ctx) =>
       hvmLike(ctx.target)
@@ -178,6 +190,7 @@ export const CAPABILITIES: readonly CapabilityDef[] = [
     requires: ['domain-info'],
     targetKinds: GUEST_KINDS,
     eventChannel: false,
+    mapsTargetFrames: false,
     grants: () => [t('domain', ['pause', 'unpause'], ['C3'], 'xc_domain_pause / xc_domain_unpause → XEN_DOMCTL_pausedomain / unpausedomain → flask_domctl')],
   },
   {
@@ -186,6 +199,7 @@ export const CAPABILITIES: readonly CapabilityDef[] = [
     requires: ['domain-info'],
     targetKinds: GUEST_KINDS,
     eventChannel: false,
+    mapsTargetFrames: false,
     grants: () => [t('domain2', ['gettsc'], ['C4'], 'xc_domain_get_tsc_info → XEN_DOMCTL_gettscinfo → flask_domctl')],
   },
   {
@@ -195,6 +209,7 @@ export const CAPABILITIES: readonly CapabilityDef[] = [
     targetKinds: EVENT_TARGETS,
     targetKindReason: EVENT_TARGET_REASON,
     eventChannel: true,
+    mapsTargetFrames: true,
     control: 'vm_event responses can set the target\'s registers and switch its views with no further check (vm_event_resume)',
     grants: (ctx) => [
       ...monitorRing(ctx),
@@ -208,6 +223,7 @@ export const CAPABILITIES: readonly CapabilityDef[] = [
     targetKinds: EVENT_TARGETS,
     targetKindReason: EVENT_TARGET_REASON,
     eventChannel: true,
+    mapsTargetFrames: true,
     control: 'vm_event responses can set the target\'s registers with no further check (vm_event_resume)',
     grants: (ctx) => [
       ...monitorRing(ctx),
@@ -221,6 +237,7 @@ export const CAPABILITIES: readonly CapabilityDef[] = [
     targetKinds: EVENT_TARGETS,
     targetKindReason: EVENT_TARGET_REASON,
     eventChannel: true,
+    mapsTargetFrames: true,
     control: 'event injection and vm_event responses change the target\'s execution',
     grants: (ctx) => [
       ...monitorRing(ctx),
@@ -235,6 +252,7 @@ export const CAPABILITIES: readonly CapabilityDef[] = [
     targetKinds: EVENT_TARGETS,
     targetKindReason: EVENT_TARGET_REASON,
     eventChannel: true,
+    mapsTargetFrames: true,
     control: 'domain:setdebugging also gates XEN_DOMCTL_gdbsx_guestmemio, which reads and writes target memory with no mmu check (≈ map_write)',
     grants: (ctx) => [
       ...monitorRing(ctx),
@@ -249,6 +267,7 @@ export const CAPABILITIES: readonly CapabilityDef[] = [
     targetKinds: ['hvm'],
     targetKindReason: 'altp2m exists only for HVM guests',
     eventChannel: false,
+    mapsTargetFrames: false,
     control: 'altp2m change_gfn remaps the target\'s frames (code/data aliasing)',
     grants: () => [
       t('hvm', ['altp2mhvm_op'], ['E1', 'D5a'], 'HVMOP_altp2m subops (state, create/destroy/switch view, change_gfn, set_mem_access in a view) → flask_hvm_altp2mhvm_op'),
@@ -266,6 +285,7 @@ export const CAPABILITIES: readonly CapabilityDef[] = [
     targetKinds: EVENT_TARGETS,
     targetKindReason: 'event injection (XEN_DMOP_inject_event) needs a remote HVM-type domain',
     eventChannel: false,
+    mapsTargetFrames: false,
     control: 'hvm:dm covers every device-model operation on the target, not only injection',
     grants: (ctx) => [injection(ctx, ['C5'])],
   },
@@ -282,6 +302,31 @@ export const CAPABILITY_NAMES: readonly string[] = CAPABILITIES.map((c) => c.nam
 /** Why `cap` cannot be used on this target, or undefined when it can. */
 export function unsupportedReason(cap: CapabilityDef, ctx: CapabilityContext): string | undefined {
   return cap.targetKinds.includes(ctx.target) ? undefined : cap.targetKindReason ?? 'not supported for this guest kind';
+}
+
+/**
+ * Whether the capability grants mmu:map_write on the target. FLASK checks map_write per
+ * target domain, not per page (flask_mmu_update / flask_map_gmfn_foreign take the owner's SID),
+ * so a grant needed to map one frame writable — the vm_event ring page, which
+ * xc_vm_event_enable maps PROT_READ|PROT_WRITE — lets the introspector write every page.
+ */
+export function grantsTargetWrite(cap: CapabilityDef, ctx: CapabilityContext): boolean {
+  return cap.grants(ctx).some((g) => g.object === 'target' && g.cls === 'mmu' && g.perms.includes('map_write'));
+}
+
+/**
+ * Why Xen refuses, before any FLASK check, a foreign map made by an introspector of this kind,
+ * or undefined when it does not. p2m_add_foreign (xen/arch/x86/mm/p2m.c), which every map by an
+ * auto-translated (HVM or PVH) caller goes through, first tests the caller: up to 4.14 it must be
+ * the hardware domain (`is_hardware_domain(tdom)`); 4.15–4.18 test arch_acquire_resource_check,
+ * which still demands the hardware domain for a translated caller; only 4.19 relaxes it
+ * (xen/arch/x86/mm/p2m-basic.c) to "altp2m disabled and nested HVM off", which the introspector's
+ * own xl settings guarantee. A PV caller maps through mmu_update and never meets the test. A
+ * VMI domain is never the hardware domain (dom0 is not introspector material here).
+ */
+export function foreignMapRefusal(xen: XenRelease, introspector: GuestKind): string | undefined {
+  if (!autoTranslated(introspector) || atLeast(xen, '4.19')) return undefined;
+  return `Xen ${xen} lets only the hardware domain make foreign maps from an HVM or PVH domain (p2m_add_foreign: ${atLeast(xen, '4.15') ? 'arch_acquire_resource_check' : 'is_hardware_domain'}); 4.19 is the first release that allows it`;
 }
 
 /**

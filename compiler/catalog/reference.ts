@@ -2,7 +2,7 @@
 // object, and the hypercall and hook behind every permission — generated from the same
 // table the compiler uses, so the documentation cannot drift from the behaviour.
 
-import { CAPABILITIES, GUEST_KINDS, unsupportedReason, type CapabilityDef, type GuestKind, type PermissionGrant } from './capabilities.js';
+import { CAPABILITIES, foreignMapRefusal, grantsTargetWrite, GUEST_KINDS, unsupportedReason, type CapabilityDef, type GuestKind, type PermissionGrant } from './capabilities.js';
 import { XEN_RELEASES } from './vocabulary.js';
 
 const OBJECT_LABEL: Record<PermissionGrant['object'], string> = { target: 'T', self: 'S_self', domxen: 'domxen_t' };
@@ -55,6 +55,13 @@ export function capabilityReferenceMarkdown(): string {
     if (cap.requires.length) lines.push(`Requires: ${cap.requires.map((r) => `\`${r}\``).join(', ')}.`, '');
     if (cap.targetKinds.length < GUEST_KINDS.length) lines.push(`Targets: ${cap.targetKinds.join(', ')} only — ${cap.targetKindReason ?? ''}.`, '');
     if (cap.control) lines.push(`**Control, not just observation:** ${cap.control}.`, '');
+    if (cap.name !== 'write-memory' && grantsTargetWrite(cap, { xen: latest, introspector: 'pv', target: cap.targetKinds[cap.targetKinds.length - 1] as GuestKind })) {
+      lines.push('**Writes the whole target:** this grants `mmu:map_write` on T even to a PV introspector, because the vm_event ring page is mapped read-write and FLASK checks map_write per target domain, not per page: the introspector can map any page of the target writable. `write-memory` adds nothing on top of it (compile warning VP2004).', '');
+    }
+    if (cap.mapsTargetFrames) {
+      const refusedUpTo = XEN_RELEASES.filter((x) => foreignMapRefusal(x, 'hvm') !== undefined);
+      if (refusedUpTo.length) lines.push(`**From an HVM or PVH introspector: Xen ${XEN_RELEASES.find((x) => foreignMapRefusal(x, 'hvm') === undefined)} or later only.** Up to Xen ${refusedUpTo[refusedUpTo.length - 1]}, p2m_add_foreign refuses foreign maps by any translated domain but the hardware domain, before FLASK is asked (compile error VP1215).`, '');
+    }
     for (const v of variants(cap, latest)) {
       lines.push(`${v.pairs.join('; ')}:`, '', '| object | class | permissions | catalog | why |', '|---|---|---|---|---|', ...v.rows, '');
     }

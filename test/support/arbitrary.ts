@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { CAPABILITIES, XEN_RELEASES, type GuestKind } from '../../compiler/index.js';
 import { compareReleases } from '../../compiler/catalog/vocabulary.js';
+import { capability, foreignMapRefusal } from '../../compiler/catalog/capabilities.js';
 
 export interface SpecObject {
   vmipolicy: 1;
@@ -46,7 +47,11 @@ export function specArbitrary(opts: { releases?: readonly string[]; modes?: read
         // Each introspector watches a non-empty subset of targets (every target watched by someone).
         const mine = targets.filter((_, j) => j % introspectorKinds.length === i || next() % 3 === 0);
         const chosen = mine.length ? mine : [targets[i % targets.length] as (typeof targets)[number]];
-        const caps = supportedBy(chosen.map((t) => t.guest)).filter((c) => c === 'domain-info' || next() % 2 === 0);
+        // Before Xen 4.19 an HVM/PVH introspector cannot map target frames (VP1215): it keeps the rest.
+        const mapsRefused = foreignMapRefusal(xen, g) !== undefined;
+        const caps = supportedBy(chosen.map((t) => t.guest))
+          .filter((c) => !(mapsRefused && capability(c)?.mapsTargetFrames))
+          .filter((c) => c === 'domain-info' || next() % 2 === 0);
         return {
           name: `mon${i}`,
           ...(explicitTypes ? { type: `mon${i}_vmi_t` } : {}),

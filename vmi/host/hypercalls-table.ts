@@ -5,7 +5,7 @@
 // the Xen release. The hypercall surface (hypercalls.ts) only interprets this table.
 
 import { atLeast, type XenRelease } from '../../compiler/catalog/vocabulary.js';
-import type { GuestKind } from '../../compiler/catalog/capabilities.js';
+import { foreignMapRefusal, type GuestKind } from '../../compiler/catalog/capabilities.js';
 
 export interface CallContext {
   readonly xen: XenRelease;
@@ -50,6 +50,17 @@ const onTarget = (cls: string, ...perms: string[]) => (): readonly CheckSpec[] =
 const hvmOnly = (ctx: CallContext): Refusal | undefined => (ctx.target === 'pv' ? { errno: 'EINVAL', why: 'the target is not an HVM/PVH domain' } : undefined);
 const notSelf = (ctx: { self: boolean }): Refusal | undefined => (ctx.self ? { errno: 'EINVAL', why: 'Xen refuses this operation on the caller itself' } : undefined);
 
+/**
+ * p2m_add_foreign's first test, before xsm_map_gmfn_foreign: up to Xen 4.18 only the hardware
+ * domain may add foreign frames to a translated physmap (foreignMapRefusal says why). The
+ * caller's own altp2m/nested-HVM state, tested at the same place from 4.19, is domain state:
+ * the hypercall layer tests it.
+ */
+const translatedCallerMayMap = (ctx: CallContext): Refusal | undefined => {
+  const why = foreignMapRefusal(ctx.xen, ctx.caller);
+  return why ? { errno: 'EPERM', why } : undefined;
+};
+
 /** A foreign mapping (catalog B1/B2/B3): mmu_update for a PV caller, add_to_physmap_batch otherwise. */
 function foreignMap(writable: boolean) {
   return (ctx: CallContext): readonly CheckSpec[] =>
@@ -72,10 +83,11 @@ const ROWS: readonly OperationRow[] = [
     id: 'B1', call: 'xenforeignmemory_map(PROT_READ)', hypercall: 'mmu_update (PV) / XENMEM_add_to_physmap_batch (HVM/PVH)', hook: 'flask_mmu_update / flask_add_to_physmap + flask_map_gmfn_foreign',
     // B1 is the PV caller's row; an auto-translated caller gets B2's checks for the same call.
     checks: foreignMap(false),
+    before: translatedCallerMayMap,
   },
-  { id: 'B2', call: 'xenforeignmemory_map (HVM/PVH caller)', hypercall: 'XENMEM_add_to_physmap_batch(gmfn_foreign)', hook: 'flask_add_to_physmap; flask_map_gmfn_foreign', checks: () => [dom('self', 'mmu', 'physmap'), dom('target', 'mmu', 'map_read', 'map_write')] },
+  { id: 'B2', call: 'xenforeignmemory_map (HVM/PVH caller)', hypercall: 'XENMEM_add_to_physmap_batch(gmfn_foreign)', hook: 'flask_add_to_physmap; flask_map_gmfn_foreign', checks: () => [dom('self', 'mmu', 'physmap'), dom('target', 'mmu', 'map_read', 'map_write')], before: translatedCallerMayMap },
   { id: 'B2u', call: 'xenforeignmemory_unmap', hypercall: 'XENMEM_remove_from_physmap (HVM/PVH caller); PTE clear (PV, no check)', hook: 'flask_remove_from_physmap', checks: (ctx) => (ctx.caller === 'pv' ? [] : [dom('self', 'mmu', 'physmap')]) },
-  { id: 'B3', call: 'xenforeignmemory_map(PROT_READ|PROT_WRITE)', hypercall: 'mmu_update (PV) / XENMEM_add_to_physmap_batch (HVM/PVH)', hook: 'flask_mmu_update / flask_add_to_physmap + flask_map_gmfn_foreign', checks: foreignMap(true) },
+  { id: 'B3', call: 'xenforeignmemory_map(PROT_READ|PROT_WRITE)', hypercall: 'mmu_update (PV) / XENMEM_add_to_physmap_batch (HVM/PVH)', hook: 'flask_mmu_update / flask_add_to_physmap + flask_map_gmfn_foreign', checks: foreignMap(true), before: translatedCallerMayMap },
   { id: 'B6', call: 'xc_domain_populate_physmap_exact / xc_domain_decrease_reservation_exact', hypercall: 'XENMEM_populate_physmap / XENMEM_decrease_reservation', hook: 'flask_memory_adjust_reservation', checks: onTarget('mmu', 'adjust') },
   { id: 'C1', call: 'xc_domain_hvm_getcontext(_partial)', hypercall: 'XEN_DOMCTL_gethvmcontext(_partial)', hook: 'flask_domctl', checks: onTarget('hvm', 'gethvmc') },
   { id: 'C1p', call: 'xc_vcpu_getcontext', hypercall: 'XEN_DOMCTL_getvcpucontext', hook: 'flask_domctl', checks: onTarget('domain', 'getvcpucontext') },

@@ -81,6 +81,16 @@ class Call {
   }
 }
 
+/**
+ * arch_acquire_resource_check from Xen 4.19 (xen/arch/x86/mm/p2m-basic.c): a translated caller
+ * may make foreign maps only with altp2m disabled and nested HVM off. Before 4.19 the release
+ * test (the B rows' `before`) refuses every translated caller anyway.
+ */
+export function callerStateRefusesForeignMap(xen: string, caller: SimDomain): string | undefined {
+  if (caller.kind === 'pv' || !atLeast(xen, '4.19')) return undefined;
+  return caller.altp2m !== 'disabled' || caller.nestedHvm ? 'the caller itself has altp2m or nested HVM enabled (arch_acquire_resource_check)' : undefined;
+}
+
 export class Hypervisor {
   readonly avc: Avc;
   readonly xen: string;
@@ -310,13 +320,15 @@ export class Hypervisor {
   private foreignMap(call: Call, caller: number, domid: number, prot: Prot, step?: string): boolean {
     const s = this.host.domains.get(caller);
     const row = prot === 'read' ? (s?.kind === 'pv' ? 'B1' : 'B2') : 'B3';
-    if (!this.run(call, row, caller, domid, step)) return false;
-    if (s && s.kind !== 'pv' && (s.altp2m !== 'disabled' || s.nestedHvm)) {
-      // arch_acquire_resource_check (catalog B2c): not XSM, refused after the checks.
-      call.fail('EPERM', 'the introspector itself has altp2m or nested HVM enabled');
+    // p2m_add_foreign tests the translated caller before xsm_map_gmfn_foreign, at every
+    // release: so Xen refuses here without a FLASK check (and without an AVC line).
+    // (The release test is the rows' `before`; the caller's own state is tested here.)
+    const stateRefusal = s ? callerStateRefusesForeignMap(this.xen, s) : undefined;
+    if (stateRefusal) {
+      call.fail('EPERM', stateRefusal);
       return false;
     }
-    return true;
+    return this.run(call, row, caller, domid, step);
   }
 
   xenforeignmemory_unmap(caller: number): CallResult {

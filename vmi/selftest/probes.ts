@@ -14,7 +14,7 @@
 
 import type { SimDomain } from '../host/domains.js';
 import type { SimulatedHost } from '../host/host.js';
-import type { CallResult } from '../host/hypercalls.js';
+import { callerStateRefusesForeignMap, type CallResult } from '../host/hypercalls.js';
 import { OPERATIONS, type CallContext } from '../host/hypercalls-table.js';
 import { actsOnTarget, missingFor, type PairIntent } from './intent.js';
 import type { Recorder } from './recorder.js';
@@ -65,6 +65,8 @@ export function refusedBeforeFlask(rowId: string, xen: string, caller: SimDomain
   const ctx = { xen, caller: caller.kind, target: target.kind, self: caller.domid === target.domid };
   const before = row?.before?.(ctx);
   if (before) return `Xen refuses it first: ${before.why} (-${before.errno})`;
+  const stateRefusal = rowId === 'B1' || rowId === 'B2' || rowId === 'B3' ? callerStateRefusesForeignMap(xen, caller) : undefined;
+  if (stateRefusal) return `Xen refuses it first: ${stateRefusal} (-EPERM)`;
   if ((rowId === 'E1' || rowId === 'D5a') && (target.kind === 'pv' || target.altp2m === 'disabled')) {
     return `Xen refuses it first: the domain's altp2m mode is ${target.kind === 'pv' ? 'unavailable (PV)' : 'disabled'}`;
   }
