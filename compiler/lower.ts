@@ -6,7 +6,7 @@
 
 import { compareCodePoints } from '../grammar/compare.js';
 import { capability, type CapabilityContext, type PermissionGrant } from './catalog/capabilities.js';
-import { vocabulary, xenMacros, type Vocabulary } from './catalog/vocabulary.js';
+import { branchOf, vocabulary, xenMacros, type Vocabulary } from './catalog/vocabulary.js';
 import type { MacroRule } from './catalog/xen-macros.generated.js';
 import type { SourceSpan } from '../grammar/diagnostics.js';
 import type { DomainIR, Grant, IR, MacroUse, Origin, TypeDecl, TypeTransition, XenMacroName, XenstoreNodeIR, XlFileIR, XlSettingIR } from './ir.js';
@@ -217,7 +217,7 @@ function xlFiles(spec: Spec, domains: readonly DomainIR[], byName: Map<string, D
     // An auto-translated introspector's foreign maps fail with -EPERM if it has altp2m or
     // nested HVM itself (catalog B2c: arch_acquire_resource_check).
     if (s.guest !== 'pv') {
-      add(s.name, spec.xen === '4.8'
+      add(s.name, branchOf(spec.xen) === '4.8'
         ? { key: 'altp2mhvm', value: '0', why: 'foreign mappings fail while the introspector itself has altp2m (catalog B2c)' }
         : { key: 'altp2m', value: '"disabled"', why: 'foreign mappings fail while the introspector itself has altp2m (catalog B2c)' });
       if (s.guest === 'hvm') add(s.name, { key: 'nestedhvm', value: '0', why: 'foreign mappings fail while the introspector itself has nested HVM (catalog B2c)' });

@@ -7,6 +7,7 @@ import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { diagnostic, type Diagnostic } from '../grammar/diagnostics.js';
 import type { JsonPath, LoadedSpec } from './load.js';
 import { DOMAIN_NAME_PATTERN, DOMAIN_NAME_RULE, MODULE_NAME_PATTERN, MODULE_NAME_RULE, nearest, TYPE_NAME_PATTERN, TYPE_NAME_RULE } from './names.js';
+import { XEN_RELEASES } from './catalog/vocabulary.js';
 
 export const SPEC_SCHEMA_URL = new URL('../../schema/spec-v1.schema.json', import.meta.url);
 export const SPEC_SCHEMA: Record<string, unknown> = JSON.parse(readFileSync(SPEC_SCHEMA_URL, 'utf8')) as Record<string, unknown>;
@@ -99,6 +100,12 @@ function toDiagnostic(e: ErrorObject, spec: LoadedSpec): Diagnostic | undefined 
     case 'const':
       return diagnostic('NotAllowedValue', [where, show((e.params as { allowedValue: unknown }).allowedValue)], spec.locate(path));
     case 'pattern': {
+      if (path.length === 1 && path[0] === 'xen') {
+        const got = show(value);
+        const near = nearest(got, XEN_RELEASES);
+        return diagnostic('UnsupportedXen', [got, XEN_RELEASES.join(', ')], spec.locate(path),
+          `${near ? `did you mean "${near}"? ` : ''}write a branch or a point release as a quoted string, e.g. xen: "4.19" or xen: "4.17.7"`);
+      }
       const rule = PATTERN_RULES[String((e.params as { pattern: string }).pattern)];
       return diagnostic('UnsafeName', [rule?.what ?? where, show(value), rule?.rule ?? e.message ?? ''], spec.locate(path));
     }

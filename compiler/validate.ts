@@ -4,7 +4,7 @@
 // entries too malformed to judge), so that one run reports everything.
 
 import { capability, foreignMapRefusal, grantsTargetWrite, GUEST_KIND_SINCE, unsupportedReason } from './catalog/capabilities.js';
-import { atLeast, isSupportedRelease, XEN_RELEASES } from './catalog/vocabulary.js';
+import { atLeast, BACKPORTED_CHANGES, branchOf, isSupportedRelease, laterPointReleaseWith, XEN_RELEASES } from './catalog/vocabulary.js';
 import { diagnostic, type Diagnostic, type SourceSpan } from '../grammar/diagnostics.js';
 import type { JsonPath, LoadedSpec } from './load.js';
 import { defaultTypeFor, nearest, reservedDomainName, XEN_BUILTIN_TYPES, XEN_STOCK_MODULES } from './names.js';
@@ -200,7 +200,7 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
           'declare write-memory to say so in the spec, or drop the event capabilities if the introspector must only read'));
       }
     }
-    if (xenOk && names.has('altp2m') && xen === '4.8') {
+    if (xenOk && names.has('altp2m') && branchOf(xen as string) === '4.8') {
       for (const ref of refs) d.push(diagnostic('Altp2mMixedOnly', [xen, ref.name], caps.find((c) => c.name === 'altp2m')?.span ?? base.span, 'Xen 4.9 and later have altp2m="external"'));
     }
   });
@@ -209,6 +209,12 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
     if (!watched.has(t.name)) d.push(diagnostic('UnwatchedTarget', [t.name], t.nameSpan, 'list it under an introspector\'s targets, or remove it'));
   }
 
+  if (xen !== undefined && isSupportedRelease(xen)) {
+    for (const change of BACKPORTED_CHANGES) {
+      const point = laterPointReleaseWith(xen, change);
+      if (point) d.push(diagnostic('BranchMeansFirstRelease', [xen, point, change.what], options.xen === undefined ? at(['xen']) : undefined, `if the host runs Xen ${point} or later, say xen: "${point}" (or the host's exact release)`));
+    }
+  }
   if (d.some((x) => x.severity === 'error') || !xen || !isSupportedRelease(xen) || !moduleName) return { diagnostics: d };
   const spec2: Spec = {
     file: spec.source.file,

@@ -9,7 +9,7 @@ import { Xenstore, toXenstoreLs } from '../vmi/host/xenstore.js';
 import type { RuleId } from '../checker/findings.js';
 
 const SPEC = `vmipolicy: 1
-xen: "4.17"
+xen: "4.19"
 policy: { module: vmi, mode: standalone }
 introspectors:
   - name: mon-a

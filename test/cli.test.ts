@@ -60,7 +60,7 @@ describe('vmipolicy compile', () => {
   it('--format json reports diagnostics with positions on stdout', () => {
     withTempDir((dir) => {
       const spec = join(dir, 'bad.yaml');
-      writeFileSync(spec, 'vmipolicy: 1\nxen: "4.19"\n');
+      writeFileSync(spec, 'vmipolicy: 1\nxen: "4.22"\n');
       const r = cli(['compile', spec, '-o', join(dir, 'out'), '--format', 'json']);
       assert.equal(r.status, 2);
       const body = JSON.parse(r.stdout) as { ok: boolean; diagnostics: { code: string; line: number; column: number }[] };

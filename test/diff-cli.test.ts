@@ -70,7 +70,7 @@ describe('vmipolicy diff: formats and exit codes', () => {
       assert.equal(access.length, 6);
       for (const r of access) {
         assert.equal(r.locations[0]?.physicalLocation.artifactLocation.uri, b);
-        assert.equal(r.locations[0]?.physicalLocation.region.startLine, 18);
+        assert.equal(r.locations[0]?.physicalLocation.region.startLine, 21);
         assert.ok((r.relatedLocations ?? []).length >= 1);
       }
       assert.ok(access.some((r) => r.message.text === 'new access: tinyvmi_t ubuntu_t:domain2 { mem_access vm_event }'));

@@ -20,7 +20,7 @@ const SPECS: Record<string, string> = {
   'b2': WITH_REGISTERS,
   'b2pv': WITH_REGISTERS.replace('  - name: web\n    guest: hvm', '  - name: web\n    guest: pv'),
   'mon-hvm': MINIMAL_SPEC.replace('  - name: mon\n    guest: pv', '  - name: mon\n    guest: hvm'),
-  'x411': MINIMAL_SPEC.replace('xen: "4.19"', 'xen: "4.11"'),
+  'x411': MINIMAL_SPEC.replace('xen: "4.19.6"', 'xen: "4.11"'),
 };
 
 function diffSpecs(a: string, b: string): DiffReport {
@@ -209,12 +209,12 @@ Permissions:
 `,
   },
   {
-    name: "changing the Xen release (4.19 → 4.11)", old: 'base', new: 'x411', newAccess: true,
+    name: "changing the Xen release (4.19.6 → 4.11)", old: 'base', new: 'x411', newAccess: true,
     expected: `vmipolicy diff old.yaml → new.yaml
 NEW ACCESS: 8 permissions added (4 subject/object/class triples); 9 permissions removed (5 subject/object/class triples)
 
 Spec changes:
-  Xen 4.19 → 4.11
+  Xen 4.19.6 → 4.11
     class argo: - enable register_any_source register_single_source send
     class domain: - getpagingmempool setpagingmempool
     class domain2: + set_cpuid set_gnttab_limits set_max_evtchn; - get_cpu_policy set_cpu_policy

@@ -4,7 +4,7 @@
 // the catalog rows (A4, B2, D1f…) that say which hypercall triggers which hook and check.
 // Nothing is granted "just in case": a permission with no row behind it does not belong.
 
-import { atLeast, type XenRelease } from './vocabulary.js';
+import { atLeast, DOMXEN_INFOLIST_CHECK, hasChange, type XenRelease } from './vocabulary.js';
 
 export type GuestKind = 'pv' | 'pvh' | 'hvm';
 export const GUEST_KINDS: readonly GuestKind[] = ['pv', 'pvh', 'hvm'];
@@ -118,8 +118,8 @@ export const CAPABILITIES: readonly CapabilityDef[] = [
     mapsTargetFrames: false,
     grants: (ctx) => [
       t('domain', ['getdomaininfo'], ['A4', 'A7', 'A11'], 'xc_domain_getinfolist → XEN_SYSCTL_getdomaininfolist → flask_getdomaininfo on each domain listed'),
-      ...(atLeast(ctx.xen, '4.17')
-        ? [{ object: 'domxen', cls: 'domain', perms: ['getdomaininfo'], catalog: ['A4'], why: 'XEN_SYSCTL_getdomaininfolist first checks getdomaininfo on DOMID_XEN (XSA-499 fix: in 4.22.0, backported to the stable-4.17 … 4.21 branches)' } satisfies PermissionGrant]
+      ...(hasChange(ctx.xen, DOMXEN_INFOLIST_CHECK)
+        ? [{ object: 'domxen', cls: 'domain', perms: ['getdomaininfo'], catalog: ['A4'], why: 'XEN_SYSCTL_getdomaininfolist first checks getdomaininfo on DOMID_XEN (XSA-499 fix: in 4.22.0, backported in 4.17.7, 4.18.6, 4.19.6, 4.20.4, 4.21.2)' } satisfies PermissionGrant]
         : []),
       ...(ctx.target === 'pv' ? [t('domain', ['getaddrsize'], ['A8'], 'PV target address width: XEN_DOMCTL_get_address_size → flask_domctl')] : []),
       t('mmu', ['stat'], ['A9'], 'maximum GFN / memory size: XENMEM_maximum_gpfn → flask_memory_stat_reservation'),

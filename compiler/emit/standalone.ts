@@ -3,7 +3,7 @@
 // pseudo-domain types, dom0 as administrator, the spec's domains and their rules.
 
 import { allOf, ATTRIBUTES, DOM0_DEVICE_ADMIN, DOM0_SELF, INITIAL_SID_CONTEXTS, known, NEVERALLOW_RESOURCE_USE, RESOURCE_TYPES } from '../catalog/host-base.js';
-import { atLeast, xenMacros } from '../catalog/vocabulary.js';
+import { atLeast, DOMXEN_INFOLIST_CHECK, hasChange, xenMacros } from '../catalog/vocabulary.js';
 import type { Grant, IR, Origin } from '../ir.js';
 import { DOM0_CHANNEL, DOM0_TYPE, DOMXEN_TYPE, sortGrants } from '../lower.js';
 import { header, HOST_MARK, macroMark, macrosByDomain, printDomainRules, printIntrospection, printRoles, section } from './module.js';
@@ -33,7 +33,7 @@ export function hostGrants(ir: IR): Grant[] {
   }
   grant(DOM0_TYPE, DOM0_TYPE, 'mmu', known(v, 'mmu', ['exchange']), 'dom0 uses devices (use_device_noiommu)');
   grant(DOM0_TYPE, 'domio_t', 'mmu', known(v, 'mmu', ['map_read', 'map_write']), 'dom0 uses devices (use_device_noiommu)');
-  if (atLeast(v.release, '4.17')) {
+  if (hasChange(v.release, DOMXEN_INFOLIST_CHECK)) {
     grant(DOM0_TYPE, DOMXEN_TYPE, 'domain', ['getdomaininfo'], 'dom0 lists domains: XEN_SYSCTL_getdomaininfolist checks DOMID_XEN (XSA-499)');
   }
   for (const r of RESOURCE_TYPES) grant('xen_t', r, 'resource', known(v, 'resource', ['remove_irq', 'remove_ioport', 'remove_iomem']), 'the hypervisor tears down a dying domain\'s resources');

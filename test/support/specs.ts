@@ -1,7 +1,7 @@
 // A small valid spec that error, hostile-input and diff tests mutate one line at a time, so
 // each test's expected position is easy to read off.
 export const MINIMAL_SPEC = `vmipolicy: 1
-xen: "4.19"
+xen: "4.19.6"
 policy:
   module: vmi
 introspectors:

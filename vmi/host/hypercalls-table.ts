@@ -4,7 +4,7 @@
 // and lists its checks in the order the hook makes them, for the caller's guest kind and
 // the Xen release. The hypercall surface (hypercalls.ts) only interprets this table.
 
-import { atLeast, type XenRelease } from '../../compiler/catalog/vocabulary.js';
+import { atLeast, DOMXEN_INFOLIST_CHECK, hasChange, type XenRelease } from '../../compiler/catalog/vocabulary.js';
 import { foreignMapRefusal, type GuestKind } from '../../compiler/catalog/capabilities.js';
 
 export interface CallContext {
@@ -74,7 +74,7 @@ const ROWS: readonly OperationRow[] = [
     id: 'A4', call: 'xc_domain_getinfolist', hypercall: 'XEN_SYSCTL_getdomaininfolist', hook: 'flask_sysctl → flask_getdomaininfo(dom_xen); then flask_getdomaininfo per domain',
     // The DOMID_XEN check is the XSA-499 fix: in 4.22.0 and the stable-4.17 … 4.21 branches
     // (catalog §2.1); the compiler grants it from 4.17 on, and so does this host.
-    checks: (ctx) => [...(atLeast(ctx.xen, '4.17') ? [dom('domxen', 'domain', 'getdomaininfo')] : []), { ...dom('target', 'domain', 'getdomaininfo'), onDeny: 'skip' } as CheckSpec],
+    checks: (ctx) => [...(hasChange(ctx.xen, DOMXEN_INFOLIST_CHECK) ? [dom('domxen', 'domain', 'getdomaininfo')] : []), { ...dom('target', 'domain', 'getdomaininfo'), onDeny: 'skip' } as CheckSpec],
   },
   { id: 'A8', call: 'xc_domctl(XEN_DOMCTL_get_address_size)', hypercall: 'XEN_DOMCTL_get_address_size', hook: 'flask_domctl', checks: onTarget('domain', 'getaddrsize') },
   { id: 'A9', call: 'xc_domain_maximum_gpfn', hypercall: 'XENMEM_maximum_gpfn', hook: 'flask_memory_stat_reservation', checks: onTarget('mmu', 'stat') },
