@@ -8,7 +8,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CAPABILITIES, foreignMapRefusal, grantsTargetWrite } from '../compiler/catalog/capabilities.js';
-import { XEN_RELEASES } from '../compiler/catalog/vocabulary.js';
+import { compareReleases, DOMXEN_INFOLIST_CHECK, hasChange, XEN_RELEASES } from '../compiler/catalog/vocabulary.js';
+import { execFileSync } from 'node:child_process';
 import { hostFromArtifacts, hostPolicyFromArtifacts, type Host } from '../vmi/host/domains.js';
 import { Hypervisor } from '../vmi/host/hypercalls.js';
 import { artifactsOf, compileFile, compileText, sharedPath } from './support/env.js';
@@ -92,5 +93,51 @@ describe('capabilities that write the whole target', () => {
     assert.match(w[0]!.message, /^memory-events, singlestep give "mon" mmu:map_write on all of "win"/);
     assert.ok(!codes(spec('4.22', 'pv', 'domain-info, read-memory, write-memory, memory-events')).includes('VP2004'));
     assert.ok(!codes(spec('4.22', 'pv', 'domain-info, read-memory, pause')).includes('VP2004'));
+  });
+});
+
+describe('point releases', () => {
+  it('a bare branch is its first release; a backport counts from its point release', () => {
+    assert.equal(hasChange('4.17', DOMXEN_INFOLIST_CHECK), false);
+    assert.equal(hasChange('4.17.6', DOMXEN_INFOLIST_CHECK), false);
+    assert.equal(hasChange('4.17.7', DOMXEN_INFOLIST_CHECK), true);
+    assert.equal(hasChange('4.16.9', DOMXEN_INFOLIST_CHECK), false);
+    assert.equal(hasChange('4.22', DOMXEN_INFOLIST_CHECK), true);
+    assert.equal(compareReleases('4.17', '4.17.0'), 0);
+    assert.ok(compareReleases('4.17.10', '4.17.9') > 0);
+  });
+
+  it('the grant follows the host release, and VP2005 names the point release a bare branch misses', () => {
+    const grants = (xen: string): boolean => {
+      const r = compileText(spec(xen, 'pv', 'domain-info'));
+      return [...(r.artifacts ?? new Map<string, string>()).values()].some((a) => /domxen_t:domain getdomaininfo/.test(a));
+    };
+    assert.equal(grants('4.19'), false);
+    assert.equal(grants('4.19.5'), false);
+    assert.equal(grants('4.19.6'), true);
+    const note = compileText(spec('4.19', 'pv', 'domain-info')).diagnostics.find((d) => d.code === 'VP2005');
+    assert.ok(note);
+    assert.match(note.message, /from 4\.19\.6/);
+    assert.ok(!codes(spec('4.19.6', 'pv', 'domain-info')).includes('VP2005'));
+    assert.ok(!codes(spec('4.16', 'pv', 'domain-info')).includes('VP2005'));
+    assert.deepEqual(compileText(spec('4.19.1000', 'pv', 'domain-info')).diagnostics.map((d) => d.code), ['VP1201']);
+    assert.deepEqual(compileText(spec('4.23.1', 'pv', 'domain-info')).diagnostics.map((d) => d.code), ['VP1201']);
+  });
+
+  // Each backport boundary against Xen's own tags: the check is in hooks.c at the point
+  // release and not in the one before. Needs a clone of Xen's repository (VMIPOLICY_XEN_GIT).
+  it('each boundary matches the tags in Xen\'s history', (t) => {
+    const git = process.env.VMIPOLICY_XEN_GIT;
+    if (!git) {
+      console.log('# skipped: set VMIPOLICY_XEN_GIT to a clone of xen.git to check the point-release boundaries');
+      t.skip('no Xen git repository');
+      return;
+    }
+    const hasCheck = (tag: string): boolean => execFileSync('git', ['-C', git, 'show', `${tag}:xen/xsm/flask/hooks.c`], { encoding: 'utf8', maxBuffer: 1 << 26 }).includes('flask_getdomaininfo(dom_xen)');
+    for (const point of [...Object.values(DOMXEN_INFOLIST_CHECK.backports), DOMXEN_INFOLIST_CHECK.since]) {
+      const [ma, mi, p] = point.split('.').map(Number) as [number, number, number];
+      assert.equal(hasCheck(`RELEASE-${point}`), true, point);
+      if (p > 0) assert.equal(hasCheck(`RELEASE-${ma}.${mi}.${p - 1}`), false, `${ma}.${mi}.${p - 1}`);
+    }
   });
 });
