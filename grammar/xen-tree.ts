@@ -606,9 +606,10 @@ function disabledBuiltinDiagnostics(stderr: string, sections: readonly Section[]
     const marker = line.indexOf(DISABLED_MARKER);
     if (marker < 0) continue;
     const name = /^[A-Za-z0-9_]*/.exec(line.slice(marker + DISABLED_MARKER.length))?.[0] ?? '';
-    const at = /^(.+?):(\d+): $/.exec(line.slice(0, marker));
-    const section = at ? sections.find((s) => s.rel === at[1]) : undefined;
-    const span = at && section ? lineSpan(at[1]!, section.content.toString('utf8'), Number(at[2])) : undefined;
+    // __file__ is quoted with the tree's quotes, which changequote may have made odd ones.
+    const at = /^(.*):(\d+): $/.exec(line.slice(0, marker));
+    const section = at ? sections.filter((s) => at[1]!.includes(s.rel)).sort((a, b) => b.rel.length - a.rel.length)[0] : undefined;
+    const span = at && section ? lineSpan(section.rel, section.content.toString('utf8'), Number(at[2])) : undefined;
     out.push(diagnostic('PolicyM4BuiltinDisabled', [name], span));
     if (out.length === MAX_M4_MESSAGES) break;
   }
