@@ -112,7 +112,7 @@ export const Messages = {
   ProfileInvalid: template('VP4011', 'error', 'guest profile {0}: {1}'),
   // VP41xx — the simulated Xen host: xenstore script interpreter, domains
   XsScriptForbidden: template('VP4101', 'error', '{0} is not allowed in a xenstore ACL script'),
-  XsScriptUnknownCommand: template('VP4102', 'error', 'unknown command "{0}": an ACL script only sets XL and XENSTORE_CHMOD, resolves domids and runs "$XENSTORE_CHMOD"'),
+  XsScriptUnknownCommand: template('VP4102', 'error', 'unknown command "{0}": an ACL script only sets its own PATH and LC_ALL, resolves domids and runs xenstore-chmod'),
   XsScriptNotEmitted: template('VP4103', 'error', 'this line is not what vmipolicy emits: {0}'),
   XsScriptUndefinedVariable: template('VP4104', 'error', '"{0}" is used before it is set'),
   XsScriptUnterminatedQuote: template('VP4105', 'error', 'unterminated quote'),
