@@ -534,11 +534,17 @@ function prepareSandbox(options: ExpandXenPolicyTreeOptions, temp: string): Sand
   return { ...base, args: disablingArgs(builtins), notes };
 }
 
+/** listBuiltins' answers by m4 path and mtime: one probe per m4 per process, not per expansion. */
+const builtinsOf = new Map<string, readonly string[]>();
+
 /**
  * The names this m4 defines before reading input, from its own `dumpdef` (GNU m4 prints
  * "NAME:<TAB>DEFINITION" per macro to stderr): so a builtin a later m4 adds is disabled too.
  */
-function listBuiltins(sandbox: Confinement, temp: string): string[] | { problem: string } {
+function listBuiltins(sandbox: Confinement, temp: string): readonly string[] | { problem: string } {
+  const key = `${statSync(sandbox.m4).mtimeMs} ${sandbox.m4}`;
+  const known = builtinsOf.get(key);
+  if (known) return known;
   const probe = join(temp, 'probe');
   mkdirSync(probe);
   writeFileSync(join(probe, 'list.m4'), 'dumpdef\n');
@@ -547,6 +553,7 @@ function listBuiltins(sandbox: Confinement, temp: string): string[] | { problem:
   if (!run.ok || !names.includes('define')) {
     return { problem: `could not list the builtins of ${sandbox.m4} (is it GNU m4?): ${run.problem ?? run.stderr.trim().split('\n')[0] ?? ''}` };
   }
+  builtinsOf.set(key, names);
   return names;
 }
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -73,7 +73,23 @@ function snapshot(dir: string): string[] {
   return lines;
 }
 
-const ourTempDirs = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('vmipolicy-xen-tree-'));
+/**
+ * Runs `fn` with os.tmpdir() a fresh private directory (other processes on the machine create
+ * vmipolicy-xen-tree-* directories in the shared one), and returns what is left in it.
+ */
+function leftInTmp(fn: () => void): string[] {
+  const saved = process.env.TMPDIR;
+  const tmp = mkdtempSync(join(tmpdir(), 'vmipolicy-test-tmp-'));
+  process.env.TMPDIR = tmp;
+  try {
+    fn();
+    return readdirSync(tmp);
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
 
 /**
  * A small tree with Xen's layout, enough for m4 (not for checkpolicy): every file the
@@ -210,13 +226,14 @@ describe('Xen policy tree expansion equals Xen\'s Makefile.common flow', () => {
     if (!requires(t, { shared: true, commands: ['m4'] })) return;
     const tree = corpusTree('4.17');
     const before = snapshot(tree);
-    const tempsBefore = ourTempDirs();
     const [name, te] = vmiModule('4.17');
-    expanded(expandXenPolicyTree({ tree, extraModules: [{ name, te, if: '# interfaces\n', cons: '# constraints\n' }], disabledModules: ['nomigrate'] }));
-    assert.ok(expandXenPolicyTree({ tree, extraModules: [{ name: 'broken', te: 'type broken_t;\n`\n' }] }).diagnostics.length > 0);
-    assert.ok(expandXenPolicyTree({ tree, extraModules: [{ name: '../../evil', te: '' }] }).diagnostics.length > 0);
+    const left = leftInTmp(() => {
+      expanded(expandXenPolicyTree({ tree, extraModules: [{ name, te, if: '# interfaces\n', cons: '# constraints\n' }], disabledModules: ['nomigrate'] }));
+      assert.ok(expandXenPolicyTree({ tree, extraModules: [{ name: 'broken', te: 'type broken_t;\n`\n' }] }).diagnostics.length > 0);
+      assert.ok(expandXenPolicyTree({ tree, extraModules: [{ name: '../../evil', te: '' }] }).diagnostics.length > 0);
+    });
     assert.deepEqual(snapshot(tree), before);
-    assert.deepEqual(ourTempDirs(), tempsBefore);
+    assert.deepEqual(left, []);
   });
 });
 
@@ -405,11 +422,12 @@ function withHostileTree(te: (h: Omit<Hostile, 'tree'>) => string, fn: (h: Hosti
     const tree = syntheticTree(join(dir, 'xen'));
     writeFileSync(join(tree, 'tools/flask/policy/modules/b.te'), `mkt(b)\n${te({ dir, secretPath, secret, marker })}\n`);
     const before = snapshot(dir);
-    const temps = ourTempDirs();
-    const r = expandXenPolicyTree({ tree, ...options });
+    let r: XenPolicyExpansion | undefined;
+    const left = leftInTmp(() => void (r = expandXenPolicyTree({ tree, ...options })));
+    assert.ok(r);
     assert.ok(!existsSync(marker), 'the marker file was not created');
     assert.deepEqual(snapshot(dir), before, 'nothing in or beside the tree changed');
-    assert.deepEqual(ourTempDirs(), temps, 'the sandbox copy is removed');
+    assert.deepEqual(left, [], 'the sandbox copy is removed');
     const everything = JSON.stringify(r);
     assert.ok(!everything.includes(secret), 'the secret appears nowhere in the result');
     fn({ dir, tree, secretPath, secret, marker }, r);
