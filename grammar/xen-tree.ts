@@ -514,8 +514,7 @@ const DISABLED_MARKER = 'vmipolicy_disabled_m4_builtin_';
 function disablingArgs(builtins: readonly string[]): string[] {
   // No quotes in the body (a tree may changequote), no comma (errprint joins its arguments
   // with a space) and not the macro's own name (the body is rescanned): one word names it.
-  return builtins.filter((name) => !SAFE_BUILTINS.has(name)).map((name) => `--define=${name}=errprint(__file__:__line__: ${DISABLED_MARKER}${name}
-)`);
+  return builtins.filter((name) => !SAFE_BUILTINS.has(name)).map((name) => `--define=${name}=errprint(__file__:__line__: ${DISABLED_MARKER}${name}\n)`);
 }
 
 function prepareSandbox(options: ExpandXenPolicyTreeOptions, temp: string): Sandbox | { problem: string; help?: string } {
