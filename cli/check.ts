@@ -142,7 +142,7 @@ function readXenstore(path: string | undefined, compiled: CompileResult, deploye
   }
   const text = readFile(path, io);
   if (typeof text !== 'string') return fail(io, [text]);
-  if (text.startsWith('#!') || text.includes('XENSTORE_CHMOD')) return applyScript(path, text, compiled, io);
+  if (text.startsWith('#!') || /^xenstore-chmod /m.test(text)) return applyScript(path, text, compiled, io);
   const { state, diagnostics } = readXenstoreDump(path, text);
   if (!state) return fail(io, diagnostics.length ? diagnostics : [diagnostic('CheckXenstoreKind', [path])]);
   return state;

@@ -82,6 +82,9 @@ export const Messages = {
   PolicyM4Failed: template('VP3006', 'error', 'm4 failed on {0}: {1}'),
   PolicyTreeIncomplete: template('VP3007', 'error', 'not a Xen policy tree: {0} is missing'),
   PolicySuspicious: template('VP3008', 'warning', '{0}'),
+  // VP3020–VP3029 — expanding an untrusted policy tree: nothing outside it is read, nothing runs
+  PolicyTreeEscape: template('VP3020', 'error', '{0} leads outside the policy tree (to {1}): m4 is given only the tree\'s own regular files'),
+  PolicyM4BuiltinDisabled: template('VP3021', 'error', 'the m4 builtin "{0}" is disabled: expanding a policy tree runs no command and reads or writes no file but the tree\'s own'),
   // VP31xx — xl domain config files
   XlSyntax: template('VP3101', 'error', 'xl config syntax error: {0}'),
   XlUnterminatedString: template('VP3102', 'error', 'unterminated string'),
@@ -112,7 +115,7 @@ export const Messages = {
   ProfileInvalid: template('VP4011', 'error', 'guest profile {0}: {1}'),
   // VP41xx — the simulated Xen host: xenstore script interpreter, domains
   XsScriptForbidden: template('VP4101', 'error', '{0} is not allowed in a xenstore ACL script'),
-  XsScriptUnknownCommand: template('VP4102', 'error', 'unknown command "{0}": an ACL script only sets XL and XENSTORE_CHMOD, resolves domids and runs "$XENSTORE_CHMOD"'),
+  XsScriptUnknownCommand: template('VP4102', 'error', 'unknown command "{0}": an ACL script only sets its own PATH and LC_ALL, resolves domids and runs xenstore-chmod'),
   XsScriptNotEmitted: template('VP4103', 'error', 'this line is not what vmipolicy emits: {0}'),
   XsScriptUndefinedVariable: template('VP4104', 'error', '"{0}" is used before it is set'),
   XsScriptUnterminatedQuote: template('VP4105', 'error', 'unterminated quote'),

@@ -25,7 +25,7 @@ test('the examples\' own scripts leave exactly what the lookups need', () => {
 
 test('a script that grants more fails, placed at the script line that did it', () => {
   const lines = script.trimEnd().split('\n');
-  lines.push('"$XENSTORE_CHMOD" "/local/domain/$d2/data" "n$d2" "r$d1"');
+  lines.push('xenstore-chmod "/local/domain/$d2/data" "n$d2" "r$d1"');
   const file = join(dir, 'wider.sh');
   writeFileSync(file, lines.join('\n') + '\n');
   const r = cli(['check', 'examples/tinyvmi/vmi.yaml', '--xenstore', file, '--format', 'json']);

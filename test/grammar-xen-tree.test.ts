@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { enabledModules, expandXenPolicyTree, type XenPolicyExpansion } from '../grammar/xen-tree.js';
-import { artifactsOf, compileFile, CORPUS_RELEASES, hasCommand, requires, sharedPath } from './support/env.js';
+import { artifactsOf, compileFile, CORPUS_RELEASES, hasCommand, repoPath, requires, sharedPath } from './support/env.js';
 import { checkpolicy, withTempDir } from './support/oracles.js';
 
 const corpusTree = (release: string): string => sharedPath('corpus', `xen-${release}`, 'src');
@@ -73,7 +73,23 @@ function snapshot(dir: string): string[] {
   return lines;
 }
 
-const ourTempDirs = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('vmipolicy-xen-tree-'));
+/**
+ * Runs `fn` with os.tmpdir() a fresh private directory (other processes on the machine create
+ * vmipolicy-xen-tree-* directories in the shared one), and returns what is left in it.
+ */
+function leftInTmp(fn: () => void): string[] {
+  const saved = process.env.TMPDIR;
+  const tmp = mkdtempSync(join(tmpdir(), 'vmipolicy-test-tmp-'));
+  process.env.TMPDIR = tmp;
+  try {
+    fn();
+    return readdirSync(tmp);
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
 
 /**
  * A small tree with Xen's layout, enough for m4 (not for checkpolicy): every file the
@@ -210,13 +226,14 @@ describe('Xen policy tree expansion equals Xen\'s Makefile.common flow', () => {
     if (!requires(t, { shared: true, commands: ['m4'] })) return;
     const tree = corpusTree('4.17');
     const before = snapshot(tree);
-    const tempsBefore = ourTempDirs();
     const [name, te] = vmiModule('4.17');
-    expanded(expandXenPolicyTree({ tree, extraModules: [{ name, te, if: '# interfaces\n', cons: '# constraints\n' }], disabledModules: ['nomigrate'] }));
-    assert.ok(expandXenPolicyTree({ tree, extraModules: [{ name: 'broken', te: 'type broken_t;\n`\n' }] }).diagnostics.length > 0);
-    assert.ok(expandXenPolicyTree({ tree, extraModules: [{ name: '../../evil', te: '' }] }).diagnostics.length > 0);
+    const left = leftInTmp(() => {
+      expanded(expandXenPolicyTree({ tree, extraModules: [{ name, te, if: '# interfaces\n', cons: '# constraints\n' }], disabledModules: ['nomigrate'] }));
+      assert.ok(expandXenPolicyTree({ tree, extraModules: [{ name: 'broken', te: 'type broken_t;\n`\n' }] }).diagnostics.length > 0);
+      assert.ok(expandXenPolicyTree({ tree, extraModules: [{ name: '../../evil', te: '' }] }).diagnostics.length > 0);
+    });
     assert.deepEqual(snapshot(tree), before);
-    assert.deepEqual(ourTempDirs(), tempsBefore);
+    assert.deepEqual(left, []);
   });
 });
 
@@ -377,6 +394,242 @@ describe('Xen policy tree: the files m4 reads and how', () => {
       assert.match(text, /^#line 1 "\.\.\/\.\.\/\.\.\/\.\.\/elsewhere\/flask\/security_classes"$/m);
       assert.match(text, /^#line 1 "modules\/vmi\.te"\ntype vmi_t;$/m);
       assert.ok(text === plain.replace('#line 1 "policy/users"', '#line 1 "modules/vmi.te"\ntype vmi_t;\n#line 1 "policy/users"'));
+    });
+  });
+});
+
+// ---------------------------------------------------------------- an untrusted tree
+
+/**
+ * A synthetic tree whose modules/b.te is `te` (as a pull request would write it), beside a
+ * secret file outside the tree (at dir/secret.txt, which "../../../../secret.txt" reaches
+ * from tools/flask/policy) and the path of a marker file nothing may create.
+ */
+interface Hostile {
+  readonly dir: string;
+  readonly tree: string;
+  readonly secretPath: string;
+  readonly secret: string;
+  readonly marker: string;
+}
+
+function withHostileTree(te: (h: Omit<Hostile, 'tree'>) => string, fn: (h: Hostile, r: XenPolicyExpansion) => void, options: { timeoutMs?: number } = {}): void {
+  withTempDir((dir) => {
+    const secret = `TOP-SECRET-${createHash('sha256').update(dir).digest('hex').slice(0, 16)}`;
+    const secretPath = join(dir, 'secret.txt');
+    writeFileSync(secretPath, `${secret}\n`);
+    const marker = join(dir, 'marker');
+    const tree = syntheticTree(join(dir, 'xen'));
+    writeFileSync(join(tree, 'tools/flask/policy/modules/b.te'), `mkt(b)\n${te({ dir, secretPath, secret, marker })}\n`);
+    const before = snapshot(dir);
+    let r: XenPolicyExpansion | undefined;
+    const left = leftInTmp(() => void (r = expandXenPolicyTree({ tree, ...options })));
+    assert.ok(r);
+    assert.ok(!existsSync(marker), 'the marker file was not created');
+    assert.deepEqual(snapshot(dir), before, 'nothing in or beside the tree changed');
+    assert.deepEqual(left, [], 'the sandbox copy is removed');
+    const everything = JSON.stringify(r);
+    assert.ok(!everything.includes(secret), 'the secret appears nowhere in the result');
+    fn({ dir, tree, secretPath, secret, marker }, r);
+  });
+}
+
+/** The result is exactly one VP3021 for `name`, spanning line 2 of modules/b.te (the hostile line). */
+function assertDisabled(r: XenPolicyExpansion, name: string, tree: string): void {
+  assert.equal(r.text, undefined);
+  assert.deepEqual(r.diagnostics.map((d) => [d.code, d.message.split(':')[0]]), [['VP3021', `the m4 builtin "${name}" is disabled`]]);
+  const span = r.diagnostics[0]?.span;
+  assert.equal(span?.file, 'modules/b.te');
+  const te = readFileSync(join(tree, 'tools/flask/policy/modules/b.te'), 'utf8');
+  assert.equal(te.slice(span?.start, span?.end), te.split('\n')[1]);
+}
+
+const q = (s: string): string => `\`${s}'`;
+
+describe('an untrusted tree cannot run commands, or read or write files outside it (one route each)', () => {
+  const routes: readonly { what: string; te: (h: Omit<Hostile, 'tree'>) => string; disabled: string }[] = [
+    { what: 'syscmd', te: (h) => `syscmd(${q(`touch ${h.marker}`)})`, disabled: 'syscmd' },
+    { what: 'esyscmd', te: (h) => `esyscmd(${q(`touch ${h.marker}; cat ${h.secretPath}`)})`, disabled: 'esyscmd' },
+    { what: 'sysval after a command', te: () => 'sysval', disabled: 'sysval' },
+    { what: 'builtin, which reaches builtins by name even after -U', te: (h) => `builtin(${q('syscmd')}, ${q(`touch ${h.marker}`)})`, disabled: 'builtin' },
+    { what: 'indir', te: (h) => `indir(${q('esyscmd')}, ${q(`touch ${h.marker}`)})`, disabled: 'esyscmd' },
+    { what: 'indir with the name assembled from pieces', te: (h) => `define(${q('s')}, ${q('sys')})define(${q('c')}, ${q('cmd')})indir(s${q('')}c, ${q(`touch ${h.marker}`)})`, disabled: 'syscmd' },
+    { what: 'defn copied under another name', te: (h) => `define(${q('run')}, defn(${q('esyscmd')}))run(${q(`touch ${h.marker}`)})`, disabled: 'esyscmd' },
+    { what: 'changequote then esyscmd', te: (h) => `changequote([,])esyscmd([touch ${h.marker}])`, disabled: 'esyscmd' },
+    { what: 'changequote to empty quotes, then syscmd', te: (h) => `changequote()syscmd(touch ${h.marker})`, disabled: 'syscmd' },
+    { what: 'include of an absolute path', te: (h) => `include(${q(h.secretPath)})`, disabled: 'include' },
+    { what: 'include of a ../ path', te: () => `include(${q('../../../../secret.txt')})`, disabled: 'include' },
+    { what: 'sinclude', te: (h) => `sinclude(${q(h.secretPath)})`, disabled: 'sinclude' },
+    { what: 'undivert of a file name', te: (h) => `undivert(${q(h.secretPath)})`, disabled: 'undivert' },
+    { what: 'debugfile', te: (h) => `debugfile(${q(h.marker)})`, disabled: 'debugfile' },
+    { what: 'maketemp', te: (h) => `maketemp(${q(`${h.marker}XXXXXX`)})`, disabled: 'maketemp' },
+    { what: 'mkstemp', te: (h) => `mkstemp(${q(`${h.marker}XXXXXX`)})`, disabled: 'mkstemp' },
+    { what: 'm4exit (would end the output early with status 0)', te: () => `m4exit(${q('0')})`, disabled: 'm4exit' },
+    { what: 'traceon', te: () => 'traceon', disabled: 'traceon' },
+    { what: 'debugmode', te: () => `debugmode(${q('V')})`, disabled: 'debugmode' },
+    { what: 'dumpdef', te: () => 'dumpdef', disabled: 'dumpdef' },
+    { what: '__program__', te: () => '__program__', disabled: '__program__' },
+  ];
+  for (const route of routes) {
+    it(route.what, (t) => {
+      if (!requires(t, { commands: ['m4'] })) return;
+      withHostileTree(route.te, (h, r) => assertDisabled(r, route.disabled, h.tree));
+    });
+  }
+
+  it('__file__ and __line__ (used by Xen\'s refpolicywarn) name the relative file the tree gave, not a host path', (t) => {
+    if (!requires(t, { commands: ['m4'] })) return;
+    withHostileTree(() => 'where __file__ __line__', (h, r) => {
+      const text = expanded(r);
+      assert.match(text, /^where modules\/b\.te 2$/m);
+      assert.ok(!text.includes(h.dir), 'no host path in the output');
+    });
+  });
+
+  it('errprint reaches only the notes, with control characters escaped', (t) => {
+    if (!requires(t, { commands: ['m4'] })) return;
+    withHostileTree(() => `errprint(${q('\u001b[2J owned\u0007')})`, (_h, r) => {
+      expanded(r);
+      assert.deepEqual(r.notes, ['m4: \\u001b[2J owned\\u0007']);
+    });
+  });
+
+  it('M4PATH and the rest of the environment do not reach m4', (t) => {
+    if (!requires(t, { commands: ['m4'] })) return;
+    const saved = process.env.M4PATH;
+    try {
+      withHostileTree(
+        (h) => {
+          process.env.M4PATH = h.dir;
+          return `ifdef(${q('__unix__')}, ${q('unix')}) __gnu__`;
+        },
+        (_h, r) => assert.match(expanded(r), /^unix $/m),
+      );
+    } finally {
+      if (saved === undefined) delete process.env.M4PATH;
+      else process.env.M4PATH = saved;
+    }
+  });
+
+  it('a module file that is a symbolic link out of the tree is VP3020, and is not read', () => {
+    withTempDir((dir) => {
+      const tree = syntheticTree(join(dir, 'xen'));
+      writeFileSync(join(dir, 'secret.txt'), 'TOP-SECRET\n');
+      const te = join(tree, 'tools/flask/policy/modules/b.te');
+      rmSync(te);
+      symlinkSync(join(dir, 'secret.txt'), te);
+      const r = expandXenPolicyTree({ tree });
+      assert.equal(r.text, undefined);
+      assert.deepEqual(r.diagnostics.map((d) => [d.code, d.message]), [
+        ['VP3020', `${te} leads outside the policy tree (to ${join(dir, 'secret.txt')}): m4 is given only the tree's own regular files`],
+      ]);
+      // A link that stays inside the tree is the tree's own file.
+      rmSync(te);
+      symlinkSync('a.te', te);
+      expanded(expandXenPolicyTree({ tree }));
+    });
+  });
+
+  it('a directory linked out of the tree (policy/support, tools/flask/policy, xen/xsm/flask/policy) is VP3020', () => {
+    withTempDir((dir) => {
+      const tree = syntheticTree(join(dir, 'xen'));
+      const outside = join(dir, 'outside');
+      cpSync(join(tree, 'tools/flask/policy'), outside, { recursive: true });
+      const support = join(tree, 'tools/flask/policy/policy/support');
+      rmSync(support, { recursive: true });
+      symlinkSync(join(outside, 'policy/support'), support);
+      assert.deepEqual(expandXenPolicyTree({ tree }).diagnostics.map((d) => d.code), ['VP3020']);
+
+      const policy = join(tree, 'tools/flask/policy');
+      rmSync(policy, { recursive: true });
+      symlinkSync(outside, policy);
+      assert.deepEqual(expandXenPolicyTree({ tree }).diagnostics.map((d) => [d.code, d.message.split(' leads')[0]]), [['VP3020', policy]]);
+
+      rmSync(policy);
+      cpSync(outside, policy, { recursive: true });
+      cpSync(join(tree, 'xen/xsm/flask/policy'), join(dir, 'flask'), { recursive: true });
+      rmSync(join(tree, 'xen/xsm/flask/policy'), { recursive: true });
+      symlinkSync(join(dir, 'flask'), join(tree, 'xen/xsm/flask/policy'));
+      assert.deepEqual(expandXenPolicyTree({ tree }).diagnostics.map((d) => d.code), ['VP3020']);
+    });
+  });
+
+  it('an endless expansion is stopped by the time cap (VP3006)', (t) => {
+    if (!requires(t, { commands: ['m4'] })) return;
+    const started = Date.now();
+    withHostileTree(
+      () => `define(${q('loop')}, ${q('loop')})loop`,
+      (_h, r) => {
+        assert.deepEqual(r.diagnostics.map((d) => d.code), ['VP3006']);
+        assert.match(r.diagnostics[0]?.message ?? '', /did not finish within 1500 ms|CPU time/);
+      },
+      { timeoutMs: 1500 },
+    );
+    assert.ok(Date.now() - started < 10_000);
+  });
+
+  it('a macro bomb is stopped by the memory cap (VP3006), not by the machine', (t) => {
+    if (!requires(t, { commands: ['m4', 'prlimit'] })) return;
+    const started = Date.now();
+    withHostileTree(
+      // Each call doubles s: 2^40 bytes if nothing stops it.
+      () => `define(${q('s')}, ${q('xxxxxxxxxxxxxxxx')})define(${q('d')}, ${q(`define(${q('s')}, defn(${q('s')})defn(${q('s')}))ifelse(len(defn(${q('s')})), 0, , ${q('d')})`)})d`,
+      (_h, r) => {
+        assert.deepEqual(r.diagnostics.map((d) => d.code), ['VP3006']);
+        assert.match(r.diagnostics[0]?.message ?? '', /ran out of memory \(capped at 512 MiB/);
+      },
+    );
+    console.log(`macro bomb stopped after ${Date.now() - started} ms`);
+  });
+});
+
+describe('the sandbox changes nothing for Xen\'s own trees', () => {
+  for (const release of CORPUS_RELEASES) {
+    it(`Xen ${release}: the sandboxed expansion is byte-identical to plain GNU m4's (with and without MLS)`, (t) => {
+      if (!requires(t, { shared: true, commands: ['m4'] })) return;
+      for (const mls of [false, true]) {
+        const r = expandXenPolicyTree({ tree: corpusTree(release), mls });
+        const text = expanded(r);
+        assert.ok((r.sandboxArgs ?? []).some((a) => a.startsWith('--define=esyscmd=')), 'the unsafe builtins were disabled');
+        const plain = spawnSync('m4', [...(r.m4Args ?? [])], { cwd: join(corpusTree(release), 'tools/flask/policy'), encoding: 'utf8', maxBuffer: 1 << 28 });
+        assert.equal(plain.status, 0, plain.stderr);
+        assert.ok(text === plain.stdout, `Xen ${release}${mls ? ' MLS' : ''}: sandboxed m4 differs from plain m4`);
+        assert.deepEqual(r.notes, []);
+      }
+    });
+  }
+});
+
+describe('the CLI expands trees only through the sandbox', () => {
+  const BIN = repoPath('dist', 'cli', 'bin.js');
+  const git = (cwd: string, ...args: string[]): void => {
+    const r = spawnSync('git', ['-c', 'user.name=ci', '-c', 'user.email=ci@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  };
+
+  it('a pull request whose .te calls esyscmd: `diff git:BASE:… git:HEAD:…`, `policy stats` and `check --policy` exit 2 with VP3021 and run nothing', (t) => {
+    if (!requires(t, { shared: true, commands: ['m4', 'git'] })) return;
+    withTempDir((dir) => {
+      // The base must expand and parse, so that the diff reaches the pull request's side.
+      const repo = join(dir, 'repo');
+      for (const sub of ['tools/flask/policy', 'xen/xsm/flask/policy']) cpSync(join(corpusTree('4.17'), sub), join(repo, sub), { recursive: true });
+      git(repo, 'init', '-q');
+      git(repo, 'add', '.');
+      git(repo, 'commit', '-q', '-m', 'base');
+      const marker = join(dir, 'marker');
+      writeFileSync(join(repo, 'tools/flask/policy/modules/domU.te'), `${readFileSync(join(repo, 'tools/flask/policy/modules/domU.te'), 'utf8')}esyscmd(${q(`touch ${marker}`)})\n`);
+      git(repo, 'commit', '-q', '-am', 'pull request');
+      const runs = [
+        ['diff', 'git:HEAD~1:tools/flask/policy', 'git:HEAD:tools/flask/policy', '--fail-on', 'new-access'],
+        ['policy', 'stats', 'tools/flask/policy'],
+        ['check', repoPath('examples/tinyvmi/vmi.yaml'), '--policy', '.'],
+      ];
+      for (const args of runs) {
+        const r = spawnSync('node', [BIN, ...args], { cwd: repo, encoding: 'utf8' });
+        assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+        assert.match(`${r.stdout}${r.stderr}`, /VP3021/, args.join(' '));
+        assert.ok(!existsSync(marker), `${args.join(' ')} ran the command`);
+      }
     });
   });
 });

@@ -5,11 +5,16 @@
 
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { artifactsOf, compileFile, EXAMPLES, requires } from './support/env.js';
-import { layOutLikeLibxl, runScript, snapshot, startXenstored, stopXenstored, writeFakeXl, XENSTORED_COMMANDS, type Guest, type Xenstored } from './support/xenstored.js';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { artifactsOf, compileFile, EXAMPLES, hasCommand, requires } from './support/env.js';
+import { withTempDir } from './support/oracles.js';
+import { layOutLikeLibxl, runScript, snapshot, startXenstored, stopXenstored, withToolsFirst, writeFakeXl, XENSTORED_COMMANDS, type Guest, type Xenstored } from './support/xenstored.js';
 import { fromXenstoreLs, toXenstoreLs, Xenstore } from '../vmi/host/xenstore.js';
 import { parseAclScript, runAclScript, type DomidResolver } from '../vmi/host/acl-script.js';
+import { DOMID_FUNCTION, isDomidText, SCRIPT_PATH } from '../compiler/emit/xenstore.js';
 import { formatXsPerms } from '../grammar/xenstore-ls.js';
 
 const stopping: Promise<unknown>[] = [];
@@ -117,27 +122,43 @@ test('the emitted tinyvmi script grants what its comments say', () => {
   assert.ok(!store.canRead(7, '/local/domain/5/name'));
 });
 
+/** The 1-based number of the line of `script` that starts with `start` (exactly one). */
+function lineOf(script: string, start: string): number {
+  const numbers = script.split('\n').flatMap((l, i) => (l.startsWith(start) ? [i + 1] : []));
+  assert.equal(numbers.length, 1, `one line starts with ${start}`);
+  return numbers[0]!;
+}
+
+const PATH_LINE = `PATH=${SCRIPT_PATH}`;
+
 /** Every kind of injection, where it is refused (line, column) and with which code. */
 const HOSTILE: readonly { what: string; script: string; line: number; column: number; code: string }[] = [
-  { what: 'a pipe', script: withLine(`"$XENSTORE_CHMOD" '/local/domain' 'n0' | sh`), line: lineCount + 1, column: 40, code: 'VP4101' },
-  { what: 'a ";" after a command', script: withLine(`"$XENSTORE_CHMOD" '/local/domain' 'n0'; reboot`), line: lineCount + 1, column: 39, code: 'VP4101' },
-  { what: 'an "&&" list', script: withLine(`"$XENSTORE_CHMOD" '/a' 'n0' && reboot`), line: lineCount + 1, column: 29, code: 'VP4101' },
-  { what: 'backticks in a word', script: withLine('"$XENSTORE_CHMOD" "/a`reboot`" \'n0\''), line: lineCount + 1, column: 22, code: 'VP4101' },
-  { what: 'a command substitution in a word', script: withLine(`"$XENSTORE_CHMOD" "$(reboot)" 'n0'`), line: lineCount + 1, column: 20, code: 'VP4101' },
+  { what: 'a pipe', script: withLine(`xenstore-chmod '/local/domain' 'n0' | sh`), line: lineCount + 1, column: 37, code: 'VP4101' },
+  { what: 'a ";" after a command', script: withLine(`xenstore-chmod '/local/domain' 'n0'; reboot`), line: lineCount + 1, column: 36, code: 'VP4101' },
+  { what: 'an "&&" list', script: withLine(`xenstore-chmod '/a' 'n0' && reboot`), line: lineCount + 1, column: 26, code: 'VP4101' },
+  { what: 'backticks in a word', script: withLine('xenstore-chmod "/a`reboot`" \'n0\''), line: lineCount + 1, column: 19, code: 'VP4101' },
+  { what: 'a command substitution in a word', script: withLine(`xenstore-chmod "$(reboot)" 'n0'`), line: lineCount + 1, column: 17, code: 'VP4101' },
   { what: 'a command substitution other than domid', script: withLine(`d9=$(reboot)`), line: lineCount + 1, column: 4, code: 'VP4101' },
   { what: 'a pipe inside the domid call', script: withLine(`d9=$(domid 'x' | sh)`), line: lineCount + 1, column: 16, code: 'VP4101' },
-  { what: 'a redirect', script: withLine(`"$XENSTORE_CHMOD" '/a' 'n0' > /etc/passwd`), line: lineCount + 1, column: 29, code: 'VP4101' },
-  { what: 'a parameter expansion', script: withLine(`"$XENSTORE_CHMOD" "\${d1:-x}" 'n0'`), line: lineCount + 1, column: 20, code: 'VP4101' },
+  { what: 'a redirect', script: withLine(`xenstore-chmod '/a' 'n0' > /etc/passwd`), line: lineCount + 1, column: 26, code: 'VP4101' },
+  { what: 'a parameter expansion', script: withLine(`xenstore-chmod "\${d1:-x}" 'n0'`), line: lineCount + 1, column: 17, code: 'VP4101' },
   { what: 'an unknown command', script: withLine(`rm -rf /`), line: lineCount + 1, column: 1, code: 'VP4102' },
   { what: 'eval', script: withLine(`eval "$d1"`), line: lineCount + 1, column: 1, code: 'VP4102' },
-  { what: 'a recursive chmod', script: withLine(`"$XENSTORE_CHMOD" '-r' '/local/domain' 'n0'`), line: lineCount + 1, column: 19, code: 'VP4106' },
-  { what: 'an unquoted word', script: withLine(`"$XENSTORE_CHMOD" /local/domain 'n0'`), line: lineCount + 1, column: 19, code: 'VP4103' },
-  { what: 'another default command', script: TINY.replace('XL=${XL:-xl}', 'XL=${XL:-/tmp/evil}'), line: 8, column: 10, code: 'VP4103' },
-  { what: 'a variable never set', script: withLine(`"$XENSTORE_CHMOD" '/a' "r$HOME"`), line: lineCount + 1, column: 24, code: 'VP4104' },
-  { what: 'an unterminated quote', script: withLine(`"$XENSTORE_CHMOD" '/a`), line: lineCount + 1, column: 19, code: 'VP4105' },
-  { what: 'a changed domid function', script: TINY.replace('\tesac', '\tesac; reboot'), line: 15, column: 6, code: 'VP4103' },
-  { what: 'no set -eu', script: TINY.replace('set -eu\n', ''), line: 7, column: 1, code: 'VP4107' },
-  { what: 'a hostile line before the first chmod', script: TINY.replace("d1=$(domid 'tinyvmi')", "d1=$(domid 'tinyvmi'); reboot"), line: 19, column: 22, code: 'VP4101' },
+  { what: 'a recursive chmod', script: withLine(`xenstore-chmod '-r' '/local/domain' 'n0'`), line: lineCount + 1, column: 16, code: 'VP4106' },
+  { what: 'an unquoted word', script: withLine(`xenstore-chmod /local/domain 'n0'`), line: lineCount + 1, column: 16, code: 'VP4103' },
+  { what: 'a PATH that starts elsewhere', script: TINY.replace(PATH_LINE, `PATH=/tmp/evil:${SCRIPT_PATH}`), line: lineOf(TINY, 'PATH='), column: 7, code: 'VP4103' },
+  { what: 'a PATH set again later', script: withLine(`PATH=/tmp/evil`), line: lineCount + 1, column: 1, code: 'VP4103' },
+  { what: 'xl named by the environment, as scripts of vmipolicy 0.1 did', script: TINY.replace(PATH_LINE, 'XL=${XL:-xl}'), line: lineOf(TINY, 'PATH='), column: 1, code: 'VP4103' },
+  { what: 'a default taken from the environment', script: withLine('XL=${XL:-xl}'), line: lineCount + 1, column: 4, code: 'VP4101' },
+  { what: 'xenstore-chmod through a variable', script: withLine(`"$XENSTORE_CHMOD" '/a' 'n0'`), line: lineCount + 1, column: 1, code: 'VP4103' },
+  { what: 'the environment without LC_ALL', script: TINY.replace('LC_ALL=C\n', ''), line: lineOf(TINY, 'LC_ALL='), column: 1, code: 'VP4103' },
+  { what: 'imported functions kept', script: TINY.replace('unset -f echo xl xenstore-chmod\n', ''), line: lineOf(TINY, 'PATH=') - 1, column: 1, code: 'VP4103' },
+  { what: 'a variable never set', script: withLine(`xenstore-chmod '/a' "r$HOME"`), line: lineCount + 1, column: 21, code: 'VP4104' },
+  { what: 'an unterminated quote', script: withLine(`xenstore-chmod '/a`), line: lineCount + 1, column: 16, code: 'VP4105' },
+  { what: 'a changed domid function', script: TINY.replace('\tesac', '\tesac; reboot'), line: lineOf(TINY, '\tesac'), column: 6, code: 'VP4103' },
+  { what: 'a wider domid check', script: TINY.replace(' | 3275[01]) ;;', ' | 3275[0-9]) ;;'), line: lineOf(TINY, '\t\t0 | '), column: TINY.split('\n')[lineOf(TINY, '\t\t0 | ') - 1]!.indexOf('3275[01]') + 7, code: 'VP4103' },
+  { what: 'no set -eu', script: TINY.replace('set -eu\n', ''), line: lineOf(TINY, 'set -eu'), column: 1, code: 'VP4107' },
+  { what: 'a hostile line before the first chmod', script: TINY.replace("d1=$(domid 'tinyvmi')", "d1=$(domid 'tinyvmi'); reboot"), line: lineOf(TINY, 'd1='), column: 22, code: 'VP4101' },
 ];
 
 describe('hostile scripts are refused with a position and change nothing', () => {
@@ -166,17 +187,159 @@ describe('runtime failures stop the script as set -e does', () => {
     assert.ok(!result.ok && result.error.kind === 'failed' && result.error.diagnostic.code === 'VP4110');
     assert.deepEqual(result.error.applied, []);
   });
-  test('xl domid printing something other than a domid', () => {
-    const result = runAclScript(TINY, (name) => (name === 'ubuntu' ? '5; reboot' : TABLE[name]), libxlStore());
-    assert.ok(!result.ok && result.error.diagnostic.code === 'VP4111');
+  test('xl domid printing something other than a domid of a domain (0 to 32751, as xl prints it)', () => {
+    for (const printed of ['5; reboot', '32752', '4294967306', '65535', '007', '00', '-1', '+5', ' 5', '5 ', '\t5', '5\n6', '\n5', '0x10', '', '1e3', '٥']) {
+      const store = libxlStore();
+      const result = runAclScript(TINY, (name) => (name === 'ubuntu' ? printed : TABLE[name]), store);
+      assert.ok(!result.ok && result.error.diagnostic.code === 'VP4111', JSON.stringify(printed));
+      assert.deepEqual(result.error.applied, [], 'nothing was applied');
+    }
+    // Domids the function takes (the store has no node for them: the chmod fails, not the check).
+    for (const [printed, domid] of [['0', 0], ['32751', 32751], ['5\n', 5], ['10\n\n', 10]] as const) {
+      const result = runAclScript(TINY, (name) => (name === 'ubuntu' ? printed : TABLE[name]), libxlStore());
+      assert.ok(result.ok || result.error.diagnostic.code === 'VP4112', `${JSON.stringify(printed)}: ${!result.ok && result.error.diagnostic.message}`);
+      if (result.ok) assert.equal(result.run.domids.get('ubuntu'), domid);
+    }
   });
   test('a chmod the daemon refuses: what ran before it stays', () => {
     const store = new Xenstore({ domains: [0, 3, 5] });
     assert.ok(store.write(0, '/local/domain', '').ok);
     const result = runAclScript(TINY, resolveTiny, store);
     assert.ok(!result.ok && result.error.kind === 'failed' && result.error.diagnostic.code === 'VP4112');
-    assert.equal(result.error.line, 25);
+    assert.equal(result.error.line, lineOf(TINY, 'xenstore-chmod "/local/domain/$d2/name"'));
     assert.deepEqual(result.error.applied.map((a) => a.path), ['/local/domain']);
     assert.deepEqual(store.getPerms(0, '/local/domain'), { ok: true, value: ['n0', 'r3'] });
   });
+});
+
+// ---------------------------------------------------------------- the emitted scripts under real sh
+
+/** A directory of fake tools: xl prints the bytes of ./answer for any name; xenstore-chmod logs its argv to ./chmod.log. */
+function fakeTools(dir: string, answer: string): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'answer'), answer);
+  writeFileSync(join(dir, 'xl'), '#!/bin/sh\n[ "$1" = domid ] || exit 2\ncat "$(dirname "$0")/answer"\n', { mode: 0o755 });
+  writeFileSync(join(dir, 'xenstore-chmod'), '#!/bin/sh\nprintf \'%s\\n\' "$*" >> "$(dirname "$0")/chmod.log"\n', { mode: 0o755 });
+  return dir;
+}
+
+/** Tools an attacker controlling the environment would like root to run: each leaves a mark. */
+function attackerTools(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  for (const name of ['xl', 'xenstore-chmod', 'evil']) {
+    writeFileSync(join(dir, name), `#!/bin/sh\ntouch "${dir}/ran-$(basename "$0")"\necho 5\n`, { mode: 0o755 });
+  }
+  return dir;
+}
+
+const ATTACKER_ENV = (dir: string): NodeJS.ProcessEnv => ({
+  PATH: `${dir}:${process.env.PATH ?? ''}`,
+  XL: join(dir, 'evil'),
+  XENSTORE_CHMOD: join(dir, 'evil'),
+  // bash imports these as functions, even run as sh.
+  'BASH_FUNC_xl%%': `() { touch "${dir}/ran-function-xl"; echo 5; }`,
+  'BASH_FUNC_echo%%': `() { touch "${dir}/ran-function-echo"; }`,
+  LC_ALL: 'tr_TR.UTF-8',
+  IFS: '0123456789',
+});
+
+/** The shells to run the scripts with: sh, and bash in POSIX mode (what /bin/sh is elsewhere) when installed; --norc because bash reads ~/.bashrc when its stdin is a socket. */
+const SHELLS: readonly (readonly string[])[] = [['sh'], ...(hasCommand('bash') ? [['bash', '--posix', '--norc', '--noprofile']] : [])];
+
+function runWith(shell: readonly string[], file: string, env: NodeJS.ProcessEnv): { status: number | null; stderr: string } {
+  const r = spawnSync(shell[0]!, [...shell.slice(1), file], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return { status: r.status, stderr: r.stderr ?? '' };
+}
+
+test('the domid check in sh accepts exactly what isDomidText accepts', () => {
+  const candidates = new Set<string>(['', '-0', '+1', '-1', ' 1', '1 ', '\t7', '0x1f', '1e3', '٣', '00', '01', '007', '032751', '4294967306', '18446744073709551617', '99999']);
+  for (const [from, to] of [[0, 130], [990, 1010], [9990, 10010], [19995, 20005], [29990, 30010], [31990, 32010], [32690, 32770], [99990, 100010]] as const) {
+    for (let n = from; n <= to; n++) candidates.add(String(n));
+  }
+  fc.assert(fc.property(fc.stringMatching(/^[-+ 0-9]{0,7}$/), (s) => void candidates.add(s)), { numRuns: 300, seed: 7 });
+  const inputs = [...candidates].filter((c) => !c.includes('\n'));
+  // The emitted function itself, with xl a function answering the line read.
+  const harness = [...DOMID_FUNCTION, 'xl() { printf \'%s\\n\' "$answer"; }', 'while IFS= read -r answer; do', '\tif out=$(domid x 2>/dev/null); then echo "yes $out"; else echo no; fi', 'done', ''].join('\n');
+  for (const shell of SHELLS) {
+    const r = spawnSync(shell[0]!, [...shell.slice(1), '-c', harness], { input: inputs.map((i) => `${i}\n`).join(''), encoding: 'utf8', env: { LC_ALL: 'C' } });
+    assert.equal(r.status, 0, r.stderr);
+    const answers = r.stdout.trimEnd().split('\n');
+    assert.equal(answers.length, inputs.length);
+    inputs.forEach((input, i) => assert.equal(answers[i], isDomidText(input) ? `yes ${input}` : 'no', `${shell.join(' ')}: ${JSON.stringify(input)}`));
+  }
+  assert.ok(isDomidText('32751') && !isDomidText('32752') && !isDomidText('007'));
+});
+
+describe('under real sh, a hostile xl domid answer stops the script before any xenstore-chmod', () => {
+  const hostile = ['4294967306\n', '32752\n', '65535\n', '007\n', '00\n', '-1\n', '+5\n', ' 5\n', '5 \n', '\t5\n', '5\n6\n', '\n5\n', '5;touch x\n', '$(touch x)\n', '\n'];
+  for (const example of EXAMPLES) {
+    test(example, () => {
+      const { acl, revoke } = scriptsOf(example);
+      withTempDir((dir) => {
+        for (const [label, script] of [['xenstore-acl.sh', acl], ['xenstore-acl-revoke.sh', revoke]] as const) {
+          if (!script.includes('=$(domid ')) continue;
+          for (const answer of hostile) {
+            for (const shell of SHELLS) {
+              const tools = fakeTools(mkdtempSync(join(dir, 'tools-')), answer);
+              const file = join(tools, label);
+              writeFileSync(file, withToolsFirst(script, tools));
+              const r = runWith(shell, file, { PATH: process.env.PATH ?? '' });
+              const what = `${shell.join(' ')} ${label}, xl domid -> ${JSON.stringify(answer)}`;
+              assert.equal(r.status, 1, `${what}: ${r.stderr}`);
+              assert.match(r.stderr, /^vmipolicy: 'xl domid .*' printed '[^]*', not a domid \(0 to 32751\)$/m, what);
+              assert.ok(!existsSync(join(tools, 'chmod.log')), `${what}: xenstore-chmod ran`);
+              assert.ok(!existsSync(join(tools, 'x')), `${what}: xl's output was executed`);
+            }
+          }
+          // The same scripts with a good answer do run xenstore-chmod: the fakes are used.
+          const tools = fakeTools(mkdtempSync(join(dir, 'tools-')), '5\n');
+          writeFileSync(join(tools, label), withToolsFirst(script, tools));
+          assert.equal(runWith(['sh'], join(tools, label), { PATH: process.env.PATH ?? '' }).status, 0);
+          assert.match(readFileSync(join(tools, 'chmod.log'), 'utf8'), /^\/local\/domain n0/m);
+        }
+      });
+    });
+  }
+});
+
+describe('the environment does not choose what the scripts run', () => {
+  for (const example of EXAMPLES) {
+    test(`${example}: PATH, XL, XENSTORE_CHMOD, imported functions, LC_ALL and IFS set by an attacker`, () => {
+      const { acl, revoke } = scriptsOf(example);
+      withTempDir((dir) => {
+        const attacker = attackerTools(join(dir, 'attacker'));
+        for (const [label, script] of [['xenstore-acl.sh', acl], ['xenstore-acl-revoke.sh', revoke]] as const) {
+          for (const shell of SHELLS) {
+            // The script's own PATH (with the fakes first): the fakes run, and only they.
+            const tools = fakeTools(mkdtempSync(join(dir, 'tools-')), '5\n');
+            writeFileSync(join(tools, label), withToolsFirst(script, tools));
+            const r = runWith(shell, join(tools, label), ATTACKER_ENV(attacker));
+            assert.equal(r.status, 0, `${shell.join(' ')} ${label}: ${r.stderr}`);
+            if (script.includes('xenstore-chmod \'')) assert.ok(existsSync(join(tools, 'chmod.log')), 'the script\'s xenstore-chmod ran');
+            // The script exactly as emitted: whatever xl the host has, never the attacker's.
+            const exact = join(dir, label);
+            writeFileSync(exact, script);
+            runWith(shell, exact, ATTACKER_ENV(attacker));
+            assert.deepEqual(readdirSync(attacker).filter((n) => n.startsWith('ran-')), [], `${shell.join(' ')} ${label}: the attacker's programs ran`);
+          }
+        }
+      });
+    });
+  }
+});
+
+describe('shellcheck finds nothing in the emitted scripts', () => {
+  for (const example of EXAMPLES) {
+    test(example, (t) => {
+      if (!requires(t, { commands: ['shellcheck'] })) return;
+      const { acl, revoke } = scriptsOf(example);
+      for (const [label, script] of [['xenstore-acl.sh', acl], ['xenstore-acl-revoke.sh', revoke]] as const) {
+        // Every severity, as a POSIX sh script (the #!/bin/sh line says so too).
+        const r = spawnSync('shellcheck', ['--shell=sh', '--severity=style', '--format=gcc', '-'], { input: script, encoding: 'utf8' });
+        assert.equal(r.error, undefined);
+        assert.equal(`${r.stdout}${r.stderr}`, '', `${example}/${label}`);
+        assert.equal(r.status, 0, `${example}/${label}`);
+      }
+    });
+  }
 });

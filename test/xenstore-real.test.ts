@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { artifactsOf, compileText, repoPath, requires } from './support/env.js';
+import { parseAclScript } from '../vmi/host/acl-script.js';
 import {
   accessMatrix,
   layOutLikeLibxl,
@@ -283,7 +284,12 @@ describe('emitted xenstore scripts against the real C xenstored', () => {
       // Where a shell that executed xl's output would leave a trace.
       const canary = join(xsd.rundir, 'canary');
       const check = (which: string, script: string, expected: Map<string, NodeState>) => {
-        for (const victim of Object.keys(ONE_MONITOR_XL)) {
+        // Every domain the script resolves (the revoke needs only the targets' domids).
+        const resolved = parseAclScript(script);
+        assert.ok(resolved.ok);
+        const victims = resolved.statements.flatMap((st) => (st.kind === 'resolve' ? [st.name] : []));
+        assert.ok(victims.length > 0);
+        for (const victim of victims) {
           for (const answerFor of answers) {
             const answer = answerFor(canary);
             const what = `${which} with xl domid ${victim} -> ${answer ?? 'exit 1'}`;
@@ -312,4 +318,8 @@ describe('emitted xenstore scripts against the real C xenstored', () => {
 
   test('fails without changing any ACL when xl domid prints something other than a domid', (t) =>
     assertRefusesBadXl(t, [(c) => `5; touch ${c}`, (c) => `$(touch ${c})`, () => '', () => '5 6', () => '-1'], /not a domid/));
+
+  // xenstore-chmod reads "r4294967306" with atoi: r10, another domain. Domids are 0..32751.
+  test('fails without changing any ACL when xl domid prints a number that is no domid', (t) =>
+    assertRefusesBadXl(t, [() => '4294967306', () => '32752', () => '007', () => ' 5'], /not a domid \(0 to 32751\)/));
 });

@@ -8,7 +8,8 @@
 import { execFile, execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { SCRIPT_PATH } from '../../compiler/emit/xenstore.js';
 import { promisify } from 'node:util';
 import { sharedPath } from './env.js';
 
@@ -305,15 +306,25 @@ export function writeFakeXl(xsd: Xenstored, table: XlTable, dir = mkdtempSync(jo
 }
 
 /**
- * Runs an emitted script with sh, as dom0 of this daemon, with XL pointing at `xl`.
- * XENSTORE_CHMOD is left unset so the script's default, the real xenstore-chmod, runs; it
- * reaches this daemon through XENSTORED_PATH in the env.
+ * The emitted script with `dir` put first on its own PATH: the one line changed, so that the
+ * fake xl there runs (the script takes no PATH from the environment). Throws unless the
+ * script sets PATH exactly once, as emitted.
  */
-export function runScript(xsd: Xenstored, script: string, xl: string): SpawnSyncReturns<string> {
+export function withToolsFirst(script: string, dir: string): string {
+  const line = `\nPATH=${SCRIPT_PATH}\n`;
+  if (script.split(line).length !== 2) throw new Error('the script does not set the emitted PATH exactly once');
+  return script.replace(line, `\nPATH=${dir}:${SCRIPT_PATH}\n`);
+}
+
+/**
+ * Runs an emitted script with sh, as dom0 of this daemon, with the directory of `xl` first on
+ * the script's PATH; xenstore-chmod is the real one (from the script's PATH), and reaches
+ * this daemon through XENSTORED_PATH in the env. `env` is added to the environment.
+ */
+export function runScript(xsd: Xenstored, script: string, xl: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
   const file = join(mkdtempSync(join(xsd.rundir, 'script-')), 'script.sh');
-  writeFileSync(file, script);
-  const { XENSTORE_CHMOD: _, ...env } = xsd.env;
-  const r = spawnSync('sh', [file], { env: { ...env, XL: xl }, encoding: 'utf8' });
+  writeFileSync(file, withToolsFirst(script, dirname(xl)));
+  const r = spawnSync('sh', [file], { env: { ...xsd.env, ...env }, encoding: 'utf8' });
   if (r.error) throw r.error;
   return r;
 }

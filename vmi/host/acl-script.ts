@@ -2,20 +2,20 @@
 // xenstore-acl-revoke.sh (compiler/emit/xenstore.ts), applied to the simulated xenstore.
 // The script is treated as hostile: it is checked whole before anything runs, every line
 // must be one of the emitted forms, and anything a shell would do beyond them (a pipe, ";",
-// "&", backticks, a command substitution other than $(domid 'NAME'), ${…} other than the
-// two defaults, a redirect, a glob, an unknown command) is refused with its line and column.
-// Nothing is ever executed: `xl domid` is a lookup function, xenstore-chmod a store call.
+// "&", backticks, a command substitution other than $(domid 'NAME'), ${…}, a redirect, a
+// glob, an unknown command) is refused with its line and column. Nothing is ever executed:
+// `xl domid` is a lookup function, xenstore-chmod a store call.
 //
 // The emitted forms:
 //   #…                                  comments (and the #!/bin/sh line)
 //   set -eu
-//   XL=${XL:-xl}                        defaults (only XL and XENSTORE_CHMOD)
+//   unset -f …; PATH=…; LC_ALL=C; export …   the script's own environment, byte for byte
 //   domid() { … }                       the fixed function, byte for byte
 //   d1=$(domid 'name')                  a domid, via `xl domid` and the function's check
-//   "$XENSTORE_CHMOD" '/path' 'n0' "r$d1" …   words single-quoted, or double-quoted with $dN
+//   xenstore-chmod '/path' 'n0' "r$d1" …   words single-quoted, or double-quoted with $dN
 //   exit 0
 
-import { DOMID_FUNCTION } from '../../compiler/emit/xenstore.js';
+import { DOMID_FUNCTION, isDomidText, SCRIPT_ENVIRONMENT } from '../../compiler/emit/xenstore.js';
 import { diagnostic, type Diagnostic, type MessageName } from '../../grammar/diagnostics.js';
 import type { Xenstore } from './xenstore.js';
 
@@ -62,14 +62,9 @@ type Statement =
   | { readonly kind: 'chmod'; readonly line: number; readonly words: readonly Word[] }
   | { readonly kind: 'exit'; readonly line: number };
 
-/** The two defaults, each exactly as emitted: another command there would run on a real host. */
-const DEFAULTS: ReadonlyMap<string, string> = new Map([
-  ['XL', 'xl'],
-  ['XENSTORE_CHMOD', 'xenstore-chmod'],
-]);
 /** Starts of emitted forms, longest first: past them, the first special character is to blame. */
-const KNOWN_PREFIXES = [/^d[1-9][0-9]*=\$\(domid '(?:[^']|'\\'')*'\)/, /^d[1-9][0-9]*=\$\(domid /, /^(XL|XENSTORE_CHMOD)=\$\{\1:-/];
-const CHMOD = '"$XENSTORE_CHMOD"';
+const KNOWN_PREFIXES = [/^d[1-9][0-9]*=\$\(domid '(?:[^']|'\\'')*'\)/, /^d[1-9][0-9]*=\$\(domid /];
+const CHMOD = 'xenstore-chmod';
 const DOMID_VARIABLE = /^d[1-9][0-9]*$/;
 /** Characters a double-quoted word may hold besides $dN: those of xenstore paths and perms. */
 const QUOTED_SAFE = /^[A-Za-z0-9/_.@:,+=-]$/;
@@ -131,7 +126,7 @@ function firstConstruct(text: string): number | undefined {
 }
 
 /**
- * The words of a "$XENSTORE_CHMOD" line after the command: each one quoted segment, single
+ * The words of a xenstore-chmod line after the command: each one quoted segment, single
  * ('…', literal) or double ("…" with only path characters and $dN variables).
  */
 function lexWords(line: number, text: string, from: number): Word[] | Refusal {
@@ -192,7 +187,8 @@ function unquoteSingle(quoted: string): string {
 
 interface ParseState {
   setEu: boolean;
-  readonly defaults: Set<string>;
+  /** SCRIPT_ENVIRONMENT has been set: PATH decides which xl and xenstore-chmod run. */
+  environment: boolean;
   functionDefined: boolean;
   readonly variables: Set<string>;
 }
@@ -206,7 +202,7 @@ function refuseLine(line: number, text: string): Refusal {
   if (at !== undefined) return new Refusal(line, at + 1, 1, 'XsScriptForbidden', [describeConstruct(text, at)]);
   const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(text);
   if (assignment) {
-    return new Refusal(line, 1, assignment[1]!.length, 'XsScriptNotEmitted', [`only XL=\${XL:-xl}, XENSTORE_CHMOD=\${XENSTORE_CHMOD:-xenstore-chmod} and dN=$(domid 'NAME') are assigned`]);
+    return new Refusal(line, 1, assignment[1]!.length, 'XsScriptNotEmitted', [`only PATH and LC_ALL (as emitted) and dN=$(domid 'NAME') are assigned`]);
   }
   const command = /^[ \t]*([^ \t]+)/.exec(text);
   if (command && !command[1]!.includes('=') && !/^["']/.test(command[1]!)) {
@@ -228,17 +224,7 @@ function parseLine(lines: readonly string[], index: number, state: ParseState): 
     state.setEu = true;
     return { consumed: 1 };
   }
-  const assignment = /^([A-Z_]+)=\$\{([A-Z_]+):-([A-Za-z0-9_./-]+)\}$/.exec(text);
-  if (assignment && assignment[1] === assignment[2] && DEFAULTS.has(assignment[1]!)) {
-    const refusal = requireSetEu(state, line);
-    if (refusal) return refusal;
-    const expected = DEFAULTS.get(assignment[1]!)!;
-    if (assignment[3] !== expected) {
-      return new Refusal(line, text.indexOf(':-') + 3, assignment[3]!.length, 'XsScriptNotEmitted', [`the default of ${assignment[1]} is ${expected}`]);
-    }
-    state.defaults.add(assignment[1]!);
-    return { consumed: 1 };
-  }
+  if (text === SCRIPT_ENVIRONMENT[0]) return parseFixedBlock(lines, index, state, SCRIPT_ENVIRONMENT, 'the environment differs from the one vmipolicy sets');
   if (text === DOMID_FUNCTION[0]) return parseFunction(lines, index, state);
   const resolve = /^(d[1-9][0-9]*)=\$\(domid ('(?:[^']|'\\'')*')\)$/.exec(text);
   if (resolve) {
@@ -248,32 +234,40 @@ function parseLine(lines: readonly string[], index: number, state: ParseState): 
     state.variables.add(resolve[1]!);
     return { statement: { kind: 'resolve', line, column: 1, variable: resolve[1]!, name: unquoteSingle(resolve[2]!) }, consumed: 1 };
   }
-  if (text.startsWith(CHMOD)) return parseChmod(line, text, state);
+  if (text === CHMOD || text.startsWith(`${CHMOD} `)) return parseChmod(line, text, state);
   if (text === 'exit 0') return { statement: { kind: 'exit', line }, consumed: 1 };
   return refuseLine(line, text);
 }
 
-function parseFunction(lines: readonly string[], index: number, state: ParseState): { consumed: number } | Refusal {
+/** Lines that must equal `block` byte for byte; a difference is refused where it starts. */
+function parseFixedBlock(lines: readonly string[], index: number, state: ParseState, block: readonly string[], why: string): { consumed: number } | Refusal {
   const refusal = requireSetEu(state, index + 1);
   if (refusal) return refusal;
-  if (!state.defaults.has('XL')) return new Refusal(index + 1, 1, 5, 'XsScriptUndefinedVariable', ['XL']);
-  for (let k = 0; k < DOMID_FUNCTION.length; k++) {
-    const expected = DOMID_FUNCTION[k]!;
+  for (let k = 0; k < block.length; k++) {
+    const expected = block[k]!;
     const actual = lines[index + k];
     if (actual === expected) continue;
     const text = actual ?? '';
     let col = 0;
     while (col < text.length && text[col] === expected[col]) col++;
-    return new Refusal(index + k + 1, col + 1, 1, 'XsScriptNotEmitted', ['the domid function differs from the one vmipolicy emits']);
+    return new Refusal(index + k + 1, col + 1, 1, 'XsScriptNotEmitted', [why]);
   }
-  state.functionDefined = true;
-  return { consumed: DOMID_FUNCTION.length };
+  if (block === SCRIPT_ENVIRONMENT) state.environment = true;
+  return { consumed: block.length };
+}
+
+function parseFunction(lines: readonly string[], index: number, state: ParseState): { consumed: number } | Refusal {
+  // Before the environment is set, xl would be whatever PATH (or an imported function) says.
+  if (state.setEu && !state.environment) return new Refusal(index + 1, 1, 5, 'XsScriptUndefinedVariable', ['PATH']);
+  const parsed = parseFixedBlock(lines, index, state, DOMID_FUNCTION, 'the domid function differs from the one vmipolicy emits');
+  if (!(parsed instanceof Refusal)) state.functionDefined = true;
+  return parsed;
 }
 
 function parseChmod(line: number, text: string, state: ParseState): { statement: Statement; consumed: number } | Refusal {
   const refusal = requireSetEu(state, line);
   if (refusal) return refusal;
-  if (!state.defaults.has('XENSTORE_CHMOD')) return new Refusal(line, 2, 15, 'XsScriptUndefinedVariable', ['XENSTORE_CHMOD']);
+  if (!state.environment) return new Refusal(line, 1, CHMOD.length, 'XsScriptUndefinedVariable', ['PATH']);
   const words = lexWords(line, text, CHMOD.length);
   if (words instanceof Refusal) return words;
   for (const w of words) {
@@ -316,7 +310,7 @@ export function parseAclScript(script: string, file = 'xenstore-acl.sh'): { ok: 
   // A trailing newline ends the last line; it does not open another one.
   const lines = script.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  const state: ParseState = { setEu: false, defaults: new Set(), functionDefined: false, variables: new Set() };
+  const state: ParseState = { setEu: false, environment: false, functionDefined: false, variables: new Set() };
   const statements: Statement[] = [];
   for (let i = 0; i < lines.length; ) {
     const cr = lines[i]!.indexOf('\r');
@@ -363,9 +357,9 @@ export function runAclScript(script: string, resolveDomid: DomidResolver, store:
     if (s.kind === 'resolve') {
       const printed = resolveDomid(s.name);
       if (printed === undefined) return failed(new Refusal(s.line, s.column, s.variable.length, 'XsScriptDomainNotRunning', [s.name]));
-      // $(…) drops trailing newlines; the function then wants digits only.
+      // $(…) drops trailing newlines; the function's case then wants a domid (0 to 32751).
       const id = String(printed).replace(/\n+$/, '');
-      if (!/^[0-9]+$/.test(id)) return failed(new Refusal(s.line, s.column, s.variable.length, 'XsScriptBadDomid', [s.name, id]));
+      if (!isDomidText(id)) return failed(new Refusal(s.line, s.column, s.variable.length, 'XsScriptBadDomid', [s.name, id]));
       values.set(s.variable, id);
       domids.set(s.name, atoi(id));
       continue;
