@@ -52,11 +52,20 @@ describe('terminalSafe', () => {
     );
   });
 
-  it('keeps distinct inputs distinct', () => {
+  it('keeps distinct inputs distinct, even a string and the spelling of its own escapes', () => {
     fc.assert(
       fc.property(anyString, anyString, (a, b) => {
         fc.pre(a !== b);
         assert.notEqual(terminalSafe(a), terminalSafe(b));
+      }),
+      { numRuns: 2000 },
+    );
+    // "\x1b" typed out must not render as ESC does: the nearest collision there is.
+    fc.assert(
+      fc.property(anyString, (s) => {
+        const spelled = terminalSafe(s);
+        fc.pre(spelled !== s);
+        assert.notEqual(terminalSafe(spelled), spelled);
       }),
       { numRuns: 2000 },
     );
