@@ -95,6 +95,17 @@ describe('hostile strings reach the terminal escaped', () => {
     });
   });
 
+  it('compile: a spec whose values and lines hold ESC and a bidi override', () => {
+    withTempDir((dir) => {
+      const spec = join(dir, 'spec.yaml');
+      writeFileSync(spec, 'vmipolicy: 1\nxen: "4.1\x1b[2J\u202e"\npolicy: { module: vmi, mode: standalone }\nintrospectors: []\ntargets: []\n');
+      const r = cli(['compile', spec, '-o', join(dir, 'out')]);
+      assert.equal(r.status, 2, r.stdout);
+      assertShowable(r.stderr, 'stderr');
+      assert.match(r.stderr, /4\.1\\x1b\[2J\\u202e/);
+    });
+  });
+
   it('check --xenstore: a dump with names xenstored never creates, and one 90 KB path: exit 2 at line:column', () => {
     withTempDir((dir) => {
       const dump = join(dir, 'dump.txt');
