@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The executable: runs the CLI on this process's arguments and sets its exit code.
 import { main } from './main.js';
+import { terminalSafe } from '../grammar/terminal.js';
 
 // A reader that stops early (`vmipolicy … | head`) closes the pipe: that is the user's
 // choice, not an error, so stop quietly instead of dying with a stack trace.
@@ -18,6 +19,6 @@ try {
   });
 } catch (e) {
   // Input errors never throw; reaching here is a bug in vmipolicy, not in the user's spec.
-  process.stderr.write(`vmipolicy: internal error: ${(e as Error).message}\nPlease report it with the spec that caused it.\n`);
+  process.stderr.write(`vmipolicy: internal error: ${terminalSafe((e as Error).message)}\nPlease report it with the spec that caused it.\n`);
   process.exitCode = 70;
 }

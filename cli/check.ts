@@ -144,7 +144,7 @@ function readXenstore(path: string | undefined, compiled: CompileResult, deploye
   if (typeof text !== 'string') return fail(io, [text]);
   if (text.startsWith('#!') || /^xenstore-chmod /m.test(text)) return applyScript(path, text, compiled, io);
   const { state, diagnostics } = readXenstoreDump(path, text);
-  if (!state) return fail(io, diagnostics.length ? diagnostics : [diagnostic('CheckXenstoreKind', [path])]);
+  if (!state) return fail(io, diagnostics.length ? diagnostics : [diagnostic('CheckXenstoreKind', [path])], sourceText(path, text));
   return state;
 }
 

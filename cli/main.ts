@@ -6,6 +6,7 @@ import { compile, CAPABILITIES, VERSION, XEN_RELEASES, type Diagnostic, type Sou
 import { capabilityReferenceMarkdown } from '../compiler/catalog/reference.js';
 import { fileUnreadable, diagnostic } from '../grammar/diagnostics.js';
 import { diagnosticsJson, renderDiagnostic, summary } from './render.js';
+import { terminalSafe } from '../grammar/terminal.js';
 import { writeArtifacts } from './output.js';
 import { runPolicy } from './policy.js';
 import { runCheck } from './check.js';
@@ -25,9 +26,10 @@ Usage:
       The main job: compile SPEC, prove least privilege (check), and run the embedded VMI
       core against a simulated Xen host enforcing the policy (selftest), stopping at the
       first stage that fails. Exit 0 when all three hold.
-  vmipolicy selftest SPEC [--xen-tree DIR] [--format text|json] [--verbose]
+  vmipolicy selftest SPEC [--xen-tree DIR] [--format text|json] [--verbose] [--timings]
       Every declared capability performed as LibVMI would (each allowed by the simulated
       AVC), and probes of what was not granted (each denied), with Xen's own avc lines.
+      --timings adds measured microseconds (otherwise every run prints the same bytes).
   vmipolicy compile SPEC -o DIR [--xen VERSION] [--mode module|standalone] [--format text|json]
       Compile SPEC into DIR: <module>.te (or policy.conf), xl/<domain>.cfg, xenstore-acl.sh,
       xenstore-acl-revoke.sh and manifest.json. Nothing is written unless all succeeds.
@@ -70,7 +72,7 @@ type Parsed = ParsedArgs;
 const COMMON_FLAGS: FlagSpec = { values: ['-o', '--xen', '--mode', '--format', '-s', '-t', '-c', '-p'], booleans: ['--version'] };
 
 export function usageError(io: Io, message: string): number {
-  io.stderr(`vmipolicy: ${message}\nRun 'vmipolicy --help' for usage.\n`);
+  io.stderr(`vmipolicy: ${terminalSafe(message)}\nRun 'vmipolicy --help' for usage.\n`);
   return EXIT_USAGE;
 }
 

@@ -7,6 +7,7 @@ import { loadPolicy, type LoadedPolicy } from '../checker/policy-input.js';
 import { policyStats, queryAccess } from '../checker/model/query.js';
 import type { Io } from './main.js';
 import { renderPolicyDiagnostic, summary } from './render.js';
+import { terminalSafe } from '../grammar/terminal.js';
 
 const EXIT_OK = 0;
 const EXIT_USAGE = 2;
@@ -40,7 +41,7 @@ export function runPolicy(args: PolicyArgs, io: Io): number {
 }
 
 function usage(io: Io, message: string): number {
-  io.stderr(`vmipolicy: ${message}\nRun 'vmipolicy --help' for usage.\n`);
+  io.stderr(`vmipolicy: ${terminalSafe(message)}\nRun 'vmipolicy --help' for usage.\n`);
   return EXIT_USAGE;
 }
 
@@ -57,7 +58,7 @@ function stats(policy: LoadedPolicy, format: string, io: Io): number {
     ['dontaudit rules', s.avRules.dontaudit], ['neverallow rules', s.avRules.neverallow], ['conditional AV rules', s.conditionalAvRules],
     ['type rules', s.typeRules], ['constraints', s.constraints], ['expanded allow entries', s.expandedAllowEntries],
   ];
-  io.stdout(`${policy.file}\n`);
+  io.stdout(`${terminalSafe(policy.file)}\n`);
   for (const [k, v] of rows) io.stdout(`  ${k.padEnd(24)} ${v.toLocaleString('en-US')}\n`);
   return EXIT_OK;
 }
@@ -82,7 +83,8 @@ function query(policy: LoadedPolicy, args: PolicyArgs, format: string, io: Io): 
     for (const r of e.rules) {
       const written = printStatement(r.statement).join(' ');
       const state = r.conditional ? (r.active ? '  [conditional: on by default]' : '  [conditional: off by default]') : '';
-      io.stdout(`    ${r.at.file}:${r.at.line}: ${written}${state}\n`);
+      // The file name comes from a #line marker and the rule from the policy text: both are input.
+      io.stdout(`    ${terminalSafe(r.at.file)}:${r.at.line}: ${terminalSafe(written)}${state}\n`);
     }
   }
   return EXIT_OK;

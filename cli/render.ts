@@ -2,6 +2,7 @@
 // under the offending text, and the help line that says what to do next.
 
 import { positionAt, type Diagnostic, type SourceText } from '../compiler/index.js';
+import { terminalSafe } from '../grammar/terminal.js';
 
 /** Where a span starts, in the file the user wrote (which, after m4, is not the parsed one). */
 export interface Located {
@@ -13,24 +14,28 @@ export interface Located {
 /** Renders a diagnostic whose span is in `text`, placed by `locate` (offset → user's file). */
 export function renderAt(d: Diagnostic, text: string | undefined, locate: ((offset: number) => Located) | undefined): string {
   const lines: string[] = [];
+  const message = `${d.severity} ${d.code}: ${terminalSafe(d.message)}`;
   if (d.span && text !== undefined && locate) {
     const p = locate(d.span.start);
-    lines.push(`${p.file}:${p.line}:${p.column}: ${d.severity} ${d.code}: ${d.message}`);
+    lines.push(`${terminalSafe(p.file)}:${p.line}:${p.column}: ${message}`);
     const start = text.lastIndexOf('\n', d.span.start - 1) + 1;
     const endOfLine = text.indexOf('\n', start);
     const lineText = text.slice(start, endOfLine < 0 ? undefined : endOfLine).replace(/\r$/, '');
     if (lineText.length <= 200) {
-      const column = d.span.start - start + 1;
-      const width = Math.max(1, Math.min(d.span.end, start + lineText.length) - d.span.start);
-      lines.push(`  ${String(p.line).padStart(4)} | ${printable(lineText)}`);
-      lines.push(`       | ${' '.repeat(column - 1)}${'^'.repeat(width)}`);
+      const column = d.span.start - start;
+      const spanEnd = Math.max(column + 1, Math.min(d.span.end, start + lineText.length) - start);
+      // The caret sits under the escaped text, so it is measured on the escaped pieces.
+      const before = excerpt(lineText.slice(0, column));
+      const under = excerpt(lineText.slice(column, spanEnd));
+      lines.push(`  ${String(p.line).padStart(4)} | ${excerpt(lineText)}`);
+      lines.push(`       | ${' '.repeat(codePoints(before))}${'^'.repeat(Math.max(1, codePoints(under)))}`);
     }
   } else if (d.span) {
-    lines.push(`${d.span.file}: ${d.severity} ${d.code}: ${d.message}`);
+    lines.push(`${terminalSafe(d.span.file)}: ${message}`);
   } else {
-    lines.push(`vmipolicy: ${d.severity} ${d.code}: ${d.message}`);
+    lines.push(`vmipolicy: ${message}`);
   }
-  if (d.help) lines.push(`  help: ${d.help}`);
+  if (d.help) lines.push(`  help: ${terminalSafe(d.help)}`);
   return lines.join('\n');
 }
 
@@ -39,10 +44,13 @@ export function renderDiagnostic(d: Diagnostic, source: SourceText | undefined):
   return renderAt(d, ok ? source.text : undefined, ok ? (offset) => ({ file: source.file, ...positionAt(source, offset) }) : undefined);
 }
 
-/** Control characters from a hostile file must not reach the user's terminal. */
-function printable(s: string): string {
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f\u009b]/g, '\uFFFD').replace(/\t/g, ' ');
+/** A source line as quoted under a diagnostic: a tab shows as one space (the caret line
+ *  cannot know the terminal's tab stops), everything else as terminalSafe renders it. */
+function excerpt(s: string): string {
+  return terminalSafe(s.replace(/\t/g, ' '));
 }
+
+const codePoints = (s: string): number => [...s].length;
 
 export function diagnosticsJson(diagnostics: readonly Diagnostic[], source: SourceText | undefined): unknown[] {
   return diagnostics.map((d) => {

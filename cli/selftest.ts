@@ -6,6 +6,7 @@
 // Exit codes (DESIGN §4): 0 all hold, 1 findings / not as expected, 2 bad input or usage.
 
 import { performance } from 'node:perf_hooks';
+import { terminalSafe } from '../grammar/terminal.js';
 import { verdictLine } from '../checker/report/text.js';
 import { runSelftestOn, type SelftestReport } from '../vmi/selftest/selftest.js';
 import { selftestJson, selftestText, selftestVerdictLine } from '../vmi/selftest/report.js';
@@ -17,11 +18,14 @@ const EXIT_OK = 0;
 const EXIT_FAIL = 1;
 const EXIT_USAGE = 2;
 
-/** check's flags, plus the self-test's own. */
+/**
+ * check's flags, plus the self-test's own. `--timings` adds the measured microseconds to the
+ * report: without it the output (text and JSON) is the same bytes on every run.
+ */
 export const SELFTEST_FLAGS = {
   values: [...CHECK_FLAGS.values, '--memory-mib', '--data-pages'],
   repeatable: CHECK_FLAGS.repeatable,
-  booleans: [...CHECK_FLAGS.booleans, '--verbose'],
+  booleans: [...CHECK_FLAGS.booleans, '--verbose', '--timings'],
 } as const;
 
 const SELFTEST_FORMATS = ['text', 'json'] as const;
@@ -54,10 +58,10 @@ function selftestStage(stage: CheckStage, spec: string, args: ParsedArgs, io: Io
   const pages = args.flags.get('--data-pages');
   const result = runSelftestOn(
     { artifacts: stage.compiled.artifacts, policy: stage.policy, spec, policyName: stage.report?.policy ?? stage.policy.file },
-    { now: () => performance.now(), ...(memory ? { memoryBytes: Number(memory) << 20 } : {}), ...(pages ? { dataPages: Number(pages) } : {}) },
+    { ...(args.flags.has('--timings') ? { now: () => performance.now() } : {}), ...(memory ? { memoryBytes: Number(memory) << 20 } : {}), ...(pages ? { dataPages: Number(pages) } : {}) },
   );
   if ('errors' in result) {
-    for (const e of result.errors) io.stderr(`vmipolicy: cannot boot the simulated host: ${e}\n`);
+    for (const e of result.errors) io.stderr(`vmipolicy: cannot boot the simulated host: ${terminalSafe(e)}\n`);
     return { exit: EXIT_USAGE };
   }
   return { report: result.report };

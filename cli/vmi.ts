@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { diagnostic, type Diagnostic } from '../grammar/diagnostics.js';
+import { terminalSafe } from '../grammar/terminal.js';
 import type { PhysicalMemory } from '../vmi/memory/physical-memory.js';
 import { openSnapshot } from '../vmi/memory/open-snapshot.js';
 import { addressSpace, type AddressSpace } from '../vmi/paging/address-space.js';
@@ -94,7 +95,7 @@ function subcommandInput(sub: 'translate' | 'read' | 'ps', flags: ReadonlyMap<st
 }
 
 function inputError(io: Io, d: Diagnostic): number {
-  io.stderr(`vmipolicy: ${d.code} ${d.message}\n`);
+  io.stderr(`vmipolicy: ${d.code} ${terminalSafe(d.message)}\n`);
   return EXIT_USAGE;
 }
 
@@ -152,7 +153,8 @@ function ps({ space, format }: Target, profile: LinuxProfile, io: Io): number {
     io.stdout(JSON.stringify({ ok: listing.ok, processes: listing.processes.map(processJson), ...(listing.ok ? {} : { error: describeListingFailure(listing) }) }, null, 2) + '\n');
   } else {
     for (const p of listing.processes) {
-      io.stdout(`[${String(p.pid).padStart(5)}] ${p.comm} (struct addr:${p.task.toString(16)}${p.dtb !== undefined ? `, dtb:${hex(p.dtb)}` : ''})\n`);
+      // comm is whatever the guest wrote there: a hostile guest can put an ESC sequence in it.
+      io.stdout(`[${String(p.pid).padStart(5)}] ${terminalSafe(p.comm)} (struct addr:${p.task.toString(16)}${p.dtb !== undefined ? `, dtb:${hex(p.dtb)}` : ''})\n`);
     }
     if (!listing.ok) io.stderr(`vmipolicy: ${describeListingFailure(listing)}\n`);
   }

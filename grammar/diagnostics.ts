@@ -95,6 +95,8 @@ export const Messages = {
   XenstoreLsSyntax: template('VP3201', 'error', 'cannot read this xenstore-ls -p line: {0}'),
   XenstoreLsBadPerm: template('VP3202', 'error', 'bad permission "{0}": expected r, w, b or n followed by a domid'),
   XenstoreLsIndent: template('VP3203', 'error', 'indentation does not match any parent node'),
+  XenstoreLsBadNodeName: template('VP3204', 'error', 'xenstored never creates the node name "{0}": it holds the character {1}'),
+  XenstoreLsPathTooLong: template('VP3205', 'error', 'this node\'s path is {0} characters long; xenstored accepts at most {1}'),
   // VP33xx — the policy model (what checkpolicy would also refuse)
   ModelUnknownType: template('VP3301', 'error', 'unknown type or attribute "{0}"'),
   ModelUnknownClass: template('VP3302', 'error', 'unknown class "{0}"'),

@@ -88,6 +88,54 @@ export function formatXsPerms(perms: XsPerms): string {
   return [`${perms.default}${perms.owner}`, ...perms.entries.map((e) => `${e.letter}${e.domid}`)].join(',');
 }
 
+/**
+ * XENSTORE_REL_PATH_MAX (xen/include/public/io/xs_wire.h): the longest path xenstored
+ * accepts, counted after "/local/domain/<domid>/" (xenstored's -M quota can only lower it).
+ */
+export const XENSTORE_REL_PATH_MAX = 2048;
+
+/** Why xenstored would refuse a path, or undefined when it accepts it. */
+export type NodePathProblem =
+  | { readonly kind: 'form' }
+  /** `index`: the first character outside valid_chars's set (a UTF-16 offset into the path). */
+  | { readonly kind: 'character'; readonly index: number }
+  | { readonly kind: 'length'; readonly length: number; readonly limit: number };
+
+/**
+ * C xenstored's is_valid_nodename (tools/xenstore/xenstored_core.c in 4.17; canonicalize in
+ * tools/xenstored/core.c since 4.19): absolute, no trailing "/" (but "/" itself), no "//",
+ * only the characters of valid_chars — A-Z a-z 0-9 - / _ @, the set oxenstored's
+ * Store.Path.char_is_valid allows too — and at most XENSTORE_REL_PATH_MAX characters after a
+ * "/local/domain/<domid>/" prefix (sscanf "%5u/" with %n), counting from "/" otherwise.
+ * The characters are checked before the length (xenstored checks the length first; the
+ * answer is the same), so the length is in bytes, as strlen counts it.
+ */
+export function nodePathProblem(path: string): NodePathProblem | undefined {
+  if (!path.startsWith('/') || (path.endsWith('/') && path !== '/') || path.includes('//')) return { kind: 'form' };
+  const bad = /[^A-Za-z0-9\-/_@]/.exec(path);
+  if (bad) return { kind: 'character', index: bad.index };
+  const local = /^\/local\/domain\/([+-]?[0-9]+)\//.exec(path);
+  const localOffset = local && (local[1] as string).length <= 5 ? local[0].length : 0;
+  const limit = localOffset + XENSTORE_REL_PATH_MAX;
+  return path.length > limit ? { kind: 'length', length: path.length, limit } : undefined;
+}
+
+export function isValidNodename(path: string): boolean {
+  return nodePathProblem(path) === undefined;
+}
+
+/** A name as a message quotes it: its first 60 characters and "…" when it is longer. */
+function abbreviate(name: string): string {
+  return name.length > 60 ? `${name.slice(0, 60)}…` : name;
+}
+
+/** A character for a message: "U+001B", or the character itself when it is printable ASCII. */
+function describeCharacter(path: string, index: number): string {
+  const cp = path.codePointAt(index) as number;
+  const code = `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+  return cp > 0x20 && cp < 0x7f ? `"${String.fromCodePoint(cp)}" (${code})` : code;
+}
+
 /** Finds a node by absolute path ("/" is the root). */
 export function findXsNode(root: XsNode, path: string): XsNode | undefined {
   if (path === root.path) return root;
@@ -120,8 +168,11 @@ class Reader {
   readonly root: XsNode;
   /** Plain output: the node last printed at each depth, the root at index 0. */
   private readonly stack: XsNode[];
-  /** -f output: every node by path. */
-  private readonly byPath = new Map<string, XsNode>();
+  /** Each node's children by name, so placing a node never scans its siblings. */
+  private readonly childIndex = new Map<XsNode, Map<string, XsNode>>();
+  /** Plain output: nodes refused for their name, kept on the stack so that their children
+   *  are dropped with them rather than misplaced. */
+  private readonly refused = new WeakSet<XsNode>();
   /** -f output: the paths printed so far. */
   private readonly printed = new Set<string>();
   private mode: 'relative' | 'full' | undefined;
@@ -231,6 +282,43 @@ class Reader {
     if (perms) node.perms = perms;
   }
 
+  private childOf(parent: XsNode, name: string): XsNode | undefined {
+    return this.childIndex.get(parent)?.get(name);
+  }
+
+  private adopt(parent: XsNode, child: XsNode): void {
+    parent.children.push(child);
+    let index = this.childIndex.get(parent);
+    if (!index) this.childIndex.set(parent, (index = new Map()));
+    index.set(child.name, child);
+  }
+
+  /**
+   * A diagnostic when xenstored would refuse `path` (so no real xenstore-ls printed it), placed
+   * on the offending character, or on the whole name for a path that is too long. `nameAt` is
+   * where the text of `path` from `pathOffset` on starts in the file.
+   */
+  private refusedPath(path: string, pathOffset: number, nameAt: number, nameEnd: number): boolean {
+    const problem = nodePathProblem(path);
+    if (!problem) return false;
+    if (problem.kind === 'character') {
+      const at = nameAt + Math.max(0, problem.index - pathOffset);
+      const width = (path.codePointAt(problem.index) as number) > 0xffff ? 2 : 1;
+      const next = path.indexOf('/', problem.index);
+      const component = path.slice(path.lastIndexOf('/', problem.index) + 1, next < 0 ? undefined : next);
+      this.diagnostics.push(
+        diagnostic('XenstoreLsBadNodeName', [abbreviate(component), describeCharacter(path, problem.index)], this.span(at, at + width), 'xenstored allows only A-Z a-z 0-9 - _ @ in node names (valid_chars in xenstored_core.c), so no real xenstore-ls output has this name'),
+      );
+    } else if (problem.kind === 'length') {
+      this.diagnostics.push(
+        diagnostic('XenstoreLsPathTooLong', [problem.length, problem.limit], this.span(nameAt, nameEnd), `xenstored refuses paths longer than XENSTORE_REL_PATH_MAX (${XENSTORE_REL_PATH_MAX}) after /local/domain/<domid>/ (is_valid_nodename in xenstored_core.c), so no real xenstore-ls output has this node`),
+      );
+    } else {
+      this.syntax(nameAt, nameEnd, `"${path}" is not a node path`);
+    }
+    return true;
+  }
+
   private placeByIndent(name: string, indent: number, at: number, end: number): XsNode | undefined {
     if (name.includes('/')) {
       this.syntax(at + indent, at + indent + name.length, `"${name}" is not a node name`, 'node names have no "/"; full paths need -f throughout');
@@ -245,13 +333,19 @@ class Reader {
       depth = deepest;
     }
     const parent = this.stack[depth] as XsNode;
-    if (parent.children.some((c) => c.name === name)) {
+    const node: XsNode = { name, path: joinPath(parent.path, name), children: [], span: this.span(at, end) };
+    this.stack.length = depth + 1;
+    // Below a refused node everything is dropped with it, without a diagnostic of its own.
+    if (this.refused.has(parent) || this.refusedPath(node.path, node.path.length - name.length, at + indent, at + indent + name.length)) {
+      this.refused.add(node);
+      this.stack.push(node);
+      return undefined;
+    }
+    if (this.childOf(parent, name)) {
       this.syntax(at + indent, at + indent + name.length, `"${name}" is listed twice under ${parent.path}`);
       return undefined;
     }
-    const node: XsNode = { name, path: joinPath(parent.path, name), children: [], span: this.span(at, end) };
-    parent.children.push(node);
-    this.stack.length = depth + 1;
+    this.adopt(parent, node);
     this.stack.push(node);
     return node;
   }
@@ -267,27 +361,33 @@ class Reader {
       this.syntax(...pathSpan(), `${path} is not below the listed path ${base}`);
       return undefined;
     }
-    const parts = path.slice(prefix.length).split('/');
-    if (parts.some((p) => p === '')) {
+    if (path === prefix) {
       this.syntax(...pathSpan(), `"${path}" is not a node path`);
       return undefined;
     }
+    // Checked before anything is built: the path is then at most a few KiB long.
+    if (this.refusedPath(path, 0, ...pathSpan())) return undefined;
     if (this.printed.has(path)) {
       this.syntax(...pathSpan(), `${path} is listed twice`);
       return undefined;
     }
     this.printed.add(path);
-    // The ancestors of the first path listed are never printed: they are implied.
+    // The ancestors of the first path listed are never printed: they are implied. Each is
+    // found by name under its parent and its path is a prefix of this one, so a path of n
+    // components costs O(length), not O(n × length).
     let node = this.root;
-    for (const part of parts) {
-      const childPath = joinPath(node.path, part);
-      let child = this.byPath.get(childPath);
+    let from = prefix.length;
+    while (from <= path.length) {
+      const slash = path.indexOf('/', from);
+      const to = slash < 0 ? path.length : slash;
+      const part = path.slice(from, to);
+      let child = this.childOf(node, part);
       if (!child) {
-        child = { name: part, path: childPath, children: [], span: this.span(at, end) };
-        node.children.push(child);
-        this.byPath.set(childPath, child);
+        child = { name: part, path: path.slice(0, to), children: [], span: this.span(at, end) };
+        this.adopt(node, child);
       }
       node = child;
+      from = to + 1;
     }
     node.span = this.span(at, end);
     return node;

@@ -8,9 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { after, describe, it, test, type TestContext } from 'node:test';
 import fc from 'fast-check';
 import type { Diagnostic } from '../grammar/diagnostics.js';
-import { findXsNode, formatXsPerms, parseXenstoreLs, walkXsNodes, type XsNode, type XsPermLetter } from '../grammar/xenstore-ls.js';
+import { findXsNode, formatXsPerms, isValidNodename, parseXenstoreLs, walkXsNodes, XENSTORE_REL_PATH_MAX, type XsNode, type XsPermLetter } from '../grammar/xenstore-ls.js';
+import { Xenstore } from '../vmi/host/xenstore.js';
 import { requires } from './support/env.js';
-import { dom0Chmod, dom0Write, startXenstored, stopXenstored, type Xenstored } from './support/xenstored.js';
+import { dom0Chmod, dom0Write, startXenstored, stopXenstored, XENSTORED_COMMANDS, xsBatchAny, type Xenstored } from './support/xenstored.js';
 
 // ---------------------------------------------------------------- helpers
 
@@ -268,7 +269,8 @@ describe('xenstore-ls: hostile lines → positioned VP320x, never a throw', () =
     assert.deepEqual(crlf.diagnostics, []);
     assert.deepEqual([...flatten(crlf.result.root)], [['/a', { value: '1', perms: 'n0' }], ['/a/b', { value: '2', perms: 'r1' }]]);
     const tab = '\ta = "1"  (n0)\n\0 = "x"\n';
-    assert.deepEqual(parseXenstoreLs('ls.txt', tab).diagnostics.map((d) => d.code), ['VP3201']);
+    // The tab makes line 1 unreadable; a NUL is no name xenstored creates (VP3204).
+    assert.deepEqual(parseXenstoreLs('ls.txt', tab).diagnostics.map((d) => d.code), ['VP3201', 'VP3204']);
     const big = `/big = "${'v'.repeat(1 << 20)}"   (n0)\n`;
     const started = performance.now();
     assert.equal(findXsNode(parseXenstoreLs('ls.txt', big).result.root, '/big')?.value?.length, 1 << 20);
@@ -288,6 +290,101 @@ describe('xenstore-ls: hostile lines → positioned VP320x, never a throw', () =
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+// ---------------------------------------------------------------- names and paths xenstored refuses
+
+/** "line:column" (1-based) of each diagnostic's start, with its code. */
+function placed(text: string, diagnostics: readonly Diagnostic[]): string[] {
+  return diagnostics.map((d) => {
+    const before = text.slice(0, d.span?.start ?? 0).split('\n');
+    return `${d.code} ${before.length}:${(before.at(-1) as string).length + 1}`;
+  });
+}
+
+/** Names that test every clause of is_valid_nodename, and the lengths around its limit. */
+const PATH_CASES: readonly string[] = [
+  '/a', '/a-b/c_d/@e', '/A/Z/0/9', '/a.b', '/a b', '/a\x1b[2Jb', '/a\u202eb', '/a\x9bb', '/é', '/a\u200bb', '/a\\b', '/a:b', '/a*',
+  '/a/', '/a//b', `/local/domain/5/${'x'.repeat(XENSTORE_REL_PATH_MAX)}`, `/local/domain/5/${'x'.repeat(XENSTORE_REL_PATH_MAX + 1)}`,
+  `/local/domain/-1/${'x'.repeat(XENSTORE_REL_PATH_MAX)}`, `/local/domain/123456/${'x'.repeat(XENSTORE_REL_PATH_MAX - 21)}`,
+  `/local/domain/123456/${'x'.repeat(XENSTORE_REL_PATH_MAX)}`, `/${'x'.repeat(XENSTORE_REL_PATH_MAX - 1)}`, `/${'x'.repeat(XENSTORE_REL_PATH_MAX)}`,
+  `/${Array.from({ length: XENSTORE_REL_PATH_MAX / 2 }, () => 'q').join('/')}`,
+];
+
+describe('xenstore-ls: names and paths xenstored never creates', () => {
+  it('a name with a character outside valid_chars is VP3204 on that character; it and its children are dropped', () => {
+    const text = ['a = "1"  (n0)', ' b\x1b[2Jc = "2"  (n0)', '  child = "3"  (n0)', '   grandchild = "3"  (n0)', ' ok = "4"  (n0)', 'd.e = ""  (n0)', 'f\u202eg = ""  (n0)', 'h = ""  (n0)', ''].join('\n');
+    const { result, diagnostics } = parseXenstoreLs('ls.txt', text);
+    assertPositioned(diagnostics, text, 'ls.txt');
+    assert.deepEqual(placed(text, diagnostics), ['VP3204 2:3', 'VP3204 6:2', 'VP3204 7:2']);
+    assert.deepEqual(located(text, diagnostics), ['VP3204 \x1b', 'VP3204 .', 'VP3204 \u202e']);
+    assert.match(diagnostics[0]!.message, /node name "b\x1b\[2Jc": it holds the character U\+001B$/);
+    assert.match(diagnostics[1]!.message, /"\." \(U\+002E\)$/);
+    assert.deepEqual([...flatten(result.root).keys()], ['/a', '/a/ok', '/h']);
+  });
+
+  it('-f: the character is found in whichever component holds it', () => {
+    const text = '/ok/x = "1"  (n0)\n/ok/y\x9b2J/z = "2"  (n0)\n/ok/w\u{e0041} = ""  (n0)\n';
+    const { result, diagnostics } = parseXenstoreLs('ls.txt', text);
+    assert.deepEqual(placed(text, diagnostics), ['VP3204 2:6', 'VP3204 3:6']);
+    assert.deepEqual(located(text, diagnostics), ['VP3204 \x9b', 'VP3204 \u{e0041}']);
+    assert.match(diagnostics[0]!.message, /"y\x9b2J"/);
+    assert.deepEqual([...flatten(result.root).keys()], ['/ok', '/ok/x']);
+  });
+
+  it('a path longer than xenstored accepts is VP3205 over the name, in either listing', () => {
+    const limit = `/local/domain/5/${'x'.repeat(XENSTORE_REL_PATH_MAX)}`;
+    const full = `${limit} = "a"  (n0)\n${limit}y = "b"  (n0)\n`;
+    const f = parseXenstoreLs('ls.txt', full);
+    assert.deepEqual(placed(full, f.diagnostics), ['VP3205 2:1']);
+    assert.equal(f.diagnostics[0]!.span!.end - f.diagnostics[0]!.span!.start, limit.length + 1);
+    assert.match(f.diagnostics[0]!.message, new RegExp(`is ${limit.length + 1} characters long; xenstored accepts at most ${limit.length}$`));
+    assert.ok(findXsNode(f.result.root, limit));
+    // The same without -f: the path is the indentation's ancestors and the name.
+    const plain = `local = ""  (n0)\n domain = ""  (n0)\n  5 = ""  (n0)\n   ${'x'.repeat(XENSTORE_REL_PATH_MAX)} = "a"  (n0)\n   ${'x'.repeat(XENSTORE_REL_PATH_MAX + 1)} = "b"  (n0)\n`;
+    const p = parseXenstoreLs('ls.txt', plain);
+    assert.deepEqual(placed(plain, p.diagnostics), ['VP3205 5:4']);
+    assert.deepEqual([...flatten(p.result.root).keys()], ['/local', '/local/domain', '/local/domain/5', limit]);
+  });
+
+  it('one very deep path is refused in linear time; the deepest path accepted is built in full', () => {
+    // ~90 KB in one line: building every ancestor's path took O(n²) memory (2.4 GB at 48 000).
+    const deep = `/${Array.from({ length: 45_000 }, () => 'n').join('/')}`;
+    const started = performance.now();
+    const refused = parseXenstoreLs('deep.txt', `${deep} = "v"  (n0)\n`);
+    assert.ok(performance.now() - started < 2000, `${performance.now() - started} ms`);
+    assert.deepEqual(refused.diagnostics.map((d) => [d.code, d.span?.start, d.span?.end]), [['VP3205', 0, deep.length]]);
+    assert.deepEqual(refused.result.root.children, []);
+    // The longest path xenstored accepts outside /local/domain, with as many components as fit.
+    const deepest = `/${Array.from({ length: XENSTORE_REL_PATH_MAX / 2 }, () => 'q').join('/')}`;
+    const accepted = parseXenstoreLs('deep.txt', `${deepest} = "v"  (n0)\n`);
+    assert.deepEqual(accepted.diagnostics, []);
+    const nodes = [...walkXsNodes(accepted.result.root)];
+    assert.equal(nodes.length, XENSTORE_REL_PATH_MAX / 2);
+    nodes.forEach((n, i) => assert.equal(n.path, deepest.slice(0, 2 * (i + 1))));
+    assert.equal(nodes.at(-1)?.value, 'v');
+  });
+
+  it('the reader and the simulated store refuse exactly the paths isValidNodename refuses', () => {
+    for (const path of PATH_CASES) {
+      const text = `${path} = "v"  (n0)\n`;
+      assert.equal(parseXenstoreLs('ls.txt', text).diagnostics.length === 0, isValidNodename(path), JSON.stringify(path.slice(0, 40)));
+      assert.equal(new Xenstore().write(0, path, 'v').ok, isValidNodename(path), JSON.stringify(path.slice(0, 40)));
+    }
+  });
+
+  test('isValidNodename agrees with the real C xenstored (dom0 writes each path)', (t: TestContext) => {
+    if (!requires(t, { shared: true, commands: [...XENSTORED_COMMANDS] })) return;
+    const xsd = startXenstored();
+    t.after(() => stopXenstored(xsd));
+    // argv carries no NUL, and a name holding one would be cut short on the wire.
+    const random = fc.sample(fc.string({ unit: fc.constantFrom('a', 'Z', '0', '-', '_', '@', '/', '.', ' ', '\x1b', '\x7f', '\u202e', 'é', ':', '~', '+'), minLength: 1, maxLength: 12 }).map((s) => `/${s}`), { numRuns: 150, seed: 7 });
+    const paths = [...PATH_CASES, ...random];
+    const answers = xsBatchAny(xsd, paths.map((path) => ({ domid: undefined, op: 'write', args: [path, 'v'] })));
+    const disagreements = paths.flatMap((path, i) => (answers[i]!.ok === isValidNodename(path) ? [] : [`${JSON.stringify(path.slice(0, 40))}: ${JSON.stringify(answers[i])}`]));
+    assert.deepEqual(disagreements, []);
+    assert.ok(answers.some((a) => a.ok) && answers.some((a) => !a.ok && a.error === 'EINVAL'), 'both answers occur');
   });
 });
 

@@ -1,8 +1,10 @@
 // The self-test report as text (a table of operations, the avc lines under each denial,
-// details under each mismatch, one verdict line last) and as JSON (everything but timings
-// compares equal between runs; timings sit in their own field).
+// details under each mismatch, one verdict line last) and as JSON. Timings sit in their own
+// field, null unless the caller measured them (the CLI's --timings): without them the same
+// spec gives the same bytes on every run.
 
 import type { OperationReport, SelftestReport } from './selftest.js';
+import { terminalSafe as safe } from '../../grammar/terminal.js';
 
 export function selftestVerdictLine(r: SelftestReport): string {
   const t = r.totals;
@@ -22,14 +24,16 @@ function label(o: OperationReport): string {
   return o.kind === 'capability' ? (o.capability ?? '') : o.kind;
 }
 
+// The text names files, domains, labels and xenstore paths that came from the spec and the
+// policy: each input-derived string goes out through `safe`.
 export function selftestText(r: SelftestReport, options: { readonly verbose?: boolean } = {}): string {
   const out: string[] = [];
-  out.push(`vmipolicy selftest: ${r.spec} — Xen ${r.xen}, policy: ${r.policy}`);
-  out.push(`domains: ${r.domains.map((d) => `d${d.domid} ${d.name} (${d.role}, ${d.kind}, ${d.label})`).join(' · ')}`);
+  out.push(`vmipolicy selftest: ${safe(r.spec)} — Xen ${safe(r.xen)}, policy: ${safe(r.policy)}`);
+  out.push(`domains: ${r.domains.map((d) => `d${d.domid} ${safe(d.name)} (${d.role}, ${d.kind}, ${safe(d.label)})`).join(' · ')}`);
   out.push('');
   const rows = r.operations.map((o) => ({
     o,
-    cells: [String(o.index + 1), o.asExpected ? 'ok' : 'FAIL', o.expected, o.actual, r.timings ? String(r.timings.operations[o.index] ?? '') : '', `${o.subject} → ${o.object}`, label(o), o.rows.join(' '), o.name],
+    cells: [String(o.index + 1), o.asExpected ? 'ok' : 'FAIL', o.expected, o.actual, r.timings ? String(r.timings.operations[o.index] ?? '') : '', safe(`${o.subject} → ${o.object}`), safe(label(o)), safe(o.rows.join(' ')), safe(o.name)],
   }));
   const head = ['#', 'result', 'expect', 'actual', r.timings ? 'µs' : '', 'subject → object', 'kind', 'rows', 'operation'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x.cells[i]!.length)));
@@ -38,16 +42,16 @@ export function selftestText(r: SelftestReport, options: { readonly verbose?: bo
   for (const { o, cells } of rows) {
     out.push(line(cells));
     if (!o.asExpected || options.verbose) {
-      if (o.detail) out.push(`      ${o.asExpected ? '' : 'why: '}${o.detail}`);
-      for (const c of o.checks) out.push(`      ${c.allowed ? 'allowed' : 'DENIED '} ${c.row}${c.step ? `/${c.step}` : ''} ${c.cls} { ${c.perms.join(' ')} } ${c.scontext} → ${c.tcontext}${c.count > 1 ? ` ×${c.count}` : ''}`);
-      for (const x of o.xenstore) out.push(`      xenstore d${x.caller} ${x.op} ${x.path}: ${x.result}`);
+      if (o.detail) out.push(`      ${o.asExpected ? '' : 'why: '}${safe(o.detail)}`);
+      for (const c of o.checks) out.push(`      ${c.allowed ? 'allowed' : 'DENIED '} ${safe(`${c.row}${c.step ? `/${c.step}` : ''} ${c.cls} { ${c.perms.join(' ')} } ${c.scontext} → ${c.tcontext}`)}${c.count > 1 ? ` ×${c.count}` : ''}`);
+      for (const x of o.xenstore) out.push(`      xenstore d${x.caller} ${x.op} ${safe(x.path)}: ${x.result}`);
     }
-    for (const d of o.denials) out.push(`      ${d}`);
+    for (const d of o.denials) out.push(`      ${safe(d)}`);
   }
   if (r.notApplicable.length) {
     out.push('');
     out.push('not applicable (Xen refuses these before FLASK decides, so they say nothing about the policy):');
-    for (const n of r.notApplicable) out.push(`  ${n.subject} → ${n.object}  ${n.kind}  ${n.rows.join(' ')}: ${n.reason}`);
+    for (const n of r.notApplicable) out.push(`  ${safe(`${n.subject} → ${n.object}  ${n.kind}  ${n.rows.join(' ')}: ${n.reason}`)}`);
   }
   if (r.timings) {
     out.push('');
