@@ -2,6 +2,7 @@
 // under the offending text, and the help line that says what to do next.
 
 import { positionAt, type Diagnostic, type SourceText } from '../compiler/index.js';
+import { escapeControlCharacters } from '../grammar/source.js';
 
 /** Where a span starts, in the file the user wrote (which, after m4, is not the parsed one). */
 export interface Located {
@@ -15,7 +16,7 @@ export function renderAt(d: Diagnostic, text: string | undefined, locate: ((offs
   const lines: string[] = [];
   if (d.span && text !== undefined && locate) {
     const p = locate(d.span.start);
-    lines.push(`${p.file}:${p.line}:${p.column}: ${d.severity} ${d.code}: ${d.message}`);
+    lines.push(oneLine(`${p.file}:${p.line}:${p.column}: ${d.severity} ${d.code}: ${d.message}`));
     const start = text.lastIndexOf('\n', d.span.start - 1) + 1;
     const endOfLine = text.indexOf('\n', start);
     const lineText = text.slice(start, endOfLine < 0 ? undefined : endOfLine).replace(/\r$/, '');
@@ -26,17 +27,22 @@ export function renderAt(d: Diagnostic, text: string | undefined, locate: ((offs
       lines.push(`       | ${' '.repeat(column - 1)}${'^'.repeat(width)}`);
     }
   } else if (d.span) {
-    lines.push(`${d.span.file}: ${d.severity} ${d.code}: ${d.message}`);
+    lines.push(oneLine(`${d.span.file}: ${d.severity} ${d.code}: ${d.message}`));
   } else {
-    lines.push(`vmipolicy: ${d.severity} ${d.code}: ${d.message}`);
+    lines.push(oneLine(`vmipolicy: ${d.severity} ${d.code}: ${d.message}`));
   }
-  if (d.help) lines.push(`  help: ${d.help}`);
+  if (d.help) lines.push(oneLine(`  help: ${d.help}`));
   return lines.join('\n');
 }
 
 export function renderDiagnostic(d: Diagnostic, source: SourceText | undefined): string {
   const ok = source !== undefined && d.span?.file === source.file;
   return renderAt(d, ok ? source.text : undefined, ok ? (offset) => ({ file: source.file, ...positionAt(source, offset) }) : undefined);
+}
+
+/** A message line names files and words from the input: it stays one line, with no control character. */
+function oneLine(s: string): string {
+  return escapeControlCharacters(s);
 }
 
 /** Control characters from a hostile file must not reach the user's terminal. */

@@ -32,3 +32,16 @@ export function positionAt(source: SourceText, offset: number): Position {
   }
   return { line: lo + 1, column: clamped - (source.lineStarts[lo] ?? 0) + 1 };
 }
+
+/**
+ * A name from outside (a file path, a word from the user's file) made safe to print on one
+ * line: control characters, and the Unicode line and paragraph separators, become \xNN or
+ * \uNNNN escapes. Why: names are data, and a newline in a file name printed into a
+ * generated comment would end the comment and start a line of policy or shell.
+ */
+export function escapeControlCharacters(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
