@@ -107,15 +107,32 @@ describe('input files that are not small regular files → exit 2, promptly', ()
     });
   });
 
-  it('a 2 GiB sparse spec or policy costs neither its size in memory nor its reading time', (t) => {
+  it('a 2 GiB sparse spec, policy or ELF core costs neither its size in memory nor its reading time', (t) => {
     if (!hasCommand('/usr/bin/time')) return t.skip('GNU time (/usr/bin/time) is not installed');
     withTempDir((dir) => {
       const big = join(dir, 'huge.yaml');
       sparse(big, 2 ** 31);
-      for (const args of [['compile', big, '-o', join(dir, 'out')], ['policy', 'stats', big]]) {
+      // An ELF core claiming 2^32 - 1 program headers (PN_XNUM, the count in section header 0).
+      const core = join(dir, 'huge.elf');
+      const header = new Uint8Array(0x80);
+      const v = new DataView(header.buffer);
+      header.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
+      v.setUint16(16, 4, true);
+      v.setBigUint64(32, 0x80n, true);
+      v.setBigUint64(40, 0x40n, true);
+      v.setUint16(54, 56, true);
+      v.setUint16(56, 0xffff, true);
+      v.setUint32(0x40 + 44, 0xffffffff, true);
+      writeFileSync(core, header);
+      truncateSync(core, 2 ** 31);
+      for (const [args, code] of [
+        [['compile', big, '-o', join(dir, 'out')], 'VP1003'],
+        [['policy', 'stats', big], 'VP1003'],
+        [['vmi', 'translate', '--snapshot', core, '--dtb', '0x1000', '--address', '0'], 'VP4002'],
+      ] as const) {
         const r = spawnSync('/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, repoPath('dist', 'cli', 'bin.js'), ...args], { encoding: 'utf8', timeout: TIMEOUT_MS });
         assert.equal(r.status, 2, r.stderr);
-        assert.match(r.stderr, /VP1003/);
+        assert.match(r.stderr, new RegExp(code));
         const kib = Number(/maxrss=(\d+)/.exec(r.stderr)?.[1]);
         // Node and the loaded modules take ~100 MiB; reading the file would take 2 GiB.
         assert.ok(kib > 0 && kib < 400 * 1024, `peak RSS ${kib} KiB for ${args[0]}`);
