@@ -3,7 +3,6 @@
 
 import { compile, CAPABILITIES, VERSION, XEN_RELEASES, type Diagnostic, type SourceText } from '../compiler/index.js';
 import { capabilityReferenceMarkdown } from '../compiler/catalog/reference.js';
-import { diagnostic } from '../grammar/diagnostics.js';
 import { INPUT_KINDS, readInputFile } from '../grammar/read-input.js';
 import { diagnosticsJson, renderDiagnostic, summary } from './render.js';
 import { recoverOutput, writeArtifacts } from './output.js';
