@@ -153,6 +153,20 @@ describe('input files that are not small regular files → exit 2, promptly', ()
 });
 
 describe('the reader', () => {
+  it('the caps are the ones the README\'s Limits section states', () => {
+    const readme = readFileSync(repoPath('README.md'), 'utf8');
+    const limits = readme.slice(readme.indexOf('### Limits'), readme.indexOf('## How it is built'));
+    const rows: [string, number][] = [
+      ['spec', INPUT_KINDS.spec.maxBytes], ['policy', INPUT_KINDS.policy.maxBytes], ['`--xl CFG`', INPUT_KINDS.xl.maxBytes],
+      ['`--xenstore DUMP`', INPUT_KINDS.xenstore.maxBytes], ['`--profile JSON`', INPUT_KINDS.profile.maxBytes],
+    ];
+    for (const [row, bytes] of rows) {
+      const line = limits.split('\n').find((l) => l.startsWith(`| ${row}`));
+      assert.ok(line, `a Limits row for ${row}`);
+      assert.match(line, new RegExp(`\\| ${bytes / 2 ** 20} MiB \\|$`), row);
+    }
+  });
+
   it('reads a regular file whole, and never more than cap + 1 bytes of one whose size lied', () => {
     withTempDir((dir) => {
       const file = join(dir, 'f');
