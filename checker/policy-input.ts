@@ -3,9 +3,10 @@
 // result carries the text, the AST, the LineMap (so positions name the user's own files)
 // and the model.
 
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { PolicyAst } from '../grammar/ast.js';
 import { fileUnreadable, hasErrors, type Diagnostic } from '../grammar/diagnostics.js';
+import { INPUT_KINDS, readInputText } from '../grammar/read-input.js';
 import { parsePolicy } from '../grammar/parse.js';
 import type { LineMap } from '../grammar/lines.js';
 import { expandXenPolicyTree, type XenExtraModule } from '../grammar/xen-tree.js';
@@ -42,7 +43,9 @@ export function loadPolicy(path: string, options: LoadPolicyOptions = {}): Polic
       file = expanded.file;
       text = expanded.text;
     } else {
-      text = readFileSync(path, 'utf8');
+      const read = readInputText(path, INPUT_KINDS.policy);
+      if (!read.ok) return { diagnostics: [read.diagnostic] };
+      text = read.text;
     }
   } catch (e) {
     return { diagnostics: [fileUnreadable(path, e)] };

@@ -3,11 +3,12 @@
 // policy of its Xen release (Xen's own tree when given, else our standalone host base);
 // with --policy, the spec describes a deployment and the given policy is checked as it is.
 
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { compile, VERSION, type Diagnostic, type SourceText } from '../compiler/index.js';
 import type { CompileResult } from '../compiler/compile.js';
-import { fileUnreadable, diagnostic, hasErrors } from '../grammar/diagnostics.js';
+import { diagnostic, hasErrors } from '../grammar/diagnostics.js';
+import { INPUT_KINDS, readInputFile, readInputText, type InputKind } from '../grammar/read-input.js';
 import { sourceText } from '../grammar/source.js';
 import { EXTRA_MODULE_NAME } from '../grammar/xen-tree.js';
 import { loadPolicy, policyFromText, type LoadedPolicy, type PolicyLoad } from '../checker/policy-input.js';
@@ -45,12 +46,9 @@ export interface CheckStage {
   readonly exit: number;
 }
 
-function readFile(path: string, io: Io): string | Diagnostic {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    return fileUnreadable(path, e);
-  }
+function readFile(path: string, kind: InputKind): string | Diagnostic {
+  const read = readInputText(path, kind);
+  return read.ok ? read.text : read.diagnostic;
 }
 
 function fail(io: Io, diagnostics: readonly Diagnostic[], source?: SourceText): CheckStage {
@@ -81,7 +79,7 @@ function choosePolicy(args: ParsedArgs, compiled: CompileResult, io: Io): { load
     for (const file of extra) {
       const name = basename(file).replace(/\.te$/, '');
       if (!file.endsWith('.te') || !EXTRA_MODULE_NAME.test(name)) return fail(io, [diagnostic('CheckModuleName', [file])]);
-      const te = readFile(file, io);
+      const te = readFile(file, INPUT_KINDS.policy);
       if (typeof te !== 'string') return fail(io, [te]);
       modules.push({ name, te });
     }
@@ -110,7 +108,7 @@ function readLabels(args: ParsedArgs, compiled: CompileResult, io: Io): XlLabel[
   const errors: Diagnostic[] = [];
   if (given) {
     for (const file of given) {
-      const text = readFile(file, io);
+      const text = readFile(file, INPUT_KINDS.xl);
       if (typeof text !== 'string') { errors.push(text); continue; }
       const { label, diagnostics } = readXlLabel(file, text);
       if (label) labels.push(label);
@@ -140,7 +138,7 @@ function readXenstore(path: string | undefined, compiled: CompileResult, deploye
     const script = compiled.artifacts?.get('xenstore-acl.sh');
     return deployed || script === undefined ? undefined : applyScript('xenstore-acl.sh', script, compiled, io);
   }
-  const text = readFile(path, io);
+  const text = readFile(path, INPUT_KINDS.xenstore);
   if (typeof text !== 'string') return fail(io, [text]);
   if (text.startsWith('#!') || /^xenstore-chmod /m.test(text)) return applyScript(path, text, compiled, io);
   const { state, diagnostics } = readXenstoreDump(path, text);
@@ -175,14 +173,9 @@ const isStage = (v: unknown): v is CheckStage => typeof v === 'object' && v !== 
  * skips manifest.json, which only the self-test's host reads.
  */
 export function checkStage(specPath: string, args: ParsedArgs, io: Io, options: { readonly manifest?: boolean } = {}): CheckStage {
-  const content = (() => {
-    try {
-      return readFileSync(specPath);
-    } catch (e) {
-      return fileUnreadable(specPath, e);
-    }
-  })();
-  if (!(content instanceof Uint8Array)) return fail(io, [content]);
+  const read = readInputFile(specPath, INPUT_KINDS.spec);
+  if (!read.ok) return fail(io, [read.diagnostic]);
+  const content = read.bytes;
   const mode = args.flags.get('--mode');
   const deployed = args.lists.has('--policy');
   const compiled = compile({ file: specPath, content }, { ...xenOption(args), ...(mode === 'module' || mode === 'standalone' ? { mode } : {}), deployed, manifest: options.manifest ?? true });

@@ -14,11 +14,10 @@ import { renderMarkdown } from '../checker/diff/render-markdown.js';
 import { renderSarif } from '../checker/diff/render-sarif.js';
 import { renderText } from '../checker/diff/render-text.js';
 import { sourceText, type Diagnostic, type SourceText } from '../compiler/index.js';
-import { fileUnreadable } from '../grammar/diagnostics.js';
+import { INPUT_KINDS, readInputText } from '../grammar/read-input.js';
 import type { XsPerms } from '../grammar/xenstore-ls.js';
 import { diffXenstoreDumps, parseDump } from '../checker/diff/xenstore.js';
 import type { XenstoreChange } from '../checker/diff/types.js';
-import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { formatOf, parseArgs } from './args.js';
@@ -121,12 +120,9 @@ function readDumps(oldPath: string, newPath: string): { changes: XenstoreChange[
   const parsed = [];
   const sources: SourceText[] = [];
   for (const path of [oldPath, newPath]) {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      return { diagnostics: [fileUnreadable(path, e)], sources };
-    }
+    const read = readInputText(path, INPUT_KINDS.xenstore);
+    if (!read.ok) return { diagnostics: [read.diagnostic], sources };
+    const text = read.text;
     sources.push(sourceText(path, text));
     const d = parseDump(path, text);
     if (!d.perms) return { diagnostics: d.diagnostics, sources };

@@ -1,13 +1,12 @@
 // The vmipolicy command line. Thin: argument parsing, files, exit codes and rendering;
 // every command is a library call. Exit codes: 0 success, 1 findings, 2 bad input or usage.
 
-import { readFileSync } from 'node:fs';
 import { compile, CAPABILITIES, VERSION, XEN_RELEASES, type Diagnostic, type SourceText } from '../compiler/index.js';
 import { capabilityReferenceMarkdown } from '../compiler/catalog/reference.js';
-import { fileUnreadable, diagnostic } from '../grammar/diagnostics.js';
+import { INPUT_KINDS, readInputFile } from '../grammar/read-input.js';
 import { diagnosticsJson, renderDiagnostic, summary } from './render.js';
 import { terminalSafe } from '../grammar/terminal.js';
-import { writeArtifacts } from './output.js';
+import { recoverOutput, writeArtifacts } from './output.js';
 import { runPolicy } from './policy.js';
 import { runCheck } from './check.js';
 import { runVmi } from './vmi.js';
@@ -92,28 +91,23 @@ function runCompile(args: Parsed, io: Io): number {
   const mode = args.flags.get('--mode');
   if (mode !== undefined && mode !== 'module' && mode !== 'standalone') return usageError(io, `--mode must be module or standalone, not ${mode}`);
 
-  let content: Uint8Array;
-  try {
-    content = readFileSync(specPath);
-  } catch (e) {
-    const d = fileUnreadable(specPath, e);
-    return finish(io, format, [d], undefined, EXIT_USAGE);
-  }
+  // An interrupted earlier run is put right first, whatever happens to this one.
+  const recovered = recoverOutput(out);
+  if (!recovered.ok) return finish(io, format, [...recovered.warnings, recovered.diagnostic], undefined, EXIT_USAGE);
+  const read = readInputFile(specPath, INPUT_KINDS.spec);
+  if (!read.ok) return finish(io, format, [...recovered.warnings, read.diagnostic], undefined, EXIT_USAGE);
+  const content = read.bytes;
   const xen = args.flags.get('--xen');
   const result = compile({ file: specPath, content }, { ...(xen !== undefined ? { xen } : {}), ...(mode ? { mode } : {}) });
-  if (!result.artifacts) return finish(io, format, result.diagnostics, result.source, EXIT_USAGE);
+  if (!result.artifacts) return finish(io, format, [...recovered.warnings, ...result.diagnostics], result.source, EXIT_USAGE);
   const written = writeArtifacts(out, result.artifacts);
-  if (!written.ok) {
-    const d = written.reason === 'not-ours'
-      ? diagnostic('OutputNotOurs', [out], undefined, 'name a new or empty directory, or one vmipolicy wrote before')
-      : diagnostic('OutputFailed', [out, written.detail]);
-    return finish(io, format, [...result.diagnostics, d], result.source, EXIT_USAGE);
-  }
+  const diagnostics = [...recovered.warnings, ...result.diagnostics, ...written.warnings];
+  if (!written.ok) return finish(io, format, [...diagnostics, written.diagnostic], result.source, EXIT_USAGE);
   if (format === 'json') {
-    io.stdout(JSON.stringify({ ok: true, out, files: [...result.artifacts.keys()], diagnostics: diagnosticsJson(result.diagnostics, result.source) }, null, 2) + '\n');
+    io.stdout(JSON.stringify({ ok: true, out, files: [...result.artifacts.keys()], diagnostics: diagnosticsJson(diagnostics, result.source) }, null, 2) + '\n');
   } else {
-    report(io, result.diagnostics, result.source, format);
-    io.stdout(`wrote ${result.artifacts.size} files to ${out} (${summary(result.diagnostics)})\n`);
+    report(io, diagnostics, result.source, format);
+    io.stdout(`wrote ${result.artifacts.size} files to ${out} (${summary(diagnostics)})\n`);
     for (const f of result.artifacts.keys()) io.stdout(`  ${f}\n`);
   }
   return EXIT_OK;

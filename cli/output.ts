@@ -1,47 +1,198 @@
-// Writing artifacts atomically: everything goes to a fresh sibling directory first, which
-// then replaces the destination in one rename. An existing destination is replaced only if
-// vmipolicy wrote it (its manifest.json says so), so a typo in -o cannot wipe a directory.
+// Writing artifacts so that a crash at any instant loses nothing: DIR is never half old and
+// half new. An existing DIR is replaced only if vmipolicy wrote it (its manifest.json says
+// so, or it is empty), so a typo in -o cannot wipe a directory; a symbolic link is refused.
+//
+// Linux can swap two directories in one step (renameat2 with RENAME_EXCHANGE), but node has
+// no binding for it, so the replacement is two renames, in the parent P of DIR:
+//
+//   1. the new tree is written and fsynced in S = P/.DIR.vmipolicy-XXXXXX (mkdtemp);
+//   2. DIR is renamed to O = S.old            (only when DIR exists);
+//   3. S is renamed to DIR;
+//   4. O is removed.
+//
+// Invariant, at every instant: the complete old tree or the complete new tree is at DIR,
+// except between 2 and 3, when DIR is absent and the complete old tree is at O. S and O are
+// the only other names this writes, and both match P/.DIR.vmipolicy-XXXXXX[.old]. So the
+// next run, before anything else, recovers (recoverOutput): when DIR is absent and there is
+// exactly one O, O is renamed back to DIR (the old tree, complete); every other leftover is
+// removed (an S may be incomplete; an O beside an existing DIR is stale). One writer per DIR
+// at a time: a second run would take the first one's S for a leftover.
 
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve, basename } from 'node:path';
+import { closeSync, constants, fchmodSync, fsyncSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, writeSync, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { diagnostic, type Diagnostic } from '../grammar/diagnostics.js';
+import { readInputHead } from '../grammar/read-input.js';
 
-export type WriteOutcome = { ok: true } | { ok: false; reason: 'not-ours' | 'failed'; detail: string };
+export type WriteOutcome = { readonly ok: true; readonly warnings: Diagnostic[] } | { readonly ok: false; readonly diagnostic: Diagnostic; readonly warnings: Diagnostic[] };
 
+/** Modes set explicitly (fchmod ignores the umask): what `install -m` would give. */
+const DIR_MODE = 0o755;
+const FILE_MODE = 0o644;
+const SCRIPT_MODE = 0o755;
+
+/** The manifest's first key, as compiler/emit/manifest.ts writes it: enough to recognise our own directory. */
+const OUR_MANIFEST = /^\{\s*"generator":\s*"vmipolicy /;
+const MANIFEST_HEAD = 4096;
+
+/** The test-only pause: the crash tests stop the process here and kill it (see test/output-atomic.test.ts). */
+export const PAUSE_ENV = 'VMIPOLICY_TEST_PAUSE_AT';
+export type PausePoint = 'staged' | 'moved-old' | 'replaced';
+
+function pauseForTest(point: PausePoint): void {
+  if (process.env[PAUSE_ENV] !== point) return;
+  writeSync(2, `vmipolicy: paused at ${point}\n`);
+  // Blocks this thread for good: the test kills the process with SIGKILL.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** Empty, or holding a manifest.json whose generator is vmipolicy. */
 function writtenByUs(dir: string): boolean {
   if (readdirSync(dir).length === 0) return true;
+  const head = readInputHead(join(dir, 'manifest.json'), { noun: 'manifest', maxBytes: MANIFEST_HEAD, unreadable: 'FileUnreadable' }, MANIFEST_HEAD);
+  return head.ok && OUR_MANIFEST.test(head.bytes.toString('utf8'));
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The names this writer may leave beside DIR: S (staging) and O (the old tree being replaced). */
+function leftoverPattern(name: string): RegExp {
+  return new RegExp(`^\\.${escapeRegExp(name)}\\.vmipolicy-[A-Za-z0-9]{6}(\\.old)?$`);
+}
+
+function stagingPrefix(dest: string): string {
+  return join(dirname(dest), `.${basename(dest)}.vmipolicy-`);
+}
+
+function refuseSymlink(outDir: string, what: string): Diagnostic {
+  return diagnostic('OutputSymlink', [outDir, what], undefined, 'name the real directory: vmipolicy does not write through symbolic links');
+}
+
+/**
+ * Puts right what an interrupted run left beside DIR (see the invariant above); the
+ * warnings say what was done. Refuses, and changes nothing, when a leftover is a symbolic
+ * link or not a directory, or when more than one old tree could be DIR's.
+ */
+export function recoverOutput(outDir: string): { ok: true; warnings: Diagnostic[] } | { ok: false; diagnostic: Diagnostic; warnings: Diagnostic[] } {
+  const dest = resolve(outDir);
+  const parent = dirname(dest);
+  const pattern = leftoverPattern(basename(dest));
+  let names: string[];
   try {
-    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { generator?: unknown };
-    return typeof m.generator === 'string' && m.generator.startsWith('vmipolicy ');
+    names = readdirSync(parent).filter((n) => pattern.test(n)).sort();
   } catch {
-    return false;
+    return { ok: true, warnings: [] }; // no parent yet: nothing was ever written here
   }
+  const warnings: Diagnostic[] = [];
+  for (const n of names) {
+    const st = lstatOrUndefined(join(parent, n));
+    if (st?.isSymbolicLink()) return { ok: false, diagnostic: refuseSymlink(outDir, join(parent, n)), warnings };
+    if (st && !st.isDirectory()) return { ok: false, diagnostic: diagnostic('OutputLeftover', [outDir, `${join(parent, n)} is not a directory`], undefined, 'remove it by hand'), warnings };
+  }
+  const olds = names.filter((n) => n.endsWith('.old'));
+  let remaining = names;
+  if (lstatOrUndefined(dest) === undefined && olds.length > 0) {
+    if (olds.length > 1) return { ok: false, diagnostic: diagnostic('OutputLeftover', [outDir, `several earlier trees could be it: ${olds.join(', ')}`], undefined, 'rename the right one to the output directory and remove the others'), warnings };
+    const old = join(parent, olds[0] as string);
+    if (writtenByUs(old)) {
+      renameSync(old, dest);
+      warnings.push(diagnostic('OutputRecovered', [outDir, `${old} was put back as ${outDir}`]));
+      remaining = names.filter((n) => n !== olds[0]);
+    }
+  }
+  for (const n of remaining) {
+    rmSync(join(parent, n), { recursive: true, force: true });
+    warnings.push(diagnostic('OutputRecovered', [outDir, `${join(parent, n)} was removed`]));
+  }
+  return { ok: true, warnings };
+}
+
+/** Creates `file` (which must not exist) with exactly `mode`, its bytes on disk before it returns. */
+function writeDurably(file: string, content: string, mode: number): void {
+  const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  try {
+    const bytes = Buffer.from(content, 'utf8');
+    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+    fchmodSync(fd, mode);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** fsync on a directory: makes the names created or renamed in it durable. */
+function syncDirectory(dir: string, mode?: number): void {
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    if (mode !== undefined) fchmodSync(fd, mode);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes the whole tree into a fresh staging directory beside `dest`; returns its path. */
+function stage(dest: string, artifacts: ReadonlyMap<string, string>): string {
+  const staging = mkdtempSync(stagingPrefix(dest));
+  const dirs = new Set<string>();
+  for (const [rel, content] of artifacts) {
+    const file = join(staging, rel);
+    for (let d = dirname(file); d !== staging && !dirs.has(d); d = dirname(d)) {
+      mkdirSync(d, { recursive: true });
+      dirs.add(d);
+    }
+    writeDurably(file, content, rel.endsWith('.sh') ? SCRIPT_MODE : FILE_MODE);
+  }
+  for (const d of dirs) syncDirectory(d, DIR_MODE);
+  // mkdtemp makes 0700; the tree is meant to be read by others (xl, the dom0 scripts).
+  syncDirectory(staging, DIR_MODE);
+  return staging;
 }
 
 export function writeArtifacts(outDir: string, artifacts: ReadonlyMap<string, string>): WriteOutcome {
   const dest = resolve(outDir);
-  if (existsSync(dest)) {
-    if (!statSync(dest).isDirectory() || !writtenByUs(dest)) return { ok: false, reason: 'not-ours', detail: outDir };
-  }
+  const warnings: Diagnostic[] = [];
   let staging: string | undefined;
+  let old: string | undefined;
   try {
+    if (lstatOrUndefined(dest)?.isSymbolicLink()) return { ok: false, diagnostic: refuseSymlink(outDir, 'it'), warnings };
     mkdirSync(dirname(dest), { recursive: true });
-    staging = mkdtempSync(join(dirname(dest), `.${basename(dest)}.vmipolicy-`));
-    for (const [rel, content] of artifacts) {
-      const file = join(staging, rel);
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, content, { mode: rel.endsWith('.sh') ? 0o755 : 0o644 });
+    const recovered = recoverOutput(outDir);
+    warnings.push(...recovered.warnings);
+    if (!recovered.ok) return { ok: false, diagnostic: recovered.diagnostic, warnings };
+    const existing = lstatOrUndefined(dest);
+    if (existing && (!existing.isDirectory() || !writtenByUs(dest))) {
+      return { ok: false, diagnostic: diagnostic('OutputNotOurs', [outDir], undefined, 'name a new or empty directory, or one vmipolicy wrote before'), warnings };
     }
-    if (existsSync(dest)) {
-      const old = `${staging}.old`;
+    staging = stage(dest, artifacts);
+    pauseForTest('staged');
+    if (existing) {
+      old = `${staging}.old`;
       renameSync(dest, old);
-      renameSync(staging, dest);
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      renameSync(staging, dest);
+      pauseForTest('moved-old');
     }
-    return { ok: true };
+    renameSync(staging, dest);
+    staging = undefined;
+    syncDirectory(dirname(dest));
+    pauseForTest('replaced');
+    if (old) rmSync(old, { recursive: true, force: true });
+    return { ok: true, warnings };
   } catch (e) {
-    if (staging) rmSync(staging, { recursive: true, force: true });
-    return { ok: false, reason: 'failed', detail: (e as Error).message };
+    // Put the old tree back if it was moved aside and the new one did not take its place.
+    try {
+      if (old && staging && lstatOrUndefined(dest) === undefined) renameSync(old, dest);
+      if (staging) rmSync(staging, { recursive: true, force: true });
+    } catch { /* the next run's recoverOutput puts it right */ }
+    return { ok: false, diagnostic: diagnostic('OutputFailed', [outDir, (e as Error).message]), warnings };
   }
 }

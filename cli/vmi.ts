@@ -2,8 +2,8 @@
 // file or a QEMU ELF core). Exit 0 when the answer was found, 1 when the walk or the task
 // list failed in the guest's memory, 2 for bad input (the message names the file or flag).
 
-import { readFileSync } from 'node:fs';
 import { diagnostic, type Diagnostic } from '../grammar/diagnostics.js';
+import { INPUT_KINDS, readInputText } from '../grammar/read-input.js';
 import { terminalSafe } from '../grammar/terminal.js';
 import type { PhysicalMemory } from '../vmi/memory/physical-memory.js';
 import { openSnapshot } from '../vmi/memory/open-snapshot.js';
@@ -74,13 +74,9 @@ function subcommandInput(sub: 'translate' | 'read' | 'ps', flags: ReadonlyMap<st
   if (sub === 'ps') {
     const path = flags.get('--profile');
     if (!path) return usageError(io, 'vmi ps needs --profile JSON (offsets of tasks, pid, comm, mm, pgd and the address of init_task)');
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      return inputError(io, diagnostic('ProfileUnreadable', [path, (e as NodeJS.ErrnoException).code ?? (e as Error).message]));
-    }
-    const parsed = parseLinuxProfile(text, path);
+    const read = readInputText(path, INPUT_KINDS.profile);
+    if (!read.ok) return inputError(io, read.diagnostic);
+    const parsed = parseLinuxProfile(read.text, path);
     return parsed.ok ? { kind: 'ps', profile: parsed.profile } : inputError(io, parsed.diagnostic);
   }
   const addressText = flags.get('--address');

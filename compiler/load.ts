@@ -4,10 +4,11 @@
 
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Node } from 'yaml';
 import { diagnostic, type Diagnostic, type SourceSpan } from '../grammar/diagnostics.js';
+import { INPUT_KINDS } from '../grammar/read-input.js';
 import { sourceText, type SourceText } from '../grammar/source.js';
 
-/** Specs are a few kilobytes; anything this large is a mistake or an attack. */
-export const MAX_SPEC_BYTES = 1024 * 1024;
+/** Specs are a few kilobytes; anything this large is a mistake or an attack (the same cap the CLI reads files with). */
+export const MAX_SPEC_BYTES = INPUT_KINDS.spec.maxBytes;
 
 export type PathSegment = string | number;
 export type JsonPath = readonly PathSegment[];
@@ -188,7 +189,7 @@ export function loadSpec(file: string, input: string | Uint8Array): LoadResult {
 function tooLarge(file: string, bytes: number): LoadResult {
   return {
     source: sourceText(file, ''),
-    diagnostics: [diagnostic('FileTooLarge', [bytes, MAX_SPEC_BYTES], { file, start: 0, end: 0 }, 'a spec describes a host in a few kilobytes; check that this is the right file')],
+    diagnostics: [diagnostic('FileTooLarge', ['the spec', bytes, 'specs', MAX_SPEC_BYTES], { file, start: 0, end: 0 }, 'a spec describes a host in a few kilobytes; check that this is the right file')],
   };
 }
 

@@ -38,7 +38,8 @@ export const Messages = {
   // VP10xx — reading the spec file
   FileUnreadable: template('VP1001', 'error', 'cannot read {0}: {1}'),
   NotUtf8: template('VP1002', 'error', 'the spec is not valid UTF-8 (first bad byte at offset {0})'),
-  FileTooLarge: template('VP1003', 'error', 'the spec is {0} bytes; vmipolicy reads specs of at most {1} bytes'),
+  FileTooLarge: template('VP1003', 'error', '{0} is {1} bytes; vmipolicy reads {2} of at most {3} bytes'),
+  NotRegularFile: template('VP1004', 'error', 'cannot read {0} {1}: it is {2}, not a regular file'),
   YamlSyntax: template('VP1010', 'error', 'YAML syntax error: {0}'),
   DuplicateKey: template('VP1011', 'error', 'duplicate key "{0}"'),
   AliasNotAllowed: template('VP1012', 'error', 'YAML anchors and aliases are not allowed in a spec'),
@@ -134,6 +135,9 @@ export const Messages = {
   // VP9xxx — the output directory
   OutputNotOurs: template('VP9001', 'error', 'refusing to replace {0}: it exists and was not written by vmipolicy (no manifest.json of ours)'),
   OutputFailed: template('VP9002', 'error', 'could not write {0}: {1}'),
+  OutputSymlink: template('VP9003', 'error', 'refusing to write {0}: {1} is a symbolic link'),
+  OutputRecovered: template('VP9004', 'warning', 'an earlier run writing {0} was interrupted: {1}'),
+  OutputLeftover: template('VP9005', 'error', 'cannot recover {0} from an interrupted run: {1}'),
 } as const satisfies Record<string, DiagnosticTemplate>;
 
 export type MessageName = keyof typeof Messages;

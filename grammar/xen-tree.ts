@@ -32,8 +32,9 @@
 // prlimit's memory, file-size and CPU caps, a wall-clock timeout and an output cap.
 
 import { compareCodePoints } from './compare.js';
+import { INPUT_KINDS, readInputFile } from './read-input.js';
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { accessSync, constants, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { diagnostic, type Diagnostic, type SourceSpan } from './diagnostics.js';
@@ -299,12 +300,14 @@ export function expandXenPolicyTree(options: ExpandXenPolicyTreeOptions): XenPol
       missing(rel, 'it exists but is not a regular file');
       return undefined;
     }
-    try {
-      return readFileSync(real);
-    } catch (e) {
-      missing(rel, `it cannot be read: ${(e as Error).message}`);
+    // Through the one input reader: a regular file, under the policy cap, never read past it.
+    const r = readInputFile(real, INPUT_KINDS.policy);
+    if (!r.ok) {
+      if (!missingReported.has(rel)) diagnostics.push(r.diagnostic);
+      missingReported.add(rel);
       return undefined;
     }
+    return r.bytes;
   };
 
   const fixed = {

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -50,8 +50,36 @@ describe('hostile input → exit 2, positioned error, nothing written', () => {
     expectRejected(bomb.join('\n') + '\n', 'VP1012', 1);
   });
 
-  it('a 10 MB file', () => {
-    expectRejected(BASE + '#' + 'x'.repeat(10 * 1024 * 1024) + '\n', 'VP1003', 1);
+  it('a 10 MB file is refused by its size, before it is read', () => {
+    withTempDir((dir) => {
+      const r = runCli(dir, BASE + '#' + 'x'.repeat(10 * 1024 * 1024) + '\n');
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /error VP1003: spec .*spec\.yaml is 10485\d+ bytes; vmipolicy reads specs of at most 1048576 bytes/);
+      assert.equal(existsSync(r.out), false);
+    });
+  });
+
+  it('a spec path with a newline and other control characters is data: it compiles, and the comments print it escaped', () => {
+    withTempDir((dir) => {
+      const spec = join(dir, 'a\nallow x y:z *;\r\u2028b.yaml');
+      writeFileSync(spec, BASE);
+      const out = join(dir, 'out');
+      for (const args of [['compile', spec, '-o', out], ['check', spec], ['verify', spec]]) {
+        const r = spawnSync(process.execPath, [repoPath('dist', 'cli', 'bin.js'), ...args], { encoding: 'utf8' });
+        assert.equal(r.status, 0, `${args[0]}: ${r.stderr}`);
+      }
+      const escaped = 'a\\x0aallow x y:z *;\\x0d\\u2028b.yaml';
+      for (const file of ['vmi.te', 'xenstore-acl.sh', 'xenstore-acl-revoke.sh', 'xl/web.cfg']) {
+        const text = readFileSync(join(out, file), 'utf8');
+        assert.ok(text.includes(`from ${escaped}`), `${file} names the spec escaped`);
+        assert.doesNotMatch(text, /^allow x y:z/m, `${file}: the name cannot start a line`);
+      }
+      const bad = join(dir, 'b\nc.yaml');
+      writeFileSync(bad, BASE + 'extra: true\n');
+      const r = spawnSync(process.execPath, [repoPath('dist', 'cli', 'bin.js'), 'compile', bad, '-o', out], { encoding: 'utf8' });
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /b\\x0ac\.yaml:13:1: error VP1101/, 'a diagnostic stays on one line');
+    });
   });
 
   it('non-UTF-8 bytes', () => {

@@ -125,6 +125,47 @@ describe('memory sources', () => {
     });
   });
 
+  it('hostile ELF counts and offsets are checked against the file before anything is sized by them', () => {
+    withTempDir((dir) => {
+      /** An ELF64 core header: program headers at 0x100, section header 0 at 0x40. */
+      const core = (size: number, edit: (v: DataView) => void): string => {
+        const file = new Uint8Array(size);
+        const v = new DataView(file.buffer);
+        file.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
+        v.setUint16(16, 4, true);
+        v.setBigUint64(32, 0x100n, true);
+        v.setBigUint64(40, 0x40n, true);
+        v.setUint16(54, 56, true);
+        v.setUint16(58, 64, true);
+        v.setUint16(56, 1, true);
+        v.setUint32(0x100, 1, true);
+        v.setBigUint64(0x100 + 8, 0x1000n, true);
+        v.setBigUint64(0x100 + 32, 0x1000n, true);
+        edit(v);
+        const path = join(dir, `core-${Math.random().toString(36).slice(2)}.elf`);
+        writeFileSync(path, file);
+        return path;
+      };
+      const cases: [string, string, RegExp][] = [
+        // The red-team file: PN_XNUM with 2^32 - 1 in sh_info, in 8 KiB.
+        ['PN_XNUM with sh_info 2^32-1', core(0x2000, (v) => { v.setUint16(56, 0xffff, true); v.setUint32(0x40 + 44, 0xffffffff, true); }), /4294967295 program headers; vmipolicy reads cores of at most 1048576/],
+        ['PN_XNUM without a section header', core(0x2000, (v) => { v.setUint16(56, 0xffff, true); v.setBigUint64(40, 0x10000n, true); }), /no section header 0/],
+        ['more headers than the file holds', core(0x2000, (v) => { v.setUint16(56, 200, true); }), /ends inside the program headers \(200 at offset 256, file of 8192 bytes\)/],
+        ['headers past the end of the file', core(0x2000, (v) => { v.setBigUint64(32, 0x100000n, true); }), /ends inside the program headers/],
+        ['a segment beyond 52 bits of physical address', core(0x2000, (v) => { v.setBigUint64(0x100 + 24, 2n ** 52n - 0x800n, true); }), /beyond the 52-bit physical address space/],
+      ];
+      for (const [name, path, message] of cases) {
+        const r = openSnapshot(path);
+        assert.ok(!r.ok, name);
+        assert.equal(r.diagnostic.code, 'VP4002', name);
+        assert.match(r.diagnostic.message, message, name);
+      }
+      const fine = openSnapshot(core(0x2000, () => {}));
+      assert.ok(fine.ok, 'the unedited header is a valid core');
+      fine.memory.close();
+    });
+  });
+
   it('an e_phnum of PN_XNUM takes the real count from section header 0', () => {
     const file = new Uint8Array(0x3000);
     const v = new DataView(file.buffer);

@@ -1,9 +1,10 @@
 // What OLD and NEW are: a spec (.yaml/.yml), a policy.conf, a Xen policy tree, or any of
 // them at a git revision. Reading is the only I/O of the diff; everything after is pure.
 
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileUnreadable, diagnostic, type Diagnostic } from '../../grammar/diagnostics.js';
+import { INPUT_KINDS, readInputFile } from '../../grammar/read-input.js';
 import type { LineMap } from '../../grammar/lines.js';
 import { loadPolicy, policyFromText, type LoadedPolicy, type PolicyLoad } from '../policy-input.js';
 import { isGitRef, parseGitRef, readGitObject } from './git.js';
@@ -41,11 +42,8 @@ export function readInput(arg: string, cwd: string): InputRead {
   }
   if (directory) return fromPolicyLoad(arg, loadPolicy(path));
   if (isSpecPath(arg)) {
-    try {
-      return { input: { kind: 'spec', label: arg, file: arg, content: readFileSync(path) }, diagnostics: [] };
-    } catch (e) {
-      return { diagnostics: [fileUnreadable(arg, e)] };
-    }
+    const read = readInputFile(path, INPUT_KINDS.spec);
+    return read.ok ? { input: { kind: 'spec', label: arg, file: arg, content: read.bytes }, diagnostics: [] } : { diagnostics: [read.diagnostic] };
   }
   return fromPolicyLoad(arg, loadPolicy(path));
 }

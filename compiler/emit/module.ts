@@ -7,6 +7,7 @@ import { VERSION } from '../version.js';
 import type { Grant, IR, MacroUse } from '../ir.js';
 import { mergeGrants, printAllow, reasonComments } from './te-rules.js';
 import { TextWriter } from './writer.js';
+import { terminalSafe } from '../../grammar/terminal.js';
 
 export const RULE_BAR = '#'.repeat(80);
 
@@ -18,8 +19,9 @@ export function section(w: TextWriter, title: string, ...lines: string[]): void 
   w.line(RULE_BAR);
 }
 
+/** The spec's file name as the generated files' comments print it: one line, whatever the name holds. */
 export function basename(file: string): string {
-  return file.split(/[\\/]/).pop() ?? file;
+  return terminalSafe(file.split(/[\\/]/).pop() ?? file);
 }
 
 export function header(w: TextWriter, ir: IR, what: string): void {

@@ -7,7 +7,7 @@ import { closeSync } from 'node:fs';
 import { diagnostic } from '../../grammar/diagnostics.js';
 import { CachedFileMemory, DEFAULT_CACHE_FRAMES, type FileLayout } from './frame-cache.js';
 import { readAt } from './file-reader.js';
-import { PAGE_SIZE } from './physical-memory.js';
+import { MAX_PHYSICAL_ADDRESS, PAGE_SIZE } from './physical-memory.js';
 import { openReadOnly, type FileSourceOptions, type OpenResult } from './raw-snapshot.js';
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
@@ -20,6 +20,14 @@ const PHDR_SIZE = 56;
 /** e_phnum value meaning "the real count is in section header 0's sh_info" (QEMU uses it past 65534 segments). */
 const PN_XNUM = 0xffff;
 const SHDR_SIZE = 64;
+/**
+ * The most program headers we read. QEMU's dump-guest-memory writes one PT_LOAD per guest RAM
+ * mapping (a handful; PN_XNUM exists for the rare core past 65 534); 2^20 bounds what a
+ * hostile count costs (segment records, not bytes of the file) while leaving 16× headroom.
+ */
+export const MAX_PROGRAM_HEADERS = 1 << 20;
+/** Program headers read per piece, so the table is never in memory whole. */
+const HEADERS_PER_READ = 4096;
 
 export interface LoadSegment {
   readonly physical: number;
@@ -51,34 +59,45 @@ export function parseElfCore(read: ByteReader, fileSize: number): ElfParse {
   if (phoff === undefined) return { ok: false, problem: 'program header offset is beyond 2^53' };
   if (phentsize !== PHDR_SIZE) return { ok: false, problem: `program header entries are ${phentsize} bytes, not ${PHDR_SIZE}` };
   if (phnum === PN_XNUM) {
-    const real = extendedSegmentCount(read, view);
+    const real = extendedSegmentCount(read, view, fileSize);
     if (typeof real === 'string') return { ok: false, problem: real };
     phnum = real;
   }
-  const table = read(phoff, phnum * PHDR_SIZE);
-  if (table.length < phnum * PHDR_SIZE) return { ok: false, problem: `the file ends inside the program headers (${phnum} at offset ${phoff})` };
-  return collectSegments(new DataView(table.buffer, table.byteOffset, table.byteLength), phnum, fileSize);
+  // Every count and offset is checked against the file before anything is sized by it.
+  if (phnum > MAX_PROGRAM_HEADERS) return { ok: false, problem: `${phnum} program headers; vmipolicy reads cores of at most ${MAX_PROGRAM_HEADERS}` };
+  if (phoff > fileSize || phnum * PHDR_SIZE > fileSize - phoff) return { ok: false, problem: `the file ends inside the program headers (${phnum} at offset ${phoff}, file of ${fileSize} bytes)` };
+  return collectSegments(read, phoff, phnum, fileSize);
 }
 
-function extendedSegmentCount(read: ByteReader, header: DataView): number | string {
+/** ELF's extended numbering (gABI "Extended Program Header Numbering"): the count is section header 0's sh_info. */
+function extendedSegmentCount(read: ByteReader, header: DataView, fileSize: number): number | string {
   const shoff = u64(header, 40);
-  const section0 = shoff === undefined || shoff === 0 ? new Uint8Array(0) : read(shoff, SHDR_SIZE);
+  if (shoff === undefined || shoff === 0 || shoff > fileSize - SHDR_SIZE) return 'e_phnum is PN_XNUM but there is no section header 0 holding the real count';
+  const section0 = read(shoff, SHDR_SIZE);
   if (section0.length < SHDR_SIZE) return 'e_phnum is PN_XNUM but there is no section header 0 holding the real count';
   return new DataView(section0.buffer, section0.byteOffset, SHDR_SIZE).getUint32(44, true);
 }
 
-function collectSegments(table: DataView, count: number, fileSize: number): ElfParse {
+function collectSegments(read: ByteReader, phoff: number, count: number, fileSize: number): ElfParse {
   const segments: LoadSegment[] = [];
-  for (let i = 0; i < count; i++) {
-    const at = i * PHDR_SIZE;
-    if (table.getUint32(at, true) !== PT_LOAD) continue;
-    const fileOffset = u64(table, at + 8);
-    const physical = u64(table, at + 24);
-    const size = u64(table, at + 32);
-    if (fileOffset === undefined || physical === undefined || size === undefined) return { ok: false, problem: `segment ${i} has a field beyond 2^53` };
-    if (size === 0) continue;
-    if (fileOffset + size > fileSize) return { ok: false, problem: `segment ${i} (physical 0x${physical.toString(16)}) ends at file offset ${fileOffset + size}, beyond the file's ${fileSize} bytes: the core is truncated` };
-    segments.push({ physical, fileOffset, size });
+  for (let first = 0; first < count; first += HEADERS_PER_READ) {
+    const n = Math.min(HEADERS_PER_READ, count - first);
+    const bytes = read(phoff + first * PHDR_SIZE, n * PHDR_SIZE);
+    if (bytes.length < n * PHDR_SIZE) return { ok: false, problem: `the file ends inside the program headers (${count} at offset ${phoff})` };
+    const table = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let k = 0; k < n; k++) {
+      const i = first + k;
+      const at = k * PHDR_SIZE;
+      if (table.getUint32(at, true) !== PT_LOAD) continue;
+      const fileOffset = u64(table, at + 8);
+      const physical = u64(table, at + 24);
+      const size = u64(table, at + 32);
+      if (fileOffset === undefined || physical === undefined || size === undefined) return { ok: false, problem: `segment ${i} has a field beyond 2^53` };
+      if (size === 0) continue;
+      if (fileOffset + size > fileSize) return { ok: false, problem: `segment ${i} (physical 0x${physical.toString(16)}) ends at file offset ${fileOffset + size}, beyond the file's ${fileSize} bytes: the core is truncated` };
+      if (physical + size > MAX_PHYSICAL_ADDRESS) return { ok: false, problem: `segment ${i} (physical 0x${physical.toString(16)}, ${size} bytes) ends beyond the 52-bit physical address space` };
+      segments.push({ physical, fileOffset, size });
+    }
   }
   segments.sort((a, b) => a.physical - b.physical);
   for (let i = 1; i < segments.length; i++) {

@@ -2,8 +2,9 @@
 // headers, LibVMI's file mode, or `dd` of /dev/mem write it. Read lazily through a frame
 // cache: a snapshot of many GiB costs only the frames that are touched.
 
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { diagnostic, type Diagnostic } from '../../grammar/diagnostics.js';
+import { openRegularFile, SNAPSHOT_KIND } from '../../grammar/read-input.js';
 import { CachedFileMemory, DEFAULT_CACHE_FRAMES, type FileLayout } from './frame-cache.js';
 import { readAt } from './file-reader.js';
 import { PAGE_SIZE, type PhysicalMemory } from './physical-memory.js';
@@ -26,20 +27,14 @@ export function openRawSnapshot(path: string, options: FileSourceOptions = {}): 
   return { ok: true, memory: new CachedFileMemory(path, fd, size, rawLayout(size), options.cacheFrames ?? DEFAULT_CACHE_FRAMES) };
 }
 
-/** Opens a file for reading and learns its size, with a diagnostic naming the file on failure. */
+/**
+ * Opens a snapshot for reading by frame and learns its size, with a diagnostic naming the file
+ * on failure. Regular files only: a FIFO would hang the open and a device (/dev/mem, /dev/zero)
+ * has no size to bound the reads by.
+ */
 export function openReadOnly(path: string): { ok: true; fd: number; size: number } | { ok: false; diagnostic: Diagnostic } {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    return { ok: false, diagnostic: diagnostic('SnapshotUnreadable', [path, (e as NodeJS.ErrnoException).code ?? (e as Error).message]) };
-  }
-  const stat = fstatSync(fd);
-  if (!stat.isFile()) {
-    closeSync(fd);
-    return { ok: false, diagnostic: diagnostic('SnapshotUnreadable', [path, 'not a regular file']) };
-  }
-  return { ok: true, fd, size: stat.size };
+  const opened = openRegularFile(path, SNAPSHOT_KIND);
+  return opened.ok ? { ok: true, fd: opened.fd, size: opened.size } : opened;
 }
 
 /** A raw file's layout: physical address = file offset, up to the file's size. */
