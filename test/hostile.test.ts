@@ -68,7 +68,7 @@ describe('hostile input → exit 2, positioned error, nothing written', () => {
         const r = spawnSync(process.execPath, [repoPath('dist', 'cli', 'bin.js'), ...args], { encoding: 'utf8' });
         assert.equal(r.status, 0, `${args[0]}: ${r.stderr}`);
       }
-      const escaped = 'a\\x0aallow x y:z *;\\x0d\\u2028b.yaml';
+      const escaped = 'a\\nallow x y:z *;\\r\\u2028b.yaml';
       for (const file of ['vmi.te', 'xenstore-acl.sh', 'xenstore-acl-revoke.sh', 'xl/web.cfg']) {
         const text = readFileSync(join(out, file), 'utf8');
         assert.ok(text.includes(`from ${escaped}`), `${file} names the spec escaped`);
@@ -78,7 +78,7 @@ describe('hostile input → exit 2, positioned error, nothing written', () => {
       writeFileSync(bad, BASE + 'extra: true\n');
       const r = spawnSync(process.execPath, [repoPath('dist', 'cli', 'bin.js'), 'compile', bad, '-o', out], { encoding: 'utf8' });
       assert.equal(r.status, 2);
-      assert.match(r.stderr, /b\\x0ac\.yaml:13:1: error VP1101/, 'a diagnostic stays on one line');
+      assert.match(r.stderr, /b\\nc\.yaml:13:1: error VP1101/, 'a diagnostic stays on one line');
     });
   });
 
