@@ -3,17 +3,17 @@
 // flags every decision whose source type is in the permissive map, and avc_has_perm
 // (xen/xsm/flask/avc.c) lets a flagged denial through (checker/model/access.ts
 // requestAllowed). Such a domain holds every permission on every object whatever the allow
-// rules say, so the other rules, which read the allow rules, cannot confine it; this rule is
-// where that is reported — one error per type a domain can run with, naming the declared
-// domains whose proofs it voids.
+// rules say, so the rules that read the allow rules cannot confine it; this rule is where
+// that is reported — one error per type a domain can run with, naming the declared domains
+// whose proofs it voids. (The privilege graph gives it an edge to the policy itself, so
+// escalation also follows chains that pass through it.)
 
 import { compareCodePoints } from '../../grammar/compare.js';
 import type { Finding, Location } from '../findings.js';
 import type { CheckContext } from '../context.js';
 import { specLocation } from '../context.js';
-import { subjectTypes } from '../effective.js';
+import { permissiveLocations, subjectTypes } from '../effective.js';
 import { typeIndexOf } from '../model/query.js';
-import type { Provenance } from '../model/model.js';
 import type { CheckRule } from './rule.js';
 
 export const permissive: CheckRule = {
@@ -28,10 +28,6 @@ export const permissive: CheckRule = {
     });
   },
 };
-
-function statementLocations(ctx: CheckContext, type: number): Location[] {
-  return (ctx.model.permissiveAt.get(type) ?? []).map((at: Provenance) => ({ file: at.file, line: at.line, column: at.column, kind: 'policy', text: `permissive ${ctx.model.types[type]};` }));
-}
 
 /** What a domain running unconfined as `name` voids: its own proofs, or its power over the introspectors. */
 function consequence(ctx: CheckContext, name: string): { readonly text: string; readonly spans: readonly Location[] } {
@@ -49,7 +45,7 @@ function consequence(ctx: CheckContext, name: string): { readonly text: string; 
 }
 
 function unconfinedDomain(ctx: CheckContext, type: number, name: string): Finding {
-  const statements = statementLocations(ctx, type);
+  const statements = permissiveLocations(ctx.model, type);
   const { text, spans } = consequence(ctx, name);
   const first = statements[0];
   return {
@@ -65,7 +61,7 @@ function unconfinedDomain(ctx: CheckContext, type: number, name: string): Findin
 }
 
 function inertType(ctx: CheckContext, type: number, name: string): Finding {
-  const statements = statementLocations(ctx, type);
+  const statements = permissiveLocations(ctx.model, type);
   const first = statements[0];
   return {
     ruleId: 'permissive',
