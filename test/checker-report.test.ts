@@ -141,6 +141,17 @@ describe('vmipolicy check (CLI)', () => {
     }
   });
 
+  it('an unwatched target whose type the deployed policy lacks is an insufficient error too', () => {
+    const proven = join(dir, 'proven.conf');
+    writeFileSync(proven, base.policyText);
+    const changed = join(dir, 'ghost-unwatched.yaml');
+    writeFileSync(changed, SPEC.replace('targets: [web, db]', 'targets: [web]').replace('type: db_t', 'type: ghost_t'));
+    const r = cli(['check', changed, '--policy', proven, '--format', 'json']);
+    assert.equal(r.status, 1, r.stdout);
+    const findings = (JSON.parse(r.stdout) as { findings: { ruleId: string; severity: string; message: string }[] }).findings;
+    assert.ok(findings.some((f) => f.ruleId === 'insufficient' && f.severity === 'error' && f.message.startsWith('the policy has no type ghost_t (the type of target "db")')), JSON.stringify(findings, null, 1));
+  });
+
   it('--rules narrows the proof to some rules', () => {
     const r = cli(['check', spec, '--policy', policy, '--rules', 'neverallow,label', '--format', 'json']);
     assert.equal(r.status, 0, r.stdout);

@@ -42,6 +42,21 @@ export const insufficient: CheckRule = {
       }
       findings.push(...group(ctx, s.type, missing));
     }
+    // A target no introspector watches needs no permission, but Xen still refuses its label.
+    const watched = new Set(ctx.intent.introspectors.flatMap((i) => i.targets.map((t) => t.name)));
+    for (const t of ctx.intent.targets) {
+      if (watched.has(t.name) || typeIndexOf(ctx.model, t.type) !== undefined) continue;
+      findings.push({
+        ruleId: 'insufficient',
+        severity: 'error',
+        message: `the policy has no type ${t.type} (the type of target "${t.name}"): xl cannot start the domain with that label`,
+        subject: t.type,
+        object: t.type,
+        perms: [],
+        provenance: [specLocation(ctx, t.typeSpan)],
+        help: absentTypeHelp(t.type),
+      });
+    }
     return findings;
   },
 };
