@@ -36,10 +36,10 @@ function consequence(ctx: CheckContext, name: string): { readonly text: string; 
   const introspectors = ctx.intent.introspectors.filter((i) => i.type !== name).map((i) => `"${i.name}"`);
   const watched = introspectors.length ? `, including introspector${introspectors.length > 1 ? 's' : ''} ${introspectors.join(', ')}` : '';
   if (declared.some((d) => d.role === 'introspector')) {
-    return { text: `introspector ${declared.map((d) => `"${d.name}"`).join(', ')} holds every permission on every domain, declared target or not: no allow rule confines it (excess, undeclared-target, escalation and cross-target-flow cannot hold)`, spans };
+    return { text: `introspector ${declared.map((d) => `"${d.name}"`).join(', ')} holds every permission on every domain, declared target or not: no allow rule confines it, so excess, undeclared-target and cross-target-flow, which read the allow rules, prove nothing about it`, spans };
   }
   if (declared.length) {
-    return { text: `target ${declared.map((d) => `"${d.name}"`).join(', ')} holds every permission on every domain${watched}: no allow rule confines it (reverse-access, undeclared-target and escalation cannot hold)`, spans };
+    return { text: `target ${declared.map((d) => `"${d.name}"`).join(', ')} holds every permission on every domain${watched}: no allow rule confines it, so reverse-access and undeclared-target, which read the allow rules, prove nothing about it`, spans };
   }
   return { text: `any domain labelled ${name} holds every permission on every domain${watched}: no allow rule confines it`, spans };
 }
