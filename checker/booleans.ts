@@ -1,10 +1,11 @@
 // When is a permission granted? A policy is proven only if it holds in every boolean state,
-// so each question is answered over all assignments of the booleans the relevant rules'
-// guards mention — usually one or two, never the whole policy's booleans at once.
+// so each question — is something granted by any one of these rules? — is answered exactly,
+// for any number of booleans, on the decision diagram of the disjunction of the rules'
+// guards (checker/bdd.ts): granted always iff it is TRUE, never iff it is FALSE, and a
+// state either way is one path of the diagram or of its negation.
 
-import type { BoolExpr } from '../grammar/ast.js';
 import type { Guard, PolicyModel } from './model/model.js';
-import { guardHolds } from './model/query.js';
+import { Bdd, FALSE, TRUE, type BddNode } from './bdd.js';
 
 export type Assignment = Readonly<Record<string, boolean>>;
 
@@ -15,49 +16,46 @@ export interface Availability {
   readonly never: boolean;
   /** A state in which it is granted (only the booleans that matter), when one exists and it is not unconditional. */
   readonly grantedWhen?: Assignment;
-  /** A state in which it is not granted, when one exists. */
+  /** A state in which it is not granted (only the booleans that matter), when one exists. */
   readonly deniedWhen?: Assignment;
 }
 
-/** Beyond this many distinct booleans in one question the search stops at the declared defaults. */
-const MAX_VARIABLES = 16;
+interface GuardDiagrams {
+  readonly bdd: Bdd;
+  /** Each guard's diagram, built once: the `else` branch of an `if` is its negation. */
+  readonly byGuard: WeakMap<Guard, BddNode>;
+}
 
-function variables(expr: BoolExpr, out: Set<string>): void {
-  if (expr.op === 'var') out.add(expr.name.name);
-  else if (expr.op === 'not') variables(expr.operand, out);
-  else {
-    variables(expr.left, out);
-    variables(expr.right, out);
+/** One manager per model, so a guard shared by many questions is built once. */
+const diagrams = new WeakMap<PolicyModel, GuardDiagrams>();
+
+function diagramsOf(model: PolicyModel): GuardDiagrams {
+  let d = diagrams.get(model);
+  if (!d) diagrams.set(model, (d = { bdd: new Bdd(), byGuard: new WeakMap() }));
+  return d;
+}
+
+function guardNode(d: GuardDiagrams, guard: Guard): BddNode {
+  let n = d.byGuard.get(guard);
+  if (n === undefined) {
+    const expr = d.bdd.fromExpr(guard.expr);
+    n = guard.branch ? expr : d.bdd.not(expr);
+    d.byGuard.set(guard, n);
   }
+  return n;
 }
 
 /** Availability of something granted by any one of these guards (undefined = an unconditional rule). */
 export function availability(model: PolicyModel, guards: readonly (Guard | undefined)[]): Availability {
-  if (guards.length === 0) return { always: false, never: true };
+  if (guards.length === 0) return { always: false, never: true, deniedWhen: {} };
   if (guards.some((g) => g === undefined)) return { always: true, never: false };
-  const names = new Set<string>();
-  for (const g of guards) variables((g as Guard).expr, names);
-  const vars = [...names].sort();
-  const states = vars.length <= MAX_VARIABLES ? enumerate(vars) : [Object.fromEntries(vars.map((v) => [v, model.booleans.get(v) ?? false]))];
-  let grantedWhen: Assignment | undefined;
-  let deniedWhen: Assignment | undefined;
-  for (const state of states) {
-    const map = new Map(Object.entries(state));
-    const granted = guards.some((g) => guardHolds(g, map));
-    if (granted) grantedWhen ??= state;
-    else deniedWhen ??= state;
-    if (grantedWhen && deniedWhen) break;
+  const d = diagramsOf(model);
+  let granted: BddNode = FALSE;
+  for (const g of guards as readonly Guard[]) {
+    granted = d.bdd.or(granted, guardNode(d, g));
+    if (granted === TRUE) break;
   }
-  return {
-    always: deniedWhen === undefined,
-    never: grantedWhen === undefined,
-    ...(grantedWhen ? { grantedWhen } : {}),
-    ...(deniedWhen ? { deniedWhen } : {}),
-  };
-}
-
-function* enumerate(vars: readonly string[]): Generator<Assignment> {
-  for (let bits = 0; bits < 1 << vars.length; bits++) {
-    yield Object.fromEntries(vars.map((v, i) => [v, ((bits >> i) & 1) === 1]));
-  }
+  if (granted === TRUE) return { always: true, never: false };
+  if (granted === FALSE) return { always: false, never: true, deniedWhen: {} };
+  return { always: false, never: false, grantedWhen: d.bdd.satisfying(granted) as Assignment, deniedWhen: d.bdd.satisfying(d.bdd.not(granted)) as Assignment };
 }

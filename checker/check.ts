@@ -19,10 +19,11 @@ import { crossTargetFlow } from './rules/cross-target-flow.js';
 import { xenstoreAcl } from './rules/xenstore-acl.js';
 import { label } from './rules/label.js';
 import { neverallow } from './rules/neverallow.js';
+import { permissive } from './rules/permissive.js';
 import type { PrivilegeGraph } from './graph.js';
 
 export const CHECK_RULES: readonly CheckRule[] = [
-  excess, insufficient, undeclaredTarget, reverseAccess, sharedLabel, escalation, crossTargetFlow, xenstoreAcl, label, neverallow,
+  excess, insufficient, undeclaredTarget, reverseAccess, sharedLabel, escalation, crossTargetFlow, xenstoreAcl, label, neverallow, permissive,
 ];
 
 export interface CheckInput {

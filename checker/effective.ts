@@ -146,6 +146,11 @@ export function ruleLocation(model: PolicyModel, rule: ModelAvRule): Location {
   return { file: rule.at.file, line: rule.at.line, column: rule.at.column, kind: 'policy', text };
 }
 
+/** The `permissive T;` statements that make a type permissive, as findings cite them. */
+export function permissiveLocations(model: PolicyModel, type: number): Location[] {
+  return (model.permissiveAt.get(type) ?? []).map((at) => ({ file: at.file, line: at.line, column: at.column, kind: 'policy', text: `permissive ${model.types[type]};` }));
+}
+
 /** The names a rule's target set was written with (an attribute, a list), for messages. */
 export function writtenTargets(rule: ModelAvRule): string {
   const names = rule.statement.targets.names.map((n) => (n.excluded ? `-${n.name}` : n.name));

@@ -15,6 +15,7 @@ export const RULE_IDS = [
   'xenstore-acl',
   'label',
   'neverallow',
+  'permissive',
 ] as const;
 
 export type RuleId = (typeof RULE_IDS)[number];

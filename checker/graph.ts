@@ -11,7 +11,8 @@ import type { ModelAvRule, PolicyModel } from './model/model.js';
 import type { Hop, Location } from './findings.js';
 import { availability } from './booleans.js';
 import { typeIndexOf } from './model/query.js';
-import { derivedDomainOwners, domainTypes, grantingRules, objectsOf, permNames, ruleLocation, rulesFrom } from './effective.js';
+import { derivedDomainOwners, domainTypes, grantingRules, objectsOf, permNames, permissiveLocations, ruleLocation, rulesFrom } from './effective.js';
+import { isPermissive } from './model/access.js';
 import { isControl, isPolicyControl, isRead, isWrite, RELABEL_PERMS } from './permissions.js';
 
 /** The node that stands for the security policy: whoever reaches it can grant itself anything. */
@@ -99,8 +100,23 @@ function domainObjects(g: PrivilegeGraph, rule: ModelAvRule, from: number): numb
   return [...out];
 }
 
+/**
+ * A permissive domain is refused nothing (checker/model/access.ts requestAllowed), so it
+ * holds the security server's policy-changing permissions too: it reaches the policy,
+ * through its `permissive` statement rather than an allow rule.
+ */
+function unconfinedEdge(g: PrivilegeGraph, from: number): PrivilegeEdge | undefined {
+  if (!isPermissive(g.model, from)) return undefined;
+  const ci = g.model.classIndex.get('security');
+  const info = ci === undefined ? undefined : g.model.classes[ci];
+  const perms = info ? info.perms.filter((p) => isPolicyControl(info.name, p)) : [];
+  return { kind: 'policy', from: g.name(from), to: POLICY_NODE, via: 'permissive: no denial enforced', cls: 'security', perms, rules: permissiveLocations(g.model, from) };
+}
+
 function directControl(g: PrivilegeGraph, from: number): PrivilegeEdge[] {
   const out: PrivilegeEdge[] = [];
+  const unconfined = unconfinedEdge(g, from);
+  if (unconfined) out.push(unconfined);
   for (const rule of liveRules(g.model, from)) {
     const at = ruleLocation(g.model, rule);
     for (const [ci] of rule.perms) {

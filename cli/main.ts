@@ -38,7 +38,8 @@ Usage:
       release (Xen's own tree with --xen-tree), or check the deployed policy given with
       --policy (a policy.conf, or a Xen tree plus extra NAME.te modules) against SPEC.
       Exit 0 proven, 1 findings. Rules: excess, insufficient, undeclared-target,
-      reverse-access, shared-label, escalation, cross-target-flow, xenstore-acl, label, neverallow.
+      reverse-access, shared-label, escalation, cross-target-flow, xenstore-acl, label, neverallow,
+      permissive.
   vmipolicy vmi translate|read|ps --snapshot FILE --dtb ADDR [--mode ia32e|la57|pae|legacy]
                  [--address VA] [--length N] [--profile JSON] [--format text|json]
       The embedded VMI core on a memory snapshot (raw, or an ELF core from QEMU's

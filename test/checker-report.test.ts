@@ -125,6 +125,33 @@ describe('vmipolicy check (CLI)', () => {
     }
   });
 
+  it('a declared type the deployed policy lacks is never PROVEN: insufficient, naming the capability', () => {
+    const proven = join(dir, 'proven.conf');
+    writeFileSync(proven, base.policyText);
+    for (const [from, to, who] of [['type: mon_t', 'type: ghost_t', 'introspector "mon"'], ['type: db_t', 'type: ghost_t', 'ghost_t']] as const) {
+      const changed = join(dir, `ghost-${from.slice(6)}.yaml`);
+      writeFileSync(changed, SPEC.replace(from, to));
+      const r = cli(['check', changed, '--policy', proven, '--format', 'json']);
+      assert.equal(r.status, 1, r.stdout);
+      const findings = (JSON.parse(r.stdout) as { findings: { ruleId: string; severity: string; message: string; help?: string }[] }).findings;
+      const absent = findings.filter((f) => f.ruleId === 'insufficient' && f.severity === 'error' && f.message.includes('the policy has no type ghost_t'));
+      assert.ok(absent.length > 0, JSON.stringify(findings, null, 1));
+      assert.ok(absent.every((f) => /capability (domain-info|read-memory)/.test(f.message) && f.message.includes(who)), JSON.stringify(absent, null, 1));
+      assert.ok(absent.every((f) => f.help?.startsWith('declare ghost_t in the policy')), JSON.stringify(absent, null, 1));
+    }
+  });
+
+  it('an unwatched target whose type the deployed policy lacks is an insufficient error too', () => {
+    const proven = join(dir, 'proven.conf');
+    writeFileSync(proven, base.policyText);
+    const changed = join(dir, 'ghost-unwatched.yaml');
+    writeFileSync(changed, SPEC.replace('targets: [web, db]', 'targets: [web]').replace('type: db_t', 'type: ghost_t'));
+    const r = cli(['check', changed, '--policy', proven, '--format', 'json']);
+    assert.equal(r.status, 1, r.stdout);
+    const findings = (JSON.parse(r.stdout) as { findings: { ruleId: string; severity: string; message: string }[] }).findings;
+    assert.ok(findings.some((f) => f.ruleId === 'insufficient' && f.severity === 'error' && f.message.startsWith('the policy has no type ghost_t (the type of target "db")')), JSON.stringify(findings, null, 1));
+  });
+
   it('--rules narrows the proof to some rules', () => {
     const r = cli(['check', spec, '--policy', policy, '--rules', 'neverallow,label', '--format', 'json']);
     assert.equal(r.status, 0, r.stdout);

@@ -66,6 +66,10 @@ const CASES: readonly Case[] = [
   { name: 'cross-target-flow: reading one target and writing another', add: ['allow mon_a_t tgt_b_t:mmu map_write;'], fires: ['cross-target-flow', 'excess'] },
   { name: 'neverallow: an allow the policy forbids', add: ['neverallow mon_a_t tgt_a_t:domain setvcpucontext;', 'allow mon_a_t tgt_a_t:domain setvcpucontext;'], fires: ['neverallow', 'excess'] },
   { name: 'neverallow: a neverallow alone is no finding', add: ['neverallow mon_a_t tgt_a_t:domain setvcpucontext;'], fires: [], silent: ['neverallow'] },
+  { name: 'permissive: an introspector Xen does not confine', add: ['permissive mon_a_t;'], fires: ['permissive', 'escalation'] },
+  { name: 'permissive: a target Xen does not confine (it can act on its introspector)', add: ['permissive tgt_a_t;'], fires: ['permissive', 'escalation'] },
+  { name: 'permissive: a domain the spec does not declare', add: ['permissive dom0_t;'], fires: ['permissive'], silent: ['escalation'] },
+  { name: 'permissive: also when the type is made permissive twice, or behind an alias', add: ['typealias tgt_c_t alias tgt_c_alias_t;', 'permissive tgt_c_alias_t;', 'permissive tgt_c_t;'], fires: ['permissive'] },
   { name: 'excess: a boolean-guarded grant, with the state it needs', add: ['bool vmi_debug false;', 'if (vmi_debug) {', 'allow mon_a_t tgt_a_t:domain setdebugging;', '}'], fires: ['excess'] },
 ];
 
@@ -221,4 +225,29 @@ test('escalation: the witness lists every minimal path, hop by hop, with the rul
   assert.ok(firstHops.size >= 2, `mon-b controls tgt-c in more than one way (map_write, vm_event): ${[...firstHops].join(', ')}`);
   assert.equal(paths.length, firstHops.size * 2);
   for (const p of paths) for (const h of p) assert.ok(h.rules.every((l) => l.kind === 'policy' && l.line > 0 && l.text));
+});
+
+test('permissive: one error per domain type, citing every permissive statement; never PROVEN; a type no domain can run as is a warning', () => {
+  const injected = inject(base.policyText, ['permissive mon_b_t;', 'permissive tgt_b_t_channel;']);
+  const r = checkPolicyText(base, injected.text);
+  assert.equal(r.proven, false);
+  const found = r.findings.filter((f) => f.ruleId === 'permissive');
+  assert.deepEqual(found.map((f) => [f.subject, f.severity]), [['mon_b_t', 'error'], ['tgt_b_t_channel', 'warning']]);
+  const [domain, inert] = found as [typeof found[0], typeof found[0]];
+  assert.match(domain.message, /^mon_b_t is permissive \(policy\.conf:\d+\): Xen lets every denial of a domain running as mon_b_t through, so introspector "mon-b" holds every permission on every domain/);
+  assert.deepEqual(domain.provenance.map((l) => [l.kind, l.kind === 'policy' ? l.line : 0]), [['spec', 0], ['policy', injected.lines[0]]]);
+  assert.deepEqual(inert.provenance.map((l) => l.line), [injected.lines[1]]);
+  // Without the statements: nothing.
+  assert.equal(checkPolicyText(base, base.policyText).findings.filter((f) => f.ruleId === 'permissive').length, 0);
+});
+
+test('permissive: escalation follows a chain through a permissive domain (an introspector that writes a permissive target reaches the policy)', () => {
+  const injected = inject(base.policyText, ['permissive tgt_c_t;']);
+  const r = checkPolicyText(base, injected.text);
+  const chain = r.findings.find((f) => f.ruleId === 'escalation' && f.subject === 'mon_b_t');
+  assert.ok(chain, r.findings.map((f) => `${f.ruleId} ${f.message}`).join('\n'));
+  assert.equal(chain.object, 'security policy');
+  const hops = chain.witness?.paths[0] ?? [];
+  assert.deepEqual(hops.map((h) => [h.from, h.to]), [['mon_b_t', 'tgt_c_t'], ['tgt_c_t', 'security policy']]);
+  assert.deepEqual(hops[1]?.rules.map((l) => l.line), [injected.lines[0]]);
 });

@@ -11,7 +11,8 @@ import { hostFromArtifacts, hostPolicyFromArtifacts, modelPolicy, type Host, typ
 import { Hypervisor, type CallResult } from '../vmi/host/hypercalls.js';
 import { OPERATIONS } from '../vmi/host/hypercalls-table.js';
 import { initialContextsOf, SecurityServer } from '../vmi/host/security-server.js';
-import { artifactsOf, compileFile, EXAMPLES, requires, sharedPath } from './support/env.js';
+import { artifactsOf, compileFile, compileText, EXAMPLES, requires, sharedPath } from './support/env.js';
+import { inject } from './support/checker.js';
 
 // A guest no spec names, labelled as Xen's stock domU_t; altp2m on, so altp2m probes reach the XSM check.
 const BYSTANDER = { name: 'bystander', kind: 'hvm' as const, role: 'guest' as const, seclabel: 'system_u:system_r:domU_t', altp2m: 'external' as const };
@@ -288,4 +289,41 @@ sid dom0 system_u:system_r:b_t
   assert.equal(avc.log.filter((l) => l.includes('scontext=system_u:system_r:b_t')).length, 1);
   // An invalid context gets no SID: user not authorised for the role.
   assert.ok('error' in server.contextToSid('system_u:nobody_r:a_t'));
+});
+
+test('a permissive domain type: every denial is let through in enforcing mode, and still logged as a denial (Xen: AVD_FLAGS_PERMISSIVE)', () => {
+  const compiled = compileText(`vmipolicy: 1
+xen: "4.17"
+policy: { module: vmi, mode: standalone }
+introspectors:
+  - { name: mon, type: mon_t, guest: pv, targets: [web], capabilities: [domain-info, read-memory], lookup: domid }
+targets:
+  - { name: web, type: web_t, guest: hvm }
+`, { mode: 'standalone' });
+  const artifacts = artifactsOf(compiled);
+  const bootWith = (extra: string): Hypervisor => {
+    const text = inject(artifacts.get('policy.conf') as string, extra ? [extra] : []).text;
+    const policy = modelPolicy('policy.conf', text, 'standalone');
+    assert.ok('policy' in policy, 'error' in policy ? policy.error : '');
+    const booted = hostFromArtifacts(artifacts, policy.policy);
+    assert.deepEqual(booted.errors, []);
+    return new Hypervisor(booted.host as Host);
+  };
+  const pause = (hv: Hypervisor): CallResult => {
+    const mon = hv.host.domains.byName('mon') as SimDomain;
+    const web = hv.host.domains.byName('web') as SimDomain;
+    return hv.xc_domain_pause(web.domid, mon.domid);
+  };
+  // The watched guest pausing its watcher: no rule allows it.
+  const confined = pause(bootWith(''));
+  assert.equal(confined.ok, false);
+  assert.equal(confined.errno, 'EACCES');
+  const permissiveHv = bootWith('permissive web_t;');
+  const unconfined = pause(permissiveHv);
+  assert.equal(unconfined.ok, true, unconfined.why);
+  assert.match(unconfined.checks[0]?.line ?? '', /^avc: {2}denied {2}\{ pause \} for .*scontext=system_u:system_r:web_t tcontext=system_u:system_r:mon_t tclass=domain$/);
+  // Only the source's type counts: the introspector (not permissive) is still refused a denial.
+  const mon = permissiveHv.host.domains.byName('mon') as SimDomain;
+  const web = permissiveHv.host.domains.byName('web') as SimDomain;
+  assert.equal(permissiveHv.xc_domain_pause(mon.domid, web.domid).ok, false);
 });

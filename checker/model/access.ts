@@ -329,8 +329,25 @@ export function computeAccessVector(model: PolicyModel, scontext: SecurityContex
   return {
     scontext, tcontext, cls: clsName, classPerms: cls.perms, allowedBits: allowed, allowed: namesOf(cls, allowed), deniedBy, grantedBy,
     constraintDenials: stages.constraintDenials.map((d) => ({ constraint: d.constraint, perms: namesOf(cls, d.bits) })),
-    auditAllowBits: stages.te.auditAllow, auditDenyBits: stages.te.auditDeny, permissive: model.permissive.has(sType),
+    auditAllowBits: stages.te.auditAllow, auditDenyBits: stages.te.auditDeny, permissive: isPermissive(model, sType),
   };
+}
+
+/**
+ * Whether a request goes through, given the permissions of it the decision does not allow:
+ * avc_has_perm_noaudit (xen/xsm/flask/avc.c) refuses with -EACCES only when something is
+ * denied, FLASK is enforcing and the decision lacks AVD_FLAGS_PERMISSIVE — which
+ * security_compute_av (xen/xsm/flask/ss/services.c) sets whenever the source type is in the
+ * policy's permissive map. A permissive domain is thus allowed every permission on every
+ * object, though each denial is still computed (and audited) as one.
+ */
+export function requestAllowed(decision: Pick<AccessDecision, 'permissive'>, denied: readonly string[], enforcing = true): boolean {
+  return denied.length === 0 || !enforcing || decision.permissive;
+}
+
+/** Whether Xen enforces nothing on this source type (`permissive t;`): see requestAllowed. */
+export function isPermissive(model: PolicyModel, type: number): boolean {
+  return model.permissive.has(type);
 }
 
 /**

@@ -126,6 +126,7 @@ export function buildModel(ast: PolicyAst, locate: Locate): { model: PolicyModel
   const sidTypes = new Map<string, string>();
   const at = (s: { span: { start: number } }): Provenance => locate(s.span.start);
   const permissive = new Set<number>();
+  const permissiveAt = new Map<number, Provenance[]>();
   const typebounds = new Map<number, number>();
   /** role attribute → the types `role ra types …;` gives it, handed to its members below. */
   const roleAttributeTypes = new Map<string, BitSet>();
@@ -186,7 +187,10 @@ export function buildModel(ast: PolicyAst, locate: Locate): { model: PolicyModel
         break;
       case 'permissive': {
         const t = typeOf(s.type);
-        if (t !== undefined) permissive.add(t);
+        if (t !== undefined) {
+          permissive.add(t);
+          permissiveAt.set(t, [...(permissiveAt.get(t) ?? []), at(s)]);
+        }
         break;
       }
       case 'typebounds': {
@@ -259,7 +263,7 @@ export function buildModel(ast: PolicyAst, locate: Locate): { model: PolicyModel
     classes, classIndex, commons, initialSids, types, typeIndex, aliases, attributes, attributeIndex,
     attributeMembers: members, typeAttributes, booleans, avRules, typeRules,
     roles: new Map([...roles].map(([r, set]) => [r, compact(set)])), roleAttributes, roleTransitions: modelRoleTransitions,
-    permissive, typebounds, users, constraints, sidTypes,
+    permissive, permissiveAt, typebounds, users, constraints, sidTypes,
   };
   return { model, diagnostics: d };
 }

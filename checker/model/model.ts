@@ -104,6 +104,8 @@ export interface PolicyModel {
   readonly roleTransitions: readonly ModelRoleTransition[];
   /** Type indices of permissive domains (`permissive t;`). */
   readonly permissive: ReadonlySet<number>;
+  /** Where each permissive type was made so: its `permissive` statements, in policy order. */
+  readonly permissiveAt: ReadonlyMap<number, readonly Provenance[]>;
   /** `typebounds parent child;`: bounded (child) type index → bounding (parent) type index. */
   readonly typebounds: ReadonlyMap<number, number>;
   /** user → authorised roles */

@@ -17,6 +17,8 @@ interface Missing {
   readonly why: string;
   readonly booleans?: Assignment;
   readonly rules: readonly Location[];
+  /** What to do, when granting the permission is not the answer. */
+  readonly help?: string;
 }
 
 export const insufficient: CheckRule = {
@@ -27,16 +29,33 @@ export const insufficient: CheckRule = {
     for (const s of ctx.intent.introspectors) {
       const subject = typeIndexOf(ctx.model, s.type);
       const needed = ctx.intent.needed.get(s.type);
-      if (subject === undefined || !needed) continue;
+      if (!needed) continue;
       const missing: Missing[] = [];
       for (const [key, grants] of needed) {
         const declared = grants.filter((g) => g.origin.kind === 'capability' || g.origin.kind === 'event-channel');
         if (!declared.length) continue;
         const [object, cls, perm] = key.split(' ') as [string, string, string];
-        const m = check(ctx, subject, object, cls, perm);
+        // Xen refuses a label whose type the policy lacks, so a domain declared with it
+        // cannot even start: every permission its capabilities need is missing.
+        const m = subject === undefined ? absentSubject(s.name, s.type) : check(ctx, subject, object, cls, perm);
         if (m) for (const grant of declared) missing.push({ grant, object, ...m });
       }
       findings.push(...group(ctx, s.type, missing));
+    }
+    // A target no introspector watches needs no permission, but Xen still refuses its label.
+    const watched = new Set(ctx.intent.introspectors.flatMap((i) => i.targets.map((t) => t.name)));
+    for (const t of ctx.intent.targets) {
+      if (watched.has(t.name) || typeIndexOf(ctx.model, t.type) !== undefined) continue;
+      findings.push({
+        ruleId: 'insufficient',
+        severity: 'error',
+        message: `the policy has no type ${t.type} (the type of target "${t.name}"): xl cannot start the domain with that label`,
+        subject: t.type,
+        object: t.type,
+        perms: [],
+        provenance: [specLocation(ctx, t.typeSpan)],
+        help: absentTypeHelp(t.type),
+      });
     }
     return findings;
   },
@@ -46,7 +65,7 @@ function check(ctx: CheckContext, subject: number, object: string, cls: string, 
   const o = typeIndexOf(ctx.model, object);
   const c = ctx.model.classIndex.get(cls);
   const p = c === undefined ? undefined : ctx.model.classes[c]?.permIndex.get(perm);
-  if (o === undefined) return { why: `the policy has no type ${object}`, rules: [] };
+  if (o === undefined) return { why: `the policy has no type ${object}`, rules: [], help: absentTypeHelp(object) };
   if (c === undefined || p === undefined) return { why: `the policy has no permission ${cls}:${perm}`, rules: [] };
   const rules = grantingRules(ctx.model, subject, o, c, p);
   const avail = availability(ctx.model, rules.map((r) => r.guard));
@@ -56,6 +75,14 @@ function check(ctx: CheckContext, subject: number, object: string, cls: string, 
   const denial = constraintBlocks(ctx, subject, o, cls, perm);
   if (denial) return { why: `a constraint denies it (${denial.at.file}:${denial.at.line}: ${denial.text})`, rules: [...locations, { file: denial.at.file, line: denial.at.line, column: denial.at.column, kind: 'policy', text: denial.text }] };
   return undefined;
+}
+
+function absentSubject(name: string, type: string): Omit<Missing, 'grant' | 'object'> {
+  return { why: `the policy has no type ${type} (the type of introspector "${name}")`, rules: [], help: absentTypeHelp(type) };
+}
+
+function absentTypeHelp(type: string): string {
+  return `declare ${type} in the policy (load the module vmipolicy compile writes), or set the spec's type: to a type the policy has`;
 }
 
 /** One finding per (capability, object, class, reason): the permissions it lacks together. */
@@ -83,7 +110,7 @@ function group(ctx: CheckContext, subject: string, missing: readonly Missing[]):
       perms,
       provenance: [...(span ? [specLocation(ctx, span)] : []), ...first.rules],
       ...(first.booleans ? { booleans: first.booleans } : {}),
-      help: `grant it: allow ${subject} ${first.object}:${first.grant.cls} { ${perms.join(' ')} }; (vmipolicy compile writes it for you)`,
+      help: first.help ?? `grant it: allow ${subject} ${first.object}:${first.grant.cls} { ${perms.join(' ')} }; (vmipolicy compile writes it for you)`,
     } satisfies Finding;
   });
 }

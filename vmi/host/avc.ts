@@ -6,7 +6,7 @@
 //   avc:  denied  { map_read map_write } for source=d1 target=d2 scontext=… tcontext=… tclass=mmu
 
 import { BitSet } from '../../checker/model/bitset.js';
-import type { AccessDecision } from '../../checker/model/access.js';
+import { requestAllowed, type AccessDecision } from '../../checker/model/access.js';
 import type { SecurityServer } from './security-server.js';
 
 /** Xen's special domain ids, as `%pd` prints them (xen/common/vsprintf.c). */
@@ -126,13 +126,10 @@ export class Avc {
       return { ssid, tsid, cls, requested, denied: [...requested], allowed: false, permissive: false, decision, error: `class ${cls} has no permission ${unknown.join(', ')}` };
     }
     const denied = requested.filter((p) => !entry.allowed.has(decision.classPerms.indexOf(p)));
-    let allowed = denied.length === 0;
-    let permissive = false;
-    if (!allowed && (!this.enforcing || decision.permissive)) {
-      for (const p of requested) entry.allowed.add(decision.classPerms.indexOf(p));
-      allowed = true;
-      permissive = true;
-    }
+    const allowed = requestAllowed(decision, denied, this.enforcing);
+    // Let through despite a denial: avc_update_node adds the request to the cached entry.
+    const permissive = allowed && denied.length > 0;
+    if (permissive) for (const p of requested) entry.allowed.add(decision.classPerms.indexOf(p));
     return { ssid, tsid, cls, requested, denied, allowed, permissive, decision };
   }
 
