@@ -4,7 +4,7 @@
 // are cut with a note, never silently.
 
 import { renderText } from './render-text.js';
-import { counts, loc, permList, permOn, verdict } from './summary.js';
+import { counts, gainLine, loc, pairsNote, permList, permOn, verdict } from './summary.js';
 import type { AccessChange, DiffReport } from './types.js';
 
 const MAX_SUBJECT_TABLES = 40;
@@ -91,13 +91,23 @@ export function renderMarkdown(r: DiffReport): string {
       out.push(`**${code(subject)}**`, '', '| object | class | added | removed | rule (NEW / OLD) |', '|---|---|---|---|---|');
       for (const a of rows.slice(0, MAX_ROWS)) {
         const rules = a.rules.map((j) => md(`${j.side === 'new' ? 'NEW' : 'OLD'} ${loc(j.rule)}${j.spec ? ` (spec ${loc(j.spec)})` : ''}${j.condition ? ` if (${j.condition})` : ''}`)).join('<br>');
-        out.push(`| ${code(a.object)} | ${code(a.cls)} | ${a.added.length ? code(permList(a.added)) : ''} | ${a.removed.length ? code(permList(a.removed)) : ''} | ${rules} |`);
+        out.push(`| ${code(a.object)}${a.pairs ? md(pairsNote(a)) : ''} | ${code(a.cls)} | ${a.added.length ? code(permList(a.added)) : ''} | ${a.removed.length ? code(permList(a.removed)) : ''} | ${rules} |`);
       }
       if (rows.length > MAX_ROWS) out.push(`| _…${rows.length - MAX_ROWS} more_ | | | | |`);
       out.push('');
     }
   } else {
     out.push('_No permission changes._', '');
+  }
+  const p = r.policy;
+  if (p.permissive.added.length || p.permissive.removed.length || p.objectLabels.length) {
+    out.push('#### Permissive types and object labels', '');
+    for (const x of p.permissive.added) out.push(`- ➕ permissive ${code(x.type)} (${code(loc(x.at))}): every denial is allowed — ${x.gainCount} object/class pairs, e.g. ${x.gains.map((g) => code(gainLine(g))).join(', ')}`);
+    for (const x of p.permissive.removed) out.push(`- ➖ permissive ${code(x.type)}`);
+    for (const l of p.objectLabels) {
+      out.push(`- ${l.gainCount ? '➕' : '✏️'} ${code(l.resource)}: ${code(l.oldType ?? '(unlabelled)')} → ${code(l.newType ?? '(unlabelled)')}${l.gainCount ? ` — ${l.gainCount} new grants, e.g. ${l.gains.map((g) => code(gainLine(g))).join(', ')}` : ''}<br>OLD ${l.old ? code(`${loc(l.old.at)}: ${l.old.text}`) : '—'}<br>NEW ${l.new ? code(`${loc(l.new.at)}: ${l.new.text}`) : '—'}`);
+    }
+    out.push('');
   }
   if (r.xenstore.length) {
     out.push('#### xenstore ACLs (dumps)', '', '| node | domain | change | access |', '|---|---|---|---|');

@@ -133,7 +133,9 @@ export function diffObjectLabels(engine: AccessEngine, o: PolicyFacts, w: Policy
   const gainsOf = new GainCache(engine);
   const out: ObjectLabelChange[] = [];
   const push = (kind: Kind, resource: string, a: Label, b: Label, asSubject: boolean): void => {
-    if (a.type === b.type && a.by?.text === b.by?.text) return;
+    // A resource piece is compared by its type (its statement may be rewritten around it);
+    // an initial SID by its whole context.
+    if (a.type === b.type && (kind !== 'sid' || a.by?.text === b.by?.text)) return;
     const g = a.type === b.type ? new Gains() : gainsOf.relabel(a.type, b.type, asSubject);
     out.push({
       kind, resource, ...(a.type !== undefined ? { oldType: a.type } : {}), ...(b.type !== undefined ? { newType: b.type } : {}),
@@ -209,7 +211,9 @@ function relabelGains(engine: AccessEngine, oldType: string | undefined, newType
   const n = newType === undefined ? undefined : u.index.get(newType);
   if (n === undefined || newType === undefined) return gains;
   const before = oldType === undefined ? undefined : u.index.get(oldType);
-  const grantsOld = (s: number | undefined, t: number | undefined, cls: string): Grants => (s === undefined || t === undefined || engine.input.permissive?.old.has(s) ? NOTHING : engine.grants('old', s, t, cls));
+  const grantsOld = (s: number | undefined, t: number | undefined, cls: string): Grants => (s === undefined || t === undefined ? NOTHING : engine.grants('old', s, t, cls));
+  // A subject permissive in OLD was allowed everything already.
+  const wasPermissive = (s: number | undefined): boolean => s !== undefined && (engine.input.permissive?.old.has(s) ?? false);
   // As an object: every subject of a NEW rule that reaches it.
   const subjects = new Map<string, Set<number>>();
   const targets = new Map<string, Set<number>>();
@@ -225,11 +229,12 @@ function relabelGains(engine: AccessEngine, oldType: string | undefined, newType
   }
   for (const [cls, set] of subjects) {
     for (const [s, times] of representatives(engine, set, [n, before])) {
+      if (wasPermissive(s)) continue;
       const added = AccessEngine.added(grantsOld(s, before, cls), engine.grants('new', s, n, cls));
       if (added.length) gains.add({ subject: u.names[s] as string, object: newType, cls, perms: added }, times);
     }
   }
-  for (const [cls, set] of targets) {
+  for (const [cls, set] of wasPermissive(before) ? [] : targets) {
     for (const [t, times] of representatives(engine, set, [n, before])) {
       const added = AccessEngine.added(grantsOld(before, t === n ? before : t, cls), engine.grants('new', n, t, cls));
       if (added.length) gains.add({ subject: newType, object: u.names[t] as string, cls, perms: added }, times);
