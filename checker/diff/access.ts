@@ -41,6 +41,7 @@ export const EXPAND_LIMIT = 2000;
 interface Decided {
   readonly pair: BlockPair;
   readonly change: AccessChange;
+  readonly blocks: TypeBlocks;
 }
 
 export function diffAccess(input: AccessDiffInput): AccessChange[] {
@@ -50,13 +51,28 @@ export function diffAccess(input: AccessDiffInput): AccessChange[] {
 /** Both sides' rules indexed, the types partitioned: what every effective-access question needs. */
 export class AccessEngine {
   readonly universe: Universe;
-  readonly blocks: TypeBlocks;
   private readonly index: Record<Side, SideIndex>;
+  private readonly blocksByClass = new Map<string, TypeBlocks>();
+  private readonly rulesByClass = new Map<string, URule[]>();
 
   constructor(readonly input: AccessDiffInput) {
     this.universe = input.universe;
     this.index = { old: new SideIndex('old', input.old), new: new SideIndex('new', input.new) };
-    this.blocks = new TypeBlocks(input.universe.names.length, setsOf(input.old, input.new), input.feature);
+    for (const r of [...input.old, ...input.new]) {
+      const list = this.rulesByClass.get(r.cls);
+      if (list) list.push(r);
+      else this.rulesByClass.set(r.cls, [r]);
+    }
+  }
+
+  /**
+   * The blocks of one class: only the sets its rules name split it (a host's per-type
+   * rules of other classes leave an attribute of this one whole).
+   */
+  blocks(cls: string): TypeBlocks {
+    let b = this.blocksByClass.get(cls);
+    if (!b) this.blocksByClass.set(cls, (b = new TypeBlocks(this.universe.names.length, setsOf(this.rulesByClass.get(cls) ?? []), this.input.feature)));
+    return b;
   }
 
   /** What a side grants `s` on `t` in `cls`, type enforcement and constraints (each permission with its condition). */
@@ -72,16 +88,16 @@ export class AccessEngine {
   }
 
   changes(): AccessChange[] {
-    const { input, blocks, universe: u } = this;
+    const { input, universe: u } = this;
     const left = cancelIdentical(input.old, input.new);
     const visited = new Map<string, Set<number>>();
     const decided: Decided[] = [];
-    const nb = blocks.members.length;
 
     const decide = (pair: BlockPair, cls: string): void => {
+      const blocks = this.blocks(cls);
       let seen = visited.get(cls);
       if (!seen) visited.set(cls, (seen = new Set()));
-      const key = (pair.source * nb + pair.target) * 2 + (pair.diagonal ? 1 : 0);
+      const key = (pair.source * blocks.members.length + pair.target) * 2 + (pair.diagonal ? 1 : 0);
       if (seen.has(key)) return;
       seen.add(key);
       const rep = blocks.representative(pair);
@@ -89,20 +105,20 @@ export class AccessEngine {
       const [s, t] = rep;
       if (input.permissive?.old.has(s) || input.permissive?.new.has(s)) return;
       const change = compare(this.grants('old', s, t, cls), this.grants('new', s, t, cls), u.names[s] as string, u.names[t] as string, cls);
-      if (change) decided.push({ pair, change });
+      if (change) decided.push({ pair, change, blocks });
     };
 
     for (const [from, to] of [[left.new, left.old], [left.old, left.new]] as const) {
       const paired = partners(from, to);
-      for (const r of from) for (const pair of candidates(blocks, r, paired.get(r))) decide(pair, r.cls);
+      for (const r of from) for (const pair of candidates(this.blocks(r.cls), r, paired.get(r))) decide(pair, r.cls);
     }
     if (input.affectedClasses?.size) {
       for (const r of [...input.old, ...input.new]) {
-        if (input.affectedClasses.has(r.cls)) for (const pair of candidates(blocks, r, undefined)) decide(pair, r.cls);
+        if (input.affectedClasses.has(r.cls)) for (const pair of candidates(this.blocks(r.cls), r, undefined)) decide(pair, r.cls);
       }
     }
-    const total = decided.reduce((sum, d) => sum + blocks.count(d.pair), 0);
-    return total <= (input.expandLimit ?? EXPAND_LIMIT) ? expand(blocks, u, decided) : aggregate(blocks, u, decided);
+    const total = decided.reduce((sum, d) => sum + d.blocks.count(d.pair), 0);
+    return total <= (input.expandLimit ?? EXPAND_LIMIT) ? expand(u, decided) : aggregate(u, decided);
   }
 
   /** The rules of a side. */
@@ -112,9 +128,8 @@ export class AccessEngine {
 }
 
 /** Every set a rule of either side names: the partition's features. */
-function* setsOf(a: readonly URule[], b: readonly URule[]): Iterable<URule['sources']> {
-  for (const r of a) yield* [r.sources, r.targets];
-  for (const r of b) yield* [r.sources, r.targets];
+function* setsOf(rules: readonly URule[]): Iterable<URule['sources']> {
+  for (const r of rules) yield* [r.sources, r.targets];
 }
 
 /**
@@ -139,9 +154,9 @@ function* candidates(blocks: TypeBlocks, r: URule, partner: URule | undefined): 
 }
 
 /** One AccessChange per (subject, object, class): the representative's change, renamed. */
-function expand(blocks: TypeBlocks, u: Universe, decided: readonly Decided[]): AccessChange[] {
+function expand(u: Universe, decided: readonly Decided[]): AccessChange[] {
   const out: AccessChange[] = [];
-  for (const { pair, change } of decided) {
+  for (const { pair, change, blocks } of decided) {
     for (const [s, t] of blocks.pairs(pair)) out.push({ ...change, subject: u.names[s] as string, object: u.names[t] as string });
   }
   return out.sort(byEntry);
@@ -154,9 +169,9 @@ const EXAMPLES = 5;
  * many (subject, object) pairs have it and a few of them; subject and object are the
  * first example.
  */
-function aggregate(blocks: TypeBlocks, u: Universe, decided: readonly Decided[]): AccessChange[] {
+function aggregate(u: Universe, decided: readonly Decided[]): AccessChange[] {
   const groups = new Map<string, { change: AccessChange; count: number; examples: { subject: string; object: string }[] }>();
-  for (const { pair, change } of decided) {
+  for (const { pair, change, blocks } of decided) {
     const key = JSON.stringify([change.cls, change.added, change.removed, change.conditions, change.rules]);
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { change, count: 0, examples: [] }));
