@@ -71,7 +71,7 @@ export class AccessEngine {
    */
   blocks(cls: string): TypeBlocks {
     let b = this.blocksByClass.get(cls);
-    if (!b) this.blocksByClass.set(cls, (b = new TypeBlocks(this.universe.names.length, setsOf(this.rulesByClass.get(cls) ?? []), this.input.feature)));
+    if (!b) this.blocksByClass.set(cls, (b = new TypeBlocks(this.universe.names.length, this.rulesByClass.get(cls) ?? [], this.input.feature)));
     return b;
   }
 
@@ -97,7 +97,7 @@ export class AccessEngine {
       const blocks = this.blocks(cls);
       let seen = visited.get(cls);
       if (!seen) visited.set(cls, (seen = new Set()));
-      const key = (pair.source * blocks.members.length + pair.target) * 2 + (pair.diagonal ? 1 : 0);
+      const key = (pair.source * blocks.target.members.length + pair.target) * 2 + (pair.diagonal ? 1 : 0);
       if (seen.has(key)) return;
       seen.add(key);
       const rep = blocks.representative(pair);
@@ -127,11 +127,6 @@ export class AccessEngine {
   }
 }
 
-/** Every set a rule of either side names: the partition's features. */
-function* setsOf(rules: readonly URule[]): Iterable<URule['sources']> {
-  for (const r of rules) yield* [r.sources, r.targets];
-}
-
 /**
  * The block pairs a remaining rule can change. With a partner written the same way (an
  * attribute rule whose members changed), pairs both cover are skipped unless the rule has
@@ -139,17 +134,20 @@ function* setsOf(rules: readonly URule[]): Iterable<URule['sources']> {
  */
 function* candidates(blocks: TypeBlocks, r: URule, partner: URule | undefined): Iterable<BlockPair> {
   const fresh = partner ? r.perms.some((p) => !partner.permSet.has(p)) : true;
-  const targets = blocks.blocksIn(r.targets);
-  for (const bs of blocks.blocksIn(r.sources)) {
-    const s = (blocks.members[bs] as number[])[0] as number;
-    const partnerFrom = partner !== undefined && !fresh && partner.sources.set.has(s);
-    for (const bt of targets) {
-      const t = (blocks.members[bt] as number[])[0] as number;
-      if (partnerFrom && partner.targets.set.has(t)) continue;
-      yield { source: bs, target: bt, diagonal: false };
-      if (bs === bt) yield { source: bs, target: bs, diagonal: true };
+  const targets = blocks.target.blocksIn(r.targets);
+  const first = (members: readonly number[][], b: number): number => (members[b] as number[])[0] as number;
+  for (const a of blocks.source.blocksIn(r.sources)) {
+    const partnerFrom = partner !== undefined && !fresh && partner.sources.set.has(first(blocks.source.members, a));
+    for (const b of targets) {
+      if (partnerFrom && partner.targets.set.has(first(blocks.target.members, b))) continue;
+      yield { source: a, target: b, diagonal: false };
+      yield { source: a, target: b, diagonal: true };
     }
-    if (r.self && !(partnerFrom && (partner.self || partner.targets.set.has(s)))) yield { source: bs, target: bs, diagonal: true };
+    if (!r.self) continue;
+    for (const b of blocks.diagonalTargets(a)) {
+      if (partnerFrom && (partner.self || partner.targets.set.has(first(blocks.target.members, b)))) continue;
+      yield { source: a, target: b, diagonal: true };
+    }
   }
 }
 

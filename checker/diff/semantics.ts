@@ -48,8 +48,8 @@ class Gains {
  * The types standing for a set, for questions about one `special` type or two: each
  * special member alone, then one other member per block with how many it stands for.
  */
-function representatives(engine: AccessEngine, cls: string, members: Iterable<number>, special: readonly (number | undefined)[]): [number, number][] {
-  const blocks = engine.blocks(cls);
+function representatives(engine: AccessEngine, cls: string, role: 'source' | 'target', members: Iterable<number>, special: readonly (number | undefined)[]): [number, number][] {
+  const blocks = engine.blocks(cls)[role];
   const perBlock = new Map<number, [number, number]>();
   const out: [number, number][] = [];
   for (const x of members) {
@@ -93,7 +93,7 @@ function permissiveGains(engine: AccessEngine, type: string, model: PolicyModel)
   if (s === undefined) return gains;
   const objects = model.types.map((t) => engine.universe.index.get(t) as number);
   for (const cls of model.classes) {
-    for (const [t, times] of representatives(engine, cls.name, objects, [s])) {
+    for (const [t, times] of representatives(engine, cls.name, 'target', objects, [s])) {
       const o = engine.grants('old', s, t, cls.name);
       const missing = cls.perms.filter((p) => !o.conditions.has(p) || o.conditions.get(p) !== undefined);
       if (missing.length) gains.add({ subject: type, object: engine.universe.names[t] as string, cls: cls.name, perms: missing }, times);
@@ -229,14 +229,14 @@ function relabelGains(engine: AccessEngine, oldType: string | undefined, newType
     if (asSubject && r.sources.set.has(n)) into(targets, r.cls, r.self ? [...r.targets.set, n] : r.targets.set);
   }
   for (const [cls, set] of subjects) {
-    for (const [s, times] of representatives(engine, cls, set, [n, before])) {
+    for (const [s, times] of representatives(engine, cls, 'source', set, [n, before])) {
       if (wasPermissive(s)) continue;
       const added = AccessEngine.added(grantsOld(s, before, cls), engine.grants('new', s, n, cls));
       if (added.length) gains.add({ subject: u.names[s] as string, object: newType, cls, perms: added }, times);
     }
   }
   for (const [cls, set] of wasPermissive(before) ? [] : targets) {
-    for (const [t, times] of representatives(engine, cls, set, [n, before])) {
+    for (const [t, times] of representatives(engine, cls, 'target', set, [n, before])) {
       const added = AccessEngine.added(grantsOld(before, t === n ? before : t, cls), engine.grants('new', n, t, cls));
       if (added.length) gains.add({ subject: newType, object: u.names[t] as string, cls, perms: added }, times);
     }
