@@ -178,6 +178,14 @@ describe('diff: large attribute changes are aggregated, the verdict stays exact'
     assert.match(renderText(r), /160000 subject\/object pairs with this change/);
   });
 
+  it('an attribute-wide type_transition changed: counted as new access, listed aggregated past the limit', () => {
+    const decl = Array.from({ length: 60 }, (_, i) => `type ty${i}, grp;`).join('\n');
+    const side = (result: string): string => policy({ te: `attribute grp;\n${decl}\ntype_transition grp grp:domain ${result};` });
+    const r = diffTexts(side('c_t'), side('d_t'));
+    assert.equal(r.newAccess, true);
+    assert.deepEqual(r.policy.transitions.map((t) => [t.old, t.new, t.pairs?.count]), [['c_t', 'd_t', 3600]]);
+  });
+
   it('below the limit every pair is listed; above, the same pairs are counted', () => {
     const types = Array.from({ length: 6 }, (_, i) => `ty${i}`);
     const decl = types.map((t) => `type ${t}, grp;`).join('\n');

@@ -66,7 +66,7 @@ export function renderText(r: DiffReport): string {
   for (const c of p.constraints.removed) decl.push(`- ${c.text} (${loc(c.at)})`);
   for (const c of p.statements.added) decl.push(`+ ${c.text} (${loc(c.at)})`);
   for (const c of p.statements.removed) decl.push(`- ${c.text} (${loc(c.at)})`);
-  for (const t of p.transitions) decl.push(`transition ${t.source} ${t.target}:${t.cls}: ${t.old ?? '(default)'} → ${t.new ?? '(default)'}${t.rules.map((j) => ` [${j.side.toUpperCase()} ${loc(j.rule)}]`).join('')}`);
+  for (const t of p.transitions) decl.push(`transition ${t.source} ${t.target}:${t.cls}: ${t.old ?? '(default)'} → ${t.new ?? '(default)'}${t.rules.map((j) => ` [${j.side.toUpperCase()} ${loc(j.rule)}]`).join('')}${t.pairs ? ` (${t.pairs.count} source/target pairs with this change)` : ''}`);
   section('Declarations', decl);
   for (const a of r.analyses) {
     section(`${a.analysis}`, [

@@ -105,6 +105,8 @@ export interface TransitionChange {
   readonly old?: string;
   readonly new?: string;
   readonly rules: readonly Justification[];
+  /** Present when the listing is aggregated: how many (source, target) pairs change alike (source and target are the first), with examples. */
+  readonly pairs?: { readonly count: number; readonly examples: readonly { readonly subject: string; readonly object: string }[] };
 }
 
 export interface MembershipChange {
