@@ -46,6 +46,8 @@ export function renderSarif(r: DiffReport): string {
   for (const l of r.policy.objectLabels) {
     if (l.gainCount) add('new-access', `${l.resource} relabelled ${l.oldType ?? '(unlabelled)'} → ${l.newType ?? '(unlabelled)'}: ${l.gainCount} new grants, e.g. ${l.gains.map(gainLine).join(', ')}`, l.new?.at ?? l.old?.at, l.new && l.old ? [l.old.at] : []);
   }
+  // A dropped or moved bound unmasks what the bounded type held beyond its parent (diff.ts loosenedBounds).
+  for (const st of r.policy.statements.removed) if (st.text.startsWith('typebounds ')) add('new-access', `dropped: ${st.text}`, st.at);
   for (const t of r.policy.transitions) add('new-access', `type_transition ${t.source} ${t.target}:${t.cls}: ${t.old ?? '(default)'} → ${t.new ?? '(default)'}`, t.rules.find((j) => j.side === 'new')?.rule ?? t.rules[0]?.rule);
   for (const a of r.analyses) for (const i of a.added) add('new-finding', `${a.analysis}: ${i.message}`, i.location);
   return sarifLog(VERSION, RULES, results);
