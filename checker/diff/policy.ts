@@ -65,9 +65,15 @@ function decisionInputs(universe: Universe, sem: PolicySemantics) {
   const vo = constraintView(models.old, sem.contextOf);
   const vw = constraintView(models.new, sem.contextOf);
   const classes = [...new Set([...vo.signature.keys(), ...vw.signature.keys()])].sort(cmp);
+  // Asked once per type for every class's partitions: computed once.
+  const memo = new Map<number, string>();
   const feature = (t: number): string => {
-    const name = names[t] as string;
-    return `${permissiveBits(t)}|${classes.map((c) => `${vo.feature(name, c) ?? '-'}/${vw.feature(name, c) ?? '-'}`).join('|')}`;
+    let f = memo.get(t);
+    if (f === undefined) {
+      const name = names[t] as string;
+      memo.set(t, (f = `${permissiveBits(t)}|${classes.map((c) => `${vo.feature(name, c) ?? '-'}/${vw.feature(name, c) ?? '-'}`).join('|')}`));
+    }
+    return f;
   };
   return { constraints: sem.constraints, permissive: permissive as NonNullable<typeof permissive>, feature, affectedClasses: affectedClasses(vo, vw, names) };
 }
