@@ -132,6 +132,7 @@ export const Messages = {
   DiffBadGitRef: template('VP5001', 'error', '"{0}" is not a usable git:REV:path reference: {1}'),
   DiffGitFailed: template('VP5002', 'error', 'cannot read {0} from git: {1}'),
   DiffInputUnreadable: template('VP5003', 'error', 'cannot diff {0}: {1}'),
+  DiffGitTooLarge: template('VP5004', 'error', 'refusing to read {0} from git: {1} is {2} bytes, over the limit of {3}'),
   // VP9xxx — the output directory
   OutputNotOurs: template('VP9001', 'error', 'refusing to replace {0}: it exists and was not written by vmipolicy (no manifest.json of ours)'),
   OutputFailed: template('VP9002', 'error', 'could not write {0}: {1}'),

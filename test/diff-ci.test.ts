@@ -38,6 +38,9 @@ function vmipolicyDiff(args: readonly string[], cwd: string): Run {
 
 const SPEC = MINIMAL_SPEC;
 
+/** The word joiner the markdown escape puts after `:` (render-markdown.ts md). */
+const WJ = '\u2060';
+
 describe('examples/ci: the workflow steps, locally', () => {
   it('the workflow file runs compile, check, selftest and diff against the base sha with --format markdown and posts it', () => {
     const yml = readFileSync(repoPath('examples', 'ci', 'vmipolicy.yml'), 'utf8');
@@ -77,9 +80,9 @@ describe('examples/ci: the workflow steps, locally', () => {
       const diff = vmipolicyDiff([`git:${base}:vmi/vmi.yaml`, 'vmi/vmi.yaml', '--format', 'markdown', '--fail-on', 'new-access'], dir);
       assert.equal(diff.status, 1, diff.stderr);
       assert.match(diff.stdout, /^### vmipolicy diff: ⚠️ new access$/m);
-      assert.match(diff.stdout, /^#### Introspector `mon`$/m);
-      assert.match(diff.stdout, /\| ➕ gains \| `web` \| `pause` \| \+domain:pause, \+domain:unpause \| `vmi\/vmi\.yaml:9:46` \|/);
-      assert.match(diff.stdout, /\| `web_t` \| `domain` \| `\{ pause unpause \}` \|/);
+      assert.match(diff.stdout, /^#### Introspector <code>mon<\/code>$/m);
+      assert.ok(diff.stdout.includes(`| ➕ gains | <code>web</code> | <code>pause</code> | \\+domain\\:${WJ}pause\\, \\+domain\\:${WJ}unpause | <code>vmi\\/vmi\\.yaml\\:${WJ}9\\:${WJ}46</code> |`), diff.stdout);
+      assert.ok(diff.stdout.includes('| <code>web\\_t</code> | <code>domain</code> | <code>\\{ pause unpause \\}</code> |'), diff.stdout);
       assert.match(diff.stdout, /<details><summary>Raw detail<\/summary>/);
 
       // Without the gate the same diff exits 0; a later PR that only removes access exits 0 too.
@@ -89,7 +92,7 @@ describe('examples/ci: the workflow steps, locally', () => {
       const narrowing = vmipolicyDiff([`git:${head}:vmi/vmi.yaml`, 'vmi/vmi.yaml', '--format', 'markdown', '--fail-on', 'new-access'], dir);
       assert.equal(narrowing.status, 0, narrowing.stderr);
       assert.match(narrowing.stdout, /✅ no new access/);
-      assert.match(narrowing.stdout, /➖ loses \| `web` \| `read-memory`/);
+      assert.match(narrowing.stdout, /➖ loses \| <code>web<\/code> \| <code>read\\-memory<\/code>/);
     });
   });
 });

@@ -82,9 +82,9 @@ describe('vmipolicy diff: formats and exit codes', () => {
     specs((a, b) => {
       const md = cli([a, b, '--format', 'markdown']).out;
       assert.match(md, /^### vmipolicy diff: ⚠️ new access$/m);
-      assert.match(md, /^#### Introspector `tinyvmi`$/m);
-      assert.match(md, /^\*\*`tinyvmi_t`\*\*$/m);
-      assert.match(md, /<details><summary>Raw detail<\/summary>[\s\S]*```text[\s\S]*<\/details>/);
+      assert.match(md, /^#### Introspector <code>tinyvmi<\/code>$/m);
+      assert.match(md, /^\*\*<code>tinyvmi\\_t<\/code>\*\*$/m);
+      assert.match(md, /<details><summary>Raw detail<\/summary>[\s\S]*<br>[\s\S]*<\/details>/);
       assert.match(cli([b, a, '--format', 'markdown']).out, /^### vmipolicy diff: ✅ no new access$/m);
     });
   });

@@ -38,6 +38,13 @@ describe('diff: policies, hand-made', () => {
     assert.equal(r.newAccess, true);
   });
 
+  it('a rule quoted with a comment and a #line marker inside reads as the parser read it', () => {
+    const b = te(...BASE, 'allow xen_t b_t:xen { settime # why\n#line 7 "x.te"\n readconsole };');
+    const r = diffTexts(te(...BASE), b);
+    assert.deepEqual(tuples(r), ['+ xen_t b_t:xen readconsole', '+ xen_t b_t:xen settime']);
+    assert.equal(r.policy.access[0]?.rules[0]?.statement, 'allow xen_t b_t:xen { settime readconsole };');
+  });
+
   it('attribute expansion and self: a rule on dt reaches each member, self each member itself', () => {
     const r = diffTexts(te(...BASE), te(...BASE, 'allow dt self:domain create;'));
     assert.deepEqual(tuples(r), ['+ c_t c_t:domain create', '+ xen_t xen_t:domain create']);

@@ -98,9 +98,16 @@ export interface URule {
   readonly guardKey: string;
 }
 
-/** The rule as written (whitespace collapsed), e.g. `allow domain_type domain_type:argo { … };`. */
+/**
+ * The rule as written, without its comments (whitespace collapsed), e.g.
+ * `allow domain_type domain_type:argo { … };`. A `#` starts a comment to the end of the
+ * line, m4's `#line N "file"` markers included (grammar/tokens.ts, as checkpolicy's lexer
+ * skips them); the statements quoted here (allow and type_transition rules without an
+ * object name) hold no quoted string a `#` could sit in, so dropping every `#…` to the end
+ * of its line quotes exactly the tokens the parser read.
+ */
 export function statementTextOf(r: { readonly written: Written }): string {
-  return r.written.text.slice(r.written.start, r.written.end).replace(/\s+/g, ' ').trim();
+  return r.written.text.slice(r.written.start, r.written.end).replace(/#[^\n]*/g, ' ').replace(/\s+/g, ' ').trim();
 }
 
 /**

@@ -54,6 +54,8 @@ export interface DiffOptions {
    */
   readonly constraintContexts?: ContextOf;
   readonly analyses?: readonly DiffAnalysis[];
+  /** Past this many changed (subject, object) pairs the access listing is aggregated (access.ts EXPAND_LIMIT). */
+  readonly expandLimit?: number;
 }
 
 /** A side, reduced: what the diff needs of it, and nothing that pins a parse tree. */
@@ -124,8 +126,14 @@ export class DiffSession {
     let policy: PolicyDelta;
     if (o.facts && w.facts) {
       const contexts = this.options.constraintContexts;
-      const filter = this.options.constraints ?? (o.model && w.model ? constraintFilter({ old: o.model, new: w.model }, contexts ?? xenDefaultContexts) : undefined);
-      policy = diffPolicies(this.universe, o.facts, w.facts, filter);
+      const models = o.model && w.model ? { old: o.model, new: w.model } : undefined;
+      const filter = this.options.constraints ?? (models ? constraintFilter(models, contexts ?? xenDefaultContexts) : undefined);
+      policy = diffPolicies(this.universe, o.facts, w.facts, {
+        ...(filter ? { constraints: filter } : {}), ...(models ? { models } : {}),
+        ...(this.options.constraints ? {} : { contextOf: contexts ?? xenDefaultContexts }),
+        ...(this.options.expandLimit !== undefined ? { expandLimit: this.options.expandLimit } : {}),
+      });
+      notes.push(...semanticNotes(policy, o.model, w.model));
       notes.push(...factNotes(o.facts, w.facts, filter !== undefined));
       if (!this.options.constraints && o.facts.constraintCount + w.facts.constraintCount > 0) {
         notes.push(contexts && o.model
@@ -143,6 +151,10 @@ export class DiffSession {
     const analyses = diffAnalyses(this.options.analyses ?? [], o, w);
     const newAccess =
       policy.access.some((c) => c.added.length > 0) ||
+      policy.permissive.added.some((p) => p.gainCount > 0) ||
+      policy.objectLabels.some((l) => l.gainCount > 0) ||
+      policy.transitions.length > 0 ||
+      (o.model !== undefined && w.model !== undefined && loosenedBounds(o.model, w.model).length > 0) ||
       (specDelta?.xenstore.some((x) => x.change === 'added') ?? false) ||
       analyses.some((a) => a.added.length > 0) ||
       xenstore.some((x) => x.change === 'added');
@@ -164,7 +176,34 @@ function emptyDelta(): PolicyDelta {
   return {
     types: { added: [], removed: [] }, attributes: { added: [], removed: [] }, memberships: [], booleans: [], roles: [],
     constraints: { added: [], removed: [] }, transitions: [], access: [],
+    permissive: { added: [], removed: [] }, objectLabels: [], statements: { added: [], removed: [] },
   };
+}
+
+/**
+ * Bounded types whose bound OLD has and NEW drops or moves: type_attribute_bounds_av
+ * (services.c) masked what such a type held beyond its parent, and the diff's access
+ * (type enforcement and constraints) does not model that mask, so losing it is counted as
+ * new access — never silently.
+ */
+export function loosenedBounds(o: PolicyModel, w: PolicyModel): string[] {
+  const out: string[] = [];
+  for (const [child, parent] of o.typebounds) {
+    const name = o.types[child] as string;
+    const c = w.typeIndex.get(name);
+    const p = c === undefined ? undefined : w.typebounds.get(c);
+    if (c !== undefined && (p === undefined || w.types[p] !== o.types[parent])) out.push(name);
+  }
+  return out.sort(cmp);
+}
+
+function semanticNotes(p: PolicyDelta, o: PolicyModel | undefined, w: PolicyModel | undefined): string[] {
+  const notes: string[] = [];
+  if (p.transitions.length) notes.push('a changed type_transition changes the type Xen gives a new domain\'s _self, a device model target or an event channel: counted as new access');
+  const bounds = o && w ? loosenedBounds(o, w) : [];
+  if (bounds.length) notes.push(`typebounds dropped or moved for ${bounds.join(', ')}: what the bound masked is no longer masked; counted as new access`);
+  if (p.permissive.added.length) notes.push('a permissive type is allowed every permission it is denied (AVD_FLAGS_PERMISSIVE): its pairs are not listed one by one');
+  return notes;
 }
 
 function factNotes(a: PolicyFacts, b: PolicyFacts, constraintsEvaluated: boolean): string[] {

@@ -2,14 +2,32 @@
 // roles, constraints), type transitions, and the effective-access diff. Pure: the two
 // sides' extracted facts (facts.ts) in, data out.
 
-import { diffAccess, cmp } from './access.js';
-import type { Universe } from './align.js';
+import { AccessEngine, cmp } from './access.js';
+import type { Side, Universe } from './align.js';
+import { affectedClasses, constraintView, type ContextOf } from './constraints.js';
 import type { ConstraintFilter } from './effective.js';
 import type { PolicyFacts } from './facts.js';
+import { diffObjectLabels, diffPermissive } from './semantics.js';
 import { diffTransitions } from './transitions.js';
+import type { PolicyModel } from '../model/model.js';
 import type { BooleanChange, MembershipChange, NamedChange, PolicyDelta, RoleChange, StatementChange } from './types.js';
 
-export function diffPolicies(universe: Universe, o: PolicyFacts, w: PolicyFacts, constraints?: ConstraintFilter): PolicyDelta {
+/** How each side decides beyond its rules. */
+export interface PolicySemantics {
+  readonly constraints?: ConstraintFilter;
+  /** Each side's model without its rules: constraints, permissive types, contexts. */
+  readonly models?: Readonly<Record<Side, PolicyModel>>;
+  /** The contexts `constraints` evaluates with; absent for a caller's own filter, which may read anything of a type. */
+  readonly contextOf?: ContextOf;
+  /** Past this many changed pairs, the access listing is aggregated (access.ts EXPAND_LIMIT). */
+  readonly expandLimit?: number;
+}
+
+export function diffPolicies(universe: Universe, o: PolicyFacts, w: PolicyFacts, semantics: PolicySemantics = {}): PolicyDelta {
+  const engine = new AccessEngine({
+    universe, old: o.rules, new: w.rules, ...decisionInputs(universe, semantics),
+    ...(semantics.expandLimit !== undefined ? { expandLimit: semantics.expandLimit } : {}),
+  });
   return {
     types: setDiff(o.types, w.types),
     attributes: setDiff(o.attributes, w.attributes),
@@ -18,8 +36,46 @@ export function diffPolicies(universe: Universe, o: PolicyFacts, w: PolicyFacts,
     roles: roles(o, w),
     constraints: multisetDiff(o.constraints, w.constraints),
     transitions: diffTransitions(universe, o.typeRules, w.typeRules),
-    access: diffAccess({ universe, old: o.rules, new: w.rules, ...(constraints ? { constraints } : {}) }),
+    access: engine.changes(),
+    permissive: diffPermissive(engine, { facts: o, ...(semantics.models ? { model: semantics.models.old } : {}) }, { facts: w, ...(semantics.models ? { model: semantics.models.new } : {}) }),
+    objectLabels: diffObjectLabels(engine, o, w),
+    statements: multisetDiff(o.otherStatements, w.otherStatements),
   };
+}
+
+/**
+ * What the access engine needs beyond the rules: the constraint filter, the classes whose
+ * constraints may decide differently, the permissive types, and what tells types apart.
+ */
+function decisionInputs(universe: Universe, sem: PolicySemantics) {
+  const names = universe.names;
+  const models = sem.models;
+  const permissive = models
+    ? {
+        old: new Set([...models.old.permissive].map((t) => universe.index.get(models.old.types[t] as string) as number)),
+        new: new Set([...models.new.permissive].map((t) => universe.index.get(models.new.types[t] as string) as number)),
+      }
+    : undefined;
+  const permissiveBits = (t: number): string => (permissive ? `${permissive.old.has(t) ? 1 : 0}${permissive.new.has(t) ? 1 : 0}` : '');
+  if (!sem.constraints) return { ...(permissive ? { permissive } : {}), feature: permissiveBits };
+  if (!models || !sem.contextOf) {
+    // A filter of unknown reading: every type stands alone.
+    return { constraints: sem.constraints, ...(permissive ? { permissive } : {}), feature: (t: number) => `${t}` };
+  }
+  const vo = constraintView(models.old, sem.contextOf);
+  const vw = constraintView(models.new, sem.contextOf);
+  const classes = [...new Set([...vo.signature.keys(), ...vw.signature.keys()])].sort(cmp);
+  // Asked once per type for every class's partitions: computed once.
+  const memo = new Map<number, string>();
+  const feature = (t: number): string => {
+    let f = memo.get(t);
+    if (f === undefined) {
+      const name = names[t] as string;
+      memo.set(t, (f = `${permissiveBits(t)}|${classes.map((c) => `${vo.feature(name, c) ?? '-'}/${vw.feature(name, c) ?? '-'}`).join('|')}`));
+    }
+    return f;
+  };
+  return { constraints: sem.constraints, permissive: permissive as NonNullable<typeof permissive>, feature, affectedClasses: affectedClasses(vo, vw, names) };
 }
 
 export function setDiff(a: Iterable<string>, b: Iterable<string>): NamedChange<string> {

@@ -3,7 +3,7 @@
 // rules as related locations. Removals are not results: they never fail a review.
 
 import { VERSION } from '../../compiler/version.js';
-import { accessLine, capabilityLine } from './summary.js';
+import { accessLine, capabilityLine, gainLine, pairsNote } from './summary.js';
 import { sarifLocation, sarifLog } from '../sarif.js';
 import type { DiffReport, Justification, Location } from './types.js';
 
@@ -40,8 +40,15 @@ export function renderSarif(r: DiffReport): string {
     const news = c.rules.filter((j) => j.side === 'new');
     const at = primary(c.rules);
     const related = news.flatMap((j) => [j.rule, j.spec]).filter((l): l is Location => l !== undefined && l !== at);
-    add('new-access', `new access: ${accessLine(c, 'added')}`, at, related);
+    add('new-access', `new access: ${accessLine(c, 'added')}${pairsNote(c)}`, at, related);
   }
+  for (const x of r.policy.permissive.added) if (x.gainCount) add('new-access', `permissive ${x.type}: every denial is allowed (${x.gainCount} object/class pairs, e.g. ${x.gains.map(gainLine).join(', ')})`, x.at);
+  for (const l of r.policy.objectLabels) {
+    if (l.gainCount) add('new-access', `${l.resource} relabelled ${l.oldType ?? '(unlabelled)'} → ${l.newType ?? '(unlabelled)'}: ${l.gainCount} new grants, e.g. ${l.gains.map(gainLine).join(', ')}`, l.new?.at ?? l.old?.at, l.new && l.old ? [l.old.at] : []);
+  }
+  // A dropped or moved bound unmasks what the bounded type held beyond its parent (diff.ts loosenedBounds).
+  for (const st of r.policy.statements.removed) if (st.text.startsWith('typebounds ')) add('new-access', `dropped: ${st.text}`, st.at);
+  for (const t of r.policy.transitions) add('new-access', `type_transition ${t.source} ${t.target}:${t.cls}: ${t.old ?? '(default)'} → ${t.new ?? '(default)'}`, t.rules.find((j) => j.side === 'new')?.rule ?? t.rules[0]?.rule);
   for (const a of r.analyses) for (const i of a.added) add('new-finding', `${a.analysis}: ${i.message}`, i.location);
   return sarifLog(VERSION, RULES, results);
 }

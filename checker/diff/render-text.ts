@@ -1,7 +1,7 @@
 // The diff as text for a terminal: verdict first, then spec-level changes in capability
 // terms, then raw permissions (each with its rules), declarations, analyses and notes.
 
-import { accessLine, capabilityLine, justificationLine, loc, verdict } from './summary.js';
+import { accessLine, capabilityLine, gainLine, justificationLine, loc, pairsNote, verdict } from './summary.js';
 import type { DiffReport } from './types.js';
 
 export function renderText(r: DiffReport): string {
@@ -35,12 +35,25 @@ export function renderText(r: DiffReport): string {
     // Each direction with the rules of the side where the access exists.
     for (const [which, mark, side] of [['added', '+', 'new'], ['removed', '-', 'old']] as const) {
       if (!c[which].length) continue;
-      access.push(`${mark} ${accessLine(c, which)}`);
+      access.push(`${mark} ${accessLine(c, which)}${pairsNote(c)}`);
       for (const k of c.conditions) if (c[which].includes(k.perm)) access.push(`    ${k.perm}: when ${k.old} → when ${k.new}`);
       for (const j of c.rules) if (j.side === side) access.push(`    ${side.toUpperCase()} ${justificationLine(j)}`);
     }
   }
   section('Permissions', access);
+  const beyond: string[] = [];
+  for (const x of p.permissive.added) {
+    beyond.push(`+ permissive ${x.type} (${loc(x.at)}): Xen allows every denial of ${x.type} — ${x.gainCount} object/class pairs OLD denied something`);
+    for (const g of x.gains) beyond.push(`    + ${gainLine(g)}`);
+  }
+  for (const x of p.permissive.removed) beyond.push(`- permissive ${x.type} (${loc(x.at)})`);
+  for (const l of p.objectLabels) {
+    beyond.push(`${l.gainCount ? '+' : '~'} ${l.resource}: ${l.oldType ?? '(unlabelled)'} → ${l.newType ?? '(unlabelled)'}${l.gainCount ? ` — ${l.gainCount} new grants` : ''}`);
+    beyond.push(`    OLD ${l.old ? `${loc(l.old.at)}: ${l.old.text}` : '(no statement)'}`);
+    beyond.push(`    NEW ${l.new ? `${loc(l.new.at)}: ${l.new.text}` : '(no statement)'}`);
+    for (const g of l.gains) beyond.push(`    + ${gainLine(g)}`);
+  }
+  section('Permissive types and object labels', beyond);
   const decl: string[] = [];
   for (const t of p.types.added) decl.push(`+ type ${t}`);
   for (const t of p.types.removed) decl.push(`- type ${t}`);
@@ -51,7 +64,9 @@ export function renderText(r: DiffReport): string {
   for (const role of p.roles) decl.push(`role ${role.role}: ${[role.addedTypes.length ? `+ ${role.addedTypes.join(' ')}` : '', role.removedTypes.length ? `- ${role.removedTypes.join(' ')}` : ''].filter(Boolean).join('; ')}`);
   for (const c of p.constraints.added) decl.push(`+ ${c.text} (${loc(c.at)})`);
   for (const c of p.constraints.removed) decl.push(`- ${c.text} (${loc(c.at)})`);
-  for (const t of p.transitions) decl.push(`transition ${t.source} ${t.target}:${t.cls}: ${t.old ?? '(default)'} → ${t.new ?? '(default)'}${t.rules.map((j) => ` [${j.side.toUpperCase()} ${loc(j.rule)}]`).join('')}`);
+  for (const c of p.statements.added) decl.push(`+ ${c.text} (${loc(c.at)})`);
+  for (const c of p.statements.removed) decl.push(`- ${c.text} (${loc(c.at)})`);
+  for (const t of p.transitions) decl.push(`transition ${t.source} ${t.target}:${t.cls}: ${t.old ?? '(default)'} → ${t.new ?? '(default)'}${t.rules.map((j) => ` [${j.side.toUpperCase()} ${loc(j.rule)}]`).join('')}${t.pairs ? ` (${t.pairs.count} source/target pairs with this change)` : ''}`);
   section('Declarations', decl);
   for (const a of r.analyses) {
     section(`${a.analysis}`, [

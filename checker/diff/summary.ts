@@ -1,7 +1,7 @@
 // Shared wording for the renderers: the verdict, counts, and one-line forms of changes,
 // so text, markdown and SARIF say the same thing the same way.
 
-import type { AccessChange, CapabilityChange, DiffReport, Justification, Location, PermOn } from './types.js';
+import type { AccessChange, AccessGain, CapabilityChange, DiffReport, Justification, Location, PermOn } from './types.js';
 
 export interface Counts {
   readonly addedPerms: number;
@@ -13,10 +13,11 @@ export interface Counts {
 export function counts(r: DiffReport): Counts {
   let addedPerms = 0, addedEntries = 0, removedPerms = 0, removedEntries = 0;
   for (const c of r.policy.access) {
-    addedPerms += c.added.length;
-    removedPerms += c.removed.length;
-    if (c.added.length) addedEntries++;
-    if (c.removed.length) removedEntries++;
+    const pairs = c.pairs?.count ?? 1;
+    addedPerms += c.added.length * pairs;
+    removedPerms += c.removed.length * pairs;
+    if (c.added.length) addedEntries += pairs;
+    if (c.removed.length) removedEntries += pairs;
   }
   return { addedPerms, addedEntries, removedPerms, removedEntries };
 }
@@ -29,7 +30,14 @@ export function verdict(r: DiffReport): string {
   const narrowed = `${plural(c.removedPerms, 'permission')} removed (${plural(c.removedEntries, 'subject/object/class triple')})`;
   const xs = (r.spec?.xenstore.filter((x) => x.change === 'added').length ?? 0) + r.xenstore.filter((x) => x.change === 'added').length;
   const an = r.analyses.reduce((n, a) => n + a.added.length, 0);
-  const extra = [xs ? plural(xs, 'new xenstore reader') : '', an ? plural(an, 'new analysis finding') : ''].filter(Boolean).join(', ');
+  const p = r.policy;
+  const permissive = p.permissive.added.filter((x) => x.gainCount > 0).length;
+  const relabelled = p.objectLabels.filter((l) => l.gainCount > 0).length;
+  const extra = [
+    xs ? plural(xs, 'new xenstore reader') : '', an ? plural(an, 'new analysis finding') : '',
+    permissive ? plural(permissive, 'new permissive type') : '', relabelled ? plural(relabelled, 'relabelled object') + ' with new access' : '',
+    p.transitions.length ? plural(p.transitions.length, 'changed type transition') : '',
+  ].filter(Boolean).join(', ');
   return r.newAccess
     ? `NEW ACCESS: ${widened}${extra ? `; ${extra}` : ''}; ${narrowed}`
     : `no new access: ${narrowed}`;
@@ -73,4 +81,15 @@ export function justificationLine(j: Justification): string {
   if (j.why) parts.push(j.why);
   if (j.condition) parts.push(`if (${j.condition})`);
   return `${parts.join(' · ')}${j.statement ? `: ${j.statement}` : ''}`;
+}
+
+/** `+ s t:c perms`, with the aggregate's count and examples when there is one. */
+export function pairsNote(c: AccessChange): string {
+  if (!c.pairs) return '';
+  const more = c.pairs.examples.slice(1);
+  return ` (${c.pairs.count} subject/object pairs with this change${more.length ? `, e.g. ${more.map((e) => `${e.subject} ${e.object}`).join(', ')}` : ''})`;
+}
+
+export function gainLine(g: AccessGain): string {
+  return `${g.subject} ${g.object}:${g.cls} ${permList(g.perms)}`;
 }

@@ -7,7 +7,7 @@
 import type { PolicyModel, Provenance } from '../model/model.js';
 import { guardHolds } from '../model/query.js';
 import { statementTextOf, type SetInterner, type Universe, type USet, type Written } from './align.js';
-import { cmp } from './access.js';
+import { cmp, EXPAND_LIMIT } from './access.js';
 import type { Justification, TransitionChange } from './types.js';
 
 export interface UTypeRule {
@@ -76,6 +76,9 @@ export function diffTransitions(u: Universe, o: readonly UTypeRule[], w: readonl
   const wi = bySource(w);
   const seen = new Set<string>();
   const out: TransitionChange[] = [];
+  // Past the listing limit, changes are grouped (class, old and new result, rules) with a count and examples.
+  const groups = new Map<string, { change: TransitionChange; count: number; examples: { subject: string; object: string }[] }>();
+  let total = 0;
   const just = (side: 'old' | 'new', r: UTypeRule): Justification => ({ side, perms: [], rule: { file: r.at.file, line: r.at.line, column: r.at.column }, statement: statementTextOf(r) });
   for (const r of remaining) {
     for (const s of r.sources.set) {
@@ -86,13 +89,22 @@ export function diffTransitions(u: Universe, o: readonly UTypeRule[], w: readonl
         const a = resultOf(oi.get(s) ?? [], s, t, r.cls);
         const b = resultOf(wi.get(s) ?? [], s, t, r.cls);
         if (a?.result === b?.result) continue;
-        out.push({
+        const change: TransitionChange = {
           source: u.names[s] as string, target: u.names[t] as string, cls: r.cls,
           ...(a ? { old: a.result } : {}), ...(b ? { new: b.result } : {}),
           rules: [...(a ? [just('old', a)] : []), ...(b ? [just('new', b)] : [])],
-        });
+        };
+        total++;
+        if (total <= EXPAND_LIMIT) out.push(change);
+        const g = `${r.cls}\u0000${a?.result ?? ''}\u0000${b?.result ?? ''}\u0000${a ? a.signature + a.at.line : ''}\u0000${b ? b.signature + b.at.line : ''}`;
+        const group = groups.get(g) ?? { change, count: 0, examples: [] };
+        group.count++;
+        if (group.examples.length < 5) group.examples.push({ subject: change.source, object: change.target });
+        groups.set(g, group);
       }
     }
   }
-  return out.sort((x, y) => cmp(x.source, y.source) || cmp(x.target, y.target) || cmp(x.cls, y.cls));
+  const sorted = (xs: TransitionChange[]): TransitionChange[] => xs.sort((x, y) => cmp(x.source, y.source) || cmp(x.target, y.target) || cmp(x.cls, y.cls));
+  if (total <= EXPAND_LIMIT) return sorted(out);
+  return sorted([...groups.values()].map((g) => ({ ...g.change, pairs: { count: g.count, examples: g.examples } })));
 }

@@ -42,6 +42,48 @@ export interface AccessChange {
   /** For permissions granted only under booleans on either side: the old and new conditions. */
   readonly conditions: readonly { readonly perm: string; readonly old: ConditionText; readonly new: ConditionText }[];
   readonly rules: readonly Justification[];
+  /**
+   * Present when the listing is aggregated (more changed pairs than a review can read):
+   * how many (subject, object) pairs have exactly this change — subject and object above
+   * are the first of them — and a few of them as examples, sorted.
+   */
+  readonly pairs?: { readonly count: number; readonly examples: readonly { readonly subject: string; readonly object: string }[] };
+}
+
+/** The access a type gains on one side, summed: `permissive`, a relabelled object. */
+export interface AccessGain {
+  readonly subject: string;
+  readonly object: string;
+  readonly cls: string;
+  readonly perms: readonly string[];
+}
+
+/** A type that became (added) or stopped being (removed) permissive. */
+export interface PermissiveChange {
+  readonly type: string;
+  readonly at: Location;
+  /**
+   * For an added one: (object, class) where OLD denied the type some permission — Xen now
+   * allows it (AVD_FLAGS_PERMISSIVE); the first few, and how many there are.
+   */
+  readonly gains: readonly AccessGain[];
+  readonly gainCount: number;
+}
+
+/** A resource (pirq, iomem/ioport range, PCI device, device-tree path) or initial SID whose label changed. */
+export interface ObjectLabelChange {
+  readonly kind: 'sid' | 'pirqcon' | 'iomemcon' | 'ioportcon' | 'pcidevicecon' | 'devicetreecon';
+  /** e.g. `iomem 0xfe000-0xfefff`, `sid domU`. */
+  readonly resource: string;
+  /** The type it is labelled with on each side (through the initial SID when no statement labels it). */
+  readonly oldType?: string;
+  readonly newType?: string;
+  /** The statements that label it on each side (absent: the initial SID's context, or nothing). */
+  readonly old?: StatementChange;
+  readonly new?: StatementChange;
+  /** Permissions some type holds on (or, for an initial SID, also as) the new label and did not on the old; the first few. */
+  readonly gains: readonly AccessGain[];
+  readonly gainCount: number;
 }
 
 export interface NamedChange<T> {
@@ -63,6 +105,8 @@ export interface TransitionChange {
   readonly old?: string;
   readonly new?: string;
   readonly rules: readonly Justification[];
+  /** Present when the listing is aggregated: how many (source, target) pairs change alike (source and target are the first), with examples. */
+  readonly pairs?: { readonly count: number; readonly examples: readonly { readonly subject: string; readonly object: string }[] };
 }
 
 export interface MembershipChange {
@@ -92,6 +136,15 @@ export interface PolicyDelta {
   readonly constraints: NamedChange<StatementChange>;
   readonly transitions: readonly TransitionChange[];
   readonly access: readonly AccessChange[];
+  /** `permissive T;` added or removed. */
+  readonly permissive: NamedChange<PermissiveChange>;
+  /** Resource labels (pirqcon, iomemcon, ioportcon, pcidevicecon, devicetreecon) and initial SIDs that changed. */
+  readonly objectLabels: readonly ObjectLabelChange[];
+  /**
+   * Other statements the access decision or labelling reads — typebounds, role allow,
+   * users, type aliases, role attributes, role_transition — compared as printed.
+   */
+  readonly statements: NamedChange<StatementChange>;
 }
 
 /** A permission on an object, as the capability catalog states it. */
