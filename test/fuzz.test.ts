@@ -11,7 +11,8 @@ import { describe, it } from 'node:test';
 import { caseOf, DEFAULT_SEED, describeFailure, envNumber, runAll, type CaseResult } from './support/fuzz-engine.js';
 import { regressionCases } from './support/fuzz-regressions.js';
 import { XEN_TREE, TARGETS } from './support/fuzz-targets.js';
-import { CI_BOUNDS, HAS_GNU_TIME } from './support/fuzz-run.js';
+import { CI_BOUNDS, HAS_GNU_TIME, judge, materialise, observe, type FuzzCase, type Observation } from './support/fuzz-run.js';
+import { applyTextEdits, MAX_INPUT_BYTES } from './support/fuzz-mutate.js';
 import { repoPath } from './support/env.js';
 
 /** Cases per target in `npm test`: what fits the suite's budget of about a minute on two cores. */
@@ -23,6 +24,53 @@ function assertNoFailures(results: readonly CaseResult[]): void {
   for (const r of failed) console.log(describeFailure(r));
   assert.equal(failed.length, 0, `${failed.length} of ${results.length} cases failed:\n${failed.map(describeFailure).join('\n')}`);
 }
+
+describe('the fuzz oracle', () => {
+  const bounds = { seconds: 10, rssMiB: 512 };
+  const c = (format: string): FuzzCase => ({ target: 't', shape: 's', files: [], argv: ['check', 'x.yaml', '--format', format] });
+  const o = (over: Partial<Observation>): Observation => ({
+    exit: 2, signal: null, timedOut: false, seconds: 1, peakMiB: 100, peakSource: 'gnu-time',
+    stdout: Buffer.from(''), stderr: Buffer.from('x.yaml:1:1: error VP1010: bad\n\tsee here\n'), outputCapped: false, ...over,
+  });
+  const kinds = (format: string, over: Partial<Observation>): string[] => judge(c(format), o(over), bounds).map((v) => v.kind);
+
+  it('passes a positioned error, and JSON output that parses', () => {
+    assert.deepEqual(kinds('text', {}), []);
+    assert.deepEqual(kinds('json', { stdout: Buffer.from('{"ok":false}') }), []);
+    assert.deepEqual(kinds('sarif', { exit: 1, stdout: Buffer.from('{"version":"2.1.0"}') }), []);
+  });
+
+  it('flags every way a run can go wrong', () => {
+    assert.deepEqual(kinds('text', { exit: 70 }), ['exit']);
+    assert.deepEqual(kinds('text', { exit: 3 }), ['exit']);
+    assert.deepEqual(kinds('text', { exit: null, signal: 'SIGABRT' }), ['signal']);
+    assert.deepEqual(kinds('text', { exit: null, signal: 'SIGKILL', timedOut: true }), ['timeout']);
+    assert.deepEqual(kinds('text', { seconds: 11 }), ['timeout']);
+    assert.deepEqual(kinds('text', { peakMiB: 513 }), ['memory']);
+    assert.deepEqual(kinds('text', { stderr: Buffer.from('Error\n    at parse (/x/dist/grammar/parser.js:1:2)\n') }), ['stack-trace']);
+    assert.deepEqual(kinds('text', { stderr: Buffer.from("vmipolicy: internal error: Cannot read properties of undefined (TypeError)\n") }), ['stack-trace']);
+    assert.deepEqual(kinds('json', { stdout: Buffer.from('') }), ['json']);
+    assert.deepEqual(kinds('sarif', { stdout: Buffer.from('{"runs": [') }), ['json']);
+    assert.deepEqual(kinds('text', { stdout: Buffer.from('[ 1] \x1b]0;pwn\x07\n') }), ['control-character']);
+    assert.deepEqual(kinds('json', { stdout: Buffer.from('{}'), stderr: Buffer.from('name "a\rb"\n') }), ['control-character']);
+    assert.deepEqual(kinds('text', { outputCapped: true }), ['output-size']);
+  });
+
+  it('a real run is observed with its exit, output and peak memory', async () => {
+    const run: FuzzCase = { target: 't', shape: 'capabilities', files: [], argv: ['capabilities', '--format', 'json'] };
+    const dir = materialise(run);
+    const seen = await observe(run, dir, CI_BOUNDS);
+    assert.equal(seen.exit, 0, seen.stderr.toString());
+    assert.ok(seen.peakMiB !== undefined && seen.peakMiB > 20 && seen.peakMiB < CI_BOUNDS.rssMiB, `peak ${seen.peakMiB} MiB`);
+    assert.deepEqual(judge(run, seen, CI_BOUNDS), []);
+  });
+
+  it('mutations keep every input under the size limit', () => {
+    const grown = applyTextEdits('a b c', [{ op: 'duplicate', at: 0, span: 3, times: 100_000_000 }, { op: 'long-name', at: 1, length: 400_000, unit: 'é' }, { op: 'nest', at: 2, depth: 100_000, pair: 1 }]);
+    assert.ok(Buffer.byteLength(grown) <= MAX_INPUT_BYTES, `${Buffer.byteLength(grown)} bytes`);
+    assert.ok(Buffer.byteLength(grown) > MAX_INPUT_BYTES / 2);
+  });
+});
 
 describe('fuzz: every input format through the CLI, bounded', { concurrency: true }, () => {
   it('runs the built CLI and measures peak memory', () => {

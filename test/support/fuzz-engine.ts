@@ -51,8 +51,9 @@ async function slot<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function replayHint(target: string, seed: number | undefined): string {
-  return seed === undefined ? `the regression corpus (shape above)` : `FUZZ_TARGET=${target} FUZZ_SEED=${seed} FUZZ_RUNS=1 npm run fuzz`;
+export function replayHint(c: FuzzCase, seed: number | undefined): string {
+  if (seed !== undefined) return `FUZZ_TARGET=${c.target} FUZZ_SEED=${seed} FUZZ_RUNS=1 npm run fuzz`;
+  return `FUZZ_TARGET=regression FUZZ_SHAPE='${c.shape.replace(/'/g, `'\\''`)}' npm run fuzz`;
 }
 
 /** Runs one case; a failing case's directory is kept as its reproducer, a passing one removed. */
@@ -65,7 +66,7 @@ export function runCase(c: FuzzCase, seed: number | undefined, bounds: Bounds = 
       rmSync(dir, { recursive: true, force: true });
       return { case: c, seed, observation, violations };
     }
-    return { case: c, seed, observation, violations, reproducer: saveReproducer(c, dir, observation, violations, replayHint(c.target, seed)) };
+    return { case: c, seed, observation, violations, reproducer: saveReproducer(c, dir, observation, violations, replayHint(c, seed)) };
   });
 }
 
@@ -82,7 +83,7 @@ export function describeFailure(r: CaseResult): string {
     `  observed  ${describeObservation(r.observation)}; stderr ${firstLine(r.observation.stderr).replace(/[\x00-\x1f\x7f]/g, '?')}`,
     ...r.violations.map((v) => `  violates  ${v.kind}: ${v.detail.replace(/[\x00-\x1f\x7f]/g, '?')}`),
     `  reproduce ${r.reproducer}/repro.sh`,
-    `  replay    ${replayHint(r.case.target, r.seed)}`,
+    `  replay    ${replayHint(r.case, r.seed)}`,
   ].join('\n');
 }
 

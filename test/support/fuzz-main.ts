@@ -3,6 +3,7 @@
 //   FUZZ_RUNS     cases per target (default 40; with FUZZ_SECONDS, a cap: 0 = no cap)
 //   FUZZ_SECONDS  keep generating, round-robin over the targets, until this much time has passed
 //   FUZZ_TARGET   comma-separated target names (and/or "regression"); default all
+//   FUZZ_SHAPE    only the regression cases whose shape contains this text
 //   FUZZ_JOBS     CLI processes at once (default min(2, cores))
 //   FUZZ_CASE_SECONDS, FUZZ_CASE_MIB  the per-case bounds (default 10 s, 768 MiB)
 // Prints each failure as it happens (seed, command, observation, reproducer), then the
@@ -40,7 +41,8 @@ async function main(): Promise<number> {
   };
 
   if (!wanted || wanted.includes('regression')) {
-    const cases = regressionCases().filter((c) => existsSync(XEN_TREE) || !c.argv.includes(XEN_TREE));
+    const shape = process.env.FUZZ_SHAPE;
+    const cases = regressionCases().filter((c) => (existsSync(XEN_TREE) || !c.argv.includes(XEN_TREE)) && (!shape || c.shape.includes(shape)));
     await Promise.all(cases.map((c) => runCase(c, undefined).then(record)));
   }
   const deadline = seconds ? Date.now() + seconds * 1000 : Infinity;
