@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoPath, REPO_ROOT } from './env.js';
+import { repoPath } from './env.js';
 
 /** One file a case writes into its directory before the run. */
 export type FuzzFile =
@@ -30,8 +30,12 @@ export interface FuzzCase {
   readonly files: readonly FuzzFile[];
   /** CLI arguments; `{ file }` stands for the absolute path of the case's file of that name. */
   readonly argv: readonly Arg[];
-  /** The directory the CLI runs in: the case's own, or the repository (git:REV:path inputs). */
-  readonly cwd?: 'case' | 'repo';
+  /**
+   * Files committed, before `files` are written, into a git repository made in the case's
+   * directory (where the CLI runs), for git:REV:path inputs: a hostile REV never touches
+   * this repository.
+   */
+  readonly git?: readonly { readonly name: string; readonly content: string }[];
 }
 
 export interface Bounds {
@@ -75,6 +79,7 @@ export function resolveArgv(argv: readonly Arg[], dir: string): string[] {
 /** Writes the case's files into a fresh directory under `parent`. */
 export function materialise(c: FuzzCase, parent = tmpdir()): string {
   const dir = mkdtempSync(join(parent, 'vmipolicy-fuzz-'));
+  if (c.git) commitInto(dir, c.git);
   for (const f of c.files) {
     const path = join(dir, f.name);
     mkdirSync(join(path, '..'), { recursive: true });
@@ -100,6 +105,24 @@ function firstChild(pid: number): number {
   }
 }
 
+function commitInto(dir: string, files: readonly { readonly name: string; readonly content: string }[]): void {
+  for (const f of files) {
+    mkdirSync(join(dir, f.name, '..'), { recursive: true });
+    writeFileSync(join(dir, f.name), f.content);
+  }
+  const git = (...args: string[]): void => {
+    const r = spawnSync('git', ['-c', 'user.name=fuzz', '-c', 'user.email=fuzz@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir } });
+    if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed in ${dir}: ${r.stderr}`);
+  };
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-qm', 'seed');
+  // A second commit, so HEAD~1 names something.
+  writeFileSync(join(dir, '.fuzz-second'), '');
+  git('add', '-A');
+  git('commit', '-qm', 'second');
+}
+
 function sampleVmHwm(pid: number): number | undefined {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -119,7 +142,7 @@ export function observe(c: FuzzCase, dir: string, bounds: Bounds): Promise<Obser
   return new Promise((resolve) => {
     // Its own process group, so a timeout kills node and not just GNU time above it.
     const child = spawn(cmd as string, args, {
-      cwd: c.cwd === 'repo' ? REPO_ROOT : dir,
+      cwd: dir,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, LC_ALL: 'C', NO_COLOR: '1' },
@@ -264,7 +287,7 @@ export function saveReproducer(c: FuzzCase, dir: string, o: Observation, violati
     '#!/bin/sh',
     `# ${c.target}: ${c.shape.replace(/[\x00-\x1f]/g, '?')}`,
     `# replay the generator: ${replay}`,
-    `cd ${sh(c.cwd === 'repo' ? REPO_ROOT : dir)}`,
+    `cd ${sh(dir)}`,
     `exec node ${sh(BIN)} ${argv.map(sh).join(' ')}`,
     '',
   ].join('\n'), { mode: 0o755 });

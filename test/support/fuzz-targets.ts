@@ -213,8 +213,10 @@ const profileCases: fc.Arbitrary<FuzzCase> = fc.tuple(fc.constant(null).chain(()
 // ---------------------------------------------------------------- diff with git inputs
 
 const gitRef = fc.constantFrom('HEAD', 'HEAD~1', '--output=x', '-c', 'HEAD:', '@{-1}', 'refs/heads/../../x', 'a'.repeat(300), 'HEAD\u202e', 'HEAD\x1b[31m');
-const gitCases: fc.Arbitrary<FuzzCase> = fc.tuple(mutatedText(SPEC_SEEDS), gitRef, fc.constantFrom('examples/tinyvmi/vmi.yaml', 'test/golden/drakvuf/policy.conf', '../../etc/passwd', 'examples/'), fc.constantFrom('text', 'json', 'markdown')).map(([m, ref, path, f]) => ({
-  target: 'git-diff', shape: `git:${ref}:${path} vs ${m.note}`, cwd: 'repo', files: [text('new.yaml', m.text)],
+const gitCases: fc.Arbitrary<FuzzCase> = fc.tuple(mutatedText(SPEC_SEEDS), gitRef, fc.constantFrom('examples/tinyvmi/vmi.yaml', 'policy.conf', '../../etc/passwd', 'examples/', 'missing.yaml'), fc.constantFrom('text', 'json', 'markdown')).map(([m, ref, path, f]) => ({
+  target: 'git-diff', shape: `git:${ref}:${path} vs ${m.note}`,
+  git: [{ name: 'examples/tinyvmi/vmi.yaml', content: SPEC_SEEDS[0] as string }, { name: 'policy.conf', content: DRAKVUF_POLICY }],
+  files: [text('new.yaml', m.text)],
   argv: ['diff', `git:${ref}:${path}`, file('new.yaml'), '--format', f],
 }));
 
