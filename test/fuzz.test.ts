@@ -31,7 +31,7 @@ describe('the fuzz oracle', () => {
   const c = (format: string): FuzzCase => ({ target: 't', shape: 's', files: [], argv: ['check', 'x.yaml', '--format', format] });
   const o = (over: Partial<Observation>): Observation => ({
     exit: 2, signal: null, timedOut: false, seconds: 1, peakMiB: 100, peakSource: 'gnu-time',
-    stdout: Buffer.from(''), stderr: Buffer.from('x.yaml:1:1: error VP1010: bad\n\tsee here\n'), outputCapped: false, ...over,
+    stdout: Buffer.from(''), stderr: Buffer.from('x.yaml:1:1: error VP1010: bad\n\tsee here\n'), outputCapped: false, executed: false, ...over,
   });
   const kinds = (format: string, over: Partial<Observation>): string[] => judge(c(format), o(over), bounds).map((v) => v.kind);
 
@@ -55,6 +55,7 @@ describe('the fuzz oracle', () => {
     assert.deepEqual(kinds('text', { stdout: Buffer.from('[ 1] \x1b]0;pwn\x07\n') }), ['control-character']);
     assert.deepEqual(kinds('json', { stdout: Buffer.from('{}'), stderr: Buffer.from('name "a\rb"\n') }), ['control-character']);
     assert.deepEqual(kinds('text', { outputCapped: true }), ['output-size']);
+    assert.deepEqual(kinds('text', { executed: true }), ['command-execution']);
   });
 
   it('a real run is observed with its exit, output and peak memory', async () => {

@@ -24,6 +24,7 @@ const SYNTAX: readonly string[] = [
   '{', '}', '[', ']', '(', ')', ';', ':', ',', '"', "'", '`', '#', '\\', '=', '\n', '\t', ' ', '- ', '? ', '&a ', '*a', '!!str ', '---\n', '...\n', '|', '>',
   '$(id)', '`id`', "'; reboot #", '~', '*', '-', '&&', '||', '^', '!', '==', '!=', 'dnl', 'changequote(<,>)', 'syscmd(id)', 'esyscmd(`id\')', 'include(/etc/passwd)',
   'define(`x\',`x x\')x', '#line 1 "x"\n', '\n#line 4294967296 "y"\n', 'if (', ') {', '} else {', 'allow', 'type', 'attribute', 'typeattribute', 'bool', 'neverallow',
+  "syscmd(`touch @CASE_DIR@/pwned')", "esyscmd(`touch @CASE_DIR@/pwned')", '$(touch @CASE_DIR@/pwned)', '`touch @CASE_DIR@/pwned`', '; touch @CASE_DIR@/pwned #',
   'self', '_t', 'domain', 'xenstore-chmod', '  (n0)', '  (r2147483648)', ' = "', '"  (b-1)', '/local/domain/', '..', '/', 'null', 'true', '0x', '{"a":',
 ];
 const NESTING: readonly (readonly [string, string])[] = [['[', ']'], ['{', '}'], ['(', ')'], ['{ ', ' }'], ['`', "'"], ['- ', ''], ['"', '"'], ['if (b) {', '}'], ['( ', ' && b)']];

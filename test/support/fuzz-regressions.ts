@@ -5,8 +5,8 @@
 // ELF core whose program-header count escapes to section 0, an absurd #line marker, a spec
 // path with a newline, and control characters in every string field.
 
-import type { Arg, FuzzCase, FuzzFile } from './fuzz-run.js';
-import { DRAKVUF_POLICY, EXAMPLE_SPEC, TE_SEEDS, tinyGuest, XENSTORE_DUMP_SEEDS, XL_SEEDS } from './fuzz-seeds.js';
+import { CASE_DIR_MARK, EXECUTED_MARKER, type Arg, type FuzzCase, type FuzzFile } from './fuzz-run.js';
+import { DRAKVUF_POLICY, EXAMPLE_SPEC, SCRIPT_SEEDS, TE_SEEDS, tinyGuest, XENSTORE_DUMP_SEEDS, XL_SEEDS } from './fuzz-seeds.js';
 import { XEN_TREE } from './fuzz-targets.js';
 
 const file = (name: string): Arg => ({ file: name });
@@ -128,6 +128,9 @@ export function regressionCases(): FuzzCase[] {
     regression('#line 123456789012345678901234 "x": policy stats', [text('p.conf', DRAKVUF_POLICY.replace('\nrole system_r;\n', '\n#line 123456789012345678901234 "x"\nallow drakvuf_t dom0_t:domain pause;\nrole system_r;\n'))], ['policy', 'stats', file('p.conf'), '--format', 'json']),
     regression('#line 123456789012345678901234 "x": check --policy', [text('p.conf', DRAKVUF_POLICY.replace('\nrole system_r;\n', '\n#line 123456789012345678901234 "x"\nallow drakvuf_t dom0_t:domain pause;\nrole system_r;\n'))], ['check', drakvuf, '--policy', file('p.conf')]),
     regression('#line 123456789012345678901234 "x" in a .te module', [text('line.te', `${TE_SEEDS[0] as string}\n#line 123456789012345678901234 "x\u202e"\nallow tinyvmi_t dom0_t:domain pause;\n`)], ['check', spec, '--xen', '4.17', '--policy', XEN_TREE, '--policy', file('line.te')]),
+    regression('m4 commands in a .te module (syscmd, esyscmd, include of /dev/zero)', [text('cmd.te', `${TE_SEEDS[0] as string}\nsyscmd(\`touch ${CASE_DIR_MARK}/${EXECUTED_MARKER}')\nesyscmd(\`touch ${CASE_DIR_MARK}/${EXECUTED_MARKER}')\ninclude(\`/dev/zero')\n`)], ['check', spec, '--xen', '4.17', '--policy', XEN_TREE, '--policy', file('cmd.te'), '--format', 'json']),
+    regression('shell commands in a xenstore-acl.sh', [text('acl.sh', `${SCRIPT_SEEDS[0] as string}\n"$XENSTORE_CHMOD" "/local/domain/$(touch ${CASE_DIR_MARK}/${EXECUTED_MARKER})" 'n0'\ntouch ${CASE_DIR_MARK}/${EXECUTED_MARKER}\n`)], ['check', spec, '--xenstore', file('acl.sh'), '--format', 'sarif']),
+    regression('a git revision that is an option', [], ['diff', `git:--output=${EXECUTED_MARKER}:examples/tinyvmi/vmi.yaml`, spec, '--format', 'json'], { git: [{ name: 'examples/tinyvmi/vmi.yaml', content: 'vmipolicy: 1\n' }] }),
     regression('a spec path with a newline: compile', [text('sp\nec.yaml', 'vmipolicy: 1\nxen: "4.19"\npolicy: { module: vmi }\nintrospectors: []\ntargets: [\n')], ['compile', file('sp\nec.yaml'), '-o', file('out.d')]),
     regression('a spec path with a newline and an escape: check', [text('ne\nw\x1b[31m.yaml', 'vmipolicy: 1\nxen: "9.9"\n')], ['check', file('ne\nw\x1b[31m.yaml')]),
     regression('control characters in every string field of a spec: compile', [text('c.yaml', controlSpec())], ['compile', file('c.yaml'), '-o', file('out.d')]),

@@ -14,6 +14,7 @@ import { repoPath } from './env.js';
 
 /** One file a case writes into its directory before the run. */
 export type FuzzFile =
+  /** A string's CASE_DIR_MARK becomes the case's directory (so a command an input smuggles in has a known place to write). */
   | { readonly name: string; readonly content: string | Uint8Array }
   /** A named pipe nobody writes to: a reader that opens it blocks until killed. */
   | { readonly name: string; readonly fifo: true }
@@ -50,6 +51,11 @@ export const CI_BOUNDS: Bounds = {
   rssMiB: Number(process.env.FUZZ_CASE_MIB ?? 768),
 };
 
+/** In a file's text: the case's directory. */
+export const CASE_DIR_MARK = '@CASE_DIR@';
+/** Inputs that try to run a command make it create this file in the case's directory. */
+export const EXECUTED_MARKER = 'pwned';
+
 /** Captured output beyond this is dropped (and the case fails: no answer needs that much). */
 const MAX_CAPTURE = 64 << 20;
 
@@ -64,6 +70,8 @@ export interface Observation {
   readonly stdout: Buffer;
   readonly stderr: Buffer;
   readonly outputCapped: boolean;
+  /** The input made vmipolicy (or m4, git, a shell) run a command: EXECUTED_MARKER appeared. */
+  readonly executed: boolean;
 }
 
 const GNU_TIME = '/usr/bin/time';
@@ -89,7 +97,7 @@ export function materialise(c: FuzzCase, parent = tmpdir()): string {
     } else if ('link' in f) {
       symlinkSync(f.link, path);
     } else {
-      writeFileSync(path, f.content);
+      writeFileSync(path, typeof f.content === 'string' ? f.content.replaceAll(CASE_DIR_MARK, dir) : f.content);
     }
   }
   return dir;
@@ -193,6 +201,7 @@ export function observe(c: FuzzCase, dir: string, bounds: Bounds): Promise<Obser
         peakMiB: peakKb === undefined ? undefined : peakKb / 1024,
         peakSource: fromTime ? 'gnu-time' : 'vmhwm-sampled',
         stdout: Buffer.concat(out), stderr: Buffer.concat(err), outputCapped: capped,
+        executed: existsSync(join(dir, EXECUTED_MARKER)),
       });
     });
   });
@@ -224,7 +233,7 @@ const C0_CONTROL = /[\x00-\x08\x0b-\x1f]/;
 
 export interface Violation {
   /** A stable kind, what distinct failures are grouped by. */
-  readonly kind: 'exit' | 'signal' | 'timeout' | 'memory' | 'stack-trace' | 'json' | 'control-character' | 'output-size';
+  readonly kind: 'exit' | 'signal' | 'timeout' | 'memory' | 'stack-trace' | 'json' | 'control-character' | 'output-size' | 'command-execution';
   readonly detail: string;
 }
 
@@ -241,6 +250,7 @@ export function judge(c: FuzzCase, o: Observation, bounds: Bounds): Violation[] 
   if (o.peakMiB !== undefined && o.peakMiB > bounds.rssMiB) v.push({ kind: 'memory', detail: `peak RSS ${o.peakMiB.toFixed(0)} MiB > ${bounds.rssMiB} MiB` });
   const trace = STACK_TRACE.exec(stderr);
   if (trace) v.push({ kind: 'stack-trace', detail: trace[0].trim().slice(0, 160) });
+  if (o.executed) v.push({ kind: 'command-execution', detail: `the input ran a command: ${EXECUTED_MARKER} was created in the case's directory` });
   if (o.outputCapped) v.push({ kind: 'output-size', detail: `more than ${MAX_CAPTURE >> 20} MiB of output` });
   const finished = !o.timedOut && o.signal === null;
   const format = formatOfArgv(c.argv);
