@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { caseOf, DEFAULT_SEED, describeFailure, envNumber, runAll, type CaseResult } from './support/fuzz-engine.js';
+import { caseOf, effectiveBounds, DEFAULT_SEED, describeFailure, envNumber, runAll, type CaseResult } from './support/fuzz-engine.js';
 import { regressionCases } from './support/fuzz-regressions.js';
 import { XEN_TREE, TARGETS } from './support/fuzz-targets.js';
 import { CI_BOUNDS, HAS_GNU_TIME, judge, materialise, observe, type FuzzCase, type Observation } from './support/fuzz-run.js';
@@ -92,10 +92,11 @@ describe('the fuzz oracle', () => {
 });
 
 describe('fuzz: every input format through the CLI, bounded', { concurrency: true }, () => {
-  it('runs the built CLI and measures peak memory', () => {
+  it('runs the built CLI and measures peak memory', async () => {
     assert.ok(existsSync(repoPath('dist', 'cli', 'bin.js')), 'dist/cli/bin.js (npm run build)');
     if (!HAS_GNU_TIME) console.log('# fuzz: /usr/bin/time (Debian package "time") is absent: peak RSS is sampled from /proc/<pid>/status VmHWM');
-    console.log(`# fuzz: seed ${SEED}, ${CI_RUNS} cases per target, bounds ${CI_BOUNDS.seconds} s and ${CI_BOUNDS.rssMiB} MiB per case`);
+    const bounds = await effectiveBounds();
+    console.log(`# fuzz: seed ${SEED}, ${CI_RUNS} cases per target, bounds ${bounds.seconds} s and ${bounds.rssMiB} MiB per case`);
   });
 
   for (const target of TARGETS) {

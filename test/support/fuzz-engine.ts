@@ -56,8 +56,31 @@ export function replayHint(c: FuzzCase, seed: number | undefined): string {
   return `FUZZ_TARGET=regression FUZZ_SHAPE='${c.shape.replace(/'/g, `'\\''`)}' npm run fuzz`;
 }
 
+/**
+ * The time bound scaled to how fast this machine starts the CLI right now: at least the
+ * configured bound, and at least 15 times one `vmipolicy --version` (about 0.3 s on an idle
+ * 2-core machine, several seconds when it is shared), so a busy machine does not pass for a
+ * hang. FUZZ_CASE_SECONDS, when set, is used as it is.
+ */
+let calibrated: Promise<Bounds> | undefined;
+export function effectiveBounds(): Promise<Bounds> {
+  calibrated ??= (async () => {
+    if (process.env.FUZZ_CASE_SECONDS) return CI_BOUNDS;
+    const probe: FuzzCase = { target: 'calibration', shape: '--version', files: [], argv: ['--version'] };
+    const dir = materialise(probe);
+    try {
+      const o = await observe(probe, dir, CI_BOUNDS);
+      return { ...CI_BOUNDS, seconds: Math.max(CI_BOUNDS.seconds, Math.ceil(15 * o.seconds)) };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  })();
+  return calibrated;
+}
+
 /** Runs one case; a failing case's directory is kept as its reproducer, a passing one removed. */
-export function runCase(c: FuzzCase, seed: number | undefined, bounds: Bounds = CI_BOUNDS): Promise<CaseResult> {
+export async function runCase(c: FuzzCase, seed: number | undefined, given?: Bounds): Promise<CaseResult> {
+  const bounds = given ?? await effectiveBounds();
   return slot(async () => {
     const dir = materialise(c);
     const observation = await observe(c, dir, bounds);
@@ -70,7 +93,7 @@ export function runCase(c: FuzzCase, seed: number | undefined, bounds: Bounds = 
   });
 }
 
-export function runAll(cases: readonly { readonly case: FuzzCase; readonly seed?: number }[], bounds: Bounds = CI_BOUNDS): Promise<CaseResult[]> {
+export function runAll(cases: readonly { readonly case: FuzzCase; readonly seed?: number }[], bounds?: Bounds): Promise<CaseResult[]> {
   return Promise.all(cases.map((x) => runCase(x.case, x.seed, bounds)));
 }
 

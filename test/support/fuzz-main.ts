@@ -14,10 +14,10 @@
 
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
-import { caseOf, DEFAULT_SEED, describeFailure, distinctFailures, envNumber, runCase, type CaseResult } from './fuzz-engine.js';
+import { caseOf, effectiveBounds, DEFAULT_SEED, describeFailure, distinctFailures, envNumber, runCase, type CaseResult } from './fuzz-engine.js';
 import { regressionCases } from './fuzz-regressions.js';
 import { TARGETS, XEN_TREE } from './fuzz-targets.js';
-import { CI_BOUNDS, describeObservation, firstLine, HAS_GNU_TIME } from './fuzz-run.js';
+import { describeObservation, firstLine, HAS_GNU_TIME } from './fuzz-run.js';
 
 async function main(): Promise<number> {
   const seed = envNumber('FUZZ_SEED', DEFAULT_SEED);
@@ -31,7 +31,8 @@ async function main(): Promise<number> {
   }
   const targets = TARGETS.filter((t) => (!wanted || wanted.includes(t.name)) && !t.unavailable?.());
   for (const t of TARGETS) if (t.unavailable?.()) console.log(`fuzz: ${t.name} skipped: ${t.unavailable()}`);
-  console.log(`fuzz: seed ${seed}, ${runs ? `${runs} cases per target` : 'no case cap'}${seconds ? `, ${seconds} s` : ''}, bounds ${CI_BOUNDS.seconds} s / ${CI_BOUNDS.rssMiB} MiB per case, peak RSS ${HAS_GNU_TIME ? 'from GNU time' : 'sampled (VmHWM)'}`);
+  const bounds = await effectiveBounds();
+  console.log(`fuzz: seed ${seed}, ${runs ? `${runs} cases per target` : 'no case cap'}${seconds ? `, ${seconds} s` : ''}, bounds ${bounds.seconds} s / ${bounds.rssMiB} MiB per case, peak RSS ${HAS_GNU_TIME ? 'from GNU time' : 'sampled (VmHWM)'}`);
 
   const results: CaseResult[] = [];
   const record = (r: CaseResult): void => {

@@ -174,3 +174,11 @@ export function mutatedBytes(seeds: readonly Uint8Array[], region?: readonly [nu
     note: `seed ${i}, byte edits ${edits.map((e) => e.op).join(' ')}`,
   }));
 }
+
+/** A text seed mutated either as tokens (mostly) or as bytes (which may break its UTF-8). */
+export function mutatedInput(seeds: readonly string[]): fc.Arbitrary<{ text: string | Uint8Array; note: string }> {
+  return fc.oneof(
+    { weight: 3, arbitrary: mutatedText(seeds) },
+    { weight: 1, arbitrary: mutatedBytes(seeds.map((s) => new TextEncoder().encode(s))).map(({ bytes, note }) => ({ text: bytes, note })) },
+  );
+}

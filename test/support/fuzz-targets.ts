@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import type { Arg, FuzzCase, FuzzFile } from './fuzz-run.js';
-import { BIDI_STRINGS, CONTROL_STRINGS, hostileString, LIMIT_NUMBERS, mutatedBytes, mutatedText } from './fuzz-mutate.js';
+import { BIDI_STRINGS, CONTROL_STRINGS, hostileString, LIMIT_NUMBERS, mutatedBytes, mutatedInput } from './fuzz-mutate.js';
 import { DRAKVUF_POLICY, EXAMPLE_SPEC, POLICY_SEEDS, SCRIPT_SEEDS, SPEC_SEEDS, TE_SEEDS, tinyGuest, XENSTORE_DUMP_SEEDS, XL_SEEDS } from './fuzz-seeds.js';
 import { specArbitrary, type SpecObject } from './arbitrary.js';
 import { sharedPath } from './env.js';
@@ -36,7 +36,7 @@ const specCommand: fc.Arbitrary<(spec: Arg) => Arg[]> = fc.oneof(
   fc.constant((spec: Arg): Arg[] => ['diff', EXAMPLE_SPEC('tinyvmi'), spec, '--format', 'json']),
 );
 
-const mutatedSpec: fc.Arbitrary<FuzzCase> = fc.tuple(mutatedText(SPEC_SEEDS), specCommand).map(([m, cmd]) => ({
+const mutatedSpec: fc.Arbitrary<FuzzCase> = fc.tuple(mutatedInput(SPEC_SEEDS), specCommand).map(([m, cmd]) => ({
   target: 'spec-mutated', shape: m.note, files: [text('spec.yaml', m.text)], argv: cmd(file('spec.yaml')),
 }));
 
@@ -98,7 +98,7 @@ const policyStatements = fc.record({
 /** The drakvuf policy with generated statements placed in its TE section (before the roles). */
 const structuredPolicy = policyStatements.map(({ text: stmts, note }) => ({ text: DRAKVUF_POLICY.replace('\nrole system_r;\n', `\n${stmts}role system_r;\n`), note }));
 
-const anyPolicy = fc.oneof(mutatedText(POLICY_SEEDS), structuredPolicy);
+const anyPolicy = fc.oneof(mutatedInput(POLICY_SEEDS), structuredPolicy);
 
 const policyCommand: fc.Arbitrary<(p: Arg) => Arg[]> = fc.oneof(
   fc.constantFrom('text', 'json').map((f) => (p: Arg): Arg[] => ['policy', 'stats', p, '--format', f]),
@@ -113,14 +113,14 @@ const policyCases: fc.Arbitrary<FuzzCase> = fc.tuple(anyPolicy, policyCommand).m
 
 // ---------------------------------------------------------------- .te modules in a Xen tree
 
-const teCases: fc.Arbitrary<FuzzCase> = fc.tuple(fc.oneof(mutatedText(TE_SEEDS), policyStatements), fc.constantFrom('text', 'json', 'sarif')).map(([m, f]) => ({
+const teCases: fc.Arbitrary<FuzzCase> = fc.tuple(fc.oneof(mutatedInput(TE_SEEDS), policyStatements), fc.constantFrom('text', 'json', 'sarif')).map(([m, f]) => ({
   target: 'te-module', shape: m.note, files: [text('fzmod.te', m.text)],
   argv: ['check', EXAMPLE_SPEC('tinyvmi'), '--xen', '4.17', '--policy', XEN_TREE, '--policy', file('fzmod.te'), '--format', f],
 }));
 
 // ---------------------------------------------------------------- xl configs
 
-const xlCases: fc.Arbitrary<FuzzCase> = fc.tuple(mutatedText(XL_SEEDS), fc.constantFrom('text', 'json', 'sarif')).map(([m, f]) => ({
+const xlCases: fc.Arbitrary<FuzzCase> = fc.tuple(mutatedInput(XL_SEEDS), fc.constantFrom('text', 'json', 'sarif')).map(([m, f]) => ({
   target: 'xl-config', shape: m.note, files: [text('guest.cfg', m.text)],
   argv: ['check', EXAMPLE_SPEC('tinyvmi'), '--xl', file('guest.cfg'), '--format', f],
 }));
@@ -139,11 +139,11 @@ const dumpLines = fc.record({
   value: fc.constantFrom('v', '\\x1b[31m', '\x1b[31m', 'a"  (n0)', '\\', '\u202e'),
 }).map(({ depth, perms, value }) => ({ text: `/${Array.from({ length: depth }, (_, i) => `p${i}`).join('/')} = "${value}"   (${perms})\n`, note: `path depth ${depth}, perms ${perms.slice(0, 20)}` }));
 
-const dumpCases: fc.Arbitrary<FuzzCase> = fc.tuple(fc.oneof(mutatedText(XENSTORE_DUMP_SEEDS), dumpLines.map((l) => ({ text: (XENSTORE_DUMP_SEEDS[0] as string) + l.text, note: l.note }))), xenstoreCommand).map(([m, cmd]) => ({
+const dumpCases: fc.Arbitrary<FuzzCase> = fc.tuple(fc.oneof(mutatedInput(XENSTORE_DUMP_SEEDS), dumpLines.map((l) => ({ text: (XENSTORE_DUMP_SEEDS[0] as string) + l.text, note: l.note }))), xenstoreCommand).map(([m, cmd]) => ({
   target: 'xenstore-dump', shape: m.note, files: [text('host.dump', m.text), text('base.dump', XENSTORE_DUMP_SEEDS[0] as string)], argv: cmd(file('host.dump')),
 }));
 
-const scriptCases: fc.Arbitrary<FuzzCase> = fc.tuple(mutatedText(SCRIPT_SEEDS), fc.constantFrom('text', 'json', 'sarif')).map(([m, f]) => ({
+const scriptCases: fc.Arbitrary<FuzzCase> = fc.tuple(mutatedInput(SCRIPT_SEEDS), fc.constantFrom('text', 'json', 'sarif')).map(([m, f]) => ({
   target: 'xenstore-script', shape: m.note, files: [text('acl.sh', m.text)],
   argv: ['check', EXAMPLE_SPEC('tinyvmi'), '--xenstore', file('acl.sh'), '--format', f],
 }));
@@ -205,7 +205,7 @@ const snapshotCases: fc.Arbitrary<FuzzCase> = fc.tuple(snapshotBytes, vmiCommand
   argv: vmiArgv(c, file('guest.img'), file('profile.json'), dtb),
 }));
 
-const profileCases: fc.Arbitrary<FuzzCase> = fc.tuple(fc.constant(null).chain(() => mutatedText([tinyGuest().profile])), fc.constantFrom('text', 'json'), fc.boolean()).map(([m, format, elf]) => ({
+const profileCases: fc.Arbitrary<FuzzCase> = fc.tuple(fc.constant(null).chain(() => mutatedInput([tinyGuest().profile])), fc.constantFrom('text', 'json'), fc.boolean()).map(([m, format, elf]) => ({
   target: 'guest-profile', shape: m.note, files: [text('guest.img', elf ? tinyGuest().elf : tinyGuest().raw), text('profile.json', m.text)],
   argv: ['vmi', 'ps', '--snapshot', file('guest.img'), '--dtb', '0x1000', '--profile', file('profile.json'), '--format', format],
 }));
@@ -213,7 +213,7 @@ const profileCases: fc.Arbitrary<FuzzCase> = fc.tuple(fc.constant(null).chain(()
 // ---------------------------------------------------------------- diff with git inputs
 
 const gitRef = fc.constantFrom('HEAD', 'HEAD~1', '--output=x', '-c', 'HEAD:', '@{-1}', 'refs/heads/../../x', 'a'.repeat(300), 'HEAD\u202e', 'HEAD\x1b[31m');
-const gitCases: fc.Arbitrary<FuzzCase> = fc.tuple(mutatedText(SPEC_SEEDS), gitRef, fc.constantFrom('examples/tinyvmi/vmi.yaml', 'policy.conf', '../../etc/passwd', 'examples/', 'missing.yaml'), fc.constantFrom('text', 'json', 'markdown')).map(([m, ref, path, f]) => ({
+const gitCases: fc.Arbitrary<FuzzCase> = fc.tuple(mutatedInput(SPEC_SEEDS), gitRef, fc.constantFrom('examples/tinyvmi/vmi.yaml', 'policy.conf', '../../etc/passwd', 'examples/', 'missing.yaml'), fc.constantFrom('text', 'json', 'markdown')).map(([m, ref, path, f]) => ({
   target: 'git-diff', shape: `git:${ref}:${path} vs ${m.note}`,
   git: [{ name: 'examples/tinyvmi/vmi.yaml', content: SPEC_SEEDS[0] as string }, { name: 'policy.conf', content: DRAKVUF_POLICY }],
   files: [text('new.yaml', m.text)],
