@@ -172,11 +172,14 @@ export function observe(c: FuzzCase, dir: string, bounds: Bounds): Promise<Obser
       try { process.kill(-(child.pid as number), 'SIGKILL'); } catch { /* already gone */ }
     };
     const timer = setTimeout(() => { timedOut = true; killGroup(); }, bounds.seconds * 1000);
-    // Sampled in both modes: GNU time reports nothing for a child killed at the time bound.
+    // Sampled in both modes: GNU time reports nothing for a child killed at the time bound,
+    // and a child reading an endless file grows by gigabytes a second outside V8's heap (its
+    // buffers), so it is killed as soon as it passes the memory bound — the machine is shared.
     const sampler = setInterval(() => {
       const kb = sampleVmHwm(HAS_GNU_TIME ? firstChild(child.pid as number) : child.pid as number);
       if (kb !== undefined) sampled = Math.max(sampled ?? 0, kb);
-    }, HAS_GNU_TIME ? 100 : 20);
+      if ((sampled ?? 0) > bounds.rssMiB * 1024) killGroup();
+    }, HAS_GNU_TIME ? 50 : 20);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       clearInterval(sampler);
