@@ -38,7 +38,7 @@ async function main(): Promise<number> {
   const record = (r: CaseResult): void => {
     results.push(r);
     if (r.violations.length) console.log(describeFailure(r));
-    else if (process.env.FUZZ_VERBOSE) console.log(`ok ${r.case.target} ${r.seed ?? r.case.shape.replace(/[\x00-\x1f]/g, "?")}: ${describeObservation(r.observation)} ${firstLine(r.observation.stderr)}`);
+    else if (process.env.FUZZ_VERBOSE) console.log(`ok ${r.case.target} ${r.seed ?? r.case.shape.replace(/[\x00-\x1f]/g, '?')}: ${describeObservation(r.observation)} ${firstLine(r.observation.stderr)}`);
   };
 
   if (!wanted || wanted.includes('regression')) {
