@@ -16,7 +16,7 @@ import type { Hop, Location } from './findings.js';
 import { BitSet, type IndexSet } from './model/bitset.js';
 import { availability } from './booleans.js';
 import { typeIndexOf } from './model/query.js';
-import { derivedDomainOwners, domainTypes, grantingRules, objectsOf, permNames, pseudoDomains, ruleLocation, rulesFrom } from './effective.js';
+import { allowRules, derivedDomainOwners, domainTypes, grantingRules, objectsOf, permNames, pseudoDomains, ruleLocation, rulesFrom } from './effective.js';
 import { isControl, isPolicyControl, isRead, isWrite, RELABEL_PERMS } from './permissions.js';
 
 /** The node that stands for the security policy: whoever reaches it can grant itself anything. */
@@ -42,22 +42,50 @@ interface Successors {
 }
 
 export class PrivilegeGraph {
-  private readonly owner: ReadonlyMap<number, number>;
+  /** Type → the domain it stands for, as a table: the search asks it for every type of every rule. */
+  private readonly owner: Int32Array;
   /** Domain → the types that stand for it (itself, its _self and _target types). */
   private readonly owned = new Map<number, number[]>();
   private readonly successorsOf = new Map<number, Successors>();
   private readonly liveness = new Map<ModelAvRule, boolean>();
+  private readonly liveFrom = new Map<number, readonly ModelAvRule[]>();
+  private readonly ownerSets = new Map<ModelAvRule, BitSet>();
+  private readonly withPerm = new Map<string, readonly ModelAvRule[]>();
   readonly domains: BitSet;
+  /** Types that stand for another domain (T_self, T_target). */
+  readonly derived: BitSet;
 
   constructor(readonly model: PolicyModel) {
-    this.owner = derivedDomainOwners(model);
+    this.owner = Int32Array.from({ length: model.types.length }, (_, i) => i);
     this.domains = domainTypes(model);
-    for (const [derived, owner] of this.owner) this.owned.set(owner, [...(this.owned.get(owner) ?? [owner]), derived]);
+    this.derived = new BitSet(model.types.length);
+    for (const [derived, owner] of derivedDomainOwners(model)) {
+      this.derived.add(derived);
+      this.owner[derived] = owner;
+      this.owned.set(owner, [...(this.owned.get(owner) ?? [owner]), derived]);
+    }
   }
 
   /** The domain a type stands for: T for T_self and T_target, the type itself otherwise. */
   ownerOf(type: number): number {
-    return this.owner.get(type) ?? type;
+    return this.owner[type] ?? type;
+  }
+
+  /**
+   * The domains a rule's target set stands for (each type's owner, when a domain), once per
+   * rule: an attribute-wide rule is met from every one of its sources.
+   */
+  ownersIn(rule: ModelAvRule): BitSet {
+    let out = this.ownerSets.get(rule);
+    if (!out) {
+      out = new BitSet(this.model.types.length);
+      for (const t of rule.targets) {
+        const owner = this.ownerOf(t);
+        if (this.domains.has(owner)) out.add(owner);
+      }
+      this.ownerSets.set(rule, out);
+    }
+    return out;
   }
 
   /** The types that stand for a domain: the domain, then its derived types. */
@@ -80,14 +108,25 @@ export class PrivilegeGraph {
     return on;
   }
 
-  liveRules(from: number): ModelAvRule[] {
-    return rulesFrom(this.model, from).filter((r) => this.live(r));
+  /** The rules from a type that can be on in some boolean state, in policy order. */
+  liveRules(from: number): readonly ModelAvRule[] {
+    let rules = this.liveFrom.get(from);
+    if (!rules) this.liveFrom.set(from, (rules = rulesFrom(this.model, from).filter((r) => this.live(r))));
+    return rules;
   }
 
   successors(from: number): Successors {
     let s = this.successorsOf.get(from);
     if (!s) this.successorsOf.set(from, (s = successorsOf(this, from)));
     return s;
+  }
+
+  /** The live rules granting class `c` permission `p`, in policy order. */
+  rulesWith(c: number, p: number): readonly ModelAvRule[] {
+    const key = `${c} ${p}`;
+    let rules = this.withPerm.get(key);
+    if (!rules) this.withPerm.set(key, (rules = allowRules(this.model).filter((r) => r.perms.get(c)?.has(p) && this.live(r))));
+    return rules;
   }
 
   /** Control edges out of a domain: for drawing, at most `perNode` edges to each node it reaches. */
@@ -230,6 +269,14 @@ function addAll(into: BitSet, set: IndexSet): void {
   else for (const t of set) into.add(t);
 }
 
+/** A bitset ∩ any index set. */
+function intersectionOf(a: BitSet, b: IndexSet): BitSet {
+  if (b instanceof BitSet && b.size === a.size) return intersection(a, b);
+  const out = new BitSet(a.size);
+  for (const t of b) if (a.has(t)) out.add(t);
+  return out;
+}
+
 function intersection(a: BitSet, b: BitSet): BitSet {
   const out = new BitSet(a.size);
   for (let w = 0; w < out.words.length; w++) out.words[w] = ((a.words[w] ?? 0) & (b.words[w] ?? 0)) >>> 0;
@@ -266,22 +313,24 @@ function successorsOf(g: PrivilegeGraph, from: number): Successors {
       const control = names.some((p) => isControl(cls, p));
       const create = cls === 'domain' && names.includes('create');
       if (control || create) {
-        for (const o of objectsOf(rule, from)) {
-          const owner = g.ownerOf(o);
-          if (owner === from || !g.domains.has(owner)) continue;
-          nodes.add(owner);
-          if (control) controlled.add(owner);
-        }
+        // `self` adds the subject itself, which is never a step.
+        const gains = g.ownersIn(rule);
+        nodes.addAll(gains);
+        if (control) controlled.addAll(gains);
       }
       for (const [key, id] of Object.entries(ids)) if (id && id.c === ci && bits.has(id.p)) addObjects(perms[key as keyof typeof perms], rule, from);
     }
   }
+  // Gaining label y is reaching y's owner: a word at a time for plain domain types, one by one for derived ones.
   const gain = (ys: BitSet): void => {
-    for (const y of ys) {
-      const owner = g.ownerOf(y);
-      if (g.domains.has(y) && owner !== from) nodes.add(owner);
-    }
+    const labels = intersection(ys, g.domains);
+    const derived = intersection(labels, g.derived);
+    for (let w = 0; w < nodes.words.length; w++) nodes.words[w] = ((nodes.words[w] ?? 0) | ((labels.words[w] ?? 0) & ~(derived.words[w] ?? 0))) >>> 0;
+    for (const y of derived) nodes.add(g.ownerOf(y));
+    nodes.delete(from);
   };
+  // A domain never gains itself (a rule over its own type, or `self`, is no step).
+  nodes.delete(from);
   gain(intersection(perms.relabelself, perms.transition));
   const relabelFrom = intersection(perms.relabelfrom, controlled);
   if (!relabelFrom.isEmpty() && !perms.relabelto.isEmpty()) gain(intersection(perms.relabelto, unionOver(g, relabelFrom, ids.transition)));
@@ -294,6 +343,18 @@ function successorsOf(g: PrivilegeGraph, from: number): Successors {
 function unionOver(g: PrivilegeGraph, subjects: BitSet, id: { c: number; p: number } | undefined): BitSet {
   const out = new BitSet(g.model.types.length);
   if (!id) return out;
+  const rules = g.rulesWith(id.c, id.p);
+  // From the rules when there are fewer of them than subjects (an attribute-wide set of
+  // intermediaries), from the subjects otherwise (a host with a transition rule per domain).
+  if (rules.length < subjects.count()) {
+    for (const rule of rules) {
+      const meets = intersectionOf(subjects, rule.sources);
+      if (meets.isEmpty()) continue;
+      addAll(out, rule.targets);
+      if (rule.self) out.addAll(meets);
+    }
+    return out;
+  }
   const added = new Set<ModelAvRule>();
   for (const s of subjects) {
     for (const rule of g.liveRules(s)) {
@@ -332,17 +393,29 @@ export function reach(g: PrivilegeGraph, start: number, maxDepth: number, stop: 
   const distance = new Map<string, number>([[g.name(start), 0]]);
   const layers: number[][] = [[start]];
   const stopped = new Set<number>();
+  const seen = new BitSet(g.model.types.length);
+  seen.add(start);
   let frontier = [start];
+  const discover = (m: number, depth: number, layer: number[]): void => {
+    const name = g.name(m);
+    distance.set(name, depth);
+    layer.push(m);
+    if (m === POLICY || stop.has(name) || pseudo.has(m)) stopped.add(m);
+  };
   for (let depth = 1; depth <= maxDepth && frontier.length; depth++) {
     const layer: number[] = [];
     for (const n of frontier) {
       const s = g.successors(n);
-      for (const m of [...(s.policy ? [POLICY] : []), ...s.nodes]) {
-        const name = g.name(m);
-        if (distance.has(name)) continue;
-        distance.set(name, depth);
-        layer.push(m);
-        if (m === POLICY || stop.has(name) || pseudo.has(m)) stopped.add(m);
+      if (s.policy && !distance.has(POLICY_NODE)) discover(POLICY, depth, layer);
+      // Only the successors not seen yet, a word at a time: a dense graph's layers cost N²/32.
+      for (let w = 0; w < seen.words.length; w++) {
+        let fresh = ((s.nodes.words[w] ?? 0) & ~(seen.words[w] ?? 0)) >>> 0;
+        if (fresh === 0) continue;
+        seen.words[w] = ((seen.words[w] ?? 0) | fresh) >>> 0;
+        while (fresh !== 0) {
+          discover(w * 32 + (31 - Math.clz32(fresh & -fresh)), depth, layer);
+          fresh = (fresh & (fresh - 1)) >>> 0;
+        }
       }
     }
     layers.push(layer);
@@ -386,6 +459,10 @@ export function lastHop(g: PrivilegeGraph, r: ReachResult, node: string): Privil
   const id = node === POLICY_NODE ? POLICY : g.index(node);
   const depth = r.distance.get(node);
   if (id === undefined || !depth) return undefined;
-  for (const u of predecessors(g, r, id, depth)) for (const e of g.edgesBetween(u, id)) return e;
+  const previous = r.layers[depth - 1] ?? [];
+  for (const u of previous) {
+    if (r.stopped.has(u) || !(id === POLICY ? g.successors(u).policy : g.successors(u).nodes.has(id))) continue;
+    for (const e of g.edgesBetween(u, id)) return e;
+  }
   return undefined;
 }
