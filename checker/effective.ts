@@ -126,15 +126,17 @@ export function derivedDomainOwners(model: PolicyModel): ReadonlyMap<number, num
 }
 
 /**
- * Types a running domain can have as its SID: domain types that are not derived ones. A
- * T_self or T_target type is only ever the object of a check, never its subject.
+ * Types a running domain can have as its SID: domain types that are not derived ones nor
+ * pseudo-domains. A T_self or T_target type is only ever the object of a check, never its
+ * subject; DOMID_IO and DOMID_XEN run no vCPU, so their labels never are either.
  */
 export function subjectTypes(model: PolicyModel): BitSet {
   const ix = indexOf(model);
   if (!ix.subjectTypes) {
     const set = new BitSet(model.types.length);
     const owners = derivedDomainOwners(model);
-    for (const t of domainTypes(model)) if (!owners.has(t)) set.add(t);
+    const pseudo = pseudoDomains(model);
+    for (const t of domainTypes(model)) if (!owners.has(t) && !pseudo.has(t)) set.add(t);
     ix.subjectTypes = set;
   }
   return ix.subjectTypes;
