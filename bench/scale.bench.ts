@@ -9,24 +9,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileStandalone } from '../test/support/checker.js';
-import { pathologicalPolicy, type PathologicalRule } from '../test/support/pathological.js';
+import { pathologicalPolicy, SCALE_HOST, SCALE_SPEC, type PathologicalRule } from '../test/support/pathological.js';
 import { mib, printTable, TIME } from './support.js';
 
 const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', 'cli', 'bin.js');
-
-export const SCALE_SPEC = `vmipolicy: 1
-xen: "4.17"
-policy: { module: vmi, mode: standalone }
-introspectors:
-  - name: mon-a
-    type: mon_a_t
-    guest: pv
-    targets: [tgt-a, tgt-b]
-    capabilities: [domain-info, read-memory, read-registers, pause]
-targets:
-  - { name: tgt-a, type: tgt_a_t, guest: hvm }
-  - { name: tgt-b, type: tgt_b_t, guest: pvh }
-`;
 
 const DEFAULT_CASES = [
   '100:relabel', '150:relabel,set-target', '300:relabel,set-target', '1000:relabel,set-target',
@@ -60,7 +46,7 @@ function main(): void {
     writeFileSync(spec, SCALE_SPEC);
     for (const c of cases) {
       const [n, kinds] = c.split(':') as [string, string];
-      const host = pathologicalPolicy(compiled.policyText, Number(n), kinds.split(',') as PathologicalRule[], { members: ['tgt_a_t', 'mon_a_t'], introspector: 'mon_a_t' });
+      const host = pathologicalPolicy(compiled.policyText, Number(n), kinds.split(',') as PathologicalRule[], SCALE_HOST);
       const policy = join(dir, `host-${n}.conf`);
       writeFileSync(policy, host.text);
       const r = run(spec, policy);

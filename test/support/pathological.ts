@@ -10,6 +10,24 @@ export type PathologicalRule = 'relabel' | 'set-target' | 'control' | 'read' | '
 
 export const PATHOLOGICAL_ATTRIBUTE = 'gen_dom';
 
+/** The spec the pathological hosts are checked against: one PV introspector, two targets. */
+export const SCALE_SPEC = `vmipolicy: 1
+xen: "4.17"
+policy: { module: vmi, mode: standalone }
+introspectors:
+  - name: mon-a
+    type: mon_a_t
+    guest: pv
+    targets: [tgt-a, tgt-b]
+    capabilities: [domain-info, read-memory, read-registers, pause]
+targets:
+  - { name: tgt-a, type: tgt_a_t, guest: hvm }
+  - { name: tgt-b, type: tgt_b_t, guest: pvh }
+`;
+
+/** Its declared domains in the attribute: the search from them meets every generated type. */
+export const SCALE_HOST: PathologicalHost = { members: ['tgt_a_t', 'mon_a_t'], introspector: 'mon_a_t' };
+
 export interface PathologicalHost {
   /** Declared domains that join the attribute (so the search from them meets every type). */
   readonly members: readonly string[];
