@@ -129,11 +129,14 @@ export class PrivilegeGraph {
     return rules;
   }
 
-  /** Control edges out of a domain: for drawing, at most `perNode` edges to each node it reaches. */
-  controlEdges(from: number, perNode = 4): PrivilegeEdge[] {
+  /** Control edges out of a domain, for drawing: at most `perNode` to each node it reaches, `max` in all. */
+  controlEdges(from: number, perNode = 4, max = Infinity): PrivilegeEdge[] {
     const s = this.successors(from);
     const out: PrivilegeEdge[] = [];
-    for (const to of [...(s.policy ? [POLICY] : []), ...s.nodes]) out.push(...take(this.edgesBetween(from, to), perNode));
+    for (const to of [...(s.policy ? [POLICY] : []), ...s.nodes]) {
+      if (out.length >= max) break;
+      out.push(...take(this.edgesBetween(from, to), Math.min(perNode, max - out.length)));
+    }
     return out;
   }
 

@@ -17,7 +17,7 @@ export function reportDot(report: CheckReport): string {
   // Every declared domain's edges (a few per node it reaches), even with no finding.
   const explored: Hop[] = intent.domains.flatMap((d) => {
     const i = graph.index(d.type);
-    return i === undefined ? [] : graph.controlEdges(i);
+    return i === undefined ? [] : graph.controlEdges(i, 4, MAX_EXPLORED_EDGES);
   });
   const offending = new Set<string>();
   for (const f of report.findings) for (const path of f.witness?.paths ?? []) for (const h of path) offending.add(`${h.from}\u0000${h.to}\u0000${h.via}`);
@@ -76,6 +76,9 @@ interface Drawn {
   readonly to: string;
   readonly label: string;
 }
+
+/** How many control edges of one declared domain a drawing shows (an attribute-wide rule reaches thousands). */
+const MAX_EXPLORED_EDGES = 200;
 
 /** How many finding edges a drawing can hold before it stops being readable. */
 const MAX_FINDING_EDGES = 200;
