@@ -17,6 +17,7 @@ interface ModelIndex {
   domainTypes?: BitSet;
   subjectTypes?: BitSet;
   owners?: ReadonlyMap<number, number>;
+  pseudo?: ReadonlyMap<number, PseudoDomain>;
   readonly printed: Map<ModelAvRule, string>;
 }
 
@@ -125,18 +126,50 @@ export function derivedDomainOwners(model: PolicyModel): ReadonlyMap<number, num
 }
 
 /**
- * Types a running domain can have as its SID: domain types that are not derived ones. A
- * T_self or T_target type is only ever the object of a check, never its subject.
+ * Types a running domain can have as its SID: domain types that are not derived ones nor
+ * pseudo-domains. A T_self or T_target type is only ever the object of a check, never its
+ * subject; DOMID_IO and DOMID_XEN run no vCPU, so their labels never are either.
  */
 export function subjectTypes(model: PolicyModel): BitSet {
   const ix = indexOf(model);
   if (!ix.subjectTypes) {
     const set = new BitSet(model.types.length);
     const owners = derivedDomainOwners(model);
-    for (const t of domainTypes(model)) if (!owners.has(t)) set.add(t);
+    const pseudo = pseudoDomains(model);
+    for (const t of domainTypes(model)) if (!owners.has(t) && !pseudo.has(t)) set.add(t);
     ix.subjectTypes = set;
   }
   return ix.subjectTypes;
+}
+
+export interface PseudoDomain {
+  /** The domain id Xen gives it (xen/include/public/xen.h). */
+  readonly domid: 'DOMID_IO' | 'DOMID_XEN';
+  /** What its pages are, for messages. */
+  readonly owns: string;
+}
+
+/**
+ * Pseudo-domains: the types of the initial SIDs `domio` and `domxen`, which hooks.c
+ * flask_domain_alloc_security gives DOMID_IO and DOMID_XEN (self_sid = sid: no _self type).
+ * They own pages — DOMID_IO a device's MMIO, DOMID_XEN the Xen heap pages Xen shares with
+ * guests — but run no vCPU, so they are never the subject of a check: they hold no rights,
+ * and mapping their pages is device or hypervisor memory access, not introspection of a guest.
+ */
+export function pseudoDomains(model: PolicyModel): ReadonlyMap<number, PseudoDomain> {
+  const ix = indexOf(model);
+  if (!ix.pseudo) {
+    const out = new Map<number, PseudoDomain>();
+    const add = (sid: string, p: PseudoDomain): void => {
+      const name = model.sidTypes.get(sid);
+      const t = name === undefined ? undefined : (model.typeIndex.get(name) ?? model.aliases.get(name));
+      if (t !== undefined) out.set(t, p);
+    };
+    add('domio', { domid: 'DOMID_IO', owns: 'device memory (the MMIO pages DOMID_IO owns)' });
+    add('domxen', { domid: 'DOMID_XEN', owns: "Xen's own heap pages (those DOMID_XEN shares with guests)" });
+    ix.pseudo = out;
+  }
+  return ix.pseudo;
 }
 
 export function ruleLocation(model: PolicyModel, rule: ModelAvRule): Location {

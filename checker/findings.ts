@@ -64,6 +64,13 @@ export interface Finding {
   readonly objects?: readonly string[];
   /** Every subject type the finding covers, when `subject` summarises several. */
   readonly subjects?: readonly string[];
+  /**
+   * How many instances the finding stands for when it aggregates several that one rule (or
+   * one combination of rules) makes true: nodes reached, domain pairs a flow joins.
+   */
+  readonly count?: number;
+  /** The first few of those instances in code-point order, spelled out; the witness shows these. */
+  readonly examples?: readonly string[];
   /** Spec declaration first, then the policy rules (or xl / xenstore lines) behind the finding. */
   readonly provenance: readonly Location[];
   readonly witness?: Witness;

@@ -2,21 +2,29 @@
 // labelled edges that keep the rules behind them (catalog §5). An edge A → B means A can
 // come to act with B's rights: it can write B's memory or registers, answer B's vm_events,
 // create a domain labelled B, relabel a domain into B, make a domain B's device model, or
-// rewrite the policy. Edges are computed per node on demand, so a question about one
-// introspector never expands the whole host. The explored part is kept in a graphlib Graph
-// for rendering.
+// rewrite the policy.
+//
+// The search never materialises an edge per pair of types. An attribute-wide relabel rule
+// over N domains gives every domain N² (intermediary, destination) combinations; instead,
+// a node's successors are one bitset computed from the rules' type sets (unions and
+// intersections over the attribute, never the product), and the edges themselves — with
+// the rules behind each — are enumerated lazily, only between the two nodes a witness path
+// crosses, and only as many as the path bound asks for.
 
-import { Graph } from '@dagrejs/graphlib';
 import type { ModelAvRule, PolicyModel } from './model/model.js';
 import type { Hop, Location } from './findings.js';
+import { BitSet, type IndexSet } from './model/bitset.js';
 import { availability } from './booleans.js';
 import { typeIndexOf } from './model/query.js';
-import { derivedDomainOwners, domainTypes, grantingRules, objectsOf, permNames, permissiveLocations, ruleLocation, rulesFrom } from './effective.js';
+import { allowRules, derivedDomainOwners, domainTypes, grantingRules, objectsOf, permissiveLocations, permNames, pseudoDomains, ruleLocation, rulesFrom } from './effective.js';
 import { isPermissive } from './model/access.js';
 import { isControl, isPolicyControl, isRead, isWrite, RELABEL_PERMS } from './permissions.js';
 
 /** The node that stands for the security policy: whoever reaches it can grant itself anything. */
 export const POLICY_NODE = 'security policy';
+
+/** The policy node's id among the type indices. */
+const POLICY = -1;
 
 export interface PrivilegeEdge extends Hop {
   readonly kind: 'control' | 'create' | 'relabel' | 'set_target' | 'policy';
@@ -26,19 +34,64 @@ export interface FlowEdge extends Hop {
   readonly direction: 'read' | 'write';
 }
 
+/** What one domain can reach in one step: owners of the types it gains, and the policy. */
+interface Successors {
+  readonly nodes: BitSet;
+  readonly policy: boolean;
+  /** Itself and the domains it has a control edge to: those it can relabel or make device models. */
+  readonly controlled: BitSet;
+}
+
 export class PrivilegeGraph {
-  /** The explored part, for rendering: node label = { kind }, edge label = PrivilegeEdge. */
-  readonly graph = new Graph({ directed: true, multigraph: true });
-  private readonly edgesOf = new Map<number, PrivilegeEdge[]>();
-  private readonly owner: ReadonlyMap<number, number>;
+  /** Type → the domain it stands for, as a table: the search asks it for every type of every rule. */
+  private readonly owner: Int32Array;
+  /** Domain → the types that stand for it (itself, its _self and _target types). */
+  private readonly owned = new Map<number, number[]>();
+  private readonly successorsOf = new Map<number, Successors>();
+  private readonly liveness = new Map<ModelAvRule, boolean>();
+  private readonly liveFrom = new Map<number, readonly ModelAvRule[]>();
+  private readonly ownerSets = new Map<ModelAvRule, BitSet>();
+  private readonly withPerm = new Map<string, readonly ModelAvRule[]>();
+  readonly domains: BitSet;
+  /** Types that stand for another domain (T_self, T_target). */
+  readonly derived: BitSet;
 
   constructor(readonly model: PolicyModel) {
-    this.owner = derivedDomainOwners(model);
+    this.owner = Int32Array.from({ length: model.types.length }, (_, i) => i);
+    this.domains = domainTypes(model);
+    this.derived = new BitSet(model.types.length);
+    for (const [derived, owner] of derivedDomainOwners(model)) {
+      this.derived.add(derived);
+      this.owner[derived] = owner;
+      this.owned.set(owner, [...(this.owned.get(owner) ?? [owner]), derived]);
+    }
   }
 
   /** The domain a type stands for: T for T_self and T_target, the type itself otherwise. */
   ownerOf(type: number): number {
-    return this.owner.get(type) ?? type;
+    return this.owner[type] ?? type;
+  }
+
+  /**
+   * The domains a rule's target set stands for (each type's owner, when a domain), once per
+   * rule: an attribute-wide rule is met from every one of its sources.
+   */
+  ownersIn(rule: ModelAvRule): BitSet {
+    let out = this.ownerSets.get(rule);
+    if (!out) {
+      out = new BitSet(this.model.types.length);
+      for (const t of rule.targets) {
+        const owner = this.ownerOf(t);
+        if (this.domains.has(owner)) out.add(owner);
+      }
+      this.ownerSets.set(rule, out);
+    }
+    return out;
+  }
+
+  /** The types that stand for a domain: the domain, then its derived types. */
+  ownedBy(domain: number): readonly number[] {
+    return this.owned.get(domain) ?? [domain];
   }
 
   index(name: string): number | undefined {
@@ -46,29 +99,133 @@ export class PrivilegeGraph {
   }
 
   name(type: number): string {
-    return this.model.types[type] as string;
+    return type === POLICY ? POLICY_NODE : (this.model.types[type] as string);
   }
 
-  /** Control edges out of a domain type, merged per (target, via, rule). */
-  controlEdges(from: number): readonly PrivilegeEdge[] {
-    let edges = this.edgesOf.get(from);
-    if (edges) return edges;
-    edges = [...directControl(this, from), ...combinedControl(this, from)];
-    edges.sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : a.via < b.via ? -1 : a.via > b.via ? 1 : 0));
-    this.edgesOf.set(from, edges);
-    for (const e of edges) {
-      if (!this.graph.hasNode(e.from)) this.graph.setNode(e.from, {});
-      if (!this.graph.hasNode(e.to)) this.graph.setNode(e.to, {});
-      const r = e.rules[0];
-      this.graph.setEdge(e.from, e.to, e, `${e.via}@${r ? `${r.file}:${r.line}` : ''}`);
+  /** Whether a rule can be on in some boolean state. */
+  live(rule: ModelAvRule): boolean {
+    let on = this.liveness.get(rule);
+    if (on === undefined) this.liveness.set(rule, (on = !availability(this.model, [rule.guard]).never));
+    return on;
+  }
+
+  /** The rules from a type that can be on in some boolean state, in policy order. */
+  liveRules(from: number): readonly ModelAvRule[] {
+    let rules = this.liveFrom.get(from);
+    if (!rules) this.liveFrom.set(from, (rules = rulesFrom(this.model, from).filter((r) => this.live(r))));
+    return rules;
+  }
+
+  successors(from: number): Successors {
+    let s = this.successorsOf.get(from);
+    if (!s) this.successorsOf.set(from, (s = successorsOf(this, from)));
+    return s;
+  }
+
+  /** The live rules granting class `c` permission `p`, in policy order. */
+  rulesWith(c: number, p: number): readonly ModelAvRule[] {
+    const key = `${c} ${p}`;
+    let rules = this.withPerm.get(key);
+    if (!rules) this.withPerm.set(key, (rules = allowRules(this.model).filter((r) => r.perms.get(c)?.has(p) && this.live(r))));
+    return rules;
+  }
+
+  /** Control edges out of a domain, for drawing: at most `perNode` to each node it reaches, `max` in all. */
+  controlEdges(from: number, perNode = 4, max = Infinity): PrivilegeEdge[] {
+    const s = this.successors(from);
+    const out: PrivilegeEdge[] = [];
+    for (const to of [...(s.policy ? [POLICY] : []), ...s.nodes]) {
+      if (out.length >= max) break;
+      out.push(...take(this.edgesBetween(from, to), Math.min(perNode, max - out.length)));
     }
-    return edges;
+    return out;
+  }
+
+  /**
+   * A permissive domain is refused nothing (checker/model/access.ts requestAllowed), so it
+   * holds the security server's policy-changing permissions too: it reaches the policy,
+   * through its `permissive` statement rather than an allow rule.
+   */
+  unconfinedEdge(from: number): PrivilegeEdge | undefined {
+    if (!isPermissive(this.model, from)) return undefined;
+    const ci = this.model.classIndex.get('security');
+    const info = ci === undefined ? undefined : this.model.classes[ci];
+    const perms = info ? info.perms.filter((p) => isPolicyControl(info.name, p)) : [];
+    return { kind: 'policy', from: this.name(from), to: POLICY_NODE, via: 'permissive: no denial enforced', cls: 'security', perms, rules: permissiveLocations(this.model, from) };
+  }
+
+  /**
+   * The edges from `from` to `to` (a domain, or the policy), lazily, in a fixed order:
+   * direct grants in policy order, then relabelself, relabelling a controlled domain (by
+   * intermediary), making a controlled domain a device model (by device model).
+   */
+  *edgesBetween(from: number, to: number): Generator<PrivilegeEdge> {
+    const name = this.name(from);
+    if (to === POLICY) {
+      const unconfined = this.unconfinedEdge(from);
+      if (unconfined) yield unconfined;
+      for (const rule of this.liveRules(from)) {
+        for (const [ci] of rule.perms) {
+          const cls = this.model.classes[ci]?.name as string;
+          const policy = permNames(this.model, rule, ci).filter((p) => isPolicyControl(cls, p));
+          if (policy.length) yield { kind: 'policy', from: name, to: POLICY_NODE, via: `${cls}:${policy.join(' ')}`, cls, perms: policy, rules: [ruleLocation(this.model, rule)] };
+        }
+      }
+      return;
+    }
+    if (to === from || !this.domains.has(to)) return;
+    const toName = this.name(to);
+    const targets = this.ownedBy(to);
+    for (const rule of this.liveRules(from)) {
+      if (!targets.some((y) => rule.targets.has(y) || (rule.self && y === from))) continue;
+      const at = ruleLocation(this.model, rule);
+      for (const [ci] of rule.perms) {
+        const cls = this.model.classes[ci]?.name as string;
+        const perms = permNames(this.model, rule, ci);
+        const control = perms.filter((p) => isControl(cls, p));
+        if (control.length) yield { kind: 'control', from: name, to: toName, via: `${cls}:${control.join(' ')}`, cls, perms: control, rules: [at] };
+        if (cls === 'domain' && perms.includes('create')) yield { kind: 'create', from: name, to: toName, via: 'domain:create', cls, perms: ['create'], rules: [at] };
+      }
+    }
+    const labels = targets.filter((y) => this.domains.has(y));
+    // relabelself: flask_op.c flask_relabel_domain checks (d, new, domain2:relabelself) and (d, new, domain:transition).
+    for (const y of labels) {
+      if (y === from) continue;
+      const self = holds(this, from, y, 'domain2', RELABEL_PERMS.self);
+      const transition = self && holds(this, from, y, 'domain', RELABEL_PERMS.transition);
+      if (self && transition) yield { kind: 'relabel', from: name, to: toName, via: 'domain2:relabelself + domain:transition', cls: 'domain2', perms: [RELABEL_PERMS.self, RELABEL_PERMS.transition], rules: [...self, ...transition] };
+    }
+    const controlled = this.successors(from).controlled;
+    // Relabelling a domain d it controls: (cur, d, relabelfrom), (cur, new, relabelto), (d, new, transition).
+    for (const y of labels) {
+      const relabelTo = holds(this, from, y, 'domain2', RELABEL_PERMS.to);
+      if (!relabelTo) continue;
+      for (const d of controlled) {
+        const relabelFrom = holds(this, from, d, 'domain2', RELABEL_PERMS.from);
+        const transition = relabelFrom && holds(this, d, y, 'domain', RELABEL_PERMS.transition);
+        if (relabelFrom && transition) {
+          yield { kind: 'relabel', from: name, to: toName, via: `relabel ${this.name(d)} → ${this.name(y)}`, cls: 'domain2', perms: [RELABEL_PERMS.from, RELABEL_PERMS.to, RELABEL_PERMS.transition], rules: [...relabelFrom, ...relabelTo, ...transition] };
+        }
+      }
+    }
+    // hooks.c flask_set_target: (cur, dm, make_priv_for), (cur, t, set_as_target), (dm, t, domain:set_target).
+    for (const t of labels) {
+      const set = holds(this, from, t, 'domain2', 'set_as_target');
+      if (!set) continue;
+      for (const dm of controlled) {
+        const priv = holds(this, from, dm, 'domain2', 'make_priv_for');
+        const link = priv && holds(this, dm, t, 'domain', 'set_target');
+        if (priv && link) {
+          yield { kind: 'set_target', from: name, to: toName, via: `make ${this.name(dm)} the device model of ${this.name(t)}`, cls: 'domain2', perms: ['make_priv_for', 'set_as_target', 'set_target'], rules: [...priv, ...set, ...link] };
+        }
+      }
+    }
   }
 
   /** Data flow edges of one subject over domains: what it reads from and writes into. */
   flowEdges(from: number): FlowEdge[] {
     const out: FlowEdge[] = [];
-    for (const rule of liveRules(this.model, from)) {
+    for (const rule of this.liveRules(from)) {
       for (const [ci] of rule.perms) {
         const cls = this.model.classes[ci]?.name as string;
         const perms = permNames(this.model, rule, ci);
@@ -85,55 +242,23 @@ export class PrivilegeGraph {
   }
 }
 
-function liveRules(model: PolicyModel, from: number): ModelAvRule[] {
-  return rulesFrom(model, from).filter((r) => !availability(model, [r.guard]).never);
+function* take<T>(items: Iterable<T>, n: number): Generator<T> {
+  if (n <= 0) return;
+  let i = 0;
+  for (const x of items) {
+    yield x;
+    if (++i >= n) return;
+  }
 }
 
 /** The domains a rule's objects stand for, other than the subject itself. */
 function domainObjects(g: PrivilegeGraph, rule: ModelAvRule, from: number): number[] {
-  const domains = domainTypes(g.model);
   const out = new Set<number>();
   for (const o of objectsOf(rule, from)) {
     const owner = g.ownerOf(o);
-    if (owner !== from && domains.has(owner)) out.add(owner);
+    if (owner !== from && g.domains.has(owner)) out.add(owner);
   }
   return [...out];
-}
-
-/**
- * A permissive domain is refused nothing (checker/model/access.ts requestAllowed), so it
- * holds the security server's policy-changing permissions too: it reaches the policy,
- * through its `permissive` statement rather than an allow rule.
- */
-function unconfinedEdge(g: PrivilegeGraph, from: number): PrivilegeEdge | undefined {
-  if (!isPermissive(g.model, from)) return undefined;
-  const ci = g.model.classIndex.get('security');
-  const info = ci === undefined ? undefined : g.model.classes[ci];
-  const perms = info ? info.perms.filter((p) => isPolicyControl(info.name, p)) : [];
-  return { kind: 'policy', from: g.name(from), to: POLICY_NODE, via: 'permissive: no denial enforced', cls: 'security', perms, rules: permissiveLocations(g.model, from) };
-}
-
-function directControl(g: PrivilegeGraph, from: number): PrivilegeEdge[] {
-  const out: PrivilegeEdge[] = [];
-  const unconfined = unconfinedEdge(g, from);
-  if (unconfined) out.push(unconfined);
-  for (const rule of liveRules(g.model, from)) {
-    const at = ruleLocation(g.model, rule);
-    for (const [ci] of rule.perms) {
-      const cls = g.model.classes[ci]?.name as string;
-      const perms = permNames(g.model, rule, ci);
-      const policy = perms.filter((p) => isPolicyControl(cls, p));
-      if (policy.length) out.push({ kind: 'policy', from: g.name(from), to: POLICY_NODE, via: `${cls}:${policy.join(' ')}`, cls, perms: policy, rules: [at] });
-      const control = perms.filter((p) => isControl(cls, p));
-      const create = cls === 'domain' && perms.includes('create');
-      if (!control.length && !create) continue;
-      for (const o of domainObjects(g, rule, from)) {
-        if (control.length) out.push({ kind: 'control', from: g.name(from), to: g.name(o), via: `${cls}:${control.join(' ')}`, cls, perms: control, rules: [at] });
-        if (create) out.push({ kind: 'create', from: g.name(from), to: g.name(o), via: 'domain:create', cls, perms: ['create'], rules: [at] });
-      }
-    }
-  }
-  return out;
 }
 
 /** Whether `s` holds cls:perm on `o`, with the rules (unconditional or possibly on). */
@@ -141,63 +266,122 @@ function holds(g: PrivilegeGraph, s: number, o: number, cls: string, perm: strin
   const c = g.model.classIndex.get(cls);
   const p = c === undefined ? undefined : g.model.classes[c]?.permIndex.get(perm);
   if (c === undefined || p === undefined) return undefined;
-  const rules = grantingRules(g.model, s, o, c, p).filter((r) => !availability(g.model, [r.guard]).never);
+  const rules = grantingRules(g.model, s, o, c, p).filter((r) => g.live(r));
   return rules.length ? rules.map((r) => ruleLocation(g.model, r)) : undefined;
 }
 
-/** Types a subject holds `cls:perm` on, through any live rule. */
-function objectsWith(g: PrivilegeGraph, s: number, cls: string, perm: string): number[] {
-  const c = g.model.classIndex.get(cls);
-  const p = c === undefined ? undefined : g.model.classes[c]?.permIndex.get(perm);
-  if (c === undefined || p === undefined) return [];
-  const out = new Set<number>();
-  for (const rule of liveRules(g.model, s)) if (rule.perms.get(c)?.has(p)) for (const o of objectsOf(rule, s)) out.add(o);
-  return [...out];
+/** class:perm as indices, when the policy declares them. */
+function permId(model: PolicyModel, cls: string, perm: string): { c: number; p: number } | undefined {
+  const c = model.classIndex.get(cls);
+  const p = c === undefined ? undefined : model.classes[c]?.permIndex.get(perm);
+  return c === undefined || p === undefined ? undefined : { c, p };
+}
+
+/** Adds a rule's objects for `subject` (its targets, and the subject for `self`) to a set. */
+function addObjects(into: BitSet, rule: ModelAvRule, subject: number): void {
+  addAll(into, rule.targets);
+  if (rule.self) into.add(subject);
+}
+
+function addAll(into: BitSet, set: IndexSet): void {
+  if (set instanceof BitSet && set.size === into.size) into.addAll(set);
+  else for (const t of set) into.add(t);
+}
+
+/** A bitset ∩ any index set. */
+function intersectionOf(a: BitSet, b: IndexSet): BitSet {
+  if (b instanceof BitSet && b.size === a.size) return intersection(a, b);
+  const out = new BitSet(a.size);
+  for (const t of b) if (a.has(t)) out.add(t);
+  return out;
+}
+
+function intersection(a: BitSet, b: BitSet): BitSet {
+  const out = new BitSet(a.size);
+  for (let w = 0; w < out.words.length; w++) out.words[w] = ((a.words[w] ?? 0) & (b.words[w] ?? 0)) >>> 0;
+  return out;
 }
 
 /**
- * Edges that need several permissions together (flask_op.c flask_relabel_domain, hooks.c
- * flask_set_target): relabelling itself, relabelling a domain it controls, and making a
- * domain it controls the device model of another.
+ * One domain's successors, from its rules' type sets. The combined edges need a permission
+ * on an intermediary d and another on the destination y, tied by d's own permission on y;
+ * their destinations are (∪ over the d's of what each d may transition to) ∩ (what the
+ * subject may relabel to) — unions and an intersection of sets, never d × y.
  */
-function combinedControl(g: PrivilegeGraph, from: number): PrivilegeEdge[] {
-  const out: PrivilegeEdge[] = [];
-  const name = g.name(from);
-  const controlled = new Set([from, ...directControl(g, from).filter((e) => e.kind === 'control').map((e) => g.index(e.to) as number)]);
-  // relabelself: avc_has_perm(d, new, domain2:relabelself) and (d, new, domain:transition).
-  for (const y of objectsWith(g, from, 'domain2', RELABEL_PERMS.self)) {
-    if (y === from) continue;
-    const self = holds(g, from, y, 'domain2', RELABEL_PERMS.self);
-    const transition = holds(g, from, y, 'domain', RELABEL_PERMS.transition);
-    if (self && transition) out.push({ kind: 'relabel', from: name, to: g.name(g.ownerOf(y)), via: 'domain2:relabelself + domain:transition', cls: 'domain2', perms: [RELABEL_PERMS.self, RELABEL_PERMS.transition], rules: [...self, ...transition] });
-  }
-  // relabel another domain d it controls: (cur, d, relabelfrom), (cur, new, relabelto), (d, new, transition).
-  const relabelTo = objectsWith(g, from, 'domain2', RELABEL_PERMS.to);
-  if (relabelTo.length) {
-    for (const d of controlled) {
-      const relabelFrom = holds(g, from, d, 'domain2', RELABEL_PERMS.from);
-      if (!relabelFrom) continue;
-      for (const y of relabelTo) {
-        const to = holds(g, from, y, 'domain2', RELABEL_PERMS.to);
-        const transition = holds(g, d, y, 'domain', RELABEL_PERMS.transition);
-        if (to && transition && g.ownerOf(y) !== from) {
-          out.push({ kind: 'relabel', from: name, to: g.name(g.ownerOf(y)), via: `relabel ${g.name(d)} → ${g.name(y)}`, cls: 'domain2', perms: [RELABEL_PERMS.from, RELABEL_PERMS.to, RELABEL_PERMS.transition], rules: [...relabelFrom, ...to, ...transition] });
-        }
+function successorsOf(g: PrivilegeGraph, from: number): Successors {
+  const size = g.model.types.length;
+  const nodes = new BitSet(size);
+  const controlled = new BitSet(size);
+  controlled.add(from);
+  let policy = isPermissive(g.model, from);
+  const set = (): BitSet => new BitSet(size);
+  const perms = { relabelself: set(), transition: set(), relabelto: set(), relabelfrom: set(), set_as_target: set(), make_priv_for: set() };
+  const ids = {
+    relabelself: permId(g.model, 'domain2', RELABEL_PERMS.self),
+    transition: permId(g.model, 'domain', RELABEL_PERMS.transition),
+    relabelto: permId(g.model, 'domain2', RELABEL_PERMS.to),
+    relabelfrom: permId(g.model, 'domain2', RELABEL_PERMS.from),
+    set_as_target: permId(g.model, 'domain2', 'set_as_target'),
+    make_priv_for: permId(g.model, 'domain2', 'make_priv_for'),
+  };
+  for (const rule of g.liveRules(from)) {
+    for (const [ci, bits] of rule.perms) {
+      const cls = g.model.classes[ci]?.name as string;
+      const names = permNames(g.model, rule, ci);
+      if (names.some((p) => isPolicyControl(cls, p))) policy = true;
+      const control = names.some((p) => isControl(cls, p));
+      const create = cls === 'domain' && names.includes('create');
+      if (control || create) {
+        // `self` adds the subject itself, which is never a step.
+        const gains = g.ownersIn(rule);
+        nodes.addAll(gains);
+        if (control) controlled.addAll(gains);
       }
+      for (const [key, id] of Object.entries(ids)) if (id && id.c === ci && bits.has(id.p)) addObjects(perms[key as keyof typeof perms], rule, from);
     }
   }
-  // set_target: (cur, dm, make_priv_for), (cur, t, set_as_target), (dm, t, domain:set_target).
-  const asTarget = objectsWith(g, from, 'domain2', 'set_as_target');
-  if (asTarget.length) {
-    for (const dm of controlled) {
-      const priv = holds(g, from, dm, 'domain2', 'make_priv_for');
-      if (!priv) continue;
-      for (const t of asTarget) {
-        const set = holds(g, from, t, 'domain2', 'set_as_target');
-        const link = holds(g, dm, t, 'domain', 'set_target');
-        if (set && link && g.ownerOf(t) !== from) {
-          out.push({ kind: 'set_target', from: name, to: g.name(g.ownerOf(t)), via: `make ${g.name(dm)} the device model of ${g.name(t)}`, cls: 'domain2', perms: ['make_priv_for', 'set_as_target', 'set_target'], rules: [...priv, ...set, ...link] });
-        }
+  // Gaining label y is reaching y's owner: a word at a time for plain domain types, one by one for derived ones.
+  const gain = (ys: BitSet): void => {
+    const labels = intersection(ys, g.domains);
+    const derived = intersection(labels, g.derived);
+    for (let w = 0; w < nodes.words.length; w++) nodes.words[w] = ((nodes.words[w] ?? 0) | ((labels.words[w] ?? 0) & ~(derived.words[w] ?? 0))) >>> 0;
+    for (const y of derived) nodes.add(g.ownerOf(y));
+    nodes.delete(from);
+  };
+  // A domain never gains itself (a rule over its own type, or `self`, is no step).
+  nodes.delete(from);
+  gain(intersection(perms.relabelself, perms.transition));
+  const relabelFrom = intersection(perms.relabelfrom, controlled);
+  if (!relabelFrom.isEmpty() && !perms.relabelto.isEmpty()) gain(intersection(perms.relabelto, unionOver(g, relabelFrom, ids.transition)));
+  const privFor = intersection(perms.make_priv_for, controlled);
+  if (!privFor.isEmpty() && !perms.set_as_target.isEmpty()) gain(intersection(perms.set_as_target, unionOver(g, privFor, permId(g.model, 'domain', 'set_target'))));
+  return { nodes, policy, controlled };
+}
+
+/** ∪ over the subjects of the objects each holds `id` on; each rule's target set is added once. */
+function unionOver(g: PrivilegeGraph, subjects: BitSet, id: { c: number; p: number } | undefined): BitSet {
+  const out = new BitSet(g.model.types.length);
+  if (!id) return out;
+  const rules = g.rulesWith(id.c, id.p);
+  // From the rules when there are fewer of them than subjects (an attribute-wide set of
+  // intermediaries), from the subjects otherwise (a host with a transition rule per domain).
+  if (rules.length < subjects.count()) {
+    for (const rule of rules) {
+      const meets = intersectionOf(subjects, rule.sources);
+      if (meets.isEmpty()) continue;
+      addAll(out, rule.targets);
+      if (rule.self) out.addAll(meets);
+    }
+    return out;
+  }
+  const added = new Set<ModelAvRule>();
+  for (const s of subjects) {
+    for (const rule of g.liveRules(s)) {
+      if (!rule.perms.get(id.c)?.has(id.p)) continue;
+      if (rule.self) out.add(s);
+      if (!added.has(rule)) {
+        added.add(rule);
+        addAll(out, rule.targets);
       }
     }
   }
@@ -205,61 +389,99 @@ function combinedControl(g: PrivilegeGraph, from: number): PrivilegeEdge[] {
 }
 
 export interface ReachResult {
-  /** node → shortest distance from the start. */
+  /** The start domain's type index. */
+  readonly start: number;
+  /** node name → shortest distance from the start. */
   readonly distance: ReadonlyMap<string, number>;
-  /** node → the edges into it from the previous layer (every minimal path uses one of them). */
-  readonly into: ReadonlyMap<string, readonly PrivilegeEdge[]>;
+  /** Node ids (type indices; the policy is -1) per distance, in discovery order. */
+  readonly layers: readonly (readonly number[])[];
+  /** Nodes reached but not expanded (trusted host domains, pseudo-domains, the policy). */
+  readonly stopped: ReadonlySet<number>;
 }
 
 /**
- * Breadth-first over control edges, keeping every edge that lies on a shortest path. Nodes
- * in `stop` (the trusted host domains, the policy) are reached but not expanded: reaching
- * dom0 is the finding, and everything dom0 can do would only repeat it.
+ * Breadth-first over control edges. Nodes in `stop` (the trusted host domains) are reached
+ * but not expanded: reaching dom0 is the finding, and everything dom0 can do would only
+ * repeat it. Pseudo-domains are never expanded either: Xen gives DOMID_IO and DOMID_XEN a
+ * label (hooks.c flask_domain_alloc_security) but they run no vCPU, so they never act as
+ * the subject of a check and have no rights to gain. Only distances are kept; the edges on
+ * minimal paths are found again, lazily, for the nodes a finding reports.
  */
 export function reach(g: PrivilegeGraph, start: number, maxDepth: number, stop: ReadonlySet<string> = new Set()): ReachResult {
-  const startName = g.name(start);
-  const distance = new Map<string, number>([[startName, 0]]);
-  const into = new Map<string, PrivilegeEdge[]>();
+  const pseudo = pseudoDomains(g.model);
+  const distance = new Map<string, number>([[g.name(start), 0]]);
+  const layers: number[][] = [[start]];
+  const stopped = new Set<number>();
+  const seen = new BitSet(g.model.types.length);
+  seen.add(start);
   let frontier = [start];
+  const discover = (m: number, depth: number, layer: number[]): void => {
+    const name = g.name(m);
+    distance.set(name, depth);
+    layer.push(m);
+    if (m === POLICY || stop.has(name) || pseudo.has(m)) stopped.add(m);
+  };
   for (let depth = 1; depth <= maxDepth && frontier.length; depth++) {
-    const next: number[] = [];
+    const layer: number[] = [];
     for (const n of frontier) {
-      for (const e of g.controlEdges(n)) {
-        const seen = distance.get(e.to);
-        if (seen === undefined) {
-          distance.set(e.to, depth);
-          into.set(e.to, [e]);
-          const idx = g.index(e.to);
-          if (idx !== undefined && !stop.has(e.to)) next.push(idx);
-        } else if (seen === depth) {
-          into.get(e.to)?.push(e);
+      const s = g.successors(n);
+      if (s.policy && !distance.has(POLICY_NODE)) discover(POLICY, depth, layer);
+      // Only the successors not seen yet, a word at a time: a dense graph's layers cost N²/32.
+      for (let w = 0; w < seen.words.length; w++) {
+        let fresh = ((s.nodes.words[w] ?? 0) & ~(seen.words[w] ?? 0)) >>> 0;
+        if (fresh === 0) continue;
+        seen.words[w] = ((seen.words[w] ?? 0) | fresh) >>> 0;
+        while (fresh !== 0) {
+          discover(w * 32 + (31 - Math.clz32(fresh & -fresh)), depth, layer);
+          fresh = (fresh & (fresh - 1)) >>> 0;
         }
       }
     }
-    frontier = next;
+    layers.push(layer);
+    frontier = layer.filter((m) => !stopped.has(m));
   }
-  return { distance, into };
+  return { start, distance, layers, stopped };
 }
 
-/** Every minimal path from the start to `node`, up to `max` of them. */
-export function minimalPaths(r: ReachResult, node: string, max: number): { paths: PrivilegeEdge[][]; truncated: boolean } {
+/** The nodes one step before `node` on its minimal paths: expanded nodes of the previous layer with an edge to it. */
+function predecessors(g: PrivilegeGraph, r: ReachResult, node: number, depth: number): number[] {
+  const previous = r.layers[depth - 1] ?? [];
+  return previous.filter((u) => !r.stopped.has(u) && (node === POLICY ? g.successors(u).policy : g.successors(u).nodes.has(node)));
+}
+
+/** Every minimal path from the start to `node` (a name), up to `max` of them. */
+export function minimalPaths(g: PrivilegeGraph, r: ReachResult, node: string, max: number): { paths: PrivilegeEdge[][]; truncated: boolean } {
   const paths: PrivilegeEdge[][] = [];
   let truncated = false;
-  const walk = (at: string, suffix: PrivilegeEdge[]): void => {
-    if (paths.length >= max) {
-      truncated = true;
+  const id = node === POLICY_NODE ? POLICY : g.index(node);
+  const depth = r.distance.get(node);
+  if (id === undefined || depth === undefined) return { paths, truncated };
+  const walk = (at: number, k: number, suffix: PrivilegeEdge[]): void => {
+    if (k === 0) {
+      if (paths.length >= max) truncated = true;
+      else paths.push(suffix);
       return;
     }
-    const edges = r.into.get(at);
-    if (!edges) {
-      paths.push(suffix);
-      return;
-    }
-    for (const e of edges) {
-      walk(e.from, [e, ...suffix]);
-      if (truncated) return;
+    for (const u of predecessors(g, r, at, k)) {
+      for (const e of g.edgesBetween(u, at)) {
+        walk(u, k - 1, [e, ...suffix]);
+        if (truncated) return;
+      }
     }
   };
-  walk(node, []);
+  walk(id, depth, []);
   return { paths, truncated };
+}
+
+/** One minimal path's last hop into `node`: the first edge from its first predecessor. */
+export function lastHop(g: PrivilegeGraph, r: ReachResult, node: string): PrivilegeEdge | undefined {
+  const id = node === POLICY_NODE ? POLICY : g.index(node);
+  const depth = r.distance.get(node);
+  if (id === undefined || !depth) return undefined;
+  const previous = r.layers[depth - 1] ?? [];
+  for (const u of previous) {
+    if (r.stopped.has(u) || !(id === POLICY ? g.successors(u).policy : g.successors(u).nodes.has(id))) continue;
+    for (const e of g.edgesBetween(u, id)) return e;
+  }
+  return undefined;
 }

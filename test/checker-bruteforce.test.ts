@@ -131,26 +131,121 @@ test('brute force: the graph checker agrees with an exhaustive reference on smal
         const found = new Set(report.findings.filter((f) => f.ruleId === 'undeclared-target' && f.subject === d.type).flatMap((f) => (f.objects ?? []).flatMap((o) => f.perms.map((p) => accessKey(o, f.class!, p)))));
         assert.deepEqual([...found].sort(), [...expected].sort(), `undeclared-target of ${d.type}`);
       }
-      // escalation: reached nodes beyond the declaration, and their distances.
-      for (const d of intent.domains) {
-        const introspector = intent.introspectors.find((i) => i.name === d.name);
-        const allowed = new Set([...ownTypes(d), ...(introspector?.targets.flatMap((t) => ownTypes(t)) ?? [])]);
-        const dist = reference(model, granted, d.type, intent.trusted, report.context.options.maxDepth);
-        const expected = [...dist].filter(([n, k]) => k > 0 && !allowed.has(n)).map(([n, k]) => `${n}@${k}`).sort();
-        const mine = report.findings.filter((f) => f.ruleId === 'escalation' && f.subject === d.type);
-        assert.deepEqual(mine.map((f) => `${f.object}@${f.witness!.paths[0]!.length}`).sort(), expected, `escalation from ${d.type}`);
-        escalations += mine.length;
-        for (const f of mine) for (const path of f.witness!.paths) {
-          assert.equal(path[0]!.from, d.type);
-          assert.equal(path[path.length - 1]!.to, f.object);
-          for (const hop of path) assert.ok(hop.rules.length > 0 && hop.rules.every((l) => l.kind === 'policy'), 'every hop names its rules');
-          for (let i = 1; i < path.length; i++) assert.equal(path[i]!.from, path[i - 1]!.to, 'hops chain');
-        }
-        compared++;
-      }
+      const agreed = escalationAgrees(model, granted, intent, report);
+      escalations += agreed.findings;
+      compared += agreed.domains;
     }),
     { numRuns: 150, seed: 99 },
   );
   console.log(`brute force: ${compared} declared domains compared; ${excesses} excess tuples and ${escalations} escalation findings agreed`);
   assert.ok(escalations > 50 && excesses > 50, 'the random policies must exercise both analyses');
+});
+
+/** The escalation findings against the reference: reached nodes beyond the declaration and their distances; every witness hop real. */
+function escalationAgrees(model: PolicyModel, granted: Set<string>, intent: ReturnType<typeof buildIntent>, report: ReturnType<typeof checkPolicyText>): { domains: number; findings: number; nodes: number } {
+  let findings = 0;
+  let nodes = 0;
+  for (const d of intent.domains) {
+    const introspector = intent.introspectors.find((i) => i.name === d.name);
+    const allowed = new Set([...ownTypes(d), ...(introspector?.targets.flatMap((t) => ownTypes(t)) ?? [])]);
+    const dist = reference(model, granted, d.type, intent.trusted, report.context.options.maxDepth);
+    const expected = [...dist].filter(([n, k]) => k > 0 && !allowed.has(n)).map(([n, k]) => `${n}@${k}`).sort();
+    const mine = report.findings.filter((f) => f.ruleId === 'escalation' && f.subject === d.type);
+    // A finding covers every node reached at one distance through the same last hop.
+    const reached = mine.flatMap((f) => (f.objects ?? [f.object]).map((o) => `${o}@${f.witness!.paths[0]!.length}`)).sort();
+    assert.deepEqual(reached, expected, `escalation from ${d.type}`);
+    findings += mine.length;
+    nodes += reached.length;
+    for (const f of mine) {
+      assert.equal(f.count ?? 1, (f.objects ?? [f.object]).length, 'the count is the number of nodes covered');
+      for (const path of f.witness!.paths) {
+        assert.equal(path[0]!.from, d.type);
+        assert.equal(path.length, f.witness!.paths[0]!.length, 'one distance per finding');
+        assert.ok((f.objects ?? [f.object]).includes(path[path.length - 1]!.to), 'a path ends at a node the finding covers');
+        for (const hop of path) assert.ok(hop.rules.length > 0 && hop.rules.every((l) => l.kind === 'policy'), 'every hop names its rules');
+        for (let i = 1; i < path.length; i++) assert.equal(path[i]!.from, path[i - 1]!.to, 'hops chain');
+        for (const hop of path) assert.ok(hopIsGranted(hop, granted), `hop ${hop.from} —${hop.via}→ ${hop.to} is granted`);
+      }
+    }
+  }
+  return { domains: intent.domains.length, findings, nodes };
+}
+
+/** A witness hop's permissions are really held: direct ones on the hop's target (or a type it owns), combined ones as named in `via`. */
+function hopIsGranted(hop: { from: string; to: string; via: string; cls: string; perms: readonly string[] }, granted: Set<string>): boolean {
+  const holds = (s: string, o: string, c: string, p: string): boolean => granted.has(`${s} ${o} ${c} ${p}`);
+  const relabel = /^relabel (\S+) → (\S+)$/.exec(hop.via);
+  if (relabel) return holds(hop.from, relabel[1]!, 'domain2', 'relabelfrom') && holds(hop.from, relabel[2]!, 'domain2', 'relabelto') && holds(relabel[1]!, relabel[2]!, 'domain', 'transition');
+  const dm = /^make (\S+) the device model of (\S+)$/.exec(hop.via);
+  if (dm) return holds(hop.from, dm[1]!, 'domain2', 'make_priv_for') && holds(hop.from, dm[2]!, 'domain2', 'set_as_target') && holds(dm[1]!, dm[2]!, 'domain', 'set_target');
+  if (hop.via === 'domain2:relabelself + domain:transition') return [...granted].some((g) => g.startsWith(`${hop.from} `) && g.endsWith(' domain2 relabelself'));
+  if (hop.to === POLICY_NODE) return hop.perms.every((p) => [...granted].some((g) => g.startsWith(`${hop.from} `) && g.endsWith(` ${hop.cls} ${p}`)));
+  return hop.perms.every((p) => [...granted].some((g) => {
+    const [gs, go, gc, gp] = g.split(' ');
+    return gs === hop.from && (go === hop.to || go?.startsWith(`${hop.to}_`)) && gc === hop.cls && gp === p;
+  }));
+}
+
+/** Permissions that make escalation edges, alone or combined (catalog §5, flask_op.c relabel, hooks.c set_target). */
+const EDGE_PERMS: readonly (readonly [string, string])[] = [
+  ['domain2', 'relabelfrom'], ['domain2', 'relabelto'], ['domain2', 'relabelself'], ['domain', 'transition'],
+  ['domain2', 'make_priv_for'], ['domain2', 'set_as_target'], ['domain', 'set_target'],
+  ['domain', 'setvcpucontext'], ['mmu', 'map_write'], ['domain', 'create'], ['domain2', 'vm_event'],
+];
+
+const attributeRule = fc.record({
+  source: fc.nat(),
+  target: fc.option(fc.nat(), { nil: undefined }),
+  perms: fc.uniqueArray(fc.constantFrom(...EDGE_PERMS.keys()), { minLength: 1, maxLength: 4 }),
+});
+const attributeHost = fc.record({
+  extra: fc.integer({ min: 0, max: 12 }),
+  attributes: fc.array(fc.array(fc.nat(), { minLength: 1, maxLength: 10 }), { minLength: 1, maxLength: 4 }),
+  rules: fc.array(attributeRule, { minLength: 1, maxLength: 6 }),
+});
+
+type AttributeHost = typeof attributeHost extends fc.Arbitrary<infer T> ? T : never;
+
+/** Extra domain types, attributes over random subsets of every domain type, and allow rules between attributes (or an attribute and `self`). */
+function attributeStatements(types: readonly string[], host: AttributeHost): string[] {
+  const extra = Array.from({ length: host.extra }, (_, i) => `bf_${i}_t`);
+  const pool = [...types, ...extra];
+  const names = host.attributes.map((_, i) => `bf_attr_${i}`);
+  const out = [...extra.map((t) => `type ${t}, domain_type;`), ...(extra.length ? [`role system_r types { ${extra.join(' ')} };`] : [])];
+  host.attributes.forEach((members, i) => {
+    out.push(`attribute ${names[i]};`);
+    for (const m of new Set(members.map((x) => pool[x % pool.length]!))) out.push(`typeattribute ${m} ${names[i]};`);
+  });
+  for (const r of host.rules) {
+    const byClass = new Map<string, string[]>();
+    for (const k of r.perms) {
+      const [cls, perm] = EDGE_PERMS[k]!;
+      byClass.set(cls, [...(byClass.get(cls) ?? []), perm]);
+    }
+    const source = names[r.source % names.length]!;
+    const target = r.target === undefined ? 'self' : names[r.target % names.length]!;
+    for (const [cls, perms] of byClass) out.push(`allow ${source} ${target}:${cls} { ${perms.join(' ')} };`);
+  }
+  return out;
+}
+
+test('brute force: escalation agrees with the reference on random attribute-heavy policies (combined edges over attributes)', () => {
+  let nodes = 0;
+  let aggregated = 0;
+  fc.assert(
+    fc.property(specArbitrary({ modes: ['standalone'], releases: ['4.17', '4.22'] }), attributeHost, (spec, host) => {
+      const compiled = compileStandalone(toYaml(spec));
+      const base = policyFromText('policy.conf', compiled.policyText).policy!.model;
+      const types = [...compiled.ir!.domains.flatMap((d) => [d.type, d.self]), 'dom0_t', 'domU_t'].filter((t) => base.typeIndex.has(t));
+      const text = inject(compiled.policyText, attributeStatements(types, host)).text;
+      const model = policyFromText('policy.conf', text).policy!.model;
+      const report = checkPolicyText(compiled, text);
+      const agreed = escalationAgrees(model, tuples(model), buildIntent(compiled.ir!, model), report);
+      nodes += agreed.nodes;
+      aggregated += agreed.nodes - agreed.findings;
+    }),
+    { numRuns: 120, seed: 2026 },
+  );
+  console.log(`brute force (attributes): ${nodes} reached nodes agreed; ${aggregated} of them folded into another node's finding`);
+  assert.ok(nodes > 300 && aggregated > 100, 'the attribute policies must reach many nodes, many through one rule');
 });

@@ -1,11 +1,12 @@
 // The privilege graph as Graphviz dot: introspectors, targets, trusted host domains and the
-// policy as differently drawn nodes; control edges as the checker explored them; declared
+// policy as differently drawn nodes; the declared domains' control edges (a few per node
+// they reach) and every hop of an escalation's witness paths; declared
 // introspection dashed; every edge on a finding's witness path drawn red. People would rather
 // look than read.
 
 import type { CheckReport } from '../check.js';
 import { POLICY_NODE } from '../graph.js';
-import type { PrivilegeEdge } from '../graph.js';
+import type { Hop } from '../findings.js';
 
 /** A DOT string: quotes and backslashes escaped, line breaks as DOT's own \n. */
 const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
@@ -13,11 +14,11 @@ const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, 
 export function reportDot(report: CheckReport): string {
   const { graph, context } = report;
   const intent = context.intent;
-  // Make sure every declared domain's edges are in the graph, even with no finding.
-  for (const d of intent.domains) {
+  // Every declared domain's edges (a few per node it reaches), even with no finding.
+  const explored: Hop[] = intent.domains.flatMap((d) => {
     const i = graph.index(d.type);
-    if (i !== undefined) graph.controlEdges(i);
-  }
+    return i === undefined ? [] : graph.controlEdges(i, 4, MAX_EXPLORED_EDGES);
+  });
   const offending = new Set<string>();
   for (const f of report.findings) for (const path of f.witness?.paths ?? []) for (const h of path) offending.add(`${h.from}\u0000${h.to}\u0000${h.via}`);
 
@@ -27,9 +28,8 @@ export function reportDot(report: CheckReport): string {
   for (const d of intent.domains) namesOf.set(d.type, [...(namesOf.get(d.type) ?? []), d.name]);
 
   const nodes = new Set<string>([...intent.domains.map((d) => d.type)]);
-  const edges = (graph.graph.edges() as { v: string; w: string; name?: string }[])
-    .map((e) => graph.graph.edge(e) as PrivilegeEdge)
-    .filter((e) => nodes.has(e.from) || offending.has(`${e.from}\u0000${e.to}\u0000${e.via}`));
+  const witnessHops = report.findings.flatMap((f) => f.ruleId === 'escalation' ? (f.witness?.paths.flat() ?? []) : []);
+  const edges = [...explored, ...witnessHops].filter((e) => nodes.has(e.from) || offending.has(`${e.from}\u0000${e.to}\u0000${e.via}`));
   for (const e of edges) {
     nodes.add(e.from);
     nodes.add(e.to);
@@ -76,6 +76,9 @@ interface Drawn {
   readonly to: string;
   readonly label: string;
 }
+
+/** How many control edges of one declared domain a drawing shows (an attribute-wide rule reaches thousands). */
+const MAX_EXPLORED_EDGES = 200;
 
 /** How many finding edges a drawing can hold before it stops being readable. */
 const MAX_FINDING_EDGES = 200;

@@ -1,5 +1,6 @@
 // The JSON report (DESIGN §4): the verdict, counts per rule and severity, and every finding
-// as { ruleId, severity, message, subject, object, class, perms[], provenance[], witness? }.
+// as { ruleId, severity, message, subject, object, class, perms[], provenance[], witness? };
+// a finding that stands for several instances (nodes, pairs) adds { count, examples[] }.
 
 import type { CheckReport } from '../check.js';
 import type { Finding } from '../findings.js';
@@ -15,6 +16,7 @@ export function findingJson(f: Finding): Record<string, unknown> {
     perms: f.perms,
     ...(f.objects ? { objects: f.objects } : {}),
     ...(f.subjects ? { subjects: f.subjects } : {}),
+    ...(f.count !== undefined ? { count: f.count, examples: f.examples ?? [] } : {}),
     provenance: f.provenance.map((l) => ({ file: l.file, line: l.line, column: l.column, kind: l.kind, ...(l.text ? { text: l.text } : {}) })),
     ...(f.witness ? { witness: f.witness } : {}),
     ...(f.booleans ? { booleans: f.booleans } : {}),

@@ -36,7 +36,7 @@ function result(f: Finding, ruleIndex: number): Record<string, unknown> {
         }
       : {}),
     partialFingerprints: { vmipolicyFinding: `${f.ruleId}/${f.subject}/${f.object}/${f.class ?? ''}/${f.perms.join(',')}` },
-    properties: { subject: f.subject, object: f.object, class: f.class ?? null, perms: f.perms, ...(f.booleans ? { booleans: f.booleans } : {}) },
+    properties: { subject: f.subject, object: f.object, class: f.class ?? null, perms: f.perms, ...(f.count !== undefined ? { count: f.count, examples: f.examples ?? [] } : {}), ...(f.booleans ? { booleans: f.booleans } : {}) },
   };
 }
 

@@ -1,11 +1,13 @@
 // undeclared-target — no declared domain holds an introspection permission (anything a
 // capability grants on a target, or a control edge of catalog §5) on a domain that is not
-// one of its declared targets.
+// one of its declared targets. The labels of DOMID_IO and DOMID_XEN are no guests, but
+// mapping their pages is device or hypervisor memory access: reported apart, named as such.
 
+import { compareCodePoints } from '../../grammar/compare.js';
 import type { Finding } from '../findings.js';
 import { describeTypes, specLocation } from '../context.js';
 import { typeIndexOf } from '../model/query.js';
-import { domainTypes, ruleLocation, rulesFrom, writtenTargets } from '../effective.js';
+import { domainTypes, pseudoDomains, ruleLocation, rulesFrom, writtenTargets } from '../effective.js';
 import { accessKey, ownTypes } from '../intent.js';
 import { isIntrospection } from '../permissions.js';
 import { grantObjects, ruleGrants, sortedPerms } from './grants.js';
@@ -17,6 +19,7 @@ export const undeclaredTarget: CheckRule = {
   run(ctx) {
     const findings: Finding[] = [];
     const domains = domainTypes(ctx.model);
+    const pseudo = pseudoDomains(ctx.model);
     for (const d of ctx.intent.domains) {
       const subject = typeIndexOf(ctx.model, d.type);
       if (subject === undefined) continue;
@@ -28,23 +31,30 @@ export const undeclaredTarget: CheckRule = {
         return domains.has(o) && !allowed.has(name) && isIntrospection(cls, perm) && !needed?.has(accessKey(name, cls, perm));
       };
       for (const rule of rulesFrom(ctx.model, subject)) {
-        for (const g of ruleGrants(ctx, subject, rule, undeclared)) {
+        // A pseudo-domain is no guest to introspect, but mapping its pages is still memory
+        // access nobody declared (device MMIO, Xen's heap): its own finding, called what it is.
+        for (const g of [false, true].flatMap((onPseudo) => ruleGrants(ctx, subject, rule, (o, cls, perm) => pseudo.has(o) === onPseudo && undeclared(o, cls, perm)))) {
           const objects = grantObjects(g);
+          const owner = objects.length === 1 ? pseudo.get(objects[0] as number) : undefined;
           const object = describeTypes(ctx.model, objects, writtenTargets(rule), rule.targets.count());
           const perms = sortedPerms(g.perms.keys());
           const at = ruleLocation(ctx.model, rule);
           findings.push({
             ruleId: 'undeclared-target',
             severity: 'error',
-            message: `${d.type} (${d.role} "${d.name}") can introspect ${object}, which it does not declare as a target: ${g.cls}:{ ${perms.join(' ')} }`,
+            message: owner
+              ? `${d.type} (${d.role} "${d.name}") can access ${owner.owns} through ${object}, the label of ${owner.domid} (not a guest), which its declaration does not need: ${g.cls}:{ ${perms.join(' ')} }`
+              : `${d.type} (${d.role} "${d.name}") can introspect ${object}, which it does not declare as a target: ${g.cls}:{ ${perms.join(' ')} }`,
             subject: d.type,
             object,
-            objects: objects.map((o) => ctx.model.types[o] as string).sort(),
+            objects: objects.map((o) => ctx.model.types[o] as string).sort(compareCodePoints),
             class: g.cls,
             perms,
             provenance: [specLocation(ctx, introspector?.span ?? d.span), at],
             ...(g.booleans ? { booleans: g.booleans } : {}),
-            help: introspector
+            help: owner
+              ? `remove the rule at ${at.file}:${at.line}: no VMI capability maps ${owner.domid}'s pages (device passthrough is the host policy's business: use_device_iommu)`
+              : introspector
               ? `remove the rule at ${at.file}:${at.line}, or add the domain to the targets of "${d.name}"`
               : `a target introspects nothing: remove the rule at ${at.file}:${at.line}`,
           });

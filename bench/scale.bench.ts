@@ -1,0 +1,61 @@
+// Benchmark: `vmipolicy check` on pathological hosts — N generated domain types in one
+// attribute with a few attribute-wide rules (test/support/pathological.ts) — as a child
+// process under GNU time: wall time, peak RSS, output size and the number of findings.
+// `node dist/bench/scale.bench.js [N:kinds …]`, e.g. `150:relabel,set-target 600:read,write,reverse`.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compileStandalone } from '../test/support/checker.js';
+import { pathologicalPolicy, SCALE_HOST, SCALE_SPEC, type PathologicalRule } from '../test/support/pathological.js';
+import { mib, printTable, TIME } from './support.js';
+
+const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', 'cli', 'bin.js');
+
+const DEFAULT_CASES = [
+  '100:relabel', '150:relabel,set-target', '300:relabel,set-target', '1000:relabel,set-target',
+  '600:read,write,reverse', '800:read,write,reverse,control',
+];
+
+const TIMEOUT_S = 300;
+
+function run(spec: string, policy: string): { seconds: number; kib?: number; bytes: number; findings?: number; status: string } {
+  const argv = ['timeout', '-s', 'KILL', String(TIMEOUT_S), process.execPath, BIN, 'check', spec, '--policy', policy, '--format', 'json'];
+  const wrapped = existsSync(TIME) ? [TIME, '-f', '%M', ...argv] : argv;
+  const start = process.hrtime.bigint();
+  const r = spawnSync(wrapped[0] as string, wrapped.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const last = String(r.stderr ?? '').trim().split('\n').pop() ?? '';
+  const kib = /^\d+$/.test(last) ? Number(last) : undefined;
+  const stdout = String(r.stdout ?? '');
+  let findings: number | undefined;
+  try { findings = (JSON.parse(stdout) as { findings: unknown[] }).findings.length; } catch { findings = undefined; }
+  const status = r.status === 137 || /signal 9/.test(String(r.stderr)) ? 'killed/timeout' : `exit ${r.status}`;
+  return { seconds, ...(kib !== undefined ? { kib } : {}), bytes: Buffer.byteLength(stdout), ...(findings !== undefined ? { findings } : {}), status };
+}
+
+function main(): void {
+  const cases = process.argv.slice(2).length ? process.argv.slice(2) : DEFAULT_CASES;
+  const dir = mkdtempSync(join(tmpdir(), 'vmipolicy-scale-bench-'));
+  const rows: string[][] = [];
+  try {
+    const compiled = compileStandalone(SCALE_SPEC, join(dir, 'spec.yaml'));
+    const spec = join(dir, 'spec.yaml');
+    writeFileSync(spec, SCALE_SPEC);
+    for (const c of cases) {
+      const [n, kinds] = c.split(':') as [string, string];
+      const host = pathologicalPolicy(compiled.policyText, Number(n), kinds.split(',') as PathologicalRule[], SCALE_HOST);
+      const policy = join(dir, `host-${n}.conf`);
+      writeFileSync(policy, host.text);
+      const r = run(spec, policy);
+      rows.push([n, kinds, `${(Buffer.byteLength(host.text) / 1024).toFixed(0)} KiB`, `${r.seconds.toFixed(2)} s`, mib(r.kib), `${(r.bytes / (1 << 20)).toFixed(2)} MiB`, String(r.findings ?? '—'), r.status]);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  printTable(['types', 'attribute rules', 'policy', 'wall', 'peak RSS', 'JSON output', 'findings', 'status'], rows);
+}
+
+main();
