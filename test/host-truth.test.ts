@@ -141,3 +141,37 @@ describe('point releases', () => {
     }
   });
 });
+
+describe('refusals on the caller itself, in Xen\'s order', () => {
+  const boot = (enforcing = true): { hv: Hypervisor; self: number } => {
+    const artifacts = artifactsOf(compileFile('examples/drakvuf/vmi.yaml'));
+    const policy = hostPolicyFromArtifacts(artifacts, sharedPath('corpus'));
+    assert.ok('policy' in policy);
+    const host = hostFromArtifacts(artifacts, policy.policy, []).host as Host;
+    return { hv: new Hypervisor(host, { enforcing }), self: host.domains.byName('drakvuf')!.domid };
+  };
+
+  it('a monitor op on oneself: do_domctl\'s FLASK check first, then -EPERM (monitor_domctl)', () => {
+    const enforcing = boot();
+    const denied = enforcing.hv.xc_monitor_software_breakpoint(enforcing.self, enforcing.self);
+    assert.equal(denied.ok ? '' : denied.errno, 'EACCES', 'the policy is asked first');
+    const permissive = boot(false);
+    const r = permissive.hv.xc_monitor_software_breakpoint(permissive.self, permissive.self);
+    assert.equal(r.ok ? '' : r.errno, 'EPERM');
+    assert.equal(r.checks.length, 1, 'the domctl check is made');
+  });
+
+  it('xc_set_mem_access on oneself: -EPERM before any check (rcu_lock_live_remote_domain_by_id)', () => {
+    const { hv, self } = boot();
+    const r = hv.xc_set_mem_access(self, self);
+    assert.equal(r.ok ? '' : r.errno, 'EPERM');
+    assert.deepEqual(r.checks, []);
+  });
+
+  it('pausing oneself: the domctl check, then -EINVAL (XEN_DOMCTL_pausedomain)', () => {
+    const { hv, self } = boot(false);
+    const r = hv.xc_domain_pause(self, self);
+    assert.equal(r.ok ? '' : r.errno, 'EINVAL');
+    assert.equal(r.checks.length, 1);
+  });
+});

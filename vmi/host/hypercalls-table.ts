@@ -43,12 +43,18 @@ export interface OperationRow {
   checks(ctx: CallContext): readonly CheckSpec[];
   /** Refused before any check (Xen tests this first). */
   readonly before?: (ctx: CallContext & { readonly self: boolean }) => Refusal | undefined;
+  /** Refused once every check passed (Xen tests this after the XSM hooks). */
+  readonly after?: (ctx: CallContext & { readonly self: boolean }) => Refusal | undefined;
 }
 
 const dom = (object: 'target' | 'self' | 'domxen' | 'dom0', cls: string, ...perms: string[]): CheckSpec => ({ via: 'domain', object, cls, perms });
 const onTarget = (cls: string, ...perms: string[]) => (): readonly CheckSpec[] => [dom('target', cls, ...perms)];
 const hvmOnly = (ctx: CallContext): Refusal | undefined => (ctx.target === 'pv' ? { errno: 'EINVAL', why: 'the target is not an HVM/PVH domain' } : undefined);
 const notSelf = (ctx: { self: boolean }): Refusal | undefined => (ctx.self ? { errno: 'EINVAL', why: 'Xen refuses this operation on the caller itself' } : undefined);
+/** rcu_lock_live_remote_domain_by_id (xen/common/domain.c): the caller itself is -EPERM, before any XSM hook. */
+const remoteOnly = (ctx: { self: boolean }): Refusal | undefined => (ctx.self ? { errno: 'EPERM', why: 'the call needs a remote domain (rcu_lock_live_remote_domain_by_id)' } : undefined);
+/** monitor_domctl (xen/common/monitor.c): "no domain_pause()" on the caller itself, -EPERM after do_domctl's XSM check. */
+const monitorNotSelf = (ctx: { self: boolean }): Refusal | undefined => (ctx.self ? { errno: 'EPERM', why: 'a monitor op on the caller itself (monitor_domctl)' } : undefined);
 
 /**
  * p2m_add_foreign's first test, before xsm_map_gmfn_foreign: up to Xen 4.18 only the hardware
@@ -93,7 +99,7 @@ const ROWS: readonly OperationRow[] = [
   { id: 'C1p', call: 'xc_vcpu_getcontext', hypercall: 'XEN_DOMCTL_getvcpucontext', hook: 'flask_domctl', checks: onTarget('domain', 'getvcpucontext') },
   { id: 'C2', call: 'xc_domain_hvm_setcontext', hypercall: 'XEN_DOMCTL_sethvmcontext', hook: 'flask_domctl', checks: onTarget('hvm', 'sethvmc') },
   { id: 'C2p', call: 'xc_vcpu_setcontext', hypercall: 'XEN_DOMCTL_setvcpucontext', hook: 'flask_domctl', checks: onTarget('domain', 'setvcpucontext') },
-  { id: 'C3.pause', call: 'xc_domain_pause', hypercall: 'XEN_DOMCTL_pausedomain', hook: 'flask_domctl', checks: onTarget('domain', 'pause'), before: notSelf },
+  { id: 'C3.pause', call: 'xc_domain_pause', hypercall: 'XEN_DOMCTL_pausedomain', hook: 'flask_domctl', checks: onTarget('domain', 'pause'), after: notSelf },
   { id: 'C3.unpause', call: 'xc_domain_unpause', hypercall: 'XEN_DOMCTL_unpausedomain', hook: 'flask_domctl', checks: onTarget('domain', 'unpause') },
   { id: 'C4', call: 'xc_domain_get_tsc_info', hypercall: 'XEN_DOMCTL_gettscinfo', hook: 'flask_domctl', checks: onTarget('domain2', 'gettsc') },
   {
@@ -111,13 +117,13 @@ const ROWS: readonly OperationRow[] = [
   { id: 'D2', call: 'xc_evtchn_bind_interdomain', hypercall: 'EVTCHNOP_bind_interdomain', hook: 'flask_evtchn_interdomain', checks: () => [{ via: 'evtchn-interdomain' }] },
   { id: 'D3', call: 'xc_monitor_get_capabilities', hypercall: 'XEN_DOMCTL_monitor_op GET_CAPABILITIES', hook: 'flask_domctl', checks: onTarget('domain2', 'vm_event') },
   { id: 'D4', call: 'xc_evtchn_notify', hypercall: 'EVTCHNOP_send', hook: 'flask_evtchn_send', checks: () => [{ via: 'evtchn-send' }] },
-  { id: 'D5', call: 'xc_set_mem_access', hypercall: 'XENMEM_access_op', hook: 'flask_mem_access', checks: onTarget('domain2', 'mem_access'), before: notSelf },
+  { id: 'D5', call: 'xc_set_mem_access', hypercall: 'XENMEM_access_op', hook: 'flask_mem_access', checks: onTarget('domain2', 'mem_access'), before: remoteOnly },
   { id: 'D5a', call: 'xc_altp2m_set_mem_access', hypercall: 'HVMOP_altp2m set_mem_access', hook: 'flask_hvm_altp2mhvm_op', checks: onTarget('hvm', 'altp2mhvm_op') },
   { id: 'D5b', call: 'xc_domain_set_access_required', hypercall: 'XEN_DOMCTL_set_access_required', hook: 'flask_domctl', checks: onTarget('domain2', 'vm_event') },
-  { id: 'D6', call: 'xc_monitor_write_ctrlreg / xc_monitor_mov_to_msr', hypercall: 'XEN_DOMCTL_monitor_op', hook: 'flask_domctl', checks: onTarget('domain2', 'vm_event'), before: notSelf },
-  { id: 'D7', call: 'xc_monitor_software_breakpoint', hypercall: 'XEN_DOMCTL_monitor_op', hook: 'flask_domctl', checks: onTarget('domain2', 'vm_event'), before: notSelf },
-  { id: 'D8', call: 'xc_monitor_singlestep', hypercall: 'XEN_DOMCTL_monitor_op', hook: 'flask_domctl', checks: onTarget('domain2', 'vm_event'), before: notSelf },
-  { id: 'D9', call: 'xc_monitor_debug_exceptions / _cpuid / _guest_request / …', hypercall: 'XEN_DOMCTL_monitor_op', hook: 'flask_domctl', checks: onTarget('domain2', 'vm_event'), before: notSelf },
+  { id: 'D6', call: 'xc_monitor_write_ctrlreg / xc_monitor_mov_to_msr', hypercall: 'XEN_DOMCTL_monitor_op', hook: 'flask_domctl', checks: onTarget('domain2', 'vm_event'), after: monitorNotSelf },
+  { id: 'D7', call: 'xc_monitor_software_breakpoint', hypercall: 'XEN_DOMCTL_monitor_op', hook: 'flask_domctl', checks: onTarget('domain2', 'vm_event'), after: monitorNotSelf },
+  { id: 'D8', call: 'xc_monitor_singlestep', hypercall: 'XEN_DOMCTL_monitor_op', hook: 'flask_domctl', checks: onTarget('domain2', 'vm_event'), after: monitorNotSelf },
+  { id: 'D9', call: 'xc_monitor_debug_exceptions / _cpuid / _guest_request / …', hypercall: 'XEN_DOMCTL_monitor_op', hook: 'flask_domctl', checks: onTarget('domain2', 'vm_event'), after: monitorNotSelf },
   {
     id: 'E1', call: 'xc_altp2m_* (get/set state, create/destroy/switch view, change_gfn)', hypercall: 'HVMOP_altp2m', hook: 'flask_hvm_altp2mhvm_op',
     checks: onTarget('hvm', 'altp2mhvm_op'),

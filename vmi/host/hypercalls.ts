@@ -138,6 +138,11 @@ export class Hypervisor {
     for (const check of row.checks(ctx)) {
       if (!this.check(call, row.id, row.hook, check, s, t, step)) return false;
     }
+    const refusedAfter = row.after?.({ ...ctx, self: s.domid === t.domid });
+    if (refusedAfter) {
+      call.fail(refusedAfter.errno, refusedAfter.why);
+      return false;
+    }
     return true;
   }
 
