@@ -293,8 +293,9 @@ describe('never throws', () => {
 
 describe('the language, statement by statement', () => {
   it('name sets: ~, *, -exclusion, a - b, nested braces, self', () => {
-    const rule = only('allow { a_t { b_t -c_t } } ~{ d_t e_t }:* ~settime;', 'allow');
-    assert.deepEqual([show(rule.sources), show(rule.targets), show(rule.classes), show(rule.perms)], ['{a_t b_t -c_t}', '~{d_t e_t}', '*', '~{settime}']);
+    const rule = only('neverallow { a_t { b_t -c_t } } ~{ d_t e_t }:xen ~settime;', 'neverallow');
+    assert.deepEqual([show(rule.sources), show(rule.targets), show(rule.classes), show(rule.perms)], ['{a_t b_t -c_t}', '~{d_t e_t}', '{xen}', '~{settime}']);
+    assert.deepEqual([show(only('neverallow * *:xen *;', 'neverallow').sources), show(only('allow a_t b_t:xen *;', 'allow').perms)], ['*', '*']);
     const minus = only('neverallow domain_type - dom0_t self:mmu map_write;', 'neverallow');
     assert.equal(show(minus.sources), '{domain_type -dom0_t}');
     assert.equal(show(minus.targets), '{self}');

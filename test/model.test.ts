@@ -99,7 +99,8 @@ type a_chan, event_type;
 bool locked false;
 allow dom0_t domain_type:domain *;
 allow a_t { domain_type -c_t }:domain pause;
-allow b_t ~{ a_t dom0_t xen_t a_chan }:domain getdomaininfo;
+allow b_t { b_t c_t }:domain getdomaininfo;
+neverallow b_t ~{ a_t dom0_t xen_t a_chan }:domain create;
 allow a_t self:domain unpause;
 allow a_chan b_t:event bind;
 if (!locked) {
@@ -108,7 +109,7 @@ allow a_t c_t:domain create;
 allow a_t c_t:domain getdomaininfo;
 }
 role system_r;
-role system_r types domain_type;
+role system_r types { domain_type xen_t };
 user system_u roles { system_r };
 sid xen system_u:system_r:xen_t
 sid dom0 system_u:system_r:dom0_t
@@ -122,10 +123,13 @@ describe('PolicyModel semantics', () => {
     assert.deepEqual(perms('a_t', 'b_t'), ['pause']);
     assert.deepEqual(perms('a_t', 'c_t'), ['create'], 'c_t excluded from pause; the conditional create is on by default');
     assert.deepEqual(perms('a_t', 'a_t'), ['pause', 'unpause'], 'self');
-    assert.deepEqual(perms('b_t', 'c_t'), ['getdomaininfo'], 'complement');
+    assert.deepEqual(perms('b_t', 'c_t'), ['getdomaininfo']);
+    // checkpolicy takes ~ in neverallow rules only.
+    const never = (s: string, t: string): string[] => (queryAccess(m, { source: s, target: t, cls: 'domain', kinds: ['neverallow'] }) ?? []).flatMap((e) => e.perms);
+    assert.deepEqual([never('b_t', 'c_t'), never('b_t', 'b_t'), never('b_t', 'a_t'), never('b_t', 'xen_t')], [['create'], ['create'], [], []], 'complement');
     assert.deepEqual(perms('b_t', 'a_t'), []);
     const hit = queryAccess(m, { source: 'a_t', target: 'a_t', cls: 'domain' })?.[0]?.rules.find((r) => r.perms.includes('unpause'));
-    assert.deepEqual(hit?.at, { file: 'p.conf', line: 19, column: 1 });
+    assert.deepEqual(hit?.at, { file: 'p.conf', line: 20, column: 1 });
     const locked = queryAccess(m, { source: 'a_t', target: 'c_t', cls: 'domain', booleans: new Map([['locked', true]]) });
     assert.deepEqual(locked?.flatMap((e) => e.perms), ['getdomaininfo']);
     assert.equal(policyStats(m).conditionalAvRules, 2);
