@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { buildModel } from '../checker/model/build.js';
 import type { PolicyModel } from '../checker/model/model.js';
-import { computeTransition, policyStats, queryAccess } from '../checker/model/query.js';
+import { computeTransition, policyStats, queryAccess, queryRules } from '../checker/model/query.js';
 import { expandXenPolicyTree } from '../grammar/xen-tree.js';
 import { parsePolicy } from '../grammar/parse.js';
 import { CORPUS_RELEASES, requires, sharedPath } from './support/env.js';
@@ -170,6 +170,35 @@ describe('PolicyModel semantics', () => {
       'VP3305 unknown role "no_ra"',
       'VP3305 unknown role "no_r"',
     ]);
+  });
+
+  it('queryRules counts each rule\'s pairs as the per-pair expansion lists them, self and overlaps included', () => {
+    // A rule whose target set holds self and some of the sources themselves: (a_t, a_t) once.
+    const m = model(SMALL.replace('role system_r;', 'allow domain_type { self a_t b_t }:domain pause;\nrole system_r;'));
+    for (const source of ['domain_type', 'a_t', 'xen_t']) {
+      for (const target of [undefined, 'domain_type', 'a_t', 'c_t']) {
+        const q = { source, ...(target ? { target } : {}) };
+        const matches = queryRules(m, q) ?? [];
+        // Brute force: one queryAccess per source type, entries attributed to their rules.
+        const members = m.typeIndex.has(source) ? [source] : [...(m.attributeMembers[m.attributeIndex.get(source) as number] ?? [])].map((t) => m.types[t] as string);
+        const expanded = new Map<string, string[]>();
+        for (const s of members) {
+          for (const e of queryAccess(m, { source: s, ...(target ? { target } : {}) }) ?? []) {
+            for (const r of e.rules) {
+              const key = `${r.at.line} ${e.cls}`;
+              expanded.set(key, [...(expanded.get(key) ?? []), `${e.source} ${e.target}`]);
+            }
+          }
+        }
+        const counted = new Map(matches.map((x) => [`${x.at.line} ${x.cls}`, x.pairs]));
+        assert.deepEqual(counted, new Map([...expanded].map(([k, pairs]) => [k, pairs.length])), `${source} → ${target ?? '*'}`);
+        for (const x of matches) {
+          const all = (expanded.get(`${x.at.line} ${x.cls}`) ?? []).sort((a, b) => (m.typeIndex.get(a.split(' ')[0] as string) as number) - (m.typeIndex.get(b.split(' ')[0] as string) as number) || (m.typeIndex.get(a.split(' ')[1] as string) as number) - (m.typeIndex.get(b.split(' ')[1] as string) as number));
+          assert.deepEqual(x.examples.map(([s, t]) => `${s} ${t}`), all.slice(0, 3), `examples of line ${x.at.line}`);
+        }
+      }
+    }
+    assert.equal(queryRules(m, { source: 'no_such_t' }), undefined);
   });
 
   it('counts expanded entries arithmetically', () => {
