@@ -4,7 +4,7 @@
 
 import { printStatement } from '../grammar/printer.js';
 import { loadPolicy, type LoadedPolicy } from '../checker/policy-input.js';
-import { policyStats, queryAccess } from '../checker/model/query.js';
+import { policyStats, queryAccess, queryRules, typeIndexOf, type RuleMatch } from '../checker/model/query.js';
 import type { Io } from './main.js';
 import { renderPolicyDiagnostic, summary } from './render.js';
 import { terminalSafe } from '../grammar/terminal.js';
@@ -70,8 +70,17 @@ function query(policy: LoadedPolicy, args: PolicyArgs, format: string, io: Io): 
     ...(args.flags.has('-c') ? { cls: args.flags.get('-c') as string } : {}),
     ...(args.flags.has('-p') ? { perm: args.flags.get('-p') as string } : {}),
   };
+  const unknown = (): number => usage(io, `no such type, attribute or class in ${policy.file}: ${[q.source, 'target' in q ? q.target : undefined, 'cls' in q ? q.cls : undefined].filter(Boolean).join(', ')}`);
+  // One source type: its entries are at most one per target and class, so each can be
+  // listed with its effective permissions. An attribute as the source: its rules reach
+  // |members| × |targets| entries (millions on a large host), so they are counted per rule.
+  if (typeIndexOf(policy.model, q.source) === undefined) {
+    const matches = queryRules(policy.model, q);
+    if (!matches) return unknown();
+    return format === 'json' ? printRulesJson(matches, io) : printRules(matches, io);
+  }
   const entries = queryAccess(policy.model, q);
-  if (!entries) return usage(io, `no such type, attribute or class in ${policy.file}: ${[q.source, 'target' in q ? q.target : undefined, 'cls' in q ? q.cls : undefined].filter(Boolean).join(', ')}`);
+  if (!entries) return unknown();
   if (format === 'json') {
     const plain = entries.map((e) => ({ ...e, rules: e.rules.map(({ statement, ...r }) => ({ ...r, rule: printStatement(statement).join(' ') })) }));
     io.stdout(JSON.stringify(plain, null, 2) + '\n');
@@ -79,13 +88,36 @@ function query(policy: LoadedPolicy, args: PolicyArgs, format: string, io: Io): 
   }
   for (const e of entries) {
     if (e.perms.length === 0) continue;
-    io.stdout(`allow ${e.source} ${e.target}:${e.cls} ${e.perms.length === 1 ? e.perms[0] : `{ ${e.perms.join(' ')} }`};\n`);
-    for (const r of e.rules) {
-      const written = printStatement(r.statement).join(' ');
-      const state = r.conditional ? (r.active ? '  [conditional: on by default]' : '  [conditional: off by default]') : '';
-      // The file name comes from a #line marker and the rule from the policy text: both are input.
-      io.stdout(`    ${terminalSafe(r.at.file)}:${r.at.line}: ${terminalSafe(written)}${state}\n`);
-    }
+    io.stdout(`allow ${e.source} ${e.target}:${e.cls} ${permList(e.perms)};\n`);
+    // The file name comes from a #line marker and the rule from the policy text: both are input.
+    for (const r of e.rules) io.stdout(`    ${terminalSafe(r.at.file)}:${r.at.line}: ${terminalSafe(printStatement(r.statement).join(' '))}${conditionState(r)}\n`);
   }
+  return EXIT_OK;
+}
+
+function permList(perms: readonly string[]): string {
+  return perms.length === 1 ? (perms[0] as string) : `{ ${perms.join(' ')} }`;
+}
+
+function conditionState(r: { readonly conditional: boolean; readonly active: boolean }): string {
+  return r.conditional ? (r.active ? '  [conditional: on by default]' : '  [conditional: off by default]') : '';
+}
+
+/** Each rule once (where it was written), then per class how many pairs it reaches, with examples. */
+function printRules(matches: readonly RuleMatch[], io: Io): number {
+  let previous: RuleMatch['statement'] | undefined;
+  for (const m of matches) {
+    if (m.statement !== previous) io.stdout(`${terminalSafe(m.at.file)}:${m.at.line}: ${terminalSafe(printStatement(m.statement).join(' '))}${conditionState(m)}\n`);
+    previous = m.statement;
+    const examples = m.examples.map(([s, t]) => `${s} ${t}`).join(', ');
+    const more = m.pairs > m.examples.length ? ', …' : '';
+    io.stdout(`    ${m.cls} ${permList(m.perms)}: ${m.pairs.toLocaleString('en-US')} (source, target) ${m.pairs === 1 ? 'pair' : 'pairs'}: ${examples}${more}\n`);
+  }
+  return EXIT_OK;
+}
+
+function printRulesJson(matches: readonly RuleMatch[], io: Io): number {
+  const plain = matches.map(({ statement, examples, ...m }) => ({ ...m, rule: printStatement(statement).join(' '), examples: examples.map(([source, target]) => ({ source, target })) }));
+  io.stdout(JSON.stringify(plain, null, 2) + '\n');
   return EXIT_OK;
 }

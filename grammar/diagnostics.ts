@@ -83,6 +83,8 @@ export const Messages = {
   PolicyM4Failed: template('VP3006', 'error', 'm4 failed on {0}: {1}'),
   PolicyTreeIncomplete: template('VP3007', 'error', 'not a Xen policy tree: {0} is missing'),
   PolicySuspicious: template('VP3008', 'warning', '{0}'),
+  PolicyWildcardNotAllowed: template('VP3009', 'error', '"{0}" is not allowed in {1} (checkpolicy: {0} not allowed in this type of rule)'),
+  PolicyClassWildcard: template('VP3010', 'error', '"{0}" is not a class (checkpolicy: unknown class {0})'),
   // VP3020–VP3029 — expanding an untrusted policy tree: nothing outside it is read, nothing runs
   PolicyTreeEscape: template('VP3020', 'error', '{0} leads outside the policy tree (to {1}): m4 is given only the tree\'s own regular files'),
   PolicyM4BuiltinDisabled: template('VP3021', 'error', 'the m4 builtin "{0}" is disabled: expanding a policy tree runs no command and reads or writes no file but the tree\'s own'),
@@ -106,6 +108,14 @@ export const Messages = {
   ModelUnknownRole: template('VP3305', 'error', 'unknown role "{0}"'),
   ModelUnknownBoolean: template('VP3306', 'error', 'unknown boolean "{0}"'),
   ModelUnknownCommon: template('VP3307', 'error', 'unknown common "{0}"'),
+  ModelAliasTaken: template('VP3308', 'error', 'duplicate declaration of alias "{0}": it is already {1}'),
+  ModelUnknownSid: template('VP3309', 'error', 'initial SID "{0}" is not declared'),
+  ModelUnknownUser: template('VP3310', 'error', 'unknown user "{0}"'),
+  ModelNotAType: template('VP3311', 'error', '"{0}" is an attribute, not a type'),
+  ModelInvalidContext: template('VP3312', 'error', 'invalid security context: {0}'),
+  ModelDeclaredLater: template('VP3314', 'error', '"{0}" is used before its declaration: checkpolicy reads type and attribute declarations in order'),
+  ModelNotAnAttribute: template('VP3315', 'error', '"{0}" is a type, not an attribute'),
+  ModelMlsIncomplete: template('VP3313', 'error', 'the MLS section has no {0}: checkpolicy -M needs sensitivities, a dominance statement, levels and at least one mlsconstrain or mlsvalidatetrans'),
   // VP34xx — the checker's inputs (spec against a given policy, xl labels, xenstore dumps)
   CheckExtraPolicy: template('VP3401', 'error', '{0} can only be added to a Xen policy tree (the first --policy), not to a policy.conf'),
   CheckBaseFallback: template('VP3402', 'warning', 'no Xen policy tree given: module "{0}" is checked inside vmipolicy\'s standalone host base for Xen {1}, not Xen\'s own stock policy'),

@@ -2,6 +2,6 @@
 // offsets back to the files m4 read.
 
 export type * from './ast.js';
-export { LineMap, type OriginalPosition } from './lines.js';
+export { LineMap, MAX_MARKER_LINE, type OriginalPosition } from './lines.js';
 export { MAX_LINE_BYTES, MAX_NESTING, MAX_OPERATORS, parsePolicy, sectionOrder, type ParsedPolicy, type Placed } from './parse.js';
 export { STATEMENT_DESCRIPTIONS } from './visitor.js';

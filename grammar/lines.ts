@@ -27,6 +27,25 @@ interface Segment {
 
 const MARKER = /^#line[ \t]+([0-9]+)(?:[ \t]+"([^"]*)")?[ \t]*$/;
 
+/**
+ * The highest line a marker may name. No real file has more lines than this (m4 and
+ * checkpolicy count lines in a C int), and every line computed from it stays an exact
+ * integer: `#line 99999999999999999999999` would otherwise become 1e+23.
+ */
+export const MAX_MARKER_LINE = 2 ** 31 - 1;
+
+/** C0 controls and DEL: m4 never writes them into a marker, and they would reach terminals and SARIF. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+const CONTROL_CHARACTERS = new RegExp(CONTROL_CHARACTER.source, 'g');
+
+/** Why a marker matching MARKER is still unusable, or undefined when it is usable. */
+function markerProblem(digits: string, file: string | undefined): string | undefined {
+  const line = Number(digits);
+  if (!Number.isSafeInteger(line) || line < 1 || line > MAX_MARKER_LINE) return `the line number must be from 1 to ${MAX_MARKER_LINE}`;
+  if (file !== undefined && CONTROL_CHARACTER.test(file)) return 'the file name contains a control character';
+  return undefined;
+}
+
 /** `#line` as a whole word at the start of a line: `#lineage` is an ordinary comment. */
 function isMarkerLine(text: string, start: number): boolean {
   if (!text.startsWith('#line', start)) return false;
@@ -52,9 +71,12 @@ export class LineMap {
       const end = i + 1 < starts.length ? (starts[i + 1] as number) - 1 : text.length;
       const marker = text.slice(start, end).replace(/\r$/, '');
       const match = MARKER.exec(marker);
-      if (!match) {
-        const help = 'm4 writes #line N or #line N "file"';
-        diagnostics.push(diagnostic('PolicyBadLineMarker', [marker.length > 60 ? `${marker.slice(0, 60)}…` : marker], { file, start, end: start + marker.length }, help));
+      const problem = match ? markerProblem(match[1] as string, match[2]) : undefined;
+      if (!match || problem) {
+        const help = problem ?? 'm4 writes #line N or #line N "file"';
+        // A control character in the marker is shown as its \u escape: visible data, never a terminal command.
+        const shown = (marker.length > 60 ? `${marker.slice(0, 60)}…` : marker).replace(CONTROL_CHARACTERS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+        diagnostics.push(diagnostic('PolicyBadLineMarker', [shown], { file, start, end: start + marker.length }, help));
         continue;
       }
       current = match[2] ?? current;

@@ -199,6 +199,30 @@ function report(env: BuildEnv, span: SourceSpan, message: string, help?: string)
   env.diagnostics.push(diagnostic('PolicySyntax', [message], span, help));
 }
 
+/**
+ * checkpolicy takes `*` and `~` in a type set only where the rule says so: in neverallow
+ * rules (policy_define.c, define_te_avtab_helper and set_types: "* not allowed in this type
+ * of rule"); allow, auditallow, dontaudit, type rules and `role … types` refuse them. Reports
+ * and answers false when `set` uses one where it may not.
+ */
+function typeSetOperatorsAllowed(set: A.NameSet, where: string, env: BuildEnv): boolean {
+  const operator = set.star ? '*' : set.complement ? '~' : undefined;
+  if (operator === undefined) return true;
+  env.diagnostics.push(diagnostic('PolicyWildcardNotAllowed', [operator, where], set.span, 'checkpolicy takes * and ~ in the type sets of neverallow rules only; name the types or an attribute'));
+  return false;
+}
+
+/**
+ * A class set lists classes: checkpolicy reads `*` and `~` there as class names and
+ * refuses them ("unknown class *", policy_define.c read_classes / define_constraint).
+ */
+function classSetOperatorsAllowed(set: A.NameSet, env: BuildEnv): boolean {
+  const operator = set.star ? '*' : set.complement ? '~' : undefined;
+  if (operator === undefined) return true;
+  env.diagnostics.push(diagnostic('PolicyClassWildcard', [operator], set.span, 'list the classes by name'));
+  return false;
+}
+
 // ---------------------------------------------------------------- expressions
 
 /** `==`/`!=` keep their symbol; word spellings (`eq`, `DOM`) become the lower-case word. */
@@ -243,6 +267,16 @@ function flattenGroup(identifiers: readonly IToken[], minuses: readonly IToken[]
 /** `source` or `target` of a default_* statement, if a real token says which. */
 function defaultObjectOf(ctx: Children): 'source' | 'target' | undefined {
   return tokens(ctx, 'Source').some(isReal) ? 'source' : tokens(ctx, 'Target').some(isReal) ? 'target' : undefined;
+}
+
+/** The sets of an AV rule: `*`/`~` in its types only for neverallow, never in its classes. */
+function avRuleSetsAllowed(kind: A.AvRuleKind | 'auditdeny', sources: A.NameSet, targets: A.NameSet, classes: A.NameSet, env: BuildEnv): boolean {
+  const classesAllowed = classSetOperatorsAllowed(classes, env);
+  if (kind === 'neverallow') return classesAllowed;
+  const where = STATEMENT_DESCRIPTIONS[kind];
+  const sourcesAllowed = typeSetOperatorsAllowed(sources, `the source types of ${where}`, env);
+  const targetsAllowed = typeSetOperatorsAllowed(targets, `the target types of ${where}`, env);
+  return classesAllowed && sourcesAllowed && targetsAllowed;
 }
 
 // ---------------------------------------------------------------- the visitor
@@ -444,7 +478,7 @@ class AstBuilder extends BaseVisitor {
     const typesNode = nodes(ctx, 'names')[0];
     if (!typesNode) return { kind: 'role', name, span };
     const types = this.sub<A.NameSet>(typesNode, env);
-    return types && { kind: 'role', name, types, span };
+    return types && typeSetOperatorsAllowed(types, 'the types of a role declaration', env) ? { kind: 'role', name, types, span } : undefined;
   }
 
   roleTransition(ctx: Children, env: BuildEnv): A.RoleTransition | undefined {
@@ -545,7 +579,8 @@ class AstBuilder extends BaseVisitor {
     if (tokens(ctx, 'Colon').length === 0) return { kind: 'role-allow', sources, targets, span };
     const classes = this.sub<A.NameSet>(nodes(ctx, 'classes')[0], env);
     const perms = this.sub<A.NameSet>(nodes(ctx, 'perms')[0], env);
-    return classes && perms && { kind: 'allow', sources, targets, classes, perms, span };
+    if (!classes || !perms || !avRuleSetsAllowed('allow', sources, targets, classes, env)) return undefined;
+    return { kind: 'allow', sources, targets, classes, perms, span };
   }
 
   avRule(ctx: Children, env: BuildEnv): A.AvRule | A.AuditDenyRule | undefined {
@@ -557,6 +592,7 @@ class AstBuilder extends BaseVisitor {
     const span = childrenSpan(ctx, env);
     if (!isReal(keyword) || !sources || !targets || !classes || !perms || !span) return undefined;
     const kind = keyword.image.toLowerCase() as A.AvRuleKind | 'auditdeny';
+    if (!avRuleSetsAllowed(kind, sources, targets, classes, env)) return undefined;
     return { kind, sources, targets, classes, perms, span };
   }
 
@@ -583,7 +619,10 @@ class AstBuilder extends BaseVisitor {
     const classes = this.sub<A.NameSet>(nodes(ctx, 'classes')[0], env);
     const result = nameOf(tokens(ctx, 'Identifier')[0], env);
     const span = childrenSpan(ctx, env);
-    return sources && targets && classes && result && span && { kind, sources, targets, classes, result, span };
+    if (!sources || !targets || !classes || !result || !span) return undefined;
+    const where = STATEMENT_DESCRIPTIONS[kind];
+    const allowed = [typeSetOperatorsAllowed(sources, `the source types of ${where}`, env), typeSetOperatorsAllowed(targets, `the target types of ${where}`, env), classSetOperatorsAllowed(classes, env)];
+    return allowed.every(Boolean) ? { kind, sources, targets, classes, result, span } : undefined;
   }
 
   names(ctx: Children, env: BuildEnv): A.NameSet | undefined {
@@ -614,7 +653,8 @@ class AstBuilder extends BaseVisitor {
     const perms = this.sub<A.NameSet>(nodes(ctx, 'perms')[0], env);
     const expr = this.sub<A.ConstraintExpr>(nodes(ctx, 'constraintExpr')[0], env);
     const span = childrenSpan(ctx, env);
-    return classes && perms && expr && span && { kind, classes, perms, expr, span };
+    if (!classes || !perms || !expr || !span || !classSetOperatorsAllowed(classes, env)) return undefined;
+    return { kind, classes, perms, expr, span };
   }
 
   validateTrans(ctx: Children, env: BuildEnv): A.ValidateTrans | undefined {
@@ -622,7 +662,8 @@ class AstBuilder extends BaseVisitor {
     const classes = this.sub<A.NameSet>(nodes(ctx, 'classes')[0], env);
     const expr = this.sub<A.ConstraintExpr>(nodes(ctx, 'constraintExpr')[0], env);
     const span = childrenSpan(ctx, env);
-    return classes && expr && span && { kind, classes, expr, span };
+    if (!classes || !expr || !span || !classSetOperatorsAllowed(classes, env)) return undefined;
+    return { kind, classes, expr, span };
   }
 
   constraintExpr(ctx: Children, env: BuildEnv): A.ConstraintExpr | undefined {

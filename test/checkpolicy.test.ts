@@ -12,6 +12,9 @@ import { compareReleases } from '../compiler/catalog/vocabulary.js';
 import { specArbitrary, toYaml } from './support/arbitrary.js';
 import { artifactsOf, compileExampleAt, compileFile, compileText, CORPUS_RELEASES, EXAMPLES, repoPath, requires } from './support/env.js';
 import { buildInXenTree, checkpolicy, sesearchAllows, withTempDir } from './support/oracles.js';
+import { minimalMlsPolicy, minimalPolicy } from './support/policies.js';
+import { policyFromText } from '../checker/policy-input.js';
+import type { Diagnostic } from '../grammar/diagnostics.js';
 
 interface ManifestGrant { subject: string; object: string; class: string; permissions: string[] }
 
@@ -136,3 +139,123 @@ it('the published schema file is the one examples reference', () => {
     assert.match(text, /^# yaml-language-server: \$schema=\.\.\/\.\.\/schema\/spec-v1\.schema\.json$/m);
   }
 });
+
+// Differential on verdicts: a policy our parser and model load is one checkpolicy -t Xen
+// loads, and the reverse. Otherwise `check` proves things about a policy Xen can never run
+// (or refuses one it can). Known exceptions, left to the checker's own rules: a neverallow
+// that an allow rule violates, and two type rules that conflict once expanded — checkpolicy
+// refuses both while expanding, the model keeps them (the generator below writes neither).
+describe('our parser and model load exactly the policies checkpolicy -t Xen loads', () => {
+  /** [what, policy, the diagnostic we give, or undefined when both accept, checkpolicy -M?]. */
+  const cases: [string, string, string | undefined, boolean?][] = [
+    ['a boolean declared twice', minimalPolicy({ te: 'bool bb false;' }), 'VP3304'],
+    ['typealias onto a type', minimalPolicy({ te: 'typealias b_t alias xen_t;' }), 'VP3308'],
+    ['typealias onto an attribute', minimalPolicy({ te: 'typealias b_t alias dt;' }), 'VP3308'],
+    ['typealias onto an alias', minimalPolicy({ te: 'typealias b_t alias b2_t;\ntypealias xen_t alias b2_t;' }), 'VP3308'],
+    ['a type whose alias is a type', minimalPolicy({ te: 'type c_t alias b_t;' }), 'VP3308'],
+    ['an alias listed twice', minimalPolicy({ te: 'type c_t alias { c2_t c2_t };' }), 'VP3308'],
+    ['if on an undeclared boolean', minimalPolicy({ te: 'if (nob) { allow xen_t b_t:xen settime; }' }), 'VP3306'],
+    ['if on a type, not a boolean', minimalPolicy({ te: 'if (bb && b_t) { allow xen_t b_t:xen settime; }' }), 'VP3306'],
+    ['a permission one of the listed classes lacks', minimalPolicy({ te: 'allow xen_t b_t:{ xen domain } settime;' }), 'VP3303'],
+    ['a constraint permission one class lacks', minimalPolicy({ constraints: 'constrain { xen domain } create u1 == u2;' }), 'VP3303'],
+    ['allow * *', minimalPolicy({ te: 'allow * *:xen settime;' }), 'VP3009'],
+    ['allow with a complement', minimalPolicy({ te: 'allow xen_t ~b_t:xen settime;' }), 'VP3009'],
+    ['dontaudit with *', minimalPolicy({ te: 'dontaudit * b_t:xen settime;' }), 'VP3009'],
+    ['type_transition * *', minimalPolicy({ te: 'type_transition * *:domain b_t;' }), 'VP3009'],
+    ['type_member with a complement', minimalPolicy({ te: 'type_member xen_t ~b_t:domain b_t;' }), 'VP3009'],
+    ['role types *', minimalPolicy({ te: 'role system_r types *;' }), 'VP3009'],
+    ['class *', minimalPolicy({ te: 'allow xen_t b_t:* settime;' }), 'VP3010'],
+    ['class ~xen, even in a neverallow', minimalPolicy({ te: 'neverallow xen_t b_t:~xen create;' }), 'VP3010'],
+    ['constrain *', minimalPolicy({ constraints: 'constrain * settime u1 == u2;' }), 'VP3010'],
+    ['a class declared twice', minimalPolicy().replace('class domain\n', 'class domain\nclass domain\n'), 'VP3304'],
+    ['an initial SID declared twice', minimalPolicy().replace('sid xen\n', 'sid xen\nsid xen\n'), 'VP3304'],
+    ['a permission listed twice', minimalPolicy().replace('class domain { create }', 'class domain { create create }'), 'VP3304'],
+    ['an access vector defined twice', minimalPolicy().replace('class domain { create }', 'class domain { create }\nclass domain { create }'), 'VP3304'],
+    ['an access vector for an undeclared class', minimalPolicy().replace('class domain { create }', 'class domain { create }\nclass nocls { x }'), 'VP3302'],
+    ['a role attribute declared twice', minimalPolicy({ te: 'attribute_role ra;\nattribute_role ra;' }), 'VP3304'],
+    ['a role attribute named as a role', minimalPolicy({ te: 'attribute_role system_r;' }), 'VP3304'],
+    ['a role declared again after its attribute', minimalPolicy({ te: 'attribute_role ra;\nrole ra;' }), 'VP3304'],
+    ['an undeclared type in a constraint', minimalPolicy({ constraints: 'constrain xen settime t1 == no_t;' }), 'VP3301'],
+    ['an undeclared role in a constraint', minimalPolicy({ constraints: 'constrain xen settime r1 == no_r;' }), 'VP3305'],
+    ['an undeclared user in a constraint', minimalPolicy({ constraints: 'constrain xen settime u1 == no_u;' }), 'VP3310'],
+    ['a context for an undeclared SID', minimalPolicy().replace('sid xen system_u', 'sid nosid system_u'), 'VP3309'],
+    ['a SID context given twice', minimalPolicy({ devices: 'sid xen system_u:system_r:xen_t' }).replace(/\nsid xen system_u:system_r:xen_t\n/, '\nsid xen system_u:system_r:xen_t\nsid xen system_u:system_r:xen_t\n'), 'VP3304'],
+    ['a context whose type is an attribute', minimalPolicy({ devices: 'pirqcon 3 system_u:system_r:dt' }), 'VP3311'],
+    ['a context with an undeclared user', minimalPolicy({ devices: 'pirqcon 3 nouser:system_r:b_t' }), 'VP3310'],
+    ['a context whose role may not have its type', minimalPolicy({ te: 'type c_t;', devices: 'pirqcon 3 system_u:system_r:c_t' }), 'VP3312'],
+    ['an MLS section without mlsconstrain', minimalMlsPolicy().replace('mlsconstrain xen settime l1 eq l2;', ''), 'VP3313', true],
+    ['an MLS section without levels', minimalMlsPolicy().replace('level s0:c0;', '').replace(' level s0 range s0 - s0:c0', '').replace(/:s0\n/, '\n'), 'VP3313', true],
+    // Accepted by both: the operators and repetitions checkpolicy does take.
+    ['neverallow with * and ~', minimalPolicy({ te: 'neverallow * ~dt:domain create;' }), undefined],
+    ['a complemented permission one listed class lacks', minimalPolicy({ te: 'allow xen_t b_t:{ xen domain } ~settime;' }), 'VP3303'],
+    ['permissions *, ~ and repeated', minimalPolicy({ te: 'allow xen_t b_t:xen *;\nallow xen_t b_t:{ xen domain } *;\nallow xen_t b_t:xen ~settime;\nallow xen_t b_t:xen { settime settime };' }), undefined],
+    ['an alias of an alias target, a bool named like a type', minimalPolicy({ te: 'typealias b_t alias b2_t;\nbool b_t false;\nallow b2_t xen_t:xen settime;' }), undefined],
+    ['a role attribute given types', minimalPolicy({ te: 'attribute_role ra;\nrole ra types b_t;\nrole system_r, ra;' }), undefined],
+    ['object_r in a device context', minimalPolicy({ devices: 'pirqcon 3 system_u:object_r:b_t' }), undefined],
+    ['an MLS policy with mlsvalidatetrans only', minimalMlsPolicy().replace('mlsconstrain xen settime l1 eq l2;', 'mlsvalidatetrans xen l1 eq l2;'), undefined, true],
+  ];
+
+  it('our verdicts, each with its diagnostic', () => {
+    for (const [what, policy, code] of cases) {
+      const codes = ourErrors(policy).map((d) => d.code);
+      if (code === undefined) assert.deepEqual(codes, [], what);
+      else assert.ok(codes.includes(code), `${what}: expected ${code}, got ${JSON.stringify(ourErrors(policy))}`);
+    }
+  });
+
+  it('checkpolicy\'s verdicts are the same', (t) => {
+    if (!requires(t, { commands: ['checkpolicy'] })) return;
+    withTempDir((dir) => {
+      for (const [what, policy, code, mls] of cases) {
+        const r = checkpolicy(dir, policy, { mls: mls === true });
+        assert.equal(r.ok, code === undefined, `${what}: ${r.output}`);
+      }
+    });
+  });
+
+  it(`${RANDOM_RUNS} random small policies: the same verdict from both`, (t) => {
+    if (!requires(t, { commands: ['checkpolicy'] })) return;
+    let rejected = 0;
+    withTempDir((dir) => {
+      fc.assert(
+        fc.property(fc.array(teStatement, { minLength: 1, maxLength: 4 }), (statements) => {
+          const policy = minimalPolicy({ te: statements.join('\n') });
+          const ours = ourErrors(policy);
+          const theirs = checkpolicy(dir, policy);
+          assert.equal(ours.length === 0, theirs.ok, `checkpolicy: ${theirs.output}\nours: ${JSON.stringify(ours)}\n--- te ---\n${statements.join('\n')}`);
+          if (!theirs.ok) rejected++;
+        }),
+        { numRuns: RANDOM_RUNS },
+      );
+    });
+    console.log(`# ${rejected} of ${RANDOM_RUNS} random policies rejected by both`);
+    // A generator that only ever wrote valid (or only invalid) policies would prove little.
+    assert.ok(rejected > 0 && rejected < RANDOM_RUNS, `${rejected} of ${RANDOM_RUNS} rejected`);
+  });
+});
+
+function ourErrors(policy: string): Diagnostic[] {
+  return policyFromText('policy.conf', policy).diagnostics.filter((d) => d.severity === 'error');
+}
+
+// TE statements over the skeleton's names (xen_t, b_t, attribute dt, bool bb) and two
+// fresh ones, with the sets, operators and classes checkpolicy takes in some places only.
+// Type rules all give b_t, so none conflict (see above).
+// Weighted towards what is valid, so that a fair share of the policies load (about one in five).
+const name = fc.constantFrom('xen_t', 'b_t', 'dt', 'bb', 'n1', 'n2');
+const typeSet = fc.oneof({ arbitrary: fc.constantFrom('xen_t', 'b_t', 'dt', '{ xen_t dt }', '{ dt -b_t }'), weight: 6 }, { arbitrary: fc.constantFrom('*', '~b_t', 'self', 'bb', 'n1'), weight: 1 });
+const classSet = fc.oneof({ arbitrary: fc.constant('xen'), weight: 6 }, { arbitrary: fc.constantFrom('domain', '{ xen domain }', '*', '~xen'), weight: 1 });
+const permSet = fc.oneof({ arbitrary: fc.constantFrom('settime', '*', '~settime'), weight: 6 }, { arbitrary: fc.constantFrom('create', '{ settime create }', 'nosuch'), weight: 1 });
+const avRule = fc.tuple(fc.constantFrom('allow', 'auditallow', 'dontaudit'), typeSet, typeSet, classSet, permSet).map(([k, s, t, c, p]) => `${k} ${s} ${t}:${c} ${p};`);
+const teStatement = fc.oneof(
+  fc.tuple(name, fc.boolean()).map(([n, v]) => `bool ${n} ${v};`),
+  name.map((n) => `type ${n};`),
+  name.map((n) => `attribute ${n};`),
+  fc.tuple(name, name).map(([n, a]) => `type ${n} alias ${a};`),
+  fc.tuple(name, name).map(([t, a]) => `typealias ${t} alias ${a};`),
+  fc.tuple(name, name).map(([t, a]) => `typeattribute ${t} ${a};`),
+  avRule,
+  fc.tuple(fc.constantFrom('type_transition', 'type_change'), typeSet, typeSet, classSet).map(([k, s, t, c]) => `${k} ${s} ${t}:${c} b_t;`),
+  fc.tuple(name, avRule).map(([b, rule]) => `if (${b}) { ${rule} }`),
+  typeSet.map((s) => `role system_r types ${s};`),
+);

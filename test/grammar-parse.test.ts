@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
   LineMap,
+  MAX_MARKER_LINE,
   MAX_LINE_BYTES,
   MAX_NESTING,
   parsePolicy,
@@ -175,6 +176,38 @@ describe('LineMap: positions in the files m4 read', () => {
     assert.deepEqual(map.diagnostics.map((d) => [d.code, d.span?.start]), [['VP3004', 0], ['VP3004', text.indexOf('#line 5')]]);
     assert.deepEqual(map.locate(text.indexOf('type b')), { file: 'p.conf', line: 5, column: 1 });
   });
+
+  it('a marker\'s line is an integer from 1 to 2^31-1: a huge or zero one is VP3004, never 1e+23', () => {
+    const huge = '#line 99999999999999999999999 "x.te"\ntype a;\n#line 0 "y.te"\ntype b;\n';
+    const map = new LineMap('p.conf', huge);
+    assert.deepEqual(map.diagnostics.map((d) => [d.code, d.help]), [['VP3004', `the line number must be from 1 to ${MAX_MARKER_LINE}`], ['VP3004', `the line number must be from 1 to ${MAX_MARKER_LINE}`]]);
+    assert.deepEqual([map.locate(huge.indexOf('type a')), map.locate(huge.indexOf('type b'))], [{ file: 'p.conf', line: 2, column: 1 }, { file: 'p.conf', line: 4, column: 1 }]);
+    const highest = `#line ${MAX_MARKER_LINE} "x.te"\ntype a;\n\ntype b;\n`;
+    const ok = new LineMap('p.conf', highest);
+    assert.deepEqual(ok.diagnostics, []);
+    assert.deepEqual(ok.locate(highest.indexOf('type b')), { file: 'x.te', line: MAX_MARKER_LINE + 2, column: 1 });
+  });
+
+  it('any marker digits: every located line is a safe positive integer', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.bigInt({ min: 0n, max: 10n ** 30n }).map(String), fc.stringMatching(/^0[0-9]{0,3}$/)), fc.nat({ max: 5 }), (digits, after) => {
+        const text = `#line ${digits} "x.te"\n${'type a;\n'.repeat(after + 1)}`;
+        const position = new LineMap('p.conf', text).locate(text.length - 1);
+        assert.ok(Number.isSafeInteger(position.line) && position.line >= 1, `${digits}: ${position.line}`);
+      }),
+    );
+  });
+
+  it('a file name with a control character is VP3004, shown escaped; other names are kept verbatim', () => {
+    const text = '#line 3 "evil\u001b]0;owned\u0007.te"\ntype a;\n#line 4 "dir/ sp€ce.te"\ntype b;\n';
+    const map = new LineMap('p.conf', text);
+    assert.deepEqual(map.diagnostics.map((d) => d.code), ['VP3004']);
+    const message = map.diagnostics[0]?.message ?? '';
+    assert.ok(!/[\u0000-\u001f\u007f]/.test(message), JSON.stringify(message));
+    assert.match(message, /evil\\u001b\]0;owned\\u0007\.te/);
+    assert.deepEqual(map.locate(text.indexOf('type a')), { file: 'p.conf', line: 2, column: 1 });
+    assert.deepEqual(map.locate(text.indexOf('type b')), { file: 'dir/ sp€ce.te', line: 4, column: 1 });
+  });
 });
 
 describe('errors: positioned, recovered from', () => {
@@ -293,8 +326,9 @@ describe('never throws', () => {
 
 describe('the language, statement by statement', () => {
   it('name sets: ~, *, -exclusion, a - b, nested braces, self', () => {
-    const rule = only('allow { a_t { b_t -c_t } } ~{ d_t e_t }:* ~settime;', 'allow');
-    assert.deepEqual([show(rule.sources), show(rule.targets), show(rule.classes), show(rule.perms)], ['{a_t b_t -c_t}', '~{d_t e_t}', '*', '~{settime}']);
+    const rule = only('neverallow { a_t { b_t -c_t } } ~{ d_t e_t }:xen ~settime;', 'neverallow');
+    assert.deepEqual([show(rule.sources), show(rule.targets), show(rule.classes), show(rule.perms)], ['{a_t b_t -c_t}', '~{d_t e_t}', '{xen}', '~{settime}']);
+    assert.deepEqual([show(only('neverallow * *:xen *;', 'neverallow').sources), show(only('allow a_t b_t:xen *;', 'allow').perms)], ['*', '*']);
     const minus = only('neverallow domain_type - dom0_t self:mmu map_write;', 'neverallow');
     assert.equal(show(minus.sources), '{domain_type -dom0_t}');
     assert.equal(show(minus.targets), '{self}');

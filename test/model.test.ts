@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { buildModel } from '../checker/model/build.js';
 import type { PolicyModel } from '../checker/model/model.js';
-import { computeTransition, policyStats, queryAccess } from '../checker/model/query.js';
+import { computeTransition, policyStats, queryAccess, queryRules } from '../checker/model/query.js';
 import { expandXenPolicyTree } from '../grammar/xen-tree.js';
 import { parsePolicy } from '../grammar/parse.js';
 import { CORPUS_RELEASES, requires, sharedPath } from './support/env.js';
@@ -99,7 +99,8 @@ type a_chan, event_type;
 bool locked false;
 allow dom0_t domain_type:domain *;
 allow a_t { domain_type -c_t }:domain pause;
-allow b_t ~{ a_t dom0_t xen_t a_chan }:domain getdomaininfo;
+allow b_t { b_t c_t }:domain getdomaininfo;
+neverallow b_t ~{ a_t dom0_t xen_t a_chan }:domain create;
 allow a_t self:domain unpause;
 allow a_chan b_t:event bind;
 if (!locked) {
@@ -108,7 +109,7 @@ allow a_t c_t:domain create;
 allow a_t c_t:domain getdomaininfo;
 }
 role system_r;
-role system_r types domain_type;
+role system_r types { domain_type xen_t };
 user system_u roles { system_r };
 sid xen system_u:system_r:xen_t
 sid dom0 system_u:system_r:dom0_t
@@ -122,10 +123,13 @@ describe('PolicyModel semantics', () => {
     assert.deepEqual(perms('a_t', 'b_t'), ['pause']);
     assert.deepEqual(perms('a_t', 'c_t'), ['create'], 'c_t excluded from pause; the conditional create is on by default');
     assert.deepEqual(perms('a_t', 'a_t'), ['pause', 'unpause'], 'self');
-    assert.deepEqual(perms('b_t', 'c_t'), ['getdomaininfo'], 'complement');
+    assert.deepEqual(perms('b_t', 'c_t'), ['getdomaininfo']);
+    // checkpolicy takes ~ in neverallow rules only.
+    const never = (s: string, t: string): string[] => (queryAccess(m, { source: s, target: t, cls: 'domain', kinds: ['neverallow'] }) ?? []).flatMap((e) => e.perms);
+    assert.deepEqual([never('b_t', 'c_t'), never('b_t', 'b_t'), never('b_t', 'a_t'), never('b_t', 'xen_t')], [['create'], ['create'], [], []], 'complement');
     assert.deepEqual(perms('b_t', 'a_t'), []);
     const hit = queryAccess(m, { source: 'a_t', target: 'a_t', cls: 'domain' })?.[0]?.rules.find((r) => r.perms.includes('unpause'));
-    assert.deepEqual(hit?.at, { file: 'p.conf', line: 19, column: 1 });
+    assert.deepEqual(hit?.at, { file: 'p.conf', line: 20, column: 1 });
     const locked = queryAccess(m, { source: 'a_t', target: 'c_t', cls: 'domain', booleans: new Map([['locked', true]]) });
     assert.deepEqual(locked?.flatMap((e) => e.perms), ['getdomaininfo']);
     assert.equal(policyStats(m).conditionalAvRules, 2);
@@ -166,6 +170,35 @@ describe('PolicyModel semantics', () => {
       'VP3305 unknown role "no_ra"',
       'VP3305 unknown role "no_r"',
     ]);
+  });
+
+  it('queryRules counts each rule\'s pairs as the per-pair expansion lists them, self and overlaps included', () => {
+    // A rule whose target set holds self and some of the sources themselves: (a_t, a_t) once.
+    const m = model(SMALL.replace('role system_r;', 'allow domain_type { self a_t b_t }:domain pause;\nrole system_r;'));
+    for (const source of ['domain_type', 'a_t', 'xen_t']) {
+      for (const target of [undefined, 'domain_type', 'a_t', 'c_t']) {
+        const q = { source, ...(target ? { target } : {}) };
+        const matches = queryRules(m, q) ?? [];
+        // Brute force: one queryAccess per source type, entries attributed to their rules.
+        const members = m.typeIndex.has(source) ? [source] : [...(m.attributeMembers[m.attributeIndex.get(source) as number] ?? [])].map((t) => m.types[t] as string);
+        const expanded = new Map<string, string[]>();
+        for (const s of members) {
+          for (const e of queryAccess(m, { source: s, ...(target ? { target } : {}) }) ?? []) {
+            for (const r of e.rules) {
+              const key = `${r.at.line} ${e.cls}`;
+              expanded.set(key, [...(expanded.get(key) ?? []), `${e.source} ${e.target}`]);
+            }
+          }
+        }
+        const counted = new Map(matches.map((x) => [`${x.at.line} ${x.cls}`, x.pairs]));
+        assert.deepEqual(counted, new Map([...expanded].map(([k, pairs]) => [k, pairs.length])), `${source} → ${target ?? '*'}`);
+        for (const x of matches) {
+          const all = (expanded.get(`${x.at.line} ${x.cls}`) ?? []).sort((a, b) => (m.typeIndex.get(a.split(' ')[0] as string) as number) - (m.typeIndex.get(b.split(' ')[0] as string) as number) || (m.typeIndex.get(a.split(' ')[1] as string) as number) - (m.typeIndex.get(b.split(' ')[1] as string) as number));
+          assert.deepEqual(x.examples.map(([s, t]) => `${s} ${t}`), all.slice(0, 3), `examples of line ${x.at.line}`);
+        }
+      }
+    }
+    assert.equal(queryRules(m, { source: 'no_such_t' }), undefined);
   });
 
   it('counts expanded entries arithmetically', () => {

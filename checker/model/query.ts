@@ -3,8 +3,8 @@
 
 import { compareCodePoints } from '../../grammar/compare.js';
 import type { AvRule, AvRuleKind, BoolExpr } from '../../grammar/ast.js';
-import type { BitSet } from './bitset.js';
-import type { Guard, PolicyModel, Provenance } from './model.js';
+import { SmallSet, type BitSet, type IndexSet } from './bitset.js';
+import type { Guard, ModelAvRule, PolicyModel, Provenance } from './model.js';
 
 export type BooleanState = ReadonlyMap<string, boolean>;
 
@@ -122,6 +122,128 @@ export function queryAccess(model: PolicyModel, q: Query): AccessEntry[] | undef
       };
     })
     .sort((a, b) => compareCodePoints(a.source, b.source) || compareCodePoints(a.target, b.target) || compareCodePoints(a.cls, b.cls) || compareCodePoints(a.kind, b.kind));
+}
+
+/** How many example (source, target) pairs a rule match carries. */
+export const EXAMPLE_PAIRS = 3;
+
+/**
+ * One rule, for one of its classes, as far as a query reaches it: how many (source, target)
+ * pairs it covers within the query's types — counted from set sizes, never listed — and the
+ * first few of them in type order.
+ */
+export interface RuleMatch {
+  readonly kind: AvRuleKind;
+  readonly statement: AvRule;
+  readonly at: Provenance;
+  readonly cls: string;
+  /** The rule's permissions on `cls` (all of them: a -p query selects rules, it does not trim them). */
+  readonly perms: readonly string[];
+  readonly active: boolean;
+  readonly conditional: boolean;
+  readonly pairs: number;
+  readonly examples: readonly (readonly [string, string])[];
+}
+
+/** |a ∩ b|, walking the smaller set. */
+function intersectionCount(a: IndexSet, b: IndexSet): number {
+  const [small, large] = a.count() <= b.count() ? [a, b] : [b, a];
+  let n = 0;
+  for (const i of small) if (large.has(i)) n++;
+  return n;
+}
+
+/** The query's types as a set: a type (or alias) alone, or an attribute's members; undefined if unknown. */
+function queryTypes(model: PolicyModel, name: string): IndexSet | undefined {
+  const t = typeIndexOf(model, name);
+  if (t !== undefined) return SmallSet.of([t]);
+  const a = model.attributeIndex.get(name);
+  return a === undefined ? undefined : (model.attributeMembers[a] as BitSet);
+}
+
+/** Every type, for a query without -t. */
+class AllTypes implements IndexSet {
+  constructor(private readonly size: number) {}
+  has(i: number): boolean {
+    return i >= 0 && i < this.size;
+  }
+  count(): number {
+    return this.size;
+  }
+  *[Symbol.iterator](): IterableIterator<number> {
+    for (let i = 0; i < this.size; i++) yield i;
+  }
+}
+
+/**
+ * The rules a query reaches, one match per (rule, class), in policy order. Memory and time
+ * are linear in the rules and the types: a rule between two attributes of thousands of
+ * types is one match with a count, not millions of entries (`queryAccess` lists those).
+ */
+export function queryRules(model: PolicyModel, q: Query): RuleMatch[] | undefined {
+  const sources = queryTypes(model, q.source);
+  const targets = q.target === undefined ? new AllTypes(model.types.length) : queryTypes(model, q.target);
+  if (!sources || !targets) return undefined;
+  const cls = q.cls === undefined ? undefined : model.classIndex.get(q.cls);
+  if (q.cls !== undefined && cls === undefined) return undefined;
+  const kinds = new Set(q.kinds ?? ['allow']);
+  const state = new Map([...model.booleans, ...(q.booleans ?? [])]);
+  const out: RuleMatch[] = [];
+  for (const rule of model.avRules) {
+    if (!kinds.has(rule.kind)) continue;
+    const sourceCount = intersectionCount(rule.sources, sources);
+    if (sourceCount === 0) continue;
+    const plainTargets = intersectionCount(rule.targets, targets);
+    const pairs = pairCount(rule, sources, targets, sourceCount, plainTargets);
+    if (pairs === 0) continue;
+    for (const [ci, bits] of rule.perms) {
+      if (cls !== undefined && ci !== cls) continue;
+      const info = model.classes[ci];
+      if (!info || bits.isEmpty()) continue;
+      const permIdx = q.perm === undefined ? undefined : info.permIndex.get(q.perm);
+      if (q.perm !== undefined && (permIdx === undefined || !bits.has(permIdx))) continue;
+      out.push({
+        kind: rule.kind, statement: rule.statement, at: rule.at, cls: info.name,
+        perms: [...bits].map((p) => info.perms[p] as string),
+        active: guardHolds(rule.guard, state), conditional: rule.guard !== undefined,
+        pairs, examples: examplePairs(rule, sources, targets, plainTargets > 0).map(([s, t]) => [model.types[s] as string, model.types[t] as string] as const),
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * (source, target) pairs of a rule within the query: sources S = rule.sources ∩ query
+ * sources, plain targets T = rule.targets ∩ query targets, and with `self` each s in S
+ * that the query's targets include — minus the pairs (s, s) counted both ways.
+ */
+function pairCount(rule: ModelAvRule, sources: IndexSet, targets: IndexSet, sourceCount: number, plainTargets: number): number {
+  let pairs = sourceCount * plainTargets;
+  if (rule.self) {
+    for (const s of rule.sources) if (sources.has(s) && targets.has(s) && !rule.targets.has(s)) pairs++;
+  }
+  return pairs;
+}
+
+/** The first EXAMPLE_PAIRS pairs in (source, target) index order. */
+function examplePairs(rule: ModelAvRule, sources: IndexSet, targets: IndexSet, hasPlainTargets: boolean): [number, number][] {
+  const out: [number, number][] = [];
+  // Sets iterate in ascending index order (BitSet words, SmallSet sorted).
+  for (const s of rule.sources) {
+    if (!sources.has(s)) continue;
+    const forS: number[] = [];
+    if (hasPlainTargets) {
+      for (const t of rule.targets) {
+        if (targets.has(t)) forS.push(t);
+        if (forS.length >= EXAMPLE_PAIRS) break;
+      }
+    }
+    if (rule.self && targets.has(s) && !rule.targets.has(s)) forS.push(s);
+    for (const t of forS.sort((a, b) => a - b).slice(0, EXAMPLE_PAIRS - out.length)) out.push([s, t]);
+    if (out.length >= EXAMPLE_PAIRS) break;
+  }
+  return out;
 }
 
 export interface PolicyStats {
