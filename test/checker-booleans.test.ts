@@ -11,6 +11,7 @@ import { availability, type Assignment } from '../checker/booleans.js';
 import { Bdd, FALSE, TRUE } from '../checker/bdd.js';
 import { guardHolds } from '../checker/model/query.js';
 import { checkPolicyText, citing, compileStandalone, inject } from './support/checker.js';
+import { monWebSpec } from './support/specs.js';
 
 const span = { file: 'p.conf', start: 0, end: 0 };
 // Names whose code-point order differs from their creation order and from UTF-16 order.
@@ -112,14 +113,7 @@ describe('boolean availability', () => {
   });
 });
 
-const SPEC = `vmipolicy: 1
-xen: "4.17"
-policy: { module: vmi, mode: standalone }
-introspectors:
-  - { name: mon, type: mon_t, guest: pv, targets: [web], capabilities: [domain-info, read-memory], lookup: domid }
-targets:
-  - { name: web, type: web_t, guest: hvm }
-`;
+const SPEC = monWebSpec('4.17');
 
 describe('check with many booleans', () => {
   const base = compileStandalone(SPEC);

@@ -12,6 +12,7 @@ import { Hypervisor, type CallResult } from '../vmi/host/hypercalls.js';
 import { OPERATIONS } from '../vmi/host/hypercalls-table.js';
 import { initialContextsOf, SecurityServer } from '../vmi/host/security-server.js';
 import { artifactsOf, compileFile, compileText, EXAMPLES, requires, sharedPath } from './support/env.js';
+import { monWebSpec } from './support/specs.js';
 import { inject } from './support/checker.js';
 
 // A guest no spec names, labelled as Xen's stock domU_t; altp2m on, so altp2m probes reach the XSM check.
@@ -292,14 +293,7 @@ sid dom0 system_u:system_r:b_t
 });
 
 test('a permissive domain type: every denial is let through in enforcing mode, and still logged as a denial (Xen: AVD_FLAGS_PERMISSIVE)', () => {
-  const compiled = compileText(`vmipolicy: 1
-xen: "4.17"
-policy: { module: vmi, mode: standalone }
-introspectors:
-  - { name: mon, type: mon_t, guest: pv, targets: [web], capabilities: [domain-info, read-memory], lookup: domid }
-targets:
-  - { name: web, type: web_t, guest: hvm }
-`, { mode: 'standalone' });
+  const compiled = compileText(monWebSpec('4.17'), { mode: 'standalone' });
   const artifacts = artifactsOf(compiled);
   const bootWith = (extra: string): Hypervisor => {
     const text = inject(artifacts.get('policy.conf') as string, extra ? [extra] : []).text;

@@ -13,3 +13,13 @@ targets:
   - name: web
     guest: hvm
 `;
+
+/** One PV monitor reading one HVM guest, standalone: the smallest spec the checker and host tests build on. */
+export const monWebSpec = (xen: string): string => `vmipolicy: 1
+xen: "${xen}"
+policy: { module: vmi, mode: standalone }
+introspectors:
+  - { name: mon, type: mon_t, guest: pv, targets: [web], capabilities: [domain-info, read-memory], lookup: domid }
+targets:
+  - { name: web, type: web_t, guest: hvm }
+`;
