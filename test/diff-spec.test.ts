@@ -275,6 +275,20 @@ describe('diff: specs, each kind of change', () => {
     }]);
   });
 
+  it('a capability whose permissions OLD already held says so, and names the capabilities that held them', () => {
+    const events = MINIMAL_SPEC.replace(/capabilities: \[([^\]]*)\]/, 'capabilities: [$1, memory-events]');
+    const withWrite = events.replace(/capabilities: \[([^\]]*)\]/, 'capabilities: [$1, write-memory]');
+    const r = diffSpecTexts(events, withWrite);
+    assert.equal(r.newAccess, false);
+    const gained = r.spec?.capabilities.find((c) => c.capability === 'write-memory');
+    assert.ok(gained?.alreadyHeld, JSON.stringify(r.spec?.capabilities));
+    assert.deepEqual(gained.alreadyHeld.by, ['memory-events', 'read-memory']);
+    assert.equal(gained.alreadyHeld.perms.length, gained.added.length);
+    assert.match(renderText(r), /gains write-memory on web → .* — no new permission: OLD already granted all of it through memory-events, read-memory/);
+    // A capability that brings new permissions has no such note.
+    assert.equal(diffSpecs('base', 'cap').spec?.capabilities[0]?.alreadyHeld, undefined);
+  });
+
   it('adding and removing a target mirror each other', () => {
     const a = diffSpecs('base', 'tgt');
     const b = diffSpecs('tgt', 'base');

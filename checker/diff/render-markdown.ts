@@ -72,7 +72,8 @@ export function renderMarkdown(r: DiffReport): string {
       for (const x of s.capabilities.filter((y) => y.introspector === name)) {
         const mark = x.change === 'gained' ? '➕ gains' : x.change === 'lost' ? '➖ loses' : '✏️ changes';
         const perms = [...x.added.map((p) => `+${permOn(p, x)}`), ...x.removed.map((p) => `−${permOn(p, x)}`)];
-        out.push(`| ${mark} | ${code(x.target)} | ${code(x.capability)} | ${md(perms.join(', ')) || '—'} | ${x.spec ? code(loc(x.spec)) : ''} |`);
+        const held = x.alreadyHeld ? ` (already granted in OLD through ${x.alreadyHeld.by.join(', ')}: ${x.alreadyHeld.perms.map((p) => permOn(p, x)).join(', ')})` : '';
+        out.push(`| ${mark} | ${code(x.target)} | ${code(x.capability)} | ${md(perms.join(', ') + held) || '—'} | ${x.spec ? code(loc(x.spec)) : ''} |`);
       }
       out.push('');
     }

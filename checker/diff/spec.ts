@@ -136,6 +136,16 @@ function capabilityChanges(o: CompiledSpec, w: CompiledSpec): CapabilityChange[]
   const b = capabilityGrants(w);
   const typeOf = new Map([...o.ir.domains, ...w.ir.domains].map((d) => [d.name, d.type]));
   const out: CapabilityChange[] = [];
+  // Every permission OLD grants, with the capabilities behind it.
+  const heldBy = new Map<string, Set<string>>();
+  for (const [key, grants] of a) {
+    const capability = key.split('\u0000')[2] as string;
+    for (const k of grants.perms.keys()) {
+      let set = heldBy.get(k);
+      if (!set) heldBy.set(k, (set = new Set()));
+      set.add(capability);
+    }
+  }
   const byPerm = (x: PermOn, y: PermOn): number => cmp(x.subject, y.subject) || cmp(x.object, y.object) || cmp(x.cls, y.cls) || cmp(x.perm, y.perm);
   for (const key of [...new Set([...a.keys(), ...b.keys()])].sort(cmp)) {
     const [introspector, target, capability] = key.split('\u0000') as [string, string, string];
@@ -146,7 +156,11 @@ function capabilityChanges(o: CompiledSpec, w: CompiledSpec): CapabilityChange[]
     const change = !oa ? 'gained' : !nb ? 'lost' : added.length || removed.length ? 'changed' : undefined;
     if (!change) continue;
     const spec = (change === 'lost' ? oa : nb)?.spec;
-    out.push({ introspector, target, targetType: typeOf.get(target) ?? target, introspectorType: typeOf.get(introspector) ?? introspector, capability, change, added, removed, ...(spec ? { spec } : {}) });
+    const permKey = (p: PermOn): string => `${p.subject} ${p.object} ${p.cls} ${p.perm}`;
+    const held = added.filter((p) => heldBy.has(permKey(p)));
+    const by = [...new Set(held.flatMap((p) => [...(heldBy.get(permKey(p)) ?? [])]))].filter((c) => c !== capability).sort(cmp);
+    const alreadyHeld = held.length && by.length ? { alreadyHeld: { perms: held, by } } : {};
+    out.push({ introspector, target, targetType: typeOf.get(target) ?? target, introspectorType: typeOf.get(introspector) ?? introspector, capability, change, added, removed, ...(spec ? { spec } : {}), ...alreadyHeld });
   }
   return out;
 }

@@ -64,6 +64,19 @@ export function permOn(p: PermOn, c: { readonly targetType: string; readonly int
 
 export function capabilityLine(c: CapabilityChange): string {
   const perms = (ps: readonly PermOn[]): string => ps.map((p) => permOn(p, c)).join(', ');
+  return capabilityChangeLine(c, perms) + alreadyHeldNote(c, perms);
+}
+
+/** Why a gained capability adds less than it grants: OLD already held some of it through others. */
+function alreadyHeldNote(c: CapabilityChange, perms: (ps: readonly PermOn[]) => string): string {
+  if (!c.alreadyHeld) return '';
+  const by = c.alreadyHeld.by.join(', ');
+  return c.alreadyHeld.perms.length === c.added.length
+    ? ` — no new permission: OLD already granted all of it through ${by}`
+    : ` — ${perms(c.alreadyHeld.perms)} already granted in OLD through ${by}`;
+}
+
+function capabilityChangeLine(c: CapabilityChange, perms: (ps: readonly PermOn[]) => string): string {
   switch (c.change) {
     case 'gained': return `${c.introspector} gains ${c.capability} on ${c.target} → ${perms(c.added) || '(no permissions on this release)'}`;
     case 'lost': return `${c.introspector} loses ${c.capability} on ${c.target} → ${perms(c.removed) || '(no permissions)'}`;

@@ -168,6 +168,12 @@ export interface CapabilityChange {
   readonly removed: readonly PermOn[];
   /** The capability's spec entry: NEW's for gained/changed, OLD's for lost. */
   readonly spec?: Location;
+  /**
+   * Added permissions OLD already granted on the same pair through other capabilities, and
+   * those capabilities: why adding write-memory next to memory-events (whose ring map needs
+   * map_write on the whole target) is no new access.
+   */
+  readonly alreadyHeld?: { readonly perms: readonly PermOn[]; readonly by: readonly string[] };
 }
 
 export interface DomainSummary {
