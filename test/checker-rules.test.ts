@@ -90,6 +90,15 @@ test('severities: a benign extra permission is a warning, and the policy stays p
   assert.deepEqual(r.findings.filter((f) => f.ruleId === 'excess').map((f) => f.severity), ['warning']);
 });
 
+test('excess: one grant written in several places is one finding citing every rule', () => {
+  const injected = inject(base.policyText, ['allow mon_a_t tgt_a_t:domain setdebugging;', 'allow mon_a_t tgt_a_t:domain setdebugging;', 'allow mon_a_t tgt_a_t:domain setdebugging;']);
+  const r = checkPolicyText(base, injected.text);
+  const excess = r.findings.filter((f) => f.ruleId === 'excess' && f.severity === 'error');
+  assert.equal(excess.length, 1, excess.map((f) => f.message).join('\n'));
+  assert.deepEqual(excess[0]!.provenance.filter((l) => l.kind === 'policy').map((l) => l.line), injected.lines);
+  assert.match(excess[0]!.help ?? '', new RegExp(injected.lines.map((l) => `policy.conf:${l}`).join(', ')));
+});
+
 test('severities: a target talking to its introspector over Argo is a note', () => {
   const r = checkPolicyText(base, inject(base.policyText, ['allow tgt_a_t mon_a_t:argo send;']).text);
   assert.equal(r.proven, true);

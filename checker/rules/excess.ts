@@ -18,7 +18,7 @@ export const excess: CheckRule = {
   id: 'excess',
   summary: 'every permission an introspector holds is needed by one of its declared capabilities',
   run(ctx) {
-    const findings: Finding[] = [];
+    const findings = new SameGrantFindings();
     for (const s of ctx.intent.introspectors) {
       const subject = typeIndexOf(ctx.model, s.type);
       if (subject === undefined) continue;
@@ -28,14 +28,44 @@ export const excess: CheckRule = {
         for (const g of ruleGrants(ctx, subject, rule, unneeded)) {
           for (const benign of [false, true]) {
             const part = splitBy(g, (perm) => isBenign(g.cls, perm) === benign);
-            if (part) findings.push(excessFinding(ctx, s.type, s.span, part, benign));
+            if (part) findings.add(excessFinding(ctx, s.type, s.span, part, benign));
           }
         }
       }
     }
-    return findings;
+    return findings.all();
   },
 };
+
+/**
+ * One finding per excess grant, however many rules write it: the same permissions on the
+ * same objects granted in five places are one error whose provenance lists the five rules
+ * (each must go).
+ */
+class SameGrantFindings {
+  private readonly byGrant = new Map<string, Finding>();
+
+  add(f: Finding): void {
+    const key = JSON.stringify([f.severity, f.subject, f.objects, f.class, f.perms, f.booleans ?? null]);
+    const seen = this.byGrant.get(key);
+    if (!seen) {
+      this.byGrant.set(key, f);
+      return;
+    }
+    const rules = [...seen.provenance.slice(1), ...f.provenance.slice(1)];
+    const distinct = rules.filter((r, i) => rules.findIndex((x) => x.file === r.file && x.line === r.line) === i);
+    const where = distinct.map((r) => `${r.file}:${r.line}`).join(', ');
+    this.byGrant.set(key, {
+      ...seen,
+      provenance: [seen.provenance[0]!, ...distinct],
+      help: seen.severity === 'warning' ? seen.help : `remove it from every rule that grants it (${where}), or declare the capability that needs it (vmipolicy capabilities lists what each grants)`,
+    });
+  }
+
+  all(): Finding[] {
+    return [...this.byGrant.values()];
+  }
+}
 
 function splitBy(g: RuleGrant, keep: (perm: string) => boolean): RuleGrant | undefined {
   const perms = new Map([...g.perms].filter(([p]) => keep(p)));
@@ -59,7 +89,7 @@ function excessFinding(ctx: CheckContext, subject: string, span: Parameters<type
     provenance: [specLocation(ctx, span), at],
     ...(g.booleans ? { booleans: g.booleans } : {}),
     help: benign
-      ? `every guest of the stock policy holds this (${at.file}:${at.line}); it gives no power over another domain`
+      ? `harmless: it gives no power over another domain (Xen's example policy gives every guest as much); granted at ${at.file}:${at.line}`
       : `remove it from ${at.file}:${at.line}, or declare the capability that needs it (vmipolicy capabilities lists what each grants)`,
   };
 }
