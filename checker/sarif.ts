@@ -2,6 +2,19 @@
 // one-run log around a tool's rules and results. Both outputs then read the same way in code
 // scanning UIs, and both validate against the same schema.
 
+import { compareCodePoints } from '../grammar/compare.js';
+
+/** A diagnostic about the input, placed in the user's file (1-based) when it has a span. */
+export interface SarifDiagnostic {
+  readonly code: string;
+  readonly severity: 'error' | 'warning' | 'info' | 'note';
+  readonly message: string;
+  readonly help?: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
 /** A place in a file, 1-based; `text` becomes the region's snippet. */
 export interface SarifPlace {
   readonly file: string;
@@ -61,4 +74,20 @@ export function sarifLog(version: string, rules: readonly SarifRule[], results: 
       ...(properties ? { properties } : {}),
     }],
   }, null, 2) + '\n';
+}
+
+/** One SARIF result per diagnostic: the VP code is the rule, placed where the input went wrong. */
+export function diagnosticsSarifResults(diagnostics: readonly SarifDiagnostic[]): Record<string, unknown>[] {
+  return diagnostics.map((d) => ({
+    ruleId: d.code,
+    level: d.severity === 'info' ? 'note' : d.severity,
+    message: { text: d.help ? `${d.message}. ${d.help}` : d.message },
+    locations: d.file !== undefined && d.file !== '' ? [sarifLocation({ file: d.file, line: d.line ?? 1, ...(d.column ? { column: d.column } : {}) })] : [],
+  }));
+}
+
+/** The reporting descriptors of the codes among `diagnostics`, in code order. */
+export function diagnosticsSarifRules(diagnostics: readonly SarifDiagnostic[]): SarifRule[] {
+  const codes = [...new Set(diagnostics.map((d) => d.code))].sort(compareCodePoints);
+  return codes.map((code) => ({ id: code, text: `vmipolicy input diagnostic ${code}`, helpUri: 'https://github.com/vmipolicy/vmipolicy/blob/main/README.md' }));
 }

@@ -23,7 +23,8 @@ import { libxlXenstore } from '../vmi/host/libxl-layout.js';
 import { runAclScript } from '../vmi/host/acl-script.js';
 import { formatOf, parseArgs, type ParsedArgs } from './args.js';
 import type { Io } from './main.js';
-import { renderDiagnostic, renderPolicyDiagnostic, summary } from './render.js';
+import { reportPolicyDiagnostic, reportSourceDiagnostic, summary } from './render.js';
+import { recordedDiagnostics, type LocatedDiagnostic } from './machine.js';
 
 const EXIT_OK = 0;
 const EXIT_FINDINGS = 1;
@@ -52,13 +53,13 @@ function readFile(path: string, kind: InputKind): string | Diagnostic {
 }
 
 function fail(io: Io, diagnostics: readonly Diagnostic[], source?: SourceText): CheckStage {
-  for (const d of diagnostics) io.stderr(renderDiagnostic(d, source) + '\n');
+  for (const d of diagnostics) reportSourceDiagnostic(io, d, source);
   io.stderr(`vmipolicy: cannot check (${summary(diagnostics)})\n`);
   return { exit: EXIT_USAGE };
 }
 
 function policyFailed(io: Io, load: PolicyLoad): CheckStage {
-  for (const d of load.diagnostics) io.stderr(renderPolicyDiagnostic(d, load.parsed) + '\n');
+  for (const d of load.diagnostics) reportPolicyDiagnostic(io, d, load.parsed);
   io.stderr(`vmipolicy: cannot read the policy (${summary(load.diagnostics)})\n`);
   return { exit: EXIT_USAGE };
 }
@@ -92,7 +93,7 @@ function choosePolicy(args: ParsedArgs, compiled: CompileResult, io: Io): { load
   const te = compiled.artifacts.get(`${spec.module}.te`) as string;
   if (tree) return { load: loadPolicy(tree, { extraModules: [{ name: spec.module, te }] }), name: `${tree} + ${spec.module}.te` };
   // No tree: the same spec compiled as a standalone policy has our own host base around it.
-  io.stderr(renderDiagnostic(diagnostic('CheckBaseFallback', [spec.module, spec.xen], undefined, 'give --xen-tree DIR (a Xen source tree, or its tools/flask/policy) to check inside the stock policy'), undefined) + '\n');
+  reportSourceDiagnostic(io, diagnostic('CheckBaseFallback', [spec.module, spec.xen], undefined, 'give --xen-tree DIR (a Xen source tree, or its tools/flask/policy) to check inside the stock policy'), undefined);
   const standalone = compile({ file: compiled.source?.file ?? 'spec.yaml', content: compiled.source?.text ?? '' }, { ...xenOption(args), mode: 'standalone', manifest: false });
   return { load: policyFromText('policy.conf', standalone.artifacts?.get('policy.conf') ?? ''), name: `standalone host base + ${spec.module} (Xen ${spec.xen})` };
 }
@@ -180,7 +181,7 @@ export function checkStage(specPath: string, args: ParsedArgs, io: Io, options: 
   const deployed = args.lists.has('--policy');
   const compiled = compile({ file: specPath, content }, { ...xenOption(args), ...(mode === 'module' || mode === 'standalone' ? { mode } : {}), deployed, manifest: options.manifest ?? true });
   if (!compiled.ir || !compiled.source || hasErrors(compiled.diagnostics)) return fail(io, compiled.diagnostics, compiled.source);
-  for (const d of compiled.diagnostics) io.stderr(renderDiagnostic(d, compiled.source) + '\n');
+  for (const d of compiled.diagnostics) reportSourceDiagnostic(io, d, compiled.source);
 
   const chosen = choosePolicy(args, compiled, io);
   if (isStage(chosen)) return chosen;
@@ -221,10 +222,11 @@ export function validateCheckArgs(args: ParsedArgs): string | undefined {
   return undefined;
 }
 
-export function renderReport(report: CheckReport, format: string, args: ParsedArgs): string {
+/** `diagnostics`: the warnings met on the way (the spec's, the base fallback), reported with the findings. */
+export function renderReport(report: CheckReport, format: string, args: ParsedArgs, diagnostics: readonly LocatedDiagnostic[] = []): string {
   switch (format) {
-    case 'json': return reportJson(report);
-    case 'sarif': return reportSarif(report, VERSION);
+    case 'json': return reportJson(report, diagnostics);
+    case 'sarif': return reportSarif(report, VERSION, diagnostics);
     case 'dot': return reportDot(report);
     default: return reportText(report, { showNotes: args.flags.has('--notes') });
   }
@@ -249,6 +251,6 @@ export function runCheck(argv: readonly string[], io: Io, usageError: (io: Io, m
   const report = stage.report;
   if (!report) return stage.exit;
   if (format.format === 'svg') return renderSvg(report).then((svg) => (io.stdout(svg), stage.exit));
-  io.stdout(renderReport(report, format.format, args));
+  io.stdout(renderReport(report, format.format, args, recordedDiagnostics(io)));
   return stage.exit;
 }

@@ -22,7 +22,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { formatOf, parseArgs } from './args.js';
 import { usageError, type Io } from './main.js';
-import { diagnosticsJson, renderDiagnostic, renderPolicyDiagnostic, summary } from './render.js';
+import { machineCommand } from './machine.js';
+import { reportPolicyDiagnostic, reportSourceDiagnostic, summary } from './render.js';
 
 const EXIT_OK = 0;
 const EXIT_NEW_ACCESS = 1;
@@ -38,7 +39,7 @@ function namesSpec(arg: string): boolean {
   return isSpecPath(rest.slice(rest.indexOf(':') + 1));
 }
 
-export function runDiff(argv: readonly string[], io: Io): number {
+function diffCommand(argv: readonly string[], io: Io): number {
   const args = parseArgs(argv, { values: ['--format', '--fail-on', '--xen', '--xenstore-old', '--xenstore-new', '--constraints-as'] });
   if (args.flags.has('--help')) {
     io.stdout('vmipolicy diff OLD NEW [--format text|json|markdown|sarif] [--fail-on new-access] [--xen VERSION]\n' +
@@ -62,7 +63,7 @@ export function runDiff(argv: readonly string[], io: Io): number {
   let xenstore: XenstoreChange[] = [];
   if (xsOld !== undefined && xsNew !== undefined) {
     const dumps = readDumps(xsOld, xsNew);
-    if ('diagnostics' in dumps) return fail(io, fmt.format, dumps.diagnostics, { diagnostics: [] }, dumps.sources);
+    if ('diagnostics' in dumps) return fail(io, dumps.diagnostics, { diagnostics: [] }, dumps.sources);
     xenstore = dumps.changes;
   }
   const xen = args.flags.get('--xen');
@@ -93,10 +94,10 @@ export function runDiff(argv: readonly string[], io: Io): number {
 /** Reads one side and reduces it to its facts; its parse tree and model die with this frame. */
 function prepareSide(session: DiffSession, arg: string, side: 'old' | 'new', cwd: string, io: Io, format: string): PreparedSide | number {
   const read = readInput(arg, cwd);
-  if (!read.input) return fail(io, format, read.diagnostics, read, session.sources);
+  if (!read.input) return fail(io, read.diagnostics, read, session.sources);
   warn(io, format, read.diagnostics, read, session.sources);
   const prepared = session.side(read.input, side);
-  if (Array.isArray(prepared)) return fail(io, format, prepared, read, session.sources);
+  if (Array.isArray(prepared)) return fail(io, prepared, read, session.sources);
   return prepared;
 }
 
@@ -131,22 +132,23 @@ function readDumps(oldPath: string, newPath: string): { changes: XenstoreChange[
   return { changes: diffXenstoreDumps(parsed[0] as Map<string, XsPerms>, parsed[1] as Map<string, XsPerms>) };
 }
 
-function place(d: Diagnostic, read: InputRead, sources: readonly SourceText[]): string {
+/** Reports `d` where it is: in a spec or dump the diff read, else in a policy through its LineMap. */
+function report(io: Io, d: Diagnostic, read: InputRead, sources: readonly SourceText[]): void {
   const source = sources.find((s) => s.file === d.span?.file);
-  if (source) return renderDiagnostic(d, source);
-  return renderPolicyDiagnostic(d, read.parsed);
+  if (source) reportSourceDiagnostic(io, d, source);
+  else reportPolicyDiagnostic(io, d, read.parsed);
 }
 
 function warn(io: Io, format: string, diagnostics: readonly Diagnostic[], read: InputRead, sources: readonly SourceText[]): void {
-  if (format === 'text') for (const d of diagnostics) io.stderr(place(d, read, sources) + '\n');
+  if (format === 'text') for (const d of diagnostics) report(io, d, read, sources);
 }
 
-function fail(io: Io, format: string, diagnostics: readonly Diagnostic[], read: InputRead, sources: readonly SourceText[]): number {
-  if (format === 'json' || format === 'sarif') {
-    io.stdout(JSON.stringify({ ok: false, diagnostics: diagnosticsJson(diagnostics, sources.find((s) => diagnostics.some((d) => d.span?.file === s.file))) }, null, 2) + '\n');
-  } else {
-    for (const d of diagnostics) io.stderr(place(d, read, sources) + '\n');
-    io.stderr(`vmipolicy: nothing to diff (${summary(diagnostics)})\n`);
-  }
+/** Exit 2: the diagnostics on stderr, and for a machine format as its document (cli/machine.ts). */
+function fail(io: Io, diagnostics: readonly Diagnostic[], read: InputRead, sources: readonly SourceText[]): number {
+  for (const d of diagnostics) report(io, d, read, sources);
+  io.stderr(`vmipolicy: nothing to diff (${summary(diagnostics)})\n`);
   return EXIT_USAGE;
 }
+
+/** `runDiff` with its machine formats kept valid on exit 2 (cli/machine.ts). */
+export const runDiff = machineCommand(['json', 'sarif', 'markdown'], diffCommand);

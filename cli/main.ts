@@ -6,6 +6,8 @@ import { capabilityReferenceMarkdown } from '../compiler/catalog/reference.js';
 import { INPUT_KINDS, readInputFile } from '../grammar/read-input.js';
 import { diagnosticsJson, renderDiagnostic, summary } from './render.js';
 import { terminalSafe } from '../grammar/terminal.js';
+import { diagnostic } from '../grammar/diagnostics.js';
+import { locateDiagnostic, machineCommand, recordDiagnostic } from './machine.js';
 import { recoverOutput, writeArtifacts } from './output.js';
 import { runPolicy } from './policy.js';
 import { runCheck } from './check.js';
@@ -73,6 +75,7 @@ const COMMON_FLAGS: FlagSpec = { values: ['-o', '--xen', '--mode', '--format', '
 
 export function usageError(io: Io, message: string): number {
   io.stderr(`vmipolicy: ${terminalSafe(message)}\nRun 'vmipolicy --help' for usage.\n`);
+  recordDiagnostic(io, locateDiagnostic(diagnostic('CliUsage', [message], undefined, "run 'vmipolicy --help' for usage"), undefined));
   return EXIT_USAGE;
 }
 
@@ -149,16 +152,31 @@ function runCapabilities(args: Parsed, io: Io): number {
 
 /** Commands that parse their own flags (repeatable ones included). */
 const OWN_ARGUMENTS: Readonly<Record<string, (argv: readonly string[], io: Io) => number | Promise<number>>> = {
-  check: (argv, io) => runCheck(argv, io, usageError),
+  check: machineCommand(['json', 'sarif'], (argv, io) => runCheck(argv, io, usageError)),
   vmi: (argv, io) => runVmi(argv, io),
   selftest: (argv, io) => runSelftest(argv, io),
   verify: (argv, io) => runVerify(argv, io),
   diff: (argv, io) => runDiff(argv, io),
 };
 
+/**
+ * The machine formats of the commands parsed here: on exit 2 they still get a document
+ * (cli/machine.ts). The commands with their own arguments wrap themselves the same way.
+ */
+const MACHINE_FORMATS: Readonly<Record<string, readonly string[]>> = {
+  compile: ['json'],
+  policy: ['json'],
+};
+
 /** The exit code; a promise only for work that waits (rendering SVG loads Graphviz's WebAssembly). */
 export function main(argv: readonly string[], io: Io): number | Promise<number> {
   const [command, ...rest] = argv;
+  const machine = command === undefined ? undefined : MACHINE_FORMATS[command];
+  if (!machine) return runCommand(command, rest, io);
+  return machineCommand(machine, (rest, io) => runCommand(command, rest, io))(rest, io);
+}
+
+function runCommand(command: string | undefined, rest: readonly string[], io: Io): number | Promise<number> {
   const own = command === undefined ? undefined : OWN_ARGUMENTS[command];
   if (own) {
     if (rest.includes('--help') || rest.includes('-h')) {

@@ -5,8 +5,8 @@
 import { printStatement } from '../grammar/printer.js';
 import { loadPolicy, type LoadedPolicy } from '../checker/policy-input.js';
 import { policyStats, queryAccess, queryRules, typeIndexOf, type RuleMatch } from '../checker/model/query.js';
-import type { Io } from './main.js';
-import { renderPolicyDiagnostic, summary } from './render.js';
+import { usageError, type Io } from './main.js';
+import { reportPolicyDiagnostic, summary } from './render.js';
 import { terminalSafe } from '../grammar/terminal.js';
 
 const EXIT_OK = 0;
@@ -19,11 +19,10 @@ export interface PolicyArgs {
 
 function load(path: string | undefined, io: Io): LoadedPolicy | number {
   if (!path) {
-    io.stderr("vmipolicy: policy needs a FILE (a policy.conf or a Xen policy tree)\nRun 'vmipolicy --help' for usage.\n");
-    return EXIT_USAGE;
+    return usageError(io, 'policy needs a FILE (a policy.conf or a Xen policy tree)');
   }
   const { policy, parsed, diagnostics } = loadPolicy(path);
-  for (const d of diagnostics) io.stderr(renderPolicyDiagnostic(d, parsed) + '\n');
+  for (const d of diagnostics) reportPolicyDiagnostic(io, d, parsed);
   if (!policy) io.stderr(`vmipolicy: cannot read the policy (${summary(diagnostics)})\n`);
   return policy ?? EXIT_USAGE;
 }
@@ -41,8 +40,7 @@ export function runPolicy(args: PolicyArgs, io: Io): number {
 }
 
 function usage(io: Io, message: string): number {
-  io.stderr(`vmipolicy: ${terminalSafe(message)}\nRun 'vmipolicy --help' for usage.\n`);
-  return EXIT_USAGE;
+  return usageError(io, message);
 }
 
 function stats(policy: LoadedPolicy, format: string, io: Io): number {

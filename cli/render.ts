@@ -3,6 +3,8 @@
 
 import { positionAt, type Diagnostic, type SourceText } from '../compiler/index.js';
 import { terminalSafe } from '../grammar/terminal.js';
+import type { Io } from './main.js';
+import { locateDiagnostic, recordDiagnostic, type LocatedDiagnostic } from './machine.js';
 
 /** Where a span starts, in the file the user wrote (which, after m4, is not the parsed one). */
 export interface Located {
@@ -41,7 +43,7 @@ export function renderAt(d: Diagnostic, text: string | undefined, locate: ((offs
 
 export function renderDiagnostic(d: Diagnostic, source: SourceText | undefined): string {
   const ok = source !== undefined && d.span?.file === source.file;
-  return renderAt(d, ok ? source.text : undefined, ok ? (offset) => ({ file: source.file, ...positionAt(source, offset) }) : undefined);
+  return renderAt(d, ok ? source.text : undefined, ok ? sourceLocator(source) : undefined);
 }
 
 /** A source line as quoted under a diagnostic: a tab shows as one space (the caret line
@@ -52,19 +54,33 @@ function excerpt(s: string): string {
 
 const codePoints = (s: string): number => [...s].length;
 
-export function diagnosticsJson(diagnostics: readonly Diagnostic[], source: SourceText | undefined): unknown[] {
-  return diagnostics.map((d) => {
-    const p = d.span && source && d.span.file === source.file ? positionAt(source, d.span.start) : undefined;
-    const e = d.span && source && d.span.file === source.file ? positionAt(source, d.span.end) : undefined;
-    return {
-      code: d.code,
-      severity: d.severity,
-      message: d.message,
-      ...(d.help ? { help: d.help } : {}),
-      ...(d.span ? { file: d.span.file } : {}),
-      ...(p && e ? { line: p.line, column: p.column, endLine: e.line, endColumn: e.column } : {}),
-    };
-  });
+/** Where a source's offsets are, in that source's own file. */
+function sourceLocator(source: SourceText): (offset: number) => Located {
+  return (offset) => ({ file: source.file, ...positionAt(source, offset) });
+}
+
+export function diagnosticsJson(diagnostics: readonly Diagnostic[], source: SourceText | undefined): LocatedDiagnostic[] {
+  return diagnostics.map((d) => locateDiagnostic(d, source && d.span?.file === source.file ? sourceLocator(source) : undefined));
+}
+
+/**
+ * The one exit for a diagnostic about the input: rendered on stderr for people, and recorded
+ * (placed by the same `locate`) for the JSON, SARIF or markdown document a machine reads.
+ */
+export function reportDiagnostic(io: Io, d: Diagnostic, text: string | undefined, locate: ((offset: number) => Located) | undefined): void {
+  io.stderr(renderAt(d, text, locate) + '\n');
+  recordDiagnostic(io, locateDiagnostic(d, text !== undefined ? locate : undefined));
+}
+
+/** reportDiagnostic for a diagnostic whose span is in `source`. */
+export function reportSourceDiagnostic(io: Io, d: Diagnostic, source: SourceText | undefined): void {
+  const ok = source !== undefined && d.span?.file === source.file;
+  reportDiagnostic(io, d, ok ? source.text : undefined, ok ? sourceLocator(source) : undefined);
+}
+
+/** reportDiagnostic for a diagnostic about a policy, placed through its LineMap. */
+export function reportPolicyDiagnostic(io: Io, d: Diagnostic, policy: { readonly text: string; readonly lines: { locate(offset: number): Located } } | undefined): void {
+  reportDiagnostic(io, d, policy?.text, policy ? (offset) => policy.lines.locate(offset) : undefined);
 }
 
 export function summary(diagnostics: readonly Diagnostic[]): string {

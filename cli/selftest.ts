@@ -13,6 +13,9 @@ import { selftestJson, selftestText, selftestVerdictLine } from '../vmi/selftest
 import { formatOf, parseArgs, type ParsedArgs } from './args.js';
 import { CHECK_FLAGS, checkStage, renderReport, validateCheckArgs, type CheckStage } from './check.js';
 import { usageError, type Io } from './main.js';
+import { diagnostic } from '../grammar/diagnostics.js';
+import { recordedDiagnostics, machineCommand } from './machine.js';
+import { reportSourceDiagnostic } from './render.js';
 
 const EXIT_OK = 0;
 const EXIT_FAIL = 1;
@@ -61,13 +64,13 @@ function selftestStage(stage: CheckStage, spec: string, args: ParsedArgs, io: Io
     { ...(args.flags.has('--timings') ? { now: () => performance.now() } : {}), ...(memory ? { memoryBytes: Number(memory) << 20 } : {}), ...(pages ? { dataPages: Number(pages) } : {}) },
   );
   if ('errors' in result) {
-    for (const e of result.errors) io.stderr(`vmipolicy: cannot boot the simulated host: ${terminalSafe(e)}\n`);
+    for (const e of result.errors) reportSourceDiagnostic(io, diagnostic('SelftestBoot', [e]), undefined);
     return { exit: EXIT_USAGE };
   }
   return { report: result.report };
 }
 
-export function runSelftest(argv: readonly string[], io: Io): number {
+function selftestCommand(argv: readonly string[], io: Io): number {
   const parsed = parse(argv, io, 'selftest');
   if (typeof parsed === 'number') return parsed;
   const { args, spec, format } = parsed;
@@ -79,14 +82,14 @@ export function runSelftest(argv: readonly string[], io: Io): number {
   return done.report.verdict === 'pass' ? EXIT_OK : EXIT_FAIL;
 }
 
-export function runVerify(argv: readonly string[], io: Io): number {
+function verifyCommand(argv: readonly string[], io: Io): number {
   const parsed = parse(argv, io, 'verify');
   if (typeof parsed === 'number') return parsed;
   const { args, spec, format } = parsed;
   const json = format === 'json';
   const stages: Record<string, unknown>[] = [];
   const emit = (exit: number): number => {
-    if (json) io.stdout(JSON.stringify({ spec, ok: exit === EXIT_OK, exit, stages }, null, 2) + '\n');
+    if (json) io.stdout(JSON.stringify({ spec, ok: exit === EXIT_OK, exit, stages, diagnostics: recordedDiagnostics(io) }, null, 2) + '\n');
     return exit;
   };
 
@@ -127,3 +130,9 @@ export function runVerify(argv: readonly string[], io: Io): number {
   }
   return emit(pass ? EXIT_OK : EXIT_FAIL);
 }
+
+/** `runSelftest` with its machine formats kept valid on exit 2 (cli/machine.ts). */
+export const runSelftest = machineCommand(['json'], selftestCommand);
+
+/** `runVerify` with its machine formats kept valid on exit 2 (cli/machine.ts). */
+export const runVerify = machineCommand(['json'], verifyCommand);

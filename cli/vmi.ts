@@ -15,6 +15,7 @@ import { parseLinuxProfile, type LinuxProfile } from '../vmi/guest/linux-profile
 import { describeListingFailure, listProcesses, type ProcessEntry } from '../vmi/guest/process-list.js';
 import { formatOf, parseArgs } from './args.js';
 import { usageError, type Io } from './main.js';
+import { locateDiagnostic, recordDiagnostic, machineCommand } from './machine.js';
 
 const EXIT_OK = 0;
 const EXIT_NOT_FOUND = 1;
@@ -30,7 +31,7 @@ interface Target {
   readonly format: string;
 }
 
-export function runVmi(argv: readonly string[], io: Io): number {
+function vmiCommand(argv: readonly string[], io: Io): number {
   const args = parseArgs(argv, FLAGS);
   if (args.errors.length) return usageError(io, args.errors[0] as string);
   const [sub, ...extra] = args.positional;
@@ -92,6 +93,7 @@ function subcommandInput(sub: 'translate' | 'read' | 'ps', flags: ReadonlyMap<st
 
 function inputError(io: Io, d: Diagnostic): number {
   io.stderr(`vmipolicy: ${d.code} ${terminalSafe(d.message)}\n`);
+  recordDiagnostic(io, locateDiagnostic(d, undefined));
   return EXIT_USAGE;
 }
 
@@ -160,3 +162,6 @@ function ps({ space, format }: Target, profile: LinuxProfile, io: Io): number {
 function processJson(p: ProcessEntry): Record<string, unknown> {
   return { pid: p.pid, comm: p.comm, task: hex(p.task), mm: hex(p.mm), ...(p.pgd !== undefined ? { pgd: hex(p.pgd) } : {}), ...(p.dtb !== undefined ? { dtb: hex(p.dtb) } : {}) };
 }
+
+/** `runVmi` with its machine formats kept valid on exit 2 (cli/machine.ts). */
+export const runVmi = machineCommand(['json'], vmiCommand);

@@ -149,6 +149,8 @@ export const Messages = {
   OutputSymlink: template('VP9003', 'error', 'refusing to write {0}: {1} is a symbolic link'),
   OutputRecovered: template('VP9004', 'warning', 'an earlier run writing {0} was interrupted: {1}'),
   OutputLeftover: template('VP9005', 'error', 'cannot recover {0} from an interrupted run: {1}'),
+  CliUsage: template('VP9010', 'error', '{0}'),
+  SelftestBoot: template('VP9011', 'error', 'cannot boot the simulated host: {0}'),
 } as const satisfies Record<string, DiagnosticTemplate>;
 
 export type MessageName = keyof typeof Messages;

@@ -3,6 +3,7 @@
 
 import { accessLine, capabilityLine, gainLine, justificationLine, loc, pairsNote, verdict } from './summary.js';
 import type { DiffReport } from './types.js';
+import { terminalSafe } from '../../grammar/terminal.js';
 
 export function renderText(r: DiffReport): string {
   const out: string[] = [`vmipolicy diff ${r.old.label} → ${r.new.label}`, verdict(r), ''];
@@ -76,5 +77,8 @@ export function renderText(r: DiffReport): string {
   }
   section('xenstore (dumps)', r.xenstore.map((x) => `${x.change === 'added' ? '+' : '-'} ${x.node}: ${x.reader} ${x.why ?? ''}`.trimEnd()));
   section('Notes', [...r.notes]);
-  return out.join('\n').replace(/\n+$/, '') + '\n';
+  // Labels, type names, #line file names and rule texts all come from the inputs: each line
+  // is escaped whole (the fixed words around them hold nothing terminalSafe changes), and a
+  // newline inside an input string stays inside its line as "\n".
+  return out.map(terminalSafe).join('\n').replace(/\n+$/, '') + '\n';
 }

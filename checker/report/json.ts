@@ -24,7 +24,8 @@ export function findingJson(f: Finding): Record<string, unknown> {
   };
 }
 
-export function reportJson(report: CheckReport): string {
+/** `diagnostics`: the input's warnings (already placed in the user's files), kept beside the findings. */
+export function reportJson(report: CheckReport, diagnostics: readonly object[] = []): string {
   return JSON.stringify({
     verdict: report.proven ? 'proven' : 'not-proven',
     spec: report.spec,
@@ -32,5 +33,6 @@ export function reportJson(report: CheckReport): string {
     introspectors: report.introspectors,
     counts: report.counts,
     findings: report.findings.map(findingJson),
+    ...(diagnostics.length ? { diagnostics } : {}),
   }, null, 2) + '\n';
 }

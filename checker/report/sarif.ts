@@ -6,7 +6,7 @@
 import type { CheckReport } from '../check.js';
 import { CHECK_RULES } from '../check.js';
 import type { Finding, Location } from '../findings.js';
-import { sarifLocation, sarifLog } from '../sarif.js';
+import { diagnosticsSarifResults, diagnosticsSarifRules, sarifLocation, sarifLog, type SarifDiagnostic } from '../sarif.js';
 
 const LEVEL = { error: 'error', warning: 'warning', note: 'note' } as const;
 
@@ -40,7 +40,8 @@ function result(f: Finding, ruleIndex: number): Record<string, unknown> {
   };
 }
 
-export function reportSarif(report: CheckReport, version: string): string {
+/** `diagnostics`: the input's warnings, as results under their VP codes after the findings. */
+export function reportSarif(report: CheckReport, version: string, diagnostics: readonly SarifDiagnostic[] = []): string {
   const rules = CHECK_RULES.map((r) => ({
     id: r.id,
     name: r.id.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase()),
@@ -49,5 +50,6 @@ export function reportSarif(report: CheckReport, version: string): string {
     level: 'error' as const,
   }));
   const index = new Map(CHECK_RULES.map((r, i) => [r.id, i]));
-  return sarifLog(version, rules, report.findings.map((f) => result(f, index.get(f.ruleId) ?? 0)), { verdict: report.proven ? 'proven' : 'not-proven', spec: report.spec, policy: report.policy });
+  const findings = report.findings.map((f) => result(f, index.get(f.ruleId) ?? 0));
+  return sarifLog(version, [...rules, ...diagnosticsSarifRules(diagnostics)], [...findings, ...diagnosticsSarifResults(diagnostics)], { verdict: report.proven ? 'proven' : 'not-proven', spec: report.spec, policy: report.policy });
 }
