@@ -226,18 +226,20 @@ describe('the failure SARIF itself', () => {
   });
 });
 
-describe('diff text: a #line file name holding ESC', () => {
-  it('is printed escaped, never as a raw control', () => {
+describe('diff text: a #line file name holding a bidi override', () => {
+  // A control character in a #line file name is refused by the parser (VP3004); a Unicode
+  // format character is a legal name, and must still reach the terminal escaped.
+  it('is printed escaped, never raw', () => {
     const base = compileStandalone(POLICY_SPEC);
-    const hostile = inject(base.policyText, ['#line 1 "ev\x1b[2Jil.te"', 'allow mon_t web_t:domain setvcpucontext;']);
+    const hostile = inject(base.policyText, ['#line 1 "ev\u202eil.te"', 'allow mon_t web_t:domain setvcpucontext;']);
     const tmp = mkdtempSync(join(tmpdir(), 'vmipolicy-machine-'));
     try {
       writeFileSync(join(tmp, 'old.conf'), base.policyText);
       writeFileSync(join(tmp, 'new.conf'), hostile.text);
       const r = spawnSync(process.execPath, [BIN, 'diff', 'old.conf', 'new.conf'], { encoding: 'utf8', cwd: tmp });
       assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stdout, /ev\\x1b\[2Jil\.te:\d+/);
-      assert.doesNotMatch(r.stdout, /\x1b/);
+      assert.match(r.stdout, /ev\\u202eil\.te:\d+/);
+      assert.doesNotMatch(r.stdout, /\u202e/);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
