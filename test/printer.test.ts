@@ -89,17 +89,23 @@ const TYPES = ['t0_t', 't1_t', 't2_t', 't3_t'];
 const ATTRS = ['a0', 'a1'];
 const PERMS = ['p0', 'p1', 'p2', 'p3'];
 const name = (xs: readonly string[]) => fc.constantFrom(...xs);
-/** A name set; `exclusions` off for constraints, where checkpolicy refuses `-name`. */
-const set = (xs: readonly string[], extra: readonly string[] = [], exclusions = true) =>
+/**
+ * A name set; `exclusions` off for constraints, where checkpolicy refuses `-name`; `*` and `~`
+ * only where checkpolicy accepts them (type sets of neverallow, permission sets).
+ */
+const set = (xs: readonly string[], extra: readonly string[] = [], exclusions = true, wildcards = false) =>
   fc.oneof(
     name([...xs, ...extra]),
-    fc.constant('*'),
+    ...(wildcards ? [fc.constant('*')] : []),
     fc.uniqueArray(fc.tuple(name(xs), fc.boolean()), { minLength: 1, maxLength: 3, selector: ([n]) => n })
-      .chain((items) => fc.boolean().map((neg) => `${neg ? '~' : ''}{ ${items.map(([n, ex], i) => (ex && i > 0 && exclusions ? `-${n}` : n)).join(' ')} }`)),
+      .chain((items) => fc.boolean().map((neg) => `${neg && wildcards ? '~' : ''}{ ${items.map(([n, ex], i) => (ex && i > 0 && exclusions ? `-${n}` : n)).join(' ')} }`)),
   );
-const avRuleOf = (kinds: readonly string[]) => fc
-  .tuple(fc.constantFrom(...kinds), set([...TYPES, ...ATTRS]), set([...TYPES, ...ATTRS], ['self']), set(['c0', 'c1']), set(PERMS))
-  .map(([k, s, t, c, p]) => `${k} ${s} ${t}:${c} ${p};`);
+const avRuleOf = (kinds: readonly string[]) => fc.constantFrom(...kinds).chain((k) => {
+  const typeWildcards = k === 'neverallow';
+  return fc
+    .tuple(set([...TYPES, ...ATTRS], [], true, typeWildcards), set([...TYPES, ...ATTRS], ['self'], true, typeWildcards), set(['c0', 'c1']), set(PERMS, [], true, true))
+    .map(([s, t, c, p]) => `${k} ${s} ${t}:${c} ${p};`);
+});
 const avRule = avRuleOf(['allow', 'auditallow', 'dontaudit', 'neverallow']);
 /** An if block holds allow, auditallow and dontaudit rules, never neverallow. */
 const condRule = avRuleOf(['allow', 'auditallow', 'dontaudit']);

@@ -121,11 +121,11 @@ targets:
   - { name: web, type: web_t, guest: hvm }
 `;
     const base = compileStandalone(spec, 'spec.yaml');
-    const evil = inject(base.policyText, ['#line 1 "mod\x1b[2J\u202eet.te"', 'allow mon_t web_t:domain setvcpucontext;']);
+    const evil = inject(base.policyText, ['#line 1 "mod\u2066\u202eet.te"', 'allow mon_t web_t:domain setvcpucontext;']);
     const report = checkPolicyText(base, evil.text);
-    assert.ok(report.findings.some((f) => f.provenance.some((l) => l.file === 'mod\x1b[2J\u202eet.te')), 'a finding cites the rule under the marker');
+    assert.ok(report.findings.some((f) => f.provenance.some((l) => l.file === 'mod\u2066\u202eet.te')), 'a finding cites the rule under the marker');
     const text = reportText(report, { showNotes: true });
     assertTerminalLines(text);
-    assert.match(text, /policy {3}mod\\x1b\[2J\\u202eet\.te:1:1 {2}allow mon_t web_t:domain setvcpucontext;/);
+    assert.match(text, /policy {3}mod\\u2066\\u202eet\.te:1:1 {2}allow mon_t web_t:domain setvcpucontext;/);
   });
 });
