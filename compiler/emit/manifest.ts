@@ -7,7 +7,7 @@ import type { Grant, IR, Origin } from '../ir.js';
 import { positionAt, type SourceText } from '../../grammar/source.js';
 import { VERSION } from '../version.js';
 import { DOMAIN_RULE_MARK, HOST_MARK, macroMark, VMI_MARK } from './module.js';
-import { formatJson } from './json.js';
+import { formatJson, LazyList } from './json.js';
 import { ruleKey } from './te-rules.js';
 import { hostGrants } from './standalone.js';
 import { originKey, sortGrants } from '../lower.js';
@@ -89,7 +89,12 @@ export function emitManifest(ir: IR, source: SourceText, policy: PolicyText, fil
     }
     if (!r.perms.includes(g.perm)) r.perms.push(g.perm);
   }
-  const grants = [...entries.values()].map((e) => ({
+  // Built one grant at a time while printing: the grants are most of the manifest, and
+  // all of them as objects at once took gigabytes at 10 000 targets.
+  const entryList = [...entries.values()];
+  entries.clear();
+  const grants = new LazyList(entryList.length, (i) => grant(entryList[i] as Entry));
+  const grant = (e: Entry): Record<string, unknown> => ({
     subject: e.subject,
     object: e.object,
     class: e.class,
@@ -99,7 +104,7 @@ export function emitManifest(ir: IR, source: SourceText, policy: PolicyText, fil
       rule: r.rule,
       ...justification(r.origin, source),
     })),
-  }));
+  });
   const manifest = {
     generator: `${GENERATOR} ${VERSION}`,
     format: MANIFEST_FORMAT,
