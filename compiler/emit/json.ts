@@ -44,9 +44,14 @@ class ChunkedText {
   }
 }
 
-export function formatJson(value: unknown): string {
+/**
+ * `end` is joined in with the rest: `formatJson(v) + '\n'` would be a cons string that the
+ * file writer flattens into a second copy of the whole text.
+ */
+export function formatJson(value: unknown, end = ''): string {
   const out = new ChunkedText();
   write(value as Json, '', out);
+  out.push(end);
   return out.toString();
 }
 
