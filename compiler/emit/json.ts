@@ -1,36 +1,77 @@
 // JSON for people and diffs: nested objects indented, but lists of plain values and small
 // flat objects (positions) on one line, so a manifest reads as one grant per few lines.
-// Written into one array of chunks: manifests of large hosts run to hundreds of megabytes.
+// Manifests of large hosts run to hundreds of megabytes, so the text is built in joined
+// chunks (never one array of millions of tiny strings) and the longest list, the grants,
+// may be a LazyList whose items exist only while they are being written.
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Json = null | boolean | number | string | Json[] | LazyList | { [key: string]: Json };
+
+/**
+ * A list written item by item, each item built on demand and dropped once printed. Its
+ * items must be objects or arrays: a list of plain values is printed on one line, which
+ * would need every item at once.
+ */
+export class LazyList {
+  constructor(
+    readonly length: number,
+    readonly item: (index: number) => unknown,
+  ) {}
+}
 
 const isPlain = (v: unknown): boolean => v === null || typeof v !== 'object';
 const INLINE_LIMIT = 100;
+/** Pieces joined into one flat string at a time: bounds the number of live small strings. */
+const PIECES_PER_CHUNK = 4096;
 
-export function formatJson(value: unknown): string {
-  const out: string[] = [];
-  write(value as Json, '', out);
-  return out.join('');
+/** Collects text pieces, joining every PIECES_PER_CHUNK of them into one flat chunk. */
+class ChunkedText {
+  private readonly chunks: string[] = [];
+  private pieces: string[] = [];
+
+  push(...texts: string[]): void {
+    for (const t of texts) this.pieces.push(t);
+    if (this.pieces.length >= PIECES_PER_CHUNK) this.flush();
+  }
+
+  private flush(): void {
+    this.chunks.push(this.pieces.join(''));
+    this.pieces = [];
+  }
+
+  toString(): string {
+    this.flush();
+    return this.chunks.join('');
+  }
 }
 
-function write(v: Json, indent: string, out: string[]): void {
+/**
+ * `end` is joined in with the rest: `formatJson(v) + '\n'` would be a cons string that the
+ * file writer flattens into a second copy of the whole text.
+ */
+export function formatJson(value: unknown, end = ''): string {
+  const out = new ChunkedText();
+  write(value as Json, '', out);
+  out.push(end);
+  return out.toString();
+}
+
+function write(v: Json, indent: string, out: ChunkedText): void {
   if (isPlain(v)) {
     out.push(JSON.stringify(v));
     return;
   }
   const inner = indent + '  ';
+  if (v instanceof LazyList) {
+    writeItems(v.length, (i) => {
+      const x = v.item(i);
+      if (isPlain(x)) throw new Error('internal: a LazyList item is a plain value');
+      return x as Json;
+    }, indent, out);
+    return;
+  }
   if (Array.isArray(v)) {
-    if (v.length === 0) out.push('[]');
-    else if (v.every(isPlain)) out.push(`[${v.map((x) => JSON.stringify(x)).join(', ')}]`);
-    else {
-      out.push('[\n');
-      v.forEach((x, i) => {
-        out.push(inner);
-        write(x, inner, out);
-        out.push(i < v.length - 1 ? ',\n' : '\n');
-      });
-      out.push(indent, ']');
-    }
+    if (v.length > 0 && v.every(isPlain)) out.push(`[${v.map((x) => JSON.stringify(x)).join(', ')}]`);
+    else writeItems(v.length, (i) => v[i] as Json, indent, out);
     return;
   }
   const entries = Object.entries(v as Record<string, Json>).filter(([, x]) => x !== undefined);
@@ -52,4 +93,20 @@ function write(v: Json, indent: string, out: string[]): void {
     out.push(i < entries.length - 1 ? ',\n' : '\n');
   });
   out.push(indent, '}');
+}
+
+/** A multi-line list: one item per line at `indent` + 2. */
+function writeItems(length: number, item: (index: number) => Json, indent: string, out: ChunkedText): void {
+  if (length === 0) {
+    out.push('[]');
+    return;
+  }
+  const inner = indent + '  ';
+  out.push('[\n');
+  for (let i = 0; i < length; i++) {
+    out.push(inner);
+    write(item(i), inner, out);
+    out.push(i < length - 1 ? ',\n' : '\n');
+  }
+  out.push(indent, ']');
 }

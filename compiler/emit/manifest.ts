@@ -7,7 +7,7 @@ import type { Grant, IR, Origin } from '../ir.js';
 import { positionAt, type SourceText } from '../../grammar/source.js';
 import { VERSION } from '../version.js';
 import { DOMAIN_RULE_MARK, HOST_MARK, macroMark, VMI_MARK } from './module.js';
-import { formatJson } from './json.js';
+import { formatJson, LazyList } from './json.js';
 import { ruleKey } from './te-rules.js';
 import { hostGrants } from './standalone.js';
 import { originKey, sortGrants } from '../lower.js';
@@ -61,7 +61,14 @@ function justification(o: Origin, source: SourceText): Record<string, unknown> {
   }
 }
 
-export function emitManifest(ir: IR, source: SourceText, policy: PolicyText, files: readonly string[]): string {
+interface Reason { perms: string[]; rule: number; origin: Origin }
+interface Entry { subject: string; object: string; class: string; perms: string[]; reasons: Map<string, Reason> }
+
+/**
+ * The grants merged per (subject, object, class), in policy order. A function of its own so
+ * that the sorted list of every single grant is garbage before the manifest is printed.
+ */
+function grantEntries(ir: IR, policy: PolicyText): Entry[] {
   const { spec } = ir;
   const all = sortGrants(
     [...ir.macroUses.flatMap((m) => m.grants), ...ir.domainRules, ...ir.vmiGrants, ...(spec.mode === 'standalone' ? hostGrants(ir) : [])],
@@ -70,8 +77,6 @@ export function emitManifest(ir: IR, source: SourceText, policy: PolicyText, fil
   // One entry per (subject, object, class); within it, one justification per reason and
   // policy line, each listing the permissions it accounts for. Keys are cached per origin:
   // a host's manifest has millions of grants but only thousands of distinct reasons.
-  interface Reason { perms: string[]; rule: number; origin: Origin }
-  interface Entry { subject: string; object: string; class: string; perms: string[]; reasons: Map<string, Reason> }
   const entries = new Map<string, Entry>();
   const originKeys = new Map<Origin, string>();
   for (const g of all) {
@@ -89,7 +94,16 @@ export function emitManifest(ir: IR, source: SourceText, policy: PolicyText, fil
     }
     if (!r.perms.includes(g.perm)) r.perms.push(g.perm);
   }
-  const grants = [...entries.values()].map((e) => ({
+  return [...entries.values()];
+}
+
+export function emitManifest(ir: IR, source: SourceText, policy: PolicyText, files: readonly string[]): string {
+  const { spec } = ir;
+  // Built one grant at a time while printing: the grants are most of the manifest, and
+  // all of them as objects at once took gigabytes at 10 000 targets.
+  // Each entry is dropped once printed, so the text grows as the entries shrink.
+  const entryList: (Entry | undefined)[] = grantEntries(ir, policy);
+  const grant = (e: Entry): Record<string, unknown> => ({
     subject: e.subject,
     object: e.object,
     class: e.class,
@@ -99,7 +113,12 @@ export function emitManifest(ir: IR, source: SourceText, policy: PolicyText, fil
       rule: r.rule,
       ...justification(r.origin, source),
     })),
-  }));
+  });
+  const grants = new LazyList(entryList.length, (i) => {
+    const e = entryList[i] as Entry;
+    entryList[i] = undefined;
+    return grant(e);
+  });
   const manifest = {
     generator: `${GENERATOR} ${VERSION}`,
     format: MANIFEST_FORMAT,
@@ -128,5 +147,5 @@ export function emitManifest(ir: IR, source: SourceText, policy: PolicyText, fil
       added: n.addedReaders.map((r) => ({ domain: r.domain, why: r.why, spec: at(source, r.span) })),
     })),
   };
-  return formatJson(manifest) + '\n';
+  return formatJson(manifest, '\n');
 }

@@ -125,6 +125,6 @@ export function emitModule(ir: IR): { text: string; lineOf: (key: string) => num
   }
   printDomainRules(w, ir);
   printIntrospection(w, ir);
-  return { text: w.toString(), lineOf: (key) => w.lineOf(key) };
+  return w.finish();
 }
 

@@ -128,5 +128,5 @@ export function emitStandalone(ir: IR): { text: string; lineOf: (key: string) =>
     if (!ctx) throw new Error(`internal: no context for initial SID ${s}`);
     w.line(`sid ${s} system_u:${ctx[0]}:${ctx[1]}`);
   }
-  return { text: w.toString(), lineOf: (key) => w.lineOf(key) };
+  return w.finish();
 }

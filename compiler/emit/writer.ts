@@ -49,4 +49,13 @@ export class TextWriter {
   toString(): string {
     return this.lines.join('\n') + '\n';
   }
+
+  /**
+   * The text and the marks' lines, without the writer: its array of every printed line
+   * (hundreds of thousands at 10 000 targets) is garbage once the text is joined.
+   */
+  finish(): { text: string; lineOf: (key: string) => number | undefined } {
+    const marks = this.marks;
+    return { text: this.toString(), lineOf: (key) => marks.get(key) };
+  }
 }
