@@ -17,6 +17,7 @@ import { compileStandalone, inject } from './support/checker.js';
 import { hasCommand, repoPath } from './support/env.js';
 import { failureSarif, locateDiagnostic } from '../cli/machine.js';
 import { diagnostic } from '../grammar/diagnostics.js';
+import { monWebSpec } from './support/specs.js';
 
 const require = createRequire(import.meta.url);
 const SARIF_SCHEMA = require('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json') as object;
@@ -26,14 +27,7 @@ const validateSarif = new Ajv({ strict: false, allErrors: true, unicodeRegExp: f
 
 const BIN = repoPath('dist', 'cli', 'bin.js');
 const GOOD_SPEC = readFileSync(repoPath('examples', 'tinyvmi', 'vmi.yaml'), 'utf8');
-const POLICY_SPEC = `vmipolicy: 1
-xen: "4.22"
-policy: { module: vmi, mode: standalone }
-introspectors:
-  - { name: mon, type: mon_t, guest: pv, targets: [web], capabilities: [domain-info, read-memory], lookup: domid }
-targets:
-  - { name: web, type: web_t, guest: hvm }
-`;
+const POLICY_SPEC = monWebSpec('4.22');
 
 interface Run { readonly status: number | null; readonly stdout: string; readonly stderr: string }
 
