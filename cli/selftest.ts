@@ -6,7 +6,6 @@
 // Exit codes (DESIGN §4): 0 all hold, 1 findings / not as expected, 2 bad input or usage.
 
 import { performance } from 'node:perf_hooks';
-import { terminalSafe } from '../grammar/terminal.js';
 import { verdictLine } from '../checker/report/text.js';
 import { runSelftestOn, type SelftestReport } from '../vmi/selftest/selftest.js';
 import { selftestJson, selftestText, selftestVerdictLine } from '../vmi/selftest/report.js';

@@ -2,7 +2,7 @@
 // file or a QEMU ELF core). Exit 0 when the answer was found, 1 when the walk or the task
 // list failed in the guest's memory, 2 for bad input (the message names the file or flag).
 
-import { diagnostic, type Diagnostic } from '../grammar/diagnostics.js';
+import type { Diagnostic } from '../grammar/diagnostics.js';
 import { INPUT_KINDS, readInputText } from '../grammar/read-input.js';
 import { terminalSafe } from '../grammar/terminal.js';
 import type { PhysicalMemory } from '../vmi/memory/physical-memory.js';

@@ -3,7 +3,7 @@
 // pseudo-domain types, dom0 as administrator, the spec's domains and their rules.
 
 import { allOf, ATTRIBUTES, DOM0_DEVICE_ADMIN, DOM0_SELF, INITIAL_SID_CONTEXTS, known, NEVERALLOW_RESOURCE_USE, RESOURCE_TYPES } from '../catalog/host-base.js';
-import { atLeast, DOMXEN_INFOLIST_CHECK, hasChange, xenMacros } from '../catalog/vocabulary.js';
+import { DOMXEN_INFOLIST_CHECK, hasChange, xenMacros } from '../catalog/vocabulary.js';
 import type { Grant, IR, Origin } from '../ir.js';
 import { DOM0_CHANNEL, DOM0_TYPE, DOMXEN_TYPE, sortGrants } from '../lower.js';
 import { header, HOST_MARK, macroMark, macrosByDomain, printDomainRules, printIntrospection, printRoles, section } from './module.js';
