@@ -507,20 +507,29 @@ export const CAPABILITY_STEPS: readonly { readonly capability: string; readonly 
   { capability: 'singlestep', steps: [SINGLESTEP_EVENT] },
 ];
 
-/** The steps for one introspector and one target: lookup, init, capabilities, teardown. */
+/** What LibVMI's vmi_init does before the ring: domain info, then the memory limit (xen_init_vmi). */
+const INIT_CAPABILITIES = ['domain-info', 'libvmi-init'];
+
+/**
+ * The steps for one introspector and one target: lookup, init, capabilities, teardown. The
+ * ring comes up as part of init, right after the memory limit and before any register or
+ * memory access, as LibVMI's xen_init_vmi calls xen_init_events when VMI_INIT_EVENTS is set.
+ */
 export function pairSteps(introspector: IntrospectorIntent): Step[] {
   const declared = new Set(introspector.capabilities);
+  const wantsEvents = EVENT_CAPABILITIES.some((c) => declared.has(c));
   const steps: Step[] = [LOOKUP];
   let eventsSetUp = false;
   for (const { capability, steps: forCapability } of CAPABILITY_STEPS) {
     if (!declared.has(capability)) continue;
-    if (EVENT_CAPABILITIES.includes(capability) && !eventsSetUp) {
+    if (wantsEvents && !eventsSetUp && !INIT_CAPABILITIES.includes(capability)) {
       steps.push(EVENTS_SETUP);
       eventsSetUp = true;
     }
     steps.push(...forCapability);
   }
-  if (eventsSetUp) steps.push(EVENTS_TEARDOWN);
+  if (wantsEvents && !eventsSetUp) steps.push(EVENTS_SETUP);
+  if (wantsEvents) steps.push(EVENTS_TEARDOWN);
   if (declared.has('libvmi-init')) steps.push(LIBVMI_TEARDOWN);
   return steps;
 }
