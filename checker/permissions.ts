@@ -4,6 +4,7 @@
 // "undeclared-target" covers exactly the rights that let a domain look into another.
 
 import { CAPABILITIES, GUEST_KINDS } from '../compiler/catalog/capabilities.js';
+import { capabilityGrants, TOOL_NAMES } from '../compiler/catalog/tools.js';
 import { XEN_RELEASES } from '../compiler/catalog/vocabulary.js';
 
 type PermTable = Readonly<Record<string, readonly string[]>>;
@@ -92,7 +93,7 @@ export function isPolicyControl(cls: string, perm: string): boolean {
 
 let introspection: ReadonlyMap<string, ReadonlySet<string>> | undefined;
 
-/** class → permissions some capability grants on a target, in any release and guest kind. */
+/** class → permissions some capability grants on a target, in any release, guest kind and tool profile. */
 export function introspectionPermissions(): ReadonlyMap<string, ReadonlySet<string>> {
   if (introspection) return introspection;
   const out = new Map<string, Set<string>>();
@@ -105,7 +106,7 @@ export function introspectionPermissions(): ReadonlyMap<string, ReadonlySet<stri
     for (const xen of XEN_RELEASES) {
       for (const introspector of GUEST_KINDS) {
         for (const target of cap.targetKinds) {
-          for (const g of cap.grants({ xen, introspector, target })) if (g.object === 'target') for (const p of g.perms) add(g.cls, p);
+          for (const tool of TOOL_NAMES) for (const g of capabilityGrants(cap, { xen, introspector, target }, tool)) if (g.object === 'target') for (const p of g.perms) add(g.cls, p);
         }
       }
     }

@@ -1,7 +1,7 @@
 // The vmipolicy command line. Thin: argument parsing, files, exit codes and rendering;
 // every command is a library call. Exit codes: 0 success, 1 findings, 2 bad input or usage.
 
-import { compile, CAPABILITIES, VERSION, XEN_RELEASES, type Diagnostic, type SourceText } from '../compiler/index.js';
+import { compile, CAPABILITIES, TOOL_NAMES, toolProfile, VERSION, XEN_RELEASES, type Diagnostic, type SourceText } from '../compiler/index.js';
 import { capabilityReferenceMarkdown } from '../compiler/catalog/reference.js';
 import { INPUT_KINDS, readInputFile } from '../grammar/read-input.js';
 import { diagnosticsJson, renderDiagnostic, summary } from './render.js';
@@ -142,6 +142,12 @@ function runCapabilities(args: Parsed, io: Io): number {
   } else if (format === 'text') {
     const width = Math.max(...CAPABILITIES.map((c) => c.name.length));
     for (const c of CAPABILITIES) io.stdout(`${c.name.padEnd(width)}  ${c.summary}\n`);
+    io.stdout('\nTool profiles (introspectors[].tool):\n');
+    for (const t of TOOL_NAMES) {
+      const p = toolProfile(t);
+      const adds = p.mandatory.map((m) => m.capability);
+      io.stdout(`${t.padEnd(width)}  ${p.summary}${adds.length ? ` Adds ${adds.join(', ')}.` : ''}\n`);
+    }
     io.stdout('\nFull reference: vmipolicy capabilities --format markdown (also docs/capabilities.md)\n');
   } else {
     return usageError(io, `--format must be text, markdown or json for capabilities, not ${format}`);

@@ -3,6 +3,7 @@ export { compile, checkSpec, emitAll, type CompileInput, type CompileOptions, ty
 export { Messages, hasErrors, sortDiagnostics, type Diagnostic, type Severity, type SourceSpan } from '../grammar/diagnostics.js';
 export { positionAt, sourceText, type Position, type SourceText } from '../grammar/source.js';
 export { CAPABILITIES, CAPABILITY_NAMES, capability, type CapabilityDef, type GuestKind } from './catalog/capabilities.js';
+export { capabilityGrants, TOOL_NAMES, toolProfile, type ToolName, type ToolProfile } from './catalog/tools.js';
 export { XEN_RELEASES, vocabulary, xenMacros, type Vocabulary } from './catalog/vocabulary.js';
 export { lower } from './lower.js';
 export { SPEC_SCHEMA, SPEC_SCHEMA_URL } from './schema.js';

@@ -6,6 +6,7 @@
 
 import { compareCodePoints } from '../grammar/compare.js';
 import { capability, type CapabilityContext, type PermissionGrant } from './catalog/capabilities.js';
+import { capabilityGrants } from './catalog/tools.js';
 import { branchOf, vocabulary, xenMacros, type Vocabulary } from './catalog/vocabulary.js';
 import type { MacroRule } from './catalog/xen-macros.generated.js';
 import type { SourceSpan } from '../grammar/diagnostics.js';
@@ -134,7 +135,7 @@ function introspectionGrants(spec: Spec, s: SpecIntrospector, byName: Map<string
       const def = capability(cap.name);
       if (!def) continue;
       if (def.eventChannel) eventCaps.push(def.name);
-      for (const g of def.grants(ctx)) {
+      for (const g of capabilityGrants(def, ctx, s.tool)) {
         const origin: Origin = { kind: 'capability', capability: def.name, introspector: s.name, target: td.name, catalog: g.catalog, why: g.why, span: cap.span };
         for (const perm of g.perms) out.push({ subject: sd.type, object: objectType(g, sd, td), cls: g.cls, perm, origin });
       }

@@ -4,6 +4,7 @@
 import type { SourceSpan } from '../grammar/diagnostics.js';
 import type { GuestKind } from './catalog/capabilities.js';
 import type { XenRelease } from './catalog/vocabulary.js';
+import type { ToolName } from './catalog/tools.js';
 
 export type PolicyMode = 'module' | 'standalone';
 export type Lookup = 'domid' | 'name';
@@ -28,6 +29,11 @@ export interface SpecIntrospector extends SpecDomain {
   readonly capabilities: readonly Named[];
   readonly lookup: Lookup;
   readonly lookupSpan: SourceSpan;
+  /** The tool profile (`custom` when the spec names none). */
+  readonly tool: ToolName;
+  readonly toolSpan: SourceSpan;
+  /** Capabilities the tool profile added to the declared ones (also in `capabilities`, spanned at `tool:`). */
+  readonly implied: readonly string[];
 }
 
 export type SpecTarget = SpecDomain;

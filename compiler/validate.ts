@@ -4,6 +4,7 @@
 // entries too malformed to judge), so that one run reports everything.
 
 import { capability, foreignMapRefusal, grantsTargetWrite, GUEST_KIND_SINCE, unsupportedReason } from './catalog/capabilities.js';
+import { capabilityGrants, impliedCapabilities, isToolName, mapsTargetFrames, toolProfile, type ToolName } from './catalog/tools.js';
 import { atLeast, BACKPORTED_CHANGES, branchOf, isSupportedRelease, laterPointReleaseWith, XEN_RELEASES } from './catalog/vocabulary.js';
 import { diagnostic, type Diagnostic, type SourceSpan } from '../grammar/diagnostics.js';
 import type { JsonPath, LoadedSpec } from './load.js';
@@ -151,6 +152,18 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
       if (!name || !capability(name) || caps.some((x) => x.name === name)) return; // unknown and repeated: schema
       caps.push({ name, span: at([...path, 'capabilities', j]) });
     });
+    // The tool profile: what the tool cannot run without is added (and said, at `tool:`).
+    const tool: ToolName = isToolName(raw.tool) ? raw.tool : 'custom';
+    const toolSpan = raw.tool !== undefined ? at([...path, 'tool']) : base.span;
+    const implied = impliedCapabilities(tool, caps.map((c) => c.name));
+    for (const m of implied) {
+      caps.push({ name: m.capability, span: toolSpan });
+      d.push(diagnostic('ToolImpliesCapability', [tool, m.capability, base.name, m.why], toolSpan, `list ${m.capability} under capabilities to say so in the spec`));
+    }
+    const needsOneOf = toolProfile(tool).needsOneOf;
+    if (needsOneOf && !caps.some((c) => needsOneOf.capabilities.includes(c.name))) {
+      d.push(diagnostic('ToolNeedsCapability', [tool, base.name, needsOneOf.capabilities.join(', '), needsOneOf.why], toolSpan, `declare one of ${needsOneOf.capabilities.join(', ')}, or say tool: custom`));
+    }
     const xenOk = xen !== undefined && isSupportedRelease(xen);
     for (const cap of caps) {
       const def = capability(cap.name);
@@ -161,7 +174,8 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
         }
       }
       if (!xenOk) continue;
-      const refusal = def.mapsTargetFrames ? foreignMapRefusal(xen as string, base.guest) : undefined;
+      const frames = mapsTargetFrames(def, { xen: xen as string, introspector: base.guest, target: 'hvm' }, tool);
+      const refusal = frames ? foreignMapRefusal(xen as string, base.guest) : undefined;
       if (refusal) {
         d.push(diagnostic('ForeignMapRefused', [cap.name, base.guest.toUpperCase(), base.name, refusal], cap.span,
           `run "${base.name}" as a PV guest (guest: pv), or use Xen 4.19 or later`));
@@ -178,7 +192,7 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
     }
     const lookup: Lookup = raw.lookup === 'name' ? 'name' : 'domid';
     const lookupSpan = raw.lookup !== undefined ? at([...path, 'lookup']) : base.span;
-    introspectors.push({ ...base, targets: refs, capabilities: caps, lookup, lookupSpan });
+    introspectors.push({ ...base, targets: refs, capabilities: caps, lookup, lookupSpan, tool, toolSpan, implied: implied.map((m) => m.capability) });
 
     // Warnings: valid, but the user should know.
     const names = new Set(caps.map((c) => c.name));
@@ -194,7 +208,7 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
         if (!target) continue;
         const ctx = { xen: xen as string, introspector: base.guest, target: target.guest };
         // read-memory from an HVM/PVH introspector is VP2001's case: same fact, said once.
-        const writers = caps.filter((c) => c.name !== 'read-memory' && capability(c.name) && !unsupportedReason(capability(c.name)!, ctx) && grantsTargetWrite(capability(c.name)!, ctx));
+        const writers = caps.filter((c) => c.name !== 'read-memory' && capability(c.name) && !unsupportedReason(capability(c.name)!, ctx) && grantsTargetWrite(capability(c.name)!, ctx, capabilityGrants(capability(c.name)!, ctx, tool)));
         if (writers.length === 0) continue;
         d.push(diagnostic('WholeTargetWritable', [writers.map((c) => c.name).join(', '), writers.length === 1 ? 's' : '', base.name, ref.name], writers[0]!.span,
           'declare write-memory to say so in the spec, or drop the event capabilities if the introspector must only read'));

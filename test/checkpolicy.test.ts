@@ -189,6 +189,7 @@ describe('our parser and model load exactly the policies checkpolicy -t Xen load
     ['neverallow with * and ~', minimalPolicy({ te: 'neverallow * ~dt:domain create;' }), undefined],
     ['a complemented permission one listed class lacks', minimalPolicy({ te: 'allow xen_t b_t:{ xen domain } ~settime;' }), 'VP3303'],
     ['permissions *, ~ and repeated', minimalPolicy({ te: 'allow xen_t b_t:xen *;\nallow xen_t b_t:{ xen domain } *;\nallow xen_t b_t:xen ~settime;\nallow xen_t b_t:xen { settime settime };' }), undefined],
+    ['typealias naming an alias (found by the random property)', minimalPolicy({ te: 'typealias xen_t alias n2;\ntypealias n2 alias bb;\nallow bb b_t:xen settime;' }), undefined],
     ['an alias of an alias target, a bool named like a type', minimalPolicy({ te: 'typealias b_t alias b2_t;\nbool b_t false;\nallow b2_t xen_t:xen settime;' }), undefined],
     ['a role attribute given types', minimalPolicy({ te: 'attribute_role ra;\nrole ra types b_t;\nrole system_r, ra;' }), undefined],
     ['object_r in a device context', minimalPolicy({ devices: 'pirqcon 3 system_u:object_r:b_t' }), undefined],

@@ -85,8 +85,9 @@ describe('spec errors: code and position', () => {
     assert.match(ds[0]?.message ?? '', /PV target "web"/);
   });
 
-  it('altp2m on a PVH target', () => {
-    expectErrors(VALID.replace('read-memory]', 'altp2m]').replace('    guest: hvm\n', '    guest: pvh\n'), [['VP1208', 9, 33]]);
+  it('altp2m on a PV target (a PVH target has altp2m: do_altp2m_op tests is_hvm_domain)', () => {
+    expectErrors(VALID.replace('read-memory]', 'altp2m]').replace('    guest: hvm\n', '    guest: pv\n'), [['VP1208', 9, 33]]);
+    expectErrors(VALID.replace('read-memory]', 'altp2m]').replace('    guest: hvm\n', '    guest: pvh\n'), []);
   });
 
   it('a PVH guest on a Xen release without PVH domUs', () => {

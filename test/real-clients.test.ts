@@ -26,8 +26,8 @@ import { PAGE_SIZE } from '../vmi/memory/physical-memory.js';
 import { addressSpace } from '../vmi/paging/address-space.js';
 import { listProcesses } from '../vmi/guest/process-list.js';
 import { runSelftestOn, type SelftestReport } from '../vmi/selftest/selftest.js';
-import { requires } from './support/env.js';
-import { libvmiHome, missingBuildInputs, realClients, REAL_CLIENT_COMMANDS, runClient, type ClientRun, type RealClients } from './support/real-clients/build.js';
+import { EXAMPLES, repoPath, requires } from './support/env.js';
+import { isfProfile, libvmiHome, missingBuildInputs, realClients, REAL_CLIENT_COMMANDS, runClient, type ClientRun, type RealClients } from './support/real-clients/build.js';
 
 const SPEC = `vmipolicy: 1
 xen: "4.17.7"
@@ -38,8 +38,9 @@ introspectors:
   - name: mon
     type: mon_t
     guest: pv
+    tool: libvmi
     targets: [web]
-    capabilities: [domain-info, libvmi-init, read-memory, read-registers, pause, memory-events, register-events]
+    capabilities: [read-memory, read-registers, pause, memory-events, register-events]
     lookup: name
 targets:
   - name: web
@@ -219,8 +220,8 @@ test('xen-access write: the guest\'s write to a page whose write access was remo
  * instance never set a domain id) to 0: xc_domain_setmaxmem(0, 0), refused by FLASK for any
  * introspector that is not dom0 — one AVC denial on the host per LibVMI start, harmless.
  */
-function knownDepartures(sim: SimulatedHost): string[] {
-  const mon = sim.host.domains.byName('mon')!;
+function knownDepartures(sim: SimulatedHost, introspector = 'mon'): string[] {
+  const mon = sim.host.domains.byName(introspector)!;
   const dom0 = sim.host.domains.get(0)!;
   const ctx = (sid: number): string => sim.host.server.contextString(sid) ?? '';
   return [keyOf({ scontext: ctx(mon.sid), tcontext: ctx(sim.host.domains.targetSid(mon, dom0)), cls: 'domain', perms: ['setdomainmaxmem'], allowed: false })];
@@ -286,6 +287,82 @@ for (const { perm, call } of [
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
+  });
+}
+
+test('a LibVMI monitor whose spec leaves LibVMI\'s init out fails at setmaxmem, as tool: libvmi says it would', async (t) => {
+  const c = ready(t);
+  if (!c) return;
+  // The same monitor as a custom tool: nothing adds libvmi-init, so the policy lacks setdomainmaxmem.
+  const custom = stageOf(SPEC.replace('    tool: libvmi\n', '').replace('capabilities: [', 'capabilities: [domain-info, '));
+  assert.ok(!custom.compiled!.artifacts!.get('policy.conf')!.split('\n').some((l) => l.startsWith('allow mon_t web_t:domain ') && l.includes('setdomainmaxmem')));
+  const sim = boot(custom);
+  const guest = sim.guests.get(sim.host.domains.byName('web')!.domid)!.guest;
+  const home = libvmiHome('web', guest.profile, guest.layout.kernelText);
+  try {
+    const run = await runClient(c, sim, sim.host.domains.byName('mon')!.domid, ['vmi-process-list', 'web'], { home });
+    assert.notEqual(run.code, 0);
+    const web = String(sim.host.domains.byName('web')!.domid);
+    const last = run.bridge.calls.filter((x) => !x.ok && x.args[0] === web).at(-1);
+    assert.equal(last?.call, 'xc_domain_setmaxmem', describeCalls(run));
+    assert.equal(last?.errno, 'EACCES');
+    compared += run.bridge.calls.length;
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+  // With tool: libvmi the spec gets libvmi-init, and the self-test raises the limit as LibVMI does.
+  const report = selftestOf(stage);
+  assert.ok(report.operations.some((o) => o.capability === 'libvmi-init' && o.rows.includes('A10') && o.actual === 'allowed'));
+});
+
+/** The self-test's verdict on every check it made (capability steps and probes alike), by check. */
+function selftestVerdicts(report: SelftestReport): Map<string, boolean> {
+  const out = new Map<string, boolean>();
+  for (const o of report.operations) for (const c of o.checks) out.set(keyOf({ ...c, allowed: true }).replace(/ allowed$/, ''), c.allowed);
+  return out;
+}
+
+for (const example of EXAMPLES) {
+  test(`${example}: every introspector runs the real vmi-process-list on every target, and each FLASK check it causes has the self-test's verdict`, async (t) => {
+    const c = ready(t);
+    if (!c) return;
+    const exampleStage = checkStage(repoPath(`examples/${example}/vmi.yaml`), parseArgs([], CHECK_FLAGS), silent);
+    assert.ok(exampleStage.compiled?.artifacts && exampleStage.policy);
+    const verdicts = selftestVerdicts(selftestOf(exampleStage));
+    const manifest = JSON.parse(exampleStage.compiled.artifacts.get('manifest.json')!) as { introspectors: { name: string; targets: string[] }[] };
+    const outcomes: string[] = [];
+    for (const intro of manifest.introspectors) {
+      for (const target of intro.targets) {
+        const sim = boot(exampleStage);
+        const me = sim.host.domains.byName(intro.name)!;
+        const them = sim.host.domains.byName(target)!;
+        const dir = mkdtempSync(join(tmpdir(), 'vmipolicy-isf-'));
+        try {
+          const isf = isfProfile(dir, sim.guests.get(them.domid)!.guest.profile);
+          const run = await runClient(c, sim, me.domid, ['vmi-process-list', '-d', String(them.domid), '-j', isf]);
+          const departures = new Set(knownDepartures(sim, intro.name));
+          for (const k of run.bridge.checks()) {
+            const key = keyOf(k);
+            if (departures.has(key)) continue;
+            const ours = verdicts.get(key.replace(/ (allowed|DENIED)$/, ''));
+            assert.notEqual(ours, undefined, `${intro.name} → ${target}: LibVMI caused a check the self-test never makes: ${key}`);
+            assert.equal(ours, k.allowed, `${intro.name} → ${target}: ${key}, but the self-test ${ours ? 'allows' : 'denies'} it`);
+          }
+          const refused = run.bridge.calls.filter((x) => !x.ok && x.args[0] === String(them.domid)).at(-1);
+          if (run.code === 0) {
+            assert.match(run.stdout, /\[\s*1\] systemd/, `${intro.name} → ${target}: no process list`);
+            outcomes.push(`${intro.name} → ${target}: listed`);
+          } else {
+            assert.ok(refused && refused.errno === 'EACCES', `${intro.name} → ${target}: LibVMI failed without a FLASK refusal:\n${run.stderr}\n${describeCalls(run)}`);
+            outcomes.push(`${intro.name} → ${target}: stopped at ${refused.call} (${refused.checks.find((k) => !k.allowed)?.denied.join(' ')})`);
+          }
+          compared += run.bridge.calls.length;
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }
+    }
+    console.log(`# ${example}: ${outcomes.join('; ')}`);
   });
 }
 

@@ -59,7 +59,7 @@ function vocabularyChanges(a: string, b: string): VocabularyChange[] {
 
 function domainChanges(o: CompiledSpec, w: CompiledSpec): Pick<SpecDelta, 'domains' | 'domainChanges'> {
   const summary = (c: CompiledSpec) => new Map(c.ir.domains.map((d) => [d.name, { name: d.name, role: d.role, type: d.type, guest: d.guest, spec: loc(c.source, d.span) } satisfies DomainSummary]));
-  const lookups = (c: CompiledSpec) => new Map(c.ir.spec.introspectors.map((i) => [i.name, { lookup: i.lookup, at: loc(c.source, i.lookupSpan) }]));
+  const lookups = (c: CompiledSpec) => new Map(c.ir.spec.introspectors.map((i) => [i.name, { lookup: i.lookup, at: loc(c.source, i.lookupSpan), tool: i.tool, toolAt: loc(c.source, i.toolSpan) }]));
   const a = summary(o);
   const b = summary(w);
   const la = lookups(o);
@@ -74,6 +74,8 @@ function domainChanges(o: CompiledSpec, w: CompiledSpec): Pick<SpecDelta, 'domai
     const ol = la.get(name);
     const nl = lb.get(name);
     if (ol && nl && ol.lookup !== nl.lookup) changes.push({ name, field: 'lookup', old: ol.lookup, new: nl.lookup, spec: nl.at });
+    // A tool profile is a capability-level change: what it adds shows under the capabilities.
+    if (ol && nl && ol.tool !== nl.tool) changes.push({ name, field: 'tool', old: ol.tool, new: nl.tool, spec: nl.toolAt });
   }
   const byName = (x: DomainSummary, y: DomainSummary): number => cmp(x.name, y.name);
   return {

@@ -186,7 +186,7 @@ export interface DomainSummary {
 
 export interface DomainFieldChange {
   readonly name: string;
-  readonly field: 'role' | 'type' | 'guest' | 'lookup';
+  readonly field: 'role' | 'type' | 'guest' | 'lookup' | 'tool';
   readonly old: string;
   readonly new: string;
   readonly spec: Location;

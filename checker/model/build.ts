@@ -145,7 +145,9 @@ export function buildModel(ast: PolicyAst, locate: Locate): { model: PolicyModel
         break;
       }
       case 'typealias': {
-        const t = typeIndex.get(s.type.name);
+        // checkpolicy's define_typealias looks the name up in the type table, which holds
+        // aliases too: an alias of an alias names the same primary type.
+        const t = typeIndex.get(s.type.name) ?? aliases.get(s.type.name);
         if (t === undefined) d.push(diagnostic('ModelUnknownType', [s.type.name], span(s.type)));
         else addAliases(s.aliases, t);
         break;

@@ -46,6 +46,8 @@ export interface CapabilityDef {
   /** Guest kinds of the target this capability works on. */
   readonly targetKinds: readonly GuestKind[];
   readonly targetKindReason?: string;
+  /** The first Xen release with the hypercalls behind it (absent: every supported release). */
+  readonly since?: { readonly xen: XenRelease; readonly why: string };
   /** Needs the vm_event channel rules (catalog §1G). */
   readonly eventChannel: boolean;
   /**
@@ -246,6 +248,23 @@ export const CAPABILITIES: readonly CapabilityDef[] = [
     ],
   },
   {
+    // LibVMI re-injects an INT3 only when the event callback sets interrupt_event.reinject
+    // (process_software_breakpoint, libvmi/driver/xen/xen_events.c); a tool that handles only
+    // breakpoints it planted never does, and needs no injection right.
+    name: 'own-breakpoint-events',
+    summary: 'Receive INT3 (software breakpoint) events for breakpoints the introspector planted itself; never re-inject one into the guest (no hvm:dm).',
+    requires: ['domain-info'],
+    targetKinds: EVENT_TARGETS,
+    targetKindReason: EVENT_TARGET_REASON,
+    eventChannel: true,
+    mapsTargetFrames: true,
+    control: 'vm_event responses change the target\'s execution',
+    grants: (ctx) => [
+      ...monitorRing(ctx),
+      t('domain2', ['vm_event'], ['D7'], 'xc_monitor_software_breakpoint → XEN_DOMCTL_monitor_op → flask_domctl'),
+    ],
+  },
+  {
     name: 'singlestep',
     summary: 'Single-step the target\'s vCPUs and receive an event per instruction.',
     requires: ['domain-info'],
@@ -264,8 +283,10 @@ export const CAPABILITIES: readonly CapabilityDef[] = [
     name: 'altp2m',
     summary: 'Create, switch and destroy alternate p2m views of the target, remap GFNs in them (DRAKVUF-style stealth breakpoints).',
     requires: ['domain-info'],
-    targetKinds: ['hvm'],
-    targetKindReason: 'altp2m exists only for HVM guests',
+    // do_altp2m_op (xen/arch/x86/hvm/hvm.c) tests is_hvm_domain, true for PVH; libxl sets
+    // HVM_PARAM_ALTP2M for PVH guests too (libxl_dom.c in 4.10–4.13; libxl_x86.c hvm_set_conf_params in 4.17).
+    targetKinds: ['hvm', 'pvh'],
+    targetKindReason: 'altp2m exists only for HVM and PVH guests (do_altp2m_op: is_hvm_domain)',
     eventChannel: false,
     mapsTargetFrames: false,
     control: 'altp2m change_gfn remaps the target\'s frames (code/data aliasing)',
@@ -289,6 +310,27 @@ export const CAPABILITIES: readonly CapabilityDef[] = [
     control: 'hvm:dm covers every device-model operation on the target, not only injection',
     grants: (ctx) => [injection(ctx, ['C5'])],
   },
+  {
+    name: 'vmtrace',
+    summary: "Trace the target's vCPUs with Intel Processor Trace: map each vCPU's trace buffer, switch tracing on and off (DRAKVUF's ipt plugin).",
+    requires: ['domain-info'],
+    // arch_sanitise_domain_config (xen/arch/x86/domain.c): "vmtrace not supported for PV".
+    targetKinds: EVENT_TARGETS,
+    targetKindReason: 'vmtrace buffers exist only for HVM-type domains (arch_sanitise_domain_config refuses vmtrace_size for PV)',
+    since: { xen: '4.15', why: 'XEN_DOMCTL_vmtrace_op and XENMEM_resource_vmtrace_buf first appear in Xen 4.15' },
+    eventChannel: false,
+    // acquire_resource tests the caller first (arch_acquire_resource_check): the same rule as a foreign map.
+    mapsTargetFrames: true,
+    control: 'domain:setdebugging also covers XEN_DOMCTL_debug_op and gdbsx: single-stepping and debugging the target',
+    grants: (ctx) => [
+      t('domain2', ['resource_map'], ['F4'], 'xenforeignmemory_resource_size / xenforeignmemory_map_resource(XENMEM_resource_vmtrace_buf) → XENMEM_acquire_resource → flask_domain_resource_map'),
+      ...(ctx.introspector === 'pv'
+        ? [t('mmu', ['map_read'], ['F4'], 'a PV caller maps the trace buffer\'s frames (owned by the target) read-only with mmu_update → flask_mmu_update checks map_read')]
+        : [self('mmu', ['physmap'], ['F4', 'B2u'], 'an HVM/PVH caller gets the frames in its own p2m; unmapping them is XENMEM_remove_from_physmap → flask_remove_from_physmap on the introspector itself')]),
+      t('domain', ['setdebugging'], ['F3'], 'xc_vmtrace_reset_and_enable / set_option / output_position / disable → XEN_DOMCTL_vmtrace_op → flask_domctl, checked as domain:setdebugging'),
+    ],
+    targetXl: () => [{ key: 'vmtrace_buf_kb', value: '64', why: 'each vCPU\'s trace buffer in KiB (a power of two, 4 to 16384 for Intel PT; raise it for longer traces); 0, the default, leaves vmtrace off and XEN_DOMCTL_vmtrace_op fails with EINVAL' }],
+  },
 ];
 
 const byName = new Map(CAPABILITIES.map((c) => [c.name, c]));
@@ -299,8 +341,12 @@ export function capability(name: string): CapabilityDef | undefined {
 
 export const CAPABILITY_NAMES: readonly string[] = CAPABILITIES.map((c) => c.name);
 
+/** The capabilities that need the vm_event ring and channel (LibVMI's VMI_INIT_EVENTS). */
+export const EVENT_CAPABILITY_NAMES: readonly string[] = CAPABILITIES.filter((c) => c.eventChannel).map((c) => c.name);
+
 /** Why `cap` cannot be used on this target, or undefined when it can. */
 export function unsupportedReason(cap: CapabilityDef, ctx: CapabilityContext): string | undefined {
+  if (cap.since && !atLeast(ctx.xen, cap.since.xen)) return cap.since.why;
   return cap.targetKinds.includes(ctx.target) ? undefined : cap.targetKindReason ?? 'not supported for this guest kind';
 }
 
@@ -310,8 +356,8 @@ export function unsupportedReason(cap: CapabilityDef, ctx: CapabilityContext): s
  * so a grant needed to map one frame writable — the vm_event ring page, which
  * xc_vm_event_enable maps PROT_READ|PROT_WRITE — lets the introspector write every page.
  */
-export function grantsTargetWrite(cap: CapabilityDef, ctx: CapabilityContext): boolean {
-  return cap.grants(ctx).some((g) => g.object === 'target' && g.cls === 'mmu' && g.perms.includes('map_write'));
+export function grantsTargetWrite(cap: CapabilityDef, ctx: CapabilityContext, grants: readonly PermissionGrant[] = cap.grants(ctx)): boolean {
+  return grants.some((g) => g.object === 'target' && g.cls === 'mmu' && g.perms.includes('map_write'));
 }
 
 /**

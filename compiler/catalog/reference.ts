@@ -4,6 +4,7 @@
 
 import { CAPABILITIES, foreignMapRefusal, grantsTargetWrite, GUEST_KINDS, unsupportedReason, type CapabilityDef, type GuestKind, type PermissionGrant } from './capabilities.js';
 import { XEN_RELEASES } from './vocabulary.js';
+import { TOOL_NAMES, toolProfile } from './tools.js';
 
 const OBJECT_LABEL: Record<PermissionGrant['object'], string> = { target: 'T', self: 'S_self', domxen: 'domxen_t' };
 
@@ -70,7 +71,41 @@ export function capabilityReferenceMarkdown(): string {
     const xl = cap.targetXl?.({ xen: latest, introspector: 'pv', target: 'hvm' }) ?? [];
     if (xl.length) lines.push(`Target xl settings: ${xl.map((s) => `\`${s.key} = ${s.value}\` (${s.why})`).join('; ')}.`, '');
   }
+  lines.push(...toolProfileSection(latest));
   return lines.join('\n');
+}
+
+/** The tool profiles (`introspectors[].tool`): what each adds, and the tool's call behind it. */
+function toolProfileSection(latest: string): string[] {
+  const lines = [
+    '# Tool profiles',
+    '',
+    'An introspector\'s `tool:` names the VMI tool it runs. The profile adds the capabilities the tool',
+    'cannot start without (compile note VP2006 names each) and the permissions the tool\'s own calls need',
+    'beyond a capability\'s grants; the self-test then makes those calls too. `custom` (the default) adds nothing.',
+    '',
+  ];
+  for (const name of TOOL_NAMES) {
+    const p = toolProfile(name);
+    lines.push(`## \`${name}\``, '', p.summary, '', `Models: ${p.models}.`, '');
+    if (p.mandatory.length) lines.push('Adds:', '', ...p.mandatory.map((m) => `- \`${m.capability}\`: ${m.why}.`), '');
+    if (p.needsOneOf) lines.push(`Needs one of ${p.needsOneOf.capabilities.map((c) => `\`${c}\``).join(', ')}: ${p.needsOneOf.why} (compile error VP1216).`, '');
+    const extra = CAPABILITIES.flatMap((cap) =>
+      cap.targetKinds.flatMap((t) => p.extraGrants(cap.name, { xen: latest, introspector: 'pv', target: t }).map((g) => ({ cap: cap.name, t, g }))),
+    );
+    // One row per grant, with every target kind it applies to.
+    const byGrant = new Map<string, { cap: string; targets: string[]; cells: string }>();
+    for (const { cap, t, g } of extra) {
+      const cells = `${OBJECT_LABEL[g.object]} | \`${g.cls}\` | ${g.perms.map((x) => `\`${x}\``).join(' ')} | ${g.catalog.join(' ')} | ${g.why.replace(/\|/g, '\\|')}`;
+      const key = `${cap}\u0000${cells}`;
+      const row = byGrant.get(key);
+      if (row) row.targets.push(t);
+      else byGrant.set(key, { cap, targets: [t], cells });
+    }
+    const rows = [...byGrant.values()].map((r) => `| \`${r.cap}\` | ${r.targets.join(', ')} | ${r.cells} |`);
+    if (rows.length) lines.push(`With these capabilities (pv introspector, Xen ${latest}):`, '', '| capability | target | object | class | permissions | catalog | why |', '|---|---|---|---|---|---|---|', ...rows, '');
+  }
+  return lines;
 }
 
 /** Runs of releases whose grants differ from the latest's, for the common guest-kind pairs. */

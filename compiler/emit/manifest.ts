@@ -135,6 +135,8 @@ export function emitManifest(ir: IR, source: SourceText, policy: PolicyText, fil
         targets: s.targets.map((t) => t.name).sort(),
         capabilities: s.capabilities.map((c) => c.name).sort(),
         lookup: s.lookup,
+        // Only a named profile is written: a spec without one keeps its manifest unchanged.
+        ...(s.tool !== 'custom' ? { tool: s.tool } : {}),
       }))
       .sort((a, b) => (a.name < b.name ? -1 : 1)),
     grants,

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { CAPABILITIES, XEN_RELEASES, type GuestKind } from '../../compiler/index.js';
 import { compareReleases } from '../../compiler/catalog/vocabulary.js';
-import { capability, foreignMapRefusal } from '../../compiler/catalog/capabilities.js';
+import { capability, foreignMapRefusal, unsupportedReason } from '../../compiler/catalog/capabilities.js';
 
 export interface SpecObject {
   vmipolicy: 1;
@@ -18,9 +18,9 @@ export interface SpecObject {
 
 const guest = fc.constantFrom<GuestKind>('pv', 'pvh', 'hvm');
 
-/** Capabilities every target of the introspector supports (the rest would be VP1208). */
-function supportedBy(kinds: readonly GuestKind[]): string[] {
-  return CAPABILITIES.filter((c) => kinds.every((k) => c.targetKinds.includes(k))).map((c) => c.name);
+/** Capabilities every target of the introspector supports on the release (the rest would be VP1208). */
+function supportedBy(xen: string, kinds: readonly GuestKind[]): string[] {
+  return CAPABILITIES.filter((c) => kinds.every((k) => !unsupportedReason(c, { xen, introspector: 'pv', target: k }))).map((c) => c.name);
 }
 
 export function specArbitrary(opts: { releases?: readonly string[]; modes?: readonly ('module' | 'standalone')[] } = {}): fc.Arbitrary<SpecObject> {
@@ -49,7 +49,7 @@ export function specArbitrary(opts: { releases?: readonly string[]; modes?: read
         const chosen = mine.length ? mine : [targets[i % targets.length] as (typeof targets)[number]];
         // Before Xen 4.19 an HVM/PVH introspector cannot map target frames (VP1215): it keeps the rest.
         const mapsRefused = foreignMapRefusal(xen, g) !== undefined;
-        const caps = supportedBy(chosen.map((t) => t.guest))
+        const caps = supportedBy(xen, chosen.map((t) => t.guest))
           .filter((c) => !(mapsRefused && capability(c)?.mapsTargetFrames))
           .filter((c) => c === 'domain-info' || next() % 2 === 0);
         return {

@@ -38,6 +38,8 @@ export interface SimDomain {
   /** The introspector's own altp2m mode and nested HVM: Xen refuses foreign maps if on (catalog B2c). */
   readonly altp2m: Altp2mMode;
   readonly nestedHvm: boolean;
+  /** Each vCPU's vmtrace buffer in KiB (xl vmtrace_buf_kb; 0: none, and vmtrace ops fail with EINVAL). */
+  readonly vmtraceKb: number;
 }
 
 export interface DomainSpec {
@@ -49,6 +51,7 @@ export interface DomainSpec {
   readonly domid?: number;
   readonly altp2m?: Altp2mMode;
   readonly nestedHvm?: boolean;
+  readonly vmtraceKb?: number;
 }
 
 export type Created = { readonly domain: SimDomain } | { readonly error: string };
@@ -60,15 +63,15 @@ export class DomainTable {
   constructor(readonly server: SecurityServer) {
     // The system domains exist before any policy check (flask_domain_alloc_security).
     const domxen = server.initialSid('domxen');
-    if (domxen !== undefined) this.add({ domid: DOMID_XEN, name: 'Domain-XEN', kind: 'pv', role: 'xen', sid: domxen, selfSid: domxen, altp2m: 'disabled', nestedHvm: false });
+    if (domxen !== undefined) this.add({ domid: DOMID_XEN, name: 'Domain-XEN', kind: 'pv', role: 'xen', sid: domxen, selfSid: domxen, altp2m: 'disabled', nestedHvm: false, vmtraceKb: 0 });
     const domio = server.initialSid('domio');
-    if (domio !== undefined) this.add({ domid: DOMID_IO, name: 'Domain-IO', kind: 'pv', role: 'xen', sid: domio, selfSid: domio, altp2m: 'disabled', nestedHvm: false });
+    if (domio !== undefined) this.add({ domid: DOMID_IO, name: 'Domain-IO', kind: 'pv', role: 'xen', sid: domio, selfSid: domio, altp2m: 'disabled', nestedHvm: false, vmtraceKb: 0 });
     const dom0 = server.initialSid('dom0');
     if (dom0 !== undefined) {
       // dom0 is created with SECINITSID_DOM0 and, like any domain, a self SID by transition
       // (dom0_t is a singleton: no rule, so self = dom0_t).
       const self = server.transitionSid(dom0, dom0, 'domain');
-      this.add({ domid: 0, name: 'Domain-0', kind: 'pv', role: 'dom0', sid: dom0, selfSid: 'sid' in self ? self.sid : dom0, altp2m: 'disabled', nestedHvm: false });
+      this.add({ domid: 0, name: 'Domain-0', kind: 'pv', role: 'dom0', sid: dom0, selfSid: 'sid' in self ? self.sid : dom0, altp2m: 'disabled', nestedHvm: false, vmtraceKb: 0 });
     }
   }
 
@@ -95,7 +98,7 @@ export class DomainTable {
     return {
       domain: this.add({
         domid, name: spec.name, kind: spec.kind, role: spec.role ?? 'guest', sid: sid.sid, selfSid: self.sid,
-        altp2m: spec.altp2m ?? 'disabled', nestedHvm: spec.nestedHvm ?? false,
+        altp2m: spec.altp2m ?? 'disabled', nestedHvm: spec.nestedHvm ?? false, vmtraceKb: spec.vmtraceKb ?? 0,
       }),
     };
   }
@@ -161,7 +164,7 @@ export interface Manifest {
   readonly module: string;
   readonly policy: string;
   readonly domains: readonly ManifestDomain[];
-  readonly introspectors: readonly { readonly name: string; readonly targets: readonly string[]; readonly capabilities: readonly string[]; readonly lookup: string }[];
+  readonly introspectors: readonly { readonly name: string; readonly targets: readonly string[]; readonly capabilities: readonly string[]; readonly lookup: string; readonly tool?: string }[];
 }
 
 export function readManifest(artifacts: ReadonlyMap<string, string>): Manifest | undefined {
@@ -243,9 +246,11 @@ export function hostFromArtifacts(artifacts: ReadonlyMap<string, string>, policy
       continue;
     }
     const nested = xl.result.settings.get('nestedhvm');
+    const vmtrace = xl.result.settings.get('vmtrace_buf_kb');
     const created = domains.create({
       name: d.name, kind: d.guest, role: d.role, seclabel: xl.result.seclabel, altp2m: effectiveAltp2m(xl.result),
       nestedHvm: nested !== undefined && nested.value.kind === 'number' && (nested.value.value ?? 0) !== 0,
+      vmtraceKb: vmtrace !== undefined && vmtrace.value.kind === 'number' ? vmtrace.value.value ?? 0 : 0,
     });
     if ('error' in created) errors.push(created.error);
   }

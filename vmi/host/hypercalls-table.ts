@@ -30,7 +30,7 @@ export type CheckSpec =
 
 /** Why Xen refuses a call whatever the policy says, checked before or after the FLASK checks. */
 export interface Refusal {
-  readonly errno: 'EINVAL' | 'EPERM' | 'EOPNOTSUPP' | 'EEXIST' | 'ENODEV' | 'ESRCH' | 'EBUSY';
+  readonly errno: 'EINVAL' | 'EPERM' | 'EOPNOTSUPP' | 'EEXIST' | 'ENODEV' | 'ESRCH' | 'EBUSY' | 'EACCES';
   readonly why: string;
 }
 
@@ -141,6 +141,20 @@ const ROWS: readonly OperationRow[] = [
     id: 'F4', call: 'xenforeignmemory_map_resource', hypercall: 'XENMEM_acquire_resource', hook: 'flask_domain_resource_map (+ flask_mmu_update for a PV caller\'s remap)',
     checks: (ctx) => [dom('target', 'domain2', 'resource_map'), ...(ctx.caller === 'pv' ? [dom('target', 'mmu', 'map_read', 'map_write')] : [])],
     before: (ctx) => (atLeast(ctx.xen, '4.11') ? undefined : { errno: 'EOPNOTSUPP', why: 'XENMEM_acquire_resource exists from Xen 4.11' }),
+  },
+  {
+    id: 'F4.vmtrace', call: 'xenforeignmemory_map_resource(XENMEM_resource_vmtrace_buf, PROT_READ)', hypercall: 'XENMEM_acquire_resource (then mmu_update to remap, for a PV caller)', hook: 'flask_domain_resource_map (+ flask_mmu_update for a PV caller)',
+    // The frames belong to the target (vmtrace_alloc_buffer); a PV caller's kernel remaps them read-only.
+    checks: (ctx) => [dom('target', 'domain2', 'resource_map'), ...(ctx.caller === 'pv' ? [dom('target', 'mmu', 'map_read')] : [])],
+    // acquire_resource tests the caller first (arch_acquire_resource_check): -EACCES, no AVC line.
+    before: (ctx) => (atLeast(ctx.xen, '4.15') ? (foreignMapRefusal(ctx.xen, ctx.caller) ? { errno: 'EACCES', why: foreignMapRefusal(ctx.xen, ctx.caller) as string } : undefined) : { errno: 'EOPNOTSUPP', why: 'XENMEM_resource_vmtrace_buf exists from Xen 4.15' }),
+  },
+  {
+    id: 'F3.vmtrace', call: 'xc_vmtrace_reset_and_enable / _set_option / _output_position / _disable', hypercall: 'XEN_DOMCTL_vmtrace_op', hook: 'flask_domctl (domain:setdebugging)',
+    checks: onTarget('domain', 'setdebugging'),
+    before: (ctx) => (atLeast(ctx.xen, '4.15') ? undefined : { errno: 'EOPNOTSUPP', why: 'XEN_DOMCTL_vmtrace_op exists from Xen 4.15' }),
+    // do_vmtrace_op (xen/arch/x86/domctl.c): "No vcpu_pause()" of the caller itself, after the XSM check.
+    after: (ctx) => (ctx.self ? { errno: 'EINVAL', why: 'do_vmtrace_op refuses the caller itself' } : undefined),
   },
 ];
 

@@ -352,6 +352,33 @@ export class Hypervisor {
     return this.perform('F4', caller, domid);
   }
 
+  // ---------------------------------------------------------------- vmtrace (F3/F4, Xen ≥ 4.15)
+
+  /** The target's vmtrace size is tested after the XSM check (resource_max_frames / do_vmtrace_op): -EINVAL without one. */
+  private needsVmtraceBuffer(r: CallResult, domid: number): CallResult {
+    if (r.ok && !this.host.domains.get(domid)?.vmtraceKb) return { ...r, ok: false, errno: 'EINVAL', why: 'the target has no vmtrace buffer (created without vmtrace_buf_kb)' };
+    return r;
+  }
+
+  /** xenforeignmemory_map_resource of a vCPU's vmtrace buffer (read-only, as DRAKVUF's xen_enable_ipt maps it). */
+  xenforeignmemory_map_vmtrace_buf(caller: number, domid: number): CallResult {
+    const call = new Call(operation('F4.vmtrace').call);
+    const s = this.host.domains.get(caller);
+    // From 4.19 arch_acquire_resource_check tests the caller's own altp2m/nested-HVM state.
+    const stateRefusal = s ? callerStateRefusesForeignMap(this.xen, s) : undefined;
+    if (stateRefusal) {
+      call.fail('EACCES', stateRefusal);
+      return call.result();
+    }
+    this.run(call, 'F4.vmtrace', caller, domid);
+    return this.needsVmtraceBuffer(call.result(), domid);
+  }
+
+  /** XEN_DOMCTL_vmtrace_op: enable, set an option, read the position, disable. */
+  xc_vmtrace_op(caller: number, domid: number): CallResult {
+    return this.needsVmtraceBuffer(this.perform('F3.vmtrace', caller, domid), domid);
+  }
+
   // ---------------------------------------------------------------- vCPU state (C)
 
   xc_domain_hvm_getcontext(caller: number, domid: number): CallResult {

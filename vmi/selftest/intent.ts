@@ -5,6 +5,7 @@
 // perform on the target, or one it was not granted: the self-test's expectations.
 
 import { capability, type GuestKind } from '../../compiler/catalog/capabilities.js';
+import { capabilityGrants, isToolName, type ToolName } from '../../compiler/catalog/tools.js';
 import type { Manifest } from '../host/domains.js';
 import { OPERATIONS, type CallContext, type CheckSpec } from '../host/hypercalls-table.js';
 
@@ -14,6 +15,8 @@ export interface IntrospectorIntent {
   readonly targets: readonly string[];
   readonly capabilities: readonly string[];
   readonly lookup: 'name' | 'domid';
+  /** The tool profile whose calls the self-test makes (`custom`: the capabilities as declared). */
+  readonly tool: ToolName;
 }
 
 /** The introspectors of a compiled spec, as its manifest declares them. */
@@ -25,6 +28,7 @@ export function introspectorsOf(manifest: Manifest): IntrospectorIntent[] {
     targets: i.targets,
     capabilities: i.capabilities,
     lookup: i.lookup === 'name' ? 'name' : 'domid',
+    tool: isToolName(i.tool) ? i.tool : 'custom',
   }));
 }
 
@@ -51,7 +55,7 @@ export function pairIntent(xen: string, introspector: IntrospectorIntent, target
     const cap = capability(name);
     if (!cap || !cap.targetKinds.includes(targetKind)) continue;
     eventChannel ||= cap.eventChannel;
-    for (const g of cap.grants({ xen, introspector: introspector.kind, target: targetKind })) {
+    for (const g of capabilityGrants(cap, { xen, introspector: introspector.kind, target: targetKind }, introspector.tool)) {
       for (const p of g.perms) granted.add(key(g.object, g.cls, p));
     }
   }

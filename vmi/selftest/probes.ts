@@ -57,6 +57,8 @@ export const PROBE_CALLS: ReadonlyMap<string, ProbeCall> = new Map<string, Probe
   ['F2', (sim, s, t) => sim.hv.xc_hvm_param_set(s, t, 'other')],
   ['F3', (sim, s, t) => sim.hv.xc_domain_debug_control(s, t)],
   ['F4', (sim, s, t) => sim.hv.xenforeignmemory_map_resource(s, t)],
+  ['F4.vmtrace', (sim, s, t) => sim.hv.xenforeignmemory_map_vmtrace_buf(s, t)],
+  ['F3.vmtrace', (sim, s, t) => sim.hv.xc_vmtrace_op(s, t)],
 ]);
 
 /** Why Xen would refuse the row before FLASK decides, for this caller and domain. */

@@ -14,6 +14,8 @@ import type { SimDomain } from '../host/domains.js';
 import type { CallResult, Hypervisor } from '../host/hypercalls.js';
 import { accessTrapping, VmEventRing, type MonitorKind, type VmEventRequest } from '../host/vm-event.js';
 import type { IntrospectorIntent } from './intent.js';
+import type { ToolName } from '../../compiler/catalog/tools.js';
+import { EVENT_CAPABILITY_NAMES } from '../../compiler/catalog/capabilities.js';
 import { ForeignMemory } from './foreign-memory.js';
 import type { Recorder } from './recorder.js';
 
@@ -272,7 +274,7 @@ const WRITE_MEMORY: Step = {
 
 // ------------------------------------------------------------------ vm_event (§1D)
 
-const EVENT_CAPABILITIES = ['memory-events', 'register-events', 'breakpoint-events', 'singlestep'];
+const EVENT_CAPABILITIES = EVENT_CAPABILITY_NAMES;
 
 /** xen_init_events: monitor ring (D1a–h), bind the port (D2), query capabilities (D3). */
 const EVENTS_SETUP: Step = {
@@ -429,6 +431,21 @@ const BREAKPOINT_EVENT = monitorStep(
   (s, rec) => rec.call(s.sim.hv.xc_hvm_inject_trap(s.caller.domid, s.target.domid)),
 );
 
+/** Breakpoints the introspector planted: the event is consumed, nothing is re-injected. */
+const OWN_BREAKPOINT_EVENT = monitorStep(
+  'own breakpoint events: INT3 monitored, the guest hits the introspector\'s breakpoint, consume it',
+  'own-breakpoint-events', 'software_breakpoint', ['D7', 'D4'],
+  (s) => [s.sim.hv.xc_monitor_software_breakpoint(s.caller.domid, s.target.domid)],
+  (s) => {
+    const rip = s.guest.guest.layout.kernelText + 0x180n;
+    const gfn = (s.guest.guest.layout.kernelImagePhysical + 0x180) / PAGE_SIZE | 0;
+    return {
+      action: s.guest.machine.breakpoint(0, rip, gfn),
+      expect: (r) => (r.reason === 'software_breakpoint' && r.rip === rip ? undefined : `${r.reason} for vCPU ${r.vcpu}`),
+    };
+  },
+);
+
 const SINGLESTEP_EVENT = monitorStep(
   'singlestep: monitored and switched on for vCPU 0, one instruction, receive the event',
   'singlestep', 'singlestep', ['D8', 'F3', 'D4'],
@@ -487,6 +504,72 @@ const ALTP2M: Step = {
   },
 };
 
+// ------------------------------------------------------------------ vmtrace (§1F, Xen ≥ 4.15)
+
+/** DRAKVUF's ipt plugin (xen_enable_ipt / xen_disable_ipt): option, buffer map, enable, disable, unmap. */
+const VMTRACE: Step = {
+  name: 'vmtrace: set the trace options, map vCPU 0\'s trace buffer, enable and disable tracing, unmap',
+  capability: 'vmtrace',
+  rows: (s) => ['F3', 'F4', ...(hvmLike(s.caller) ? ['B2u'] : [])],
+  run: (s, rec) => {
+    const { hv } = s.sim;
+    const [me, them] = [s.caller.domid, s.target.domid];
+    for (const call of [() => hv.xc_vmtrace_op(me, them), () => hv.xenforeignmemory_map_vmtrace_buf(me, them), () => hv.xc_vmtrace_op(me, them), () => hv.xc_vmtrace_op(me, them)]) {
+      if (!rec.call(call())) return;
+    }
+    if (hvmLike(s.caller)) rec.call(hv.xenforeignmemory_unmap(me));
+    rec.note(`trace buffer of ${s.target.vmtraceKb} KiB per vCPU mapped; tracing switched on and off`);
+  },
+};
+
+// ------------------------------------------------------------------ tool profiles' own calls
+
+/** drakvuf_set_vcpu_gprs (DRAKVUF src/libdrakvuf/drakvuf.c): the vCPU context, get then set, on an HVM/PVH target too. */
+const DRAKVUF_SET_GPRS: Step = {
+  name: 'set general-purpose registers through the vCPU context (DRAKVUF drakvuf_set_vcpu_gprs)',
+  capability: 'write-registers',
+  rows: () => ['C1p', 'C2p'],
+  run: (s, rec) => {
+    const { hv } = s.sim;
+    if (!rec.call(hv.xc_vcpu_getcontext(s.caller.domid, s.target.domid))) return;
+    rec.call(hv.xc_vcpu_setcontext(s.caller.domid, s.target.domid));
+  },
+};
+
+/**
+ * DRAKVUF's altp2m set-up (xen_set_altp2m_params, inject_trap_pa): read HVM_PARAM_ALTP2M, then
+ * copy a page into a shadow frame through a read-write foreign map, and unmap it.
+ */
+const DRAKVUF_SHADOW_COPY: Step = {
+  name: 'read the altp2m mode, copy a page into a shadow frame (DRAKVUF xen_set_altp2m_params, inject_trap_pa)',
+  capability: 'altp2m',
+  rows: (s) => ['F1', 'B3', ...(hvmLike(s.caller) ? ['B2u'] : [])],
+  run: (s, rec) => {
+    const { hv } = s.sim;
+    const [me, them] = [s.caller.domid, s.target.domid];
+    if (!rec.call(hv.xc_hvm_param_get(me, them))) return;
+    const { guest } = s.guest;
+    const source = guest.data.frames[3] ?? guest.data.frames[0];
+    if (source === undefined) return rec.fail('the guest has no data page');
+    const read = mapForeignFrame(s.sim, me, them, source / PAGE_SIZE, 'read-write');
+    if (!rec.call(read) || !read.value) return;
+    const page = new Uint8Array(PAGE_SIZE);
+    read.value.readInto(page);
+    // The shadow frame is the guest's own page here: writing its bytes back changes nothing.
+    if (!read.value.write(0, page)) return rec.fail('the read-write map refused the copy');
+    if (hvmLike(s.caller)) rec.call(hv.xenforeignmemory_unmap(me));
+    rec.note(`copied gfn 0x${(source / PAGE_SIZE).toString(16)} through a read-write map`);
+  },
+};
+
+/** Steps a tool profile adds after a capability's own (tools.ts says why each call is made). */
+const TOOL_STEPS: Readonly<Record<ToolName, Readonly<Record<string, readonly Step[]>>>> = {
+  custom: {},
+  libvmi: {},
+  'xen-access': {},
+  drakvuf: { 'write-registers': [DRAKVUF_SET_GPRS], altp2m: [DRAKVUF_SHADOW_COPY] },
+};
+
 // ------------------------------------------------------------------ the plan
 
 /** Capability → its steps, in the order LibVMI would take them. */
@@ -504,7 +587,9 @@ export const CAPABILITY_STEPS: readonly { readonly capability: string; readonly 
   { capability: 'memory-events', steps: [MEMORY_EVENT] },
   { capability: 'register-events', steps: [REGISTER_EVENT] },
   { capability: 'breakpoint-events', steps: [BREAKPOINT_EVENT] },
+  { capability: 'own-breakpoint-events', steps: [OWN_BREAKPOINT_EVENT] },
   { capability: 'singlestep', steps: [SINGLESTEP_EVENT] },
+  { capability: 'vmtrace', steps: [VMTRACE] },
 ];
 
 /** What LibVMI's vmi_init does before the ring: domain info, then the memory limit (xen_init_vmi). */
@@ -526,7 +611,7 @@ export function pairSteps(introspector: IntrospectorIntent): Step[] {
       steps.push(EVENTS_SETUP);
       eventsSetUp = true;
     }
-    steps.push(...forCapability);
+    steps.push(...forCapability, ...(TOOL_STEPS[introspector.tool][capability] ?? []));
   }
   if (wantsEvents && !eventsSetUp) steps.push(EVENTS_SETUP);
   if (wantsEvents) steps.push(EVENTS_TEARDOWN);

@@ -144,6 +144,29 @@ export async function runClient(clients: RealClients, sim: SimulatedHost, caller
   }
 }
 
+/**
+ * A Volatility 3 ISF for the synthetic kernel (what `vmi-process-list -j` reads through LibVMI's
+ * json_profiles/volatility_ist.c): init_task's address and the five offsets LibVMI's Linux
+ * support looks up (linux/core.c init_from_json_profile). Written to `dir`; returns the path.
+ */
+export function isfProfile(dir: string, profile: { tasks: number; mm: number; pid: number; comm: number; pgd: number; initTask: bigint }): string {
+  const field = (offset: number) => ({ offset, type: { kind: 'base', name: 'unsigned long' } });
+  const isf = {
+    metadata: { format: '6.2.0', linux: { symbols: [{ kind: 'symtab', name: 'vmipolicy synthetic kernel' }] } },
+    base_types: { 'unsigned long': { kind: 'int', size: 8, signed: false, endian: 'little' } },
+    symbols: { init_task: { address: 'INIT_TASK' } },
+    user_types: {
+      task_struct: { kind: 'struct', size: 0x1c00, fields: { tasks: field(profile.tasks), mm: field(profile.mm), pid: field(profile.pid), comm: field(profile.comm) } },
+      mm_struct: { kind: 'struct', size: 0x400, fields: { pgd: field(profile.pgd) } },
+    },
+    enums: {},
+  };
+  const path = join(dir, 'kernel.json');
+  // A JS number cannot carry a 64-bit kernel address exactly; json-c reads the integer literal as uint64.
+  writeFileSync(path, JSON.stringify(isf, null, 1).replace('"INIT_TASK"', profile.initTask.toString()));
+  return path;
+}
+
 /** $HOME/etc/libvmi.conf for a Linux target: the synthetic kernel's offsets and a System.map. */
 export function libvmiHome(target: string, profile: { tasks: number; mm: number; pid: number; comm: number; pgd: number; initTask: bigint }, kernelText: bigint): string {
   const home = mkdtempSync(join(tmpdir(), 'vmipolicy-libvmi-home-'));
