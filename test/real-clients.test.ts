@@ -116,6 +116,25 @@ function ready(t: Parameters<typeof requires>[0]): RealClients | undefined {
   return clients;
 }
 
+/** Runs a real client as "mon" with a LibVMI config for "web" in its HOME; counts its calls. */
+async function runAsMon(c: RealClients, sim: SimulatedHost, argv: readonly string[], options: { stopAfterEvents?: number; timeoutMs?: number } = {}): Promise<ClientRun> {
+  const guest = sim.guests.get(sim.host.domains.byName('web')!.domid)!.guest;
+  const home = libvmiHome('web', guest.profile, guest.layout.kernelText);
+  try {
+    const run = await runClient(c, sim, sim.host.domains.byName('mon')!.domid, argv, { home, ...options });
+    compared += run.bridge.calls.length;
+    return run;
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/** The last call on `target` that Xen refused: where the client gave up. */
+function lastRefusal(run: ClientRun, sim: SimulatedHost, target = 'web') {
+  const domid = String(sim.host.domains.byName(target)!.domid);
+  return run.bridge.calls.filter((x) => !x.ok && x.args[0] === domid).at(-1);
+}
+
 function describeCalls(run: ClientRun): string {
   return run.bridge.calls.map((c) => `${c.call} ${c.args.join(' ')} ${c.ok ? 'ok' : c.errno} ${c.checks.map((k) => `${k.cls}{${k.perms.join(' ')}}${k.allowed ? '' : '!'}`).join(' ')}`).join('\n');
 }
@@ -153,24 +172,17 @@ test('vmi-process-list: LibVMI lists the tasks the VMI core lists', async (t) =>
   const c = ready(t);
   if (!c) return;
   const sim = boot(stage);
-  const mon = sim.host.domains.byName('mon')!.domid;
   const guest = sim.guests.get(sim.host.domains.byName('web')!.domid)!.guest;
-  const home = libvmiHome('web', guest.profile, guest.layout.kernelText);
-  try {
-    const run = await runClient(c, sim, mon, ['vmi-process-list', 'web'], { home });
-    assert.equal(run.code, 0, `${run.stderr}\n${describeCalls(run)}`);
-    const theirs = [...run.stdout.matchAll(/^\[\s*(\d+)\] (.*) \(struct addr:([0-9a-f]+)\)$/gm)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
-    const space = addressSpace(guest.image, guest.mode, guest.dtb);
-    assert.ok(space.ok);
-    const ours = listProcesses(space.space, guest.profile);
-    assert.ok(ours.ok, ours.ok ? '' : ours.reason);
-    const want = ours.processes.map((p) => `${p.pid} ${p.comm} ${p.task.toString(16)}`);
-    assert.ok(want.length >= 3);
-    assert.deepEqual(theirs, want);
-    compared += run.bridge.calls.length;
-  } finally {
-    rmSync(home, { recursive: true, force: true });
-  }
+  const run = await runAsMon(c, sim, ['vmi-process-list', 'web']);
+  assert.equal(run.code, 0, `${run.stderr}\n${describeCalls(run)}`);
+  const theirs = [...run.stdout.matchAll(/^\[\s*(\d+)\] (.*) \(struct addr:([0-9a-f]+)\)$/gm)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+  const space = addressSpace(guest.image, guest.mode, guest.dtb);
+  assert.ok(space.ok);
+  const ours = listProcesses(space.space, guest.profile);
+  assert.ok(ours.ok, ours.ok ? '' : ours.reason);
+  const want = ours.processes.map((p) => `${p.pid} ${p.comm} ${p.task.toString(16)}`);
+  assert.ok(want.length >= 3);
+  assert.deepEqual(theirs, want);
 });
 
 test('cr3-event-example: a CR3 write reaches LibVMI\'s callback through the ring, and its response resumes the guest', async (t) => {
@@ -238,16 +250,9 @@ test('every FLASK check the real LibVMI and xen-access make is one the self-test
   for (const argv of [['vmi-dump-memory', 'web', '/dev/null'], ['vmi-process-list', 'web'], ['cr3-event-example', 'web'], [c.xenAccess, 'WEB', 'write']]) {
     sim = boot(stage);
     argv[1] = argv[1] === 'WEB' ? String(sim.host.domains.byName('web')!.domid) : (argv[1] as string);
-    const guest = sim.guests.get(sim.host.domains.byName('web')!.domid)!.guest;
-    const home = libvmiHome('web', guest.profile, guest.layout.kernelText);
-    try {
-      const run = await runClient(c, sim, sim.host.domains.byName('mon')!.domid, argv, { home, stopAfterEvents: 1, timeoutMs: 30_000 });
-      assert.equal(run.code, 0, `${argv[0]}: ${run.stderr}`);
-      for (const k of run.bridge.checks()) theirs.add(keyOf(k));
-      compared += run.bridge.calls.length;
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
+    const run = await runAsMon(c, sim, argv, { stopAfterEvents: 1, timeoutMs: 30_000 });
+    assert.equal(run.code, 0, `${argv[0]}: ${run.stderr}`);
+    for (const k of run.bridge.checks()) theirs.add(keyOf(k));
   }
   const onlyLibvmi = [...theirs].filter((k) => !ours.has(k)).sort();
   assert.deepEqual(onlyLibvmi, knownDepartures(sim!).sort(), 'checks the real clients make that the self-test does not');
@@ -268,25 +273,15 @@ for (const { perm, call } of [
     const deniedHere = report.operations.filter((o) => !o.asExpected && o.checks.some((k) => !k.allowed && k.denied.includes(perm)));
     assert.ok(deniedHere.length > 0, `the self-test reports no denial of ${perm}`);
     const sim = boot(stage, policy);
-    const guest = sim.guests.get(sim.host.domains.byName('web')!.domid)!.guest;
-    const home = libvmiHome('web', guest.profile, guest.layout.kernelText);
-    try {
-      const run = await runClient(c, sim, sim.host.domains.byName('mon')!.domid, ['vmi-process-list', 'web'], { home });
-      assert.notEqual(run.code, 0, `LibVMI succeeded without ${perm}`);
-      // The last refused call on the target is where LibVMI gave up.
-      const web = sim.host.domains.byName('web')!.domid;
-      const refused = run.bridge.calls.filter((x) => !x.ok && x.args[0] === String(web));
-      const last = refused.at(-1);
-      assert.ok(last, describeCalls(run));
-      assert.equal(last.call, call, describeCalls(run));
-      const denial = last.checks.find((k) => !k.allowed);
-      assert.ok(denial && denial.denied.includes(perm), describeCalls(run));
-      const ourKeys = new Set(deniedHere.flatMap((o) => o.checks.filter((k) => !k.allowed).map(keyOf)));
-      assert.ok(ourKeys.has(keyOf(denial)), `the self-test denies ${[...ourKeys].join(', ')}; LibVMI was denied ${keyOf(denial)}`);
-      compared += run.bridge.calls.length;
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
+    const run = await runAsMon(c, sim, ['vmi-process-list', 'web']);
+    assert.notEqual(run.code, 0, `LibVMI succeeded without ${perm}`);
+    const last = lastRefusal(run, sim);
+    assert.ok(last, describeCalls(run));
+    assert.equal(last.call, call, describeCalls(run));
+    const denial = last.checks.find((k) => !k.allowed);
+    assert.ok(denial && denial.denied.includes(perm), describeCalls(run));
+    const ourKeys = new Set(deniedHere.flatMap((o) => o.checks.filter((k) => !k.allowed).map(keyOf)));
+    assert.ok(ourKeys.has(keyOf(denial)), `the self-test denies ${[...ourKeys].join(', ')}; LibVMI was denied ${keyOf(denial)}`);
   });
 }
 
@@ -297,19 +292,11 @@ test('a LibVMI monitor whose spec leaves LibVMI\'s init out fails at setmaxmem, 
   const custom = stageOf(SPEC.replace('    tool: libvmi\n', '').replace('capabilities: [', 'capabilities: [domain-info, '));
   assert.ok(!custom.compiled!.artifacts!.get('policy.conf')!.split('\n').some((l) => l.startsWith('allow mon_t web_t:domain ') && l.includes('setdomainmaxmem')));
   const sim = boot(custom);
-  const guest = sim.guests.get(sim.host.domains.byName('web')!.domid)!.guest;
-  const home = libvmiHome('web', guest.profile, guest.layout.kernelText);
-  try {
-    const run = await runClient(c, sim, sim.host.domains.byName('mon')!.domid, ['vmi-process-list', 'web'], { home });
-    assert.notEqual(run.code, 0);
-    const web = String(sim.host.domains.byName('web')!.domid);
-    const last = run.bridge.calls.filter((x) => !x.ok && x.args[0] === web).at(-1);
-    assert.equal(last?.call, 'xc_domain_setmaxmem', describeCalls(run));
-    assert.equal(last?.errno, 'EACCES');
-    compared += run.bridge.calls.length;
-  } finally {
-    rmSync(home, { recursive: true, force: true });
-  }
+  const run = await runAsMon(c, sim, ['vmi-process-list', 'web']);
+  assert.notEqual(run.code, 0);
+  const last = lastRefusal(run, sim);
+  assert.equal(last?.call, 'xc_domain_setmaxmem', describeCalls(run));
+  assert.equal(last?.errno, 'EACCES');
   // With tool: libvmi the spec gets libvmi-init, and the self-test raises the limit as LibVMI does.
   const report = selftestOf(stage);
   assert.ok(report.operations.some((o) => o.capability === 'libvmi-init' && o.rows.includes('A10') && o.actual === 'allowed'));
@@ -348,7 +335,7 @@ for (const example of EXAMPLES) {
             assert.notEqual(ours, undefined, `${intro.name} → ${target}: LibVMI caused a check the self-test never makes: ${key}`);
             assert.equal(ours, k.allowed, `${intro.name} → ${target}: ${key}, but the self-test ${ours ? 'allows' : 'denies'} it`);
           }
-          const refused = run.bridge.calls.filter((x) => !x.ok && x.args[0] === String(them.domid)).at(-1);
+          const refused = lastRefusal(run, sim, target);
           if (run.code === 0) {
             assert.match(run.stdout, /\[\s*1\] systemd/, `${intro.name} → ${target}: no process list`);
             outcomes.push(`${intro.name} → ${target}: listed`);

@@ -415,18 +415,25 @@ const REGISTER_EVENT = monitorStep(
   (s) => void s.guest.machine.setCr3(0, s.guest.guest.dtb),
 );
 
+const watchBreakpoints = (s: PairSession): CallResult[] => [s.sim.hv.xc_monitor_software_breakpoint(s.caller.domid, s.target.domid)];
+
+/** vCPU 0 executes an INT3 `offset` bytes into the kernel text; the request must name that RIP. */
+function int3At(offset: number) {
+  return (s: PairSession) => {
+    const rip = s.guest.guest.layout.kernelText + BigInt(offset);
+    const gfn = (s.guest.guest.layout.kernelImagePhysical + offset) / PAGE_SIZE | 0;
+    return {
+      action: s.guest.machine.breakpoint(0, rip, gfn),
+      expect: (r: VmEventRequest) => (r.reason === 'software_breakpoint' && r.rip === rip ? undefined : `${r.reason} for vCPU ${r.vcpu}`),
+    };
+  };
+}
+
 const BREAKPOINT_EVENT = monitorStep(
   'breakpoint events: INT3 monitored, the guest hits one, re-inject it',
   'breakpoint-events', 'software_breakpoint', ['D7', 'D7r', 'D4'],
-  (s) => [s.sim.hv.xc_monitor_software_breakpoint(s.caller.domid, s.target.domid)],
-  (s) => {
-    const rip = s.guest.guest.layout.kernelText + 0x100n;
-    const gfn = (s.guest.guest.layout.kernelImagePhysical + 0x100) / PAGE_SIZE | 0;
-    return {
-      action: s.guest.machine.breakpoint(0, rip, gfn),
-      expect: (r) => (r.reason === 'software_breakpoint' && r.rip === rip ? undefined : `${r.reason} for vCPU ${r.vcpu}`),
-    };
-  },
+  watchBreakpoints,
+  int3At(0x100),
   // The breakpoint is the guest's own: LibVMI's callback re-injects it (xc_hvm_inject_trap, D7r).
   (s, rec) => rec.call(s.sim.hv.xc_hvm_inject_trap(s.caller.domid, s.target.domid)),
 );
@@ -435,15 +442,8 @@ const BREAKPOINT_EVENT = monitorStep(
 const OWN_BREAKPOINT_EVENT = monitorStep(
   'own breakpoint events: INT3 monitored, the guest hits the introspector\'s breakpoint, consume it',
   'own-breakpoint-events', 'software_breakpoint', ['D7', 'D4'],
-  (s) => [s.sim.hv.xc_monitor_software_breakpoint(s.caller.domid, s.target.domid)],
-  (s) => {
-    const rip = s.guest.guest.layout.kernelText + 0x180n;
-    const gfn = (s.guest.guest.layout.kernelImagePhysical + 0x180) / PAGE_SIZE | 0;
-    return {
-      action: s.guest.machine.breakpoint(0, rip, gfn),
-      expect: (r) => (r.reason === 'software_breakpoint' && r.rip === rip ? undefined : `${r.reason} for vCPU ${r.vcpu}`),
-    };
-  },
+  watchBreakpoints,
+  int3At(0x180),
 );
 
 const SINGLESTEP_EVENT = monitorStep(
