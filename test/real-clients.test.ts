@@ -302,6 +302,37 @@ test('a LibVMI monitor whose spec leaves LibVMI\'s init out fails at setmaxmem, 
   assert.ok(report.operations.some((o) => o.capability === 'libvmi-init' && o.rows.includes('A10') && o.actual === 'allowed'));
 });
 
+/** Distinct checks in the order of their first occurrence. */
+function firstOccurrences(keys: readonly string[]): string[] {
+  return [...new Set(keys)];
+}
+
+test('LibVMI\'s vmi_init and vmi_destroy make the checks the self-test\'s init and teardown steps make, in the same order', async (t) => {
+  const c = ready(t);
+  if (!c) return;
+  // Without memory-events: LibVMI resets page access at teardown only when mem events were registered.
+  const events = stageOf(SPEC.replace('memory-events, ', ''));
+  const report = selftestOf(events);
+  const ops = (names: readonly string[]) => report.operations.filter((o) => o.kind === 'capability' && names.some((n) => o.name.startsWith(n)));
+  // Everything the self-test does up to and including the ring set-up: LibVMI's vmi_init.
+  const capabilityOps = report.operations.filter((o) => o.kind === 'capability');
+  const ringUp = capabilityOps.findIndex((o) => o.name.startsWith('set up the vm_event'));
+  const ourInit = firstOccurrences(capabilityOps.slice(0, ringUp + 1).flatMap((o) => o.checks.map(keyOf)));
+  const ourTeardown = firstOccurrences(ops(['tear the vm_event ring down', 'restore the memory limit']).flatMap((o) => o.checks.map(keyOf)));
+  const sim = boot(events);
+  const departures = new Set(knownDepartures(sim));
+  const run = await runAsMon(c, sim, ['cr3-event-example', 'web'], { stopAfterEvents: 1, timeoutMs: 30_000 });
+  assert.equal(run.code, 0, run.stderr);
+  const calls = run.bridge.calls;
+  const keysOf = (from: number, to: number) => calls.slice(from, to).flatMap((x) => x.checks.map(keyOf)).filter((k) => !departures.has(k));
+  // vmi_init ends with the ring's capability query (xen_init_events); xen_events_destroy starts with getinfolist.
+  const initEnd = calls.findIndex((x) => x.call === 'xc_monitor_get_capabilities') + 1;
+  const teardownStart = calls.map((x) => x.call).lastIndexOf('xc_domain_getinfolist');
+  assert.ok(initEnd > 0 && teardownStart > initEnd);
+  assert.deepEqual(firstOccurrences(keysOf(0, initEnd)), ourInit);
+  assert.deepEqual(firstOccurrences(keysOf(teardownStart, calls.length)), ourTeardown);
+});
+
 /** The self-test's verdict on every check it made (capability steps and probes alike), by check. */
 function selftestVerdicts(report: SelftestReport): Map<string, boolean> {
   const out = new Map<string, boolean>();
