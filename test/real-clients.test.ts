@@ -341,16 +341,34 @@ function selftestVerdicts(report: SelftestReport): Map<string, boolean> {
 }
 
 for (const example of EXAMPLES) {
-  test(`${example}: every introspector runs the real vmi-process-list on every target, and each FLASK check it causes has the self-test's verdict`, async (t) => {
+  test(`${example}: every introspector runs the real vmi-process-list (and, with memory-events, xen-access) on every target, and each FLASK check they cause has the self-test's verdict`, async (t) => {
     const c = ready(t);
     if (!c) return;
     const exampleStage = checkStage(repoPath(`examples/${example}/vmi.yaml`), parseArgs([], CHECK_FLAGS), silent);
     assert.ok(exampleStage.compiled?.artifacts && exampleStage.policy);
     const verdicts = selftestVerdicts(selftestOf(exampleStage));
-    const manifest = JSON.parse(exampleStage.compiled.artifacts.get('manifest.json')!) as { introspectors: { name: string; targets: string[] }[] };
+    const manifest = JSON.parse(exampleStage.compiled.artifacts.get('manifest.json')!) as { introspectors: { name: string; targets: string[]; capabilities: string[] }[]; domains: { name: string; guest: string }[] };
     const outcomes: string[] = [];
+    const guestOf = new Map(manifest.domains.map((d) => [d.name, d.guest]));
     for (const intro of manifest.introspectors) {
       for (const target of intro.targets) {
+        // Xen's xen-access in write mode, where the introspector has memory-events on an HVM-type target.
+        if (intro.capabilities.includes('memory-events') && guestOf.get(target) !== 'pv') {
+          const sim = boot(exampleStage);
+          const them = sim.host.domains.byName(target)!;
+          const run = await runClient(c, sim, sim.host.domains.byName(intro.name)!.domid, [c.xenAccess, String(them.domid), 'write'], { stopAfterEvents: 1, timeoutMs: 30_000 });
+          const departures = new Set(knownDepartures(sim, intro.name));
+          for (const k of run.bridge.checks()) {
+            const key = keyOf(k);
+            if (departures.has(key)) continue;
+            const ours = verdicts.get(key.replace(/ (allowed|DENIED)$/, ''));
+            assert.equal(ours, k.allowed, `xen-access ${intro.name} → ${target}: ${key}, but the self-test ${ours === undefined ? 'never makes it' : ours ? 'allows it' : 'denies it'}`);
+          }
+          assert.equal(run.code, 0, `xen-access ${intro.name} → ${target}:\n${run.stdout}\n${run.stderr}\n${describeCalls(run)}`);
+          assert.deepEqual(run.bridge.served, ['mem_access']);
+          outcomes.push(`xen-access ${intro.name} → ${target}: event served`);
+          compared += run.bridge.calls.length;
+        }
         const sim = boot(exampleStage);
         const me = sim.host.domains.byName(intro.name)!;
         const them = sim.host.domains.byName(target)!;
