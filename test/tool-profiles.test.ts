@@ -162,3 +162,15 @@ test('every profile fact cites the tool\'s file and function; extra grants name 
     }
   }
 });
+
+test('tool: libvmi watches pages without XEN_DOMCTL_set_access_required (LibVMI asks for it only through vmi_event_listener_required); custom and xen-access do', () => {
+  const caps = 'domain-info, libvmi-init, memory-events';
+  const rowsOf = (tool?: string) => {
+    const report = selftestOf(spec({ ...(tool ? { tool } : {}), caps, target: 'hvm' }));
+    assert.equal(report.verdict, 'pass');
+    return report.operations.find((o) => o.kind === 'capability' && o.capability === 'memory-events')!.rows;
+  };
+  assert.deepEqual(rowsOf('libvmi'), ['D5', 'D4']);
+  assert.deepEqual(rowsOf(), ['D5b', 'D5', 'D4']);
+  assert.deepEqual(rowsOf('xen-access'), ['D5b', 'D5', 'D4']);
+});

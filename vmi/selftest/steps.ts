@@ -335,10 +335,17 @@ function needsRing(s: PairSession, rec: Recorder): boolean {
   return false;
 }
 
+/**
+ * Whether the tool marks a listener as required (XEN_DOMCTL_set_access_required) before
+ * watching pages: xen-access does (xenaccess_init); LibVMI only when the application calls
+ * vmi_event_listener_required (libvmi/events.c), which its mem_event path does not.
+ */
+const setsAccessRequired = (s: PairSession): boolean => s.introspector.tool !== 'libvmi';
+
 const MEMORY_EVENT: Step = {
   name: 'mem_access: trap writes to a page, the guest writes, receive the event, clear it',
   capability: 'memory-events',
-  rows: () => ['D5b', 'D5', 'D4'],
+  rows: (s) => [...(setsAccessRequired(s) ? ['D5b'] : []), 'D5', 'D4'],
   run: (s, rec) => {
     if (!needsRing(s, rec)) return;
     const { hv } = s.sim;
@@ -346,7 +353,7 @@ const MEMORY_EVENT: Step = {
     const { guest, machine } = s.guest;
     const gpa = (guest.data.frames[2] ?? guest.data.frames[0] as number) + 0x10;
     const gfn = Math.floor(gpa / PAGE_SIZE);
-    if (!rec.call(hv.xc_domain_set_access_required(me, them))) return;
+    if (setsAccessRequired(s) && !rec.call(hv.xc_domain_set_access_required(me, them))) return;
     // vmi_set_mem_event(VMI_MEMACCESS_W): Xen is asked for rx, so a write faults.
     if (!rec.call(hv.xc_set_mem_access(me, them))) return;
     (s.ring as VmEventRing).setAccess([gfn], accessTrapping(['w']));
@@ -460,11 +467,14 @@ const SINGLESTEP_EVENT = monitorStep(
   },
 );
 
-/** xen_events_destroy (D10): getinfolist, pause, access reset, ring disable, unbind, unpause. */
+/**
+ * xen_events_destroy (D10): getinfolist, pause, access reset, unmap the ring page (for an
+ * auto-translated caller that is XENMEM_remove_from_physmap), ring disable, unbind, unpause.
+ */
 const EVENTS_TEARDOWN: Step = {
   name: 'tear the vm_event ring down',
   capability: 'events',
-  rows: (s) => ['D10', 'A4', 'C3.pause', ...(s.introspector.capabilities.includes('memory-events') ? ['D5'] : []), 'D3', 'C3.unpause'],
+  rows: (s) => ['D10', 'A4', 'C3.pause', ...(s.introspector.capabilities.includes('memory-events') ? ['D5'] : []), ...(hvmLike(s.caller) ? ['B2u'] : []), 'D3', 'C3.unpause'],
   run: (s, rec) => {
     if (!needsRing(s, rec)) return;
     const { hv } = s.sim;
@@ -472,6 +482,7 @@ const EVENTS_TEARDOWN: Step = {
     lookupByDomid(s.sim, me, them, rec);
     if (rec.failed || !rec.call(hv.xc_domain_pause(me, them))) return;
     if (s.introspector.capabilities.includes('memory-events') && !rec.call(hv.xc_set_mem_access(me, them))) return;
+    if (hvmLike(s.caller) && !rec.call(hv.xenforeignmemory_unmap(me))) return;
     if (!rec.call(hv.xc_monitor_disable(me, them))) return;
     rec.call(hv.xc_evtchn_unbind(me, (s.ring as VmEventRing).boundPort as number));
     rec.call(hv.xc_domain_unpause(me, them));

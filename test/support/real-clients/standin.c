@@ -287,10 +287,20 @@ static void *map_frames(uint32_t dom, int prot, const xen_pfn_t *gfns, size_t n,
     return addr;
 }
 
+static vm_event_sring_t *ring_page;
+static int front_attached;
+static uint32_t ring_domid;
+
 int munmap(void *addr, size_t len)
 {
     static int (*real)(void *, size_t);
     if (!real) real = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "munmap");
+    /* The ring page leaves the caller's physmap like any foreign frame (xen_events_destroy unmaps it). */
+    if (addr && addr == (void *)ring_page) {
+        rpc("unmap %u 1", ring_domid);
+        ring_page = NULL;
+        front_attached = 0;
+    }
     for (struct mapping **pm = &mappings; *pm; pm = &(*pm)->next) {
         struct mapping *m = *pm;
         if (m->addr != addr) continue;
@@ -648,9 +658,6 @@ int xc_altp2m_change_gfn(xc_interface *handle, uint32_t domid, uint16_t view_id,
 /* ------------------------------------------------------------------ vm_event: ring and monitor ops */
 
 static vm_event_front_ring_t front;
-static vm_event_sring_t *ring_page;
-static int front_attached;
-static uint32_t ring_domid;
 
 void *xc_monitor_enable(xc_interface *xch, uint32_t domain_id, uint32_t *port)
 {
