@@ -42,6 +42,25 @@ export interface XsPerms {
   readonly entries: readonly XsPermEntry[];
 }
 
+/** What a domain may do on a node: everything as its owner, or one entry's letter. */
+export type XsAccess = XsPermLetter | 'owner';
+
+/**
+ * C xenstored's perm_for_conn (xenstored_core.c) over one ACL: the owner (first entry) has
+ * full access, otherwise the first later entry that names the domain decides, otherwise the
+ * first entry's letter. `names` says whether an entry's domid is the caller (the simulated
+ * daemon also matches a SET_TARGET's target); privilege (dom0) is the caller's business.
+ * The one statement of the rule: the checker, the diff of dumps and the simulated xenstored
+ * all decide with it.
+ */
+export function xsAccessFor(perms: XsPerms, names: (domid: number) => boolean): XsAccess {
+  if (names(perms.owner)) return 'owner';
+  return perms.entries.find((e) => names(e.domid))?.letter ?? perms.default;
+}
+
+export const xsCanRead = (a: XsAccess): boolean => a === 'owner' || a === 'r' || a === 'b';
+export const xsCanWrite = (a: XsAccess): boolean => a === 'owner' || a === 'w' || a === 'b';
+
 export interface XsNode {
   /** The last path component; "" for the root. */
   readonly name: string;

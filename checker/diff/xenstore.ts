@@ -4,24 +4,17 @@
 // first entry's letter (the default); dom0 is privileged and not compared. A domain whose
 // access gains r or w on a node is a new grant.
 
-import { parseXenstoreLs, walkXsNodes, type XsNode, type XsPermLetter, type XsPerms } from '../../grammar/xenstore-ls.js';
+import { parseXenstoreLs, walkXsNodes, xsAccessFor, xsCanRead as canRead, xsCanWrite as canWrite, type XsAccess, type XsNode, type XsPerms } from '../../grammar/xenstore-ls.js';
 import type { Diagnostic } from '../../grammar/diagnostics.js';
 import { cmp } from './access.js';
 import type { XenstoreChange } from './types.js';
 
 const OTHERS = 'every other domain';
 
-function accessOf(p: XsPerms, domid: number | undefined): XsPermLetter | 'owner' {
-  if (domid !== undefined && domid === p.owner) return 'owner';
-  if (domid !== undefined) {
-    const e = p.entries.find((x) => x.domid === domid);
-    if (e) return e.letter;
-  }
-  return p.default;
+/** A domain's access; `undefined` stands for every domain the ACL does not name (the default). */
+function accessOf(p: XsPerms, domid: number | undefined): XsAccess {
+  return xsAccessFor(p, (id) => domid !== undefined && id === domid);
 }
-
-const canRead = (a: string): boolean => a === 'owner' || a === 'r' || a === 'b';
-const canWrite = (a: string): boolean => a === 'owner' || a === 'w' || a === 'b';
 
 function nodes(root: XsNode): Map<string, XsPerms> {
   const out = new Map<string, XsPerms>();

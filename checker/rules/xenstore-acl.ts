@@ -5,7 +5,7 @@
 // another's subtree beyond that. Access follows C xenstored (catalog §3): the owner has
 // full access, then the first matching entry, then the default; reads check only the node.
 
-import type { XsPermLetter } from '../../grammar/xenstore-ls.js';
+import { xsAccessFor, xsCanRead as canRead, xsCanWrite as canWrite, type XsAccess } from '../../grammar/xenstore-ls.js';
 import type { Finding } from '../findings.js';
 import { specLocation } from '../context.js';
 import type { XenstoreNodeAcl } from '../inputs.js';
@@ -14,13 +14,9 @@ import type { CheckRule } from './rule.js';
 const LOCAL_DOMAIN = '/local/domain';
 
 /** The access C xenstored gives `domid` on a node (dom0 is privileged and always has all). */
-export function xenstoreAccess(node: XenstoreNodeAcl, domid: number): XsPermLetter | 'owner' {
-  if (domid === 0 || node.perms.owner === domid) return 'owner';
-  return node.perms.entries.find((e) => e.domid === domid)?.letter ?? node.perms.default;
+export function xenstoreAccess(node: XenstoreNodeAcl, domid: number): XsAccess {
+  return domid === 0 ? 'owner' : xsAccessFor(node.perms, (id) => id === domid);
 }
-
-const canRead = (a: XsPermLetter | 'owner'): boolean => a === 'owner' || a === 'r' || a === 'b';
-const canWrite = (a: XsPermLetter | 'owner'): boolean => a === 'owner' || a === 'w' || a === 'b';
 
 function subtreeOwner(path: string): number | undefined {
   const m = /^\/local\/domain\/(\d+)(\/|$)/.exec(path);

@@ -26,7 +26,7 @@
 // nodes, 2.5 MB: far beyond what the self-test writes), domains going away (keep_orphans),
 // and Xen ≥ 4.19's DOMID_ANY entries.
 
-import { formatXsPerms, isValidNodename, parseXenstoreLs, walkXsNodes, type XsPermLetter, type XsPerms } from '../../grammar/xenstore-ls.js';
+import { formatXsPerms, isValidNodename, parseXenstoreLs, walkXsNodes, xsAccessFor, type XsPermLetter, type XsPerms } from '../../grammar/xenstore-ls.js';
 import { diagnostic, type Diagnostic } from '../../grammar/diagnostics.js';
 
 export type XsErrno = 'EACCES' | 'ENOENT' | 'EINVAL' | 'EPERM' | 'ENOSPC';
@@ -332,14 +332,15 @@ export class Xenstore {
     return d;
   }
 
-  /** perm_for_conn (4.17): owner and privileged callers get everything; else the first matching entry; else the default. */
+  /**
+   * perm_for_conn (4.17): privileged callers get everything; otherwise xsAccessFor decides
+   * over the entries domain_adjust_node_perms left (a SET_TARGET caller also matches its target).
+   */
   private permFor(caller: number, perms: readonly StoredPerm[]): number {
+    if (this.isPrivileged(caller)) return PERM_ALL;
     const target = this.callerState(caller).target;
-    const matches = (id: number): boolean => id === caller || (target !== undefined && id === target);
-    const [owner, ...rest] = perms;
-    if (this.isPrivileged(caller) || matches(owner!.id)) return PERM_ALL;
-    const entry = rest.find((p) => !p.ignored && matches(p.id));
-    return LETTER_BITS[(entry ?? owner!).letter];
+    const access = xsAccessFor(toXsPerms(perms.filter((p, i) => i === 0 || !p.ignored)), (id) => id === caller || (target !== undefined && id === target));
+    return access === 'owner' ? PERM_ALL : LETTER_BITS[access];
   }
 
   /** domain_adjust_node_perms: entries for domains gone or younger than the node are ignored. */
