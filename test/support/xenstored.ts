@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { SCRIPT_PATH } from '../../compiler/emit/xenstore.js';
 import { promisify } from 'node:util';
 import { sharedPath } from './env.js';
+import { libxlNodes, type LaidNode } from '../../vmi/host/libxl-layout.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -220,53 +221,28 @@ export interface Guest {
   readonly uuid: string;
 }
 
-interface LaidNode {
-  readonly path: string;
-  readonly value: string;
-  readonly perms: readonly string[];
-}
-
 /**
- * The nodes libxl writes for a guest (catalog: the domain dir, name and vm readable by the
- * guest only; /vm/<uuid> likewise), plus a few it reads or owns so that "reads nothing else"
- * has something to bite on: a frontend dir and a scratch area owned by the guest.
+ * Beyond libxl's nodes (vmi/host/libxl-layout.ts, the product's one statement of them), a
+ * frontend so that "reads nothing else" has something to bite on: owned by the guest, read
+ * by its backend (dom0).
  */
-function guestNodes(g: Guest): LaidNode[] {
+function frontendNodes(g: Guest): LaidNode[] {
   const own = ['n0', `r${g.domid}`];
   const dir = `/local/domain/${g.domid}`;
-  const vm = `/vm/${g.uuid}`;
   return [
-    { path: dir, value: '', perms: own },
-    { path: `${dir}/name`, value: g.name, perms: own },
-    { path: `${dir}/vm`, value: vm, perms: own },
-    { path: `${dir}/domid`, value: String(g.domid), perms: own },
-    { path: `${dir}/memory`, value: '', perms: own },
-    { path: `${dir}/memory/target`, value: '1048576', perms: own },
     { path: `${dir}/device`, value: '', perms: own },
     { path: `${dir}/device/vbd`, value: '', perms: own },
-    // a frontend: owned by the guest, read by its backend (dom0)
     { path: `${dir}/device/vbd/51712`, value: '', perms: [`n${g.domid}`, 'r0'] },
-    { path: `${dir}/data`, value: '', perms: [`n${g.domid}`] },
-    { path: vm, value: '', perms: own },
-    { path: `${vm}/name`, value: g.name, perms: own },
-    { path: `${vm}/uuid`, value: g.uuid, perms: own },
   ];
 }
 
 /**
- * Introduces the guests and writes their nodes with libxl's ACLs. Introduce first: the
- * daemon honours an ACL entry only for a domain that existed when the entry was set.
+ * Introduces the guests and writes their nodes with libxl's ACLs into the real daemon.
+ * Introduce first: it honours an ACL entry only for a domain that existed when it was set.
  */
 export function layOutLikeLibxl(xsd: Xenstored, guests: readonly Guest[]): void {
   introduce(xsd, guests.map((g) => g.domid));
-  const nodes: LaidNode[] = [
-    { path: '/local', value: '', perms: ['n0'] },
-    { path: '/local/domain', value: '', perms: ['n0'] },
-    { path: '/local/domain/0', value: '', perms: ['n0'] },
-    { path: '/local/domain/0/name', value: 'Domain-0', perms: ['n0'] },
-    { path: '/vm', value: '', perms: ['n0'] },
-    ...guests.flatMap(guestNodes),
-  ];
+  const nodes: LaidNode[] = [...libxlNodes(guests, new Map(guests.map((g) => [g.domid, g.uuid]))), ...guests.flatMap(frontendNodes)];
   dom0Write(xsd, nodes.map((n) => [n.path, n.value] as const));
   for (const n of nodes) dom0Chmod(xsd, n.path, n.perms);
 }

@@ -17,7 +17,7 @@ export function uuidOf(name: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-interface LaidNode {
+export interface LaidNode {
   readonly path: string;
   readonly value: string;
   readonly perms: readonly string[];
@@ -28,7 +28,7 @@ interface LaidNode {
  * /vm/<uuid> with roperm = n0 r<id>, their children inheriting it; dom0's own entry; the
  * parents created by dom0 and left n0 (unreadable by unprivileged domains).
  */
-function libxlNodes(domains: readonly XenstoreDomain[], uuids: ReadonlyMap<number, string>): LaidNode[] {
+export function libxlNodes(domains: readonly XenstoreDomain[], uuids: ReadonlyMap<number, string>): LaidNode[] {
   const nodes: LaidNode[] = [
     { path: '/local', value: '', perms: ['n0'] },
     { path: '/local/domain', value: '', perms: ['n0'] },
