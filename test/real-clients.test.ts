@@ -344,6 +344,17 @@ function selftestVerdicts(report: SelftestReport): Map<string, boolean> {
   return out;
 }
 
+/** Every check the client caused, but the listed departures, has the self-test's verdict. */
+function assertSameVerdicts(run: ClientRun, verdicts: ReadonlyMap<string, boolean>, departures: readonly string[], who: string): void {
+  for (const k of run.bridge.checks()) {
+    const key = keyOf(k);
+    if (departures.includes(key)) continue;
+    const ours = verdicts.get(key.replace(/ (allowed|DENIED)$/, ''));
+    assert.notEqual(ours, undefined, `${who}: the client caused a check the self-test never makes: ${key}`);
+    assert.equal(ours, k.allowed, `${who}: ${key}, but the self-test ${ours ? 'allows' : 'denies'} it`);
+  }
+}
+
 for (const example of EXAMPLES) {
   test(`${example}: every introspector runs the real vmi-process-list (and, with memory-events, xen-access) on every target, and each FLASK check they cause has the self-test's verdict`, async (t) => {
     const c = ready(t);
@@ -361,13 +372,7 @@ for (const example of EXAMPLES) {
           const sim = boot(exampleStage);
           const them = sim.host.domains.byName(target)!;
           const run = await runClient(c, sim, sim.host.domains.byName(intro.name)!.domid, [c.xenAccess, String(them.domid), 'write'], { stopAfterEvents: 1, timeoutMs: 30_000 });
-          const departures = new Set(knownDepartures(sim, intro.name));
-          for (const k of run.bridge.checks()) {
-            const key = keyOf(k);
-            if (departures.has(key)) continue;
-            const ours = verdicts.get(key.replace(/ (allowed|DENIED)$/, ''));
-            assert.equal(ours, k.allowed, `xen-access ${intro.name} → ${target}: ${key}, but the self-test ${ours === undefined ? 'never makes it' : ours ? 'allows it' : 'denies it'}`);
-          }
+          assertSameVerdicts(run, verdicts, knownDepartures(sim, intro.name), `xen-access ${intro.name} → ${target}`);
           assert.equal(run.code, 0, `xen-access ${intro.name} → ${target}:\n${run.stdout}\n${run.stderr}\n${describeCalls(run)}`);
           assert.deepEqual(run.bridge.served, ['mem_access']);
           outcomes.push(`xen-access ${intro.name} → ${target}: event served`);
@@ -380,14 +385,7 @@ for (const example of EXAMPLES) {
         try {
           const isf = isfProfile(dir, sim.guests.get(them.domid)!.guest.profile);
           const run = await runClient(c, sim, me.domid, ['vmi-process-list', '-d', String(them.domid), '-j', isf]);
-          const departures = new Set(knownDepartures(sim, intro.name));
-          for (const k of run.bridge.checks()) {
-            const key = keyOf(k);
-            if (departures.has(key)) continue;
-            const ours = verdicts.get(key.replace(/ (allowed|DENIED)$/, ''));
-            assert.notEqual(ours, undefined, `${intro.name} → ${target}: LibVMI caused a check the self-test never makes: ${key}`);
-            assert.equal(ours, k.allowed, `${intro.name} → ${target}: ${key}, but the self-test ${ours ? 'allows' : 'denies'} it`);
-          }
+          assertSameVerdicts(run, verdicts, knownDepartures(sim, intro.name), `${intro.name} → ${target}`);
           const refused = lastRefusal(run, sim, target);
           if (run.code === 0) {
             assert.match(run.stdout, /\[\s*1\] systemd/, `${intro.name} → ${target}: no process list`);

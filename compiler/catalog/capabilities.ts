@@ -66,7 +66,9 @@ export interface CapabilityDef {
 const autoTranslated = (kind: GuestKind): boolean => kind !== 'pv';
 const hvmLike = (kind: GuestKind): boolean => kind !== 'pv';
 
-const t = (cls: string, perms: string[], catalog: string[], why: string): PermissionGrant => ({ object: 'target', cls, perms, catalog, why });
+/** A grant on the target's own label (tool profiles build theirs with it too). */
+export const onTarget = (cls: string, perms: string[], catalog: string[], why: string): PermissionGrant => ({ object: 'target', cls, perms, catalog, why });
+const t = onTarget;
 const self = (cls: string, perms: string[], catalog: string[], why: string): PermissionGrant => ({ object: 'self', cls, perms, catalog, why });
 
 /**

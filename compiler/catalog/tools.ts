@@ -9,7 +9,7 @@
 // `custom` is the profile of a tool vmipolicy knows nothing about: the declared capabilities,
 // as they are.
 
-import { capability, EVENT_CAPABILITY_NAMES, type CapabilityContext, type CapabilityDef, type PermissionGrant } from './capabilities.js';
+import { capability, EVENT_CAPABILITY_NAMES, onTarget, type CapabilityContext, type CapabilityDef, type PermissionGrant } from './capabilities.js';
 
 export type ToolName = 'custom' | 'libvmi' | 'drakvuf' | 'xen-access';
 export const TOOL_NAMES: readonly ToolName[] = ['custom', 'libvmi', 'drakvuf', 'xen-access'];
@@ -33,8 +33,6 @@ export interface ToolProfile {
   extraGrants(capability: string, ctx: CapabilityContext): PermissionGrant[];
 }
 
-
-const onTarget = (cls: string, perms: string[], catalog: string[], why: string): PermissionGrant => ({ object: 'target', cls, perms, catalog, why });
 
 /** LibVMI's vmi_init on Xen (libvmi/driver/xen/xen.c xen_init_vmi), which every LibVMI tool runs. */
 const LIBVMI_INIT: readonly MandatoryCapability[] = [

@@ -147,7 +147,11 @@ const ROWS: readonly OperationRow[] = [
     // The frames belong to the target (vmtrace_alloc_buffer); a PV caller's kernel remaps them read-only.
     checks: (ctx) => [dom('target', 'domain2', 'resource_map'), ...(ctx.caller === 'pv' ? [dom('target', 'mmu', 'map_read')] : [])],
     // acquire_resource tests the caller first (arch_acquire_resource_check): -EACCES, no AVC line.
-    before: (ctx) => (atLeast(ctx.xen, '4.15') ? (foreignMapRefusal(ctx.xen, ctx.caller) ? { errno: 'EACCES', why: foreignMapRefusal(ctx.xen, ctx.caller) as string } : undefined) : { errno: 'EOPNOTSUPP', why: 'XENMEM_resource_vmtrace_buf exists from Xen 4.15' }),
+    before: (ctx) => {
+      if (!atLeast(ctx.xen, '4.15')) return { errno: 'EOPNOTSUPP', why: 'XENMEM_resource_vmtrace_buf exists from Xen 4.15' };
+      const why = foreignMapRefusal(ctx.xen, ctx.caller);
+      return why ? { errno: 'EACCES', why } : undefined;
+    },
   },
   {
     id: 'F3.vmtrace', call: 'xc_vmtrace_reset_and_enable / _set_option / _output_position / _disable', hypercall: 'XEN_DOMCTL_vmtrace_op', hook: 'flask_domctl (domain:setdebugging)',

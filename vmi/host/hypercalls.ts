@@ -328,12 +328,19 @@ export class Hypervisor {
     // p2m_add_foreign tests the translated caller before xsm_map_gmfn_foreign, at every
     // release: so Xen refuses here without a FLASK check (and without an AVC line).
     // (The release test is the rows' `before`; the caller's own state is tested here.)
-    const stateRefusal = s ? callerStateRefusesForeignMap(this.xen, s) : undefined;
-    if (stateRefusal) {
-      call.fail('EPERM', stateRefusal);
-      return false;
-    }
+    if (this.callerStateRefuses(call, caller, 'EPERM')) return false;
     return this.run(call, row, caller, domid, step);
+  }
+
+  /**
+   * The 4.19 rule on the caller's own altp2m/nested-HVM state, shared by p2m_add_foreign
+   * (-EPERM) and acquire_resource (-EACCES): true, with the call failed, when it refuses.
+   */
+  private callerStateRefuses(call: Call, caller: number, errno: 'EPERM' | 'EACCES'): boolean {
+    const s = this.host.domains.get(caller);
+    const why = s ? callerStateRefusesForeignMap(this.xen, s) : undefined;
+    if (why) call.fail(errno, why);
+    return why !== undefined;
   }
 
   xenforeignmemory_unmap(caller: number): CallResult {
@@ -363,13 +370,7 @@ export class Hypervisor {
   /** xenforeignmemory_map_resource of a vCPU's vmtrace buffer (read-only, as DRAKVUF's xen_enable_ipt maps it). */
   xenforeignmemory_map_vmtrace_buf(caller: number, domid: number): CallResult {
     const call = new Call(operation('F4.vmtrace').call);
-    const s = this.host.domains.get(caller);
-    // From 4.19 arch_acquire_resource_check tests the caller's own altp2m/nested-HVM state.
-    const stateRefusal = s ? callerStateRefusesForeignMap(this.xen, s) : undefined;
-    if (stateRefusal) {
-      call.fail('EACCES', stateRefusal);
-      return call.result();
-    }
+    if (this.callerStateRefuses(call, caller, 'EACCES')) return call.result();
     this.run(call, 'F4.vmtrace', caller, domid);
     return this.needsVmtraceBuffer(call.result(), domid);
   }

@@ -204,7 +204,7 @@ export class Bridge {
           r.value.readInto(page);
           pages.push(page);
         }
-        return { rc: 0, values: pages.map(() => 1), payload: Buffer.concat(pages) };
+        return { rc: 0, payload: Buffer.concat(pages) };
       }
       case 'unmap':
         for (let i = 0; i < n(1); i++) this.record('xenforeignmemory_unmap', args, hv.xenforeignmemory_unmap(me));
@@ -264,7 +264,8 @@ export class Bridge {
         const as = modelled[op as keyof typeof modelled];
         if (!as) throw new Error(`altp2m ${op}`);
         const reply = this.record(`xc_altp2m_${op}`, args, hv.xc_altp2m_op(me, Number(dom), as));
-        return reply.rc === 0 ? { rc: 0, values: [op === 'get_domain_state' ? 1 : 1] } : reply;
+        // get_domain_state reports altp2m on; create_view hands out view 1.
+        return reply.rc === 0 ? { rc: 0, values: [1] } : reply;
       }
 
       // ---- vm_event
@@ -338,8 +339,10 @@ export class Bridge {
         const reply = this.record('xc_evtchn_notify', args, hv.xc_evtchn_notify(me, n(0)));
         if (reply.rc !== 0 || !this.ring) return reply;
         for (const [vcpu, action] of this.machine()?.resume() ?? []) {
-          if (action.done) this.served.push(this.lastReason.get(vcpu) ?? 'mem_access');
-          if (action.done) for (const l of this.listeners) l(this.lastReason.get(vcpu) ?? 'mem_access');
+          if (!action.done) continue;
+          const reason = this.lastReason.get(vcpu) ?? 'mem_access';
+          this.served.push(reason);
+          for (const l of this.listeners) l(reason);
         }
         return reply;
       }

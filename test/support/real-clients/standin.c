@@ -241,8 +241,11 @@ struct mapping {
 
 static struct mapping *mappings;
 
-/* Maps `n` gfns of `dom`: the bridge makes the foreign-map checks and sends each page. */
-static void *map_frames(uint32_t dom, int prot, const xen_pfn_t *gfns, size_t n, int *errs)
+/*
+ * Maps `n` gfns of `dom`: the bridge makes the foreign-map checks and, when every frame may be
+ * mapped, sends the pages in order; otherwise the whole map fails, as xc_map_foreign_range does.
+ */
+static void *map_frames(uint32_t dom, int prot, const xen_pfn_t *gfns, size_t n)
 {
     if (n == 0 || n > 1024) {
         errno = EINVAL;
@@ -257,24 +260,7 @@ static void *map_frames(uint32_t dom, int prot, const xen_pfn_t *gfns, size_t n,
     if (!real_mmap) real_mmap = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(RTLD_NEXT, "mmap");
     void *addr = real_mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (addr == MAP_FAILED) die("out of memory for a mapping");
-    int failed = 0;
-    for (size_t i = 0; i < n; i++) {
-        int present = (int)next_value();
-        if (errs) errs[i] = present ? 0 : -EINVAL;
-        if (!present) failed = 1;
-    }
-    /* The payload: one page per present frame, in order. */
-    for (size_t i = 0; i < n; i++) {
-        if (errs ? errs[i] == 0 : 1) {
-            if (!errs && failed) continue;
-            read_exact(&link_, (char *)addr + i * PAGE, PAGE);
-        }
-    }
-    if (failed && !errs) {
-        munmap(addr, n * PAGE);
-        errno = EINVAL;
-        return NULL;
-    }
+    read_exact(&link_, addr, n * PAGE);
     struct mapping *m = calloc(1, sizeof(*m));
     m->addr = addr;
     m->pages = n;
@@ -326,19 +312,19 @@ void *xc_map_foreign_range(xc_interface *xch, uint32_t dom, int size, int prot, 
         return NULL;
     }
     for (size_t i = 0; i < n; i++) gfns[i] = mfn + i;
-    return map_frames(dom, prot, gfns, n, NULL);
+    return map_frames(dom, prot, gfns, n);
 }
 
 void *xc_map_foreign_pages(xc_interface *xch, uint32_t dom, int prot, const xen_pfn_t *arr, int num)
 {
     (void)xch;
-    return num <= 0 ? NULL : map_frames(dom, prot, arr, (size_t)num, NULL);
+    return num <= 0 ? NULL : map_frames(dom, prot, arr, (size_t)num);
 }
 
 void *xc_map_foreign_batch(xc_interface *xch, uint32_t dom, int prot, xen_pfn_t *arr, int num)
 {
     (void)xch;
-    return num <= 0 ? NULL : map_frames(dom, prot, arr, (size_t)num, NULL);
+    return num <= 0 ? NULL : map_frames(dom, prot, arr, (size_t)num);
 }
 
 /* ------------------------------------------------------------------ libxenctrl: handles, discovery */
@@ -892,7 +878,7 @@ static int push_requests(void)
             case VM_EVENT_REASON_MEM_ACCESS:
                 req.u.mem_access.gfn = gfn;
                 req.u.mem_access.offset = offset;
-                req.u.mem_access.flags = (uint32_t)access | MEM_ACCESS_GLA_VALID * 0;
+                req.u.mem_access.flags = (uint32_t)access;
                 break;
             case VM_EVENT_REASON_WRITE_CTRLREG:
                 req.u.write_ctrlreg.index = VM_EVENT_X86_CR3;
