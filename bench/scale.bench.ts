@@ -3,14 +3,13 @@
 // process under GNU time: wall time, peak RSS, output size and the number of findings.
 // `node dist/bench/scale.bench.js [N:kinds …]`, e.g. `150:relabel,set-target 600:read,write,reverse`.
 
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileStandalone } from '../test/support/checker.js';
 import { pathologicalPolicy, SCALE_HOST, SCALE_SPEC, type PathologicalRule } from '../test/support/pathological.js';
-import { mib, printTable, TIME } from './support.js';
+import { mib, printTable, runCliMeasured } from './support.js';
 
 const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', 'cli', 'bin.js');
 
@@ -22,18 +21,10 @@ const DEFAULT_CASES = [
 const TIMEOUT_S = 300;
 
 function run(spec: string, policy: string): { seconds: number; kib?: number; bytes: number; findings?: number; status: string } {
-  const argv = ['timeout', '-s', 'KILL', String(TIMEOUT_S), process.execPath, BIN, 'check', spec, '--policy', policy, '--format', 'json'];
-  const wrapped = existsSync(TIME) ? [TIME, '-f', '%M', ...argv] : argv;
-  const start = process.hrtime.bigint();
-  const r = spawnSync(wrapped[0] as string, wrapped.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30 });
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const last = String(r.stderr ?? '').trim().split('\n').pop() ?? '';
-  const kib = /^\d+$/.test(last) ? Number(last) : undefined;
-  const stdout = String(r.stdout ?? '');
+  const r = runCliMeasured(BIN, ['check', spec, '--policy', policy, '--format', 'json'], TIMEOUT_S);
   let findings: number | undefined;
-  try { findings = (JSON.parse(stdout) as { findings: unknown[] }).findings.length; } catch { findings = undefined; }
-  const status = r.status === 137 || /signal 9/.test(String(r.stderr)) ? 'killed/timeout' : `exit ${r.status}`;
-  return { seconds, ...(kib !== undefined ? { kib } : {}), bytes: Buffer.byteLength(stdout), ...(findings !== undefined ? { findings } : {}), status };
+  try { findings = (JSON.parse(r.stdout) as { findings: unknown[] }).findings.length; } catch { findings = undefined; }
+  return { seconds: r.seconds, ...(r.kib !== undefined ? { kib: r.kib } : {}), bytes: Buffer.byteLength(r.stdout), ...(findings !== undefined ? { findings } : {}), status: r.status };
 }
 
 function main(): void {

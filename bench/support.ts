@@ -69,3 +69,25 @@ export function printTable(header: readonly string[], body: readonly (readonly s
   console.log('|' + widths.map((w) => '-'.repeat(w + 1) + ':').join('|') + '|');
   for (const c of body) console.log(line(c));
 }
+
+export interface CliRun {
+  readonly seconds: number;
+  /** Peak RSS in KiB, from GNU time (absent without it). */
+  readonly kib?: number;
+  readonly stdout: string;
+  /** "exit N", or "killed/timeout". */
+  readonly status: string;
+}
+
+/** `vmipolicy ARGS…` as a child process under GNU time, killed after `timeoutSeconds`. */
+export function runCliMeasured(bin: string, args: readonly string[], timeoutSeconds: number): CliRun {
+  const argv = ['timeout', '-s', 'KILL', String(timeoutSeconds), process.execPath, bin, ...args];
+  const wrapped = existsSync(TIME) ? [TIME, '-f', '%M', ...argv] : argv;
+  const start = process.hrtime.bigint();
+  const r = spawnSync(wrapped[0] as string, wrapped.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const last = String(r.stderr ?? '').trim().split('\n').pop() ?? '';
+  const kib = /^\d+$/.test(last) ? Number(last) : undefined;
+  const status = r.status === 137 || /signal 9/.test(String(r.stderr)) ? 'killed/timeout' : `exit ${r.status}`;
+  return { seconds, ...(kib !== undefined ? { kib } : {}), stdout: String(r.stdout ?? ''), status };
+}

@@ -8,21 +8,25 @@ import { shuffle, type Random } from './prng.js';
 
 export class FrameAllocator {
   private readonly order: number[];
-  private readonly used = new Set<number>();
-  private readonly allocatable: Set<number>;
+  /** Per pfn: 1 allocatable and free, 2 taken; 0 not allocatable (a flag array: a guest has tens of thousands of frames). */
+  private readonly state: Uint8Array;
   private next = 0;
 
   /** Frames wholly inside `ranges`, minus `reserved` physical ranges (the kernel image). */
   constructor(random: Random, ranges: readonly RamRange[], reserved: readonly RamRange[]) {
     const frames: number[] = [];
+    const end = Math.max(0, ...ranges.map((r) => r.end));
+    this.state = new Uint8Array(Math.ceil(end / PAGE_SIZE));
     for (const r of ranges) {
       for (let pfn = Math.ceil(r.start / PAGE_SIZE); (pfn + 1) * PAGE_SIZE <= r.end; pfn++) {
         const at = pfn * PAGE_SIZE;
         // Frame 0 stays free: a zero pointer must never look like a valid table.
-        if (pfn !== 0 && !reserved.some((x) => at < x.end && at + PAGE_SIZE > x.start)) frames.push(pfn);
+        if (pfn !== 0 && !reserved.some((x) => at < x.end && at + PAGE_SIZE > x.start)) {
+          frames.push(pfn);
+          this.state[pfn] = FREE;
+        }
       }
     }
-    this.allocatable = new Set(frames);
     this.order = shuffle(random, frames);
   }
 
@@ -30,8 +34,8 @@ export class FrameAllocator {
   frame(): number {
     while (this.next < this.order.length) {
       const pfn = this.order[this.next++] as number;
-      if (!this.used.has(pfn)) {
-        this.used.add(pfn);
+      if (this.state[pfn] === FREE) {
+        this.state[pfn] = TAKEN;
         return pfn * PAGE_SIZE;
       }
     }
@@ -42,12 +46,16 @@ export class FrameAllocator {
   contiguous(count: number): number {
     for (let i = this.next; i < this.order.length; i++) {
       const first = this.order[i] as number;
-      const run = Array.from({ length: count }, (_, k) => first + k);
-      if (run.every((pfn) => !this.used.has(pfn) && this.allocatable.has(pfn))) {
-        for (const pfn of run) this.used.add(pfn);
+      let free = true;
+      for (let k = 0; k < count && free; k++) free = this.state[first + k] === FREE;
+      if (free) {
+        for (let k = 0; k < count; k++) this.state[first + k] = TAKEN;
         return first * PAGE_SIZE;
       }
     }
     throw new Error(`synthetic guest: no ${count} contiguous free frames`);
   }
 }
+
+const FREE = 1;
+const TAKEN = 2;

@@ -18,9 +18,10 @@ export const DOMID_IDLE = 0x7fff;
 
 /** `%pd`: d0, d7, d[XEN], d[IO], d[IDLE] … */
 export function formatDomid(domid: number): string {
-  const special: Record<number, string> = { [DOMID_IO]: '[IO]', [DOMID_XEN]: '[XEN]', [DOMID_COW]: '[COW]', [DOMID_INVALID]: '[INVALID]', [DOMID_IDLE]: '[IDLE]' };
-  return `d${special[domid] ?? String(domid)}`;
+  return `d${SPECIAL_DOMIDS.get(domid) ?? String(domid)}`;
 }
+
+const SPECIAL_DOMIDS: ReadonlyMap<number, string> = new Map([[DOMID_IO, '[IO]'], [DOMID_XEN, '[XEN]'], [DOMID_COW, '[COW]'], [DOMID_INVALID, '[INVALID]'], [DOMID_IDLE, '[IDLE]']]);
 
 /**
  * What avc_audit prints before the contexts. Xen fills sdom/tdom in domain_has_perm and the
@@ -63,10 +64,18 @@ export interface AvcOptions {
   readonly onLog?: (line: string) => void;
 }
 
+/** Audit lines `Avc.log` keeps at least (and at most twice as many). */
+export const AVC_LOG_KEPT = 4096;
+
 export class Avc {
   enforcing: boolean;
-  /** Every audit line printed, in order. */
+  /**
+   * The latest audit lines, in order: at least the last AVC_LOG_KEPT, as Xen's console ring
+   * keeps the latest output (a self-test of thousands of domains prints millions of lines).
+   */
   readonly log: string[] = [];
+  /** Every audit line printed so far, kept or not. */
+  logged = 0;
   hits = 0;
   misses = 0;
   private readonly cache = new Map<string, CacheEntry>();
@@ -97,6 +106,8 @@ export class Avc {
     const line = this.audit(check, audit);
     if (line === undefined) return check;
     this.log.push(line);
+    this.logged++;
+    if (this.log.length >= 2 * AVC_LOG_KEPT) this.log.splice(0, AVC_LOG_KEPT);
     this.options.onLog?.(line);
     return { ...check, line };
   }

@@ -29,7 +29,7 @@ export interface SimulatedHost {
   readonly hv: Hypervisor;
   readonly xenstore: Xenstore;
   /** Guest memory and vCPUs, for every target and extra guest (introspectors have none here). */
-  readonly guests: ReadonlyMap<number, SimulatedGuest>;
+  readonly guests: GuestPool;
   readonly uuids: ReadonlyMap<number, string>;
   /** What xenstore-acl.sh did. */
   readonly acl: ScriptRun;
@@ -51,6 +51,51 @@ export interface BootInput {
 
 export type Booted = { readonly sim: SimulatedHost } | { readonly errors: readonly string[] };
 
+/**
+ * The guests of a host, each booted when something first asks for it and kept, with every
+ * change made to its memory and vCPUs, until it is shut down; booted again it starts from
+ * the same bytes. Introspectors and dom0 have no guest here.
+ */
+export class GuestPool {
+  private readonly running = new Map<number, SimulatedGuest>();
+  private peak = 0;
+
+  constructor(
+    private readonly domids: ReadonlySet<number>,
+    private readonly boot: (domid: number) => SimulatedGuest,
+  ) {}
+
+  has(domid: number): boolean {
+    return this.domids.has(domid);
+  }
+
+  /** The guest of `domid`, booted now if it is not running; undefined for a domain with none. */
+  get(domid: number): SimulatedGuest | undefined {
+    if (!this.domids.has(domid)) return undefined;
+    let g = this.running.get(domid);
+    if (!g) {
+      this.running.set(domid, (g = this.boot(domid)));
+      this.peak = Math.max(this.peak, this.running.size);
+    }
+    return g;
+  }
+
+  /** Drops the guest's memory and vCPU state: the next get boots it afresh. */
+  shutDown(domid: number): void {
+    this.running.delete(domid);
+  }
+
+  /** How many guests are running now. */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /** The most guests that have run at once. */
+  get peakRunning(): number {
+    return this.peak;
+  }
+}
+
 /** A stable 32-bit seed and a v4-shaped UUID from a domain name: same name, same guest. */
 export function seedOf(name: string): number {
   return createHash('sha256').update(`vmipolicy guest ${name}`).digest().readUInt32LE(0);
@@ -71,14 +116,14 @@ export function bootSimulatedHost(input: BootInput, options: BootOptions = {}): 
   const ran = runAclScript(script, (name) => host.domains.byName(name)?.domid, xenstore);
   if (!ran.ok) return { errors: [`xenstore-acl.sh line ${ran.error.line}: ${ran.error.diagnostic.message}`] };
 
-  const guests = new Map<number, SimulatedGuest>();
-  for (const d of guestDomains) {
-    if (d.role === 'introspector') continue;
-    const guest = buildSyntheticGuest({ seed: seedOf(d.name), memoryBytes: options.memoryBytes ?? 64 << 20, ...(options.dataPages ? { dataPages: options.dataPages } : {}) });
+  const memoryBytes = options.memoryBytes ?? 64 << 20;
+  const guestIds = new Set(guestDomains.filter((d) => d.role !== 'introspector').map((d) => d.domid));
+  const guests = new GuestPool(guestIds, (domid) => {
+    const guest = buildSyntheticGuest({ seed: seedOf(host.domains.get(domid)?.name ?? ''), memoryBytes, ...(options.dataPages ? { dataPages: options.dataPages } : {}) });
     // One vCPU, running the kernel (CR3 = init_mm.pgd) at its text.
     const machine = new MonitoredGuest(guest.image, [{ cr3: guest.dtb, rip: guest.layout.kernelText }]);
-    guests.set(d.domid, { domid: d.domid, guest, machine });
-  }
+    return { domid, guest, machine };
+  });
   return { sim: { host, hv, xenstore, guests, uuids, acl: ran.run } };
 }
 

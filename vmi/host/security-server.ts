@@ -49,6 +49,7 @@ export class SecurityServer {
   readonly model: PolicyModel;
   private readonly contexts: SecurityContext[] = [];
   private readonly sids = new Map<string, number>();
+  private readonly texts = new Map<number, string>();
   private readonly initial = new Map<string, number>();
   private state: Map<string, boolean>;
   private readonly roleAllows: ReadonlySet<string> | undefined;
@@ -113,8 +114,14 @@ export class SecurityServer {
 
   /** The context as Xen prints it (context_struct_to_string, no MLS part). */
   contextString(sid: number): string | undefined {
-    const ctx = this.sidToContext(sid);
-    return ctx ? contextText(ctx) : undefined;
+    // A sid's context never changes: one string per sid, shared by every check record.
+    let text = this.texts.get(sid);
+    if (text === undefined) {
+      const ctx = this.sidToContext(sid);
+      if (!ctx) return undefined;
+      this.texts.set(sid, (text = contextText(ctx)));
+    }
+    return text;
   }
 
   booleans(): BooleanState {

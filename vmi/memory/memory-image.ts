@@ -81,19 +81,36 @@ export class MemoryImage implements PhysicalMemory {
       const at = address + i;
       const pfn = Math.floor(at / PAGE_SIZE);
       const chunk = Math.min(PAGE_SIZE - (at % PAGE_SIZE), bytes.length - i);
-      let frame = this.frames.get(pfn);
-      if (!frame) {
-        this.frames.set(pfn, (frame = new Uint8Array(PAGE_SIZE)));
-        this.words.set(pfn, new Uint32Array(frame.buffer));
-      }
-      frame.set(bytes.subarray(i, i + chunk), at % PAGE_SIZE);
+      this.writableFrame(pfn).set(bytes.subarray(i, i + chunk), at % PAGE_SIZE);
       i += chunk;
     }
     return true;
   }
 
+  /** The frame's bytes, made (zero) on first write. */
+  private writableFrame(pfn: number): Uint8Array {
+    let frame = this.frames.get(pfn);
+    if (!frame) {
+      this.frames.set(pfn, (frame = new Uint8Array(PAGE_SIZE)));
+      this.words.set(pfn, new Uint32Array(frame.buffer));
+    }
+    return frame;
+  }
+
   /** Writes a little-endian 64-bit value (a page-table entry, a pointer). */
   writeU64(address: number, value: bigint): boolean {
+    // Aligned (every page-table entry and pointer the synthetic guest writes): two words
+    // straight into the frame, without the byte buffer the general path needs.
+    if (address % 8 === 0 && this.isRam(address, 8)) {
+      const pfn = Math.floor(address / PAGE_SIZE);
+      this.writableFrame(pfn);
+      const words = this.words.get(pfn) as Uint32Array;
+      const v = BigInt.asUintN(64, value);
+      const at = (address % PAGE_SIZE) / 4;
+      words[at] = Number(v & 0xffffffffn);
+      words[at + 1] = Number(v >> 32n);
+      return true;
+    }
     const bytes = new Uint8Array(8);
     new DataView(bytes.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
     return this.write(address, bytes);

@@ -20,6 +20,18 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
+/** What a folded entry stands for besides its first operation: " (and 1499 like it)". */
+function andMore(alike: number | undefined): string {
+  return alike && alike > 1 ? ` (and ${alike - 1} like it)` : '';
+}
+
+/** What an operation's lists leave out, as one line, or undefined when they leave out nothing. */
+function unlistedLine(o: OperationReport): string | undefined {
+  if (!o.unlisted) return undefined;
+  const parts = [[o.unlisted.checks, 'checks'], [o.unlisted.denials, 'avc lines'], [o.unlisted.xenstore, 'xenstore requests']] as const;
+  return `      … and ${parts.filter(([n]) => n > 0).map(([n, what]) => `${n} more ${what}`).join(', ')} (JSON counts them under "unlisted")`;
+}
+
 function label(o: OperationReport): string {
   return o.kind === 'capability' ? (o.capability ?? '') : o.kind;
 }
@@ -33,7 +45,7 @@ export function selftestText(r: SelftestReport, options: { readonly verbose?: bo
   out.push('');
   const rows = r.operations.map((o) => ({
     o,
-    cells: [String(o.index + 1), o.asExpected ? 'ok' : 'FAIL', o.expected, o.actual, r.timings ? String(r.timings.operations[o.index] ?? '') : '', safe(`${o.subject} → ${o.object}`), safe(label(o)), safe(o.rows.join(' ')), safe(o.name)],
+    cells: [String(o.index + 1), o.asExpected ? 'ok' : 'FAIL', o.expected, o.actual, r.timings ? String(r.timings.operations[o.index] ?? '') : '', safe(`${o.subject} → ${o.object}${andMore(o.alike)}`), safe(label(o)), safe(o.rows.join(' ')), safe(o.name)],
   }));
   const head = ['#', 'result', 'expect', 'actual', r.timings ? 'µs' : '', 'subject → object', 'kind', 'rows', 'operation'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x.cells[i]!.length)));
@@ -47,15 +59,17 @@ export function selftestText(r: SelftestReport, options: { readonly verbose?: bo
       for (const x of o.xenstore) out.push(`      xenstore d${x.caller} ${x.op} ${safe(x.path)}: ${x.result}`);
     }
     for (const d of o.denials) out.push(`      ${safe(d)}`);
+    const unlisted = unlistedLine(o);
+    if (unlisted) out.push(unlisted);
   }
   if (r.notApplicable.length) {
     out.push('');
     out.push('not applicable (Xen refuses these before FLASK decides, so they say nothing about the policy):');
-    for (const n of r.notApplicable) out.push(`  ${safe(`${n.subject} → ${n.object}  ${n.kind}  ${n.rows.join(' ')}: ${n.reason}`)}`);
+    for (const n of r.notApplicable) out.push(`  ${safe(`${n.subject} → ${n.object}${andMore(n.alike)}  ${n.kind}  ${n.rows.join(' ')}: ${n.reason}`)}`);
   }
   if (r.timings) {
     out.push('');
-    out.push(`host booted in ${r.timings.bootMicros} µs; ${r.operations.length} operations in ${r.timings.totalMicros} µs`);
+    out.push(`host booted in ${r.timings.bootMicros} µs; ${r.totals.operations} operations in ${r.timings.totalMicros} µs`);
   }
   out.push('');
   out.push(selftestVerdictLine(r));

@@ -8,7 +8,7 @@
 import type { LoadedPolicy } from '../../checker/policy-input.js';
 import { initialContextsOf } from '../host/security-server.js';
 import { readManifest, type DomainSpec, type Manifest, type SimDomain } from '../host/domains.js';
-import { bootSimulatedHost, type SimulatedHost } from '../host/host.js';
+import { bootSimulatedHost, type SimulatedGuest, type SimulatedHost } from '../host/host.js';
 import type { CheckRecord } from '../host/hypercalls.js';
 import { introspectorsOf, pairIntent, type IntrospectorIntent } from './intent.js';
 import {
@@ -49,6 +49,14 @@ export interface OperationReport {
   /** The avc lines Xen prints for the denials. */
   readonly denials: readonly string[];
   readonly xenstore: readonly XenstoreRecord[];
+  /** What the lists above leave out, counted (present only when they leave something out). */
+  readonly unlisted?: { readonly checks: number; readonly denials: number; readonly xenstore: number };
+  /**
+   * How many operations the entry stands for, when more than one. Probes that went as
+   * expected and differ only in the domain probed (or probing) are reported once per
+   * introspector, with the first of them; a host of thousands of targets makes millions.
+   */
+  readonly alike?: number;
 }
 
 export interface NotApplicable {
@@ -58,6 +66,8 @@ export interface NotApplicable {
   readonly kind: OperationKind;
   readonly rows: readonly string[];
   readonly reason: string;
+  /** As OperationReport.alike: how many probes met the same refusal, when more than one. */
+  readonly alike?: number;
 }
 
 export interface SelftestReport {
@@ -89,6 +99,14 @@ export interface SelftestOptions {
   readonly bystander?: boolean;
   /** A clock in milliseconds (performance.now); without one the report has no timings. */
   readonly now?: () => number;
+  /**
+   * Every operation its own entry with every check, avc line and xenstore request: no folding
+   * of alike probes, no caps on the lists (for tools that compare operation by operation; on
+   * a host of thousands of targets the report then runs to gigabytes).
+   */
+  readonly everyOperation?: boolean;
+  /** Receives the simulated host once the plan has run (its AVC log, its guest pool). */
+  readonly onHost?: (sim: SimulatedHost) => void;
 }
 
 export interface SelftestInput {
@@ -104,6 +122,8 @@ export type SelftestResult = { readonly report: SelftestReport } | { readonly er
 
 interface Planned {
   readonly meta: Omit<OperationReport, 'index' | 'actual' | 'asExpected' | 'detail' | 'checks' | 'denials' | 'xenstore'>;
+  /** The probe with its domain left out, when its name names the domain (a xenstore path). */
+  readonly alikeAs?: string;
   readonly run: (rec: Recorder) => void;
 }
 
@@ -132,47 +152,128 @@ export function runSelftestOn(input: SelftestInput, options: SelftestOptions = {
   const sim = booted.sim;
   const bootMicros = now ? Math.round((now() - bootStart) * 1000) : 0;
 
-  const { planned, notApplicable } = plan(sim, manifest, extra?.name);
+  const notApplicable = new NotApplicableList();
   const operations: OperationReport[] = [];
   const micros: number[] = [];
+  const tally = { operations: 0, asExpected: 0, allowed: 0, denied: 0 };
+  const folds = new Folds();
   const totalStart = now?.() ?? 0;
-  planned.forEach((p, index) => {
+  for (const p of plan(sim, manifest, extra?.name, notApplicable)) {
     const rec = new Recorder();
     const start = now?.() ?? 0;
     p.run(rec);
-    if (now) micros.push(Math.round((now() - start) * 1000));
-    operations.push(finish(index, p, rec));
-  });
+    const spent = now ? Math.round((now() - start) * 1000) : 0;
+    const op = finish(operations.length, p, rec, options.everyOperation ? Infinity : LISTED_PER_OPERATION);
+    tally.operations++;
+    if (op.asExpected) tally.asExpected++;
+    if (op.actual === 'allowed') tally.allowed++;
+    if (op.actual === 'denied') tally.denied++;
+    const into = options.everyOperation ? undefined : folds.into(op, p.alikeAs);
+    if (into !== undefined) {
+      if (now) micros[into] = (micros[into] as number) + spent;
+      continue;
+    }
+    operations.push(op);
+    if (now) micros.push(spent);
+  }
   const totalMicros = now ? Math.round((now() - totalStart) * 1000) : 0;
 
-  const asExpected = operations.filter((o) => o.asExpected).length;
   const report: SelftestReport = {
     spec: input.spec,
     xen: sim.hv.xen,
     policy: input.policyName ?? input.policy.file,
     domains: sim.host.domains.list().map((d) => ({ name: d.name, domid: d.domid, role: d.role, kind: d.kind, label: sim.host.server.contextString(d.sid) ?? '' })),
-    verdict: asExpected === operations.length ? 'pass' : 'fail',
+    verdict: tally.asExpected === tally.operations ? 'pass' : 'fail',
     totals: {
-      operations: operations.length,
-      asExpected,
-      mismatches: operations.length - asExpected,
-      allowed: operations.filter((o) => o.actual === 'allowed').length,
-      denied: operations.filter((o) => o.actual === 'denied').length,
-      notApplicable: notApplicable.length,
+      operations: tally.operations,
+      asExpected: tally.asExpected,
+      mismatches: tally.operations - tally.asExpected,
+      allowed: tally.allowed,
+      denied: tally.denied,
+      notApplicable: notApplicable.count,
     },
-    operations,
-    notApplicable,
+    operations: folds.counted(operations),
+    notApplicable: notApplicable.entries,
     timings: now ? { bootMicros, totalMicros, operations: micros } : null,
   };
+  options.onHost?.(sim);
   return { report };
 }
 
-function finish(index: number, p: Planned, rec: Recorder): OperationReport {
+/**
+ * At most this many distinct checks, avc lines and xenstore requests are listed per
+ * operation; the rest are counted in `unlisted`. A domain listing (XEN_SYSCTL_getdomaininfolist
+ * runs xsm_getdomaininfo on every domain from the first asked for until one may be listed)
+ * makes a check per domain: on a host of thousands of domains, thousands per operation.
+ */
+export const LISTED_PER_OPERATION = 16;
+
+function finish(index: number, p: Planned, rec: Recorder, listed: number): OperationReport {
   const { actual, detail } = rec.outcome();
-  const checks = summarise(rec.calls.flatMap((c) => c.checks));
-  const denials = [...new Set(rec.calls.flatMap((c) => c.checks).filter((c) => !c.allowed && c.line).map((c) => c.line as string))];
+  const made = rec.calls.flatMap((c) => c.checks);
+  const allChecks = summarise(made);
+  const allDenials = [...new Set(made.filter((c) => !c.allowed && c.line).map((c) => c.line as string))];
   const asExpected = p.meta.expected === 'allow' ? actual === 'allowed' : actual === 'denied';
-  return { index, ...p.meta, actual, asExpected, detail, checks, denials, xenstore: rec.xenstore };
+  const [checks, denials, xenstore] = [allChecks, allDenials, rec.xenstore].map((l) => l.slice(0, listed)) as [CheckSummary[], string[], XenstoreRecord[]];
+  const unlisted = { checks: allChecks.length - checks.length, denials: allDenials.length - denials.length, xenstore: rec.xenstore.length - xenstore.length };
+  const anyUnlisted = unlisted.checks + unlisted.denials + unlisted.xenstore > 0;
+  return { index, ...p.meta, actual, asExpected, detail, checks, denials, xenstore, ...(anyUnlisted ? { unlisted } : {}) };
+}
+
+/**
+ * Probes are one per introspector, probe and domain: on a host of thousands of targets,
+ * millions (every domain an introspector does not target is probed). Those that went as
+ * expected are reported once per introspector, kind and probe, counted; capability
+ * operations and anything not as expected keep an entry of their own.
+ */
+class Folds {
+  private readonly at = new Map<string, number>();
+  private readonly alike = new Map<number, number>();
+
+  /** The index of the entry `op` is folded into, or undefined when it is reported on its own (and may take later ones). */
+  into(op: OperationReport, alikeAs: string | undefined): number | undefined {
+    if (op.kind === 'capability' || !op.asExpected) return undefined;
+    const key = JSON.stringify([op.introspector, op.kind, alikeAs ?? op.name, op.rows, op.actual]);
+    const at = this.at.get(key);
+    if (at === undefined) {
+      this.at.set(key, op.index);
+      return undefined;
+    }
+    this.alike.set(at, (this.alike.get(at) ?? 1) + 1);
+    return at;
+  }
+
+  /** The operations, each folded entry with its count. */
+  counted(operations: readonly OperationReport[]): OperationReport[] {
+    return operations.map((o) => (this.alike.has(o.index) ? { ...o, alike: this.alike.get(o.index) as number } : o));
+  }
+}
+
+/**
+ * Probes Xen refuses before FLASK decides, as the plan meets them: kept once per
+ * introspector, kind, rows and reason, counted, as Folds counts probes.
+ */
+class NotApplicableList {
+  private readonly list: NotApplicable[] = [];
+  private readonly at = new Map<string, number>();
+  count = 0;
+
+  push(n: NotApplicable): void {
+    this.count++;
+    const key = JSON.stringify([n.introspector, n.kind, n.rows, n.reason]);
+    const i = this.at.get(key);
+    if (i === undefined) {
+      this.at.set(key, this.list.length);
+      this.list.push(n);
+      return;
+    }
+    const first = this.list[i] as NotApplicable;
+    this.list[i] = { ...first, alike: (first.alike ?? 1) + 1 };
+  }
+
+  get entries(): readonly NotApplicable[] {
+    return this.list;
+  }
 }
 
 /** Distinct checks in first-seen order, counted: 500 page maps make one line, not 500. */
@@ -189,9 +290,12 @@ function summarise(records: readonly CheckRecord[]): CheckSummary[] {
 
 // ------------------------------------------------------------------ the plan
 
-function plan(sim: SimulatedHost, manifest: Manifest, bystander: string | undefined): { planned: Planned[]; notApplicable: NotApplicable[] } {
-  const planned: Planned[] = [];
-  const notApplicable: NotApplicable[] = [];
+/**
+ * The plan, made as it is run: one operation at a time, so a host with thousands of targets
+ * never holds its hundreds of thousands of operations at once. Probes Xen refuses before
+ * FLASK decides go to `notApplicable` as the plan reaches them.
+ */
+function* plan(sim: SimulatedHost, manifest: Manifest, bystander: string | undefined, notApplicable: NotApplicableList): Generator<Planned> {
   const xen = sim.hv.xen;
   const domain = (name: string): SimDomain | undefined => sim.host.domains.byName(name);
   const declaredTargets = manifest.domains.filter((d) => d.role === 'target').map((d) => d.name);
@@ -203,23 +307,26 @@ function plan(sim: SimulatedHost, manifest: Manifest, bystander: string | undefi
 
     // Positive: each target, each declared capability, as LibVMI does it.
     for (const target of targets) {
-      const guest = sim.guests.get(target.domid);
-      if (!guest) continue;
-      const session: PairSession = { sim, introspector: intro, caller: me, target, guest, memoryEnd: guest.guest.image.end };
+      if (!sim.guests.has(target.domid)) continue;
+      const session = pairSession(sim, intro, me, target);
       for (const step of pairSteps(intro)) {
-        planned.push({
+        yield {
           meta: { introspector: intro.name, subject: me.name, object: target.name, kind: 'capability', capability: step.capability, name: step.name, rows: step.rows(session), expected: 'allow' },
           run: (rec) => step.run(session, rec),
-        });
+        };
       }
-      planned.push({
+      yield {
         meta: { introspector: intro.name, subject: me.name, object: target.name, kind: 'capability', capability: 'session', name: 'end of session: no vCPU left paused', rows: [], expected: 'allow' },
         run: (rec) => {
-          const paused = guest.machine.vcpus.filter((v) => v.paused).map((v) => v.id);
-          guest.machine.ring = undefined;
+          const { machine } = session.guest;
+          const paused = machine.vcpus.filter((v) => v.paused).map((v) => v.id);
+          machine.ring = undefined;
+          // The session is over: its guest's memory goes, so a host of thousands of targets
+          // holds one guest at a time. Another introspector's session boots it afresh.
+          sim.guests.shutDown(target.domid);
           if (paused.length) rec.fail(`vCPU ${paused.join(', ')} still paused`);
         },
-      });
+      };
     }
 
     // Negative: what the spec did not grant, on its own targets.
@@ -231,37 +338,57 @@ function plan(sim: SimulatedHost, manifest: Manifest, bystander: string | undefi
           notApplicable.push({ introspector: intro.name, subject: me.name, object: target.name, kind: 'ungranted', rows: [row], reason: refused });
           continue;
         }
-        planned.push({
+        yield {
           meta: { introspector: intro.name, subject: me.name, object: target.name, kind: 'ungranted', name: `not granted: ${missing.join(', ')}`, rows: [row], expected: 'deny' },
           run: (rec) => runProbeCall(sim, row, me.domid, target.domid, rec),
-        });
+        };
       }
-      for (const probe of xenstoreProbes(me, target, intro.lookup)) planned.push(xenstorePlanned(sim, intro, me, target, probe, 'xenstore'));
+      for (const probe of xenstoreProbes(me, target, intro.lookup)) yield xenstorePlanned(sim, intro, me, target, probe, 'xenstore');
     }
 
     // Negative: domains it does not target.
     const replay = replayRows(xen, intro, me, targets);
     const others = [...declaredTargets.filter((n) => !intro.targets.includes(n)), ...(bystander ? [bystander] : [])];
     for (const other of others.map(domain).filter((d): d is SimDomain => d !== undefined)) {
-      planned.push({
+      yield {
         meta: { introspector: intro.name, subject: me.name, object: other.name, kind: 'non-target', capability: 'lookup', name: `look up a domain it does not target (by ${intro.lookup})`, rows: [intro.lookup === 'name' ? 'A3' : 'A4'], expected: 'deny' },
         run: (rec) => (intro.lookup === 'name' ? probeLookupByName(sim, me.domid, other, rec) : lookupByDomid(sim, me.domid, other.domid, rec)),
-      });
-      planned.push(...replayPlanned(sim, intro, me, other, replay, 'non-target', notApplicable));
+      };
+      yield* replayPlanned(sim, intro, me, other, replay, 'non-target', notApplicable);
     }
 
     // Negative: each target against its introspector.
     for (const target of targets) {
       const intent = pairIntent(xen, intro, target.kind);
-      planned.push({
+      yield {
         meta: { introspector: intro.name, subject: target.name, object: me.name, kind: 'reverse', capability: 'lookup', name: 'the target lists its introspector (getdomaininfo)', rows: ['A4'], expected: 'deny' },
         run: (rec) => lookupByDomid(sim, target.domid, me.domid, rec),
-      });
-      planned.push(...replayPlanned(sim, intro, target, me, grantedRows(xen, me, target, intent).map((row) => ({ row, capability: undefined })), 'reverse', notApplicable));
-      for (const probe of reverseXenstoreProbes(me)) planned.push(xenstorePlanned(sim, intro, target, me, probe, 'reverse'));
+      };
+      yield* replayPlanned(sim, intro, target, me, grantedRows(xen, me, target, intent).map((row) => ({ row, capability: undefined })), 'reverse', notApplicable);
+      for (const probe of reverseXenstoreProbes(me)) yield xenstorePlanned(sim, intro, target, me, probe, 'reverse');
     }
   }
-  return { planned, notApplicable };
+}
+
+/**
+ * One introspector's session with one target. The target's guest boots when a step first
+ * touches it, not when the plan is made; until then the RAM end is the configured size, as
+ * XENMEM_maximum_gpfn will report it.
+ */
+function pairSession(sim: SimulatedHost, introspector: IntrospectorIntent, caller: SimDomain, target: SimDomain): PairSession {
+  let memoryEnd: number | undefined;
+  return {
+    sim, introspector, caller, target,
+    get guest() {
+      return sim.guests.get(target.domid) as SimulatedGuest;
+    },
+    get memoryEnd() {
+      return memoryEnd ?? this.guest.guest.image.end;
+    },
+    set memoryEnd(end: number) {
+      memoryEnd = end;
+    },
+  };
 }
 
 /** The rows the introspector is granted on any of its targets: what it replays elsewhere. */
@@ -271,7 +398,7 @@ function replayRows(xen: string, intro: IntrospectorIntent, me: SimDomain, targe
   return rows.map((row) => ({ row, capability: undefined }));
 }
 
-function replayPlanned(sim: SimulatedHost, intro: IntrospectorIntent, subject: SimDomain, object: SimDomain, rows: readonly { row: string; capability: string | undefined }[], kind: 'non-target' | 'reverse', notApplicable: NotApplicable[]): Planned[] {
+function replayPlanned(sim: SimulatedHost, intro: IntrospectorIntent, subject: SimDomain, object: SimDomain, rows: readonly { row: string; capability: string | undefined }[], kind: 'non-target' | 'reverse', notApplicable: NotApplicableList): Planned[] {
   const out: Planned[] = [];
   for (const { row } of rows) {
     const refused = refusedBeforeFlask(row, sim.hv.xen, subject, object);
@@ -289,8 +416,11 @@ function replayPlanned(sim: SimulatedHost, intro: IntrospectorIntent, subject: S
 
 function xenstorePlanned(sim: SimulatedHost, intro: IntrospectorIntent, subject: SimDomain, object: SimDomain, probe: XenstoreProbe, kind: 'xenstore' | 'reverse'): Planned {
   const path = probe.path;
+  const home = `/local/domain/${object.domid}`;
+  const generic = path === home || path.startsWith(`${home}/`) ? `/local/domain/<object>${path.slice(home.length)}` : path;
   return {
     meta: { introspector: intro.name, subject: subject.name, object: object.name, kind, name: `xenstore ${probe.op} ${path}`, rows: ['§3'], expected: 'deny' },
+    alikeAs: `xenstore ${probe.op} ${generic}`,
     run: (rec) => runXenstoreProbe(sim, subject.domid, probe, rec),
   };
 }

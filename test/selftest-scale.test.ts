@@ -1,0 +1,166 @@
+// The self-test on hosts of many targets: guests boot when a session first touches them and
+// shut down when it ends (one running at a time); probes that went as expected are one entry
+// per introspector and probe, counted, while every mismatch keeps its own; an operation's
+// lists of checks, avc lines and xenstore requests are capped and the rest counted; the AVC
+// keeps the latest audit lines, as Xen's console ring does, and counts every one.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileText } from './support/env.js';
+import { policyFromText, type LoadedPolicy } from '../checker/policy-input.js';
+import { LISTED_PER_OPERATION, runSelftestOn, type OperationReport, type SelftestReport } from '../vmi/selftest/selftest.js';
+import { selftestJson, selftestText } from '../vmi/selftest/report.js';
+import { bootSimulatedHost, type SimulatedHost } from '../vmi/host/host.js';
+import { AVC_LOG_KEPT } from '../vmi/host/avc.js';
+
+const PER_MONITOR = 20;
+
+/** Two PV monitors (one looks targets up by name, one by domid), each with its own HVM targets. */
+function manyTargets(): string {
+  const targets = (m: number): string[] => Array.from({ length: PER_MONITOR }, (_, i) => `vm${m}x${i}`);
+  return [
+    'vmipolicy: 1',
+    'xen: "4.17.7"',
+    'policy: {module: fleet, mode: standalone}',
+    'introspectors:',
+    `  - {name: byname, guest: pv, lookup: name, targets: [${targets(0).join(', ')}], capabilities: [domain-info, read-memory, read-registers]}`,
+    `  - {name: bydomid, guest: pv, lookup: domid, targets: [${targets(1).join(', ')}], capabilities: [domain-info, read-memory, pause]}`,
+    'targets:',
+    ...[...targets(0), ...targets(1)].map((t) => `  - {name: ${t}, guest: hvm}`),
+    '',
+  ].join('\n');
+}
+
+function compiled(): { artifacts: ReadonlyMap<string, string>; policy: LoadedPolicy } {
+  const r = compileText(manyTargets());
+  assert.ok(r.artifacts, r.diagnostics.map((d) => `${d.code} ${d.message}`).join('\n'));
+  const loaded = policyFromText('policy.conf', r.artifacts.get('policy.conf')!);
+  assert.ok(loaded.policy);
+  return { artifacts: r.artifacts, policy: loaded.policy };
+}
+
+function run(input: { artifacts: ReadonlyMap<string, string>; policy: LoadedPolicy }, onHost?: (sim: SimulatedHost) => void): SelftestReport {
+  const r = runSelftestOn({ ...input, spec: 'spec.yaml' }, { dataPages: 8, ...(onHost ? { onHost } : {}) });
+  assert.ok('report' in r, 'errors' in r ? r.errors.join('; ') : '');
+  return r.report;
+}
+
+const entries = (r: SelftestReport, pred: (o: OperationReport) => boolean): OperationReport[] => r.operations.filter(pred);
+const stood = (o: OperationReport): number => o.alike ?? 1;
+
+test('guests boot on first use and the self-test runs one at a time, shutting each down when its session ends', () => {
+  const input = compiled();
+  const booted = bootSimulatedHost(input);
+  assert.ok('sim' in booted);
+  const { guests } = booted.sim;
+  assert.equal(guests.runningCount, 0, 'no guest boots with the host');
+  const vm = booted.sim.host.domains.byName('vm0x3')!.domid;
+  const first = guests.get(vm)!;
+  assert.equal(guests.runningCount, 1);
+  assert.equal(guests.get(vm), first, 'a running guest is kept, with its state');
+  first.machine.setCr3(0, 0x5000);
+  guests.shutDown(vm);
+  assert.equal(guests.runningCount, 0);
+  const again = guests.get(vm)!;
+  assert.notEqual(again, first);
+  assert.equal(again.machine.vcpus[0]!.cr3, again.guest.dtb, 'booted again, the vCPU starts afresh');
+  assert.deepEqual(again.guest.image.writtenFrames(), first.guest.image.writtenFrames(), 'and the memory is the same bytes');
+  for (const pfn of first.guest.image.writtenFrames().slice(0, 64)) assert.deepEqual(again.guest.image.frame(pfn), first.guest.image.frame(pfn));
+  assert.equal(guests.get(booted.sim.host.domains.byName('byname')!.domid), undefined, 'introspectors have no guest');
+
+  let sim: SimulatedHost | undefined;
+  const report = run(input, (s) => void (sim = s));
+  assert.equal(report.verdict, 'pass', selftestText(report));
+  assert.equal(sim!.guests.peakRunning, 1, 'one guest at a time');
+  assert.equal(sim!.guests.runningCount, 0, 'every session shut its guest down');
+});
+
+test('probes that went as expected are one entry per introspector and probe, counted; the totals count every operation', () => {
+  const report = run(compiled());
+  assert.equal(report.verdict, 'pass');
+  assert.equal(report.operations.reduce((n, o) => n + stood(o), 0), report.totals.operations, 'every operation is counted once');
+  assert.equal(report.notApplicable.reduce((n, o) => n + (o.alike ?? 1), 0), report.totals.notApplicable);
+  // Capability operations are never folded: one per target and step.
+  const sessions = entries(report, (o) => o.kind === 'capability' && o.capability === 'session');
+  assert.equal(sessions.length, 2 * PER_MONITOR);
+  assert.ok(report.operations.every((o) => o.kind !== 'capability' || o.alike === undefined));
+  // Each ungranted row of a monitor is probed on each of its targets: one entry, PER_MONITOR alike.
+  const ungranted = entries(report, (o) => o.kind === 'ungranted' && o.introspector === 'bydomid');
+  assert.ok(ungranted.length > 0);
+  for (const o of ungranted) assert.equal(o.alike, PER_MONITOR, `${o.name} ${o.rows.join(' ')}`);
+  // The other monitor's targets and the bystander: PER_MONITOR + 1 domains each probe ran against.
+  const lookups = entries(report, (o) => o.kind === 'non-target' && o.capability === 'lookup');
+  assert.deepEqual(lookups.map((o) => [o.introspector, o.alike]).sort(), [['bydomid', PER_MONITOR + 1], ['byname', PER_MONITOR + 1]]);
+  // xenstore probes name a path under the target's home: folded across targets all the same.
+  const writes = entries(report, (o) => o.kind === 'xenstore' && o.introspector === 'byname' && /^xenstore write \/local\/domain\/\d+\/name$/.test(o.name));
+  assert.equal(writes.length, 1);
+  assert.equal(writes[0]!.alike, PER_MONITOR);
+  assert.match(selftestText(report), new RegExp(`byname → vm0x0 \\(and ${PER_MONITOR - 1} like it\\)`));
+});
+
+test('a probe that is not as expected keeps an entry of its own; its alike fold without it', () => {
+  const input = compiled();
+  // byname does not declare pause: let it pause vm0x5 and vm0x7, and only those.
+  const overGranted = ['vm0x5', 'vm0x7'];
+  let text = input.policy.text;
+  for (const vm of overGranted) text = text.replace(new RegExp(`^(allow byname_t ${vm}_t:.*)$`, 'm'), `$1\nallow byname_t ${vm}_t:domain { pause unpause };`);
+  assert.equal(text.split('\n').length, input.policy.text.split('\n').length + overGranted.length);
+  const loaded = policyFromText('policy.conf', text);
+  assert.ok(loaded.policy);
+  const report = run({ artifacts: input.artifacts, policy: loaded.policy });
+  assert.equal(report.verdict, 'fail');
+  const bad = report.operations.filter((o) => !o.asExpected);
+  assert.ok(bad.length > 0);
+  for (const o of bad) {
+    assert.ok(overGranted.includes(o.object), `${o.name}: ${o.detail}`);
+    assert.equal(o.alike, undefined);
+  }
+  for (const vm of overGranted) assert.ok(bad.some((o) => o.object === vm), `${vm} has its own entry`);
+  const rows = new Set(bad.map((o) => o.rows.join(' ')));
+  const siblings = report.operations.filter((o) => o.kind === 'ungranted' && o.introspector === 'byname' && rows.has(o.rows.join(' ')) && o.asExpected);
+  assert.ok(siblings.length > 0);
+  for (const o of siblings) assert.equal(o.alike, PER_MONITOR - overGranted.length, `${o.name}: the other targets fold without the over-granted ones`);
+  assert.match(selftestText(report), /FAIL/);
+});
+
+test('an operation lists at most LISTED_PER_OPERATION distinct checks and avc lines; JSON and text count the rest', () => {
+  const report = run(compiled());
+  // bydomid looking up a domain it does not target walks every later domain (getdomaininfolist).
+  const walk = report.operations.find((o) => o.kind === 'non-target' && o.introspector === 'bydomid' && o.capability === 'lookup');
+  assert.ok(walk?.unlisted, 'the walk left checks out');
+  assert.equal(walk.checks.length, LISTED_PER_OPERATION);
+  assert.ok(walk.unlisted.checks > 0);
+  assert.ok(walk.denials.length <= LISTED_PER_OPERATION);
+  const json = JSON.parse(selftestJson(report)) as SelftestReport;
+  assert.deepEqual(json.operations.find((o) => o.index === walk.index)?.unlisted, walk.unlisted);
+  assert.match(selftestText(report), new RegExp(`… and ${walk.unlisted.checks} more checks`));
+  for (const o of report.operations) assert.ok(o.checks.length <= LISTED_PER_OPERATION && o.denials.length <= LISTED_PER_OPERATION && o.xenstore.length <= LISTED_PER_OPERATION);
+});
+
+test('everyOperation: each operation its own entry with every check, the same verdicts and totals', () => {
+  const input = compiled();
+  const folded = run(input);
+  const r = runSelftestOn({ ...input, spec: 'spec.yaml' }, { dataPages: 8, everyOperation: true });
+  assert.ok('report' in r);
+  const every = r.report;
+  assert.deepEqual(every.totals, folded.totals);
+  assert.equal(every.operations.length, every.totals.operations);
+  assert.ok(every.operations.every((o) => o.alike === undefined && o.unlisted === undefined));
+  assert.ok(every.operations.some((o) => o.checks.length > LISTED_PER_OPERATION), 'the walk lists all its checks');
+});
+
+test('the AVC keeps the latest audit lines, as a console ring does, and counts every one', () => {
+  const booted = bootSimulatedHost(compiled());
+  assert.ok('sim' in booted);
+  const { host, hv } = booted.sim;
+  const mon = host.domains.byName('byname')!;
+  const other = host.domains.byName('vm1x0')!;
+  const n = 2 * AVC_LOG_KEPT + 123;
+  for (let i = 0; i < n; i++) {
+    const r = hv.xc_domain_pause(mon.domid, other.domid);
+    assert.equal(r.ok, false);
+  }
+  assert.equal(hv.avc.logged, n);
+  assert.ok(hv.avc.log.length >= AVC_LOG_KEPT && hv.avc.log.length < 2 * AVC_LOG_KEPT, `${hv.avc.log.length} lines kept`);
+  assert.match(hv.avc.log.at(-1)!, /avc:  denied  \{ pause \}/);
+});
