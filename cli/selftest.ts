@@ -7,7 +7,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { verdictLine } from '../checker/report/text.js';
-import { runSelftestOn, type SelftestReport } from '../vmi/selftest/selftest.js';
+import { runSelftestOn, type SelftestInput, type SelftestReport } from '../vmi/selftest/selftest.js';
 import { selftestJson, selftestText, selftestVerdictLine } from '../vmi/selftest/report.js';
 import { formatOf, parseArgs, type ParsedArgs } from './args.js';
 import { CHECK_FLAGS, checkStage, renderReport, validateCheckArgs, type CheckStage } from './check.js';
@@ -53,13 +53,21 @@ function parse(argv: readonly string[], io: Io, command: string): { args: Parsed
 
 type SelftestStage = { readonly report: SelftestReport } | { readonly exit: number };
 
-/** The self-test on what the check stage compiled and loaded. */
-function selftestStage(stage: CheckStage, spec: string, args: ParsedArgs, io: Io): SelftestStage {
+/** What the self-test needs of the check stage: the compiled output and the policy it loaded. */
+type SelftestSource = Pick<SelftestInput, 'artifacts' | 'policy' | 'policyName'>;
+
+function selftestSource(stage: CheckStage): SelftestSource | { readonly exit: number } {
   if (!stage.compiled?.artifacts || !stage.policy) return { exit: stage.exit === EXIT_OK ? EXIT_USAGE : stage.exit };
+  return { artifacts: stage.compiled.artifacts, policy: stage.policy, policyName: stage.report?.policy ?? stage.policy.file };
+}
+
+/** The self-test on what the check stage compiled and loaded. */
+function selftestStage(source: SelftestSource | { readonly exit: number }, spec: string, args: ParsedArgs, io: Io): SelftestStage {
+  if ('exit' in source) return source;
   const memory = args.flags.get('--memory-mib');
   const pages = args.flags.get('--data-pages');
   const result = runSelftestOn(
-    { artifacts: stage.compiled.artifacts, policy: stage.policy, spec, policyName: stage.report?.policy ?? stage.policy.file },
+    { ...source, spec },
     { ...(args.flags.has('--timings') ? { now: () => performance.now() } : {}), ...(memory ? { memoryBytes: Number(memory) << 20 } : {}), ...(pages ? { dataPages: Number(pages) } : {}) },
   );
   if ('errors' in result) {
@@ -74,8 +82,7 @@ function selftestCommand(argv: readonly string[], io: Io): number {
   if (typeof parsed === 'number') return parsed;
   const { args, spec, format } = parsed;
   // Check findings are check's business: the self-test only needs the compiled output and policy.
-  const stage = checkStage(spec, args, io);
-  const done = selftestStage(stage, spec, args, io);
+  const done = selftestStage(selftestSource(checkStage(spec, args, io)), spec, args, io);
   if ('exit' in done) return done.exit;
   io.stdout(format === 'json' ? selftestJson(done.report) : selftestText(done.report, { verbose: args.flags.has('--verbose') }));
   return done.report.verdict === 'pass' ? EXIT_OK : EXIT_FAIL;
@@ -92,7 +99,7 @@ function verifyCommand(argv: readonly string[], io: Io): number {
     return exit;
   };
 
-  const stage = checkStage(spec, args, io);
+  let stage: CheckStage | undefined = checkStage(spec, args, io);
   const files = stage.compiled?.artifacts?.size;
   if (!stage.compiled?.artifacts) {
     stages.push({ stage: 'compile', ok: false });
@@ -115,7 +122,11 @@ function verifyCommand(argv: readonly string[], io: Io): number {
     return emit(EXIT_FAIL);
   }
 
-  const done = selftestStage(stage, spec, args, io);
+  const source = selftestSource(stage);
+  // The compiler's IR and the check's report are done with: let them go before the self-test,
+  // which on a large host needs the room.
+  stage = undefined;
+  const done = selftestStage(source, spec, args, io);
   if ('exit' in done) {
     stages.push({ stage: 'selftest', ok: false });
     if (!json) io.stdout('selftest FAILED (the simulated host could not boot; see above)\n');

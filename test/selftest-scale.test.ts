@@ -11,7 +11,7 @@ import { policyFromText, type LoadedPolicy } from '../checker/policy-input.js';
 import { LISTED_PER_OPERATION, runSelftestOn, type OperationReport, type SelftestReport } from '../vmi/selftest/selftest.js';
 import { selftestJson, selftestText } from '../vmi/selftest/report.js';
 import { bootSimulatedHost, type SimulatedHost } from '../vmi/host/host.js';
-import { AVC_LOG_KEPT } from '../vmi/host/avc.js';
+import { AVC_CACHE_THRESHOLD, AVC_LOG_KEPT } from '../vmi/host/avc.js';
 
 const PER_MONITOR = 20;
 
@@ -88,14 +88,28 @@ test('probes that went as expected are one entry per introspector and probe, cou
   const ungranted = entries(report, (o) => o.kind === 'ungranted' && o.introspector === 'bydomid');
   assert.ok(ungranted.length > 0);
   for (const o of ungranted) assert.equal(o.alike, PER_MONITOR, `${o.name} ${o.rows.join(' ')}`);
-  // The other monitor's targets and the bystander: PER_MONITOR + 1 domains each probe ran against.
+  // The other monitor's targets and the bystander, PER_MONITOR + 1 domains: by name, a lookup
+  // of each; by domid, one listing of every domain.
   const lookups = entries(report, (o) => o.kind === 'non-target' && o.capability === 'lookup');
-  assert.deepEqual(lookups.map((o) => [o.introspector, o.alike]).sort(), [['bydomid', PER_MONITOR + 1], ['byname', PER_MONITOR + 1]]);
+  assert.deepEqual(lookups.map((o) => [o.introspector, o.alike, o.rows.join()]).sort(), [['bydomid', undefined, 'A4'], ['byname', PER_MONITOR + 1, 'A3']]);
   // xenstore probes name a path under the target's home: folded across targets all the same.
   const writes = entries(report, (o) => o.kind === 'xenstore' && o.introspector === 'byname' && /^xenstore write \/local\/domain\/\d+\/name$/.test(o.name));
   assert.equal(writes.length, 1);
   assert.equal(writes[0]!.alike, PER_MONITOR);
   assert.match(selftestText(report), new RegExp(`byname → vm0x0 \\(and ${PER_MONITOR - 1} like it\\)`));
+});
+
+test('a listing by domid that shows a domain the introspector does not target is not as expected, and names it', () => {
+  const input = compiled();
+  const text = input.policy.text.replace(/^(allow bydomid_t vm1x0_t:.*)$/m, '$1\nallow bydomid_t vm0x4_t:domain getdomaininfo;');
+  assert.notEqual(text, input.policy.text);
+  const loaded = policyFromText('policy.conf', text);
+  assert.ok(loaded.policy);
+  const report = run({ artifacts: input.artifacts, policy: loaded.policy });
+  const listing = report.operations.find((o) => o.kind === 'non-target' && o.introspector === 'bydomid' && o.capability === 'lookup')!;
+  assert.equal(listing.asExpected, false);
+  assert.equal(listing.actual, 'allowed');
+  assert.match(listing.detail, /listed d\d+ vm0x4$/);
 });
 
 test('a probe that is not as expected keeps an entry of its own; its alike fold without it', () => {
@@ -125,7 +139,7 @@ test('a probe that is not as expected keeps an entry of its own; its alike fold 
 
 test('an operation lists at most LISTED_PER_OPERATION distinct checks and avc lines; JSON and text count the rest', () => {
   const report = run(compiled());
-  // bydomid looking up a domain it does not target walks every later domain (getdomaininfolist).
+  // bydomid listing every domain makes a check on each of them (getdomaininfolist).
   const walk = report.operations.find((o) => o.kind === 'non-target' && o.introspector === 'bydomid' && o.capability === 'lookup');
   assert.ok(walk?.unlisted, 'the walk left checks out');
   assert.equal(walk.checks.length, LISTED_PER_OPERATION);
@@ -163,4 +177,21 @@ test('the AVC keeps the latest audit lines, as a console ring does, and counts e
   assert.equal(hv.avc.logged, n);
   assert.ok(hv.avc.log.length >= AVC_LOG_KEPT && hv.avc.log.length < 2 * AVC_LOG_KEPT, `${hv.avc.log.length} lines kept`);
   assert.match(hv.avc.log.at(-1)!, /avc:  denied  \{ pause \}/);
+});
+
+test('the AVC holds at most avc_cache_threshold decisions, and a reclaimed one is computed again the same', () => {
+  const booted = bootSimulatedHost(compiled());
+  assert.ok('sim' in booted);
+  const { host, hv } = booted.sim;
+  const sids = host.domains.list().map((d) => d.sid);
+  const asked: [number, number, string, string][] = [];
+  for (const s of sids) for (const t of sids) for (const [cls, perm] of [['domain', 'pause'], ['domain', 'getdomaininfo'], ['mmu', 'map_read'], ['hvm', 'gethvmc']] as const) asked.push([s, t, cls, perm]);
+  assert.ok(asked.length > 4 * AVC_CACHE_THRESHOLD, `${asked.length} distinct questions`);
+  const first = asked.map(([s, t, cls, perm]) => hv.avc.hasPermNoAudit(s, t, cls, [perm]).allowed);
+  assert.ok(hv.avc.cached <= AVC_CACHE_THRESHOLD, `${hv.avc.cached} decisions cached`);
+  const misses = hv.avc.misses;
+  const again = asked.map(([s, t, cls, perm]) => hv.avc.hasPermNoAudit(s, t, cls, [perm]).allowed);
+  assert.ok(hv.avc.misses > misses, 'reclaimed decisions were computed again');
+  assert.deepEqual(again, first);
+  assert.ok(first.includes(true) && first.includes(false));
 });

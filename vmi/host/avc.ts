@@ -64,6 +64,11 @@ export interface AvcOptions {
   readonly onLog?: (line: string) => void;
 }
 
+/** xen/xsm/flask/avc.c avc_cache_threshold (AVC_DEF_CACHE_THRESHOLD): decisions held before avc_alloc_node reclaims … */
+export const AVC_CACHE_THRESHOLD = 512;
+/** … AVC_CACHE_RECLAIM of them at a time. */
+const AVC_CACHE_RECLAIM = 16;
+
 /** Audit lines `Avc.log` keeps at least (and at most twice as many). */
 export const AVC_LOG_KEPT = 4096;
 
@@ -87,6 +92,25 @@ export class Avc {
   ) {
     this.enforcing = options.enforcing ?? true;
     this.seqno = server.seqno;
+  }
+
+  /**
+   * avc_reclaim_node: past AVC_CACHE_THRESHOLD entries, AVC_CACHE_RECLAIM of them go (here
+   * the oldest; Xen takes them slot by slot). A reclaimed decision is computed again on its
+   * next check — and a permissive grant added to it is forgotten, as in Xen. Without the
+   * bound, a host of thousands of domains would cache millions of decisions.
+   */
+  private reclaim(): void {
+    let n = 0;
+    for (const key of this.cache.keys()) {
+      if (n++ >= AVC_CACHE_RECLAIM) break;
+      this.cache.delete(key);
+    }
+  }
+
+  /** Decisions cached now. */
+  get cached(): number {
+    return this.cache.size;
   }
 
   /** avc_ss_reset: drop every cached decision. */
@@ -129,6 +153,7 @@ export class Avc {
       }
       entry = { decision, allowed: new BitSet(decision.classPerms.length, decision.allowedBits.words.slice()) };
       this.cache.set(key, entry);
+      if (this.cache.size > AVC_CACHE_THRESHOLD) this.reclaim();
     }
     const { decision } = entry;
     const unknown = requested.filter((p) => !decision.classPerms.includes(p));

@@ -18,6 +18,7 @@ import { callerStateRefusesForeignMap, type CallResult } from '../host/hypercall
 import { OPERATIONS, type CallContext } from '../host/hypercalls-table.js';
 import { actsOnTarget, missingFor, type PairIntent } from './intent.js';
 import type { Recorder } from './recorder.js';
+import { DOMID_FIRST_RESERVED } from '../../compiler/emit/xenstore.js';
 
 type ProbeCall = (sim: SimulatedHost, caller: number, domid: number) => CallResult<unknown>;
 
@@ -100,6 +101,20 @@ export function runProbeCall(sim: SimulatedHost, row: string, caller: number, do
   const r = call(sim, caller, domid);
   if (!rec.call(r)) return;
   // A call can succeed while a listing or a later step silently skips: that is still allowed.
+}
+
+/**
+ * Every domain listed by domid (xc_domain_getinfolist from domain 0, as many as there can
+ * be): none of `hidden` may be among them. Denied when the AVC skipped each of them (or
+ * refused the listing); allowed, naming them, when any was listed.
+ */
+export function probeListing(sim: SimulatedHost, caller: number, hidden: readonly SimDomain[], rec: Recorder): void {
+  const r = sim.hv.xc_domain_getinfolist(caller, 0, DOMID_FIRST_RESERVED);
+  if (!rec.call(r)) return;
+  const listed = new Set((r.value ?? []).map((d) => d.domid));
+  const seen = hidden.filter((d) => listed.has(d.domid));
+  if (seen.length === 0) return rec.deny(`none of the ${hidden.length} domains is listed (getdomaininfo denied on each)`);
+  rec.note(`listed ${seen.map((d) => `d${d.domid} ${d.name}`).join(', ')}`);
 }
 
 /** A lookup by name that must not find the domain: the listing, or the name, must be unreadable. */
