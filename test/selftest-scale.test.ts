@@ -195,3 +195,21 @@ test('the AVC holds at most avc_cache_threshold decisions, and a reclaimed one i
   assert.deepEqual(again, first);
   assert.ok(first.includes(true) && first.includes(false));
 });
+
+test('the full data region is read once per introspector and guest kind; every other target still makes every check, on its own label', () => {
+  const input = compiled();
+  const report = run(input);
+  const reads = entries(report, (o) => o.introspector === 'byname' && o.capability === 'read-memory' && /page walk/.test(o.name));
+  assert.equal(reads.length, PER_MONITOR);
+  assert.match(reads[0]!.detail, /^8\/8 pages read and matching/);
+  for (const o of reads.slice(1)) assert.match(o.detail, /^1\/1 pages read and matching, \d+ frames mapped \(tables \+ data\); the full region was read on vm0x0$/, o.object);
+  // Take map_read on vm0x7 away: its light session must still be refused, at its own check.
+  const text = input.policy.text.replace(/^allow byname_t vm0x7_t:mmu \{ map_read stat \};$/m, 'allow byname_t vm0x7_t:mmu stat;');
+  assert.notEqual(text, input.policy.text);
+  const loaded = policyFromText('policy.conf', text);
+  assert.ok(loaded.policy);
+  const broken = run({ artifacts: input.artifacts, policy: loaded.policy });
+  const failed = broken.operations.filter((o) => !o.asExpected);
+  assert.ok(failed.length > 0 && failed.every((o) => o.object === 'vm0x7' && o.capability === 'read-memory'), failed.map((o) => `${o.object} ${o.name}`).join('\n'));
+  assert.ok(failed.some((o) => o.checks.some((c) => !c.allowed && c.denied.includes('map_read') && c.tcontext.includes('vm0x7_t'))));
+});

@@ -58,15 +58,25 @@ export type Booted = { readonly sim: SimulatedHost } | { readonly errors: readon
  */
 export class GuestPool {
   private readonly running = new Map<number, SimulatedGuest>();
+  private readonly pages = new Map<number, number>();
   private peak = 0;
 
   constructor(
     private readonly domids: ReadonlySet<number>,
-    private readonly boot: (domid: number) => SimulatedGuest,
+    private readonly boot: (domid: number, dataPages: number | undefined) => SimulatedGuest,
   ) {}
 
   has(domid: number): boolean {
     return this.domids.has(domid);
+  }
+
+  /**
+   * From its next boot on, `domid`'s data region has `dataPages` pages (undefined: the host's
+   * setting) — whoever touches it first, the caller or a hypercall returning its data.
+   */
+  bootWith(domid: number, dataPages: number | undefined): void {
+    if (dataPages === undefined) this.pages.delete(domid);
+    else this.pages.set(domid, dataPages);
   }
 
   /** The guest of `domid`, booted now if it is not running; undefined for a domain with none. */
@@ -74,7 +84,7 @@ export class GuestPool {
     if (!this.domids.has(domid)) return undefined;
     let g = this.running.get(domid);
     if (!g) {
-      this.running.set(domid, (g = this.boot(domid)));
+      this.running.set(domid, (g = this.boot(domid, this.pages.get(domid))));
       this.peak = Math.max(this.peak, this.running.size);
     }
     return g;
@@ -118,8 +128,9 @@ export function bootSimulatedHost(input: BootInput, options: BootOptions = {}): 
 
   const memoryBytes = options.memoryBytes ?? 64 << 20;
   const guestIds = new Set(guestDomains.filter((d) => d.role !== 'introspector').map((d) => d.domid));
-  const guests = new GuestPool(guestIds, (domid) => {
-    const guest = buildSyntheticGuest({ seed: seedOf(host.domains.get(domid)?.name ?? ''), memoryBytes, ...(options.dataPages ? { dataPages: options.dataPages } : {}) });
+  const guests = new GuestPool(guestIds, (domid, dataPages) => {
+    const pages = dataPages ?? options.dataPages;
+    const guest = buildSyntheticGuest({ seed: seedOf(host.domains.get(domid)?.name ?? ''), memoryBytes, ...(pages ? { dataPages: pages } : {}) });
     // One vCPU, running the kernel (CR3 = init_mm.pgd) at its text.
     const machine = new MonitoredGuest(guest.image, [{ cr3: guest.dtb, rip: guest.layout.kernelText }]);
     return { domid, guest, machine };

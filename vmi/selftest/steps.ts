@@ -26,6 +26,8 @@ export interface PairSession {
   readonly caller: SimDomain;
   readonly target: SimDomain;
   readonly guest: SimulatedGuest;
+  /** The target of the same introspector and guest kind whose session read the full data region (this one has one page). */
+  readonly provenOn?: string;
   /** From XENMEM_maximum_gpfn at init; the guest's RAM end until then. */
   memoryEnd: number;
   /** CR3 from the vCPU context, once read. */
@@ -221,7 +223,7 @@ const READ_PAGES: Step = {
     if (!rec.failed && matching !== guest.data.pages) rec.fail(`${guest.data.pages - matching} of ${guest.data.pages} pages differ from the guest's`);
     const mapped = mem.mapped().length;
     if (!rec.failed) unmapAll(s, rec, mem);
-    rec.note(`${matching}/${guest.data.pages} pages read and matching, ${mapped} frames mapped (tables + data)`);
+    rec.note(`${matching}/${guest.data.pages} pages read and matching, ${mapped} frames mapped (tables + data)${s.provenOn !== undefined ? `; the full region was read on ${s.provenOn}` : ''}`);
   },
 };
 
