@@ -6,8 +6,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { md, renderMarkdown } from '../checker/diff/render-markdown.js';
-import { diffTexts } from './support/diff.js';
+import { COMMENT_BUDGET, md, renderMarkdown } from '../checker/diff/render-markdown.js';
+import { diffSpecTexts, diffTexts } from './support/diff.js';
 import { minimalPolicy } from './support/policies.js';
 
 const WORD_JOINER = '\u2060';
@@ -87,5 +87,64 @@ describe('diff: markdown escaping', () => {
     assert.ok(out.includes(md(hostile)), 'the file name is shown, escaped');
     // Every line of the comment is either generated markup or the escapes of input.
     assert.doesNotMatch(out, /[\u0000-\u0009\u000b-\u001f\u007f]/);
+  });
+});
+
+/** One LibVMI monitor watching `targets` HVM guests with five capabilities. */
+function fleetSpec(targets: number): string {
+  const names = Array.from({ length: targets }, (_, i) => `t${i}`);
+  return [
+    'vmipolicy: 1',
+    'xen: "4.17.7"',
+    'policy: {module: fleet}',
+    'introspectors:',
+    `  - {name: mon, guest: pv, tool: libvmi, targets: [${names.join(', ')}], capabilities: [domain-info, libvmi-init, read-memory, read-registers, pause]}`,
+    'targets:',
+    ...names.map((n) => `  - {name: ${n}, guest: hvm}`),
+    '',
+  ].join('\n');
+}
+
+/** GitHub refuses a comment over 65 536 characters; a UTF-8 byte is never less than one. */
+const GITHUB_COMMENT_LIMIT = 65_536;
+
+describe('diff: the comment fits GitHub', () => {
+  it('10 → 300 targets: under the budget, verdict and capability changes first, every new target counted, the cut named', () => {
+    const out = renderMarkdown(diffSpecTexts(fleetSpec(10), fleetSpec(300)));
+    const size = Buffer.byteLength(out, 'utf8');
+    assert.ok(size <= COMMENT_BUDGET && COMMENT_BUDGET < GITHUB_COMMENT_LIMIT, `${size} bytes`);
+    assert.match(out, /^### vmipolicy diff: ⚠️ new access\n/);
+    // The fleet is one line per kind of domain and one row per capability, not one per target.
+    assert.match(out, /^- 290 new targets \(hvm\): <code>t10<\/code>, .* and 282 more$/m);
+    const gains = out.split('\n').filter((l) => l.startsWith('| ➕ gains |'));
+    assert.equal(gains.length, 5, gains.join('\n'));
+    for (const row of gains) assert.match(row, /and 282 more \(290 targets\)/);
+    assert.ok(out.indexOf('#### Introspector') < out.indexOf('#### Permissions'), 'capabilities before permissions');
+    // What did not fit is named, with the pointer to the full report.
+    assert.match(out, /_Cut to fit GitHub's comment limit: permissions .*cut after \d+ of \d+ lines.*raw detail \\\(not shown\\\)\. Everything is in the JSON report/);
+    assert.doesNotMatch(out, /<details>/, 'a cut raw detail is left out whole');
+  });
+
+  it('a small change is shown whole, raw detail included, with no cut note', () => {
+    const out = renderMarkdown(diffSpecTexts(fleetSpec(2), fleetSpec(3)));
+    assert.doesNotMatch(out, /Cut to fit/);
+    assert.match(out, /<details><summary>Raw detail<\/summary>[\s\S]*<\/details>\n/);
+    // Few new domains keep a line each.
+    assert.match(out, /^- new target <code>t2<\/code> \(<code>t2\\_t<\/code>, hvm\)$/m);
+  });
+
+  it('whatever the budget, the comment stays within it, keeps the verdict and closes every <details> it opens', () => {
+    // About 18 000 bytes whole, half of them the raw detail: budgets from 2 500 up cut every
+    // section in turn, the raw detail among them.
+    const report = diffSpecTexts(fleetSpec(2), fleetSpec(4));
+    fc.assert(
+      fc.property(fc.integer({ min: 2_500, max: 20_000 }), (budget) => {
+        const out = renderMarkdown(report, budget);
+        assert.ok(Buffer.byteLength(out, 'utf8') <= budget, `${Buffer.byteLength(out, 'utf8')} > ${budget}`);
+        assert.match(out, /^### vmipolicy diff: ⚠️ new access\n/);
+        assert.equal(out.split('<details>').length, out.split('</details>').length);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
