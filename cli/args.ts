@@ -19,6 +19,8 @@ export interface FlagSpec {
   readonly booleans?: readonly string[];
 }
 
+import { nearest } from '../compiler/names.js';
+
 const ALIASES: Readonly<Record<string, string>> = { '--out': '-o', '-h': '--help' };
 
 export function parseArgs(argv: readonly string[], spec: FlagSpec): ParsedArgs {
@@ -43,7 +45,8 @@ export function parseArgs(argv: readonly string[], spec: FlagSpec): ParsedArgs {
       if (inline !== undefined) errors.push(`${raw} takes no value`);
       else flags.set(name, 'true');
     } else if (a.startsWith('-') && a !== '-') {
-      errors.push(`unknown option ${a}`);
+      const near = raw.startsWith('--') ? nearest(raw, [...values, ...repeatable, ...booleans, ...Object.keys(ALIASES)].filter((f) => f.startsWith('--') && (values.has(ALIASES[f] ?? f) || repeatable.has(ALIASES[f] ?? f) || booleans.has(ALIASES[f] ?? f)))) : undefined;
+      errors.push(`unknown option ${a}${near ? ` (did you mean ${near}?)` : ''}`);
     } else {
       positional.push(a);
     }

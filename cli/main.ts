@@ -15,6 +15,7 @@ import { runVmi } from './vmi.js';
 import { runSelftest, runVerify } from './selftest.js';
 import { runDiff } from './diff.js';
 import { parseArgs, type FlagSpec, type ParsedArgs } from './args.js';
+import { nearest } from '../compiler/names.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
@@ -58,11 +59,31 @@ Usage:
       Read any Xen FLASK policy — a policy.conf, or a Xen tree's tools/flask/policy (expanded
       with m4 as Xen's Makefile does) — and count it, or list what TYPE may do, with the line
       of your own file behind every permission.
-  vmipolicy --version | --help
+  vmipolicy --version | -V | version
+  vmipolicy --help | COMMAND --help
 
 Exit codes: 0 success · 1 findings · 2 bad input or usage.
 Xen releases: ${XEN_RELEASES.join(', ')}.
 `;
+
+/**
+ * `vmipolicy COMMAND --help`: that command's entry of USAGE (its lines from `  vmipolicy
+ * COMMAND` to the next command), so the help has one text.
+ */
+export function commandUsage(command: string): string {
+  const lines = USAGE.split('\n');
+  const entry: string[] = [];
+  let inside = false;
+  for (const line of lines) {
+    if (line.startsWith('  vmipolicy ')) inside = line.startsWith(`  vmipolicy ${command} `);
+    else if (!line.startsWith('   ')) inside = false;
+    if (inside) entry.push(line);
+  }
+  return `Usage:\n${entry.join('\n')}\n\nExit codes: 0 success · 1 findings · 2 bad input or usage. Every command: vmipolicy --help\n`;
+}
+
+const COMMANDS = ['verify', 'selftest', 'compile', 'check', 'vmi', 'diff', 'capabilities', 'policy', 'help', 'version'] as const;
+const VERSION_WORDS = new Set(['--version', '-V', 'version']);
 
 export interface Io {
   readonly stdout: (s: string) => void;
@@ -72,6 +93,11 @@ export interface Io {
 type Parsed = ParsedArgs;
 
 const COMMON_FLAGS: FlagSpec = { values: ['-o', '--xen', '--mode', '--format', '-s', '-t', '-c', '-p'], booleans: ['--version'] };
+
+function didYouMean(word: string, candidates: readonly string[]): string {
+  const near = nearest(word, candidates);
+  return near === undefined ? '' : ` (did you mean '${near}'?)`;
+}
 
 export function usageError(io: Io, message: string): number {
   io.stderr(`vmipolicy: ${terminalSafe(message)}\nRun 'vmipolicy --help' for usage.\n`);
@@ -186,7 +212,7 @@ function runCommand(command: string | undefined, rest: readonly string[], io: Io
   const own = command === undefined ? undefined : OWN_ARGUMENTS[command];
   if (own) {
     if (rest.includes('--help') || rest.includes('-h')) {
-      io.stdout(USAGE);
+      io.stdout(commandUsage(command as string));
       return EXIT_OK;
     }
     return own(rest, io);
@@ -196,12 +222,12 @@ function runCommand(command: string | undefined, rest: readonly string[], io: Io
     io.stdout(USAGE);
     return command === undefined ? EXIT_USAGE : EXIT_OK;
   }
-  if (command === '--version') {
+  if (VERSION_WORDS.has(command)) {
     io.stdout(`vmipolicy ${VERSION}\n`);
     return EXIT_OK;
   }
   if (args.flags.has('--help')) {
-    io.stdout(USAGE);
+    io.stdout((COMMANDS as readonly string[]).includes(command) ? commandUsage(command) : USAGE);
     return EXIT_OK;
   }
   if (args.errors.length) return usageError(io, args.errors[0] as string);
@@ -210,7 +236,7 @@ function runCommand(command: string | undefined, rest: readonly string[], io: Io
     case 'capabilities': return runCapabilities(args, io);
     case 'policy': return runPolicy(args, io);
     default:
-      return usageError(io, `unknown command '${command}'`);
+      return usageError(io, `unknown command '${command}'${didYouMean(command, COMMANDS)}`);
   }
 }
 

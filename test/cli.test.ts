@@ -101,3 +101,35 @@ describe('vmipolicy capabilities', () => {
     assert.equal(readFileSync(repoPath('docs', 'capabilities.md'), 'utf8'), capabilityReferenceMarkdown() + '\n', 'run npm run docs');
   });
 });
+
+describe('vmipolicy: a new user’s mistakes on the command line', () => {
+  // Each: what was typed, the exit code, the one line on stderr (or stdout) that answers it.
+  const mistakes: readonly [readonly string[], number, 'stdout' | 'stderr', RegExp][] = [
+    [['verfy', 'examples/tinyvmi/vmi.yaml'], 2, 'stderr', /^vmipolicy: unknown command 'verfy' \(did you mean 'verify'\?\)$/m],
+    [['Check'], 2, 'stderr', /^vmipolicy: unknown command 'Check' \(did you mean 'check'\?\)$/m],
+    [['frobnicate'], 2, 'stderr', /^vmipolicy: unknown command 'frobnicate'$/m],
+    [['verify', 'examples/tinyvmi/vmi.yaml', '--fromat', 'json'], 2, 'stderr', /^vmipolicy: unknown option --fromat \(did you mean --format\?\)$/m],
+    [['diff', 'a.yaml', 'b.yaml', '--fial-on', 'new-access'], 2, 'stderr', /^vmipolicy: unknown option --fial-on \(did you mean --fail-on\?\)$/m],
+    [['compile', 'examples/tinyvmi/vmi.yaml', '--ouput', 'x'], 2, 'stderr', /^vmipolicy: unknown option --ouput \(did you mean --out\?\)$/m],
+    [['-V'], 0, 'stdout', /^vmipolicy \d+\.\d+\.\d+$/m],
+    [['version'], 0, 'stdout', /^vmipolicy \d+\.\d+\.\d+$/m],
+  ];
+  for (const [args, status, stream, expected] of mistakes) {
+    it(`vmipolicy ${args.join(' ')}`, () => {
+      const r = cli([...args]);
+      assert.equal(r.status, status, r.stderr);
+      assert.match(r[stream], expected);
+    });
+  }
+
+  it('COMMAND --help prints that command’s usage, not every command’s', () => {
+    for (const command of ['verify', 'selftest', 'compile', 'check', 'diff', 'capabilities', 'policy', 'vmi']) {
+      const r = cli([command, '--help']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^Usage:\\n  vmipolicy ${command} `));
+      const others = r.stdout.split('\n').filter((l) => /^ {2}vmipolicy \w/.test(l) && !l.startsWith(`  vmipolicy ${command} `));
+      assert.deepEqual(others, [], `${command} --help shows other commands`);
+    }
+    assert.match(cli(['--help']).stdout, /^ {2}vmipolicy verify [\s\S]*^ {2}vmipolicy diff /m);
+  });
+});
