@@ -7,7 +7,7 @@ import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { diagnostic, type Diagnostic } from '../grammar/diagnostics.js';
 import type { JsonPath, LoadedSpec } from './load.js';
 import { DOMAIN_NAME_PATTERN, DOMAIN_NAME_RULE, MODULE_NAME_PATTERN, MODULE_NAME_RULE, nearest, TYPE_NAME_PATTERN, TYPE_NAME_RULE } from './names.js';
-import { XEN_RELEASES } from './catalog/vocabulary.js';
+import { nearestRelease, XEN_RELEASES } from './catalog/vocabulary.js';
 
 export const SPEC_SCHEMA_URL = new URL('../../schema/spec-v1.schema.json', import.meta.url);
 export const SPEC_SCHEMA: Record<string, unknown> = JSON.parse(readFileSync(SPEC_SCHEMA_URL, 'utf8')) as Record<string, unknown>;
@@ -87,7 +87,7 @@ function toDiagnostic(e: ErrorObject, spec: LoadedSpec): Diagnostic | undefined 
     case 'enum': {
       const allowed = ((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map(show);
       const got = show(value);
-      const near = nearest(got, allowed);
+      const near = (path.length === 1 && path[0] === 'xen' ? nearestRelease(got, allowed) : undefined) ?? nearest(got, allowed);
       const help = near ? `did you mean "${near}"?` : undefined;
       if (path.length === 1 && path[0] === 'xen') {
         return diagnostic('UnsupportedXen', [got, allowed.join(', ')], spec.locate(path), help ?? 'write the release as a quoted string, e.g. xen: "4.19"');
@@ -102,7 +102,7 @@ function toDiagnostic(e: ErrorObject, spec: LoadedSpec): Diagnostic | undefined 
     case 'pattern': {
       if (path.length === 1 && path[0] === 'xen') {
         const got = show(value);
-        const near = nearest(got, XEN_RELEASES);
+        const near = nearestRelease(got) ?? nearest(got, XEN_RELEASES);
         return diagnostic('UnsupportedXen', [got, XEN_RELEASES.join(', ')], spec.locate(path),
           `${near ? `did you mean "${near}"? ` : ''}write a branch or a point release as a quoted string, e.g. xen: "4.19" or xen: "4.17.7"`);
       }

@@ -5,7 +5,7 @@
 
 import { capability, foreignMapRefusal, grantsTargetWrite, GUEST_KIND_SINCE, unsupportedReason } from './catalog/capabilities.js';
 import { capabilityGrants, impliedCapabilities, isToolName, mapsTargetFrames, toolProfile, type ToolName } from './catalog/tools.js';
-import { atLeast, BACKPORTED_CHANGES, branchOf, isSupportedRelease, laterPointReleaseWith, XEN_RELEASES } from './catalog/vocabulary.js';
+import { atLeast, BACKPORTED_CHANGES, branchOf, isSupportedRelease, laterPointReleaseWith, nearestRelease, XEN_RELEASES } from './catalog/vocabulary.js';
 import { diagnostic, type Diagnostic, type SourceSpan } from '../grammar/diagnostics.js';
 import type { JsonPath, LoadedSpec } from './load.js';
 import { defaultTypeFor, nearest, reservedDomainName, XEN_BUILTIN_TYPES, XEN_STOCK_MODULES } from './names.js';
@@ -53,7 +53,8 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
 
   const xen = options.xen ?? str(root.xen);
   if (options.xen !== undefined && !isSupportedRelease(options.xen)) {
-    d.push(diagnostic('UnsupportedXen', [options.xen, XEN_RELEASES.join(', ')], undefined, nearest(options.xen, XEN_RELEASES) ? `did you mean --xen ${nearest(options.xen, XEN_RELEASES)}?` : undefined));
+    const near = nearestRelease(options.xen) ?? nearest(options.xen, XEN_RELEASES);
+    d.push(diagnostic('UnsupportedXen', [options.xen, XEN_RELEASES.join(', ')], undefined, near ? `did you mean --xen ${near}?` : undefined));
   }
 
   const policy = isObj(root.policy) ? root.policy : {};

@@ -111,6 +111,9 @@ describe('vmipolicy: a new user’s mistakes on the command line', () => {
     [['verify', 'examples/tinyvmi/vmi.yaml', '--fromat', 'json'], 2, 'stderr', /^vmipolicy: unknown option --fromat \(did you mean --format\?\)$/m],
     [['diff', 'a.yaml', 'b.yaml', '--fial-on', 'new-access'], 2, 'stderr', /^vmipolicy: unknown option --fial-on \(did you mean --fail-on\?\)$/m],
     [['compile', 'examples/tinyvmi/vmi.yaml', '--ouput', 'x'], 2, 'stderr', /^vmipolicy: unknown option --ouput \(did you mean --out\?\)$/m],
+    // Releases are suggested by version order, not spelling ("4.23" is near 4.22, not 4.13).
+    [['compile', 'examples/tinyvmi/vmi.yaml', '-o', 'never-written', '--xen', '4.23'], 2, 'stderr', /^ {2}help: did you mean --xen 4\.22\?$/m],
+    [['compile', 'examples/tinyvmi/vmi.yaml', '-o', 'never-written', '--xen', '4.7'], 2, 'stderr', /^ {2}help: did you mean --xen 4\.8\?$/m],
     [['-V'], 0, 'stdout', /^vmipolicy \d+\.\d+\.\d+$/m],
     [['version'], 0, 'stdout', /^vmipolicy \d+\.\d+\.\d+$/m],
   ];

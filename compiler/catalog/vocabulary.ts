@@ -23,6 +23,22 @@ export function compareReleases(a: string, b: string): number {
   return am - bm || an - bn || ap - bp;
 }
 
+/**
+ * The known release nearest `wanted` in version order — the same major with the closest
+ * minor, ties to the older — so "4.23" suggests 4.22, not the similarly spelt 4.13; undefined
+ * when `wanted` is no version (the caller may fall back to spelling).
+ */
+export function nearestRelease(wanted: string, releases: readonly string[] = XEN_RELEASES): string | undefined {
+  const v = /^(\d+)\.(\d+)(?:\.\d+)?$/.exec(wanted);
+  if (!v) return undefined;
+  const [major, minor] = [Number(v[1]), Number(v[2])];
+  const distance = (r: string): number => {
+    const [rm = 0, rn = 0] = r.split('.').map(Number);
+    return Math.abs(rm - major) * 1000 + Math.abs(rn - minor);
+  };
+  return [...releases].sort(compareReleases).reduce<string | undefined>((best, r) => (best === undefined || distance(r) < distance(best) ? r : best), undefined);
+}
+
 /** "4.17.7" → "4.17": the branch whose access_vectors and example policy a release has (point releases change neither). */
 export function branchOf(release: XenRelease): string {
   const m = RELEASE_SYNTAX.exec(release);

@@ -14,7 +14,7 @@ import { hasErrors } from '../../grammar/diagnostics.js';
 import { parsePolicy } from '../../grammar/parse.js';
 import { effectiveAltp2m, parseXlConfig, type Altp2mMode } from '../../grammar/xl-config.js';
 import { expandXenPolicyTree } from '../../grammar/xen-tree.js';
-import { compareReleases } from '../../compiler/catalog/vocabulary.js';
+import { compareReleases, nearestRelease } from '../../compiler/catalog/vocabulary.js';
 import type { GuestKind } from '../../compiler/catalog/capabilities.js';
 import { buildModel } from '../../checker/model/build.js';
 import type { PolicyModel } from '../../checker/model/model.js';
@@ -174,12 +174,6 @@ export function readManifest(artifacts: ReadonlyMap<string, string>): Manifest |
   // once this returns instead of being held through a whole self-test.
   const m = JSON.parse(text) as Manifest;
   return { xen: m.xen, mode: m.mode, module: m.module, policy: m.policy, domains: m.domains, introspectors: m.introspectors };
-}
-
-/** The corpus release whose minor version is closest to `xen` (ties: the older). */
-export function nearestRelease(xen: string, available: readonly string[]): string | undefined {
-  const minor = (v: string): number => Number(v.split('.')[1] ?? 0);
-  return [...available].sort(compareReleases).reduce<string | undefined>((best, r) => (best === undefined || Math.abs(minor(r) - minor(xen)) < Math.abs(minor(best) - minor(xen)) ? r : best), undefined);
 }
 
 export function corpusReleases(corpusRoot: string): string[] {
