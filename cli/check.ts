@@ -13,6 +13,7 @@ import { sourceText } from '../grammar/source.js';
 import { EXTRA_MODULE_NAME } from '../grammar/xen-tree.js';
 import { loadPolicy, policyFromText, type LoadedPolicy, type PolicyLoad } from '../checker/policy-input.js';
 import { runChecks, type CheckReport } from '../checker/check.js';
+import { releaseMismatch } from '../checker/release.js';
 import { readXenstoreDump, readXlLabel, xenstoreState, type XenstoreNodeAcl, type XenstoreState, type XlLabel } from '../checker/inputs.js';
 import { RULE_IDS, type RuleId } from '../checker/findings.js';
 import { reportJson } from '../checker/report/json.js';
@@ -186,6 +187,11 @@ export function checkStage(specPath: string, args: ParsedArgs, io: Io, options: 
   const chosen = choosePolicy(args, compiled, io);
   if (isStage(chosen)) return chosen;
   if (!chosen.load.policy) return policyFailed(io, chosen.load);
+  // A tree or policy the user gave may be another release's; our own standalone base is not.
+  if (args.lists.has('--policy') || args.flags.has('--xen-tree') || process.env.VMIPOLICY_XEN_TREE) {
+    const mismatch = releaseMismatch(chosen.load.policy.model, compiled.ir.spec.xen, chosen.name);
+    if (mismatch) reportSourceDiagnostic(io, mismatch, undefined);
+  }
   const xl = readLabels(args, compiled, io);
   if (isStage(xl)) return xl;
   const xenstore = readXenstore(args.flags.get('--xenstore'), compiled, deployed, io);

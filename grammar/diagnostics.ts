@@ -123,6 +123,7 @@ export const Messages = {
   CheckBaseFallback: template('VP3402', 'warning', 'no Xen policy tree given: module "{0}" is checked inside vmipolicy\'s standalone host base for Xen {1}, not Xen\'s own stock policy'),
   CheckXenstoreKind: template('VP3403', 'error', '{0} is neither `xenstore-ls -p` output nor a xenstore-acl.sh written by vmipolicy'),
   CheckModuleName: template('VP3404', 'error', 'cannot add {0} to a Xen tree: a module file is named <name>.te with name matching [a-z][a-z0-9_]*'),
+  CheckReleaseMismatch: template('VP3405', 'warning', 'the policy {0} declares the classes and permissions of {1}, not of Xen {2} as the spec says (classes that differ: {3}): the check holds for that policy, not for a Xen {2} hypervisor'),
   // VP40xx — the VMI core: memory sources, paging, guest profiles
   SnapshotUnreadable: template('VP4001', 'error', 'cannot read snapshot {0}: {1}'),
   SnapshotMalformed: template('VP4002', 'error', '{0} is not a usable memory snapshot: {1}'),
