@@ -133,6 +133,8 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
         return;
       }
       if (!targetByName.has(name)) {
+        // A target whose entry is wrong elsewhere (`guest: HVM`) is declared: its own error says what is wrong.
+        if (rawTargets.some((r) => isObj(r) && r.name === name)) return;
         const near = nearest(name, targetByName.keys());
         const isIntrospector = rawIntrospectors.some((r) => isObj(r) && r.name === name);
         d.push(diagnostic('UnknownTarget', [base.name, name], span,
@@ -166,14 +168,22 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
       d.push(diagnostic('ToolNeedsCapability', [tool, base.name, needsOneOf.capabilities.join(', '), needsOneOf.why], toolSpan, `declare one of ${needsOneOf.capabilities.join(', ')}, or say tool: custom`));
     }
     const xenOk = xen !== undefined && isSupportedRelease(xen);
+    // One error per missing prerequisite, at the first capability that needs it, naming all of them.
+    const needing = new Map<string, { names: string[]; span: SourceSpan }>();
+    for (const cap of caps) {
+      for (const req of capability(cap.name)?.requires ?? []) {
+        if (caps.some((c) => c.name === req)) continue;
+        const entry = needing.get(req);
+        if (entry) entry.names.push(cap.name);
+        else needing.set(req, { names: [cap.name], span: cap.span });
+      }
+    }
+    for (const [req, { names, span }] of needing) {
+      d.push(diagnostic('MissingPrerequisite', [inWords(names), names.length === 1 ? 'needs' : 'need', req, base.name], span, `add ${req} to the capabilities of "${base.name}"`));
+    }
     for (const cap of caps) {
       const def = capability(cap.name);
       if (!def) continue;
-      for (const req of def.requires) {
-        if (!caps.some((c) => c.name === req)) {
-          d.push(diagnostic('MissingPrerequisite', [cap.name, req, base.name], cap.span, `add ${req} to the capabilities of "${base.name}"`));
-        }
-      }
       if (!xenOk) continue;
       const frames = mapsTargetFrames(def, { xen: xen as string, introspector: base.guest, target: 'hvm' }, tool);
       const refusal = frames ? foreignMapRefusal(xen as string, base.guest) : undefined;
@@ -244,3 +254,7 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
   return { spec: spec2, diagnostics: d };
 }
 
+/** "a", "a and b", "a, b and c". */
+function inWords(names: readonly string[]): string {
+  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}

@@ -63,7 +63,7 @@ export const Messages = {
   UnknownCapability: template('VP1207', 'error', 'unknown capability "{0}"'),
   CapabilityGuestKind: template('VP1208', 'error', '{0} cannot be granted on {1} target "{2}": {3}'),
   GuestKindRelease: template('VP1209', 'error', '{0} guests need Xen {1} or later; the spec says Xen {2}'),
-  MissingPrerequisite: template('VP1210', 'error', '{0} needs {1}, which introspector "{2}" does not declare'),
+  MissingPrerequisite: template('VP1210', 'error', '{0} {1} {2}, which introspector "{3}" does not declare'),
   ReservedName: template('VP1211', 'error', '{0} "{1}" is reserved: {2}'),
   DuplicateListEntry: template('VP1213', 'error', '"{0}" is listed twice in {1}'),
   DomainIsBoth: template('VP1214', 'error', '"{0}" is declared both as an introspector and as a target'),

@@ -100,6 +100,16 @@ describe('spec errors: code and position', () => {
     assert.match(ds[0]?.help ?? '', /add domain-info/);
   });
 
+  it('one missing prerequisite is one error, naming every capability that needs it', () => {
+    const ds = expectErrors(VALID.replace('[domain-info, read-memory]', '[read-memory, read-registers, pause]'), [['VP1210', 9, 20]]);
+    assert.equal(ds[0]?.message, 'read-memory, read-registers and pause need domain-info, which introspector "mon" does not declare');
+  });
+
+  it('a target entry that is wrong is one error, not also "not a declared target" where it is watched', () => {
+    const ds = expectErrors(VALID.replace('  - name: web\n    guest: hvm\n', '  - name: web\n    guest: HVM\n'), [['VP1104', 12, 12]]);
+    assert.match(ds[0]?.help ?? '', /did you mean "hvm"/);
+  });
+
   it('an unsupported Xen release, and YAML\'s 4.10 read as a number', () => {
     expectErrors(VALID.replace('"4.19.6"', '"4.7"'), [['VP1201', 2, 6]]);
     expectErrors(VALID.replace('"4.19.6"', '4.10'), []);
