@@ -208,12 +208,15 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
     // Warnings: valid, but the user should know.
     const names = new Set(caps.map((c) => c.name));
     if (base.guest !== 'pv' && names.has('read-memory') && !names.has('write-memory')) {
-      for (const ref of refs) {
-        d.push(diagnostic('CannotBeReadOnly', [base.name, base.guest.toUpperCase(), ref.name], caps.find((c) => c.name === 'read-memory')?.span ?? base.span,
+      // One warning for the introspector, naming its targets: the fact is the introspector's kind.
+      if (refs.length) {
+        d.push(diagnostic('CannotBeReadOnly', [base.name, withArticle(base.guest.toUpperCase()), quotedNames(refs.map((r) => r.name))], caps.find((c) => c.name === 'read-memory')?.span ?? base.span,
           'run the introspector as a PV guest if it must be confined to reading (catalog §1H)'));
       }
     }
     if (xenOk && !names.has('write-memory')) {
+      // The targets made writable by the same capabilities share one warning.
+      const writable = new Map<string, { writers: typeof caps; targets: string[] }>();
       for (const ref of refs) {
         const target = targetByName.get(ref.name);
         if (!target) continue;
@@ -221,7 +224,13 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
         // read-memory from an HVM/PVH introspector is VP2001's case: same fact, said once.
         const writers = caps.filter((c) => c.name !== 'read-memory' && capability(c.name) && !unsupportedReason(capability(c.name)!, ctx) && grantsTargetWrite(capability(c.name)!, ctx, capabilityGrants(capability(c.name)!, ctx, tool)));
         if (writers.length === 0) continue;
-        d.push(diagnostic('WholeTargetWritable', [writers.map((c) => c.name).join(', '), writers.length === 1 ? 's' : '', base.name, ref.name], writers[0]!.span,
+        const key = writers.map((c) => c.name).join(', ');
+        const group = writable.get(key);
+        if (group) group.targets.push(ref.name);
+        else writable.set(key, { writers, targets: [ref.name] });
+      }
+      for (const [key, { writers, targets: writableTargets }] of writable) {
+        d.push(diagnostic('WholeTargetWritable', [key, writers.length === 1 ? 's' : '', base.name, quotedNames(writableTargets)], writers[0]!.span,
           'declare write-memory to say so in the spec, or drop the event capabilities if the introspector must only read'));
       }
     }
@@ -257,4 +266,15 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
 /** "a", "a and b", "a, b and c". */
 function inWords(names: readonly string[]): string {
   return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+/** "a" or "b", "c" and "d" — at most eight named, then how many more. */
+function quotedNames(names: readonly string[]): string {
+  const named = names.slice(0, 8).map((n) => `"${n}"`);
+  return names.length > 8 ? `${named.join(', ')} and ${names.length - 8} more` : inWords(named);
+}
+
+/** "an HVM", "a PVH". */
+function withArticle(kind: string): string {
+  return `${/^[AEFHILMNORSX]/.test(kind) ? 'an' : 'a'} ${kind}`;
 }

@@ -70,12 +70,12 @@ export const Messages = {
   ForeignMapRefused: template('VP1215', 'error', '{0} cannot work from {1} introspector "{2}": {3}'),
   ToolNeedsCapability: template('VP1216', 'error', 'tool {0} cannot work for introspector "{1}" without one of {2}: {3}'),
   // VP2xxx — warnings: the output is valid, but the user should know
-  CannotBeReadOnly: template('VP2001', 'warning', '{0} is a {1} introspector: Xen demands mmu:map_write on "{2}" for every foreign map it makes, so FLASK cannot confine it to reading'),
+  CannotBeReadOnly: template('VP2001', 'warning', '{0} is {1} introspector: Xen demands mmu:map_write on {2} for every foreign map it makes, so FLASK cannot confine it to reading'),
   Altp2mMixedOnly: template('VP2002', 'warning', 'Xen {0} has only the mixed altp2m mode: target "{1}" can drive its own altp2m views'),
   UnwatchedTarget: template('VP2003', 'warning', 'target "{0}" is not watched by any introspector'),
   BranchMeansFirstRelease: template('VP2005', 'info', 'xen: "{0}" means Xen {0}.0; from {1}, {2}'),
   ToolImpliesCapability: template('VP2006', 'info', 'tool {0} adds {1} to introspector "{2}": {3}'),
-  WholeTargetWritable: template('VP2004', 'warning', '{0} give{1} "{2}" mmu:map_write on all of "{3}": the vm_event ring page is mapped read-write and FLASK checks map_write per domain, not per page, so "{2}" may write any page of "{3}"'),
+  WholeTargetWritable: template('VP2004', 'warning', '{0} give{1} "{2}" mmu:map_write on all of {3}: the vm_event ring page is mapped read-write and FLASK checks map_write per domain, not per page, so "{2}" may write any page of {3}'),
   // VP30xx — the policy language (policy.conf, .te after m4)
   PolicySyntax: template('VP3001', 'error', 'syntax error: {0}'),
   PolicyUnexpectedCharacter: template('VP3002', 'error', 'unexpected character "{0}"'),

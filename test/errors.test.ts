@@ -153,6 +153,15 @@ describe('spec errors: code and position', () => {
     assert.deepEqual(codes('# only a comment\n').found, [['VP1014', 1, 1]]);
   });
 
+  it('a warning about an introspector is said once, naming its targets', () => {
+    const many = VALID.replace('    guest: pv\n', '    guest: hvm\n').replace('targets: [web]', 'targets: [web, db, mail]')
+      .replace('targets:\n  - name: web\n    guest: hvm\n', 'targets:\n  - name: web\n    guest: hvm\n  - name: db\n    guest: hvm\n  - name: mail\n    guest: hvm\n');
+    const r = compileText(many);
+    const warnings = r.diagnostics.filter((d) => d.code === 'VP2001');
+    assert.equal(warnings.length, 1, r.diagnostics.map((d) => `${d.code} ${d.message}`).join('\n'));
+    assert.match(warnings[0]?.message ?? '', /^mon is an HVM introspector: Xen demands mmu:map_write on "web", "db" and "mail" for every foreign map/);
+  });
+
   it('warnings do not stop compilation', () => {
     const r = compileText(VALID.replace('    guest: pv\n', '    guest: hvm\n'));
     assert.ok(r.artifacts);
