@@ -46,10 +46,11 @@ export function renderDiagnostic(d: Diagnostic, source: SourceText | undefined):
   return renderAt(d, ok ? source.text : undefined, ok ? sourceLocator(source) : undefined);
 }
 
-/** A source line as quoted under a diagnostic: a tab shows as one space (the caret line
- *  cannot know the terminal's tab stops), everything else as terminalSafe renders it. */
+/** A source line as quoted under a diagnostic: a tab shows as one arrow, →, visible and one
+ *  column wide (the caret line cannot know the terminal's tab stops), everything else as
+ *  terminalSafe renders it. */
 function excerpt(s: string): string {
-  return terminalSafe(s.replace(/\t/g, ' '));
+  return terminalSafe(s.replace(/\t/g, '→'));
 }
 
 const codePoints = (s: string): number => [...s].length;

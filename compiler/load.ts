@@ -116,8 +116,16 @@ export function loadSpec(file: string, input: string | Uint8Array): LoadResult {
   if (!doc || doc.contents === null) {
     return { source, diagnostics: [...diagnostics, diagnostic('EmptySpec', [], span(0, 0), 'start from examples/tinyvmi/vmi.yaml')] };
   }
-  for (const e of [...doc.errors]) {
+  // A tab used as indentation makes the YAML parser report the lines after it as well
+  // (implicit keys, nested mappings, columns); the tab is the one mistake, so it is the one error.
+  const tabs = doc.errors.filter((e) => e.code === 'TAB_AS_INDENT');
+  for (const e of tabs.length ? tabs : [...doc.errors]) {
     const [s, en] = e.pos;
+    if (e.code === 'TAB_AS_INDENT') {
+      const tab = text.indexOf('\t', text.lastIndexOf('\n', s) + 1);
+      diagnostics.push(diagnostic('TabIndent', [], tab >= 0 && tab <= s + 1 ? span(tab, tab + 1) : span(s, en), 'replace the tab (shown as →) with spaces'));
+      continue;
+    }
     if (e.code === 'DUPLICATE_KEY') {
       diagnostics.push(diagnostic('DuplicateKey', [text.slice(s, en).trim() || '?'], span(s, en), 'a key may appear once in a mapping; merge the two entries'));
     } else if (e.code === 'BAD_ALIAS' || e.code === 'ALIAS_PROPS') {

@@ -46,6 +46,7 @@ export const Messages = {
   MultipleDocuments: template('VP1013', 'error', 'a spec is one YAML document; found {0}'),
   EmptySpec: template('VP1014', 'error', 'the spec is empty'),
   NonStringKey: template('VP1015', 'error', 'mapping keys must be plain strings'),
+  TabIndent: template('VP1016', 'error', 'a tab indents this line: YAML indents with spaces only'),
   // VP11xx — JSON Schema
   UnknownField: template('VP1101', 'error', 'unknown field "{0}" in {1}'),
   WrongType: template('VP1102', 'error', '{0} must be {1}'),

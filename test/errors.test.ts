@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { renderDiagnostic } from '../cli/render.js';
 import { positionAt, type Diagnostic } from '../compiler/index.js';
 import { compileText } from './support/env.js';
 import { MINIMAL_SPEC } from './support/specs.js';
@@ -160,6 +161,15 @@ describe('spec errors: code and position', () => {
     const warnings = r.diagnostics.filter((d) => d.code === 'VP2001');
     assert.equal(warnings.length, 1, r.diagnostics.map((d) => `${d.code} ${d.message}`).join('\n'));
     assert.match(warnings[0]?.message ?? '', /^mon is an HVM introspector: Xen demands mmu:map_write on "web", "db" and "mail" for every foreign map/);
+  });
+
+  it('a tab as indentation is one error at the tab, shown as → in the code frame', () => {
+    const text = VALID.replace('    targets: [web]\n', '\ttargets: [web]\n');
+    const ds = expectErrors(text, [['VP1016', 8, 1]]);
+    const frame = renderDiagnostic(ds[0] as Diagnostic, compileText(text).source);
+    assert.match(frame, /^ {5}8 \| →targets: \[web\]$/m);
+    assert.match(frame, /^ {7}\| \^$/m);
+    assert.match(frame, /help: replace the tab \(shown as →\) with spaces/);
   });
 
   it('warnings do not stop compilation', () => {
