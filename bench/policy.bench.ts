@@ -8,10 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildModel } from '../checker/model/build.js';
-import { policyStats } from '../checker/model/query.js';
-import { hasErrors } from '../grammar/diagnostics.js';
-import { parsePolicy } from '../grammar/parse.js';
+import { buildModel } from '../policy/model/build.js';
+import { policyStats } from '../policy/model/query.js';
+import { hasErrors } from '../core/diagnostics.js';
+import { parsePolicy } from '../policy/grammar/parse.js';
 import { checkpolicyPeakKiB, elapsedMs, median, mib, printTable, timeCheckpolicy, type ChildOutcome } from './support.js';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');

@@ -2,8 +2,8 @@
 // deterministic order, and the verdict. "Proven" means no finding of severity error.
 
 import type { IR } from '../compiler/ir.js';
-import type { SourceText } from '../grammar/source.js';
-import type { PolicyModel } from './model/model.js';
+import type { SourceText } from '../core/source.js';
+import type { PolicyModel } from '../policy/model/model.js';
 import { DEFAULT_CHECK_OPTIONS, type CheckContext, type CheckOptions } from './context.js';
 import { isProven, RULE_IDS, sortFindings, type Finding, type FindingSeverity, type RuleId } from './findings.js';
 import { buildIntent, DEFAULT_TRUSTED } from './intent.js';

@@ -2,15 +2,15 @@
 // turn spans into lines at the edge) and the optional deployment inputs. Rules are pure
 // functions of it.
 
-import type { SourceSpan } from '../grammar/diagnostics.js';
-import { positionAt, type SourceText } from '../grammar/source.js';
-import type { PolicyModel } from './model/model.js';
+import type { SourceSpan } from '../core/diagnostics.js';
+import { positionAt, type SourceText } from '../core/source.js';
+import type { PolicyModel } from '../policy/model/model.js';
 import type { Intent } from './intent.js';
 import type { Location } from './findings.js';
 import type { SecurityContext, XlLabel } from './inputs.js';
 import type { XenstoreState } from './inputs.js';
 import { domainTypes } from './effective.js';
-import { constraintDenial, type ConstraintDenial } from './constraints.js';
+import { constraintDenial, type ConstraintDenial } from '../policy/constraints.js';
 
 export interface CheckOptions {
   /** How many minimal witness paths to list per finding. */

@@ -2,9 +2,9 @@
 // rule by rule, keeping the rule. Nothing here expands an attribute×attribute rule into type
 // pairs; a rule's target set stays a set, and callers test membership.
 
-import { printStatement } from '../grammar/printer.js';
-import { BitSet } from './model/bitset.js';
-import type { ModelAvRule, PolicyModel } from './model/model.js';
+import { printStatement } from '../policy/grammar/printer.js';
+import { BitSet } from '../policy/model/bitset.js';
+import type { ModelAvRule, PolicyModel } from '../policy/model/model.js';
 import type { Location } from './findings.js';
 
 interface ModelIndex {

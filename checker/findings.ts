@@ -2,7 +2,7 @@
 // spec position it violates and the policy rules that make it true. A finding that cannot
 // say which rule grants it is a bug, so `provenance` is never empty for a permission.
 
-import { compareCodePoints } from '../grammar/compare.js';
+import { compareCodePoints } from '../core/compare.js';
 
 export const RULE_IDS = [
   'excess',

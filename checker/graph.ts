@@ -11,13 +11,13 @@
 // the rules behind each — are enumerated lazily, only between the two nodes a witness path
 // crosses, and only as many as the path bound asks for.
 
-import type { ModelAvRule, PolicyModel } from './model/model.js';
+import type { ModelAvRule, PolicyModel } from '../policy/model/model.js';
 import type { Hop, Location } from './findings.js';
-import { BitSet, type IndexSet } from './model/bitset.js';
-import { availability } from './booleans.js';
-import { typeIndexOf } from './model/query.js';
+import { BitSet, type IndexSet } from '../policy/model/bitset.js';
+import { availability } from '../policy/booleans.js';
+import { typeIndexOf } from '../policy/model/query.js';
 import { allowRules, derivedDomainOwners, domainTypes, grantingRules, objectsOf, permissiveLocations, permNames, pseudoDomains, ruleLocation, rulesFrom } from './effective.js';
-import { isPermissive } from './model/access.js';
+import { isPermissive } from '../policy/model/access.js';
 import { isControl, isPolicyControl, isRead, isWrite, RELABEL_PERMS } from './permissions.js';
 
 /** The node that stands for the security policy: whoever reaches it can grant itself anything. */
@@ -142,7 +142,7 @@ export class PrivilegeGraph {
   }
 
   /**
-   * A permissive domain is refused nothing (checker/model/access.ts requestAllowed), so it
+   * A permissive domain is refused nothing (policy/model/access.ts requestAllowed), so it
    * holds the security server's policy-changing permissions too: it reaches the policy,
    * through its `permissive` statement rather than an allow rule.
    */

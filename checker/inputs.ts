@@ -2,12 +2,13 @@
 // (xl configs) and the xenstore ACLs (a `xenstore-ls -p` dump). Parsing is the grammar's;
 // here they become plain data with the line behind every fact.
 
-import { hasErrors, type Diagnostic, type SourceSpan } from '../grammar/diagnostics.js';
-import { parseXlConfig } from '../grammar/xl-config.js';
-import { parseXenstoreLs, walkXsNodes, type XsPerms } from '../grammar/xenstore-ls.js';
-import { sourceText, positionAt, type SourceText } from '../grammar/source.js';
+import { hasErrors, type Diagnostic, type SourceSpan } from '../core/diagnostics.js';
+import { parseXlConfig } from '../formats/xl-config.js';
+import { parseXenstoreLs, walkXsNodes } from '../xenstore/ls-format.js';
+import { type XsPerms } from '../xenstore/access.js';
+import { sourceText, positionAt, type SourceText } from '../core/source.js';
 import type { Location } from './findings.js';
-import { parseContext, type SecurityContext } from './model/access.js';
+import { parseContext, type SecurityContext } from '../policy/model/access.js';
 
 export type { SecurityContext };
 

@@ -4,12 +4,12 @@
 // exactly what the compiler would grant — in the policy's own type names (a deployed
 // policy may call the introspector dom0_t, whose _self type is dom0_t itself).
 
-import type { SourceSpan } from '../grammar/diagnostics.js';
+import type { SourceSpan } from '../core/diagnostics.js';
 import type { DomainIR, Grant, IR } from '../compiler/ir.js';
-import type { GuestKind } from '../compiler/catalog/capabilities.js';
+import type { GuestKind } from '../catalog/capabilities.js';
 import type { Named } from '../compiler/spec.js';
-import type { PolicyModel } from './model/model.js';
-import { computeTransition } from './model/query.js';
+import type { PolicyModel } from '../policy/model/model.js';
+import { computeTransition } from '../policy/model/query.js';
 
 export interface DomainIntent {
   readonly name: string;

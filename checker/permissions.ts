@@ -3,9 +3,9 @@
 // capability of the catalog grants on a target, in any release and guest kind, so that
 // "undeclared-target" covers exactly the rights that let a domain look into another.
 
-import { CAPABILITIES, GUEST_KINDS } from '../compiler/catalog/capabilities.js';
-import { capabilityGrants, TOOL_NAMES } from '../compiler/catalog/tools.js';
-import { XEN_RELEASES } from '../compiler/catalog/vocabulary.js';
+import { CAPABILITIES, GUEST_KINDS } from '../catalog/capabilities.js';
+import { capabilityGrants, TOOL_NAMES } from '../catalog/tools.js';
+import { XEN_RELEASES } from '../catalog/vocabulary.js';
 
 type PermTable = Readonly<Record<string, readonly string[]>>;
 

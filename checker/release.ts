@@ -5,9 +5,9 @@
 // numbers — the permissions of that release. A spec checked inside another release's tree
 // is proven for that tree, not for the hypervisor the spec names.
 
-import { diagnostic, type Diagnostic } from '../grammar/diagnostics.js';
-import { branchOf, nearestRelease, vocabulary, XEN_RELEASES, type XenRelease } from '../compiler/catalog/vocabulary.js';
-import type { PolicyModel } from './model/model.js';
+import { diagnostic, type Diagnostic } from '../core/diagnostics.js';
+import { branchOf, nearestRelease, vocabulary, XEN_RELEASES, type XenRelease } from '../catalog/vocabulary.js';
+import type { PolicyModel } from '../policy/model/model.js';
 
 /** The supported releases whose class and permission vocabulary is exactly the policy's. */
 export function releasesMatching(model: PolicyModel): string[] {

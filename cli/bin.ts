@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The executable: runs the CLI on this process's arguments and sets its exit code.
 import { main } from './main.js';
-import { terminalSafe } from '../grammar/terminal.js';
+import { terminalSafe } from '../core/terminal.js';
 
 // A reader that stops early (`vmipolicy … | head`) closes the pipe: that is the user's
 // choice, not an error, so stop quietly instead of dying with a stack trace.

@@ -4,20 +4,20 @@
 // two large host policies are never in memory together. Exit: 0, 1 (new access with
 // --fail-on new-access), 2 (bad input or usage).
 
-import { CHECKER_ANALYSES } from '../checker/diff/analyses.js';
-import { DiffSession, type PreparedSide } from '../checker/diff/diff.js';
-import { uniformContexts } from '../checker/diff/constraints.js';
-import { readInput, isSpecPath, type InputRead } from '../checker/diff/inputs.js';
-import { GIT_PREFIX, isGitRef } from '../checker/diff/git.js';
-import { renderJson } from '../checker/diff/render-json.js';
-import { renderMarkdown } from '../checker/diff/render-markdown.js';
-import { renderSarif } from '../checker/diff/render-sarif.js';
-import { renderText } from '../checker/diff/render-text.js';
+import { CHECKER_ANALYSES } from '../diff/analyses.js';
+import { DiffSession, type PreparedSide } from '../diff/diff.js';
+import { uniformContexts } from '../diff/constraints.js';
+import { readInput, isSpecPath, type InputRead } from '../diff/inputs.js';
+import { GIT_PREFIX, isGitRef } from '../diff/git.js';
+import { renderJson } from '../report/diff/json.js';
+import { renderMarkdown } from '../report/diff/markdown.js';
+import { renderSarif } from '../report/diff/sarif.js';
+import { renderText } from '../report/diff/text.js';
 import { sourceText, type Diagnostic, type SourceText } from '../compiler/index.js';
-import { INPUT_KINDS, readInputText } from '../grammar/read-input.js';
-import type { XsPerms } from '../grammar/xenstore-ls.js';
-import { diffXenstoreDumps, parseDump } from '../checker/diff/xenstore.js';
-import type { XenstoreChange } from '../checker/diff/types.js';
+import { INPUT_KINDS, readInputText } from '../core/read-input.js';
+import type { XsPerms } from '../xenstore/access.js';
+import { diffXenstoreDumps, parseDump } from '../diff/xenstore.js';
+import type { XenstoreChange } from '../diff/types.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { formatOf, parseArgs } from './args.js';

@@ -4,10 +4,10 @@
 // Commands report each diagnostic through `reportDiagnostic` (cli/render.ts), which also
 // records it here; `withMachineFailure` writes the document when the command wrote none.
 
-import type { Diagnostic, Severity } from '../grammar/diagnostics.js';
+import type { Diagnostic, Severity } from '../core/diagnostics.js';
 import { VERSION } from '../compiler/index.js';
-import { md } from '../checker/diff/render-markdown.js';
-import { diagnosticsSarifResults, diagnosticsSarifRules, sarifLog } from '../checker/sarif.js';
+import { md } from '../report/diff/markdown.js';
+import { diagnosticsSarifResults, diagnosticsSarifRules, sarifLog } from '../report/sarif.js';
 import type { Io } from './main.js';
 import type { Located } from './render.js';
 

@@ -2,11 +2,11 @@
 // every command is a library call. Exit codes: 0 success, 1 findings, 2 bad input or usage.
 
 import { compile, CAPABILITIES, TOOL_NAMES, toolProfile, VERSION, XEN_RELEASES, type Diagnostic, type SourceText } from '../compiler/index.js';
-import { capabilityReferenceMarkdown } from '../compiler/catalog/reference.js';
-import { INPUT_KINDS, readInputFile } from '../grammar/read-input.js';
+import { capabilityReferenceMarkdown } from '../catalog/reference.js';
+import { INPUT_KINDS, readInputFile } from '../core/read-input.js';
 import { diagnosticsJson, renderDiagnostic, summary } from './render.js';
-import { terminalSafe } from '../grammar/terminal.js';
-import { diagnostic } from '../grammar/diagnostics.js';
+import { terminalSafe } from '../core/terminal.js';
+import { diagnostic } from '../core/diagnostics.js';
 import { locateDiagnostic, machineCommand, recordDiagnostic } from './machine.js';
 import { recoverOutput, writeArtifacts } from './output.js';
 import { runPolicy } from './policy.js';

@@ -20,8 +20,8 @@
 
 import { closeSync, constants, fchmodSync, fsyncSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { diagnostic, type Diagnostic } from '../grammar/diagnostics.js';
-import { readInputHead } from '../grammar/read-input.js';
+import { diagnostic, type Diagnostic } from '../core/diagnostics.js';
+import { readInputHead } from '../core/read-input.js';
 
 export type WriteOutcome = { readonly ok: true; readonly warnings: Diagnostic[] } | { readonly ok: false; readonly diagnostic: Diagnostic; readonly warnings: Diagnostic[] };
 

@@ -2,12 +2,12 @@
 // the PolicyModel of any Xen policy (a policy.conf, or a Xen tree's tools/flask/policy
 // directory), with every answer traced to the line of the user's own file that grants it.
 
-import { printStatement } from '../grammar/printer.js';
-import { loadPolicy, type LoadedPolicy } from '../checker/policy-input.js';
-import { policyStats, queryAccess, queryRules, typeIndexOf, type RuleMatch } from '../checker/model/query.js';
+import { printStatement } from '../policy/grammar/printer.js';
+import { loadPolicy, type LoadedPolicy } from '../policy/load.js';
+import { policyStats, queryAccess, queryRules, typeIndexOf, type RuleMatch } from '../policy/model/query.js';
 import { usageError, type Io } from './main.js';
 import { reportPolicyDiagnostic, summary } from './render.js';
-import { terminalSafe } from '../grammar/terminal.js';
+import { terminalSafe } from '../core/terminal.js';
 
 const EXIT_OK = 0;
 const EXIT_USAGE = 2;

@@ -2,7 +2,7 @@
 // under the offending text, and the help line that says what to do next.
 
 import { positionAt, type Diagnostic, type SourceText } from '../compiler/index.js';
-import { terminalSafe } from '../grammar/terminal.js';
+import { terminalSafe } from '../core/terminal.js';
 import type { Io } from './main.js';
 import { locateDiagnostic, recordDiagnostic, type LocatedDiagnostic } from './machine.js';
 

@@ -6,13 +6,13 @@
 // Exit codes (DESIGN §4): 0 all hold, 1 findings / not as expected, 2 bad input or usage.
 
 import { performance } from 'node:perf_hooks';
-import { verdictLine } from '../checker/report/text.js';
+import { verdictLine } from '../report/check/text.js';
 import { runSelftestOn, type SelftestInput, type SelftestReport } from '../vmi/selftest/selftest.js';
-import { selftestJson, selftestText, selftestVerdictLine } from '../vmi/selftest/report.js';
+import { selftestJson, selftestText, selftestVerdictLine } from '../report/selftest.js';
 import { formatOf, parseArgs, type ParsedArgs } from './args.js';
 import { CHECK_FLAGS, checkStage, renderReport, validateCheckArgs, type CheckStage } from './check.js';
 import { usageError, type Io } from './main.js';
-import { diagnostic } from '../grammar/diagnostics.js';
+import { diagnostic } from '../core/diagnostics.js';
 import { recordedDiagnostics, machineCommand } from './machine.js';
 import { reportSourceDiagnostic } from './render.js';
 

@@ -2,9 +2,9 @@
 // file or a QEMU ELF core). Exit 0 when the answer was found, 1 when the walk or the task
 // list failed in the guest's memory, 2 for bad input (the message names the file or flag).
 
-import type { Diagnostic } from '../grammar/diagnostics.js';
-import { INPUT_KINDS, readInputText } from '../grammar/read-input.js';
-import { terminalSafe } from '../grammar/terminal.js';
+import type { Diagnostic } from '../core/diagnostics.js';
+import { INPUT_KINDS, readInputText } from '../core/read-input.js';
+import { terminalSafe } from '../core/terminal.js';
 import type { PhysicalMemory } from '../vmi/memory/physical-memory.js';
 import { openSnapshot } from '../vmi/memory/open-snapshot.js';
 import { addressSpace, type AddressSpace } from '../vmi/paging/address-space.js';

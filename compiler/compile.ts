@@ -2,8 +2,8 @@
 // and diagnostics out. Nothing is produced unless every phase succeeded, so a caller that
 // writes the artifacts can never write half a policy.
 
-import { compareCodePoints } from '../grammar/compare.js';
-import { hasErrors, sortDiagnostics, type Diagnostic } from '../grammar/diagnostics.js';
+import { compareCodePoints } from '../core/compare.js';
+import { hasErrors, sortDiagnostics, type Diagnostic } from '../core/diagnostics.js';
 import { emitManifest } from './emit/manifest.js';
 import { emitModule } from './emit/module.js';
 import { emitStandalone } from './emit/standalone.js';
@@ -13,7 +13,7 @@ import type { IR } from './ir.js';
 import { loadSpec } from './load.js';
 import { lower } from './lower.js';
 import { validateAgainstSchema } from './schema.js';
-import type { SourceText } from '../grammar/source.js';
+import type { SourceText } from '../core/source.js';
 import type { Spec } from './spec.js';
 import { normaliseXenField, validateSemantics, type ValidateOptions } from './validate.js';
 

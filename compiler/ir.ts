@@ -2,9 +2,9 @@
 // will contain, each permission with the origin that justifies it. Emitters only print
 // the IR; the manifest is the IR's grants with their origins made portable.
 
-import type { GuestKind } from './catalog/capabilities.js';
-import type { Vocabulary } from './catalog/vocabulary.js';
-import type { SourceSpan } from '../grammar/diagnostics.js';
+import type { GuestKind } from '../catalog/capabilities.js';
+import type { Vocabulary } from '../catalog/vocabulary.js';
+import type { SourceSpan } from '../core/diagnostics.js';
 import type { Spec } from './spec.js';
 
 /** Why a permission is in the policy. */

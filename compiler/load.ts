@@ -3,9 +3,9 @@
 // Hostile input is expected here: oversized files, bad UTF-8, alias bombs, duplicate keys.
 
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Node } from 'yaml';
-import { diagnostic, type Diagnostic, type SourceSpan } from '../grammar/diagnostics.js';
-import { INPUT_KINDS } from '../grammar/read-input.js';
-import { sourceText, type SourceText } from '../grammar/source.js';
+import { diagnostic, type Diagnostic, type SourceSpan } from '../core/diagnostics.js';
+import { INPUT_KINDS } from '../core/read-input.js';
+import { sourceText, type SourceText } from '../core/source.js';
 
 /** Specs are a few kilobytes; anything this large is a mistake or an attack (the same cap the CLI reads files with). */
 export const MAX_SPEC_BYTES = INPUT_KINDS.spec.maxBytes;

@@ -4,12 +4,12 @@
 // derived from the declared lookups and capabilities. Everything is sorted by name so
 // that reordering the spec's lists changes nothing in the output.
 
-import { compareCodePoints } from '../grammar/compare.js';
-import { capability, type CapabilityContext, type PermissionGrant } from './catalog/capabilities.js';
-import { capabilityGrants } from './catalog/tools.js';
-import { branchOf, vocabulary, xenMacros, type Vocabulary } from './catalog/vocabulary.js';
-import type { MacroRule } from './catalog/xen-macros.generated.js';
-import type { SourceSpan } from '../grammar/diagnostics.js';
+import { compareCodePoints } from '../core/compare.js';
+import { capability, type CapabilityContext, type PermissionGrant } from '../catalog/capabilities.js';
+import { capabilityGrants } from '../catalog/tools.js';
+import { branchOf, vocabulary, xenMacros, type Vocabulary } from '../catalog/vocabulary.js';
+import type { MacroRule } from '../catalog/xen-macros.generated.js';
+import type { SourceSpan } from '../core/diagnostics.js';
 import type { DomainIR, Grant, IR, MacroUse, Origin, TypeDecl, TypeTransition, XenMacroName, XenstoreNodeIR, XlFileIR, XlSettingIR } from './ir.js';
 import type { Spec, SpecIntrospector } from './spec.js';
 

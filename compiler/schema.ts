@@ -4,10 +4,10 @@
 
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import { diagnostic, type Diagnostic } from '../grammar/diagnostics.js';
+import { diagnostic, type Diagnostic } from '../core/diagnostics.js';
 import type { JsonPath, LoadedSpec } from './load.js';
 import { DOMAIN_NAME_PATTERN, DOMAIN_NAME_RULE, MODULE_NAME_PATTERN, MODULE_NAME_RULE, nearest, TYPE_NAME_PATTERN, TYPE_NAME_RULE } from './names.js';
-import { nearestRelease, XEN_RELEASES } from './catalog/vocabulary.js';
+import { nearestRelease, XEN_RELEASES } from '../catalog/vocabulary.js';
 
 export const SPEC_SCHEMA_URL = new URL('../../schema/spec-v1.schema.json', import.meta.url);
 export const SPEC_SCHEMA: Record<string, unknown> = JSON.parse(readFileSync(SPEC_SCHEMA_URL, 'utf8')) as Record<string, unknown>;

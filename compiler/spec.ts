@@ -1,10 +1,10 @@
 // The validated spec: what the rest of the compiler works from. Every field keeps the
 // source span it came from, so that a grant can always say which spec line justifies it.
 
-import type { SourceSpan } from '../grammar/diagnostics.js';
-import type { GuestKind } from './catalog/capabilities.js';
-import type { XenRelease } from './catalog/vocabulary.js';
-import type { ToolName } from './catalog/tools.js';
+import type { SourceSpan } from '../core/diagnostics.js';
+import type { GuestKind } from '../catalog/capabilities.js';
+import type { XenRelease } from '../catalog/vocabulary.js';
+import type { ToolName } from '../catalog/tools.js';
 
 export type PolicyMode = 'module' | 'standalone';
 export type Lookup = 'domid' | 'name';

@@ -3,14 +3,14 @@
 // kinds and the Xen release declared. Runs even when the schema found errors (skipping
 // entries too malformed to judge), so that one run reports everything.
 
-import { capability, foreignMapRefusal, grantsTargetWrite, GUEST_KIND_SINCE, unsupportedReason } from './catalog/capabilities.js';
-import { capabilityGrants, impliedCapabilities, isToolName, mapsTargetFrames, toolProfile, type ToolName } from './catalog/tools.js';
-import { atLeast, BACKPORTED_CHANGES, branchOf, isSupportedRelease, laterPointReleaseWith, nearestRelease, XEN_RELEASES } from './catalog/vocabulary.js';
-import { diagnostic, type Diagnostic, type SourceSpan } from '../grammar/diagnostics.js';
+import { capability, foreignMapRefusal, grantsTargetWrite, GUEST_KIND_SINCE, unsupportedReason } from '../catalog/capabilities.js';
+import { capabilityGrants, impliedCapabilities, isToolName, mapsTargetFrames, toolProfile, type ToolName } from '../catalog/tools.js';
+import { atLeast, BACKPORTED_CHANGES, branchOf, isSupportedRelease, laterPointReleaseWith, nearestRelease, XEN_RELEASES } from '../catalog/vocabulary.js';
+import { diagnostic, type Diagnostic, type SourceSpan } from '../core/diagnostics.js';
 import type { JsonPath, LoadedSpec } from './load.js';
 import { defaultTypeFor, nearest, reservedDomainName, XEN_BUILTIN_TYPES, XEN_STOCK_MODULES } from './names.js';
-import { positionAt } from '../grammar/source.js';
-import type { GuestKind } from './catalog/capabilities.js';
+import { positionAt } from '../core/source.js';
+import type { GuestKind } from '../catalog/capabilities.js';
 import type { Lookup, Named, PolicyMode, Spec, SpecDomain, SpecIntrospector } from './spec.js';
 
 export interface ValidateOptions {

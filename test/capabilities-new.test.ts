@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileText } from './support/env.js';
-import { policyFromText } from '../checker/policy-input.js';
+import { policyFromText } from '../policy/load.js';
 import { runSelftestOn, type SelftestReport } from '../vmi/selftest/selftest.js';
 
 function spec(o: { xen?: string; guest?: string; target?: string; caps?: string }): string {

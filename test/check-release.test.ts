@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadPolicy, policyFromText } from '../checker/policy-input.js';
+import { loadPolicy, policyFromText } from '../policy/load.js';
 import { releaseMismatch, releasesMatching } from '../checker/release.js';
 import { compileStandalone } from './support/checker.js';
 import { CORPUS_RELEASES, repoPath, requires, sharedPath } from './support/env.js';

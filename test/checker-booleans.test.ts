@@ -5,11 +5,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { BoolExpr } from '../grammar/ast.js';
-import type { Guard, PolicyModel } from '../checker/model/model.js';
-import { availability, type Assignment } from '../checker/booleans.js';
-import { Bdd, FALSE, TRUE } from '../checker/bdd.js';
-import { guardHolds } from '../checker/model/query.js';
+import type { BoolExpr } from '../policy/grammar/ast.js';
+import type { Guard, PolicyModel } from '../policy/model/model.js';
+import { availability, type Assignment } from '../policy/booleans.js';
+import { Bdd, FALSE, TRUE } from '../policy/bdd.js';
+import { guardHolds } from '../policy/model/query.js';
 import { checkPolicyText, citing, compileStandalone, inject } from './support/checker.js';
 import { monWebSpec } from './support/specs.js';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { specArbitrary, toYaml } from './support/arbitrary.js';
 import { checkPolicyText, compileStandalone } from './support/checker.js';
-import { policyFromText } from '../checker/policy-input.js';
+import { policyFromText } from '../policy/load.js';
 import { grantingRules } from '../checker/effective.js';
 
 /** Removes `perm` from every rule line `allow S O:cls …` (dropping a rule left empty). */

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { specArbitrary, toYaml } from './support/arbitrary.js';
 import { checkPolicyText, citing, compileStandalone, inject } from './support/checker.js';
 import { concreteMutation, mutationChoice, MUTATION_KINDS, type MutationKind } from './support/mutations.js';
-import { policyFromText } from '../checker/policy-input.js';
+import { policyFromText } from '../policy/load.js';
 
 const RUNS = 1200;
 const SPECS = 24;

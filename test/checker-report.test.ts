@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import AjvDraft04 from 'ajv-draft-04';
 import { checkPolicyText, compileStandalone, inject } from './support/checker.js';
-import { reportSarif } from '../checker/report/sarif.js';
-import { reportJson } from '../checker/report/json.js';
-import { reportDot } from '../checker/report/dot.js';
-import { reportText } from '../checker/report/text.js';
+import { reportSarif } from '../report/check/sarif.js';
+import { reportJson } from '../report/check/json.js';
+import { reportDot } from '../report/check/dot.js';
+import { reportText } from '../report/check/text.js';
 import { repoPath } from './support/env.js';
 
 const require = createRequire(import.meta.url);

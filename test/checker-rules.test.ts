@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkPolicyText, citing, compileStandalone, ids, inject } from './support/checker.js';
 import { readXenstoreDump, readXlLabel } from '../checker/inputs.js';
-import { Xenstore, toXenstoreLs } from '../vmi/host/xenstore.js';
+import { Xenstore, toXenstoreLs } from '../xenstore/store.js';
 import type { RuleId } from '../checker/findings.js';
 
 const SPEC = `vmipolicy: 1

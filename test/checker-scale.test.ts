@@ -14,9 +14,9 @@ import { genType, pathologicalPolicy, SCALE_HOST, SCALE_SPEC, type PathologicalR
 import { repoPath } from './support/env.js';
 import { withTempDir } from './support/oracles.js';
 import { RULE_IDS } from '../checker/findings.js';
-import { reportSarif } from '../checker/report/sarif.js';
+import { reportSarif } from '../report/check/sarif.js';
 import { accessKey, ownTypes } from '../checker/intent.js';
-import { typeIndexOf } from '../checker/model/query.js';
+import { typeIndexOf } from '../policy/model/query.js';
 
 const compiled = compileStandalone(SCALE_SPEC);
 const ALL: readonly PathologicalRule[] = ['relabel', 'set-target', 'control', 'read', 'write', 'reverse'];

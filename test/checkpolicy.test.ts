@@ -8,13 +8,13 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { XEN_RELEASES } from '../compiler/index.js';
-import { compareReleases } from '../compiler/catalog/vocabulary.js';
+import { compareReleases } from '../catalog/vocabulary.js';
 import { specArbitrary, toYaml } from './support/arbitrary.js';
 import { artifactsOf, compileExampleAt, compileFile, compileText, CORPUS_RELEASES, EXAMPLES, repoPath, requires } from './support/env.js';
 import { buildInXenTree, checkpolicy, sesearchAllows, withTempDir } from './support/oracles.js';
 import { minimalMlsPolicy, minimalPolicy } from './support/policies.js';
-import { policyFromText } from '../checker/policy-input.js';
-import type { Diagnostic } from '../grammar/diagnostics.js';
+import { policyFromText } from '../policy/load.js';
+import type { Diagnostic } from '../core/diagnostics.js';
 
 interface ManifestGrant { subject: string; object: string; class: string; permissions: string[] }
 

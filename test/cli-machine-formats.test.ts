@@ -16,7 +16,7 @@ import AjvDraft04 from 'ajv-draft-04';
 import { compileStandalone, inject } from './support/checker.js';
 import { hasCommand, repoPath } from './support/env.js';
 import { failureSarif, locateDiagnostic } from '../cli/machine.js';
-import { diagnostic } from '../grammar/diagnostics.js';
+import { diagnostic } from '../core/diagnostics.js';
 import { monWebSpec } from './support/specs.js';
 
 const require = createRequire(import.meta.url);

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { capabilityReferenceMarkdown } from '../compiler/catalog/reference.js';
+import { capabilityReferenceMarkdown } from '../catalog/reference.js';
 import { repoPath } from './support/env.js';
 import { withTempDir } from './support/oracles.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { compareCodePoints } from '../grammar/compare.js';
+import { compareCodePoints } from '../core/compare.js';
 
 const byCodePoints = (a: string, b: string): number => {
   const x = [...a].map((c) => c.codePointAt(0)!);

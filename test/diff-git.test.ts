@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, ftruncateSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { MAX_GIT_BLOB, readGitObject } from '../checker/diff/git.js';
+import { MAX_GIT_BLOB, readGitObject } from '../diff/git.js';
 import { runDiff } from '../cli/diff.js';
 import { requires } from './support/env.js';
 import { withTempDir } from './support/oracles.js';

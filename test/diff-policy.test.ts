@@ -8,9 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { diffInputs } from '../checker/diff/diff.js';
-import { uniformContexts } from '../checker/diff/constraints.js';
-import type { DiffReport } from '../checker/diff/types.js';
+import { diffInputs } from '../diff/diff.js';
+import { uniformContexts } from '../diff/constraints.js';
+import type { DiffReport } from '../diff/types.js';
 import { CORPUS_RELEASES, requires, sharedPath } from './support/env.js';
 import { diffTexts, policyInput, tuples } from './support/diff.js';
 import { checkpolicy, withTempDir } from './support/oracles.js';
@@ -103,7 +103,7 @@ describe('diff: policies, hand-made', () => {
     assert.deepEqual(tuples(out.report as DiffReport), ['+ xen_t c_t:domain create']);
   });
 
-  it('constraints through checker/model/access.ts: a permission a constraint denies between the contexts is not granted', () => {
+  it('constraints through policy/model/access.ts: a permission a constraint denies between the contexts is not granted', () => {
     const a = te(...BASE);
     const b = minimalPolicy({ te: [...BASE, 'allow xen_t c_t:xen settime;', 'allow xen_t self:xen settime;'].join('\n'), constraints: 'constrain xen settime ( t1 == t2 );' });
     // By default constraints are evaluated with the labels a Xen host gives (xenDefaultContexts).

@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { runDiff } from '../cli/diff.js';
-import { diffInputs } from '../checker/diff/diff.js';
-import type { DiffReport } from '../checker/diff/types.js';
+import { diffInputs } from '../diff/diff.js';
+import type { DiffReport } from '../diff/types.js';
 import { diffTexts, policyInput, reportOf, tuples } from './support/diff.js';
 import { withTempDir } from './support/oracles.js';
-import { renderText } from '../checker/diff/render-text.js';
+import { renderText } from '../report/diff/text.js';
 
 interface Slots {
   readonly te?: string;

@@ -5,8 +5,8 @@
 
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { renderText } from '../checker/diff/render-text.js';
-import type { DiffReport } from '../checker/diff/types.js';
+import { renderText } from '../report/diff/text.js';
+import type { DiffReport } from '../diff/types.js';
 import { diffSpecTexts } from './support/diff.js';
 import { MINIMAL_SPEC } from './support/specs.js';
 

@@ -19,7 +19,7 @@ import {
   type NameSet,
   type ParsedPolicy,
   type Statement,
-} from '../grammar/index.js';
+} from '../policy/grammar/index.js';
 import { CORPUS_RELEASES, requires, sharedPath } from './support/env.js';
 import { checkpolicy, withTempDir } from './support/oracles.js';
 import {

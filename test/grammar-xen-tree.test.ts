@@ -1,4 +1,4 @@
-// grammar/xen-tree.ts: an unexpanded Xen policy tree becomes policy.conf through the real m4,
+// formats/xen-tree.ts: an unexpanded Xen policy tree becomes policy.conf through the real m4,
 // byte for byte what Xen's Makefile.common flow (../shared/tools/build-xen-policy.sh)
 // produces; bad trees and failing m4 are diagnostics; the user's tree is never written.
 
@@ -9,7 +9,7 @@ import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rea
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { enabledModules, expandXenPolicyTree, type XenPolicyExpansion } from '../grammar/xen-tree.js';
+import { enabledModules, expandXenPolicyTree, type XenPolicyExpansion } from '../formats/xen-tree.js';
 import { artifactsOf, compileFile, CORPUS_RELEASES, hasCommand, repoPath, requires, sharedPath } from './support/env.js';
 import { checkpolicy, withTempDir } from './support/oracles.js';
 

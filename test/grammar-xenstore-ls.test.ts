@@ -1,4 +1,4 @@
-// The `xenstore-ls -p` reader (grammar/xenstore-ls.ts): output captured from the real C
+// The `xenstore-ls -p` reader (xenstore/ls-format.ts): output captured from the real C
 // xenstored (../shared/tools/xenstored-noxen) compared with what was written, static samples
 // of every line shape do_ls prints, hostile lines (positioned VP320x), a printer that mimics
 // xenstore_client.c do_ls for random trees (round trip), and a no-throw fuzz.
@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, describe, it, test, type TestContext } from 'node:test';
 import fc from 'fast-check';
-import type { Diagnostic } from '../grammar/diagnostics.js';
-import { findXsNode, formatXsPerms, isValidNodename, parseXenstoreLs, walkXsNodes, XENSTORE_REL_PATH_MAX, type XsNode, type XsPermLetter } from '../grammar/xenstore-ls.js';
-import { Xenstore } from '../vmi/host/xenstore.js';
+import type { Diagnostic } from '../core/diagnostics.js';
+import { findXsNode, parseXenstoreLs, walkXsNodes, type XsNode } from '../xenstore/ls-format.js';
+import { formatXsPerms, isValidNodename, XENSTORE_REL_PATH_MAX, type XsPermLetter } from '../xenstore/access.js';
+import { Xenstore } from '../xenstore/store.js';
 import { requires } from './support/env.js';
 import { dom0Chmod, dom0Write, startXenstored, stopXenstored, XENSTORED_COMMANDS, xsBatchAny, type Xenstored } from './support/xenstored.js';
 

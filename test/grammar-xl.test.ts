@@ -1,4 +1,4 @@
-// The xl domain config parser (grammar/xl-config.ts): realistic configs, the xl/*.cfg files
+// The xl domain config parser (formats/xl-config.ts): realistic configs, the xl/*.cfg files
 // vmipolicy emits for every example, the keys vmipolicy reads, hostile input (positioned
 // diagnostics, never a throw), random round trips, and a differential test against libxl's
 // own parser (libxlutil, called from a small C program) on random token soup.
@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it, test, type TestContext } from 'node:test';
 import fc from 'fast-check';
-import type { Diagnostic } from '../grammar/diagnostics.js';
-import { effectiveAltp2m, isSecurityContext, parseXlConfig, xlSettingText, type XlConfig, type XlValue } from '../grammar/xl-config.js';
+import type { Diagnostic } from '../core/diagnostics.js';
+import { effectiveAltp2m, isSecurityContext, parseXlConfig, xlSettingText, type XlConfig, type XlValue } from '../formats/xl-config.js';
 import { artifactsOf, compileFile, EXAMPLES, requires } from './support/env.js';
 
 // ---------------------------------------------------------------- helpers

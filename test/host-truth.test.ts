@@ -7,8 +7,8 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CAPABILITIES, foreignMapRefusal, grantsTargetWrite } from '../compiler/catalog/capabilities.js';
-import { compareReleases, DOMXEN_INFOLIST_CHECK, hasChange, XEN_RELEASES } from '../compiler/catalog/vocabulary.js';
+import { CAPABILITIES, foreignMapRefusal, grantsTargetWrite } from '../catalog/capabilities.js';
+import { compareReleases, DOMXEN_INFOLIST_CHECK, hasChange, XEN_RELEASES } from '../catalog/vocabulary.js';
 import { execFileSync } from 'node:child_process';
 import { hostFromArtifacts, hostPolicyFromArtifacts, type Host } from '../vmi/host/domains.js';
 import { Hypervisor } from '../vmi/host/hypercalls.js';

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { INPUT_KINDS, openRegularFile, readInputFile, readInputHead, SNAPSHOT_KIND } from '../grammar/read-input.js';
+import { INPUT_KINDS, openRegularFile, readInputFile, readInputHead, SNAPSHOT_KIND } from '../core/read-input.js';
 import { hasCommand, repoPath } from './support/env.js';
 import { withTempDir } from './support/oracles.js';
 

@@ -6,10 +6,10 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parse } from 'yaml';
 import { formatJson } from '../compiler/emit/json.js';
-import { shQuote } from '../compiler/emit/xenstore.js';
+import { shQuote } from '../xenstore/script-contract.js';
 import { decodeUtf8, loadSpec, type JsonPath } from '../compiler/load.js';
 import { defaultTypeFor, DOMAIN_NAME_PATTERN, nearest, TYPE_NAME_PATTERN } from '../compiler/names.js';
-import { positionAt, sourceText } from '../grammar/source.js';
+import { positionAt, sourceText } from '../core/source.js';
 import { specArbitrary, toYaml } from './support/arbitrary.js';
 import { spawnSync } from 'node:child_process';
 

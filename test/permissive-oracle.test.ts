@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { policyFromText } from '../checker/policy-input.js';
+import { policyFromText } from '../policy/load.js';
 import { requires } from './support/env.js';
 import { checkPolicyText, compileStandalone, inject } from './support/checker.js';
 import { checkpolicy, withTempDir } from './support/oracles.js';

@@ -7,8 +7,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parsePolicy } from '../grammar/parse.js';
-import { printPolicy } from '../grammar/printer.js';
+import { parsePolicy } from '../policy/grammar/parse.js';
+import { printPolicy } from '../policy/grammar/printer.js';
 import { CORPUS_RELEASES, requires, sharedPath } from './support/env.js';
 import { checkpolicy, withTempDir } from './support/oracles.js';
 import { EXTENDED_MLS_SLOTS, EXTENDED_SLOTS, minimalMlsPolicy, minimalPolicy } from './support/policies.js';
@@ -158,7 +158,7 @@ describe('printer fixed point', () => {
 });
 
 describe('parsing in statement-aligned pieces', () => {
-  // Large policies are tokenized and parsed a piece at a time (grammar/parse.ts
+  // Large policies are tokenized and parsed a piece at a time (policy/grammar/parse.ts
   // statementChunks); the pieces must never change what is parsed.
   const whole = (text: string) => parsePolicy('p.conf', text, { chunkChars: Number.MAX_SAFE_INTEGER });
   const pieces = (text: string, chunkChars: number) => parsePolicy('p.conf', text, { chunkChars });
@@ -179,7 +179,7 @@ describe('parsing in statement-aligned pieces', () => {
   });
 
   it('statement pieces end after a `;` outside brackets, strings and comments', async () => {
-    const { statementChunks } = await import('../grammar/parse.js');
+    const { statementChunks } = await import('../policy/grammar/parse.js');
     const text = 'allow a b:c { d; };\n# x; y\nif (b) {\nallow a b:c d;\n}\ntype t "s;\n;\ntype u;\n';
     const ends = statementChunks(text, 1).map(([, end]) => text.slice(0, end).split('\n').length - 1);
     // Not inside { d; }, not after the if block's "}" (an else may follow), not after the

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Messages } from '../grammar/diagnostics.js';
+import { Messages } from '../core/diagnostics.js';
 import { repoPath } from './support/env.js';
 
 test('the README lists every diagnostic code range, and no code that does not exist', () => {

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from '../cli/args.js';
 import { CHECK_FLAGS, checkStage, type CheckStage } from '../cli/check.js';
-import { policyFromText, type LoadedPolicy } from '../checker/policy-input.js';
+import { policyFromText, type LoadedPolicy } from '../policy/load.js';
 import { bootSimulatedHost, type SimulatedHost } from '../vmi/host/host.js';
 import type { CheckRecord } from '../vmi/host/hypercalls.js';
 import { PAGE_SIZE } from '../vmi/memory/physical-memory.js';

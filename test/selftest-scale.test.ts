@@ -7,9 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileText } from './support/env.js';
-import { policyFromText, type LoadedPolicy } from '../checker/policy-input.js';
+import { policyFromText, type LoadedPolicy } from '../policy/load.js';
 import { LISTED_PER_OPERATION, runSelftestOn, type OperationReport, type SelftestReport } from '../vmi/selftest/selftest.js';
-import { selftestJson, selftestText } from '../vmi/selftest/report.js';
+import { selftestJson, selftestText } from '../report/selftest.js';
 import { bootSimulatedHost, type SimulatedHost } from '../vmi/host/host.js';
 import { AVC_CACHE_THRESHOLD, AVC_LOG_KEPT } from '../vmi/host/avc.js';
 

@@ -10,7 +10,7 @@ import { parseArgs } from '../cli/args.js';
 import { CHECK_FLAGS, checkStage, type CheckStage } from '../cli/check.js';
 import { runSelftest, runVerify } from '../cli/selftest.js';
 import type { Io } from '../cli/main.js';
-import { policyFromText } from '../checker/policy-input.js';
+import { policyFromText } from '../policy/load.js';
 import { runSelftestOn, type OperationReport, type SelftestReport } from '../vmi/selftest/selftest.js';
 import { EXAMPLES, repoPath, requires, sharedPath } from './support/env.js';
 

@@ -1,4 +1,4 @@
-// Untrusted strings on a terminal (grammar/terminal.ts): for any string, what terminalSafe
+// Untrusted strings on a terminal (core/terminal.ts): for any string, what terminalSafe
 // returns holds no control, format, separator or lone-surrogate character, and reads back to
 // the string it came from (so two inputs never render alike); and the text renderers —
 // diagnostics with their caret, the check's findings, the self-test's table — pass every
@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { renderAt, renderDiagnostic } from '../cli/render.js';
-import { reportText } from '../checker/report/text.js';
-import { diagnostic } from '../grammar/diagnostics.js';
-import { terminalSafe } from '../grammar/terminal.js';
+import { reportText } from '../report/check/text.js';
+import { diagnostic } from '../core/diagnostics.js';
+import { terminalSafe } from '../core/terminal.js';
 import { sourceText } from '../compiler/index.js';
 import { checkPolicyText, compileStandalone, inject } from './support/checker.js';
 

@@ -1,17 +1,17 @@
-// Tool profiles (`introspectors[].tool`, compiler/catalog/tools.ts): a profile adds what its
+// Tool profiles (`introspectors[].tool`, catalog/tools.ts): a profile adds what its
 // tool cannot run without (said at `tool:` with VP2006), the grants its own calls need, and
 // the self-test makes those calls; `custom` changes nothing; a profile change shows in diff.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileText } from './support/env.js';
-import { positionAt } from '../grammar/source.js';
-import { policyFromText } from '../checker/policy-input.js';
+import { positionAt } from '../core/source.js';
+import { policyFromText } from '../policy/load.js';
 import { runSelftestOn, type SelftestReport } from '../vmi/selftest/selftest.js';
-import { capabilityGrants, TOOL_NAMES, toolProfile } from '../compiler/catalog/tools.js';
-import { CAPABILITIES, GUEST_KINDS } from '../compiler/catalog/capabilities.js';
-import { XEN_RELEASES } from '../compiler/catalog/vocabulary.js';
-import { diffSpecs, compiledSpec } from '../checker/diff/spec.js';
+import { capabilityGrants, TOOL_NAMES, toolProfile } from '../catalog/tools.js';
+import { CAPABILITIES, GUEST_KINDS } from '../catalog/capabilities.js';
+import { XEN_RELEASES } from '../catalog/vocabulary.js';
+import { diffSpecs, compiledSpec } from '../diff/spec.js';
 
 function spec(opts: { tool?: string; caps: string; guest?: string; target?: string; xen?: string }): string {
   return [

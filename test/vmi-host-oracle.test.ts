@@ -9,11 +9,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeAccessVector, contextText, type AccessOptions, type SecurityContext } from '../checker/model/access.js';
+import { computeAccessVector, contextText, type AccessOptions, type SecurityContext } from '../policy/model/access.js';
 import { roleAllowsOf } from '../vmi/host/security-server.js';
-import type { PolicyModel } from '../checker/model/model.js';
+import type { PolicyModel } from '../policy/model/model.js';
 import { modelPolicy, readManifest } from '../vmi/host/domains.js';
-import { nearestRelease } from '../compiler/catalog/vocabulary.js';
+import { nearestRelease } from '../catalog/vocabulary.js';
 import { artifactsOf, compileFile, CORPUS_RELEASES, EXAMPLES, requires, sharedPath } from './support/env.js';
 import { buildInXenTree, checkpolicy, withTempDir } from './support/oracles.js';
 

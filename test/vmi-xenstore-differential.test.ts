@@ -24,8 +24,8 @@ import {
   type XsAnyRequest,
   type Xenstored,
 } from './support/xenstored.js';
-import { Xenstore, type XsResult } from '../vmi/host/xenstore.js';
-import { formatXsPerms } from '../grammar/xenstore-ls.js';
+import { Xenstore, type XsResult } from '../xenstore/store.js';
+import { formatXsPerms } from '../xenstore/access.js';
 
 /** Domains that exist on the daemon's fake host; the guests among them that can talk to it. */
 const EXISTING = '0-9';

@@ -12,10 +12,10 @@ import fc from 'fast-check';
 import { artifactsOf, compileFile, EXAMPLES, hasCommand, requires } from './support/env.js';
 import { withTempDir } from './support/oracles.js';
 import { layOutLikeLibxl, runScript, snapshot, startXenstored, stopXenstored, withToolsFirst, writeFakeXl, XENSTORED_COMMANDS, type Guest, type Xenstored } from './support/xenstored.js';
-import { fromXenstoreLs, toXenstoreLs, Xenstore } from '../vmi/host/xenstore.js';
-import { parseAclScript, runAclScript, type DomidResolver } from '../vmi/host/acl-script.js';
-import { DOMID_FUNCTION, isDomidText, SCRIPT_PATH } from '../compiler/emit/xenstore.js';
-import { formatXsPerms } from '../grammar/xenstore-ls.js';
+import { fromXenstoreLs, toXenstoreLs, Xenstore } from '../xenstore/store.js';
+import { parseAclScript, runAclScript, type DomidResolver } from '../xenstore/acl-script.js';
+import { DOMID_FUNCTION, isDomidText, SCRIPT_PATH } from '../xenstore/script-contract.js';
+import { formatXsPerms } from '../xenstore/access.js';
 
 const stopping: Promise<unknown>[] = [];
 after(async () => {

@@ -4,7 +4,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isValidNodename, parseWirePerm, sanitiseValue, Xenstore } from '../vmi/host/xenstore.js';
+import { isValidNodename, parseWirePerm, sanitiseValue, Xenstore } from '../xenstore/store.js';
 
 /** dom0 writes `path` and gives it `perms`; domains 0–5 exist, 9 is privileged. */
 function storeWith(nodes: Record<string, readonly string[]>, privDomid?: number): Xenstore {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { CAPABILITY_NAMES, SPEC_SCHEMA, vocabulary, xenMacros } from '../compiler/index.js';
-import { XEN_RELEASE_PATTERN } from '../compiler/catalog/vocabulary.js';
+import { XEN_RELEASE_PATTERN } from '../catalog/vocabulary.js';
 import { DOMAIN_NAME_PATTERN, MODULE_NAME_PATTERN, TYPE_NAME_PATTERN } from '../compiler/names.js';
 import { CORPUS_RELEASES, requires, sharedPath } from './support/env.js';
 

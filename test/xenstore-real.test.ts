@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { artifactsOf, compileText, repoPath, requires } from './support/env.js';
-import { parseAclScript } from '../vmi/host/acl-script.js';
+import { parseAclScript } from '../xenstore/acl-script.js';
 import {
   accessMatrix,
   layOutLikeLibxl,

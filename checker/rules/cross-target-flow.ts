@@ -7,12 +7,12 @@
 // the first few spelled out: an attribute-wide read and write over 600 domains is one
 // finding of 359 400 pairs, not 359 400 findings.
 
-import { compareCodePoints } from '../../grammar/compare.js';
+import { compareCodePoints } from '../../core/compare.js';
 import type { Finding } from '../findings.js';
 import type { CheckContext } from '../context.js';
 import { specLocation } from '../context.js';
 import type { FlowEdge } from '../graph.js';
-import { typeIndexOf } from '../model/query.js';
+import { typeIndexOf } from '../../policy/model/query.js';
 import { accessKey, ownTypes, type IntrospectorIntent } from '../intent.js';
 import type { CheckRule } from './rule.js';
 import { privilegeGraph } from './escalation.js';

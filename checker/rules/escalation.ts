@@ -5,10 +5,10 @@
 // with their count, every node listed, and the minimal witness paths of the first few (up to
 // the bound), each hop with its permission and the rule behind it.
 
-import { compareCodePoints } from '../../grammar/compare.js';
+import { compareCodePoints } from '../../core/compare.js';
 import type { Finding, Location } from '../findings.js';
 import { describeTypes, specLocation } from '../context.js';
-import { typeIndexOf } from '../model/query.js';
+import { typeIndexOf } from '../../policy/model/query.js';
 import { pseudoDomains } from '../effective.js';
 import { lastHop, minimalPaths, POLICY_NODE, PrivilegeGraph, reach, type PrivilegeEdge, type ReachResult } from '../graph.js';
 import { ownTypes, type DomainIntent } from '../intent.js';

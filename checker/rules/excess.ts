@@ -7,7 +7,7 @@
 import type { Finding } from '../findings.js';
 import type { CheckContext } from '../context.js';
 import { describeTypes, specLocation } from '../context.js';
-import { typeIndexOf } from '../model/query.js';
+import { typeIndexOf } from '../../policy/model/query.js';
 import { ruleLocation, rulesFrom, writtenTargets } from '../effective.js';
 import { accessKey } from '../intent.js';
 import { isBenign } from '../permissions.js';

@@ -2,8 +2,8 @@
 // a rule grants in one class, split by whether each one is needed, with the objects it
 // reaches — kept as the rule wrote them, so an attribute-wide rule is one finding.
 
-import type { ModelAvRule } from '../model/model.js';
-import { availability, type Assignment } from '../booleans.js';
+import type { ModelAvRule } from '../../policy/model/model.js';
+import { availability, type Assignment } from '../../policy/booleans.js';
 import type { CheckContext } from '../context.js';
 import { constraintBlocks } from '../context.js';
 import { objectsOf } from '../effective.js';

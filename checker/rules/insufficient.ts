@@ -3,9 +3,9 @@
 
 import type { Grant } from '../../compiler/ir.js';
 import type { Finding, Location } from '../findings.js';
-import type { Assignment } from '../booleans.js';
-import { typeIndexOf } from '../model/query.js';
-import { availability } from '../booleans.js';
+import type { Assignment } from '../../policy/booleans.js';
+import { typeIndexOf } from '../../policy/model/query.js';
+import { availability } from '../../policy/booleans.js';
 import type { CheckContext } from '../context.js';
 import { constraintBlocks, specLocation } from '../context.js';
 import { grantingRules, ruleLocation } from '../effective.js';

@@ -4,7 +4,7 @@
 
 import type { Finding, Location } from '../findings.js';
 import { specLocation } from '../context.js';
-import { typeIndexOf } from '../model/query.js';
+import { typeIndexOf } from '../../policy/model/query.js';
 import type { CheckRule } from './rule.js';
 
 export const label: CheckRule = {

@@ -3,10 +3,10 @@
 // how many pairs there are, never the full product.
 
 import type { Finding } from '../findings.js';
-import type { ModelAvRule, PolicyModel } from '../model/model.js';
+import type { ModelAvRule, PolicyModel } from '../../policy/model/model.js';
 import { allowRules, neverallowRules, ruleLocation } from '../effective.js';
-import type { IndexSet } from '../model/bitset.js';
-import { availability } from '../booleans.js';
+import type { IndexSet } from '../../policy/model/bitset.js';
+import { availability } from '../../policy/booleans.js';
 import type { CheckRule } from './rule.js';
 
 export const neverallow: CheckRule = {

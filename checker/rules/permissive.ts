@@ -1,19 +1,19 @@
 // permissive — no domain runs unconfined. `permissive t;` compiles (checkpolicy accepts it)
 // and Xen then enforces none of t's denials: security_compute_av (xen/xsm/flask/ss/services.c)
 // flags every decision whose source type is in the permissive map, and avc_has_perm
-// (xen/xsm/flask/avc.c) lets a flagged denial through (checker/model/access.ts
+// (xen/xsm/flask/avc.c) lets a flagged denial through (policy/model/access.ts
 // requestAllowed). Such a domain holds every permission on every object whatever the allow
 // rules say, so the rules that read the allow rules cannot confine it; this rule is where
 // that is reported — one error per type a domain can run with, naming the declared domains
 // whose proofs it voids. (The privilege graph gives it an edge to the policy itself, so
 // escalation also follows chains that pass through it.)
 
-import { compareCodePoints } from '../../grammar/compare.js';
+import { compareCodePoints } from '../../core/compare.js';
 import type { Finding, Location } from '../findings.js';
 import type { CheckContext } from '../context.js';
 import { specLocation } from '../context.js';
 import { permissiveLocations, subjectTypes } from '../effective.js';
-import { typeIndexOf } from '../model/query.js';
+import { typeIndexOf } from '../../policy/model/query.js';
 import type { CheckRule } from './rule.js';
 
 export const permissive: CheckRule = {

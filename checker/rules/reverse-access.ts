@@ -4,11 +4,11 @@
 
 import type { Finding } from '../findings.js';
 import { describeTypes, specLocation } from '../context.js';
-import { typeIndexOf } from '../model/query.js';
+import { typeIndexOf } from '../../policy/model/query.js';
 import { permNames, subjectTypes, ruleLocation, rulesOnto, writtenSources } from '../effective.js';
 import { ownTypes } from '../intent.js';
 import { isCommunication } from '../permissions.js';
-import { availability } from '../booleans.js';
+import { availability } from '../../policy/booleans.js';
 import type { CheckRule } from './rule.js';
 
 export const reverseAccess: CheckRule = {

@@ -5,11 +5,11 @@
 import type { Finding } from '../findings.js';
 import type { DomainIntent } from '../intent.js';
 import { describeTypes, specLocation } from '../context.js';
-import { typeIndexOf } from '../model/query.js';
+import { typeIndexOf } from '../../policy/model/query.js';
 import { domainTypes, permNames, subjectTypes, ruleLocation, rulesFrom, writtenSources, writtenTargets } from '../effective.js';
 import { ownTypes } from '../intent.js';
 import { isIntrospection } from '../permissions.js';
-import { availability } from '../booleans.js';
+import { availability } from '../../policy/booleans.js';
 import type { CheckContext } from '../context.js';
 import type { CheckRule } from './rule.js';
 

@@ -3,10 +3,10 @@
 // one of its declared targets. The labels of DOMID_IO and DOMID_XEN are no guests, but
 // mapping their pages is device or hypervisor memory access: reported apart, named as such.
 
-import { compareCodePoints } from '../../grammar/compare.js';
+import { compareCodePoints } from '../../core/compare.js';
 import type { Finding } from '../findings.js';
 import { describeTypes, specLocation } from '../context.js';
-import { typeIndexOf } from '../model/query.js';
+import { typeIndexOf } from '../../policy/model/query.js';
 import { domainTypes, pseudoDomains, ruleLocation, rulesFrom, writtenTargets } from '../effective.js';
 import { accessKey, ownTypes } from '../intent.js';
 import { isIntrospection } from '../permissions.js';

@@ -5,7 +5,7 @@
 // another's subtree beyond that. Access follows C xenstored (catalog §3): the owner has
 // full access, then the first matching entry, then the default; reads check only the node.
 
-import { xsAccessFor, xsCanRead as canRead, xsCanWrite as canWrite, type XsAccess } from '../../grammar/xenstore-ls.js';
+import { xsAccessFor, xsCanRead as canRead, xsCanWrite as canWrite, type XsAccess } from '../../xenstore/access.js';
 import type { Finding } from '../findings.js';
 import { specLocation } from '../context.js';
 import type { XenstoreNodeAcl } from '../inputs.js';

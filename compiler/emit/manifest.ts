@@ -2,9 +2,9 @@
 // the policy line that makes it and the reason it exists (capability and spec position, or
 // the xen.if relationship / host base it comes from). The input for check and diff.
 
-import type { SourceSpan } from '../../grammar/diagnostics.js';
+import type { SourceSpan } from '../../core/diagnostics.js';
 import type { Grant, IR, Origin } from '../ir.js';
-import { positionAt, type SourceText } from '../../grammar/source.js';
+import { positionAt, type SourceText } from '../../core/source.js';
 import { VERSION } from '../version.js';
 import { DOMAIN_RULE_MARK, HOST_MARK, macroMark, VMI_MARK } from './module.js';
 import { formatJson, LazyList } from './json.js';

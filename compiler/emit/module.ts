@@ -7,7 +7,7 @@ import { VERSION } from '../version.js';
 import type { Grant, IR, MacroUse } from '../ir.js';
 import { mergeGrants, printAllow, reasonComments } from './te-rules.js';
 import { TextWriter } from './writer.js';
-import { terminalSafe } from '../../grammar/terminal.js';
+import { terminalSafe } from '../../core/terminal.js';
 
 export const RULE_BAR = '#'.repeat(80);
 

@@ -2,8 +2,8 @@
 // compiles on its own — the release's classes, initial SIDs and access vectors, Xen's
 // pseudo-domain types, dom0 as administrator, the spec's domains and their rules.
 
-import { allOf, ATTRIBUTES, DOM0_DEVICE_ADMIN, DOM0_SELF, INITIAL_SID_CONTEXTS, known, NEVERALLOW_RESOURCE_USE, RESOURCE_TYPES } from '../catalog/host-base.js';
-import { DOMXEN_INFOLIST_CHECK, hasChange, xenMacros } from '../catalog/vocabulary.js';
+import { allOf, ATTRIBUTES, DOM0_DEVICE_ADMIN, DOM0_SELF, INITIAL_SID_CONTEXTS, known, NEVERALLOW_RESOURCE_USE, RESOURCE_TYPES } from '../../catalog/host-base.js';
+import { DOMXEN_INFOLIST_CHECK, hasChange, xenMacros } from '../../catalog/vocabulary.js';
 import type { Grant, IR, Origin } from '../ir.js';
 import { DOM0_CHANNEL, DOM0_TYPE, DOMXEN_TYPE, sortGrants } from '../lower.js';
 import { header, HOST_MARK, macroMark, macrosByDomain, printDomainRules, printIntrospection, printRoles, section } from './module.js';

@@ -1,6 +1,6 @@
 // Printing TE statements from IR pieces, shared by the module and standalone emitters.
 
-import type { Vocabulary } from '../catalog/vocabulary.js';
+import type { Vocabulary } from '../../catalog/vocabulary.js';
 import type { Grant, Origin, TypeDecl, TypeTransition } from '../ir.js';
 import { originKey } from '../lower.js';
 import type { TextWriter } from './writer.js';

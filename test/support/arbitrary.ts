@@ -5,8 +5,8 @@
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { CAPABILITIES, XEN_RELEASES, type GuestKind } from '../../compiler/index.js';
-import { compareReleases } from '../../compiler/catalog/vocabulary.js';
-import { capability, foreignMapRefusal, unsupportedReason } from '../../compiler/catalog/capabilities.js';
+import { compareReleases } from '../../catalog/vocabulary.js';
+import { capability, foreignMapRefusal, unsupportedReason } from '../../catalog/capabilities.js';
 
 export interface SpecObject {
   vmipolicy: 1;

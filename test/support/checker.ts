@@ -4,7 +4,7 @@
 
 import type { CompileResult } from '../../compiler/index.js';
 import { compileText } from './env.js';
-import { policyFromText } from '../../checker/policy-input.js';
+import { policyFromText } from '../../policy/load.js';
 import { runChecks, type CheckReport } from '../../checker/check.js';
 import type { CheckInput } from '../../checker/check.js';
 import type { Finding } from '../../checker/findings.js';

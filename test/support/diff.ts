@@ -2,10 +2,10 @@
 // text) and the diff of two of them, failing loudly when either side does not read, so a
 // test states only the change it makes and the report it expects.
 
-import { diffInputs, type DiffOutcome } from '../../checker/diff/diff.js';
-import type { DiffInput } from '../../checker/diff/inputs.js';
-import type { DiffReport } from '../../checker/diff/types.js';
-import { policyFromText } from '../../checker/policy-input.js';
+import { diffInputs, type DiffOutcome } from '../../diff/diff.js';
+import type { DiffInput } from '../../diff/inputs.js';
+import type { DiffReport } from '../../diff/types.js';
+import { policyFromText } from '../../policy/load.js';
 
 /** A policy.conf text as one side of the diff, parsed and modelled as the CLI would a file. */
 export function policyInput(label: string, text: string): DiffInput {

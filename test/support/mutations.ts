@@ -5,7 +5,7 @@
 // boolean — and the added statements' text, so a test can ask whether a finding cites them.
 
 import fc from 'fast-check';
-import type { PolicyModel } from '../../checker/model/model.js';
+import type { PolicyModel } from '../../policy/model/model.js';
 import { grantingRules } from '../../checker/effective.js';
 import { isIntrospection } from '../../checker/permissions.js';
 import type { IR } from '../../compiler/ir.js';

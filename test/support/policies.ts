@@ -2,7 +2,7 @@
 // accepts (to try statements in their section), and grep-like counts that do not share
 // code with the parser they check.
 
-import type { PolicyAst, Statement } from '../../grammar/index.js';
+import type { PolicyAst, Statement } from '../../policy/grammar/index.js';
 
 export interface PolicySlots {
   /** After the access vectors: default_user/role/type/range statements. */

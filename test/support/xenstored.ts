@@ -9,10 +9,10 @@ import { execFile, execFileSync, spawnSync, type SpawnSyncReturns } from 'node:c
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { SCRIPT_PATH } from '../../compiler/emit/xenstore.js';
+import { SCRIPT_PATH } from '../../xenstore/script-contract.js';
 import { promisify } from 'node:util';
 import { sharedPath } from './env.js';
-import { libxlNodes, type LaidNode } from '../../vmi/host/libxl-layout.js';
+import { libxlNodes, type LaidNode } from '../../xenstore/libxl-layout.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -222,7 +222,7 @@ export interface Guest {
 }
 
 /**
- * Beyond libxl's nodes (vmi/host/libxl-layout.ts, the product's one statement of them), a
+ * Beyond libxl's nodes (xenstore/libxl-layout.ts, the product's one statement of them), a
  * frontend so that "reads nothing else" has something to bite on: owned by the guest, read
  * by its backend (dom0).
  */

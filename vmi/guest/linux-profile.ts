@@ -6,7 +6,7 @@
 // Offsets may be numbers or hex strings; init_task must be a string when it does not fit a
 // double exactly (every kernel address does not). `pgd` is an offset in mm_struct.
 
-import { diagnostic, type Diagnostic } from '../../grammar/diagnostics.js';
+import { diagnostic, type Diagnostic } from '../../core/diagnostics.js';
 import { parseAddress } from '../paging/virtual-address.js';
 
 export interface LinuxProfile {

@@ -5,8 +5,8 @@
 // audit2allow users recognise:
 //   avc:  denied  { map_read map_write } for source=d1 target=d2 scontext=… tcontext=… tclass=mmu
 
-import { BitSet } from '../../checker/model/bitset.js';
-import { requestAllowed, type AccessDecision } from '../../checker/model/access.js';
+import { BitSet } from '../../policy/model/bitset.js';
+import { requestAllowed, type AccessDecision } from '../../policy/model/access.js';
 import type { SecurityServer } from './security-server.js';
 
 /** Xen's special domain ids, as `%pd` prints them (xen/common/vsprintf.c). */

@@ -9,15 +9,15 @@
 
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PolicyAst } from '../../grammar/ast.js';
-import { hasErrors } from '../../grammar/diagnostics.js';
-import { parsePolicy } from '../../grammar/parse.js';
-import { effectiveAltp2m, parseXlConfig, type Altp2mMode } from '../../grammar/xl-config.js';
-import { expandXenPolicyTree } from '../../grammar/xen-tree.js';
-import { compareReleases, nearestRelease } from '../../compiler/catalog/vocabulary.js';
-import type { GuestKind } from '../../compiler/catalog/capabilities.js';
-import { buildModel } from '../../checker/model/build.js';
-import type { PolicyModel } from '../../checker/model/model.js';
+import type { PolicyAst } from '../../policy/grammar/ast.js';
+import { hasErrors } from '../../core/diagnostics.js';
+import { parsePolicy } from '../../policy/grammar/parse.js';
+import { effectiveAltp2m, parseXlConfig, type Altp2mMode } from '../../formats/xl-config.js';
+import { expandXenPolicyTree } from '../../formats/xen-tree.js';
+import { compareReleases, nearestRelease } from '../../catalog/vocabulary.js';
+import type { GuestKind } from '../../catalog/capabilities.js';
+import { buildModel } from '../../policy/model/build.js';
+import type { PolicyModel } from '../../policy/model/model.js';
 import { DOMID_IO, DOMID_XEN } from './avc.js';
 import { initialContextsOf, roleAllowsOf, SecurityServer } from './security-server.js';
 

@@ -7,15 +7,15 @@
 // CR3, the bytes of a foreign-mapped frame — only when the call was allowed.
 
 import { createHash } from 'node:crypto';
-import type { LoadedPolicy } from '../../checker/policy-input.js';
+import type { LoadedPolicy } from '../../policy/load.js';
 import { PAGE_SIZE } from '../memory/physical-memory.js';
 import { buildSyntheticGuest, type SyntheticGuest } from '../guest/synthetic-guest.js';
-import { runAclScript, type ScriptRun } from './acl-script.js';
+import { runAclScript, type ScriptRun } from '../../xenstore/acl-script.js';
 import { hostFromArtifacts, type DomainSpec, type Host } from './domains.js';
-import { layOutXenstore, uuidOf } from './libxl-layout.js';
+import { layOutXenstore, uuidOf } from '../../xenstore/libxl-layout.js';
 import { Hypervisor, type CallResult, type Prot } from './hypercalls.js';
 import { MonitoredGuest } from './vm-event.js';
-import { Xenstore } from './xenstore.js';
+import { Xenstore } from '../../xenstore/store.js';
 
 export interface SimulatedGuest {
   readonly domid: number;

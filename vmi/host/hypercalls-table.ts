@@ -4,8 +4,8 @@
 // and lists its checks in the order the hook makes them, for the caller's guest kind and
 // the Xen release. The hypercall surface (hypercalls.ts) only interprets this table.
 
-import { atLeast, DOMXEN_INFOLIST_CHECK, hasChange, type XenRelease } from '../../compiler/catalog/vocabulary.js';
-import { foreignMapRefusal, type GuestKind } from '../../compiler/catalog/capabilities.js';
+import { atLeast, DOMXEN_INFOLIST_CHECK, hasChange, type XenRelease } from '../../catalog/vocabulary.js';
+import { foreignMapRefusal, type GuestKind } from '../../catalog/capabilities.js';
 
 export interface CallContext {
   readonly xen: XenRelease;

@@ -5,8 +5,8 @@
 // returns ok or the errno Xen would give, plus every check it made with its provenance —
 // what the self-test shows. A FLASK refusal is -EACCES, as avc_has_perm returns it.
 
-import { atLeast } from '../../compiler/catalog/vocabulary.js';
-import type { Provenance } from '../../checker/model/model.js';
+import { atLeast } from '../../catalog/vocabulary.js';
+import type { Provenance } from '../../policy/model/model.js';
 import { Avc, type AuditData, type AvcCheck } from './avc.js';
 import { DOMID_XEN } from './avc.js';
 import type { Host } from './domains.js';

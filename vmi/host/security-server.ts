@@ -1,16 +1,16 @@
 // The simulated host's security server: Xen's xen/xsm/flask/ss/services.c in miniature.
 // It hands out SIDs for contexts (initial SIDs first, numbered as the policy declares them),
-// answers access-vector requests from the PolicyModel (checker/model/access.ts), and computes
+// answers access-vector requests from the PolicyModel (policy/model/access.ts), and computes
 // the SIDs of new objects as security_transition_sid does — which is how Xen labels a
 // domain's `_self`, a device model's `_target` and an event channel's `_channel`.
 
-import { typeIndexOf } from '../../checker/model/query.js';
-import type { PolicyAst } from '../../grammar/ast.js';
-import { computeAccessVector, contextText, parseContext, type AccessDecision, type SecurityContext } from '../../checker/model/access.js';
-import type { PolicyModel } from '../../checker/model/model.js';
-import { guardHolds, type BooleanState } from '../../checker/model/query.js';
+import { typeIndexOf } from '../../policy/model/query.js';
+import type { PolicyAst } from '../../policy/grammar/ast.js';
+import { computeAccessVector, contextText, parseContext, type AccessDecision, type SecurityContext } from '../../policy/model/access.js';
+import type { PolicyModel } from '../../policy/model/model.js';
+import { guardHolds, type BooleanState } from '../../policy/model/query.js';
 
-export type { SecurityContext } from '../../checker/model/access.js';
+export type { SecurityContext } from '../../policy/model/access.js';
 
 /** The role Xen gives every object that is not a domain (OBJECT_R_VAL). */
 export const OBJECT_R = 'object_r';

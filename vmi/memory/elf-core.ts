@@ -4,7 +4,7 @@
 // legacy VGA window, RAM that was not dumped) reads as out of the snapshot.
 
 import { closeSync } from 'node:fs';
-import { diagnostic } from '../../grammar/diagnostics.js';
+import { diagnostic } from '../../core/diagnostics.js';
 import { CachedFileMemory, DEFAULT_CACHE_FRAMES, type FileLayout } from './frame-cache.js';
 import { readAt } from './file-reader.js';
 import { MAX_PHYSICAL_ADDRESS, PAGE_SIZE } from './physical-memory.js';

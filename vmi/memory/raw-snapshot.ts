@@ -3,8 +3,8 @@
 // cache: a snapshot of many GiB costs only the frames that are touched.
 
 import { closeSync } from 'node:fs';
-import { diagnostic, type Diagnostic } from '../../grammar/diagnostics.js';
-import { openRegularFile, SNAPSHOT_KIND } from '../../grammar/read-input.js';
+import { diagnostic, type Diagnostic } from '../../core/diagnostics.js';
+import { openRegularFile, SNAPSHOT_KIND } from '../../core/read-input.js';
 import { CachedFileMemory, DEFAULT_CACHE_FRAMES, type FileLayout } from './frame-cache.js';
 import { readAt } from './file-reader.js';
 import { PAGE_SIZE, type PhysicalMemory } from './physical-memory.js';

@@ -4,8 +4,8 @@
 // tested). From that set, every operation of the table is either one the introspector may
 // perform on the target, or one it was not granted: the self-test's expectations.
 
-import { capability, type GuestKind } from '../../compiler/catalog/capabilities.js';
-import { capabilityGrants, isToolName, type ToolName } from '../../compiler/catalog/tools.js';
+import { capability, type GuestKind } from '../../catalog/capabilities.js';
+import { capabilityGrants, isToolName, type ToolName } from '../../catalog/tools.js';
 import type { Manifest } from '../host/domains.js';
 import { OPERATIONS, type CallContext, type CheckSpec } from '../host/hypercalls-table.js';
 

@@ -18,7 +18,7 @@ import { callerStateRefusesForeignMap, type CallResult } from '../host/hypercall
 import { OPERATIONS, type CallContext } from '../host/hypercalls-table.js';
 import { actsOnTarget, missingFor, type PairIntent } from './intent.js';
 import type { Recorder } from './recorder.js';
-import { DOMID_FIRST_RESERVED } from '../../compiler/emit/xenstore.js';
+import { DOMID_FIRST_RESERVED } from '../../xenstore/script-contract.js';
 
 type ProbeCall = (sim: SimulatedHost, caller: number, domid: number) => CallResult<unknown>;
 

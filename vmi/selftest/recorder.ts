@@ -5,7 +5,7 @@
 // or blocked (an operation it depends on did not succeed, so it could not run).
 
 import type { CallResult } from '../host/hypercalls.js';
-import type { XsResult } from '../host/xenstore.js';
+import type { XsResult } from '../../xenstore/store.js';
 
 export type Actual = 'allowed' | 'denied' | 'failed' | 'blocked';
 

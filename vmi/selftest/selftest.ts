@@ -5,7 +5,7 @@
 // built first, as data, then run operation by operation; the report lists each with what
 // was expected, what happened, the checks made and the denial lines Xen would print.
 
-import type { LoadedPolicy } from '../../checker/policy-input.js';
+import type { LoadedPolicy } from '../../policy/load.js';
 import { initialContextsOf } from '../host/security-server.js';
 import { readManifest, type DomainSpec, type Manifest, type SimDomain } from '../host/domains.js';
 import { bootSimulatedHost, type SimulatedGuest, type SimulatedHost } from '../host/host.js';

@@ -14,8 +14,8 @@ import type { SimDomain } from '../host/domains.js';
 import type { CallResult, Hypervisor } from '../host/hypercalls.js';
 import { accessTrapping, VmEventRing, type MonitorKind, type VmEventRequest } from '../host/vm-event.js';
 import type { IntrospectorIntent } from './intent.js';
-import type { ToolName } from '../../compiler/catalog/tools.js';
-import { EVENT_CAPABILITY_NAMES } from '../../compiler/catalog/capabilities.js';
+import type { ToolName } from '../../catalog/tools.js';
+import { EVENT_CAPABILITY_NAMES } from '../../catalog/capabilities.js';
 import { ForeignMemory } from './foreign-memory.js';
 import type { Recorder } from './recorder.js';
 

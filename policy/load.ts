@@ -1,0 +1,65 @@
+// Reading a policy for the checker, the diff and `vmipolicy policy …`: a policy.conf file,
+// or an unexpanded Xen policy tree expanded with real m4 the way Xen's Makefile does. The
+// result carries the text, the AST, the LineMap (so positions name the user's own files)
+// and the model.
+
+import { statSync } from 'node:fs';
+import type { PolicyAst } from './grammar/ast.js';
+import { fileUnreadable, hasErrors, type Diagnostic } from '../core/diagnostics.js';
+import { INPUT_KINDS, readInputText } from '../core/read-input.js';
+import { parsePolicy } from './grammar/parse.js';
+import type { LineMap } from './grammar/lines.js';
+import { expandXenPolicyTree, type XenExtraModule } from '../formats/xen-tree.js';
+import { buildModel } from './model/build.js';
+import type { PolicyModel } from './model/model.js';
+
+export interface LoadedPolicy {
+  readonly file: string;
+  readonly text: string;
+  readonly ast: PolicyAst;
+  readonly lines: LineMap;
+  readonly model: PolicyModel;
+}
+
+export interface PolicyLoad {
+  readonly policy?: LoadedPolicy;
+  /** The parsed text and its LineMap, whenever parsing was reached: to place diagnostics. */
+  readonly parsed?: { readonly text: string; readonly lines: LineMap };
+  readonly diagnostics: Diagnostic[];
+}
+
+export interface LoadPolicyOptions {
+  /** For a Xen tree: modules to add as a user would (modules/<name>.te and "<name> = on"). */
+  readonly extraModules?: readonly XenExtraModule[];
+}
+
+export function loadPolicy(path: string, options: LoadPolicyOptions = {}): PolicyLoad {
+  let file = path;
+  let text: string;
+  try {
+    if (statSync(path).isDirectory()) {
+      const expanded = expandXenPolicyTree({ tree: path, ...(options.extraModules ? { extraModules: options.extraModules } : {}) });
+      if (expanded.text === undefined) return { diagnostics: expanded.diagnostics };
+      file = expanded.file;
+      text = expanded.text;
+    } else {
+      const read = readInputText(path, INPUT_KINDS.policy);
+      if (!read.ok) return { diagnostics: [read.diagnostic] };
+      text = read.text;
+    }
+  } catch (e) {
+    return { diagnostics: [fileUnreadable(path, e)] };
+  }
+  return policyFromText(file, text);
+}
+
+/** A policy.conf already in memory (our compiled standalone policy, an expanded tree). */
+export function policyFromText(file: string, text: string): PolicyLoad {
+  const parsed = parsePolicy(file, text);
+  const where = { text, lines: parsed.lines };
+  if (hasErrors(parsed.diagnostics)) return { parsed: where, diagnostics: parsed.diagnostics };
+  const built = buildModel(parsed.ast, (offset) => parsed.lines.locate(offset));
+  const diagnostics = [...parsed.diagnostics, ...built.diagnostics];
+  if (hasErrors(diagnostics)) return { parsed: where, diagnostics };
+  return { policy: { file, text, ast: parsed.ast, lines: parsed.lines, model: built.model }, parsed: where, diagnostics };
+}

@@ -1,0 +1,381 @@
+// The access decision as Xen's security server makes it (xen/xsm/flask/ss/services.c,
+// context_struct_compute_av): the union of the TE allow rules for (source type, target type)
+// — attributes included, conditional rules under a boolean state — then every constraint of
+// the class evaluated on the full contexts (user, role, type), then the role check Xen makes
+// for domain:transition, then typebounds. A pure function of (model, contexts, class,
+// booleans): the checker honours constraints with it and the simulated host's security
+// server answers every AVC miss with it. Every answer keeps its provenance: the rules behind
+// each allowed permission, the constraints that removed one.
+
+import { typeIndexOf } from './query.js';
+import type { ConstraintExpr, NameSet } from '../grammar/ast.js';
+import { BitSet } from './bitset.js';
+import type { ClassInfo, ModelAvRule, ModelConstraint, PolicyModel } from './model.js';
+import { guardHolds, type BooleanState } from './query.js';
+
+/** A FLASK context without MLS range: Xen's policies are built with CONFIG_MLS=n by default. */
+export interface SecurityContext {
+  readonly user: string;
+  readonly role: string;
+  readonly type: string;
+}
+
+/**
+ * Why a permission is missing: no allow rule ('te'), a constraint ('constraint'), the role
+ * check on domain:transition ('rbac'), or the type's bounds ('bounds') — libsepol's reasons.
+ */
+export type DenialReason = 'te' | 'constraint' | 'rbac' | 'bounds';
+
+export interface ConstraintDenial {
+  readonly constraint: ModelConstraint;
+  /** The permissions it removed (those still allowed when it was evaluated). */
+  readonly perms: readonly string[];
+}
+
+export interface AccessDecision {
+  readonly scontext: SecurityContext;
+  readonly tcontext: SecurityContext;
+  readonly cls: string;
+  /** Set when the class or a type is unknown to the policy; everything is then denied ('te'). */
+  readonly error?: string;
+  /** The class's permissions in bit order (common first), as the AVC numbers them. */
+  readonly classPerms: readonly string[];
+  /** Allowed permissions as a bitset over classPerms. */
+  readonly allowedBits: BitSet;
+  readonly allowed: readonly string[];
+  /** Every permission of the class that is not allowed, with the first stage that removed it. */
+  readonly deniedBy: ReadonlyMap<string, DenialReason>;
+  /** The active allow rules behind each allowed permission (TE stage). */
+  readonly grantedBy: ReadonlyMap<string, readonly ModelAvRule[]>;
+  readonly constraintDenials: readonly ConstraintDenial[];
+  /** auditallow: granted permissions Xen logs as "avc:  granted". */
+  readonly auditAllowBits: BitSet;
+  /** Denied permissions Xen logs (dontaudit clears bits here). */
+  readonly auditDenyBits: BitSet;
+  /** The source type is `permissive`: denials are logged but not enforced (AVD_FLAGS_PERMISSIVE). */
+  readonly permissive: boolean;
+}
+
+export interface AccessOptions {
+  /** Boolean values; unset ones take their declared defaults. */
+  readonly booleans?: BooleanState;
+  /**
+   * `allow r1 r2;` role pairs as "r1 r2": Xen (and libsepol, for a Xen policy) removes
+   * domain:transition between contexts of different roles without one. The PolicyModel does
+   * not carry role allows, so the check is made only when the caller supplies them
+   * (vmi/host/security-server.ts roleAllowsOf(ast) does); without them domain:transition
+   * across roles is over-approximated.
+   */
+  readonly roleAllows?: ReadonlySet<string>;
+}
+
+// ------------------------------------------------------------------------------ the index
+
+/** What the decision needs of a model, computed once per model and per type on demand. */
+interface AccessIndex {
+  /** type index → indices of the AV rules whose source set holds it (filled lazily). */
+  readonly rulesBySource: (Int32Array | undefined)[];
+  /** class index → its constraints (constrain/mlsconstrain), in policy order. */
+  readonly constraintsByClass: readonly (readonly ModelConstraint[])[];
+  readonly defaultBooleans: BooleanState;
+  /** NameSet → resolved names, per operand kind (u/r/t). */
+  readonly nameSets: WeakMap<NameSet, ReadonlySet<string>>;
+}
+
+const indexes = new WeakMap<PolicyModel, AccessIndex>();
+
+function indexOf(model: PolicyModel): AccessIndex {
+  let idx = indexes.get(model);
+  if (!idx) {
+    const byClass: ModelConstraint[][] = model.classes.map(() => []);
+    for (const c of model.constraints) {
+      if (c.kind !== 'constrain' && c.kind !== 'mlsconstrain') continue;
+      for (const ci of c.classes) byClass[ci]?.push(c);
+    }
+    idx = { rulesBySource: new Array(model.types.length), constraintsByClass: byClass, defaultBooleans: model.booleans, nameSets: new WeakMap() };
+    indexes.set(model, idx);
+  }
+  return idx;
+}
+
+function rulesFrom(model: PolicyModel, idx: AccessIndex, source: number): Int32Array {
+  let list = idx.rulesBySource[source];
+  if (!list) {
+    const found: number[] = [];
+    model.avRules.forEach((r, i) => {
+      if (r.kind !== 'neverallow' && r.sources.has(source)) found.push(i);
+    });
+    idx.rulesBySource[source] = list = Int32Array.from(found);
+  }
+  return list;
+}
+
+// ------------------------------------------------------------------------------ TE stage
+
+interface TeResult {
+  readonly allowed: BitSet;
+  readonly auditAllow: BitSet;
+  readonly auditDeny: BitSet;
+  readonly grantedBy: Map<number, ModelAvRule[]>;
+}
+
+/** The avtab lookup: every allow/auditallow/dontaudit rule whose (source, target) covers the pair. */
+function teStage(model: PolicyModel, idx: AccessIndex, s: number, t: number, cls: ClassInfo, state: BooleanState, provenance: boolean): TeResult {
+  const size = cls.perms.length;
+  const allowed = new BitSet(size);
+  const auditAllow = new BitSet(size);
+  const auditDeny = new BitSet(size).complement();
+  const grantedBy = new Map<number, ModelAvRule[]>();
+  for (const i of rulesFrom(model, idx, s)) {
+    const rule = model.avRules[i] as ModelAvRule;
+    const bits = rule.perms.get(cls.index);
+    if (!bits || !(rule.targets.has(t) || (rule.self && s === t))) continue;
+    if (!guardHolds(rule.guard, state)) continue;
+    if (rule.kind === 'allow') {
+      allowed.addAll(bits);
+      if (provenance) {
+        for (const p of bits) {
+          const list = grantedBy.get(p);
+          if (list) list.push(rule);
+          else grantedBy.set(p, [rule]);
+        }
+      }
+    } else if (rule.kind === 'auditallow') auditAllow.addAll(bits);
+    else if (rule.kind === 'dontaudit') auditDeny.removeAll(bits);
+  }
+  return { allowed, auditAllow, auditDeny, grantedBy };
+}
+
+// ------------------------------------------------------------------------------ constraints
+
+type Operand = 'u' | 'r' | 't' | 'l' | 'h';
+
+/** The names a constraint's name set stands for: users, roles (attributes expanded) or types. */
+function resolveNames(model: PolicyModel, idx: AccessIndex, kind: Operand, set: NameSet): ReadonlySet<string> {
+  const cached = idx.nameSets.get(set);
+  if (cached) return cached;
+  const universe: readonly string[] = kind === 'u' ? [...model.users.keys()] : kind === 'r' ? [...model.roles.keys()] : model.types;
+  const expand = (name: string): string[] => {
+    if (kind === 't') {
+      const t = typeIndexOf(model, name);
+      if (t !== undefined) return [model.types[t] as string];
+      const a = model.attributeIndex.get(name);
+      return a === undefined ? [] : [...(model.attributeMembers[a] as BitSet)].map((i) => model.types[i] as string);
+    }
+    if (kind === 'r') {
+      const members = model.roleAttributes.get(name);
+      return members ? [...members] : [name];
+    }
+    return [name];
+  };
+  const chosen = new Set<string>(set.star ? universe : []);
+  for (const n of set.names) if (!n.excluded) for (const x of expand(n.name)) chosen.add(x);
+  for (const n of set.names) if (n.excluded) for (const x of expand(n.name)) chosen.delete(x);
+  const out: ReadonlySet<string> = set.complement ? new Set(universe.filter((x) => !chosen.has(x))) : chosen;
+  idx.nameSets.set(set, out);
+  return out;
+}
+
+function operandValue(ctx: { s: SecurityContext; t: SecurityContext }, key: string): string | undefined {
+  const which = key[1] === '1' ? ctx.s : key[1] === '2' ? ctx.t : undefined;
+  if (!which) return undefined;
+  return key[0] === 'u' ? which.user : key[0] === 'r' ? which.role : key[0] === 't' ? which.type : undefined;
+}
+
+/**
+ * constraint_expr_eval. Roles: without `dominance` statements every role dominates only
+ * itself, so dom/domby hold iff the roles are equal and incomp iff they differ. MLS operands
+ * (l1 h2 …) compare levels; a non-MLS policy gives every context the same level, so they
+ * hold for ==/dom/domby and fail for !=/incomp. u3/r3/t3 belong to validatetrans only.
+ */
+export function evalConstraint(model: PolicyModel, expr: ConstraintExpr, scontext: SecurityContext, tcontext: SecurityContext): boolean {
+  return evalExpr(model, indexOf(model), expr, { s: scontext, t: tcontext });
+}
+
+function evalExpr(model: PolicyModel, idx: AccessIndex, e: ConstraintExpr, ctx: { s: SecurityContext; t: SecurityContext }): boolean {
+  switch (e.op) {
+    case 'not':
+      return !evalExpr(model, idx, e.operand, ctx);
+    case 'and':
+      return evalExpr(model, idx, e.left, ctx) && evalExpr(model, idx, e.right, ctx);
+    case 'or':
+      return evalExpr(model, idx, e.left, ctx) || evalExpr(model, idx, e.right, ctx);
+    default: {
+      const kind = e.left[0] as Operand;
+      if (kind === 'l' || kind === 'h') return e.op === '==' || e.op === 'eq' || e.op === 'dom' || e.op === 'domby';
+      const left = operandValue(ctx, e.left);
+      if (left === undefined) return false;
+      if (typeof e.right === 'string') {
+        const right = operandValue(ctx, e.right);
+        if (right === undefined) return false;
+        return e.op === '!=' || e.op === 'incomp' ? left !== right : left === right;
+      }
+      const member = resolveNames(model, idx, kind, e.right).has(left);
+      return e.op === '!=' ? !member : member;
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------ the decision
+
+interface Stages {
+  allowed: BitSet;
+  te: TeResult;
+  constraintDenials: { constraint: ModelConstraint; bits: BitSet }[];
+  rbac: BitSet;
+}
+
+/** TE, constraints and the role check: everything before typebounds. */
+function computeStages(model: PolicyModel, idx: AccessIndex, s: SecurityContext, t: SecurityContext, sType: number, tType: number, cls: ClassInfo, state: BooleanState, options: AccessOptions, provenance: boolean): Stages {
+  const te = teStage(model, idx, sType, tType, cls, state, provenance);
+  const allowed = new BitSet(cls.perms.length, te.allowed.words.slice());
+  const constraintDenials: Stages['constraintDenials'] = [];
+  for (const c of idx.constraintsByClass[cls.index] ?? []) {
+    const perms = c.perms.get(cls.index);
+    if (!perms || !intersects(perms, allowed)) continue;
+    if (evalExpr(model, idx, c.expr, { s, t })) continue;
+    const removed = intersection(perms, allowed);
+    allowed.removeAll(perms);
+    constraintDenials.push({ constraint: c, bits: removed });
+  }
+  const rbac = new BitSet(cls.perms.length);
+  const transition = cls.name === 'domain' ? cls.permIndex.get('transition') : undefined;
+  if (options.roleAllows && transition !== undefined && allowed.has(transition) && s.role !== t.role && !options.roleAllows.has(`${s.role} ${t.role}`)) {
+    allowed.delete(transition);
+    rbac.add(transition);
+  }
+  return { allowed, te, constraintDenials, rbac };
+}
+
+/** type_attribute_bounds_av: the permissions a bounded type holds beyond its parent are masked. */
+function boundsMask(model: PolicyModel, idx: AccessIndex, s: SecurityContext, t: SecurityContext, sType: number, tType: number, cls: ClassInfo, state: BooleanState, options: AccessOptions, allowed: BitSet): BitSet {
+  const sParent = model.typebounds.get(sType);
+  const tParent = model.typebounds.get(tType);
+  let masked = new BitSet(cls.perms.length);
+  const tryWith = (ps: number, pt: number): boolean => {
+    const lo = allowedWithBounds(model, idx, { ...s, type: model.types[ps] as string }, { ...t, type: model.types[pt] as string }, ps, pt, cls, state, options);
+    masked = new BitSet(cls.perms.length, allowed.words.slice());
+    masked.removeAll(lo);
+    return masked.isEmpty();
+  };
+  // Xen stops at the first parent combination that covers everything; otherwise the mask of
+  // the last combination tried is applied (the same order as services.c).
+  if (sParent !== undefined && tryWith(sParent, tType)) return masked;
+  if (tParent !== undefined && tryWith(sType, tParent)) return masked;
+  if (sParent !== undefined && tParent !== undefined && tryWith(sParent, tParent)) return masked;
+  return masked;
+}
+
+function allowedWithBounds(model: PolicyModel, idx: AccessIndex, s: SecurityContext, t: SecurityContext, sType: number, tType: number, cls: ClassInfo, state: BooleanState, options: AccessOptions): BitSet {
+  const { allowed } = computeStages(model, idx, s, t, sType, tType, cls, state, options, false);
+  if (model.typebounds.has(sType) || model.typebounds.has(tType)) allowed.removeAll(boundsMask(model, idx, s, t, sType, tType, cls, state, options, allowed));
+  return allowed;
+}
+
+function intersects(a: BitSet, b: BitSet): boolean {
+  for (let w = 0; w < a.words.length; w++) if (((a.words[w] ?? 0) & (b.words[w] ?? 0)) !== 0) return true;
+  return false;
+}
+
+function intersection(a: BitSet, b: BitSet): BitSet {
+  const out = new BitSet(b.size);
+  for (let w = 0; w < out.words.length; w++) out.words[w] = ((a.words[w] ?? 0) & (b.words[w] ?? 0)) >>> 0;
+  return out;
+}
+
+function namesOf(cls: ClassInfo, bits: BitSet): string[] {
+  return [...bits].map((p) => cls.perms[p] as string);
+}
+
+function failed(scontext: SecurityContext, tcontext: SecurityContext, clsName: string, cls: ClassInfo | undefined, error: string): AccessDecision {
+  const perms = cls?.perms ?? [];
+  const none = new BitSet(perms.length);
+  return {
+    scontext, tcontext, cls: clsName, error, classPerms: perms, allowedBits: none, allowed: [],
+    deniedBy: new Map(perms.map((p) => [p, 'te'] as const)), grantedBy: new Map(), constraintDenials: [],
+    auditAllowBits: none, auditDenyBits: none.complement(), permissive: false,
+  };
+}
+
+/**
+ * The access vector from scontext to tcontext for one class: what Xen's
+ * security_compute_av returns (allowed, auditallow, auditdeny, permissive flag), with the
+ * reason for every missing permission and the rules behind every granted one.
+ */
+export function computeAccessVector(model: PolicyModel, scontext: SecurityContext, tcontext: SecurityContext, clsName: string, options: AccessOptions = {}): AccessDecision {
+  const ci = model.classIndex.get(clsName);
+  const cls = ci === undefined ? undefined : model.classes[ci];
+  if (!cls) return failed(scontext, tcontext, clsName, undefined, `unknown class ${clsName}`);
+  const sType = typeIndexOf(model, scontext.type);
+  const tType = typeIndexOf(model, tcontext.type);
+  if (sType === undefined) return failed(scontext, tcontext, clsName, cls, `unknown type ${scontext.type}`);
+  if (tType === undefined) return failed(scontext, tcontext, clsName, cls, `unknown type ${tcontext.type}`);
+  const idx = indexOf(model);
+  const state = options.booleans ? new Map([...idx.defaultBooleans, ...options.booleans]) : idx.defaultBooleans;
+  const stages = computeStages(model, idx, scontext, tcontext, sType, tType, cls, state, options, true);
+  const allowed = stages.allowed;
+  const bounded = model.typebounds.has(sType) || model.typebounds.has(tType) ? boundsMask(model, idx, scontext, tcontext, sType, tType, cls, state, options, allowed) : new BitSet(cls.perms.length);
+  allowed.removeAll(bounded);
+
+  const deniedBy = new Map<string, DenialReason>();
+  const byConstraint = new BitSet(cls.perms.length);
+  for (const d of stages.constraintDenials) byConstraint.addAll(d.bits);
+  cls.perms.forEach((name, p) => {
+    if (allowed.has(p)) return;
+    deniedBy.set(name, !stages.te.allowed.has(p) ? 'te' : byConstraint.has(p) ? 'constraint' : stages.rbac.has(p) ? 'rbac' : 'bounds');
+  });
+  const grantedBy = new Map<string, readonly ModelAvRule[]>();
+  for (const p of allowed) grantedBy.set(cls.perms[p] as string, stages.te.grantedBy.get(p) ?? []);
+  return {
+    scontext, tcontext, cls: clsName, classPerms: cls.perms, allowedBits: allowed, allowed: namesOf(cls, allowed), deniedBy, grantedBy,
+    constraintDenials: stages.constraintDenials.map((d) => ({ constraint: d.constraint, perms: namesOf(cls, d.bits) })),
+    auditAllowBits: stages.te.auditAllow, auditDenyBits: stages.te.auditDeny, permissive: isPermissive(model, sType),
+  };
+}
+
+/**
+ * Whether a request goes through, given the permissions of it the decision does not allow:
+ * avc_has_perm_noaudit (xen/xsm/flask/avc.c) refuses with -EACCES only when something is
+ * denied, FLASK is enforcing and the decision lacks AVD_FLAGS_PERMISSIVE — which
+ * security_compute_av (xen/xsm/flask/ss/services.c) sets whenever the source type is in the
+ * policy's permissive map. A permissive domain is thus allowed every permission on every
+ * object, though each denial is still computed (and audited) as one.
+ */
+export function requestAllowed(decision: Pick<AccessDecision, 'permissive'>, denied: readonly string[], enforcing = true): boolean {
+  return denied.length === 0 || !enforcing || decision.permissive;
+}
+
+/** Whether Xen enforces nothing on this source type (`permissive t;`): see requestAllowed. */
+export function isPermissive(model: PolicyModel, type: number): boolean {
+  return model.permissive.has(type);
+}
+
+/**
+ * Whether the constraints of `cls` let scontext have `perms` on tcontext, ignoring TE: the
+ * cheap question the checker asks of a permission the rules already grant. Returns the
+ * denying constraints (empty: allowed).
+ */
+export function constraintsAllow(model: PolicyModel, scontext: SecurityContext, tcontext: SecurityContext, clsName: string, perms: readonly string[]): readonly ModelConstraint[] {
+  const ci = model.classIndex.get(clsName);
+  const cls = ci === undefined ? undefined : model.classes[ci];
+  if (!cls) return [];
+  const idx = indexOf(model);
+  const wanted = BitSet.of(cls.perms.length, perms.map((p) => cls.permIndex.get(p)).filter((p): p is number => p !== undefined));
+  const denying: ModelConstraint[] = [];
+  for (const c of idx.constraintsByClass[cls.index] ?? []) {
+    const restricted = c.perms.get(cls.index);
+    if (restricted && intersects(restricted, wanted) && !evalExpr(model, idx, c.expr, { s: scontext, t: tcontext })) denying.push(c);
+  }
+  return denying;
+}
+
+/** Parses "user:role:type" (an MLS level after a fourth colon is ignored). */
+export function parseContext(text: string): SecurityContext | undefined {
+  const parts = text.split(':');
+  if (parts.length < 3 || parts.slice(0, 3).some((p) => p === '')) return undefined;
+  return { user: parts[0] as string, role: parts[1] as string, type: parts[2] as string };
+}
+
+export function contextText(ctx: SecurityContext): string {
+  return `${ctx.user}:${ctx.role}:${ctx.type}`;
+}
