@@ -1,7 +1,8 @@
 // Benchmark: reading a whole Xen policy — parse + PolicyModel — for the corpus policies and
 // generated hosts of 1 000 and 10 000 domain types (Xen's stock modules plus per-VM rules,
-// built with ../shared/tools/gen-large.py through Xen's own m4 flow), beside Debian's
-// checkpolicy compiling the same policy.conf, in one run. Not a test: it prints a table.
+// built with tools/gen-large.py of the shared tree, SHARED below, through Xen's own m4
+// flow), beside Debian's checkpolicy compiling the same policy.conf, in one run. Not a test:
+// it prints a table.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,7 +53,7 @@ function inputs(dir: string): { inputs: Input[]; notes: string[] } {
   for (const n of [1_000, 10_000]) {
     const text = generatedHost(n, dir);
     if (text) list.push({ label: `${n.toLocaleString('en-US')} domain types`, text, runs: n > 1000 ? 3 : 7 });
-    else notes.push(`could not generate the ${n}-type host (python3, m4 and ../shared/tools needed)`);
+    else notes.push(`could not generate the ${n}-type host (python3, m4 and ${join(SHARED, 'tools')} needed)`);
   }
   return { inputs: list, notes };
 }

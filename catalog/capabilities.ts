@@ -1,15 +1,22 @@
 // The closed vocabulary of introspection capabilities, and what each one means in FLASK
-// terms for a given Xen release and pair of guest kinds. Every permission here comes from
-// the capability catalog (../shared/reference/capability-catalog.md, §1): each grant names
-// the catalog rows (A4, B2, D1f…) that say which hypercall triggers which hook and check.
-// Nothing is granted "just in case": a permission with no row behind it does not belong.
+// terms for a given Xen release and pair of guest kinds. Each grant says (`why`) which library
+// call and hypercall trigger the check and which FLASK hook makes it — the hooks are functions
+// of Xen's xen/xsm/flask/hooks.c — and names (`catalog`) the ids of the VMI operations behind
+// it: A… discovery and init, B… guest memory, C… vCPU state, D… vm_event, E… altp2m, F…
+// debugging, vmtrace and HVM params (the simulated host's vmi/host/hypercalls-table.ts is
+// keyed by the same ids). Nothing is granted "just in case": a permission with no operation
+// behind it does not belong.
 
 import { atLeast, DOMXEN_INFOLIST_CHECK, hasChange, type XenRelease } from './vocabulary.js';
 
 export type GuestKind = 'pv' | 'pvh' | 'hvm';
 export const GUEST_KINDS: readonly GuestKind[] = ['pv', 'pvh', 'hvm'];
 
-/** Whose label the check is made against (catalog §0 notation). */
+/**
+ * Whose label the check is made against: Xen's domain_target_sid (xen/xsm/flask/hooks.c) uses
+ * the caller's self_sid when a domain acts on itself, its target_sid when it is the target's
+ * device model (XEN_DOMCTL_set_target, which no capability grants), else the target's own SID.
+ */
 export type ObjectRole =
   | 'target' //     T: the target's own label
   | 'self' //       S_self: the introspector acting on itself
@@ -48,7 +55,7 @@ export interface CapabilityDef {
   readonly targetKindReason?: string;
   /** The first Xen release with the hypercalls behind it (absent: every supported release). */
   readonly since?: { readonly xen: XenRelease; readonly why: string };
-  /** Needs the vm_event channel rules (catalog §1G). */
+  /** Needs the four vm_event channel rules (compiler/lower.ts eventChannelGrants). */
   readonly eventChannel: boolean;
   /**
    * Maps target frames into the introspector: its memory, or the vm_event ring page that every
@@ -56,7 +63,7 @@ export interface CapabilityDef {
    * (foreignMapRefusal).
    */
   readonly mapsTargetFrames: boolean;
-  /** Set when the capability amounts to control of the target (catalog §5). */
+  /** Set when the capability amounts to control of the target (its control edges: checker/permissions.ts). */
   readonly control?: string;
   grants(ctx: CapabilityContext): PermissionGrant[];
   /** xl settings the target's config needs for this capability. */
@@ -298,7 +305,7 @@ export const CAPABILITIES: readonly CapabilityDef[] = [
     ],
     targetXl: (ctx) =>
       atLeast(ctx.xen, '4.9')
-        ? [{ key: 'altp2m', value: '"external"', why: 'altp2m for external tools only: the guest itself cannot drive its views (catalog E1′); fixed at creation since 4.19' }]
+        ? [{ key: 'altp2m', value: '"external"', why: 'altp2m for external tools only: the guest itself cannot drive its views (flask_hvm_altp2mhvm_op refuses the altp2m operations a domain makes on itself in external mode); fixed at creation since 4.19' }]
         : [{ key: 'altp2mhvm', value: '1', why: 'Xen 4.8 has only the boolean altp2mhvm (mixed mode)' }],
   },
   {

@@ -1,4 +1,6 @@
-// The permission vocabulary of each supported Xen release (catalog §2, §2.1). Every
+// The permission vocabulary of each supported Xen release: the classes, initial SIDs and
+// permissions of xen/xsm/flask/policy/{security_classes,initial_sids,access_vectors} at its
+// RELEASE-x.y.0 tag (xen-vocabulary.generated.ts), bits in declaration order. Every
 // permission vmipolicy emits is checked against it: a name that the hypervisor of the
 // chosen release does not know would fail checkpolicy, or — worse — silently mean
 // another bit after a policy is rebuilt against a different access_vectors.
@@ -54,7 +56,7 @@ export function isSupportedRelease(v: string): boolean {
  * point releases: which release of each branch has it (a branch not listed has it from
  * `since` on, if at all).
  */
-export interface BackportedChange {
+interface BackportedChange {
   readonly what: string;
   /** The first release of the newest branch with it, e.g. "4.22.0". */
   readonly since: string;

@@ -4,6 +4,8 @@
 //   Xen's own example policy grants for these standard relationships at each release.
 // Used so that dom0 can build, manage and serve the domains vmipolicy declares exactly as
 // it does a stock domU_t at that release, in module and standalone mode alike.
+// Do not edit: `npm run generate -- --xen-git <clone of xen.git>` rewrites it (tools/generate-catalog.ts),
+// and test/generated.test.ts checks that the generator still reproduces it.
 
 /** [subject, object, class, permissions]; $1/$2/$3 are the macro's arguments. */
 export type MacroRule = readonly [string, string, string, readonly string[]];

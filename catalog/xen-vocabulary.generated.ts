@@ -1,7 +1,9 @@
 // Generated from xen-project/xen at the RELEASE-<version>.0 tags:
 //   xen/xsm/flask/policy/security_classes, initial_sids, access_vectors.
 // Facts only (names and their order); bit positions follow the order within each class.
-// Checked against ../shared/corpus at test time (test/vocabulary.test.ts).
+// Checked at test time against the Xen policy trees of the test corpus (test/vocabulary.test.ts).
+// Do not edit: `npm run generate -- --xen-git <clone of xen.git>` rewrites it (tools/generate-catalog.ts),
+// and test/generated.test.ts checks that the generator still reproduces it.
 
 export interface RawReleaseVocabulary {
   /** security_classes, in declaration order */

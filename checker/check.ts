@@ -1,5 +1,6 @@
-// The checker's driver: every proof rule of DESIGN §5 over one check context, findings in a
-// deterministic order, and the verdict. "Proven" means no finding of severity error.
+// The checker's driver: every proof rule (one file each in rules/, ids in findings.ts
+// RULE_IDS) over one check context, findings in a deterministic order, and the verdict.
+// "Proven" means no finding of severity error.
 
 import type { IR } from '../compiler/ir.js';
 import type { SourceText } from '../core/source.js';

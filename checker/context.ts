@@ -56,7 +56,7 @@ export function constraintBlocks(ctx: CheckContext, subject: number, object: num
 
 const labelsByType = new WeakMap<CheckContext, ReadonlyMap<string, SecurityContext>>();
 
-export function contextOf(ctx: CheckContext, type: number): SecurityContext {
+function contextOf(ctx: CheckContext, type: number): SecurityContext {
   const name = ctx.model.types[type] as string;
   let labels = labelsByType.get(ctx);
   if (!labels) {

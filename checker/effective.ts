@@ -69,10 +69,6 @@ export function rulesOnto(model: PolicyModel, object: number): readonly ModelAvR
   return ix.onto[object] ?? [];
 }
 
-export function ruleCovers(rule: ModelAvRule, subject: number, object: number): boolean {
-  return rule.sources.has(subject) && (rule.targets.has(object) || (rule.self && subject === object));
-}
-
 /** The objects a rule gives `subject` rights on: its targets, plus the subject itself for `self`. */
 export function objectsOf(rule: ModelAvRule, subject: number): number[] {
   const out = [...rule.targets];
@@ -142,7 +138,7 @@ export function subjectTypes(model: PolicyModel): BitSet {
   return ix.subjectTypes;
 }
 
-export interface PseudoDomain {
+interface PseudoDomain {
   /** The domain id Xen gives it (xen/include/public/xen.h). */
   readonly domid: 'DOMID_IO' | 'DOMID_XEN';
   /** What its pages are, for messages. */

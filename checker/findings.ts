@@ -1,6 +1,7 @@
-// What the checker reports: findings with stable rule ids (DESIGN §5), each carrying the
-// spec position it violates and the policy rules that make it true. A finding that cannot
-// say which rule grants it is a bug, so `provenance` is never empty for a permission.
+// What the checker reports: findings with stable rule ids (RULE_IDS below; README.md "check —
+// prove least privilege" says what each proves), each carrying the spec position it
+// violates and the policy rules that make it true. A finding that cannot say which rule
+// grants it is a bug, so `provenance` is never empty for a permission.
 
 import { compareCodePoints } from '../core/compare.js';
 
@@ -96,7 +97,7 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
 }
 
 /** The findings' string order: code points (one comparator for the whole project). */
-export const cmp = compareCodePoints;
+const cmp = compareCodePoints;
 
 export function isProven(findings: readonly Finding[]): boolean {
   return !findings.some((f) => f.severity === 'error');

@@ -1,8 +1,8 @@
 // The privilege graph: domains (and the security policy itself) as nodes, control edges as
-// labelled edges that keep the rules behind them (catalog §5). An edge A → B means A can
-// come to act with B's rights: it can write B's memory or registers, answer B's vm_events,
-// create a domain labelled B, relabel a domain into B, make a domain B's device model, or
-// rewrite the policy.
+// labelled edges that keep the rules behind them (checker/permissions.ts says which
+// permissions make one). An edge A → B means A can come to act with B's rights: it can write
+// B's memory or registers, answer B's vm_events, create a domain labelled B, relabel a
+// domain into B, make a domain B's device model, or rewrite the policy.
 //
 // The search never materialises an edge per pair of types. An attribute-wide relabel rule
 // over N domains gives every domain N² (intermediary, destination) combinations; instead,

@@ -2,7 +2,7 @@
 // (xl configs) and the xenstore ACLs (a `xenstore-ls -p` dump). Parsing is the grammar's;
 // here they become plain data with the line behind every fact.
 
-import { hasErrors, type Diagnostic, type SourceSpan } from '../core/diagnostics.js';
+import { diagnostic, hasErrors, type Diagnostic, type SourceSpan } from '../core/diagnostics.js';
 import { parseXlConfig } from '../formats/xl-config.js';
 import { parseXenstoreLs, walkXsNodes } from '../xenstore/ls-format.js';
 import { type XsPerms } from '../xenstore/access.js';
@@ -76,5 +76,8 @@ export function readXenstoreDump(file: string, text: string): { state?: Xenstore
   for (const node of walkXsNodes(result.root)) {
     if (node.perms) nodes.push({ path: node.path, perms: node.perms, ...(node.value !== undefined ? { value: node.value } : {}), at: location(source, node.span, 'xenstore') });
   }
+  // `xenstore-ls` without -p (or an empty file) parses, but says nothing about who may read
+  // what: checking against it would prove the ACLs from no evidence at all.
+  if (nodes.length === 0) return { diagnostics: [...diagnostics, diagnostic('CheckXenstoreKind', [file])] };
   return { state: xenstoreState(file, nodes), diagnostics };
 }

@@ -1,13 +1,13 @@
 // The vmipolicy command line. Thin: argument parsing, files, exit codes and rendering;
 // every command is a library call. Exit codes: 0 success, 1 findings, 2 bad input or usage.
 
-import { compile, CAPABILITIES, TOOL_NAMES, toolProfile, VERSION, XEN_RELEASES, type Diagnostic, type SourceText } from '../compiler/index.js';
+import { CAPABILITIES, TOOL_NAMES, toolProfile, VERSION, XEN_RELEASES } from '../compiler/index.js';
 import { capabilityReferenceMarkdown } from '../catalog/reference.js';
-import { INPUT_KINDS, readInputFile } from '../core/read-input.js';
-import { diagnosticsJson, renderDiagnostic, summary } from './render.js';
-import { terminalSafe } from '../core/terminal.js';
-import { diagnostic } from '../core/diagnostics.js';
-import { locateDiagnostic, machineCommand, recordDiagnostic } from './machine.js';
+import { compileSpec } from '../api/compile.js';
+import { placeAll, type PlacedDiagnostic } from '../core/located.js';
+import { locatePlaced, renderPlaced, summary } from '../report/diagnostics.js';
+import { machineCommand } from './machine.js';
+import { EXIT_OK, EXIT_USAGE, usageError, type Io } from './io.js';
 import { recoverOutput, writeArtifacts } from './output.js';
 import { runPolicy } from './policy.js';
 import { runCheck } from './check.js';
@@ -16,10 +16,6 @@ import { runSelftest, runVerify } from './selftest.js';
 import { runDiff } from './diff.js';
 import { parseArgs, type FlagSpec, type ParsedArgs } from './args.js';
 import { nearest } from '../compiler/names.js';
-
-export const EXIT_OK = 0;
-export const EXIT_FINDINGS = 1;
-export const EXIT_USAGE = 2;
 
 const USAGE = `vmipolicy ${VERSION} — least-privilege Xen XSM/FLASK policies for VM introspection
 
@@ -42,7 +38,8 @@ Usage:
       --policy (a policy.conf, or a Xen tree plus extra NAME.te modules) against SPEC.
       Exit 0 proven, 1 findings. Rules: excess, insufficient, undeclared-target,
       reverse-access, shared-label, escalation, cross-target-flow, xenstore-acl, label, neverallow,
-      permissive.
+      permissive. --sarif-root DIR: SARIF locations are the files under DIR (default: the git
+      work tree, else the working directory), relative to it; compiled output is never one.
   vmipolicy vmi translate|read|ps --snapshot FILE --dtb ADDR [--mode ia32e|la57|pae|legacy]
                  [--address VA] [--length N] [--profile JSON] [--format text|json]
       The embedded VMI core on a memory snapshot (raw, or an ELF core from QEMU's
@@ -51,7 +48,7 @@ Usage:
       Semantic privilege diff of two specs, policy.conf files or Xen trees (or git:REV:path
       of any of them): what each subject gains or loses, in capability terms for specs,
       with the rule or spec line behind every change. --fail-on new-access exits 1 when
-      NEW grants anything OLD did not.
+      NEW grants anything OLD did not. --sarif-root DIR as for check.
   vmipolicy capabilities [--format text|markdown|json]
       What each capability grants, and the hypercall and hook behind every permission.
   vmipolicy policy stats FILE [--format text|json]
@@ -85,11 +82,6 @@ export function commandUsage(command: string): string {
 const COMMANDS = ['verify', 'selftest', 'compile', 'check', 'vmi', 'diff', 'capabilities', 'policy', 'help', 'version'] as const;
 const VERSION_WORDS = new Set(['--version', '-V', 'version']);
 
-export interface Io {
-  readonly stdout: (s: string) => void;
-  readonly stderr: (s: string) => void;
-}
-
 type Parsed = ParsedArgs;
 
 const COMMON_FLAGS: FlagSpec = { values: ['-o', '--xen', '--mode', '--format', '-s', '-t', '-c', '-p'], booleans: ['--version'] };
@@ -99,15 +91,9 @@ function didYouMean(word: string, candidates: readonly string[]): string {
   return near === undefined ? '' : ` (did you mean '${near}'?)`;
 }
 
-export function usageError(io: Io, message: string): number {
-  io.stderr(`vmipolicy: ${terminalSafe(message)}\nRun 'vmipolicy --help' for usage.\n`);
-  recordDiagnostic(io, locateDiagnostic(diagnostic('CliUsage', [message], undefined, "run 'vmipolicy --help' for usage"), undefined));
-  return EXIT_USAGE;
-}
-
-function report(io: Io, diagnostics: readonly Diagnostic[], source: SourceText | undefined, format: string): void {
+function report(io: Io, diagnostics: readonly PlacedDiagnostic[], format: string): void {
   if (format === 'json') return;
-  for (const d of diagnostics) io.stderr(renderDiagnostic(d, source) + '\n');
+  for (const p of diagnostics) io.stderr(renderPlaced(p) + '\n');
 }
 
 function runCompile(args: Parsed, io: Io): number {
@@ -123,32 +109,30 @@ function runCompile(args: Parsed, io: Io): number {
 
   // An interrupted earlier run is put right first, whatever happens to this one.
   const recovered = recoverOutput(out);
-  if (!recovered.ok) return finish(io, format, [...recovered.warnings, recovered.diagnostic], undefined, EXIT_USAGE);
-  const read = readInputFile(specPath, INPUT_KINDS.spec);
-  if (!read.ok) return finish(io, format, [...recovered.warnings, read.diagnostic], undefined, EXIT_USAGE);
-  const content = read.bytes;
+  const recoveredWarnings = placeAll(recovered.warnings);
+  if (!recovered.ok) return finish(io, format, [...recoveredWarnings, ...placeAll([recovered.diagnostic])], EXIT_USAGE);
   const xen = args.flags.get('--xen');
-  const result = compile({ file: specPath, content }, { ...(xen !== undefined ? { xen } : {}), ...(mode ? { mode } : {}) });
-  if (!result.artifacts) return finish(io, format, [...recovered.warnings, ...result.diagnostics], result.source, EXIT_USAGE);
+  const result = compileSpec(specPath, { ...(xen !== undefined ? { xen } : {}), ...(mode ? { mode } : {}) });
+  if (!result.artifacts) return finish(io, format, [...recoveredWarnings, ...result.diagnostics], EXIT_USAGE);
   const written = writeArtifacts(out, result.artifacts);
-  const diagnostics = [...recovered.warnings, ...result.diagnostics, ...written.warnings];
-  if (!written.ok) return finish(io, format, [...diagnostics, written.diagnostic], result.source, EXIT_USAGE);
+  const diagnostics = [...recoveredWarnings, ...result.diagnostics, ...placeAll(written.warnings)];
+  if (!written.ok) return finish(io, format, [...diagnostics, ...placeAll([written.diagnostic])], EXIT_USAGE);
   if (format === 'json') {
-    io.stdout(JSON.stringify({ ok: true, out, files: [...result.artifacts.keys()], diagnostics: diagnosticsJson(diagnostics, result.source) }, null, 2) + '\n');
+    io.stdout(JSON.stringify({ ok: true, out, files: [...result.artifacts.keys()], diagnostics: diagnostics.map(locatePlaced) }, null, 2) + '\n');
   } else {
-    report(io, diagnostics, result.source, format);
-    io.stdout(`wrote ${result.artifacts.size} files to ${out} (${summary(diagnostics)})\n`);
+    report(io, diagnostics, format);
+    io.stdout(`wrote ${result.artifacts.size} files to ${out} (${summary(diagnostics.map((p) => p.diagnostic))})\n`);
     for (const f of result.artifacts.keys()) io.stdout(`  ${f}\n`);
   }
   return EXIT_OK;
 }
 
-function finish(io: Io, format: string, diagnostics: readonly Diagnostic[], source: SourceText | undefined, code: number): number {
+function finish(io: Io, format: string, diagnostics: readonly PlacedDiagnostic[], code: number): number {
   if (format === 'json') {
-    io.stdout(JSON.stringify({ ok: false, diagnostics: diagnosticsJson(diagnostics, source) }, null, 2) + '\n');
+    io.stdout(JSON.stringify({ ok: false, diagnostics: diagnostics.map(locatePlaced) }, null, 2) + '\n');
   } else {
-    report(io, diagnostics, source, format);
-    io.stderr(`vmipolicy: nothing written (${summary(diagnostics)})\n`);
+    report(io, diagnostics, format);
+    io.stderr(`vmipolicy: nothing written (${summary(diagnostics.map((p) => p.diagnostic))})\n`);
   }
   return code;
 }

@@ -3,14 +3,13 @@
 // directory), with every answer traced to the line of the user's own file that grants it.
 
 import { printStatement } from '../policy/grammar/printer.js';
-import { loadPolicy, type LoadedPolicy } from '../policy/load.js';
+import type { LoadedPolicy } from '../policy/load.js';
+import { readPolicy } from '../api/policy.js';
 import { policyStats, queryAccess, queryRules, typeIndexOf, type RuleMatch } from '../policy/model/query.js';
-import { usageError, type Io } from './main.js';
-import { reportPolicyDiagnostic, summary } from './render.js';
+import { EXIT_OK, usageError, type Io } from './io.js';
+import { reportAll } from './render.js';
+import { summary } from '../report/diagnostics.js';
 import { terminalSafe } from '../core/terminal.js';
-
-const EXIT_OK = 0;
-const EXIT_USAGE = 2;
 
 export interface PolicyArgs {
   readonly positional: readonly string[];
@@ -21,10 +20,10 @@ function load(path: string | undefined, io: Io): LoadedPolicy | number {
   if (!path) {
     return usageError(io, 'policy needs a FILE (a policy.conf or a Xen policy tree)');
   }
-  const { policy, parsed, diagnostics } = loadPolicy(path);
-  for (const d of diagnostics) reportPolicyDiagnostic(io, d, parsed);
-  if (!policy) io.stderr(`vmipolicy: cannot read the policy (${summary(diagnostics)})\n`);
-  return policy ?? EXIT_USAGE;
+  const { policy, diagnostics, exit } = readPolicy(path);
+  reportAll(io, diagnostics);
+  if (!policy) io.stderr(`vmipolicy: cannot read the policy (${summary(diagnostics.map((p) => p.diagnostic))})\n`);
+  return policy ?? exit;
 }
 
 export function runPolicy(args: PolicyArgs, io: Io): number {

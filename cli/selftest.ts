@@ -1,24 +1,18 @@
-// `vmipolicy selftest SPEC` and `vmipolicy verify SPEC`.
-// selftest: compile the spec and load the policy exactly as `check` does (so module mode
-// without a tree runs on the standalone host base), ignore the check's findings, and run the
-// embedded VMI core against the simulated host. verify: compile, check, selftest, stopping
-// at the first stage that fails, one line per stage (and that stage's report on failure).
-// Exit codes (DESIGN §4): 0 all hold, 1 findings / not as expected, 2 bad input or usage.
+// `vmipolicy selftest SPEC` and `vmipolicy verify SPEC`: arguments → api/selftest.ts →
+// diagnostics on stderr, then the report (selftest) or one line per stage and the failing
+// stage's report (verify). Exit codes: 0 all hold, 1 findings / not as expected, 2 bad input
+// or usage (api/exit.ts).
 
 import { performance } from 'node:perf_hooks';
 import { verdictLine } from '../report/check/text.js';
-import { runSelftestOn, type SelftestInput, type SelftestReport } from '../vmi/selftest/selftest.js';
 import { selftestJson, selftestText, selftestVerdictLine } from '../report/selftest.js';
+import { selftest, verify, type SelftestOptions, type VerifyStage } from '../api/selftest.js';
+import type { CheckReport } from '../checker/check.js';
 import { formatOf, parseArgs, type ParsedArgs } from './args.js';
-import { CHECK_FLAGS, checkStage, renderReport, validateCheckArgs, type CheckStage } from './check.js';
-import { usageError, type Io } from './main.js';
-import { diagnostic } from '../core/diagnostics.js';
+import { CHECK_FLAGS, checkOptionsOf, renderReport, reportOutcome, validateCheckArgs } from './check.js';
+import { reportDocument } from '../report/check/json.js';
+import { usageError, type Io } from './io.js';
 import { recordedDiagnostics, machineCommand } from './machine.js';
-import { reportSourceDiagnostic } from './render.js';
-
-const EXIT_OK = 0;
-const EXIT_FAIL = 1;
-const EXIT_USAGE = 2;
 
 /**
  * check's flags, plus the self-test's own. `--timings` adds the measured microseconds to the
@@ -51,94 +45,65 @@ function parse(argv: readonly string[], io: Io, command: string): { args: Parsed
   return { args, spec, format: format.format };
 }
 
-type SelftestStage = { readonly report: SelftestReport } | { readonly exit: number };
-
-/** What the self-test needs of the check stage: the compiled output and the policy it loaded. */
-type SelftestSource = Pick<SelftestInput, 'artifacts' | 'policy' | 'policyName'>;
-
-function selftestSource(stage: CheckStage): SelftestSource | { readonly exit: number } {
-  if (!stage.compiled?.artifacts || !stage.policy) return { exit: stage.exit === EXIT_OK ? EXIT_USAGE : stage.exit };
-  return { artifacts: stage.compiled.artifacts, policy: stage.policy, policyName: stage.report?.policy ?? stage.policy.file };
-}
-
-/** The self-test on what the check stage compiled and loaded. */
-function selftestStage(source: SelftestSource | { readonly exit: number }, spec: string, args: ParsedArgs, io: Io): SelftestStage {
-  if ('exit' in source) return source;
+function selftestOptionsOf(args: ParsedArgs): SelftestOptions {
   const memory = args.flags.get('--memory-mib');
   const pages = args.flags.get('--data-pages');
-  const result = runSelftestOn(
-    { ...source, spec },
-    { ...(args.flags.has('--timings') ? { now: () => performance.now() } : {}), ...(memory ? { memoryBytes: Number(memory) << 20 } : {}), ...(pages ? { dataPages: Number(pages) } : {}) },
-  );
-  if ('errors' in result) {
-    for (const e of result.errors) reportSourceDiagnostic(io, diagnostic('SelftestBoot', [e]), undefined);
-    return { exit: EXIT_USAGE };
-  }
-  return { report: result.report };
+  return {
+    ...checkOptionsOf(args),
+    ...(args.flags.has('--timings') ? { now: () => performance.now() } : {}),
+    ...(memory ? { memoryBytes: Number(memory) << 20 } : {}),
+    ...(pages ? { dataPages: Number(pages) } : {}),
+  };
 }
 
 function selftestCommand(argv: readonly string[], io: Io): number {
   const parsed = parse(argv, io, 'selftest');
   if (typeof parsed === 'number') return parsed;
   const { args, spec, format } = parsed;
-  // Check findings are check's business: the self-test only needs the compiled output and policy.
-  const done = selftestStage(selftestSource(checkStage(spec, args, io)), spec, args, io);
-  if ('exit' in done) return done.exit;
-  io.stdout(format === 'json' ? selftestJson(done.report) : selftestText(done.report, { verbose: args.flags.has('--verbose') }));
-  return done.report.verdict === 'pass' ? EXIT_OK : EXIT_FAIL;
+  const outcome = selftest(spec, selftestOptionsOf(args));
+  reportOutcome(io, outcome);
+  if (!outcome.report) return outcome.exit;
+  io.stdout(format === 'json' ? selftestJson(outcome.report) : selftestText(outcome.report, { verbose: args.flags.has('--verbose') }));
+  return outcome.exit;
 }
+
+/** verify's line for a stage that did not hold, in the text format. */
+const FAILED_LINES: Readonly<Record<VerifyStage['stage'], string>> = {
+  compile: 'compile  FAILED (see the diagnostics above)',
+  check: 'check    FAILED (the policy could not be read; see above)',
+  selftest: 'selftest FAILED (the simulated host could not boot; see above)',
+};
 
 function verifyCommand(argv: readonly string[], io: Io): number {
   const parsed = parse(argv, io, 'verify');
   if (typeof parsed === 'number') return parsed;
   const { args, spec, format } = parsed;
   const json = format === 'json';
-  const stages: Record<string, unknown>[] = [];
-  const emit = (exit: number): number => {
-    if (json) io.stdout(JSON.stringify({ spec, ok: exit === EXIT_OK, exit, stages, diagnostics: recordedDiagnostics(io) }, null, 2) + '\n');
-    return exit;
-  };
-
-  let stage: CheckStage | undefined = checkStage(spec, args, io);
-  const files = stage.compiled?.artifacts?.size;
-  if (!stage.compiled?.artifacts) {
-    stages.push({ stage: 'compile', ok: false });
-    if (!json) io.stdout('compile  FAILED (see the diagnostics above)\n');
-    return emit(EXIT_USAGE);
+  // The check report as JSON (verify's document) or text (when it is not proven), taken as
+  // soon as it exists so the self-test does not carry it.
+  let checkJson: unknown;
+  let checkText: string | undefined;
+  const outcome = verify(spec, selftestOptionsOf(args), {
+    onCheck: (report: CheckReport) => {
+      if (json) checkJson = reportDocument(report);
+      if (!json) checkText = `check    ${verdictLine(report)}\n` + (report.proven ? '' : '\n' + renderReport(report, 'text', args));
+    },
+  });
+  reportOutcome(io, { diagnostics: outcome.diagnostics });
+  const stages = outcome.stages.map((s) => (s.stage === 'check' && checkJson !== undefined ? { ...s, report: checkJson } : s));
+  if (json) {
+    io.stdout(JSON.stringify({ spec, ok: outcome.ok, exit: outcome.exit, stages, diagnostics: recordedDiagnostics(io) }, null, 2) + '\n');
+    return outcome.exit;
   }
-  stages.push({ stage: 'compile', ok: true, files: [...stage.compiled.artifacts.keys()] });
-  if (!json) io.stdout(`compile  ok (${files} files)\n`);
-
-  if (!stage.report) {
-    stages.push({ stage: 'check', ok: false });
-    if (!json) io.stdout('check    FAILED (the policy could not be read; see above)\n');
-    return emit(stage.exit === EXIT_OK ? EXIT_USAGE : stage.exit);
+  for (const stage of outcome.stages) {
+    if (stage.stage === 'compile' && stage.ok) io.stdout(`compile  ok (${stage.files?.length ?? 0} files)\n`);
+    else if (stage.stage === 'check' && checkText !== undefined) io.stdout(checkText);
+    else if (stage.stage === 'selftest' && stage.report) {
+      io.stdout(`selftest ${selftestVerdictLine(stage.report).replace(/^selftest /, '')}\n`);
+      if (!stage.ok) io.stdout('\n' + selftestText(stage.report));
+    } else io.stdout(FAILED_LINES[stage.stage] + '\n');
   }
-  const proven = stage.report.proven;
-  stages.push({ stage: 'check', ok: proven, report: JSON.parse(renderReport(stage.report, 'json', args)) as unknown });
-  if (!json) io.stdout(`check    ${verdictLine(stage.report)}\n`);
-  if (!proven) {
-    if (!json) io.stdout('\n' + renderReport(stage.report, 'text', args));
-    return emit(EXIT_FAIL);
-  }
-
-  const source = selftestSource(stage);
-  // The compiler's IR and the check's report are done with: let them go before the self-test,
-  // which on a large host needs the room.
-  stage = undefined;
-  const done = selftestStage(source, spec, args, io);
-  if ('exit' in done) {
-    stages.push({ stage: 'selftest', ok: false });
-    if (!json) io.stdout('selftest FAILED (the simulated host could not boot; see above)\n');
-    return emit(done.exit);
-  }
-  const pass = done.report.verdict === 'pass';
-  stages.push({ stage: 'selftest', ok: pass, report: done.report });
-  if (!json) {
-    io.stdout(`selftest ${selftestVerdictLine(done.report).replace(/^selftest /, '')}\n`);
-    if (!pass) io.stdout('\n' + selftestText(done.report));
-  }
-  return emit(pass ? EXIT_OK : EXIT_FAIL);
+  return outcome.exit;
 }
 
 /** `runSelftest` with its machine formats kept valid on exit 2 (cli/machine.ts). */

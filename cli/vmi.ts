@@ -14,12 +14,9 @@ import { hex, parseAddress } from '../vmi/paging/virtual-address.js';
 import { parseLinuxProfile, type LinuxProfile } from '../vmi/guest/linux-profile.js';
 import { describeListingFailure, listProcesses, type ProcessEntry } from '../vmi/guest/process-list.js';
 import { formatOf, parseArgs } from './args.js';
-import { usageError, type Io } from './main.js';
-import { locateDiagnostic, recordDiagnostic, machineCommand } from './machine.js';
-
-const EXIT_OK = 0;
-const EXIT_NOT_FOUND = 1;
-const EXIT_USAGE = 2;
+import { EXIT_FINDINGS as EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, usageError, type Io } from './io.js';
+import { recordDiagnostic, machineCommand } from './machine.js';
+import { locateDiagnostic } from '../report/diagnostics.js';
 /** A read prints what it read; a megabyte of hex dump is already more than anyone reads. */
 const MAX_READ = 1 << 20;
 

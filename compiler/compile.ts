@@ -46,7 +46,7 @@ export interface CompileResult extends CheckedSpec {
 }
 
 /** Loads and validates a spec without emitting anything. */
-export function checkSpec(input: CompileInput, options: CompileOptions = {}): CheckedSpec {
+export function validateSpec(input: CompileInput, options: CompileOptions = {}): CheckedSpec {
   const loaded = loadSpec(input.file, input.content);
   if (!loaded.spec) return { ...(loaded.source ? { source: loaded.source } : {}), diagnostics: sortDiagnostics(loaded.diagnostics) };
   normaliseXenField(loaded.spec);
@@ -58,7 +58,7 @@ export function checkSpec(input: CompileInput, options: CompileOptions = {}): Ch
 }
 
 export function compile(input: CompileInput, options: CompileOptions = {}): CompileResult {
-  const checked = checkSpec(input, options);
+  const checked = validateSpec(input, options);
   if (!checked.spec || !checked.source) return checked;
   const ir = lower(checked.spec);
   return { ...checked, ir, artifacts: emitAll(ir, checked.source, { manifest: options.manifest ?? true }) };

@@ -1,5 +1,5 @@
 // The library entry point: everything the CLI uses is public here.
-export { compile, checkSpec, emitAll, type CompileInput, type CompileOptions, type CompileResult, type CheckedSpec } from './compile.js';
+export { compile, validateSpec, emitAll, type CompileInput, type CompileOptions, type CompileResult, type CheckedSpec } from './compile.js';
 export { Messages, hasErrors, sortDiagnostics, type Diagnostic, type Severity, type SourceSpan } from '../core/diagnostics.js';
 export { positionAt, sourceText, type Position, type SourceText } from '../core/source.js';
 export { CAPABILITIES, CAPABILITY_NAMES, capability, type CapabilityDef, type GuestKind } from '../catalog/capabilities.js';

@@ -10,7 +10,7 @@ import { sourceText, type SourceText } from '../core/source.js';
 /** Specs are a few kilobytes; anything this large is a mistake or an attack (the same cap the CLI reads files with). */
 export const MAX_SPEC_BYTES = INPUT_KINDS.spec.maxBytes;
 
-export type PathSegment = string | number;
+type PathSegment = string | number;
 export type JsonPath = readonly PathSegment[];
 
 interface NodeRanges {
@@ -29,14 +29,14 @@ export interface LoadedSpec {
   rawScalar(path: JsonPath): string | undefined;
 }
 
-export interface LoadResult {
+interface LoadResult {
   readonly spec?: LoadedSpec;
   /** Present whenever the bytes decoded, so that every diagnostic can be positioned. */
   readonly source?: SourceText;
   readonly diagnostics: readonly Diagnostic[];
 }
 
-export function pathKey(path: JsonPath): string {
+function pathKey(path: JsonPath): string {
   return path.map((p) => '/' + String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
 }
 

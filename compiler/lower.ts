@@ -90,8 +90,11 @@ function domainMacros(spec: Spec, d: DomainIR): MacroUse[] {
       { subject: DOM0_TYPE, object: d.channel, cls: 'event', perm: 'create', origin: o },
     ]),
     use('manage_domain', [DOM0_TYPE, d.type], (o) => expand(m.manageDomain, [DOM0_TYPE, d.type], o)),
-    // An introspector gets no rule on dom0_t (catalog A13, §5): its event channels with dom0
-    // as usual, but dom0's grant rights over it come without the reverse direction.
+    // An introspector gets no rule on dom0_t: LibVMI's driver auto-detection (xen_test in
+    // libvmi/driver/xen/xen.c) ends in xen_destroy, which calls xc_domain_setmaxmem on domid 0
+    // with 0 KiB, and that must stay denied (XEN_DOMCTL_max_mem → flask_domctl checks
+    // domain:setdomainmaxmem). Its event channels with dom0 as usual, but dom0's grant rights
+    // over it come without the reverse direction.
     d.role === 'introspector'
       ? use('domain_event_comms', [DOM0_TYPE, d.type], (o) => channelsWithDom0(d, o))
       : use('domain_comms', [DOM0_TYPE, d.type], (o) => [...channelsWithDom0(d, o), ...expand(m.domainComms, [DOM0_TYPE, d.type], o)]),
@@ -146,9 +149,12 @@ function introspectionGrants(spec: Spec, s: SpecIntrospector, byName: Map<string
 }
 
 /**
- * The four rules a working vm_event channel needs (catalog §1G): Xen allocates the
- * target-side port while running the introspector's domctl (D1f′), the introspector binds
- * its end (D2) and notifies Xen (D4). Narrower than xen.if's create_channel: no `status`.
+ * The four rules a working vm_event channel needs: Xen allocates the target-side port while
+ * running the introspector's domctl (D1f′: vm_event_enable in xen/common/vm_event.c →
+ * alloc_unbound_xen_event_channel, checked by flask_evtchn_unbound), the introspector binds
+ * its end (D2: flask_evtchn_interdomain) and notifies Xen (D4: flask_evtchn_send); the hooks
+ * are in xen/xsm/flask/hooks.c and label each channel by `type_transition <domain> <peer>:event`.
+ * Narrower than xen.if's create_channel: no `status`.
  */
 function eventChannelGrants(s: DomainIR, t: DomainIR, capabilities: string[], span: SourceSpan): Grant[] {
   const o = (catalog: string[], why: string): Origin => ({ kind: 'event-channel', introspector: s.name, target: t.name, capabilities, catalog, why, span });
@@ -216,12 +222,13 @@ function xlFiles(spec: Spec, domains: readonly DomainIR[], byName: Map<string, D
       for (const c of caps) for (const x of c.targetXl?.({ xen: spec.xen, introspector: s.guest, target: t.guest }) ?? []) add(t.name, x);
     }
     // An auto-translated introspector's foreign maps fail with -EPERM if it has altp2m or
-    // nested HVM itself (catalog B2c: arch_acquire_resource_check).
+    // nested HVM itself (p2m_add_foreign → arch_acquire_resource_check,
+    // xen/arch/x86/mm/p2m-basic.c).
     if (s.guest !== 'pv') {
       add(s.name, branchOf(spec.xen) === '4.8'
-        ? { key: 'altp2mhvm', value: '0', why: 'foreign mappings fail while the introspector itself has altp2m (catalog B2c)' }
-        : { key: 'altp2m', value: '"disabled"', why: 'foreign mappings fail while the introspector itself has altp2m (catalog B2c)' });
-      if (s.guest === 'hvm') add(s.name, { key: 'nestedhvm', value: '0', why: 'foreign mappings fail while the introspector itself has nested HVM (catalog B2c)' });
+        ? { key: 'altp2mhvm', value: '0', why: 'foreign mappings fail while the introspector itself has altp2m (Xen arch_acquire_resource_check)' }
+        : { key: 'altp2m', value: '"disabled"', why: 'foreign mappings fail while the introspector itself has altp2m (Xen arch_acquire_resource_check)' });
+      if (s.guest === 'hvm') add(s.name, { key: 'nestedhvm', value: '0', why: 'foreign mappings fail while the introspector itself has nested HVM (Xen arch_acquire_resource_check)' });
     }
   }
   return domains.map((d) => ({
@@ -234,8 +241,10 @@ function xlFiles(spec: Spec, domains: readonly DomainIR[], byName: Map<string, D
 }
 
 /**
- * Least xenstore access for the declared lookups (catalog §3). By domid LibVMI needs
- * nothing from xenstore. By name it lists /local/domain and reads each entry's name node,
+ * Least xenstore access for the declared lookups, under C xenstored's rules
+ * (xenstore/access.ts; tools/xenstore/xenstored_core.c perm_for_conn and get_node: a read
+ * checks the node's own ACL only). By domid LibVMI needs nothing from xenstore. By name
+ * (xen_get_domainid_from_name) it lists /local/domain and reads each entry's name node,
  * so it gets read on /local/domain and on its targets' name nodes — and nothing else:
  * owner stays dom0, the default stays `n`, no recursion (-r), no ancestors (-u).
  */

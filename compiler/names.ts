@@ -44,7 +44,7 @@ export function defaultTypeFor(domainName: string): string {
 }
 
 /** Damerau–Levenshtein (optimal string alignment) distance. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) (d[0] as number[])[j] = j;
   for (let i = 1; i <= a.length; i++) {

@@ -32,7 +32,7 @@ function parsePointer(pointer: string): JsonPath {
 }
 
 /** `introspectors[0].capabilities[2]` — how users read a location in their spec. */
-export function describePath(path: JsonPath): string {
+function describePath(path: JsonPath): string {
   if (path.length === 0) return 'the spec';
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }

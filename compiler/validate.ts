@@ -211,7 +211,7 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
       // One warning for the introspector, naming its targets: the fact is the introspector's kind.
       if (refs.length) {
         d.push(diagnostic('CannotBeReadOnly', [base.name, withArticle(base.guest.toUpperCase()), quotedNames(refs.map((r) => r.name))], caps.find((c) => c.name === 'read-memory')?.span ?? base.span,
-          'run the introspector as a PV guest if it must be confined to reading (catalog §1H)'));
+          'run the introspector as a PV guest if it must be confined to reading: a PV guest maps with mmu_update, and flask_mmu_update asks map_write only for a writable mapping'));
       }
     }
     if (xenOk && !names.has('write-memory')) {

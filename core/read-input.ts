@@ -42,11 +42,11 @@ export const INPUT_KINDS = {
 /** Snapshots are opened and read by frame, never whole: only the regular-file rule applies. */
 export const SNAPSHOT_KIND: InputKind = { noun: 'snapshot', maxBytes: Number.MAX_SAFE_INTEGER, unreadable: 'SnapshotUnreadable' };
 
-export type InputRead = { readonly ok: true; readonly bytes: Buffer } | { readonly ok: false; readonly diagnostic: Diagnostic };
-export type InputOpen = { readonly ok: true; readonly fd: number; readonly size: number } | { readonly ok: false; readonly diagnostic: Diagnostic };
+type InputRead = { readonly ok: true; readonly bytes: Buffer } | { readonly ok: false; readonly diagnostic: Diagnostic };
+type InputOpen = { readonly ok: true; readonly fd: number; readonly size: number } | { readonly ok: false; readonly diagnostic: Diagnostic };
 
 /** What a non-regular file is, in words for the message. */
-export function fileTypeName(st: Stats): string {
+function fileTypeName(st: Stats): string {
   if (st.isDirectory()) return 'a directory';
   if (st.isFIFO()) return 'a FIFO (named pipe)';
   if (st.isCharacterDevice()) return 'a character device';

@@ -16,7 +16,7 @@ import { conditionText, implies, guardText, type Condition } from './conditions.
 import { constrained, grantsOf, type ConstraintFilter, SideIndex, type Grants } from './effective.js';
 import type { AccessChange, Justification } from './types.js';
 
-export interface AccessDiffInput {
+interface AccessDiffInput {
   readonly universe: Universe;
   readonly old: readonly URule[];
   readonly new: readonly URule[];
@@ -42,10 +42,6 @@ interface Decided {
   readonly pair: BlockPair;
   readonly change: AccessChange;
   readonly blocks: TypeBlocks;
-}
-
-export function diffAccess(input: AccessDiffInput): AccessChange[] {
-  return new AccessEngine(input).changes();
 }
 
 /** Both sides' rules indexed, the types partitioned: what every effective-access question needs. */

@@ -18,7 +18,7 @@ export interface BlockPair {
 }
 
 /** Types grouped by their membership in some sets (and a feature). */
-export class Partition {
+class Partition {
   /** type (universe index) → its block */
   readonly blockOf: Int32Array;
   /** block → its types, ascending */

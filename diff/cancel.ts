@@ -5,7 +5,7 @@
 
 import { partnerKey, type URule } from './align.js';
 
-export interface Cancelled {
+interface Cancelled {
   readonly old: URule[];
   readonly new: URule[];
 }

@@ -60,7 +60,7 @@ export function constraintFilter(models: Readonly<Record<Side, PolicyModel>>, co
  * (xen/xsm/flask/ss/services.c defines it; nothing in hooks.c uses it), so validatetrans
  * changes no access decision and is only listed.
  */
-export interface ConstraintView {
+interface ConstraintView {
   /** class → the class's constraints as printed (permissions and expression), sorted: equal strings decide alike. */
   readonly signature: ReadonlyMap<string, string>;
   /** The answers of one type for one class's constraints, or undefined when the side has no such type. */

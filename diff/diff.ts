@@ -43,7 +43,7 @@ export interface DiffAnalysis {
   key?(item: AnalysisItem): string;
 }
 
-export interface DiffOptions {
+interface DiffOptions {
   /** --xen: the release specs are compiled for. */
   readonly xen?: string;
   /** Constraint evaluation, as a filter (effective.ts applies it); see also constraintContexts. */
@@ -186,7 +186,7 @@ function emptyDelta(): PolicyDelta {
  * (type enforcement and constraints) does not model that mask, so losing it is counted as
  * new access — never silently.
  */
-export function loosenedBounds(o: PolicyModel, w: PolicyModel): string[] {
+function loosenedBounds(o: PolicyModel, w: PolicyModel): string[] {
   const out: string[] = [];
   for (const [child, parent] of o.typebounds) {
     const name = o.types[child] as string;

@@ -35,7 +35,7 @@ export class SideIndex {
   }
 }
 
-export function covers(r: URule, s: number, t: number): boolean {
+function covers(r: URule, s: number, t: number): boolean {
   return r.targets.set.has(t) || (r.self && s === t);
 }
 

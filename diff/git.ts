@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { diagnostic, type Diagnostic } from '../core/diagnostics.js';
 
-export interface GitRef {
+interface GitRef {
   readonly rev: string;
   readonly path: string;
 }
@@ -41,7 +41,7 @@ export function parseGitRef(arg: string): GitRef | Diagnostic {
 }
 
 /** Why a repository path is unsafe or unusable, or undefined when it is a plain relative path. */
-export function pathProblem(path: string): string | undefined {
+function pathProblem(path: string): string | undefined {
   if (path === '') return 'the path is empty';
   if (/[\u0000-\u001f\u007f]/.test(path)) return 'the path contains control characters';
   if (path.startsWith('/')) return 'the path must be relative to the repository root';
@@ -53,7 +53,7 @@ export function pathProblem(path: string): string | undefined {
 /** One file read from git may be this large (the largest Xen policy.conf is under 1 MiB). */
 export const MAX_GIT_BLOB = 64 << 20;
 /** A whole tree read from git may be this large. */
-export const MAX_GIT_TREE = 256 << 20;
+const MAX_GIT_TREE = 256 << 20;
 
 /** Listings and other small answers. */
 const SMALL_OUTPUT = 64 << 20;
@@ -107,7 +107,7 @@ function gitError(e: unknown): string {
   return text || 'git failed';
 }
 
-export type GitObject =
+type GitObject =
   | { readonly kind: 'blob'; readonly content: Buffer; readonly commit: string }
   | { readonly kind: 'tree'; readonly dir: string; readonly root: string; readonly commit: string };
 

@@ -13,7 +13,7 @@ import type { PolicyModel } from '../policy/model/model.js';
 import type { BooleanChange, MembershipChange, NamedChange, PolicyDelta, RoleChange, StatementChange } from './types.js';
 
 /** How each side decides beyond its rules. */
-export interface PolicySemantics {
+interface PolicySemantics {
   readonly constraints?: ConstraintFilter;
   /** Each side's model without its rules: constraints, permissive types, contexts. */
   readonly models?: Readonly<Record<Side, PolicyModel>>;

@@ -100,7 +100,7 @@ function targetChanges(o: CompiledSpec, w: CompiledSpec): TargetChange[] {
 }
 
 /** The pseudo-capability name for the vm_event channel rules several capabilities share. */
-export const EVENT_CHANNEL = 'vm_event channel';
+const EVENT_CHANNEL = 'vm_event channel';
 
 interface CapGrants {
   perms: Map<string, PermOn>;

@@ -3,7 +3,7 @@
 
 import type { AccessChange, AccessGain, CapabilityChange, DiffReport, Justification, Location, PermOn } from './types.js';
 
-export interface Counts {
+interface Counts {
   readonly addedPerms: number;
   readonly addedEntries: number;
   readonly removedPerms: number;

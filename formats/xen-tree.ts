@@ -47,7 +47,7 @@ export interface XenExtraModule {
   readonly cons?: string;
 }
 
-export interface ExpandXenPolicyTreeOptions {
+interface ExpandXenPolicyTreeOptions {
   /** A Xen source tree (holding tools/flask/policy and xen/xsm/flask/policy), or the tools/flask/policy directory itself. */
   readonly tree: string;
   /** xen/xsm/flask/policy; by default where Makefile.common's FLASKDIR (../../../xen/xsm/flask/policy) points. */
@@ -83,13 +83,18 @@ export interface XenPolicyExpansion {
   readonly m4Args?: readonly string[];
   /** The arguments that disable the unsafe builtins (SAFE_BUILTINS), given to m4 before m4Args. */
   readonly sandboxArgs?: readonly string[];
+  /**
+   * Each `#line` name of the expanded text that is a file of the tree, and that file as the
+   * user named the tree (extra modules are not files of the tree, so they are not here).
+   */
+  readonly files?: ReadonlyMap<string, string>;
 }
 
 /** Names an extra module may have: what Xen's modules.conf parsing (awk /^[ \t]*[a-z]/) and file names tolerate safely. */
 export const EXTRA_MODULE_NAME = /^[a-z][a-z0-9_]*$/;
 
 /** Makefile.common: FLASKDIR := ../../../xen/xsm/flask/policy (relative to tools/flask/policy). */
-export const MAKEFILE_FLASKDIR = '../../../xen/xsm/flask/policy';
+const MAKEFILE_FLASKDIR = '../../../xen/xsm/flask/policy';
 const POLICY_DIR_IN_TREE = 'tools/flask/policy';
 const FLASK_DIR_IN_TREE = 'xen/xsm/flask/policy';
 const MAX_TIMEOUT_MS = 30_000;
@@ -111,14 +116,14 @@ const MAX_M4_MESSAGES = 20;
  * (listBuiltins). `indir` and `defn` look names up in the symbol table, so they reach only
  * what is defined: not the disabled ones.
  */
-export const SAFE_BUILTINS: ReadonlySet<string> = new Set([
+const SAFE_BUILTINS: ReadonlySet<string> = new Set([
   'changecom', 'changequote', 'decr', 'define', 'defn', 'divert', 'divnum', 'dnl', 'errprint', 'eval',
   'format', 'ifdef', 'ifelse', 'incr', 'index', 'indir', 'len', 'm4wrap', 'patsubst', 'popdef', 'pushdef',
   'regexp', 'shift', 'substr', 'translit', 'undefine', '__file__', '__line__', '__gnu__', '__unix__',
 ]);
 
 /** Makefile.common: MLS_SENS ?= 16, MLS_CATS ?= 256; "always define these because they are referenced even in non-MLS policy". */
-export function xenM4Params(mls: boolean): string[] {
+function xenM4Params(mls: boolean): string[] {
   return ['-D', 'self_contained_policy', '-s', ...(mls ? ['-D', 'enable_mls'] : []), '-D', 'mls_num_sens=16', '-D', 'mls_num_cats=256'];
 }
 
@@ -283,6 +288,7 @@ export function expandXenPolicyTree(options: ExpandXenPolicyTreeOptions): XenPol
   };
   // Only the tree's own regular files: a symbolic link (of the file or of a directory above
   // it) that resolves outside the tree would hand m4 — and so the output — another file.
+  const files = new Map<string, string>();
   const read = (rel: string): Buffer | undefined => {
     let real: string;
     try {
@@ -307,6 +313,7 @@ export function expandXenPolicyTree(options: ExpandXenPolicyTreeOptions): XenPol
       missingReported.add(rel);
       return undefined;
     }
+    files.set(rel, shown(rel));
     return r.bytes;
   };
 
@@ -433,7 +440,7 @@ export function expandXenPolicyTree(options: ExpandXenPolicyTreeOptions): XenPol
       return { ...fail(), m4Args, sandboxArgs: sandbox.args };
     }
     notes.push(...sandbox.notes, ...capped(m4Messages(run.stderr)).map((line) => `m4: ${line.replace(/^m4:/, '')}`));
-    return { text: run.stdout, file, diagnostics, notes, m4Args, sandboxArgs: sandbox.args };
+    return { text: run.stdout, file, diagnostics, notes, m4Args, sandboxArgs: sandbox.args, files };
   } catch (e) {
     diagnostics.push(diagnostic('PolicyM4Failed', [policyShown, `could not prepare the files for m4: ${(e as Error).message}`]));
     return { ...fail(), m4Args };

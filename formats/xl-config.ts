@@ -19,14 +19,14 @@ import { positionAt, sourceText } from '../core/source.js';
 
 // ---------------------------------------------------------------- result types
 
-export interface XlString {
+interface XlString {
   readonly kind: 'string';
   /** The unquoted value, escapes applied. */
   readonly value: string;
   readonly span: SourceSpan;
 }
 
-export interface XlNumber {
+interface XlNumber {
   readonly kind: 'number';
   /** The token as written: libxl keeps numbers as text and reads them with strtol(…, 0). */
   readonly text: string;
@@ -36,7 +36,7 @@ export interface XlNumber {
   readonly span: SourceSpan;
 }
 
-export interface XlList {
+interface XlList {
   readonly kind: 'list';
   readonly items: readonly XlValue[];
   readonly span: SourceSpan;
@@ -44,7 +44,7 @@ export interface XlList {
 
 export type XlValue = XlString | XlNumber | XlList;
 
-export interface XlSetting {
+interface XlSetting {
   readonly name: string;
   readonly op: '=' | '+=';
   /** For a `+=` the value xl ends up with: the earlier value with this one appended. */
@@ -54,9 +54,9 @@ export interface XlSetting {
   readonly keySpan: SourceSpan;
 }
 
-export type XlGuestType = 'pv' | 'pvh' | 'hvm';
+type XlGuestType = 'pv' | 'pvh' | 'hvm';
 export type Altp2mMode = 'disabled' | 'mixed' | 'external' | 'limited';
-export const ALTP2M_MODES: readonly Altp2mMode[] = ['disabled', 'mixed', 'external', 'limited'];
+const ALTP2M_MODES: readonly Altp2mMode[] = ['disabled', 'mixed', 'external', 'limited'];
 
 export interface XlConfig {
   /** Every key, in the order it first appears, with the value xl uses (the last one set). */
@@ -78,7 +78,7 @@ export interface XlConfig {
   readonly type?: XlGuestType;
 }
 
-export interface XlParseResult {
+interface XlParseResult {
   readonly result: XlConfig;
   readonly diagnostics: Diagnostic[];
 }
@@ -573,7 +573,7 @@ class Parser {
 }
 
 /** Deeper lists are refused (bison's stack in xl gives up at a few thousand). */
-export const MAX_LIST_DEPTH = 1000;
+const MAX_LIST_DEPTH = 1000;
 
 function unexpectedHelp(ch: string): string | undefined {
   if (PYTHONISH.includes(ch)) return 'xl config files are not Python: a value is a quoted string, an integer or a [list]; quote anything else';
@@ -589,7 +589,7 @@ function strtoulLength(s: string): number {
 }
 
 /** strtol(text, &ep, 0) when it consumes all of `text`; null otherwise or beyond ±2^53. */
-export function strtolWhole(text: string): number | null {
+function strtolWhole(text: string): number | null {
   const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(text);
   if (!m) return null;
   const digits = m[2] as string;

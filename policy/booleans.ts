@@ -9,7 +9,7 @@ import { Bdd, FALSE, TRUE, type BddNode } from './bdd.js';
 
 export type Assignment = Readonly<Record<string, boolean>>;
 
-export interface Availability {
+interface Availability {
   /** Granted in every boolean state. */
   readonly always: boolean;
   /** Granted in no boolean state (every granting rule's guard is unsatisfiable). */

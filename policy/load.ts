@@ -19,6 +19,12 @@ export interface LoadedPolicy {
   readonly ast: PolicyAst;
   readonly lines: LineMap;
   readonly model: PolicyModel;
+  /**
+   * The files on disk behind the file names of the policy's positions: each name a position
+   * can carry, and the path that opens it (a tree's sources, or the policy.conf read). A
+   * policy made in memory (our compiled output) has none.
+   */
+  readonly files: ReadonlyMap<string, string>;
 }
 
 export interface PolicyLoad {
@@ -36,12 +42,14 @@ export interface LoadPolicyOptions {
 export function loadPolicy(path: string, options: LoadPolicyOptions = {}): PolicyLoad {
   let file = path;
   let text: string;
+  let files: ReadonlyMap<string, string> = new Map([[path, path]]);
   try {
     if (statSync(path).isDirectory()) {
       const expanded = expandXenPolicyTree({ tree: path, ...(options.extraModules ? { extraModules: options.extraModules } : {}) });
       if (expanded.text === undefined) return { diagnostics: expanded.diagnostics };
       file = expanded.file;
       text = expanded.text;
+      files = expanded.files ?? new Map();
     } else {
       const read = readInputText(path, INPUT_KINDS.policy);
       if (!read.ok) return { diagnostics: [read.diagnostic] };
@@ -50,16 +58,16 @@ export function loadPolicy(path: string, options: LoadPolicyOptions = {}): Polic
   } catch (e) {
     return { diagnostics: [fileUnreadable(path, e)] };
   }
-  return policyFromText(file, text);
+  return policyFromText(file, text, files);
 }
 
 /** A policy.conf already in memory (our compiled standalone policy, an expanded tree). */
-export function policyFromText(file: string, text: string): PolicyLoad {
+export function policyFromText(file: string, text: string, files: ReadonlyMap<string, string> = new Map()): PolicyLoad {
   const parsed = parsePolicy(file, text);
   const where = { text, lines: parsed.lines };
   if (hasErrors(parsed.diagnostics)) return { parsed: where, diagnostics: parsed.diagnostics };
   const built = buildModel(parsed.ast, (offset) => parsed.lines.locate(offset));
   const diagnostics = [...parsed.diagnostics, ...built.diagnostics];
   if (hasErrors(diagnostics)) return { parsed: where, diagnostics };
-  return { policy: { file, text, ast: parsed.ast, lines: parsed.lines, model: built.model }, parsed: where, diagnostics };
+  return { policy: { file, text, ast: parsed.ast, lines: parsed.lines, model: built.model, files }, parsed: where, diagnostics };
 }

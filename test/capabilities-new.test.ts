@@ -40,7 +40,7 @@ function selftest(artifacts: ReadonlyMap<string, string>, conf: string): Selftes
   const loaded = policyFromText('policy.conf', conf);
   assert.ok(loaded.policy);
   const r = runSelftestOn({ artifacts, policy: loaded.policy, spec: 'spec.yaml' }, { dataPages: 10 });
-  assert.ok('report' in r, 'errors' in r ? r.errors.join('; ') : '');
+  assert.ok('report' in r, 'diagnostics' in r ? r.diagnostics.map((d) => d.message).join('; ') : '');
   return r.report;
 }
 

@@ -186,7 +186,7 @@ function hopIsGranted(hop: { from: string; to: string; via: string; cls: string;
   }));
 }
 
-/** Permissions that make escalation edges, alone or combined (catalog §5, flask_op.c relabel, hooks.c set_target). */
+/** Permissions that make escalation edges, alone or combined (checker/permissions.ts; flask_op.c flask_relabel_domain, hooks.c flask_set_target). */
 const EDGE_PERMS: readonly (readonly [string, string])[] = [
   ['domain2', 'relabelfrom'], ['domain2', 'relabelto'], ['domain2', 'relabelself'], ['domain', 'transition'],
   ['domain2', 'make_priv_for'], ['domain2', 'set_as_target'], ['domain', 'set_target'],

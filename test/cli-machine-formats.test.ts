@@ -8,22 +8,19 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import AjvDraft04 from 'ajv-draft-04';
+import { pathToFileURL } from 'node:url';
 import { compileStandalone, inject } from './support/checker.js';
 import { hasCommand, repoPath } from './support/env.js';
-import { failureSarif, locateDiagnostic } from '../cli/machine.js';
+import { failureSarif } from '../cli/machine.js';
+import { locateDiagnostic } from '../report/diagnostics.js';
 import { diagnostic } from '../core/diagnostics.js';
 import { monWebSpec } from './support/specs.js';
+import { withTempDir } from './support/oracles.js';
+import { validateSarif } from './support/sarif.js';
 
-const require = createRequire(import.meta.url);
-const SARIF_SCHEMA = require('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json') as object;
-const Ajv = AjvDraft04 as unknown as new (o: object) => { compile(s: object): ((d: unknown) => boolean) & { errors?: unknown } };
-// The published schema has a pattern that is not a valid Unicode regular expression.
-const validateSarif = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false, validateFormats: false, logger: false }).compile(SARIF_SCHEMA);
 
 const BIN = repoPath('dist', 'cli', 'bin.js');
 const GOOD_SPEC = readFileSync(repoPath('examples', 'tinyvmi', 'vmi.yaml'), 'utf8');
@@ -204,19 +201,31 @@ describe('check: warnings reach the machine formats on success', () => {
 });
 
 describe('the failure SARIF itself', () => {
-  it('a diagnostic without a place has no location; one with a file only starts at line 1', () => {
-    const sarif = JSON.parse(failureSarif([
-      locateDiagnostic(diagnostic('CliUsage', ['check needs a SPEC file']), undefined),
-      { code: 'VP1001', severity: 'error', message: 'cannot read x: ENOENT', file: 'dir/x y.yaml' },
-      { code: 'VP0001', severity: 'info', message: 'a note' },
-    ])) as { runs: { results: { ruleId: string; level: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[]; tool: { driver: { rules: { id: string }[] } } }[] };
-    assert.equal(validateSarif(sarif), true, JSON.stringify(validateSarif.errors, null, 1));
-    const [usage, unreadable, note] = sarif.runs[0]!.results;
-    assert.deepEqual(usage?.locations, []);
-    assert.equal(unreadable?.locations[0]?.physicalLocation.artifactLocation.uri, 'dir/x%20y.yaml');
-    assert.equal(unreadable?.locations[0]?.physicalLocation.region.startLine, 1);
-    assert.equal(note?.level, 'note');
-    assert.deepEqual(sarif.runs[0]!.tool.driver.rules.map((r) => r.id), ['VP0001', 'VP1001', 'VP9010']);
+  it('each result is at its file when that exists under the root, else at the first that does; with none, no location', () => {
+    withTempDir((dir) => {
+      mkdirSync(join(dir, 'dir'));
+      writeFileSync(join(dir, 'dir', 'x y.yaml'), 'vmipolicy: 1\n');
+      const missing = join(dir, 'gone.yaml');
+      const present = join(dir, 'dir', 'x y.yaml');
+      const sarif = JSON.parse(failureSarif([
+        locateDiagnostic(diagnostic('CliUsage', ['check needs a SPEC file']), undefined),
+        { code: 'VP1001', severity: 'error', message: 'cannot read gone.yaml: ENOENT', file: missing },
+        { code: 'VP1101', severity: 'error', message: 'a mistake', file: present, line: 3, column: 2 },
+        { code: 'VP0001', severity: 'info', message: 'a note' },
+      ], ['--sarif-root', dir])) as { runs: { originalUriBaseIds: Record<string, { uri: string }>; results: { ruleId: string; level: string; locations: { physicalLocation: { artifactLocation: { uri: string; uriBaseId: string }; region: { startLine: number } } }[] }[]; tool: { driver: { rules: { id: string }[] } } }[] };
+      assert.equal(validateSarif(sarif), true, JSON.stringify(validateSarif.errors, null, 1));
+      const run0 = sarif.runs[0]!;
+      assert.equal(run0.originalUriBaseIds.SRCROOT?.uri, `${pathToFileURL(dir).href}/`);
+      const at = (r: (typeof run0.results)[number] | undefined): string[] => (r?.locations ?? []).map((l) => `${l.physicalLocation.artifactLocation.uriBaseId} ${l.physicalLocation.artifactLocation.uri}:${l.physicalLocation.region.startLine}`);
+      const [usage, unreadable, mistake, note] = run0.results;
+      assert.deepEqual(at(mistake), ['SRCROOT dir/x%20y.yaml:3']);
+      assert.deepEqual(at(unreadable), ['SRCROOT dir/x%20y.yaml:1'], 'a file that does not exist is no location: the first that does stands in');
+      assert.deepEqual(at(usage), ['SRCROOT dir/x%20y.yaml:1']);
+      assert.equal(note?.level, 'note');
+      assert.deepEqual(run0.tool.driver.rules.map((r) => r.id), ['VP0001', 'VP1001', 'VP1101', 'VP9010']);
+      const alone = JSON.parse(failureSarif([{ code: 'VP1001', severity: 'error', message: 'x', file: missing }], ['--sarif-root', dir])) as typeof sarif;
+      assert.deepEqual(alone.runs[0]!.results[0]?.locations, []);
+    });
   });
 });
 

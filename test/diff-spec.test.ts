@@ -1,7 +1,8 @@
 // The privilege diff on specs: each kind of change — capability, target, guest kind, Xen
 // release — with the exact expected report (capability terms first, then the raw
 // permissions with their policy and spec lines). The expected texts were reviewed against
-// the capability catalog (reference/capability-catalog.md) when they were pinned.
+// the capability table (catalog/capabilities.ts: the hypercall and Xen hook behind every
+// grant) when they were pinned.
 
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { renderDiagnostic } from '../cli/render.js';
+import { renderDiagnostic } from '../report/diagnostics.js';
 import { positionAt, type Diagnostic } from '../compiler/index.js';
 import { compileText } from './support/env.js';
 import { MINIMAL_SPEC } from './support/specs.js';

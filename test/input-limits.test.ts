@@ -155,7 +155,7 @@ describe('input files that are not small regular files → exit 2, promptly', ()
 describe('the reader', () => {
   it('the caps are the ones the README\'s Limits section states', () => {
     const readme = readFileSync(repoPath('README.md'), 'utf8');
-    const limits = readme.slice(readme.indexOf('### Limits'), readme.indexOf('## How it is built'));
+    const limits = readme.slice(readme.indexOf('### Limits'), readme.indexOf('## As a library'));
     const rows: [string, number][] = [
       ['spec', INPUT_KINDS.spec.maxBytes], ['policy', INPUT_KINDS.policy.maxBytes], ['`--xl CFG`', INPUT_KINDS.xl.maxBytes],
       ['`--xenstore DUMP`', INPUT_KINDS.xenstore.maxBytes], ['`--profile JSON`', INPUT_KINDS.profile.maxBytes],

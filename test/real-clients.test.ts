@@ -17,8 +17,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from '../cli/args.js';
-import { CHECK_FLAGS, checkStage, type CheckStage } from '../cli/check.js';
+import { checkSpec, type CheckOutcome as CheckStage } from '../api/check.js';
 import { policyFromText, type LoadedPolicy } from '../policy/load.js';
 import { bootSimulatedHost, type SimulatedHost } from '../vmi/host/host.js';
 import type { CheckRecord } from '../vmi/host/hypercalls.js';
@@ -51,13 +50,12 @@ targets:
 /** Guest RAM for these runs: small, so that a whole-memory dump stays quick. */
 const MEMORY_BYTES = 32 << 20;
 
-const silent = { stdout: () => undefined, stderr: () => undefined };
 
 function stageOf(spec: string): CheckStage {
   const dir = mkdtempSync(join(tmpdir(), 'vmipolicy-real-libvmi-'));
   try {
     writeFileSync(join(dir, 'vmi.yaml'), spec);
-    const stage = checkStage(join(dir, 'vmi.yaml'), parseArgs([], CHECK_FLAGS), silent);
+    const stage = checkSpec(join(dir, 'vmi.yaml'));
     assert.ok(stage.compiled?.artifacts && stage.policy, 'the fixture spec did not compile and load');
     return stage;
   } finally {
@@ -67,14 +65,14 @@ function stageOf(spec: string): CheckStage {
 
 function boot(stage: CheckStage, policy: LoadedPolicy = stage.policy!): SimulatedHost {
   const booted = bootSimulatedHost({ artifacts: stage.compiled!.artifacts!, policy }, { memoryBytes: MEMORY_BYTES });
-  assert.ok('sim' in booted, 'errors' in booted ? booted.errors.join('; ') : '');
+  assert.ok('sim' in booted, 'diagnostics' in booted ? booted.diagnostics.map((d) => d.message).join('; ') : '');
   return booted.sim;
 }
 
 function selftestOf(stage: CheckStage, policy: LoadedPolicy = stage.policy!): SelftestReport {
   // Every operation with every check: the verdicts are compared check by check.
   const r = runSelftestOn({ artifacts: stage.compiled!.artifacts!, policy, spec: 'vmi.yaml' }, { memoryBytes: MEMORY_BYTES, bystander: false, everyOperation: true });
-  assert.ok('report' in r, 'errors' in r ? r.errors.join('; ') : '');
+  assert.ok('report' in r, 'diagnostics' in r ? r.diagnostics.map((d) => d.message).join('; ') : '');
   return r.report;
 }
 
@@ -360,7 +358,7 @@ for (const example of EXAMPLES) {
   test(`${example}: every introspector runs the real vmi-process-list (and, with memory-events, xen-access) on every target, and each FLASK check they cause has the self-test's verdict`, async (t) => {
     const c = ready(t);
     if (!c) return;
-    const exampleStage = checkStage(repoPath(`examples/${example}/vmi.yaml`), parseArgs([], CHECK_FLAGS), silent);
+    const exampleStage = checkSpec(repoPath(`examples/${example}/vmi.yaml`));
     assert.ok(exampleStage.compiled?.artifacts && exampleStage.policy);
     const verdicts = selftestVerdicts(selftestOf(exampleStage));
     const manifest = JSON.parse(exampleStage.compiled.artifacts.get('manifest.json')!) as { introspectors: { name: string; targets: string[]; capabilities: string[] }[]; domains: { name: string; guest: string }[] };

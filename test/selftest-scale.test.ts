@@ -41,7 +41,7 @@ function compiled(): { artifacts: ReadonlyMap<string, string>; policy: LoadedPol
 
 function run(input: { artifacts: ReadonlyMap<string, string>; policy: LoadedPolicy }, onHost?: (sim: SimulatedHost) => void): SelftestReport {
   const r = runSelftestOn({ ...input, spec: 'spec.yaml' }, { dataPages: 8, ...(onHost ? { onHost } : {}) });
-  assert.ok('report' in r, 'errors' in r ? r.errors.join('; ') : '');
+  assert.ok('report' in r, 'diagnostics' in r ? r.diagnostics.map((d) => d.message).join('; ') : '');
   return r.report;
 }
 

@@ -2,14 +2,13 @@
 // host base fallback — and inside Xen 4.17's own policy tree) every operation comes out as
 // expected; mutating the compiled policy makes it fail exactly at the operations that need
 // the removed permission, or at the probe the added permission opens; JSON is deterministic
-// apart from its timings field (present only with --timings); the CLI commands keep DESIGN §4's exit codes.
+// apart from its timings field (present only with --timings); the CLI commands keep their exit codes (README.md "Exit codes").
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseArgs } from '../cli/args.js';
-import { CHECK_FLAGS, checkStage, type CheckStage } from '../cli/check.js';
+import { checkSpec, type CheckOptions, type CheckOutcome as CheckStage } from '../api/check.js';
 import { runSelftest, runVerify } from '../cli/selftest.js';
-import type { Io } from '../cli/main.js';
+import type { Io } from '../cli/io.js';
 import { policyFromText } from '../policy/load.js';
 import { runSelftestOn, type OperationReport, type SelftestReport } from '../vmi/selftest/selftest.js';
 import { EXAMPLES, repoPath, requires, sharedPath } from './support/env.js';
@@ -20,8 +19,8 @@ function captured(): Io & { out: () => string; err: () => string } {
   return { stdout: (s) => void (out += s), stderr: (s) => void (err += s), out: () => out, err: () => err };
 }
 
-function stageOf(example: string, argv: readonly string[] = []): CheckStage {
-  const stage = checkStage(repoPath(`examples/${example}/vmi.yaml`), parseArgs(argv, CHECK_FLAGS), captured());
+function stageOf(example: string, options: CheckOptions = {}): CheckStage {
+  const stage = checkSpec(repoPath(`examples/${example}/vmi.yaml`), options);
   assert.ok(stage.compiled?.artifacts && stage.policy, `check stage of ${example} produced no policy`);
   return stage;
 }
@@ -37,7 +36,7 @@ function selftest(stage: CheckStage, mutate?: (text: string) => string): Selftes
     policy = load.policy;
   }
   const result = runSelftestOn({ artifacts: stage.compiled!.artifacts!, policy, spec: 'spec.yaml' });
-  assert.ok('report' in result, 'errors' in result ? result.errors.join('; ') : '');
+  assert.ok('report' in result, 'diagnostics' in result ? result.diagnostics.map((d) => d.message).join('; ') : '');
   return result.report;
 }
 
@@ -83,7 +82,7 @@ for (const example of EXAMPLES) {
   test(`selftest passes on ${example} inside Xen 4.17's policy tree`, (t) => {
     if (!requires(t, { shared: true })) return;
     const tree = sharedPath('corpus', 'xen-4.17', 'src');
-    const report = selftest(stageOf(example, ['--xen-tree', tree]));
+    const report = selftest(stageOf(example, { xenTree: tree }));
     assert.deepEqual(describe(mismatches(report)), '');
   });
 }
@@ -176,7 +175,7 @@ test('with --timings, the JSON report is deterministic apart from its timings', 
   assert.deepEqual(restA, restB);
 });
 
-test('selftest and verify: exit codes and output (DESIGN §4)', () => {
+test('selftest and verify: exit codes and output (README.md "Exit codes")', () => {
   const spec = repoPath('examples/tinyvmi/vmi.yaml');
   const ok = captured();
   assert.equal(runSelftest([spec], ok), 0);

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { renderAt, renderDiagnostic } from '../cli/render.js';
+import { renderAt, renderDiagnostic } from '../report/diagnostics.js';
 import { reportText } from '../report/check/text.js';
 import { diagnostic } from '../core/diagnostics.js';
 import { terminalSafe } from '../core/terminal.js';

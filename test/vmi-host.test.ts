@@ -1,6 +1,6 @@
-// The simulated Xen host on the examples' compiled policies: every catalog operation a
-// declared capability needs is allowed from the introspector to its target, with exactly the
-// checks the catalog lists; the same operations against a domain that is not a target, and
+// The simulated Xen host on the examples' compiled policies: every operation a declared
+// capability needs is allowed from the introspector to its target, with exactly the checks
+// its row of vmi/host/hypercalls-table.ts lists; the same operations against a domain that is not a target, and
 // from the target against the introspector, are denied by the AVC; denials are logged in
 // Xen's own avc_audit format.
 
@@ -23,7 +23,7 @@ function boot(example: string): { host: Host; hv: Hypervisor } {
   const policy = hostPolicyFromArtifacts(artifacts, sharedPath('corpus'));
   assert.ok('policy' in policy, 'error' in policy ? policy.error : '');
   const booted = hostFromArtifacts(artifacts, policy.policy, [BYSTANDER]);
-  assert.deepEqual(booted.errors, []);
+  assert.deepEqual(booted.diagnostics, []);
   const host = booted.host as Host;
   return { host, hv: new Hypervisor(host) };
 }
@@ -164,7 +164,9 @@ test('host: each operation makes exactly the catalog checks on the right objects
     const bind = hv.xc_evtchn_bind_interdomain(s.domid, u.domid, enable.value as number);
     assert.deepEqual(shape(bind), ['D2 tinyvmi_t tinyvmi_t_channel:event create ok', 'D2 tinyvmi_t_channel ubuntu_t:event bind ok', 'D2 ubuntu_t_channel tinyvmi_t:event bind ok']);
     assert.deepEqual(shape(hv.xc_evtchn_notify(s.domid, bind.value as number)), ['D4 tinyvmi_t tinyvmi_t_channel:event send ok']);
-    // Channel and self labels come from the policy's transitions (catalog §0, §4).
+    // Channel and self labels come from the policy's transitions, as Xen computes them
+    // (xen/xsm/flask/hooks.c: flask_domain_create for _self, flask_evtchn_unbound and
+    // flask_evtchn_interdomain for _channel).
     assert.equal(host.server.contextString(s.selfSid), 'system_u:system_r:tinyvmi_t_self');
     // Every check keeps its provenance: the allow rule behind it.
     assert.ok(enable.checks.every((c) => c.grantedAt.length > 0 && c.grantedAt.every((p) => p.line > 0)));
@@ -191,7 +193,7 @@ test('host: each operation makes exactly the catalog checks on the right objects
   for (const id of OPERATIONS.keys()) assert.match(id, /^[A-F]\d+[a-z′]*(\.[a-z]+)?$/);
 });
 
-test('host: set_target gives the device model its _target SID (catalog §4)', (t) => {
+test('host: set_target gives the device model its _target SID (flask_set_target)', (t) => {
   if (!requires(t, { shared: true, commands: ['m4'] })) return;
   const { host, hv } = boot('tinyvmi');
   const s = host.domains.byName('tinyvmi') as SimDomain;
@@ -300,7 +302,7 @@ test('a permissive domain type: every denial is let through in enforcing mode, a
     const policy = modelPolicy('policy.conf', text, 'standalone');
     assert.ok('policy' in policy, 'error' in policy ? policy.error : '');
     const booted = hostFromArtifacts(artifacts, policy.policy);
-    assert.deepEqual(booted.errors, []);
+    assert.deepEqual(booted.diagnostics, []);
     return new Hypervisor(booted.host as Host);
   };
   const pause = (hv: Hypervisor): CallResult => {

@@ -1,4 +1,5 @@
-// Unit tables for the simulated xenstore's ACL rules (catalog §3; C xenstored 4.17).
+// Unit tables for the simulated xenstore's ACL rules (C xenstored 4.17:
+// tools/xenstore/xenstored_core.c perm_for_conn, get_node, errno_from_parents).
 // The differential test (vmi-xenstore-differential) checks the same rules against the real
 // daemon on random sequences; these tables name each rule so a regression says which.
 

@@ -50,7 +50,7 @@ export function formatXsPerms(perms: XsPerms): string {
 export const XENSTORE_REL_PATH_MAX = 2048;
 
 /** Why xenstored would refuse a path, or undefined when it accepts it. */
-export type NodePathProblem =
+type NodePathProblem =
   | { readonly kind: 'form' }
   /** `index`: the first character outside valid_chars's set (a UTF-16 offset into the path). */
   | { readonly kind: 'character'; readonly index: number }

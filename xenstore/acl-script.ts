@@ -22,7 +22,7 @@ import type { Xenstore } from './store.js';
 /** What `xl domid NAME` prints (a string or number), or undefined when it fails. */
 export type DomidResolver = (name: string) => string | number | undefined;
 
-export interface AppliedChmod {
+interface AppliedChmod {
   readonly line: number;
   readonly path: string;
   /** The permissions as xenstore-chmod sent them, owner first ("n0", "r5"). */
@@ -35,7 +35,7 @@ export interface ScriptRun {
   readonly domids: ReadonlyMap<string, number>;
 }
 
-export interface ScriptError {
+interface ScriptError {
   /** refused: nothing ran; failed: the script stopped there, as `set -e` makes sh stop. */
   readonly kind: 'refused' | 'failed';
   readonly line: number;
@@ -45,7 +45,7 @@ export interface ScriptError {
   readonly applied: readonly AppliedChmod[];
 }
 
-export type ScriptResult = { readonly ok: true; readonly run: ScriptRun } | { readonly ok: false; readonly error: ScriptError };
+type ScriptResult = { readonly ok: true; readonly run: ScriptRun } | { readonly ok: false; readonly error: ScriptError };
 
 // ---------------------------------------------------------------- the program
 

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { Xenstore } from './store.js';
 
 /** A domain as xenstore knows it. */
-export interface XenstoreDomain {
+interface XenstoreDomain {
   readonly domid: number;
   readonly name: string;
 }
@@ -24,9 +24,10 @@ export interface LaidNode {
 }
 
 /**
- * The nodes libxl__domain_make writes for a domain (catalog §3): /local/domain/<id> and
- * /vm/<uuid> with roperm = n0 r<id>, their children inheriting it; dom0's own entry; the
- * parents created by dom0 and left n0 (unreadable by unprivileged domains).
+ * The nodes libxl__domain_make (tools/libs/light/libxl_create.c) writes for a domain:
+ * /local/domain/<id> and /vm/<uuid> with roperm = n0 r<id>, their children inheriting it;
+ * dom0's own entry; the parents created by dom0 and left n0 (unreadable by unprivileged
+ * domains).
  */
 export function libxlNodes(domains: readonly XenstoreDomain[], uuids: ReadonlyMap<number, string>): LaidNode[] {
   const nodes: LaidNode[] = [

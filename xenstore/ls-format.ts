@@ -45,18 +45,18 @@ export interface XsNode {
   span: SourceSpan;
 }
 
-export interface XenstoreLs {
+interface XenstoreLs {
   readonly root: XsNode;
   /** "could not access permissions for <name>" lines (stderr mixed into the capture). */
   readonly permissionErrors: readonly { readonly name: string; readonly span: SourceSpan }[];
 }
 
-export interface XenstoreLsResult {
+interface XenstoreLsResult {
   readonly result: XenstoreLs;
   readonly diagnostics: Diagnostic[];
 }
 
-export interface XenstoreLsOptions {
+interface XenstoreLsOptions {
   /** The path that was listed, for output without -f (default "/"). */
   readonly base?: string;
 }

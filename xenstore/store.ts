@@ -1,6 +1,6 @@
 // The simulated host's xenstore: an in-memory tree with the permission semantics of the C
 // xenstored that Debian runs (Xen 4.17, tools/xenstore/xenstored_core.c and
-// xenstored_domain.c; catalog §3). Every operation takes the calling domid and answers what
+// xenstored_domain.c). Every operation takes the calling domid and answers what
 // the daemon answers on the wire: a value, or an error name (EACCES, ENOENT, EINVAL, EPERM,
 // ENOSPC). Deterministic and synchronous; nothing here touches the outside world.
 //
@@ -30,12 +30,12 @@ import { parseXenstoreLs, walkXsNodes } from './ls-format.js';
 import { formatXsPerms, isValidNodename, xsAccessFor, type XsPermLetter, type XsPerms } from './access.js';
 import { diagnostic, type Diagnostic } from '../core/diagnostics.js';
 
-export type XsErrno = 'EACCES' | 'ENOENT' | 'EINVAL' | 'EPERM' | 'ENOSPC';
+type XsErrno = 'EACCES' | 'ENOENT' | 'EINVAL' | 'EPERM' | 'ENOSPC';
 
 /** The daemon's answer: a value, or the error name it sends (xsd_errors in xs_wire.h). */
 export type XsResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: XsErrno };
 
-export interface XenstoreOptions {
+interface XenstoreOptions {
   /** Domains that exist (and are introduced) from the start; dom0 always does. */
   readonly domains?: Iterable<number>;
   /** xenstored --priv-domid: privileged besides dom0 (4.17 keeps dom0 privileged too). */
@@ -43,7 +43,7 @@ export interface XenstoreOptions {
 }
 
 /** A node as dom0 sees it with `xenstore-ls -f -p`. */
-export interface XsNodeState {
+interface XsNodeState {
   readonly path: string;
   readonly value: string;
   readonly perms: XsPerms;
@@ -90,7 +90,7 @@ const fail = (error: XsErrno): { ok: false; error: XsErrno } => ({ ok: false, er
  * strtol(s, &end, 0) as xs_strings_to_perms uses it, reduced to the unsigned int the daemon
  * stores: leading space, a sign, 0x/0 prefixes; undefined when no digit or trailing junk.
  */
-export function parseWireDomid(text: string): number | undefined {
+function parseWireDomid(text: string): number | undefined {
   const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(text);
   if (!m) return undefined;
   const digits = m[2]!;
@@ -133,7 +133,7 @@ function toXsPerms(perms: readonly StoredPerm[]): XsPerms {
 export { isValidNodename };
 
 /** get_parent: "/a/b" → "/a", "/a" → "/", "/" → "/". */
-export function parentPath(path: string): string {
+function parentPath(path: string): string {
   const slash = path.lastIndexOf('/');
   return slash <= 0 ? '/' : path.slice(0, slash);
 }
@@ -477,7 +477,7 @@ export function toXenstoreLs(store: Xenstore): string {
   return lines.map((l) => `${l}\n`).join('');
 }
 
-export interface FromXenstoreLsResult {
+interface FromXenstoreLsResult {
   readonly store: Xenstore;
   readonly diagnostics: Diagnostic[];
 }

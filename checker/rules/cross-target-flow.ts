@@ -20,6 +20,8 @@ import { privilegeGraph } from './escalation.js';
 export const crossTargetFlow: CheckRule = {
   id: 'cross-target-flow',
   summary: 'no data flows from one domain to another through an introspector',
+  remedy: 'Remove the write or the read that joins the two domains (the result names both rules), or split the introspector into one per target.',
+  securitySeverity: 7.0,
   run(ctx) {
     const g = privilegeGraph(ctx);
     const findings: Finding[] = [];

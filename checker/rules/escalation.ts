@@ -1,9 +1,9 @@
-// escalation — no chain of control edges (catalog §5) lets a declared domain reach rights
-// beyond its declaration: an introspector may come to act as its declared targets, a target
-// as nothing but itself. Nodes reached at the same distance through the same last hop (the
-// same rules: one attribute-wide rule reaches hundreds of domains at once) are one finding,
-// with their count, every node listed, and the minimal witness paths of the first few (up to
-// the bound), each hop with its permission and the rule behind it.
+// escalation — no chain of control edges (checker/permissions.ts) lets a declared domain
+// reach rights beyond its declaration: an introspector may come to act as its declared
+// targets, a target as nothing but itself. Nodes reached at the same distance through the
+// same last hop (the same rules: one attribute-wide rule reaches hundreds of domains at once)
+// are one finding, with their count, every node listed, and the minimal witness paths of the
+// first few (up to the bound), each hop with its permission and the rule behind it.
 
 import { compareCodePoints } from '../../core/compare.js';
 import type { Finding, Location } from '../findings.js';
@@ -25,7 +25,7 @@ export function privilegeGraph(ctx: CheckContext): PrivilegeGraph {
 }
 
 /** How many nodes of a group have their witness paths listed. */
-export const EXAMPLES = 3;
+const EXAMPLES = 3;
 
 const at = (l: Location | undefined): string => (l ? `${l.file}:${l.line}:${l.column}` : '?');
 
@@ -40,6 +40,8 @@ function groupKey(g: PrivilegeGraph, r: ReachResult, node: string, distance: num
 export const escalation: CheckRule = {
   id: 'escalation',
   summary: 'no chain of control edges takes a declared domain beyond its declaration',
+  remedy: 'Break the chain: remove one hop\'s rule (each hop names its rule), or give the domain a type the chain does not reach.',
+  securitySeverity: 9.0,
   run(ctx) {
     const g = privilegeGraph(ctx);
     const findings: Finding[] = [];

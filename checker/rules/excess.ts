@@ -17,6 +17,8 @@ import type { CheckRule } from './rule.js';
 export const excess: CheckRule = {
   id: 'excess',
   summary: 'every permission an introspector holds is needed by one of its declared capabilities',
+  remedy: 'Remove the permission from the rule that grants it, or declare the capability that needs it (vmipolicy capabilities lists what each grants).',
+  securitySeverity: 7.0,
   run(ctx) {
     const findings = new SameGrantFindings();
     for (const s of ctx.intent.introspectors) {

@@ -24,6 +24,8 @@ interface Missing {
 export const insufficient: CheckRule = {
   id: 'insufficient',
   summary: 'every permission a declared capability needs is granted, in every boolean state',
+  remedy: 'Grant the missing permission, or drop the capability from the spec: the introspector\'s calls would fail on a real host.',
+  securitySeverity: 3.0,
   run(ctx) {
     const findings: Finding[] = [];
     for (const s of ctx.intent.introspectors) {

@@ -10,6 +10,8 @@ import type { CheckRule } from './rule.js';
 export const label: CheckRule = {
   id: 'label',
   summary: 'every xl label is valid in the policy and gives each declared domain its declared type',
+  remedy: 'Fix the xl seclabel= line so that it names the domain\'s declared user, role and type, as the compiled xl snippet does.',
+  securitySeverity: 6.5,
   run(ctx) {
     const findings: Finding[] = [];
     const byName = new Map(ctx.intent.domains.map((d) => [d.name, d]));

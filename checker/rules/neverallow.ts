@@ -12,6 +12,8 @@ import type { CheckRule } from './rule.js';
 export const neverallow: CheckRule = {
   id: 'neverallow',
   summary: 'no allow rule grants what a neverallow forbids',
+  remedy: 'Remove the permissions the neverallow forbids from the allow rule.',
+  securitySeverity: 7.0,
   run(ctx) {
     const findings: Finding[] = [];
     for (const never of neverallowRules(ctx.model)) {

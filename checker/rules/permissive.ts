@@ -19,6 +19,8 @@ import type { CheckRule } from './rule.js';
 export const permissive: CheckRule = {
   id: 'permissive',
   summary: 'no domain type is permissive (Xen enforces none of a permissive type\'s denials)',
+  remedy: 'Remove the permissive statement; to find what the domain needs, run it once on a test host and read its avc: denied lines.',
+  securitySeverity: 9.0,
   run(ctx) {
     const subjects = subjectTypes(ctx.model);
     const byName = [...ctx.model.permissive].map((t) => ctx.model.types[t] as string).sort(compareCodePoints);

@@ -14,6 +14,8 @@ import type { CheckRule } from './rule.js';
 export const reverseAccess: CheckRule = {
   id: 'reverse-access',
   summary: 'no untrusted domain holds a permission over an introspector',
+  remedy: 'Remove the rule that gives the untrusted domain power over the introspector; if it comes from an attribute, give the introspector a type outside it.',
+  securitySeverity: 8.0,
   run(ctx) {
     const findings: Finding[] = [];
     const domains = subjectTypes(ctx.model);

@@ -16,6 +16,8 @@ import type { CheckRule } from './rule.js';
 export const sharedLabel: CheckRule = {
   id: 'shared-label',
   summary: 'introspectors and tenants have types of their own, and no rule spreads introspection rights beyond the declared domains',
+  remedy: 'Give each introspector and each tenant a type of its own, and name those types in the rules instead of attributes.',
+  securitySeverity: 7.5,
   run(ctx) {
     return [...sharedTypes(ctx), ...spreadingRules(ctx)];
   },

@@ -1,7 +1,8 @@
 // undeclared-target — no declared domain holds an introspection permission (anything a
-// capability grants on a target, or a control edge of catalog §5) on a domain that is not
-// one of its declared targets. The labels of DOMID_IO and DOMID_XEN are no guests, but
-// mapping their pages is device or hypervisor memory access: reported apart, named as such.
+// capability grants on a target, or a control edge; both sets are in checker/permissions.ts)
+// on a domain that is not one of its declared targets. The labels of DOMID_IO and DOMID_XEN
+// are no guests, but mapping their pages is device or hypervisor memory access: reported
+// apart, named as such.
 
 import { compareCodePoints } from '../../core/compare.js';
 import type { Finding } from '../findings.js';
@@ -16,6 +17,8 @@ import type { CheckRule } from './rule.js';
 export const undeclaredTarget: CheckRule = {
   id: 'undeclared-target',
   summary: 'introspection permissions reach declared targets only',
+  remedy: 'Remove the rule, or add the domain to the introspector\'s targets in the spec.',
+  securitySeverity: 8.0,
   run(ctx) {
     const findings: Finding[] = [];
     const domains = domainTypes(ctx.model);

@@ -1,9 +1,11 @@
 // xenstore-acl — the xenstore ACLs give each introspector exactly what its declared lookup
-// needs (catalog §1A A3: by name it lists /local/domain and reads each target's name node;
-// by domid it needs nothing) and no more: no domain but dom0 and the domain itself owns a
-// domain's nodes, no node is open to every domain, and no declared domain reads into
-// another's subtree beyond that. Access follows C xenstored (catalog §3): the owner has
-// full access, then the first matching entry, then the default; reads check only the node.
+// needs (by name, LibVMI's xen_get_domainid_from_name in libvmi/driver/xen/xen.c lists
+// /local/domain and reads each target's name node; by domid it needs nothing) and no more:
+// no domain but dom0 and the domain itself owns a domain's nodes, no node is open to every
+// domain, and no declared domain reads into another's subtree beyond that. Access follows
+// C xenstored (tools/xenstore/xenstored_core.c perm_for_conn and get_node, Xen 4.17): the
+// owner has full access, then the first matching entry, then the default; reads check only
+// the node.
 
 import { xsAccessFor, xsCanRead as canRead, xsCanWrite as canWrite, type XsAccess } from '../../xenstore/access.js';
 import type { Finding } from '../findings.js';
@@ -14,7 +16,7 @@ import type { CheckRule } from './rule.js';
 const LOCAL_DOMAIN = '/local/domain';
 
 /** The access C xenstored gives `domid` on a node (dom0 is privileged and always has all). */
-export function xenstoreAccess(node: XenstoreNodeAcl, domid: number): XsAccess {
+function xenstoreAccess(node: XenstoreNodeAcl, domid: number): XsAccess {
   return domid === 0 ? 'owner' : xsAccessFor(node.perms, (id) => id === domid);
 }
 
@@ -26,6 +28,8 @@ function subtreeOwner(path: string): number | undefined {
 export const xenstoreAcl: CheckRule = {
   id: 'xenstore-acl',
   summary: 'xenstore ACLs give each introspector what its lookup needs, and nothing broader',
+  remedy: 'Apply the compiled xenstore-acl.sh (or set the node\'s ACL as it does): only the nodes the lookup needs, readable by the introspector, owned by dom0.',
+  securitySeverity: 6.0,
   run(ctx) {
     const xs = ctx.xenstore;
     if (!xs) return [];

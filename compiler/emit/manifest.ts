@@ -12,8 +12,8 @@ import { ruleKey } from './te-rules.js';
 import { hostGrants } from './standalone.js';
 import { originKey, sortGrants } from '../lower.js';
 
-export const MANIFEST_FORMAT = 1;
-export const GENERATOR = 'vmipolicy';
+const MANIFEST_FORMAT = 1;
+const GENERATOR = 'vmipolicy';
 
 /** A position in the spec, whose path is the manifest's top-level `spec`. */
 interface Located {
@@ -26,7 +26,7 @@ function at(source: SourceText, span: SourceSpan): Located {
   return { line: p.line, column: p.column };
 }
 
-export interface PolicyText {
+interface PolicyText {
   readonly file: string;
   readonly lineOf: (key: string) => number | undefined;
 }

@@ -9,7 +9,7 @@ import { mergeGrants, printAllow, reasonComments } from './te-rules.js';
 import { TextWriter } from './writer.js';
 import { terminalSafe } from '../../core/terminal.js';
 
-export const RULE_BAR = '#'.repeat(80);
+const RULE_BAR = '#'.repeat(80);
 
 export function section(w: TextWriter, title: string, ...lines: string[]): void {
   w.line();
@@ -89,7 +89,7 @@ export const VMI_MARK = 'vmi ';
 export const DOMAIN_RULE_MARK = 'domain ';
 export const HOST_MARK = 'host ';
 
-export function macroCall(m: { macro: string; args: readonly string[] }): string {
+function macroCall(m: { macro: string; args: readonly string[] }): string {
   return `${m.macro}(${m.args.join(', ')})`;
 }
 

@@ -6,7 +6,7 @@ import { originKey } from '../lower.js';
 import type { TextWriter } from './writer.js';
 
 /** Grants merged into one allow statement: one (subject, object, class). */
-export interface AllowRule {
+interface AllowRule {
   readonly subject: string;
   readonly object: string;
   readonly cls: string;
@@ -33,7 +33,7 @@ export function mergeGrants(grants: readonly Grant[], vocab: Vocabulary): AllowR
   });
 }
 
-export function allowText(subject: string, object: string, cls: string, perms: readonly string[]): string {
+function allowText(subject: string, object: string, cls: string, perms: readonly string[]): string {
   const set = perms.length === 1 ? (perms[0] as string) : `{ ${perms.join(' ')} }`;
   return `allow ${subject} ${object}:${cls} ${set};`;
 }

@@ -2,6 +2,5 @@
 // offsets back to the files m4 read.
 
 export type * from './ast.js';
-export { LineMap, MAX_MARKER_LINE, type OriginalPosition } from './lines.js';
-export { MAX_LINE_BYTES, MAX_NESTING, MAX_OPERATORS, parsePolicy, sectionOrder, type ParsedPolicy, type Placed } from './parse.js';
-export { STATEMENT_DESCRIPTIONS } from './visitor.js';
+export { LineMap, MAX_MARKER_LINE } from './lines.js';
+export { MAX_LINE_BYTES, MAX_NESTING, parsePolicy, type ParsedPolicy } from './parse.js';

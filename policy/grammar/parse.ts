@@ -31,9 +31,9 @@ export const MAX_NESTING = 100;
  * Operators in one statement. Each one is a level of the AST (`a && b && c` is
  * `(a && b) && c`), and tools walk the AST recursively. Xen's longest constraint has 16.
  */
-export const MAX_OPERATORS = 1000;
+const MAX_OPERATORS = 1000;
 
-export interface ParseOptions {
+interface ParseOptions {
   /** Characters the lexer takes at a time (tests); default CHUNK_CHARS. */
   readonly chunkChars?: number;
 }
@@ -79,7 +79,7 @@ export function parsePolicy(file: string, text: string, options: ParseOptions = 
  * piece at a time so that its tokens never exist all at once: 1.77 million tokens (~150 MiB)
  * for a 10 000-domain host. Smaller texts — every hand-written policy — are one piece.
  */
-export const CHUNK_CHARS = 1 << 20;
+const CHUNK_CHARS = 1 << 20;
 
 /**
  * [start, end) pieces of `text` that each hold whole top-level statements: a piece ends at a
@@ -290,7 +290,7 @@ const ORDER_HELP = `checkpolicy reads a policy.conf in this order: ${SECTIONS.ma
 const EMPTY = 'empty-statement';
 
 /** A statement, or a lone `;`, where it stands. */
-export interface Placed {
+interface Placed {
   readonly kind: Statement['kind'] | typeof EMPTY;
   readonly span: SourceSpan;
 }
@@ -299,7 +299,7 @@ function describe(kind: Placed['kind']): string {
   return kind === EMPTY ? 'an empty statement (";")' : STATEMENT_DESCRIPTIONS[kind];
 }
 
-export function sectionOrder(statements: readonly Placed[]): Diagnostic[] {
+function sectionOrder(statements: readonly Placed[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   let previous: Placed | undefined;
   let previousRank = -1;

@@ -7,7 +7,7 @@ import type { BoolExpr, ConstraintExpr, Context, Name, NameSet, PolicyAst, State
 
 const names = (xs: readonly Name[]): string => xs.map((x) => x.name).join(' ');
 
-export function printNameSet(s: NameSet): string {
+function printNameSet(s: NameSet): string {
   if (s.star) return s.complement ? '~*' : '*';
   const items = s.names.map((n) => (n.excluded ? `-${n.name}` : n.name));
   const body = items.length === 1 && !s.complement ? (items[0] as string) : `{ ${items.join(' ')} }`;

@@ -76,6 +76,8 @@ function keyword(name: string, word: string, categories: readonly TokenType[] = 
   return token;
 }
 
+// A keyword the parser never names (it matches `auditallow` through AvRuleKeyword, `low`
+// through RangeEndKeyword…) is still declared: creating it is what reserves its word.
 const statement = [StatementKeyword];
 const unsupported = [StatementKeyword, UnsupportedKeyword];
 
@@ -102,13 +104,13 @@ export const Bool = keyword('Bool', 'bool', statement);
 export const True = keyword('True', 'true');
 export const False = keyword('False', 'false');
 export const Allow = keyword('Allow', 'allow', statement);
-export const AuditAllow = keyword('AuditAllow', 'auditallow', [StatementKeyword, AvRuleKeyword]);
-export const DontAudit = keyword('DontAudit', 'dontaudit', [StatementKeyword, AvRuleKeyword]);
-export const NeverAllow = keyword('NeverAllow', 'neverallow', [StatementKeyword, AvRuleKeyword]);
-export const AuditDeny = keyword('AuditDeny', 'auditdeny', [StatementKeyword, AvRuleKeyword]);
+const AuditAllow = keyword('AuditAllow', 'auditallow', [StatementKeyword, AvRuleKeyword]);
+const DontAudit = keyword('DontAudit', 'dontaudit', [StatementKeyword, AvRuleKeyword]);
+const NeverAllow = keyword('NeverAllow', 'neverallow', [StatementKeyword, AvRuleKeyword]);
+const AuditDeny = keyword('AuditDeny', 'auditdeny', [StatementKeyword, AvRuleKeyword]);
 export const TypeTransition = keyword('TypeTransition', 'type_transition', statement);
-export const TypeChange = keyword('TypeChange', 'type_change', [StatementKeyword, TypeChangeKeyword]);
-export const TypeMember = keyword('TypeMember', 'type_member', [StatementKeyword, TypeChangeKeyword]);
+const TypeChange = keyword('TypeChange', 'type_change', [StatementKeyword, TypeChangeKeyword]);
+const TypeMember = keyword('TypeMember', 'type_member', [StatementKeyword, TypeChangeKeyword]);
 export const Role = keyword('Role', 'role', statement);
 export const Roles = keyword('Roles', 'roles');
 export const RoleTransition = keyword('RoleTransition', 'role_transition', statement);
@@ -118,13 +120,13 @@ export const TypeBounds = keyword('TypeBounds', 'typebounds', statement);
 export const Permissive = keyword('Permissive', 'permissive', statement);
 export const ExpandAttribute = keyword('ExpandAttribute', 'expandattribute', statement);
 export const RangeTransition = keyword('RangeTransition', 'range_transition', statement);
-export const DefaultUser = keyword('DefaultUser', 'default_user', [StatementKeyword, DefaultObjectKeyword]);
-export const DefaultRole = keyword('DefaultRole', 'default_role', [StatementKeyword, DefaultObjectKeyword]);
-export const DefaultType = keyword('DefaultType', 'default_type', [StatementKeyword, DefaultObjectKeyword]);
+const DefaultUser = keyword('DefaultUser', 'default_user', [StatementKeyword, DefaultObjectKeyword]);
+const DefaultRole = keyword('DefaultRole', 'default_role', [StatementKeyword, DefaultObjectKeyword]);
+const DefaultType = keyword('DefaultType', 'default_type', [StatementKeyword, DefaultObjectKeyword]);
 export const DefaultRange = keyword('DefaultRange', 'default_range', statement);
-export const Low = keyword('Low', 'low', [RangeEndKeyword]);
-export const High = keyword('High', 'high', [RangeEndKeyword]);
-export const LowHigh = keyword('LowHigh', 'low-high', [RangeEndKeyword]);
+const Low = keyword('Low', 'low', [RangeEndKeyword]);
+const High = keyword('High', 'high', [RangeEndKeyword]);
+const LowHigh = keyword('LowHigh', 'low-high', [RangeEndKeyword]);
 export const Glblub = keyword('Glblub', 'glblub');
 export const User = keyword('User', 'user', statement);
 export const Constrain = keyword('Constrain', 'constrain', statement);
@@ -178,14 +180,14 @@ const unsupportedWords = [
   ...XEN_FOREIGN_STATEMENTS,
   'tunable', 'allowxperm', 'auditallowxperm', 'dontauditxperm', 'neverallowxperm', ...MODULE_ONLY,
 ];
-export const UnsupportedKeywords: readonly TokenType[] = unsupportedWords.map((w) => keyword(tokenName(w), w, unsupported));
+const UnsupportedKeywords: readonly TokenType[] = unsupportedWords.map((w) => keyword(tokenName(w), w, unsupported));
 /** Reserved by checkpolicy's scanner but used by no statement of the Xen grammar. */
-export const ReservedKeywords: readonly TokenType[] = ['clone'].map((w) => keyword(tokenName(w), w));
+const ReservedKeywords: readonly TokenType[] = ['clone'].map((w) => keyword(tokenName(w), w));
 
 // ---------------------------------------------------------------- literals and punctuation
 
 /** Any word that starts with a digit but is not a number (`3com`, `1.2.3.4`): never valid. */
-export const OtherWord = createToken({ name: 'OtherWord', pattern: /[0-9][A-Za-z0-9_.]*/, label: 'a word', categories: [Skippable] });
+const OtherWord = createToken({ name: 'OtherWord', pattern: /[0-9][A-Za-z0-9_.]*/, label: 'a word', categories: [Skippable] });
 export const NumberLiteral = createToken({
   name: 'NumberLiteral',
   pattern: /0x[0-9A-Fa-f]+|[0-9]+/,
@@ -196,7 +198,7 @@ export const NumberLiteral = createToken({
 /** `"name"` of a named type transition, or `"/path"` of devicetreecon. Never spans lines. */
 export const QuotedString = createToken({ name: 'QuotedString', pattern: /"[^"\n]*"/, label: 'a quoted string', categories: [Skippable] });
 /** A `"` without its closing quote on the same line; parse.ts reports it (VP3003). */
-export const UnterminatedString = createToken({ name: 'UnterminatedString', pattern: /"[^"\n]*/, group: 'unterminated' });
+const UnterminatedString = createToken({ name: 'UnterminatedString', pattern: /"[^"\n]*/, group: 'unterminated' });
 /** A bare path (devicetreecon, genfscon): `/` up to whitespace, as checkpolicy reads it. */
 export const Path = createToken({ name: 'Path', pattern: /\/[^ \n\r\t\f]*/, label: 'a path', categories: [Skippable] });
 
@@ -211,12 +213,12 @@ export const Minus = createToken({ name: 'Minus', pattern: /-/, label: '"-"', ca
 export const Tilde = createToken({ name: 'Tilde', pattern: /~/, label: '"~"', categories: [Skippable] });
 export const Star = createToken({ name: 'Star', pattern: /\*/, label: '"*"', categories: [Skippable] });
 // checkpolicy's scanner also returns these; no Xen rule uses them, so they are syntax errors.
-export const Dot = createToken({ name: 'Dot', pattern: /\./, label: '"."', categories: [Skippable] });
-export const LBracket = createToken({ name: 'LBracket', pattern: /\[/, label: '"["', categories: [Skippable] });
-export const RBracket = createToken({ name: 'RBracket', pattern: /\]/, label: '"]"', categories: [Skippable] });
+const Dot = createToken({ name: 'Dot', pattern: /\./, label: '"."', categories: [Skippable] });
+const LBracket = createToken({ name: 'LBracket', pattern: /\[/, label: '"["', categories: [Skippable] });
+const RBracket = createToken({ name: 'RBracket', pattern: /\]/, label: '"]"', categories: [Skippable] });
 
-export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\f\r\n]+/, group: Lexer.SKIPPED });
-export const Comment = createToken({ name: 'Comment', pattern: /#[^\n]*/, group: Lexer.SKIPPED });
+const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\f\r\n]+/, group: Lexer.SKIPPED });
+const Comment = createToken({ name: 'Comment', pattern: /#[^\n]*/, group: Lexer.SKIPPED });
 
 // ---------------------------------------------------------------- the lexer
 

@@ -15,7 +15,7 @@ import { BaseVisitor } from './parser.js';
 import { MODULE_ONLY, XEN_FOREIGN_STATEMENTS } from './tokens.js';
 
 /** What one AST build needs besides the CST: where the text came from, and where to report. */
-export interface BuildEnv {
+interface BuildEnv {
   readonly file: string;
   readonly text: string;
   readonly diagnostics: Diagnostic[];

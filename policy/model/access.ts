@@ -24,9 +24,9 @@ export interface SecurityContext {
  * Why a permission is missing: no allow rule ('te'), a constraint ('constraint'), the role
  * check on domain:transition ('rbac'), or the type's bounds ('bounds') — libsepol's reasons.
  */
-export type DenialReason = 'te' | 'constraint' | 'rbac' | 'bounds';
+type DenialReason = 'te' | 'constraint' | 'rbac' | 'bounds';
 
-export interface ConstraintDenial {
+interface ConstraintDenial {
   readonly constraint: ModelConstraint;
   /** The permissions it removed (those still allowed when it was evaluated). */
   readonly perms: readonly string[];

@@ -9,7 +9,7 @@ import { BitSet, compact, SmallSet, type IndexSet } from './bitset.js';
 import type { ClassInfo, Guard, ModelAvRule, ModelConstraint, ModelRoleTransition, ModelTypeRule, PolicyModel, Provenance } from './model.js';
 
 /** Offsets → original file and line (policy/grammar/lines.ts LineMap.locate). */
-export type Locate = (offset: number) => Provenance;
+type Locate = (offset: number) => Provenance;
 
 interface Tables {
   readonly classIndex: Map<string, number>;

@@ -24,7 +24,7 @@ export function guardHolds(guard: Guard | undefined, state: BooleanState): boole
   return guard === undefined || evalBool(guard.expr, state) === guard.branch;
 }
 
-export interface Query {
+interface Query {
   readonly source: string;
   readonly target?: string;
   readonly cls?: string;
@@ -34,7 +34,7 @@ export interface Query {
   readonly booleans?: BooleanState;
 }
 
-export interface RuleHit {
+interface RuleHit {
   readonly kind: AvRuleKind;
   /** The statement as parsed (print it with policy/grammar/printer.ts). */
   readonly statement: AvRule;
@@ -45,7 +45,7 @@ export interface RuleHit {
   readonly conditional: boolean;
 }
 
-export interface AccessEntry {
+interface AccessEntry {
   readonly source: string;
   readonly target: string;
   readonly cls: string;
@@ -61,7 +61,7 @@ export function typeIndexOf(model: PolicyModel, name: string): number | undefine
 }
 
 /** The types a name stands for: itself (or its alias target), or an attribute's members. */
-export function typesOf(model: PolicyModel, name: string): number[] | undefined {
+function typesOf(model: PolicyModel, name: string): number[] | undefined {
   const t = typeIndexOf(model, name);
   if (t !== undefined) return [t];
   const a = model.attributeIndex.get(name);
@@ -125,7 +125,7 @@ export function queryAccess(model: PolicyModel, q: Query): AccessEntry[] | undef
 }
 
 /** How many example (source, target) pairs a rule match carries. */
-export const EXAMPLE_PAIRS = 3;
+const EXAMPLE_PAIRS = 3;
 
 /**
  * One rule, for one of its classes, as far as a query reaches it: how many (source, target)
@@ -246,7 +246,7 @@ function examplePairs(rule: ModelAvRule, sources: IndexSet, targets: IndexSet, h
   return out;
 }
 
-export interface PolicyStats {
+interface PolicyStats {
   readonly classes: number;
   readonly permissions: number;
   readonly commons: number;

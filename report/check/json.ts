@@ -1,11 +1,12 @@
-// The JSON report (DESIGN §4): the verdict, counts per rule and severity, and every finding
-// as { ruleId, severity, message, subject, object, class, perms[], provenance[], witness? };
+// The JSON report (`check --format json`, README.md "check — prove least privilege"): the
+// verdict, counts per rule and severity, and every finding as { ruleId, severity, message,
+// subject, object, class, perms[], provenance[], witness? };
 // a finding that stands for several instances (nodes, pairs) adds { count, examples[] }.
 
 import type { CheckReport } from '../../checker/check.js';
 import type { Finding } from '../../checker/findings.js';
 
-export function findingJson(f: Finding): Record<string, unknown> {
+function findingJson(f: Finding): Record<string, unknown> {
   return {
     ruleId: f.ruleId,
     severity: f.severity,
@@ -24,9 +25,12 @@ export function findingJson(f: Finding): Record<string, unknown> {
   };
 }
 
-/** `diagnostics`: the input's warnings (already placed in the user's files), kept beside the findings. */
-export function reportJson(report: CheckReport, diagnostics: readonly object[] = []): string {
-  return JSON.stringify({
+/**
+ * The JSON report as data, for a document that embeds it (verify's stages).
+ * `diagnostics`: the input's warnings (already placed in the user's files), kept beside the findings.
+ */
+export function reportDocument(report: CheckReport, diagnostics: readonly object[] = []): Record<string, unknown> {
+  return {
     verdict: report.proven ? 'proven' : 'not-proven',
     spec: report.spec,
     policy: report.policy,
@@ -34,5 +38,9 @@ export function reportJson(report: CheckReport, diagnostics: readonly object[] =
     counts: report.counts,
     findings: report.findings.map(findingJson),
     ...(diagnostics.length ? { diagnostics } : {}),
-  }, null, 2) + '\n';
+  };
+}
+
+export function reportJson(report: CheckReport, diagnostics: readonly object[] = []): string {
+  return JSON.stringify(reportDocument(report, diagnostics), null, 2) + '\n';
 }

@@ -1,55 +1,72 @@
 // SARIF 2.1.0: one run, one reporting descriptor per proof rule (ids are the stable rule ids),
 // one result per finding located at the first real place behind it (the policy rule, else
 // the spec line), the rest as related locations, and witness paths as code flows — so code
-// scanning UIs show the escalation hop by hop.
+// scanning UIs show the escalation hop by hop. Given a placement, only files under its root
+// are locations (report/sarif.ts says why); a finding whose every place is compiled output
+// never written is located at its spec.
 
 import type { CheckReport } from '../../checker/check.js';
 import { CHECK_RULES } from '../../checker/check.js';
 import type { Finding, Location } from '../../checker/findings.js';
-import { diagnosticsSarifResults, diagnosticsSarifRules, sarifLocation, sarifLog, type SarifDiagnostic } from '../sarif.js';
+import { diagnosticsSarifResults, diagnosticsSarifRules, flowLocation, resultLocations, sarifLog, uniqueFingerprints, withoutPositions, type SarifDiagnostic, type SarifPlacement } from '../sarif.js';
 
 const LEVEL = { error: 'error', warning: 'warning', note: 'note' } as const;
 
-function primary(f: Finding): Location | undefined {
-  return f.provenance.find((l) => l.kind !== 'spec') ?? f.provenance[0];
+/** The policy rule (or xl, xenstore line) first, then the spec declaration, then the rest. */
+function places(f: Finding): Location[] {
+  const first = f.provenance.find((l) => l.kind !== 'spec') ?? f.provenance[0];
+  return first ? [first, ...f.provenance.filter((l) => l !== first)] : [];
 }
 
-function result(f: Finding, ruleIndex: number): Record<string, unknown> {
-  const first = primary(f);
-  const related = f.provenance.filter((l) => l !== first);
+/**
+ * What the finding is about, without positions: the same finding keeps it when lines move.
+ * Line and column references in the message are dropped for that reason.
+ */
+function identity(f: Finding): string {
+  const message = withoutPositions(f.message);
+  return [f.ruleId, f.subject, f.object, f.class ?? '', f.perms.join(','), (f.objects ?? []).join(','), (f.subjects ?? []).join(','), message].join('/');
+}
+
+function result(f: Finding, ruleIndex: number, spec: string, placement: SarifPlacement | undefined): Record<string, unknown> {
+  const where = places(f).map((place, i) => ({ place, ...(i > 0 ? { message: place.kind === 'spec' ? 'declared here' : 'granted here' } : {}) }));
   return {
     ruleId: f.ruleId,
     ruleIndex,
     level: LEVEL[f.severity],
     message: { text: f.help ? `${f.message}. ${f.help}` : f.message },
-    locations: first ? [sarifLocation(first)] : [],
-    ...(related.length ? { relatedLocations: related.map((l, i) => ({ id: i + 1, ...sarifLocation(l), message: { text: l.kind === 'spec' ? 'declared here' : 'granted here' } })) } : {}),
+    ...resultLocations(where, placement, { file: spec, line: 1 }),
     ...(f.witness && f.witness.paths.length
       ? {
           codeFlows: f.witness.paths.map((path) => ({
-            threadFlows: [{
-              locations: path.map((h) => ({
-                location: { ...(h.rules[0] ? sarifLocation(h.rules[0]) : {}), message: { text: `${h.from} —${h.via}→ ${h.to}` } },
-              })),
-            }],
+            threadFlows: [{ locations: path.map((h) => ({ location: flowLocation(h.rules[0], `${h.from} —${h.via}→ ${h.to}`, placement) })) }],
           })),
         }
       : {}),
-    partialFingerprints: { vmipolicyFinding: `${f.ruleId}/${f.subject}/${f.object}/${f.class ?? ''}/${f.perms.join(',')}` },
     properties: { subject: f.subject, object: f.object, class: f.class ?? null, perms: f.perms, ...(f.count !== undefined ? { count: f.count, examples: f.examples ?? [] } : {}), ...(f.booleans ? { booleans: f.booleans } : {}) },
   };
 }
 
-/** `diagnostics`: the input's warnings, as results under their VP codes after the findings. */
-export function reportSarif(report: CheckReport, version: string, diagnostics: readonly SarifDiagnostic[] = []): string {
+/**
+ * `diagnostics`: the input's warnings, as results under their VP codes after the findings.
+ * `placement`: where the locations' files are (absent: file names as the report has them).
+ */
+export function reportSarif(report: CheckReport, version: string, diagnostics: readonly SarifDiagnostic[] = [], placement?: SarifPlacement): string {
   const rules = CHECK_RULES.map((r) => ({
     id: r.id,
     name: r.id.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase()),
     text: r.summary,
+    full: `${r.summary[0]?.toUpperCase()}${r.summary.slice(1)}. Each result cites the spec declaration it concerns and the policy rules that make it true.`,
+    help: r.remedy,
     helpUri: 'https://github.com/vmipolicy/vmipolicy/blob/main/README.md#proof-rules',
     level: 'error' as const,
+    securitySeverity: r.securitySeverity,
   }));
   const index = new Map(CHECK_RULES.map((r, i) => [r.id, i]));
-  const findings = report.findings.map((f) => result(f, index.get(f.ruleId) ?? 0));
-  return sarifLog(version, [...rules, ...diagnosticsSarifRules(diagnostics)], [...findings, ...diagnosticsSarifResults(diagnostics)], { verdict: report.proven ? 'proven' : 'not-proven', spec: report.spec, policy: report.policy });
+  const fingerprints = uniqueFingerprints(report.findings.map(identity));
+  const findings = report.findings.map((f, i) => ({
+    ...result(f, index.get(f.ruleId) ?? 0, report.spec, placement),
+    partialFingerprints: { vmipolicyFinding: fingerprints[i] },
+  }));
+  const warnings = diagnosticsSarifResults(diagnostics, placement, report.spec);
+  return sarifLog(version, [...rules, ...diagnosticsSarifRules(diagnostics)], [...findings, ...warnings], { verdict: report.proven ? 'proven' : 'not-proven', spec: report.spec, policy: report.policy }, placement);
 }

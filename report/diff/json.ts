@@ -2,7 +2,7 @@
 
 import type { DiffReport } from '../../diff/types.js';
 
-export const DIFF_FORMAT = 1;
+const DIFF_FORMAT = 1;
 
 export function renderJson(r: DiffReport): string {
   return JSON.stringify({ format: DIFF_FORMAT, ...r }, null, 2) + '\n';

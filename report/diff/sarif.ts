@@ -4,7 +4,7 @@
 
 import { VERSION } from '../../compiler/version.js';
 import { accessLine, capabilityLine, gainLine, pairsNote } from '../../diff/summary.js';
-import { sarifLocation, sarifLog } from '../sarif.js';
+import { resultLocations, sarifLog, uniqueFingerprints, withoutPositions, type SarifPlacement } from '../sarif.js';
 import type { DiffReport, Justification, Location } from '../../diff/types.js';
 
 const RULES = [
@@ -20,14 +20,18 @@ function primary(js: readonly Justification[]): Location | undefined {
   return n.find((j) => j.spec)?.spec ?? n[0]?.rule;
 }
 
-export function renderSarif(r: DiffReport): string {
+/**
+ * `placement`: where the locations' files are (absent: file names as the report has them). A
+ * result whose places are all compiled output or files of another revision is located at
+ * `fallback` (the NEW input, when it is a file).
+ */
+export function renderSarif(r: DiffReport, placement?: SarifPlacement, fallback?: string): string {
   const results: Record<string, unknown>[] = [];
+  const keys: string[] = [];
   const add = (ruleId: string, text: string, at: Location | undefined, related: Location[] = []): void => {
-    results.push({
-      ruleId, level: 'error', message: { text },
-      ...(at ? { locations: [sarifLocation(at)] } : {}),
-      ...(related.length ? { relatedLocations: related.map((l, i) => ({ id: i + 1, ...sarifLocation(l) })) } : {}),
-    });
+    const places = [at, ...related].filter((l): l is Location => l !== undefined).map((place) => ({ place }));
+    results.push({ ruleId, level: 'error', message: { text }, ...resultLocations(places, placement, fallback !== undefined ? { file: fallback, line: 1 } : undefined) });
+    keys.push(`${ruleId}/${withoutPositions(text)}`);
   };
   for (const c of r.spec?.capabilities ?? []) {
     if (c.change === 'gained' || (c.change === 'changed' && c.added.length)) add('new-capability', capabilityLine(c), c.spec);
@@ -50,5 +54,6 @@ export function renderSarif(r: DiffReport): string {
   for (const st of r.policy.statements.removed) if (st.text.startsWith('typebounds ')) add('new-access', `dropped: ${st.text}`, st.at);
   for (const t of r.policy.transitions) add('new-access', `type_transition ${t.source} ${t.target}:${t.cls}: ${t.old ?? '(default)'} → ${t.new ?? '(default)'}`, t.rules.find((j) => j.side === 'new')?.rule ?? t.rules[0]?.rule);
   for (const a of r.analyses) for (const i of a.added) add('new-finding', `${a.analysis}: ${i.message}`, i.location);
-  return sarifLog(VERSION, RULES, results);
+  const fingerprints = uniqueFingerprints(keys);
+  return sarifLog(VERSION, RULES, results.map((res, i) => ({ ...res, partialFingerprints: { vmipolicyChange: fingerprints[i] } })), undefined, placement);
 }

@@ -18,7 +18,7 @@ export interface LinuxProfile {
   readonly initTask: bigint;
 }
 
-export type ProfileParse = { readonly ok: true; readonly profile: LinuxProfile } | { readonly ok: false; readonly diagnostic: Diagnostic };
+type ProfileParse = { readonly ok: true; readonly profile: LinuxProfile } | { readonly ok: false; readonly diagnostic: Diagnostic };
 
 const OFFSET_KEYS = ['tasks', 'pid', 'comm', 'mm', 'pgd'] as const;
 const KEYS = new Set<string>([...OFFSET_KEYS, 'init_task']);

@@ -6,9 +6,9 @@
 import { PAGE_SIZE } from '../memory/physical-memory.js';
 import type { MemoryImage } from '../memory/memory-image.js';
 
-export type PageSize = 4096 | 2097152 | 1073741824;
+type PageSize = 4096 | 2097152 | 1073741824;
 
-export interface Protection {
+interface Protection {
   readonly rw: boolean;
   readonly us: boolean;
   readonly nx: boolean;

@@ -21,7 +21,7 @@ export interface ProcessEntry {
   readonly dtb?: number;
 }
 
-export type ProcessListing =
+type ProcessListing =
   | { readonly ok: true; readonly processes: readonly ProcessEntry[] }
   | { readonly ok: false; readonly reason: 'read-failed'; readonly what: string; readonly failure: VirtualReadFailure; readonly processes: readonly ProcessEntry[] }
   | { readonly ok: false; readonly reason: 'too-many-tasks'; readonly limit: number; readonly processes: readonly ProcessEntry[] };
@@ -29,7 +29,7 @@ export type ProcessListing =
 /** Linux's TASK_COMM_LEN. */
 const TASK_COMM_LEN = 16;
 /** A list that has not come back to its head after this many entries is corrupt or not a task list. */
-export const MAX_TASKS = 1 << 16;
+const MAX_TASKS = 1 << 16;
 
 export function listProcesses(kernel: AddressSpace, profile: LinuxProfile, limit = MAX_TASKS): ProcessListing {
   const head = profile.initTask + BigInt(profile.tasks);

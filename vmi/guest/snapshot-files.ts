@@ -26,7 +26,7 @@ export function writeRawSnapshot(image: MemoryImage, path: string): void {
   }
 }
 
-export interface ElfLayout {
+interface ElfLayout {
   /** Per RAM range: its physical start, size and file offset. */
   readonly segments: readonly { readonly physical: number; readonly size: number; readonly fileOffset: number }[];
   readonly fileSize: number;

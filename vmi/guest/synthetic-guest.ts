@@ -10,7 +10,7 @@ import type { LinuxProfile } from './linux-profile.js';
 import { PageTableBuilder } from './page-table-builder.js';
 import { randomInt, seededRandom } from './prng.js';
 
-export interface SyntheticGuestOptions {
+interface SyntheticGuestOptions {
   readonly seed?: number;
   /** Guest RAM in bytes (default 64 MiB; at least 32 MiB for the kernel image at 16 MiB). */
   readonly memoryBytes?: number;
@@ -21,7 +21,7 @@ export interface SyntheticGuestOptions {
   readonly dataPages?: number;
 }
 
-export interface SyntheticProcess {
+interface SyntheticProcess {
   readonly pid: number;
   readonly comm: string;
   readonly task: bigint;
@@ -43,7 +43,7 @@ export interface SyntheticGuest {
   dataPage(i: number): Uint8Array;
 }
 
-export interface GuestLayout {
+interface GuestLayout {
   readonly directMap: bigint;
   readonly kernelText: bigint;
   readonly kernelImagePhysical: number;
@@ -60,7 +60,7 @@ const LAYOUTS: Readonly<Record<'ia32e' | 'la57', GuestLayout>> = {
 const VMALLOC: Readonly<Record<'ia32e' | 'la57', bigint>> = { ia32e: 0xffffc90000000000n, la57: 0xffa0000000000000n };
 
 /** Offsets in the style of a 5.x/6.x x86-64 kernel; tests rely on nothing but the profile. */
-export const SYNTHETIC_PROFILE_OFFSETS = { tasks: 0x4c8, pid: 0x5c8, comm: 0x738, mm: 0x518, pgd: 0x50 } as const;
+const SYNTHETIC_PROFILE_OFFSETS = { tasks: 0x4c8, pid: 0x5c8, comm: 0x738, mm: 0x518, pgd: 0x50 } as const;
 const TASK_STRUCT_BYTES = 0x1c00;
 /** init_task's offset in the kernel image: in its data half, spanning two page boundaries. */
 const INIT_TASK_OFFSET = 0x212940;
@@ -75,7 +75,7 @@ const USER_RX = { rw: false, us: true, nx: false };
 const USER_RW = { rw: true, us: true, nx: true };
 
 /** The RAM ranges of a PC with `size` bytes: everything except the 640 KiB–1 MiB legacy hole. */
-export function pcRamRanges(size: number): RamRange[] {
+function pcRamRanges(size: number): RamRange[] {
   return [{ start: 0, end: 0xa0000 }, { start: 0x100000, end: size }];
 }
 
@@ -108,7 +108,7 @@ export function buildSyntheticGuest(options: SyntheticGuestOptions = {}): Synthe
 const PATTERN_COLUMNS = Int32Array.from({ length: PAGE_SIZE / 4 }, (_, k) => Math.imul(k + 1, 0x85ebca6b));
 
 /** Page i of the data region: 32-bit words that differ per seed, page and offset, so a wrong frame never passes a check. */
-export function dataPattern(seed: number, page: number): Uint8Array {
+function dataPattern(seed: number, page: number): Uint8Array {
   const words = new Uint32Array(PAGE_SIZE / 4);
   const perPage = Math.imul(page + 1, 0x9e3779b1) ^ seed;
   for (let k = 0; k < words.length; k++) words[k] = (perPage ^ (PATTERN_COLUMNS[k] as number)) >>> 0;

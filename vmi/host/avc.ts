@@ -12,9 +12,9 @@ import type { SecurityServer } from './security-server.js';
 /** Xen's special domain ids, as `%pd` prints them (xen/common/vsprintf.c). */
 export const DOMID_IO = 0x7ff1;
 export const DOMID_XEN = 0x7ff2;
-export const DOMID_COW = 0x7ff3;
-export const DOMID_INVALID = 0x7ff4;
-export const DOMID_IDLE = 0x7fff;
+const DOMID_COW = 0x7ff3;
+const DOMID_INVALID = 0x7ff4;
+const DOMID_IDLE = 0x7fff;
 
 /** `%pd`: d0, d7, d[XEN], d[IO], d[IDLE] … */
 export function formatDomid(domid: number): string {
@@ -57,7 +57,7 @@ interface CacheEntry {
   readonly allowed: BitSet;
 }
 
-export interface AvcOptions {
+interface AvcOptions {
   /** flask_enforcing; default true. */
   readonly enforcing?: boolean;
   /** Receives every line avc_audit prints (also kept in `log`). */
@@ -200,7 +200,7 @@ export class Avc {
   }
 }
 
-export interface AvcLineParts {
+interface AvcLineParts {
   readonly word: 'denied' | 'granted';
   /** In permission bit order. */
   readonly perms: readonly string[];

@@ -10,7 +10,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PolicyAst } from '../../policy/grammar/ast.js';
-import { hasErrors } from '../../core/diagnostics.js';
+import { diagnostic, hasErrors, type Diagnostic } from '../../core/diagnostics.js';
 import { parsePolicy } from '../../policy/grammar/parse.js';
 import { effectiveAltp2m, parseXlConfig, type Altp2mMode } from '../../formats/xl-config.js';
 import { expandXenPolicyTree } from '../../formats/xen-tree.js';
@@ -21,7 +21,7 @@ import type { PolicyModel } from '../../policy/model/model.js';
 import { DOMID_IO, DOMID_XEN } from './avc.js';
 import { initialContextsOf, roleAllowsOf, SecurityServer } from './security-server.js';
 
-export type DomainRole = 'dom0' | 'xen' | 'introspector' | 'target' | 'guest';
+type DomainRole = 'dom0' | 'xen' | 'introspector' | 'target' | 'guest';
 
 export interface SimDomain {
   readonly domid: number;
@@ -35,7 +35,7 @@ export interface SimDomain {
   /** d->target and dsec->target_sid, once set_target ran (it cannot be undone). */
   target?: number;
   targetSid?: number;
-  /** The introspector's own altp2m mode and nested HVM: Xen refuses foreign maps if on (catalog B2c). */
+  /** The introspector's own altp2m mode and nested HVM: Xen refuses foreign maps if on (arch_acquire_resource_check, xen/arch/x86/mm/p2m-basic.c). */
   readonly altp2m: Altp2mMode;
   readonly nestedHvm: boolean;
   /** Each vCPU's vmtrace buffer in KiB (xl vmtrace_buf_kb; 0: none, and vmtrace ops fail with EINVAL). */
@@ -54,9 +54,9 @@ export interface DomainSpec {
   readonly vmtraceKb?: number;
 }
 
-export type Created = { readonly domain: SimDomain } | { readonly error: string };
+type Created = { readonly domain: SimDomain } | { readonly error: string };
 
-export class DomainTable {
+class DomainTable {
   private readonly byId = new Map<number, SimDomain>();
   private nextDomid = 1;
 
@@ -142,7 +142,7 @@ export class DomainTable {
 
 // ------------------------------------------------------------------------------ the host policy
 
-export interface HostPolicy {
+interface HostPolicy {
   readonly file: string;
   readonly text: string;
   readonly ast: PolicyAst;
@@ -151,7 +151,7 @@ export interface HostPolicy {
   readonly base: 'standalone' | string;
 }
 
-export interface ManifestDomain {
+interface ManifestDomain {
   readonly name: string;
   readonly role: 'introspector' | 'target';
   readonly guest: GuestKind;
@@ -176,7 +176,7 @@ export function readManifest(artifacts: ReadonlyMap<string, string>): Manifest |
   return { xen: m.xen, mode: m.mode, module: m.module, policy: m.policy, domains: m.domains, introspectors: m.introspectors };
 }
 
-export function corpusReleases(corpusRoot: string): string[] {
+function corpusReleases(corpusRoot: string): string[] {
   if (!existsSync(corpusRoot)) return [];
   return readdirSync(corpusRoot)
     .map((n) => /^xen-(\d+\.\d+)$/.exec(n)?.[1])
@@ -184,7 +184,7 @@ export function corpusReleases(corpusRoot: string): string[] {
     .sort(compareReleases);
 }
 
-export type PolicyResult = { readonly policy: HostPolicy } | { readonly error: string };
+type PolicyResult = { readonly policy: HostPolicy } | { readonly error: string };
 
 /** Parses and models a complete policy.conf. */
 export function modelPolicy(file: string, text: string, base: HostPolicy['base']): PolicyResult {
@@ -219,28 +219,33 @@ export interface Host {
   readonly domains: DomainTable;
 }
 
+/** Why the simulated host cannot boot from the compiled output (VP9011). */
+export function bootFailure(reason: string): Diagnostic {
+  return diagnostic('SelftestBoot', [reason]);
+}
+
 /**
  * A booted host: dom0 and DOMID_XEN, then each declared domain (introspectors, then targets,
  * in the manifest's order, domids from 1) labelled with the seclabel of its xl snippet.
  * `extra` adds domains the spec does not declare (a bystander guest for negative probes).
  */
-export function hostFromArtifacts(artifacts: ReadonlyMap<string, string>, policy: HostPolicy, extra: readonly DomainSpec[] = []): { readonly host?: Host; readonly errors: string[] } {
+export function hostFromArtifacts(artifacts: ReadonlyMap<string, string>, policy: HostPolicy, extra: readonly DomainSpec[] = []): { readonly host?: Host; readonly diagnostics: Diagnostic[] } {
   const manifest = readManifest(artifacts);
-  if (!manifest) return { errors: ['the artifacts have no manifest.json'] };
+  if (!manifest) return { diagnostics: [bootFailure('the artifacts have no manifest.json')] };
   const server = new SecurityServer(policy.model, { initialContexts: initialContextsOf(policy.ast), roleAllows: roleAllowsOf(policy.ast) });
   const domains = new DomainTable(server);
-  const errors: string[] = [];
+  const diagnostics: Diagnostic[] = [];
   const ordered = [...manifest.domains.filter((d) => d.role === 'introspector'), ...manifest.domains.filter((d) => d.role === 'target')];
   for (const d of ordered) {
     const file = `xl/${d.name}.cfg`;
     const text = artifacts.get(file);
     if (text === undefined) {
-      errors.push(`${file} is missing`);
+      diagnostics.push(bootFailure(`${file} is missing`));
       continue;
     }
     const xl = parseXlConfig(file, text);
     if (hasErrors(xl.diagnostics) || !xl.result.seclabel) {
-      errors.push(`${file}: no valid seclabel`);
+      diagnostics.push(...(hasErrors(xl.diagnostics) ? xl.diagnostics.filter((x) => x.severity === 'error') : [bootFailure(`${file}: no valid seclabel`)]));
       continue;
     }
     const nested = xl.result.settings.get('nestedhvm');
@@ -250,11 +255,11 @@ export function hostFromArtifacts(artifacts: ReadonlyMap<string, string>, policy
       nestedHvm: nested !== undefined && nested.value.kind === 'number' && (nested.value.value ?? 0) !== 0,
       vmtraceKb: vmtrace !== undefined && vmtrace.value.kind === 'number' ? vmtrace.value.value ?? 0 : 0,
     });
-    if ('error' in created) errors.push(created.error);
+    if ('error' in created) diagnostics.push(bootFailure(created.error));
   }
   for (const spec of extra) {
     const created = domains.create(spec);
-    if ('error' in created) errors.push(created.error);
+    if ('error' in created) diagnostics.push(bootFailure(created.error));
   }
-  return errors.length > 0 ? { errors } : { host: { policy, manifest, server, domains }, errors };
+  return diagnostics.length > 0 ? { diagnostics } : { host: { policy, manifest, server, domains }, diagnostics };
 }

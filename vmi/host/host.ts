@@ -11,7 +11,8 @@ import type { LoadedPolicy } from '../../policy/load.js';
 import { PAGE_SIZE } from '../memory/physical-memory.js';
 import { buildSyntheticGuest, type SyntheticGuest } from '../guest/synthetic-guest.js';
 import { runAclScript, type ScriptRun } from '../../xenstore/acl-script.js';
-import { hostFromArtifacts, type DomainSpec, type Host } from './domains.js';
+import { bootFailure, hostFromArtifacts, type DomainSpec, type Host } from './domains.js';
+import type { Diagnostic } from '../../core/diagnostics.js';
 import { layOutXenstore, uuidOf } from '../../xenstore/libxl-layout.js';
 import { Hypervisor, type CallResult, type Prot } from './hypercalls.js';
 import { MonitoredGuest } from './vm-event.js';
@@ -35,7 +36,7 @@ export interface SimulatedHost {
   readonly acl: ScriptRun;
 }
 
-export interface BootOptions {
+interface BootOptions {
   /** Guest RAM per guest (default 64 MiB). */
   readonly memoryBytes?: number;
   /** Pages in each guest's data region (default 500). */
@@ -44,19 +45,19 @@ export interface BootOptions {
   readonly extraDomains?: readonly DomainSpec[];
 }
 
-export interface BootInput {
+interface BootInput {
   readonly artifacts: ReadonlyMap<string, string>;
   readonly policy: LoadedPolicy;
 }
 
-export type Booted = { readonly sim: SimulatedHost } | { readonly errors: readonly string[] };
+type Booted = { readonly sim: SimulatedHost } | { readonly diagnostics: readonly Diagnostic[] };
 
 /**
  * The guests of a host, each booted when something first asks for it and kept, with every
  * change made to its memory and vCPUs, until it is shut down; booted again it starts from
  * the same bytes. Introspectors and dom0 have no guest here.
  */
-export class GuestPool {
+class GuestPool {
   private readonly running = new Map<number, SimulatedGuest>();
   private readonly pages = new Map<number, number>();
   private peak = 0;
@@ -107,7 +108,7 @@ export class GuestPool {
 }
 
 /** A stable 32-bit seed and a v4-shaped UUID from a domain name: same name, same guest. */
-export function seedOf(name: string): number {
+function seedOf(name: string): number {
   return createHash('sha256').update(`vmipolicy guest ${name}`).digest().readUInt32LE(0);
 }
 
@@ -115,16 +116,16 @@ export function seedOf(name: string): number {
 export function bootSimulatedHost(input: BootInput, options: BootOptions = {}): Booted {
   const { artifacts, policy } = input;
   const booted = hostFromArtifacts(artifacts, { ...policy, base: 'standalone' }, options.extraDomains ?? []);
-  if (!booted.host) return { errors: booted.errors };
+  if (!booted.host) return { diagnostics: booted.diagnostics };
   const host = booted.host;
   const hv = new Hypervisor(host, { enforcing: true });
   const guestDomains = host.domains.list().filter((d) => d.role !== 'dom0');
   const uuids = new Map(guestDomains.map((d) => [d.domid, uuidOf(d.name)]));
   const xenstore = layOutXenstore(guestDomains, uuids);
   const script = artifacts.get('xenstore-acl.sh');
-  if (script === undefined) return { errors: ['the artifacts have no xenstore-acl.sh'] };
+  if (script === undefined) return { diagnostics: [bootFailure('the artifacts have no xenstore-acl.sh')] };
   const ran = runAclScript(script, (name) => host.domains.byName(name)?.domid, xenstore);
-  if (!ran.ok) return { errors: [`xenstore-acl.sh line ${ran.error.line}: ${ran.error.diagnostic.message}`] };
+  if (!ran.ok) return { diagnostics: [ran.error.diagnostic] };
 
   const memoryBytes = options.memoryBytes ?? 64 << 20;
   const guestIds = new Set(guestDomains.filter((d) => d.role !== 'introspector').map((d) => d.domid));
@@ -146,7 +147,7 @@ function noValue<T>(r: CallResult<unknown>, failure?: { errno: 'EINVAL'; why: st
   return failure ? { ...rest, ok: false, ...failure } : rest;
 }
 
-export interface VcpuContext {
+interface VcpuContext {
   readonly cr3: number;
   readonly rip: bigint;
 }
@@ -173,7 +174,7 @@ export function maximumGpfn(sim: SimulatedHost, caller: number, domid: number): 
 }
 
 /** One foreign-mapped guest frame: reads copy out; writes land in the guest (read-write maps only). */
-export interface ForeignPage {
+interface ForeignPage {
   readonly gfn: number;
   readonly prot: Prot;
   readInto(target: Uint8Array): boolean;

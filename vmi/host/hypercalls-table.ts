@@ -1,6 +1,7 @@
-// Which FLASK checks each hypercall makes, as data: one entry per operation of the capability
-// catalog §1, keyed by its row id (a suffix names one call of a row that has several, e.g.
-// C3.pause / C3.unpause). Every entry names the library call, the hypercall and the hook,
+// Which FLASK checks each hypercall makes, as data: one entry per VMI operation, keyed by the
+// operation id that capability grants carry (catalog/capabilities.ts `catalog`: A… discovery
+// and init, B… guest memory, C… vCPU state, D… vm_event, E… altp2m, F… debugging, vmtrace and
+// HVM params; a suffix names one call of a row that has several, e.g. C3.pause / C3.unpause). Every entry names the library call, the hypercall and the hook,
 // and lists its checks in the order the hook makes them, for the caller's guest kind and
 // the Xen release. The hypercall surface (hypercalls.ts) only interprets this table.
 
@@ -34,7 +35,7 @@ export interface Refusal {
   readonly why: string;
 }
 
-export interface OperationRow {
+interface OperationRow {
   readonly id: string;
   /** The library call as LibVMI/DRAKVUF make it. */
   readonly call: string;
@@ -78,8 +79,9 @@ function foreignMap(writable: boolean) {
 const ROWS: readonly OperationRow[] = [
   {
     id: 'A4', call: 'xc_domain_getinfolist', hypercall: 'XEN_SYSCTL_getdomaininfolist', hook: 'flask_sysctl → flask_getdomaininfo(dom_xen); then flask_getdomaininfo per domain',
-    // The DOMID_XEN check is the XSA-499 fix: in 4.22.0 and the stable-4.17 … 4.21 branches
-    // (catalog §2.1); the compiler grants it from 4.17 on, and so does this host.
+    // The DOMID_XEN check is the XSA-499 fix (flask_sysctl, xen/xsm/flask/hooks.c): in 4.22.0
+    // and backported to the stable-4.17 … 4.21 branches; the compiler grants it exactly where
+    // hasChange(DOMXEN_INFOLIST_CHECK) holds (catalog/vocabulary.ts), and so does this host.
     checks: (ctx) => [...(hasChange(ctx.xen, DOMXEN_INFOLIST_CHECK) ? [dom('domxen', 'domain', 'getdomaininfo')] : []), { ...dom('target', 'domain', 'getdomaininfo'), onDeny: 'skip' } as CheckSpec],
   },
   { id: 'A8', call: 'xc_domctl(XEN_DOMCTL_get_address_size)', hypercall: 'XEN_DOMCTL_get_address_size', hook: 'flask_domctl', checks: onTarget('domain', 'getaddrsize') },

@@ -1,6 +1,6 @@
 // The simulated host's hypercall surface, shaped like libxc / libxenforeignmemory /
 // libxenevtchn. Every call interprets its row of the operation table (hypercalls-table.ts):
-// it makes exactly the FLASK checks the catalog lists, through the AVC, choosing each
+// it makes exactly the FLASK checks that row lists, through the AVC, choosing each
 // object as Xen does (domain_target_sid, or raw SIDs for the event-channel hooks), and
 // returns ok or the errno Xen would give, plus every check it made with its provenance —
 // what the self-test shows. A FLASK refusal is -EACCES, as avc_has_perm returns it.
@@ -13,7 +13,7 @@ import type { Host } from './domains.js';
 import type { SimDomain } from './domains.js';
 import { MONITOR_ENABLE_STEPS, operation, type CallContext, type CheckSpec, type Refusal } from './hypercalls-table.js';
 
-export type Errno = 'EACCES' | Refusal['errno'];
+type Errno = 'EACCES' | Refusal['errno'];
 
 export interface CheckRecord {
   /** The operation-table row (and D1 step) that made the check. */
@@ -60,7 +60,7 @@ interface MonitorState {
 
 export type Prot = 'read' | 'read-write';
 
-export interface HypervisorOptions {
+interface HypervisorOptions {
   /** The Xen release whose hook behaviour applies; default the manifest's. */
   readonly xen?: string;
   readonly enforcing?: boolean;
@@ -315,7 +315,7 @@ export class Hypervisor {
 
   // ---------------------------------------------------------------- memory (B)
 
-  /** xenforeignmemory_map: B1 (PV caller, read), B3 (read-write), B2 (HVM/PVH caller) + B2c. */
+  /** xenforeignmemory_map: B1 (PV caller, read), B3 (read-write), B2 (HVM/PVH caller), after Xen's test of the caller (p2m_add_foreign: arch_acquire_resource_check). */
   xenforeignmemory_map(caller: number, domid: number, prot: Prot): CallResult {
     const call = new Call(`xenforeignmemory_map(${prot === 'read' ? 'PROT_READ' : 'PROT_READ|PROT_WRITE'})`);
     this.foreignMap(call, caller, domid, prot);
@@ -560,12 +560,14 @@ export class Hypervisor {
     return r;
   }
 
-  // ---------------------------------------------------------------- device-model link (§4)
+  // ---------------------------------------------------------------- device-model link (set_target)
 
   /**
    * XEN_DOMCTL_set_target, run by the toolstack domain: make_priv_for on the device model,
    * set_as_target on the guest (both through domain_target_sid), then domain:set_target on
-   * the raw SIDs; on success the device model's target SID is computed (catalog §4 _target).
+   * the raw SIDs; on success the device model's target SID is computed, the transition of
+   * (guest, device model) in class domain — `type_transition T DM:domain T_target` — as
+   * flask_set_target does (xen/xsm/flask/hooks.c).
    */
   xc_domain_set_target(caller: number, dm: number, target: number): CallResult {
     const call = new Call('xc_domain_set_target');

@@ -10,12 +10,10 @@ import { computeAccessVector, contextText, parseContext, type AccessDecision, ty
 import type { PolicyModel } from '../../policy/model/model.js';
 import { guardHolds, type BooleanState } from '../../policy/model/query.js';
 
-export type { SecurityContext } from '../../policy/model/access.js';
-
 /** The role Xen gives every object that is not a domain (OBJECT_R_VAL). */
-export const OBJECT_R = 'object_r';
+const OBJECT_R = 'object_r';
 
-export interface SecurityServerOptions {
+interface SecurityServerOptions {
   /** Boolean values; unset ones take their declared defaults. */
   readonly booleans?: BooleanState;
   /** `sid NAME user:role:type` contexts. Without them, see initialContextsOf. */
@@ -24,7 +22,7 @@ export interface SecurityServerOptions {
   readonly roleAllows?: ReadonlySet<string>;
 }
 
-export type SidResult = { readonly sid: number } | { readonly error: string };
+type SidResult = { readonly sid: number } | { readonly error: string };
 
 /** The `sid NAME context` statements of a parsed policy. */
 export function initialContextsOf(ast: PolicyAst): Map<string, SecurityContext> {

@@ -23,7 +23,7 @@ import type { MemoryImage } from '../memory/memory-image.js';
 
 /** xenmem_access_t: what the guest may still do to the page. */
 export type XenMemAccess = 'n' | 'r' | 'w' | 'rw' | 'x' | 'rx' | 'wx' | 'rwx';
-export type AccessKind = 'r' | 'w' | 'x';
+type AccessKind = 'r' | 'w' | 'x';
 
 /** VMI_MEMACCESS_* → the xenmem_access_t Xen is asked for: the event fires on what is removed. */
 export function accessTrapping(kinds: readonly AccessKind[]): XenMemAccess {
@@ -39,7 +39,7 @@ export type VmEventRequest =
   | { readonly reason: 'software_breakpoint'; readonly vcpu: number; readonly gfn: number; readonly rip: bigint; readonly vcpuPaused: true }
   | { readonly reason: 'singlestep'; readonly vcpu: number; readonly gfn: number; readonly rip: bigint; readonly vcpuPaused: true };
 
-export interface VmEventResponse {
+interface VmEventResponse {
   readonly vcpu: number;
   readonly reason: VmEventRequest['reason'];
   /** VM_EVENT_FLAG_VCPU_PAUSED: unpause the vCPU that raised the request. */
@@ -51,9 +51,9 @@ export interface VmEventResponse {
  * requests as fit in its 4 KiB page; the simulation only needs "bounded", and a small bound
  * makes a forgotten response show up as a full ring instead of silently piling up.
  */
-export const DEFAULT_RING_SLOTS = 8;
+const DEFAULT_RING_SLOTS = 8;
 
-export interface GuestVcpu {
+interface GuestVcpu {
   readonly id: number;
   cr3: number;
   rip: bigint;
@@ -62,7 +62,7 @@ export interface GuestVcpu {
 }
 
 /** The outcome of one guest action. */
-export type GuestAction =
+type GuestAction =
   | { readonly done: true }
   | { readonly done: false; readonly why: 'trapped' | 'vcpu-paused' | 'ring-full' | 'outside-ram' };
 

@@ -25,21 +25,21 @@ const SHDR_SIZE = 64;
  * mapping (a handful; PN_XNUM exists for the rare core past 65 534); 2^20 bounds what a
  * hostile count costs (segment records, not bytes of the file) while leaving 16× headroom.
  */
-export const MAX_PROGRAM_HEADERS = 1 << 20;
+const MAX_PROGRAM_HEADERS = 1 << 20;
 /** Program headers read per piece, so the table is never in memory whole. */
 const HEADERS_PER_READ = 4096;
 
-export interface LoadSegment {
+interface LoadSegment {
   readonly physical: number;
   readonly fileOffset: number;
   /** Bytes present in the file; p_memsz beyond p_filesz was not dumped and reads as out of snapshot. */
   readonly size: number;
 }
 
-export type ElfParse = { readonly ok: true; readonly segments: readonly LoadSegment[] } | { readonly ok: false; readonly problem: string };
+type ElfParse = { readonly ok: true; readonly segments: readonly LoadSegment[] } | { readonly ok: false; readonly problem: string };
 
 /** Reads `length` bytes at file offset `offset`, or fewer at end of file. */
-export type ByteReader = (offset: number, length: number) => Uint8Array;
+type ByteReader = (offset: number, length: number) => Uint8Array;
 
 export function isElfFile(head: Uint8Array): boolean {
   return ELF_MAGIC.every((b, i) => head[i] === b);
@@ -133,7 +133,7 @@ export function openElfCore(path: string, options: FileSourceOptions = {}): Open
 }
 
 /** The index of the segment holding `address`, or -1 (binary search: cores can have thousands of segments). */
-export function segmentIndexAt(segments: readonly LoadSegment[], address: number): number {
+function segmentIndexAt(segments: readonly LoadSegment[], address: number): number {
   let lo = 0;
   let hi = segments.length - 1;
   while (lo <= hi) {

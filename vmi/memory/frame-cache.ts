@@ -16,9 +16,9 @@ const WAYS = 4;
 export const DEFAULT_CACHE_FRAMES = 4096;
 
 /** Fills `target` (PAGE_SIZE bytes) with frame `pfn`; false when the frame is not wholly available. */
-export type FrameLoader = (pfn: number, target: Uint8Array) => boolean;
+type FrameLoader = (pfn: number, target: Uint8Array) => boolean;
 
-export class FrameCache {
+class FrameCache {
   private readonly setMask: number;
   /** The pfn held by each slot, -1 when empty. Doubles: pfns reach 2^40. */
   private readonly tags: Float64Array;

@@ -7,7 +7,7 @@ import { isElfFile, openElfCore } from './elf-core.js';
 import { openRawSnapshot, openReadOnly, type FileSourceOptions, type OpenResult } from './raw-snapshot.js';
 import { closeSync } from 'node:fs';
 
-export type SnapshotKind = 'raw' | 'elf';
+type SnapshotKind = 'raw' | 'elf';
 
 export function openSnapshot(path: string, options: FileSourceOptions & { readonly kind?: SnapshotKind } = {}): OpenResult & { kind?: SnapshotKind } {
   const kind = options.kind ?? sniffKind(path);

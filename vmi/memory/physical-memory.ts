@@ -5,7 +5,6 @@
 // is at most 52), and every integer below 2^53 is exact in a double, so no BigInt is needed
 // on the hot path. BigInt is accepted only at the API edge (toPhysicalAddress).
 
-export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 4096;
 /** The architectural limit: 52 bits of physical address. */
 export const MAX_PHYSICAL_ADDRESS = 2 ** 52;
@@ -21,7 +20,7 @@ export const FRAME_WORDS = PAGE_SIZE / 4;
 export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Why some bytes could not be read: the address is in no part of the source. */
-export interface OutOfSource {
+interface OutOfSource {
   readonly ok: false;
   readonly reason: 'out-of-memory-source';
   /** The first physical address the source does not hold. */
@@ -30,7 +29,7 @@ export interface OutOfSource {
   readonly bytesRead: number;
 }
 
-export interface ReadOk {
+interface ReadOk {
   readonly ok: true;
 }
 
@@ -39,7 +38,7 @@ export const READ_OK: ReadOk = Object.freeze({ ok: true });
 
 export type ReadStatus = ReadOk | OutOfSource;
 
-export type PhysicalRead = { readonly ok: true; readonly bytes: Uint8Array } | OutOfSource;
+type PhysicalRead = { readonly ok: true; readonly bytes: Uint8Array } | OutOfSource;
 
 export interface PhysicalMemory {
   /** A human-readable name for messages: the file path, or "in-memory image". */

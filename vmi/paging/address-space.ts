@@ -15,7 +15,7 @@ import {
 
 const TWO_32 = 2 ** 32;
 
-export interface AddressSpaceOptions extends PagingOptions {
+interface AddressSpaceOptions extends PagingOptions {
   /** Entries in the translation cache (default 1024). */
   readonly cacheEntries?: number;
   /**
@@ -47,7 +47,7 @@ function bindWalk(memory: PhysicalMemory, mode: PagingMode, dtb: number, masks: 
   return (hi, lo) => bytes(memory, dtb, hi, lo, masks, state);
 }
 
-export type AddressSpaceResult = { readonly ok: true; readonly space: AddressSpace } | { readonly ok: false; readonly problem: string };
+type AddressSpaceResult = { readonly ok: true; readonly space: AddressSpace } | { readonly ok: false; readonly problem: string };
 
 /** An address space, or why the page-directory base cannot be one (negative, beyond 2^52). */
 export function addressSpace(memory: PhysicalMemory, mode: PagingMode, dtb: number | bigint, options: AddressSpaceOptions = {}): AddressSpaceResult {

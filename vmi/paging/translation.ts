@@ -2,7 +2,7 @@
 // with a reason, the level it happened at and the physical address involved; nothing here
 // throws.
 
-export interface PageFlags {
+interface PageFlags {
   readonly present: true;
   /** Writable at every level (R/W ANDed). */
   readonly rw: boolean;
@@ -14,7 +14,7 @@ export interface PageFlags {
   readonly ps: boolean;
 }
 
-export interface TranslationOk {
+interface TranslationOk {
   readonly ok: true;
   readonly virtual: bigint;
   readonly physical: number;
@@ -24,8 +24,6 @@ export interface TranslationOk {
   readonly level: number;
   readonly flags: PageFlags;
 }
-
-export type FailureReason = 'non-canonical' | 'not-present' | 'reserved-bit' | 'out-of-memory-source';
 
 export type TranslationFailure =
   | { readonly ok: false; readonly reason: 'non-canonical'; readonly virtual: bigint }

@@ -2,7 +2,7 @@
 // bits), so inside the VMI core a virtual address travels as two unsigned 32-bit halves.
 // BigInt appears only at the API edge, where addresses come from users and JSON.
 
-export interface SplitAddress {
+interface SplitAddress {
   /** Bits 63:32, as an unsigned 32-bit number. */
   readonly hi: number;
   /** Bits 31:0, as an unsigned 32-bit number. */
@@ -23,12 +23,6 @@ export function splitVirtual(va: bigint | number): SplitAddress | undefined {
 
 export function joinVirtual(hi: number, lo: number): bigint {
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-}
-
-/** `va + delta` on the halves, wrapping at 2^64 as the processor's address arithmetic does. */
-export function addToSplit(hi: number, lo: number, delta: number): SplitAddress {
-  const sum = lo + delta;
-  return { hi: (hi + Math.floor(sum / TWO_32)) >>> 0, lo: sum >>> 0 };
 }
 
 export function hex(value: bigint | number): string {

@@ -13,12 +13,11 @@ import type { PagingMode, PagingOptions } from './modes.js';
 export const WALK_OK = 0;
 export const WALK_NON_CANONICAL = 1;
 export const WALK_NOT_PRESENT = 2;
-export const WALK_RESERVED_BIT = 3;
+const WALK_RESERVED_BIT = 3;
 export const WALK_OUT_OF_SOURCE = 4;
 export type WalkCode = 0 | 1 | 2 | 3 | 4;
 
 /** Flag bits of the combined result, at their positions in a page-table entry's low word. */
-export const FLAG_PRESENT = 0x1;
 export const FLAG_RW = 0x2;
 export const FLAG_US = 0x4;
 export const FLAG_PS = 0x80;
@@ -78,9 +77,9 @@ export function reservedMasks(options: PagingOptions = {}): ReservedMasks {
   };
 }
 
-export type Walker = (memory: PhysicalMemory, dtb: number, hi: number, lo: number, masks: ReservedMasks, out: WalkState) => WalkCode;
+type Walker = (memory: PhysicalMemory, dtb: number, hi: number, lo: number, masks: ReservedMasks, out: WalkState) => WalkCode;
 /** A walker that reads entries as 32-bit words; valid only on a little-endian host (HOST_LITTLE_ENDIAN). */
-export type WordWalker = (memory: WordFrames, dtb: number, hi: number, lo: number, masks: ReservedMasks, out: WalkState) => WalkCode;
+type WordWalker = (memory: WordFrames, dtb: number, hi: number, lo: number, masks: ReservedMasks, out: WalkState) => WalkCode;
 
 function fail(out: WalkState, code: WalkCode, level: number, address: number): WalkCode {
   out.level = level;

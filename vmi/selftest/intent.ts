@@ -32,18 +32,14 @@ export function introspectorsOf(manifest: Manifest): IntrospectorIntent[] {
   }));
 }
 
-export function targetKindOf(manifest: Manifest, name: string): GuestKind | undefined {
-  return manifest.domains.find((d) => d.name === name)?.guest;
-}
-
-/** "object cls perm" keys: object is target, self or domxen (the catalog's notation). */
-export type GrantedSet = ReadonlySet<string>;
+/** "object cls perm" keys: object is target, self or domxen (ObjectRole, catalog/capabilities.ts). */
+type GrantedSet = ReadonlySet<string>;
 
 const key = (object: string, cls: string, perm: string): string => `${object} ${cls} ${perm}`;
 
 export interface PairIntent {
   readonly granted: GrantedSet;
-  /** Some declared capability needs the vm_event channel (catalog §1G). */
+  /** Some declared capability needs the vm_event channel (its four rules: compiler/lower.ts eventChannelGrants). */
   readonly eventChannel: boolean;
 }
 

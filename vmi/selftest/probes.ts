@@ -27,7 +27,7 @@ type ProbeCall = (sim: SimulatedHost, caller: number, domid: number) => CallResu
  * B1, the same call), D1b (F1's call), B2u (acts only on the caller), D2 and D4 (need a
  * port from a ring the probe does not have), and A4 (probed as a lookup).
  */
-export const PROBE_CALLS: ReadonlyMap<string, ProbeCall> = new Map<string, ProbeCall>([
+const PROBE_CALLS: ReadonlyMap<string, ProbeCall> = new Map<string, ProbeCall>([
   ['A8', (sim, s, t) => sim.hv.xc_domain_get_address_size(s, t)],
   ['A9', (sim, s, t) => sim.hv.xc_domain_maximum_gpfn(s, t)],
   ['A10', (sim, s, t) => sim.hv.xc_domain_setmaxmem(s, t)],
@@ -76,7 +76,7 @@ export function refusedBeforeFlask(rowId: string, xen: string, caller: SimDomain
   return undefined;
 }
 
-export function contextOf(xen: string, caller: SimDomain, target: SimDomain): CallContext {
+function contextOf(xen: string, caller: SimDomain, target: SimDomain): CallContext {
   return { xen, caller: caller.kind, target: target.kind };
 }
 

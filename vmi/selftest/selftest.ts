@@ -1,13 +1,15 @@
-// The self-test (DESIGN §6): boot a simulated host from the compiled artifacts and the policy
-// the check stage loaded, then run the plan — for every introspector and target, the
-// declared capabilities as LibVMI performs them (each must be allowed and return the guest's
-// ground truth), and the probes (each must be refused by the AVC or xenstored). The plan is
-// built first, as data, then run operation by operation; the report lists each with what
-// was expected, what happened, the checks made and the denial lines Xen would print.
+// The self-test (README.md "selftest — run it before deploying it"): boot a simulated host
+// from the compiled artifacts and the policy the check stage loaded, then run the plan — for
+// every introspector and target, the declared capabilities as LibVMI performs them (each
+// must be allowed and return the guest's ground truth), and the probes (each must be refused
+// by the AVC or xenstored). The plan is built first, as data, then run operation by
+// operation; the report lists each with what was expected, what happened, the checks made
+// and the denial lines Xen would print.
 
 import type { LoadedPolicy } from '../../policy/load.js';
 import { initialContextsOf } from '../host/security-server.js';
-import { readManifest, type DomainSpec, type Manifest, type SimDomain } from '../host/domains.js';
+import { bootFailure, readManifest, type DomainSpec, type Manifest, type SimDomain } from '../host/domains.js';
+import type { Diagnostic } from '../../core/diagnostics.js';
 import { bootSimulatedHost, type SimulatedGuest, type SimulatedHost } from '../host/host.js';
 import type { CheckRecord } from '../host/hypercalls.js';
 import { introspectorsOf, pairIntent, type IntrospectorIntent } from './intent.js';
@@ -39,7 +41,10 @@ export interface OperationReport {
   /** The capability exercised (capability operations) or the one a probe replays. */
   readonly capability?: string;
   readonly name: string;
-  /** Catalog rows (capability-catalog.md §1) behind the operation. */
+  /**
+   * Ids of the VMI operations behind it, as capability grants name them (catalog/capabilities.ts
+   * `catalog`; the checks of each in vmi/host/hypercalls-table.ts); '§3' marks a xenstore probe.
+   */
   readonly rows: readonly string[];
   readonly expected: Expected;
   readonly actual: Actual;
@@ -109,7 +114,7 @@ export interface SelftestOptions {
   readonly onHost?: (sim: SimulatedHost) => void;
 }
 
-export interface SelftestInput {
+interface SelftestInput {
   readonly artifacts: ReadonlyMap<string, string>;
   readonly policy: LoadedPolicy;
   /** How the spec is named in the report. */
@@ -118,7 +123,7 @@ export interface SelftestInput {
   readonly policyName?: string;
 }
 
-export type SelftestResult = { readonly report: SelftestReport } | { readonly errors: readonly string[] };
+type SelftestResult = { readonly report: SelftestReport } | { readonly diagnostics: readonly Diagnostic[] };
 
 interface Planned {
   readonly meta: Omit<OperationReport, 'index' | 'actual' | 'asExpected' | 'detail' | 'checks' | 'denials' | 'xenstore'>;
@@ -140,7 +145,7 @@ function bystanderSpec(policy: LoadedPolicy, manifest: Manifest): DomainSpec | u
 
 export function runSelftestOn(input: SelftestInput, options: SelftestOptions = {}): SelftestResult {
   const manifest = readManifest(input.artifacts);
-  if (!manifest) return { errors: ['the artifacts have no manifest.json'] };
+  if (!manifest) return { diagnostics: [bootFailure('the artifacts have no manifest.json')] };
   const now = options.now;
   const bootStart = now?.() ?? 0;
   const extra = options.bystander === false ? undefined : bystanderSpec(input.policy, manifest);
@@ -148,7 +153,7 @@ export function runSelftestOn(input: SelftestInput, options: SelftestOptions = {
     { artifacts: input.artifacts, policy: input.policy },
     { ...(options.memoryBytes ? { memoryBytes: options.memoryBytes } : {}), ...(options.dataPages ? { dataPages: options.dataPages } : {}), extraDomains: extra ? [extra] : [] },
   );
-  if ('errors' in booted) return { errors: booted.errors };
+  if ('diagnostics' in booted) return { diagnostics: booted.diagnostics };
   const sim = booted.sim;
   const bootMicros = now ? Math.round((now() - bootStart) * 1000) : 0;
 

@@ -1,10 +1,11 @@
 // The positive half of the self-test, as data: for each capability, the steps LibVMI (or
-// DRAKVUF, for what LibVMI does not cover) takes, in its call order (catalog §1), each
-// naming its catalog rows. Every step runs the checked hypercalls against the simulated host
-// and then checks what came back against the guest's ground truth: CR3 from the vCPU
-// context is the guest's page-directory base, 500 pages read through a page walk hold the
-// bytes the guest put there, the process list is the guest's, a mem_access event arrives
-// with the gfn and offset the guest wrote to.
+// DRAKVUF, for what LibVMI does not cover) takes, in the call order of LibVMI's Xen driver
+// (libvmi/driver/xen/), each naming the ids of its operations as capability grants name
+// them (catalog/capabilities.ts; the checks of each in vmi/host/hypercalls-table.ts). Every
+// step runs the checked hypercalls against the simulated host and then checks what came back
+// against the guest's ground truth: CR3 from the vCPU context is the guest's page-directory
+// base, 500 pages read through a page walk hold the bytes the guest put there, the process
+// list is the guest's, a mem_access event arrives with the gfn and offset the guest wrote to.
 
 import { PAGE_SIZE } from '../memory/physical-memory.js';
 import { addressSpace, type AddressSpace } from '../paging/address-space.js';
@@ -35,7 +36,7 @@ export interface PairSession {
   ring?: VmEventRing;
 }
 
-export interface Step {
+interface Step {
   readonly name: string;
   /** The capability the step exercises ('lookup' and 'events' for the shared parts). */
   readonly capability: string;
@@ -47,7 +48,7 @@ export interface Step {
 const hvmLike = (d: SimDomain): boolean => d.kind !== 'pv';
 const mapReadRows = (s: PairSession): string[] => (hvmLike(s.caller) ? ['B2', 'B2u', 'B5'] : ['B1', 'B5']);
 
-// ------------------------------------------------------------------ lookup and init (catalog §1A)
+// ------------------------------------------------------------------ lookup and init (A rows)
 
 /** xen_get_domainid_from_name: list /local/domain, read each name until one matches (A3). */
 function lookupByName(s: PairSession, rec: Recorder): void {
@@ -123,7 +124,7 @@ const LIBVMI_INIT = oneCall('raise the memory limit (xen_init_vmi)', 'libvmi-ini
 
 const LIBVMI_TEARDOWN = oneCall('restore the memory limit (xen_destroy)', 'libvmi-init', 'A12', (hv, me, them) => hv.xc_domain_setmaxmem(me, them));
 
-// ------------------------------------------------------------------ vCPU state and pause (§1C)
+// ------------------------------------------------------------------ vCPU state and pause (C rows)
 
 const PAUSE: Step = {
   name: 'pause and resume',
@@ -173,7 +174,7 @@ const TSC_INFO = oneCall('read TSC info', 'tsc-info', 'C4', (hv, me, them) => hv
 
 const INJECT = oneCall('inject a page fault (vmi_request_page_fault)', 'inject-events', 'C5', (hv, me, them) => hv.xc_hvm_inject_trap(me, them));
 
-// ------------------------------------------------------------------ guest memory (§1B)
+// ------------------------------------------------------------------ guest memory (B rows)
 
 /**
  * The kernel page-directory base to walk from: CR3 as read from the vCPU, or — when the
@@ -274,7 +275,7 @@ const WRITE_MEMORY: Step = {
   },
 };
 
-// ------------------------------------------------------------------ vm_event (§1D)
+// ------------------------------------------------------------------ vm_event (D rows)
 
 const EVENT_CAPABILITIES = EVENT_CAPABILITY_NAMES;
 
@@ -493,7 +494,7 @@ const EVENTS_TEARDOWN: Step = {
   },
 };
 
-// ------------------------------------------------------------------ altp2m (§1E)
+// ------------------------------------------------------------------ altp2m (E rows)
 
 const ALTP2M: Step = {
   name: 'altp2m: enable, create a view, remap a gfn into it, switch, restrict, switch back',
@@ -517,7 +518,7 @@ const ALTP2M: Step = {
   },
 };
 
-// ------------------------------------------------------------------ vmtrace (§1F, Xen ≥ 4.15)
+// ------------------------------------------------------------------ vmtrace (F rows, Xen ≥ 4.15)
 
 /** DRAKVUF's ipt plugin (xen_enable_ipt / xen_disable_ipt): option, buffer map, enable, disable, unmap. */
 const VMTRACE: Step = {
@@ -586,7 +587,7 @@ const TOOL_STEPS: Readonly<Record<ToolName, Readonly<Record<string, readonly Ste
 // ------------------------------------------------------------------ the plan
 
 /** Capability → its steps, in the order LibVMI would take them. */
-export const CAPABILITY_STEPS: readonly { readonly capability: string; readonly steps: readonly Step[] }[] = [
+const CAPABILITY_STEPS: readonly { readonly capability: string; readonly steps: readonly Step[] }[] = [
   { capability: 'domain-info', steps: [DOMAIN_INFO] },
   { capability: 'libvmi-init', steps: [LIBVMI_INIT] },
   { capability: 'pause', steps: [PAUSE] },

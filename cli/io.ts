@@ -1,0 +1,21 @@
+// What every command shares: where output goes, the exit codes, and how a usage mistake is
+// reported. Commands import this, never cli/main.ts, so main → command is the only direction.
+
+import { diagnostic } from '../core/diagnostics.js';
+import { terminalSafe } from '../core/terminal.js';
+import { locateDiagnostic } from '../report/diagnostics.js';
+import { recordDiagnostic } from './machine.js';
+
+export { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../api/exit.js';
+import { EXIT_USAGE } from '../api/exit.js';
+
+export interface Io {
+  readonly stdout: (s: string) => void;
+  readonly stderr: (s: string) => void;
+}
+
+export function usageError(io: Io, message: string): number {
+  io.stderr(`vmipolicy: ${terminalSafe(message)}\nRun 'vmipolicy --help' for usage.\n`);
+  recordDiagnostic(io, locateDiagnostic(diagnostic('CliUsage', [message], undefined, "run 'vmipolicy --help' for usage"), undefined));
+  return EXIT_USAGE;
+}
