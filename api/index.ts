@@ -27,7 +27,7 @@ export type { Spec } from '../compiler/spec.js';
 export { policyStats, queryAccess, queryRules, type RuleMatch } from '../policy/model/query.js';
 
 // Rendering, as the command line does
-export { renderPlaced, locatePlaced, summary, type LocatedDiagnostic } from '../report/diagnostics.js';
+export { renderPlaced, locatePlaced, summary, type LocatedDiagnostic, type RenderStyle } from '../report/diagnostics.js';
 export { reportText as checkText, verdictLine } from '../report/check/text.js';
 export { reportJson as checkJson } from '../report/check/json.js';
 export { reportSarif as checkSarif } from '../report/check/sarif.js';

@@ -3,6 +3,8 @@
 import { main } from './main.js';
 import { terminalSafe } from '../core/terminal.js';
 
+const ISSUES = 'https://github.com/vmipolicy/vmipolicy/issues';
+
 // A reader that stops early (`vmipolicy … | head`) closes the pipe: that is the user's
 // choice, not an error, so stop quietly instead of dying with a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
@@ -16,9 +18,13 @@ try {
   process.exitCode = await main(process.argv.slice(2), {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
+    // Colour only for a person at a terminal: never in a pipe or a file, never when NO_COLOR
+    // is set to anything (no-color.org), never on a terminal that says it is dumb.
+    colour: process.stderr.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== 'dumb',
+    terminal: process.stderr.isTTY === true,
   });
 } catch (e) {
   // Input errors never throw; reaching here is a bug in vmipolicy, not in the user's spec.
-  process.stderr.write(`vmipolicy: internal error: ${terminalSafe((e as Error).message)}\nPlease report it with the spec that caused it.\n`);
+  process.stderr.write(`vmipolicy: internal error: ${terminalSafe((e as Error).message)}\nPlease report it at ${ISSUES} with the spec that caused it.\n`);
   process.exitCode = 70;
 }

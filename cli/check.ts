@@ -5,7 +5,7 @@ import { VERSION } from '../compiler/index.js';
 import { RULE_IDS, type RuleId } from '../checker/findings.js';
 import type { CheckReport } from '../checker/check.js';
 import { checkSpec, type CheckOptions } from '../api/check.js';
-import type { Failure } from '../api/exit.js';
+import { EXIT_FINDINGS, EXIT_OK, type Failure } from '../api/exit.js';
 import type { PlacedDiagnostic } from '../core/located.js';
 import { reportJson } from '../report/check/json.js';
 import { reportSarif } from '../report/check/sarif.js';
@@ -16,10 +16,10 @@ import { formatOf, parseArgs, type ParsedArgs } from './args.js';
 import type { Io } from './io.js';
 import { reportAll } from './render.js';
 import { recordedDiagnostics } from './machine.js';
-import { sarifPlacement } from './sarif-placement.js';
+import { sarifPlacement, sarifRootProblem } from './sarif-placement.js';
 
 export const CHECK_FLAGS = {
-  values: ['--format', '--xen', '--mode', '--xenstore', '--xen-tree', '--max-paths', '--max-depth', '--rules', '--sarif-root'],
+  values: ['--format', '--xen', '--mode', '--xenstore', '--xen-tree', '--max-paths', '--max-depth', '--rules', '--sarif-root', '--fail-on'],
   repeatable: ['--policy', '--xl', '--trusted'],
   booleans: ['--notes'],
 } as const;
@@ -69,6 +69,10 @@ export function validateCheckArgs(args: ParsedArgs): string | undefined {
     const v = args.flags.get(flag);
     if (v !== undefined && !/^[1-9][0-9]{0,3}$/.test(v)) return `${flag} must be a whole number from 1 to 9999, not ${v}`;
   }
+  const rootProblem = sarifRootProblem(args.flags.get('--sarif-root'));
+  if (rootProblem) return rootProblem;
+  const failOn = args.flags.get('--fail-on');
+  if (failOn !== undefined && failOn !== 'error' && failOn !== 'warning') return `--fail-on takes error or warning, not ${failOn}`;
   const unknown = args.flags.get('--rules')?.split(',').map((r) => r.trim()).filter((r) => r && !(RULE_IDS as readonly string[]).includes(r));
   if (unknown?.length) return `unknown rule ${unknown[0]} in --rules (rules: ${RULE_IDS.join(', ')})`;
   return undefined;
@@ -108,5 +112,10 @@ export function runCheck(argv: readonly string[], io: Io, usageError: (io: Io, m
   if (!report) return outcome.exit;
   if (format.format === 'svg') return renderSvg(report).then((svg) => (io.stdout(svg), outcome.exit));
   io.stdout(renderReport(report, format.format, args, recordedDiagnostics(io), outcome.files));
-  return outcome.exit;
+  return args.flags.get('--fail-on') === 'warning' && outcome.exit === EXIT_OK && hasWarning(report, outcome.diagnostics) ? EXIT_FINDINGS : outcome.exit;
+}
+
+/** A warning anywhere: a finding of severity warning, or a warning about the input. */
+function hasWarning(report: CheckReport, diagnostics: readonly PlacedDiagnostic[]): boolean {
+  return report.findings.some((f) => f.severity === 'warning') || diagnostics.some((p) => p.diagnostic.severity === 'warning');
 }

@@ -7,7 +7,7 @@ import { EXIT_FINDINGS, EXIT_OK } from '../api/exit.js';
 import { renderJson } from '../report/diff/json.js';
 import { renderMarkdown } from '../report/diff/markdown.js';
 import { renderSarif } from '../report/diff/sarif.js';
-import { sarifPlacement } from './sarif-placement.js';
+import { sarifPlacement, sarifRootProblem } from './sarif-placement.js';
 import { isGitRef } from '../diff/git.js';
 import type { DiffReport } from '../diff/types.js';
 import { renderText } from '../report/diff/text.js';
@@ -40,6 +40,8 @@ function diffCommand(argv: readonly string[], io: Io): number {
   if (args.errors.length) return usageError(io, args.errors[0] as string);
   const fmt = formatOf(args, FORMATS);
   if ('error' in fmt) return usageError(io, fmt.error);
+  const rootProblem = sarifRootProblem(args.flags.get('--sarif-root'));
+  if (rootProblem) return usageError(io, rootProblem);
   const failOn = args.flags.get('--fail-on');
   if (failOn !== undefined && !(FAIL_ON as readonly string[]).includes(failOn)) return usageError(io, `--fail-on takes new-access, not ${failOn}`);
   const [oldArg, newArg, ...extra] = args.positional;

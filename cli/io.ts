@@ -12,6 +12,17 @@ import { EXIT_USAGE } from '../api/exit.js';
 export interface Io {
   readonly stdout: (s: string) => void;
   readonly stderr: (s: string) => void;
+  /** --quiet: only errors on stderr (warnings and notes still reach the machine formats). */
+  readonly quiet?: boolean;
+  /** stderr is a terminal that takes colour (and neither NO_COLOR nor --no-color says otherwise). */
+  readonly colour?: boolean;
+  /** stderr is a terminal: a person is watching, so long runs say what they are doing. */
+  readonly terminal?: boolean;
+}
+
+/** A line on what a long run is doing now: on a terminal only (a log or a pipe gets none), and not with --quiet. */
+export function progress(io: Io, text: string): void {
+  if (io.terminal && !io.quiet) io.stderr(`vmipolicy: ${text}\n`);
 }
 
 export function usageError(io: Io, message: string): number {

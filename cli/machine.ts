@@ -79,8 +79,8 @@ export function withMachineFailure<R extends number | Promise<number>>(format: s
   const diagnostics: LocatedDiagnostic[] = [];
   let wrote = false;
   const machine: DiagnosticIo = {
+    ...io,
     stdout: (s) => { wrote = true; io.stdout(s); },
-    stderr: io.stderr,
     record: (d) => { diagnostics.push(d); },
     recorded: () => diagnostics,
   };

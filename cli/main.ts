@@ -33,10 +33,11 @@ Usage:
       xenstore-acl-revoke.sh and manifest.json. Nothing is written unless all succeeds.
   vmipolicy check SPEC [--policy FILE…] [--xl CFG…] [--xenstore DUMP] [--xen-tree DIR]
                  [--format text|json|sarif|dot|svg] [--trusted TYPE…] [--rules ID,…] [--max-paths N] [--notes]
+                 [--fail-on error|warning] [--sarif-root DIR]
       Prove least privilege: compile SPEC and check it inside the base policy of its Xen
       release (Xen's own tree with --xen-tree), or check the deployed policy given with
       --policy (a policy.conf, or a Xen tree plus extra NAME.te modules) against SPEC.
-      Exit 0 proven, 1 findings. Rules: excess, insufficient, undeclared-target,
+      Exit 0 proven, 1 findings (--fail-on warning: also for a warning, the spec's or a finding's). Rules: excess, insufficient, undeclared-target,
       reverse-access, shared-label, escalation, cross-target-flow, xenstore-acl, label, neverallow,
       permissive. --sarif-root DIR: SARIF locations are the files under DIR (default: the git
       work tree, else the working directory), relative to it; compiled output is never one.
@@ -59,6 +60,8 @@ Usage:
   vmipolicy --version | -V | version
   vmipolicy --help | COMMAND --help
 
+Every command takes --quiet (-q): only errors on stderr (warnings stay in JSON and SARIF),
+and --no-color (diagnostics are coloured on a terminal unless NO_COLOR is set).
 Exit codes: 0 success · 1 findings · 2 bad input or usage.
 Xen releases: ${XEN_RELEASES.join(', ')}.
 `;
@@ -184,9 +187,23 @@ const MACHINE_FORMATS: Readonly<Record<string, readonly string[]>> = {
   policy: ['json'],
 };
 
+/** Every command's flags, each with its short spelling. */
+const GLOBAL_FLAGS: Readonly<Record<string, string>> = { '--quiet': '--quiet', '-q': '--quiet', '--no-color': '--no-color' };
+
+/** The global flags taken out of a command's arguments (before any `--`), and which were given. */
+function withoutGlobalFlags(argv: readonly string[]): { rest: readonly string[]; flags: ReadonlySet<string> } {
+  const end = argv.indexOf('--');
+  const head = end < 0 ? argv : argv.slice(0, end);
+  const flags = new Set(head.flatMap((a) => (GLOBAL_FLAGS[a] ? [GLOBAL_FLAGS[a]] : [])));
+  const kept = head.filter((a) => GLOBAL_FLAGS[a] === undefined);
+  return { rest: end < 0 ? kept : [...kept, ...argv.slice(end)], flags };
+}
+
 /** The exit code; a promise only for work that waits (rendering SVG loads Graphviz's WebAssembly). */
-export function main(argv: readonly string[], io: Io): number | Promise<number> {
-  const [command, ...rest] = argv;
+export function main(argv: readonly string[], given: Io): number | Promise<number> {
+  const [command, ...all] = argv;
+  const { rest, flags } = withoutGlobalFlags(all);
+  const io: Io = { ...given, ...(flags.has('--quiet') ? { quiet: true } : {}), ...(flags.has('--no-color') ? { colour: false } : {}) };
   const machine = command === undefined ? undefined : MACHINE_FORMATS[command];
   if (!machine) return runCommand(command, rest, io);
   return machineCommand(machine, (rest, io) => runCommand(command, rest, io))(rest, io);

@@ -11,7 +11,7 @@ import { recordDiagnostic } from './machine.js';
 
 /** The one exit for a diagnostic about the input: on stderr, and recorded for machine formats. */
 export function reportPlaced(io: Io, p: PlacedDiagnostic): void {
-  io.stderr(renderPlaced(p) + '\n');
+  if (!io.quiet || p.diagnostic.severity === 'error') io.stderr(renderPlaced(p, { colour: io.colour === true }) + '\n');
   recordDiagnostic(io, locatePlaced(p));
 }
 

@@ -41,3 +41,10 @@ export function sarifPlacement(rootArgument: string | undefined, files: Readonly
     },
   };
 }
+
+/** Why --sarif-root cannot be used, if it cannot: it must name a directory. */
+export function sarifRootProblem(root: string | undefined): string | undefined {
+  if (root === undefined) return undefined;
+  const real = realOrUndefined(root);
+  return real !== undefined && statSync(real).isDirectory() ? undefined : `--sarif-root ${root} is not a directory`;
+}

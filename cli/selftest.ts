@@ -11,15 +11,19 @@ import type { CheckReport } from '../checker/check.js';
 import { formatOf, parseArgs, type ParsedArgs } from './args.js';
 import { CHECK_FLAGS, checkOptionsOf, renderReport, reportOutcome, validateCheckArgs } from './check.js';
 import { reportDocument } from '../report/check/json.js';
-import { usageError, type Io } from './io.js';
+import { progress, usageError, type Io } from './io.js';
+import { terminalSafe } from '../core/terminal.js';
 import { recordedDiagnostics, machineCommand } from './machine.js';
+
+/** check's flags that only check's own output reads (its SARIF, its exit on warnings). */
+const CHECK_OUTPUT_FLAGS: readonly string[] = ['--sarif-root', '--fail-on'];
 
 /**
  * check's flags, plus the self-test's own. `--timings` adds the measured microseconds to the
  * report: without it the output (text and JSON) is the same bytes on every run.
  */
 export const SELFTEST_FLAGS = {
-  values: [...CHECK_FLAGS.values, '--memory-mib', '--data-pages'],
+  values: [...CHECK_FLAGS.values.filter((f) => !CHECK_OUTPUT_FLAGS.includes(f)), '--memory-mib', '--data-pages'],
   repeatable: CHECK_FLAGS.repeatable,
   booleans: [...CHECK_FLAGS.booleans, '--verbose', '--timings'],
 } as const;
@@ -60,12 +64,15 @@ function selftestCommand(argv: readonly string[], io: Io): number {
   const parsed = parse(argv, io, 'selftest');
   if (typeof parsed === 'number') return parsed;
   const { args, spec, format } = parsed;
+  progress(io, `compiling ${terminalSafe(spec)}, then self-testing it on a simulated host…`);
   const outcome = selftest(spec, selftestOptionsOf(args));
   reportOutcome(io, outcome);
   if (!outcome.report) return outcome.exit;
   io.stdout(format === 'json' ? selftestJson(outcome.report) : selftestText(outcome.report, { verbose: args.flags.has('--verbose') }));
   return outcome.exit;
 }
+
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /** verify's line for a stage that did not hold, in the text format. */
 const FAILED_LINES: Readonly<Record<VerifyStage['stage'], string>> = {
@@ -83,8 +90,10 @@ function verifyCommand(argv: readonly string[], io: Io): number {
   // soon as it exists so the self-test does not carry it.
   let checkJson: unknown;
   let checkText: string | undefined;
+  progress(io, `compiling and checking ${terminalSafe(spec)}…`);
   const outcome = verify(spec, selftestOptionsOf(args), {
     onCheck: (report: CheckReport) => {
+      if (report.proven) progress(io, `proven; self-testing ${count(report.introspectors.length, 'introspector')} on a simulated host…`);
       if (json) checkJson = reportDocument(report);
       if (!json) checkText = `check    ${verdictLine(report)}\n` + (report.proven ? '' : '\n' + renderReport(report, 'text', args));
     },

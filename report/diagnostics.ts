@@ -8,10 +8,23 @@ import { inSource, type Located, type PlacedDiagnostic } from '../core/located.j
 import type { SourceText } from '../core/source.js';
 import { terminalSafe } from '../core/terminal.js';
 
+/** How a terminal shows a diagnostic: `colour` for a terminal that takes ANSI colours. */
+export interface RenderStyle {
+  readonly colour?: boolean;
+}
+
+/** SGR colours per severity: errors red, warnings yellow, notes cyan, each bold. */
+const SEVERITY_COLOUR: Readonly<Record<Severity, string>> = { error: '1;31', warning: '1;33', info: '1;36' };
+
+/** `text` in the severity's colour, when the style has colour; the escape is ours, never input. */
+function paint(text: string, severity: Severity, style: RenderStyle): string {
+  return style.colour ? `\u001b[${SEVERITY_COLOUR[severity]}m${text}\u001b[0m` : text;
+}
+
 /** Renders a diagnostic whose span is in `text`, placed by `locate` (offset → user's file). */
-export function renderAt(d: Diagnostic, text: string | undefined, locate: ((offset: number) => Located) | undefined): string {
+export function renderAt(d: Diagnostic, text: string | undefined, locate: ((offset: number) => Located) | undefined, style: RenderStyle = {}): string {
   const lines: string[] = [];
-  const message = `${d.severity} ${d.code}: ${terminalSafe(d.message)}`;
+  const message = `${paint(`${d.severity} ${d.code}`, d.severity, style)}: ${terminalSafe(d.message)}`;
   if (d.span && text !== undefined && locate) {
     const p = locate(d.span.start);
     lines.push(`${terminalSafe(p.file)}:${p.line}:${p.column}: ${message}`);
@@ -25,7 +38,7 @@ export function renderAt(d: Diagnostic, text: string | undefined, locate: ((offs
       const before = excerpt(lineText.slice(0, column));
       const under = excerpt(lineText.slice(column, spanEnd));
       lines.push(`  ${String(p.line).padStart(4)} | ${excerpt(lineText)}`);
-      lines.push(`       | ${' '.repeat(codePoints(before))}${'^'.repeat(Math.max(1, codePoints(under)))}`);
+      lines.push(`       | ${' '.repeat(codePoints(before))}${paint('^'.repeat(Math.max(1, codePoints(under))), d.severity, style)}`);
     }
   } else if (d.span) {
     lines.push(`${terminalSafe(d.span.file)}: ${message}`);
@@ -37,8 +50,8 @@ export function renderAt(d: Diagnostic, text: string | undefined, locate: ((offs
 }
 
 /** A placed diagnostic for people (see renderAt). */
-export function renderPlaced(p: PlacedDiagnostic): string {
-  return renderAt(p.diagnostic, p.placement?.text, p.placement?.locate);
+export function renderPlaced(p: PlacedDiagnostic, style: RenderStyle = {}): string {
+  return renderAt(p.diagnostic, p.placement?.text, p.placement?.locate, style);
 }
 
 /** A diagnostic whose span may be in `source`, for people. */

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { capabilityReferenceMarkdown } from '../catalog/reference.js';
-import { repoPath } from './support/env.js';
+import { repoPath, requires } from './support/env.js';
 import { withTempDir } from './support/oracles.js';
 
 function cli(args: string[], cwd = repoPath()): { status: number | null; stdout: string; stderr: string } {
@@ -114,6 +114,8 @@ describe('vmipolicy: a new user’s mistakes on the command line', () => {
     // Releases are suggested by version order, not spelling ("4.23" is near 4.22, not 4.13).
     [['compile', 'examples/tinyvmi/vmi.yaml', '-o', 'never-written', '--xen', '4.23'], 2, 'stderr', /^ {2}help: did you mean --xen 4\.22\?$/m],
     [['compile', 'examples/tinyvmi/vmi.yaml', '-o', 'never-written', '--xen', '4.7'], 2, 'stderr', /^ {2}help: did you mean --xen 4\.8\?$/m],
+    [['check', 'examples/tinyvmi/vmi.yaml', '--format', 'sarif', '--sarif-root', 'no-such-dir'], 2, 'stderr', /^vmipolicy: --sarif-root no-such-dir is not a directory$/m],
+    [['diff', 'examples/tinyvmi/vmi.yaml', 'examples/tinyvmi/vmi.yaml', '--sarif-root', 'README.md'], 2, 'stderr', /^vmipolicy: --sarif-root README\.md is not a directory$/m],
     [['-V'], 0, 'stdout', /^vmipolicy \d+\.\d+\.\d+$/m],
     [['version'], 0, 'stdout', /^vmipolicy \d+\.\d+\.\d+$/m],
   ];
@@ -134,5 +136,73 @@ describe('vmipolicy: a new user’s mistakes on the command line', () => {
       assert.deepEqual(others, [], `${command} --help shows other commands`);
     }
     assert.match(cli(['--help']).stdout, /^ {2}vmipolicy verify [\s\S]*^ {2}vmipolicy diff /m);
+  });
+});
+
+describe('vmipolicy: --quiet and check --fail-on', () => {
+  // tinyvmi proves, with two warnings on the way: VP2004 (memory-events lets it write any page)
+  // and VP3402 (no Xen tree given, so it was checked inside our own base).
+  const SPEC = 'examples/tinyvmi/vmi.yaml';
+
+  it('--quiet (-q) keeps errors on stderr and drops warnings there, but not from JSON', () => {
+    const loud = cli(['check', SPEC]);
+    assert.equal(loud.status, 0, loud.stderr);
+    assert.match(loud.stderr, /warning VP2004/);
+    for (const flag of ['--quiet', '-q']) {
+      const quiet = cli(['check', SPEC, flag]);
+      assert.equal(quiet.status, 0, quiet.stderr);
+      assert.equal(quiet.stderr, '', flag);
+      assert.equal(quiet.stdout, loud.stdout);
+    }
+    const json = JSON.parse(cli(['check', SPEC, '-q', '--format', 'json']).stdout) as { diagnostics?: { code: string }[] };
+    assert.ok(json.diagnostics?.some((d) => d.code === 'VP2004'), 'the warning left the JSON');
+    const broken = cli(['compile', 'no-such-spec.yaml', '-o', 'never-written', '--quiet']);
+    assert.equal(broken.status, 2);
+    assert.match(broken.stderr, /error VP\d{4}/);
+  });
+
+  it('check --fail-on warning exits 1 for a warning; error (the default) does not; anything else is a usage error', () => {
+    assert.equal(cli(['check', SPEC, '--fail-on', 'warning']).status, 1);
+    assert.equal(cli(['check', SPEC, '--fail-on', 'error']).status, 0);
+    const bad = cli(['check', SPEC, '--fail-on', 'note']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^vmipolicy: --fail-on takes error or warning, not note$/m);
+  });
+});
+
+describe('vmipolicy: colour on a terminal only', () => {
+  const ESC = '\u001b[';
+  /** stderr of the command run on a pseudo-terminal (util-linux `script`), stdout discarded. */
+  function onTerminal(args: readonly string[], env: NodeJS.ProcessEnv = {}): string {
+    const line = [process.execPath, repoPath('dist', 'cli', 'bin.js'), ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const r = spawnSync('script', ['-qec', `${line} >/dev/null`, '/dev/null'], { encoding: 'utf8', cwd: repoPath(), env: { ...process.env, NO_COLOR: '', TERM: 'xterm', ...env } });
+    return r.stdout;
+  }
+
+  it('coloured severity and caret on a terminal; none with NO_COLOR, --no-color, or in a pipe', (t) => {
+    if (!requires(t, { commands: ['script'] })) return;
+    const SPEC = 'examples/tinyvmi/vmi.yaml';
+    const coloured = onTerminal(['check', SPEC]);
+    assert.ok(coloured.includes(`${ESC}1;33mwarning VP2004${ESC}0m`), JSON.stringify(coloured.slice(0, 200)));
+    assert.ok(!onTerminal(['check', SPEC], { NO_COLOR: '1' }).includes(ESC));
+    assert.ok(!onTerminal(['check', SPEC, '--no-color']).includes(ESC));
+    assert.ok(!onTerminal(['check', SPEC], { TERM: 'dumb' }).includes(ESC));
+    assert.ok(!cli(['check', SPEC]).stderr.includes(ESC), 'colour in a pipe');
+  });
+});
+
+describe('vmipolicy: progress on a terminal only', () => {
+  it('verify says what it is doing on a terminal; not in a pipe, not with --quiet', (t) => {
+    if (!requires(t, { commands: ['script'] })) return;
+    const SPEC = 'examples/tinyvmi/vmi.yaml';
+    const run = (args: readonly string[]): string => {
+      const line = [process.execPath, repoPath('dist', 'cli', 'bin.js'), ...args].map((a) => `'${a}'`).join(' ');
+      return spawnSync('script', ['-qec', `${line} >/dev/null`, '/dev/null'], { encoding: 'utf8', cwd: repoPath(), env: { ...process.env, NO_COLOR: '1' } }).stdout;
+    };
+    const shown = run(['verify', SPEC]);
+    assert.match(shown, /^vmipolicy: compiling and checking examples\/tinyvmi\/vmi\.yaml…\r?$/m);
+    assert.match(shown, /^vmipolicy: proven; self-testing 1 introspector on a simulated host…\r?$/m);
+    assert.doesNotMatch(run(['verify', SPEC, '--quiet']), /vmipolicy: compiling/);
+    assert.doesNotMatch(cli(['verify', SPEC]).stderr, /vmipolicy: compiling/);
   });
 });
