@@ -13,6 +13,7 @@ import { CHECK_FLAGS, checkOptionsOf, renderReport, reportOutcome, validateCheck
 import { reportDocument } from '../report/check/json.js';
 import { progress, usageError, type Io } from './io.js';
 import { terminalSafe } from '../core/terminal.js';
+import { counted } from '../report/diagnostics.js';
 import { recordedDiagnostics, machineCommand } from './machine.js';
 
 /** check's flags that only check's own output reads (its SARIF, its exit on warnings). */
@@ -72,8 +73,6 @@ function selftestCommand(argv: readonly string[], io: Io): number {
   return outcome.exit;
 }
 
-const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
-
 /** verify's line for a stage that did not hold, in the text format. */
 const FAILED_LINES: Readonly<Record<VerifyStage['stage'], string>> = {
   compile: 'compile  FAILED (see the diagnostics above)',
@@ -93,7 +92,7 @@ function verifyCommand(argv: readonly string[], io: Io): number {
   progress(io, `compiling and checking ${terminalSafe(spec)}…`);
   const outcome = verify(spec, selftestOptionsOf(args), {
     onCheck: (report: CheckReport) => {
-      if (report.proven) progress(io, `proven; self-testing ${count(report.introspectors.length, 'introspector')} on a simulated host…`);
+      if (report.proven) progress(io, `proven; self-testing ${counted(report.introspectors.length, 'introspector')} on a simulated host…`);
       if (json) checkJson = reportDocument(report);
       if (!json) checkText = `check    ${verdictLine(report)}\n` + (report.proven ? '' : '\n' + renderReport(report, 'text', args));
     },

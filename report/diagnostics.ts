@@ -105,10 +105,14 @@ export function locatePlaced(p: PlacedDiagnostic): LocatedDiagnostic {
   return locateDiagnostic(p.diagnostic, p.placement?.locate);
 }
 
+/** "1 error", "2 warnings": a count and its noun, plural unless one. */
+export function counted(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** "2 errors, 1 warning". */
 export function summary(diagnostics: readonly Diagnostic[]): string {
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
-  const part = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
-  return `${part(errors, 'error')}, ${part(warnings, 'warning')}`;
+  return `${counted(errors, 'error')}, ${counted(warnings, 'warning')}`;
 }
