@@ -45,6 +45,16 @@ function run(input: { artifacts: ReadonlyMap<string, string>; policy: LoadedPoli
   return r.report;
 }
 
+/** The compiled host with `extra` rules for bydomid added to its policy. */
+function bydomidMayAlso(extra: string): { artifacts: ReadonlyMap<string, string>; policy: LoadedPolicy } {
+  const input = compiled();
+  const text = input.policy.text.replace(/^(allow bydomid_t vm1x0_t:.*)$/m, `$1\n${extra}`);
+  assert.notEqual(text, input.policy.text);
+  const loaded = policyFromText('policy.conf', text);
+  assert.ok(loaded.policy);
+  return { artifacts: input.artifacts, policy: loaded.policy };
+}
+
 const entries = (r: SelftestReport, pred: (o: OperationReport) => boolean): OperationReport[] => r.operations.filter(pred);
 const stood = (o: OperationReport): number => o.alike ?? 1;
 
@@ -59,13 +69,16 @@ test('guests boot on first use and the self-test runs one at a time, shutting ea
   assert.equal(guests.runningCount, 1);
   assert.equal(guests.get(vm), first, 'a running guest is kept, with its state');
   first.machine.setCr3(0, 0x5000);
+  const written = first.guest.image.writtenFrames();
+  const bytes = new Map(written.slice(0, 64).map((pfn) => [pfn, Uint8Array.from(first.guest.image.frame(pfn)!)]));
   guests.shutDown(vm);
   assert.equal(guests.runningCount, 0);
+  assert.deepEqual(first.guest.image.writtenFrames(), [], 'shut down, its frames are given back: the old image reads as fresh RAM');
   const again = guests.get(vm)!;
   assert.notEqual(again, first);
   assert.equal(again.machine.vcpus[0]!.cr3, again.guest.dtb, 'booted again, the vCPU starts afresh');
-  assert.deepEqual(again.guest.image.writtenFrames(), first.guest.image.writtenFrames(), 'and the memory is the same bytes');
-  for (const pfn of first.guest.image.writtenFrames().slice(0, 64)) assert.deepEqual(again.guest.image.frame(pfn), first.guest.image.frame(pfn));
+  assert.deepEqual(again.guest.image.writtenFrames(), written, 'and the memory is the same bytes');
+  for (const [pfn, content] of bytes) assert.deepEqual(again.guest.image.frame(pfn), content);
   assert.equal(guests.get(booted.sim.host.domains.byName('byname')!.domid), undefined, 'introspectors have no guest');
 
   let sim: SimulatedHost | undefined;
@@ -100,12 +113,7 @@ test('probes that went as expected are one entry per introspector and probe, cou
 });
 
 test('a listing by domid that shows a domain the introspector does not target is not as expected, and names it', () => {
-  const input = compiled();
-  const text = input.policy.text.replace(/^(allow bydomid_t vm1x0_t:.*)$/m, '$1\nallow bydomid_t vm0x4_t:domain getdomaininfo;');
-  assert.notEqual(text, input.policy.text);
-  const loaded = policyFromText('policy.conf', text);
-  assert.ok(loaded.policy);
-  const report = run({ artifacts: input.artifacts, policy: loaded.policy });
+  const report = run(bydomidMayAlso('allow bydomid_t vm0x4_t:domain getdomaininfo;'));
   const listing = report.operations.find((o) => o.kind === 'non-target' && o.introspector === 'bydomid' && o.capability === 'lookup')!;
   assert.equal(listing.asExpected, false);
   assert.equal(listing.actual, 'allowed');
@@ -212,4 +220,62 @@ test('the full data region is read once per introspector and guest kind; every o
   const failed = broken.operations.filter((o) => !o.asExpected);
   assert.ok(failed.length > 0 && failed.every((o) => o.object === 'vm0x7' && o.capability === 'read-memory'), failed.map((o) => `${o.object} ${o.name}`).join('\n'));
   assert.ok(failed.some((o) => o.checks.some((c) => !c.allowed && c.denied.includes('map_read') && c.tcontext.includes('vm0x7_t'))));
+});
+
+test('targets take the low domids: a target listing its introspector walks the introspectors, not every later target', () => {
+  let sim: SimulatedHost | undefined;
+  const report = runSelftestOn({ ...compiled(), spec: 'spec.yaml' }, { dataPages: 8, everyOperation: true, onHost: (s) => void (sim = s) });
+  assert.ok('report' in report);
+  const domains = sim!.host.domains.list().filter((d) => d.role !== 'dom0');
+  const lastTarget = Math.max(...domains.filter((d) => d.role === 'target').map((d) => d.domid));
+  for (const d of domains.filter((x) => x.role === 'introspector')) assert.ok(d.domid > lastTarget, `${d.name} (d${d.domid}) after every target`);
+  const reverse = report.report.operations.filter((o) => o.kind === 'reverse' && o.rows.includes('A4'));
+  assert.equal(reverse.length, 2 * PER_MONITOR);
+  // From its introspector's domid on: the introspectors, the bystander and domxen's check at most.
+  for (const o of reverse) assert.ok(o.checks.reduce((n, c) => n + c.count, 0) <= 4, `${o.subject}: ${o.checks.length} checks`);
+});
+
+/** Entries by what folds them, each with the number of operations it stands for. */
+function foldCounts(r: SelftestReport): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const o of r.operations) {
+    const key = [o.introspector, o.kind, o.name.replace(/\/local\/domain\/\d+/g, '<d>'), o.rows.join(' '), o.actual].join('|');
+    counts.set(key, (counts.get(key) ?? 0) + (o.alike ?? 1));
+  }
+  return counts;
+}
+
+test('non-target probes of domains the policy decides alike are run once and counted: the same counts as running each', () => {
+  const input = compiled();
+  const counted = run(input);
+  const r = runSelftestOn({ ...input, spec: 'spec.yaml' }, { dataPages: 8, everyOperation: true });
+  assert.ok('report' in r);
+  assert.deepEqual(counted.totals, r.report.totals);
+  assert.deepEqual(foldCounts(counted), foldCounts(r.report));
+  const replays = counted.operations.filter((o) => o.kind === 'non-target' && o.capability === undefined);
+  assert.ok(replays.length > 0 && replays.every((o) => (o.alike ?? 1) >= PER_MONITOR), 'each replay stands for every domain the introspector does not target');
+});
+
+test('a non-target the policy treats differently is decided on its own: an over-grant on one of a thousand alike is found', () => {
+  // bydomid may pause and read vm0x13 (byname's): the one domain its rules now reach.
+  const host = bydomidMayAlso('allow bydomid_t vm0x13_t:domain { pause unpause };\nallow bydomid_t vm0x13_t:mmu { map_read };');
+  const report = run(host);
+  assert.equal(report.verdict, 'fail');
+  const bad = report.operations.filter((o) => !o.asExpected);
+  assert.ok(bad.length > 0);
+  for (const o of bad) assert.deepEqual([o.introspector, o.kind, o.object, o.actual], ['bydomid', 'non-target', 'vm0x13', 'allowed'], `${o.name}: ${o.detail}`);
+  assert.ok(bad.some((o) => o.rows.includes('C3.pause')));
+  assert.ok(bad.some((o) => o.rows.includes('B1')));
+  const every = runSelftestOn({ ...host, spec: 'spec.yaml' }, { dataPages: 8, everyOperation: true });
+  assert.ok('report' in every);
+  assert.deepEqual(report.totals, every.report.totals);
+  assert.deepEqual(foldCounts(report), foldCounts(every.report));
+});
+
+test('when the first of an alike kind is not as expected, each of the others runs at its own turn and keeps its own entry', () => {
+  // Every domain_type: byname's targets, the bystander and more, all alike to bydomid's rules.
+  const report = run(bydomidMayAlso('allow bydomid_t domain_type:domain { pause unpause };'));
+  const paused = report.operations.filter((o) => !o.asExpected && o.introspector === 'bydomid' && o.kind === 'non-target' && o.rows.includes('C3.pause'));
+  for (let i = 0; i < PER_MONITOR; i++) assert.ok(paused.some((o) => o.object === `vm0x${i}`), `vm0x${i} has its own entry`);
+  assert.ok(paused.every((o) => o.alike === undefined));
 });

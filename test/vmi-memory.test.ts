@@ -188,3 +188,23 @@ describe('memory sources', () => {
     assert.deepEqual(parsed.segments.map((s) => s.physical), [0x100000, 0x200000]);
   });
 });
+
+describe('MemoryImage.discard', () => {
+  it('gives its frames to later images zeroed, and reads as fresh RAM itself', () => {
+    const old = new MemoryImage(1 << 20);
+    const full = new Uint8Array(4096).fill(0xab);
+    for (let pfn = 0; pfn < 8; pfn++) old.write(pfn * 4096, full);
+    old.discard();
+    assert.deepEqual(old.writtenFrames(), []);
+    assert.deepEqual(old.frame(3), new Uint8Array(4096), 'the discarded image reads as zeros');
+    const next = new MemoryImage(1 << 20);
+    // One byte written into each frame: the rest of a reused frame must be zero, not 0xab.
+    for (let pfn = 0; pfn < 8; pfn++) next.write(pfn * 4096 + 100, Uint8Array.of(7));
+    for (let pfn = 0; pfn < 8; pfn++) {
+      const expected = new Uint8Array(4096);
+      expected[100] = 7;
+      assert.deepEqual(next.frame(pfn), expected);
+      assert.equal(next.frameWords(pfn)?.[0], 0);
+    }
+  });
+});

@@ -73,13 +73,15 @@ export interface AccessOptions {
 
 /** What the decision needs of a model, computed once per model and per type on demand. */
 interface AccessIndex {
-  /** type index → indices of the AV rules whose source set holds it (filled lazily). */
+  /** type index → indices of the AV rules whose source set holds it (filled at the first question). */
   readonly rulesBySource: (Int32Array | undefined)[];
   /** class index → its constraints (constrain/mlsconstrain), in policy order. */
   readonly constraintsByClass: readonly (readonly ModelConstraint[])[];
   readonly defaultBooleans: BooleanState;
   /** NameSet → resolved names, per operand kind (u/r/t). */
   readonly nameSets: WeakMap<NameSet, ReadonlySet<string>>;
+  /** The type sets constraints test the target's type (t2) against, once asked for. */
+  targetTypeSets?: readonly NameSet[];
 }
 
 const indexes = new WeakMap<PolicyModel, AccessIndex>();
@@ -99,15 +101,26 @@ function indexOf(model: PolicyModel): AccessIndex {
 }
 
 function rulesFrom(model: PolicyModel, idx: AccessIndex, source: number): Int32Array {
-  let list = idx.rulesBySource[source];
-  if (!list) {
-    const found: number[] = [];
-    model.avRules.forEach((r, i) => {
-      if (r.kind !== 'neverallow' && r.sources.has(source)) found.push(i);
-    });
-    idx.rulesBySource[source] = list = Int32Array.from(found);
-  }
-  return list;
+  const list = idx.rulesBySource[source];
+  if (list) return list;
+  fillRulesBySource(model, idx);
+  return idx.rulesBySource[source] as Int32Array;
+}
+
+/**
+ * Every type's rules in one pass over the rules, in policy order. A host asks for nearly
+ * every type as a source (the self-test probes every target against its introspector), and
+ * scanning all rules once per type is quadratic in a host of thousands of domains.
+ */
+function fillRulesBySource(model: PolicyModel, idx: AccessIndex): void {
+  const found: number[][] = Array.from({ length: model.types.length }, () => []);
+  model.avRules.forEach((r, i) => {
+    if (r.kind === 'neverallow') return;
+    for (const t of r.sources) found[t]?.push(i);
+  });
+  found.forEach((list, t) => {
+    idx.rulesBySource[t] = Int32Array.from(list);
+  });
 }
 
 // ------------------------------------------------------------------------------ TE stage
@@ -331,6 +344,50 @@ export function computeAccessVector(model: PolicyModel, scontext: SecurityContex
     constraintDenials: stages.constraintDenials.map((d) => ({ constraint: d.constraint, perms: namesOf(cls, d.bits) })),
     auditAllowBits: stages.te.auditAllow, auditDenyBits: stages.te.auditDeny, permissive: isPermissive(model, sType),
   };
+}
+
+/**
+ * Everything computeAccessVector reads of the target when the source is `source`, as a key:
+ * the source's allow/auditallow/dontaudit rules whose target set holds the target's type,
+ * the type's membership of every type set a constraint tests t2 against, and the target's
+ * user and role. Two targets with the same key under one source get the same decision for
+ * every class and boolean state (only the target's name in the decision differs), so a
+ * question asked of thousands of domains is answered once per key — the self-test's probes
+ * of the domains an introspector may not touch. Undefined, so that the target is decided on
+ * its own, when either type is unknown or bounded (typebounds consults the parents), or the
+ * target has the source's own type (`self` rules, t1 == t2).
+ */
+export function targetAccessKey(model: PolicyModel, source: SecurityContext, target: SecurityContext): string | undefined {
+  const s = typeIndexOf(model, source.type);
+  const t = typeIndexOf(model, target.type);
+  if (s === undefined || t === undefined || s === t || model.typebounds.has(s) || model.typebounds.has(t)) return undefined;
+  const idx = indexOf(model);
+  const parts: (string | number)[] = [target.user, target.role, '|'];
+  for (const i of rulesFrom(model, idx, s)) if ((model.avRules[i] as ModelAvRule).targets.has(t)) parts.push(i);
+  parts.push('|');
+  for (const set of targetTypeSets(model, idx)) parts.push(resolveNames(model, idx, 't', set).has(target.type) ? 1 : 0);
+  return parts.join(' ');
+}
+
+/** The name sets that constraints (constrain/mlsconstrain, every class) compare t2 with. */
+function targetTypeSets(model: PolicyModel, idx: AccessIndex): readonly NameSet[] {
+  if (idx.targetTypeSets) return idx.targetTypeSets;
+  const sets: NameSet[] = [];
+  const visit = (e: ConstraintExpr): void => {
+    switch (e.op) {
+      case 'not':
+        return visit(e.operand);
+      case 'and':
+      case 'or':
+        visit(e.left);
+        return visit(e.right);
+      default:
+        if (e.left === 't2' && typeof e.right !== 'string') sets.push(e.right);
+    }
+  };
+  for (const c of model.constraints) if (c.kind === 'constrain' || c.kind === 'mlsconstrain') visit(c.expr);
+  idx.targetTypeSets = sets;
+  return sets;
 }
 
 /**

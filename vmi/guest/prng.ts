@@ -20,10 +20,12 @@ export function randomInt(random: Random, below: number): number {
 }
 
 /** Fisher–Yates, in place. */
-export function shuffle<T>(random: Random, items: T[]): T[] {
+export function shuffle<T extends { length: number; [i: number]: number }>(random: Random, items: T): T {
   for (let i = items.length - 1; i > 0; i--) {
     const j = randomInt(random, i + 1);
-    [items[i], items[j]] = [items[j] as T, items[i] as T];
+    const swap = items[i] as number;
+    items[i] = items[j] as number;
+    items[j] = swap;
   }
   return items;
 }

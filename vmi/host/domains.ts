@@ -58,6 +58,9 @@ type Created = { readonly domain: SimDomain } | { readonly error: string };
 
 class DomainTable {
   private readonly byId = new Map<number, SimDomain>();
+  /** Lookups by name and the domid-ordered listing are asked per probe: kept, not rebuilt. */
+  private readonly named = new Map<string, SimDomain>();
+  private listed: readonly SimDomain[] | undefined;
   private nextDomid = 1;
 
   constructor(readonly server: SecurityServer) {
@@ -82,6 +85,8 @@ class DomainTable {
 
   private add(d: SimDomain): SimDomain {
     this.byId.set(d.domid, d);
+    if (!this.named.has(d.name)) this.named.set(d.name, d);
+    this.listed = undefined;
     return d;
   }
 
@@ -131,12 +136,13 @@ class DomainTable {
   }
 
   byName(name: string): SimDomain | undefined {
-    return [...this.byId.values()].find((d) => d.name === name);
+    return this.named.get(name);
   }
 
   /** Ordinary domains by domid (what XEN_SYSCTL_getdomaininfolist walks): no DOMID_XEN/IO. */
-  list(): SimDomain[] {
-    return [...this.byId.values()].filter((d) => d.domid < DOMID_IO).sort((a, b) => a.domid - b.domid);
+  list(): readonly SimDomain[] {
+    this.listed ??= [...this.byId.values()].filter((d) => d.domid < DOMID_IO).sort((a, b) => a.domid - b.domid);
+    return this.listed;
   }
 }
 
@@ -225,9 +231,14 @@ export function bootFailure(reason: string): Diagnostic {
 }
 
 /**
- * A booted host: dom0 and DOMID_XEN, then each declared domain (introspectors, then targets,
+ * A booted host: dom0 and DOMID_XEN, then each declared domain (targets, then introspectors,
  * in the manifest's order, domids from 1) labelled with the seclabel of its xl snippet.
  * `extra` adds domains the spec does not declare (a bystander guest for negative probes).
+ *
+ * Targets come first because monitors attach to guests that are already running, and
+ * because XEN_SYSCTL_getdomaininfolist checks every domain from the one asked for until one
+ * may be listed: a target probing its introspector's domid then walks the introspectors
+ * only, not every later target — which on a host of 10 000 targets is 10^8 checks.
  */
 export function hostFromArtifacts(artifacts: ReadonlyMap<string, string>, policy: HostPolicy, extra: readonly DomainSpec[] = []): { readonly host?: Host; readonly diagnostics: Diagnostic[] } {
   const manifest = readManifest(artifacts);
@@ -235,7 +246,7 @@ export function hostFromArtifacts(artifacts: ReadonlyMap<string, string>, policy
   const server = new SecurityServer(policy.model, { initialContexts: initialContextsOf(policy.ast), roleAllows: roleAllowsOf(policy.ast) });
   const domains = new DomainTable(server);
   const diagnostics: Diagnostic[] = [];
-  const ordered = [...manifest.domains.filter((d) => d.role === 'introspector'), ...manifest.domains.filter((d) => d.role === 'target')];
+  const ordered = [...manifest.domains.filter((d) => d.role === 'target'), ...manifest.domains.filter((d) => d.role === 'introspector')];
   for (const d of ordered) {
     const file = `xl/${d.name}.cfg`;
     const text = artifacts.get(file);

@@ -93,6 +93,8 @@ class GuestPool {
 
   /** Drops the guest's memory and vCPU state: the next get boots it afresh. */
   shutDown(domid: number): void {
+    // Its frames go to the next guest booted; nothing holds a view of them past its session.
+    this.running.get(domid)?.guest.image.discard();
     this.running.delete(domid);
   }
 
@@ -168,8 +170,10 @@ export function getVcpuContext(sim: SimulatedHost, caller: number, domid: number
 /** XENMEM_maximum_gpfn (A9): the highest gfn, when allowed. */
 export function maximumGpfn(sim: SimulatedHost, caller: number, domid: number): CallResult<number> {
   const r = sim.hv.xc_domain_maximum_gpfn(caller, domid);
+  // Refused calls never boot the guest: a probe of thousands of domains would hold them all.
+  if (!r.ok) return noValue(r);
   const g = sim.guests.get(domid);
-  if (!r.ok || !g) return noValue(r);
+  if (!g) return noValue(r);
   return { ...r, value: Math.ceil(g.guest.image.end / PAGE_SIZE) - 1 };
 }
 

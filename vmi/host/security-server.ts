@@ -6,8 +6,8 @@
 
 import { typeIndexOf } from '../../policy/model/query.js';
 import type { PolicyAst } from '../../policy/grammar/ast.js';
-import { computeAccessVector, contextText, parseContext, type AccessDecision, type SecurityContext } from '../../policy/model/access.js';
-import type { PolicyModel } from '../../policy/model/model.js';
+import { computeAccessVector, contextText, parseContext, targetAccessKey, type AccessDecision, type SecurityContext } from '../../policy/model/access.js';
+import type { ModelTypeRule, PolicyModel } from '../../policy/model/model.js';
 import { guardHolds, type BooleanState } from '../../policy/model/query.js';
 
 /** The role Xen gives every object that is not a domain (OBJECT_R_VAL). */
@@ -51,6 +51,7 @@ export class SecurityServer {
   private readonly initial = new Map<string, number>();
   private state: Map<string, boolean>;
   private readonly roleAllows: ReadonlySet<string> | undefined;
+  private transitionIndex: Map<number, ModelTypeRule[]> | undefined;
   /** Bumped on every policy-state change (booleans): the AVC flushes when it differs. */
   seqno = 0;
 
@@ -144,6 +145,16 @@ export class SecurityServer {
   }
 
   /**
+   * A key equal for two target SIDs exactly when every computeAv from `ssid` decides them
+   * alike (policy/model/access.ts targetAccessKey); undefined when no such key is known.
+   */
+  targetKey(ssid: number, tsid: number): string | undefined {
+    const s = this.sidToContext(ssid);
+    const t = this.sidToContext(tsid);
+    return s && t ? targetAccessKey(this.model, s, t) : undefined;
+  }
+
+  /**
    * security_transition_sid (security_compute_sid with AVTAB_TRANSITION): the user of the
    * source; for class domain the source's role and type, otherwise object_r and the target's
    * type; then the type_transition rule for exactly (source type, target type, class), and
@@ -165,6 +176,27 @@ export class SecurityServer {
     return this.contextToSid({ user: s.user, role, type });
   }
 
+  /**
+   * The type_transition rules (without an object name) whose sources hold the type, in
+   * policy order: indexed in one pass at the first question, since booting a host asks for
+   * the self SID of every domain and a scan of every rule per domain is quadratic.
+   */
+  private transitionsFrom(type: number): readonly ModelTypeRule[] {
+    if (!this.transitionIndex) {
+      const index = new Map<number, ModelTypeRule[]>();
+      for (const r of this.model.typeRules) {
+        if (r.kind !== 'type_transition' || r.objectName !== undefined) continue;
+        for (const t of r.sources) {
+          const list = index.get(t);
+          if (list) list.push(r);
+          else index.set(t, [r]);
+        }
+      }
+      this.transitionIndex = index;
+    }
+    return this.transitionIndex.get(type) ?? [];
+  }
+
   /** The type_transition result for the pair, if a rule (active under the booleans) names it. */
   private transitionType(source: string, target: string, cls: string): string | undefined {
     const m = this.model;
@@ -173,9 +205,9 @@ export class SecurityServer {
     const c = m.classIndex.get(cls);
     if (s === undefined || t === undefined || c === undefined) return undefined;
     let result: number | undefined;
-    for (const r of m.typeRules) {
-      if (r.kind !== 'type_transition' || r.objectName !== undefined || !guardHolds(r.guard, this.state)) continue;
-      if (!r.classes.includes(c) || !r.sources.has(s) || !(r.targets.has(t) || (r.self && s === t))) continue;
+    for (const r of this.transitionsFrom(s)) {
+      if (!guardHolds(r.guard, this.state)) continue;
+      if (!r.classes.includes(c) || !(r.targets.has(t) || (r.self && s === t))) continue;
       // checkpolicy keeps one rule per key and refuses conflicts; an unconditional rule wins
       // over a conditional one (services.c looks in te_avtab before te_cond_avtab).
       if (result === undefined || r.guard === undefined) result = r.result;
