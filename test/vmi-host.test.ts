@@ -11,6 +11,7 @@ import { hostFromArtifacts, hostPolicyFromArtifacts, modelPolicy, type Host, typ
 import { Hypervisor, type CallResult } from '../vmi/host/hypercalls.js';
 import { OPERATIONS } from '../vmi/host/hypercalls-table.js';
 import { initialContextsOf, SecurityServer } from '../vmi/host/security-server.js';
+import { computeAccessVector, parseContext } from '../policy/model/access.js';
 import { artifactsOf, compileFile, compileText, EXAMPLES, requires, sharedPath } from './support/env.js';
 import { monWebSpec } from './support/specs.js';
 import { inject } from './support/checker.js';
@@ -322,4 +323,60 @@ test('a permissive domain type: every denial is let through in enforcing mode, a
   const mon = permissiveHv.host.domains.byName('mon') as SimDomain;
   const web = permissiveHv.host.domains.byName('web') as SimDomain;
   assert.equal(permissiveHv.xc_domain_pause(mon.domid, web.domid).ok, false);
+});
+
+test('the security server decides targets of one kind once, and each answer is what computeAccessVector gives that target', () => {
+  const policy = modelPolicy(
+    'kinds.conf',
+    `class domain
+class event
+sid xen
+class domain { pause unpause getdomaininfo }
+class event { bind }
+attribute guests;
+type m_t;
+type g1_t, guests;
+type g2_t, guests;
+type g3_t, guests;
+type g4_t, guests;
+bool flag false;
+allow m_t guests:domain { getdomaininfo pause };
+allow m_t g3_t:domain pause;
+dontaudit m_t g4_t:domain pause;
+if (flag) { allow m_t guests:domain unpause; }
+role system_r;
+role system_r types { m_t g1_t g2_t g3_t g4_t };
+user system_u roles system_r;
+user other_u roles system_r;
+constrain domain pause (t2 != g2_t);
+sid xen system_u:system_r:m_t
+`,
+    'standalone',
+  );
+  assert.ok('policy' in policy, 'error' in policy ? policy.error : '');
+  const { model } = policy.policy;
+  const server = new SecurityServer(model, { initialContexts: initialContextsOf(policy.policy.ast) });
+  const sid = (c: string): number => {
+    const r = server.contextToSid(c);
+    assert.ok('sid' in r, 'error' in r ? r.error : '');
+    return r.sid;
+  };
+  const m = sid('system_u:system_r:m_t');
+  const targets = ['system_u:system_r:g1_t', 'system_u:system_r:g2_t', 'system_u:system_r:g3_t', 'system_u:system_r:g4_t', 'other_u:system_r:g1_t', 'system_u:system_r:g1_t'];
+  const fresh = (t: string, cls: string) => computeAccessVector(model, parseContext('system_u:system_r:m_t')!, parseContext(t)!, cls, { booleans: server.booleans() });
+  for (const round of [1, 2]) {
+    for (const t of targets) {
+      for (const cls of ['domain', 'event']) {
+        const got = server.computeAv(m, sid(t), cls);
+        assert.ok('classPerms' in got);
+        const want = fresh(t, cls);
+        assert.deepEqual({ ...got, scontext: null }, { ...want, scontext: null }, `round ${round}: ${t} ${cls}`);
+      }
+    }
+    // A boolean changes decisions: none made before it may answer after it.
+    server.setBoolean('flag', true);
+  }
+  const kinds = new Set(targets.map((t) => server.targetKey(m, sid(t))));
+  assert.equal(kinds.size, 5, 'g1 under system_u (twice) is one kind; g2 (a constraint names it), g3 (a rule names it), g4 (dontaudit) and other_u are their own');
+  assert.equal(server.targetKey(m, m), undefined, 'its own type is decided on its own');
 });

@@ -43,6 +43,9 @@ export function roleAllowsOf(ast: PolicyAst): Set<string> {
   return out;
 }
 
+/** Decisions computeAv keeps before it starts afresh: enough for the kinds a host has, bounded for any. */
+const DECISIONS_KEPT = 4096;
+
 export class SecurityServer {
   readonly model: PolicyModel;
   private readonly contexts: SecurityContext[] = [];
@@ -52,6 +55,8 @@ export class SecurityServer {
   private state: Map<string, boolean>;
   private readonly roleAllows: ReadonlySet<string> | undefined;
   private transitionIndex: Map<number, ModelTypeRule[]> | undefined;
+  /** computeAv's decisions by source SID, class and kind of target (with the boolean state's seqno). */
+  private readonly decisions = new Map<string, AccessDecision>();
   /** Bumped on every policy-state change (booleans): the AVC flushes when it differs. */
   seqno = 0;
 
@@ -135,13 +140,27 @@ export class SecurityServer {
     return true;
   }
 
-  /** security_compute_av on two SIDs. */
+  /**
+   * security_compute_av on two SIDs. A decision is computed once per source, class and
+   * kind of target (targetKey): a domain listing asks it of every domain on the host, and
+   * thousands of targets an introspector may not touch are mostly one kind. The answer
+   * carries the target's own context.
+   */
   computeAv(ssid: number, tsid: number, cls: string): AccessDecision | { readonly error: string } {
     const s = this.sidToContext(ssid);
     const t = this.sidToContext(tsid);
     if (!s) return { error: `unrecognized SID ${ssid}` };
     if (!t) return { error: `unrecognized SID ${tsid}` };
-    return computeAccessVector(this.model, s, t, cls, { booleans: this.state, ...(this.roleAllows ? { roleAllows: this.roleAllows } : {}) });
+    const kind = targetAccessKey(this.model, s, t);
+    const key = kind === undefined ? undefined : `${this.seqno} ${ssid} ${cls} ${kind}`;
+    const known = key === undefined ? undefined : this.decisions.get(key);
+    if (known) return { ...known, tcontext: t };
+    const decision = computeAccessVector(this.model, s, t, cls, { booleans: this.state, ...(this.roleAllows ? { roleAllows: this.roleAllows } : {}) });
+    if (key !== undefined) {
+      if (this.decisions.size >= DECISIONS_KEPT) this.decisions.clear();
+      this.decisions.set(key, decision);
+    }
+    return decision;
   }
 
   /**
