@@ -7,6 +7,7 @@
 import type { CheckReport } from '../checker/check.js';
 import { placeAll, type PlacedDiagnostic } from '../core/located.js';
 import type { LoadedPolicy } from '../policy/load.js';
+import { readManifest, type Manifest } from '../vmi/host/domains.js';
 import { sourceText } from '../core/source.js';
 import { runSelftestOn, type SelftestOptions as RunOptions, type SelftestReport } from '../vmi/selftest/selftest.js';
 import { checkSpec, type CheckOptions, type CheckOutcome } from './check.js';
@@ -61,16 +62,24 @@ function checkOptions(options: SelftestOptions): CheckOptions {
   return check;
 }
 
-/** What the self-test needs of the check stage: the compiled output and the policy it loaded. */
+/**
+ * What the self-test needs of the check stage: the compiled output and the policy it
+ * loaded. The manifest is read here and its text left behind: nothing writes the artifacts
+ * after this, and on a host of 10 000 targets the text is hundreds of megabytes.
+ */
 interface Loaded {
   readonly artifacts: ReadonlyMap<string, string>;
+  readonly manifest?: Manifest;
   readonly policy: LoadedPolicy;
   readonly policyName: string;
 }
 
 function loadedBy(stage: CheckOutcome): Loaded | undefined {
-  const artifacts = stage.compiled?.artifacts;
-  return artifacts && stage.policy ? { artifacts, policy: stage.policy, policyName: stage.report?.policy ?? stage.policy.file } : undefined;
+  const compiled = stage.compiled?.artifacts;
+  if (!compiled || !stage.policy) return undefined;
+  const manifest = readManifest(compiled);
+  const artifacts = manifest ? new Map([...compiled].filter(([file]) => file !== 'manifest.json')) : compiled;
+  return { artifacts, ...(manifest ? { manifest } : {}), policy: stage.policy, policyName: stage.report?.policy ?? stage.policy.file };
 }
 
 /** The self-test on what the check stage compiled and loaded; `before`: the diagnostics met so far. */
