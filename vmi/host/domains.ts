@@ -240,7 +240,7 @@ export function bootFailure(reason: string): Diagnostic {
  * may be listed: a target probing its introspector's domid then walks the introspectors
  * only, not every later target — which on a host of 10 000 targets is 10^8 checks.
  */
-export function hostFromArtifacts(artifacts: ReadonlyMap<string, string>, policy: HostPolicy, extra: readonly DomainSpec[] = [], manifest = readManifest(artifacts)): { readonly host?: Host; readonly diagnostics: Diagnostic[] } {
+export function hostFromArtifacts(artifacts: ReadonlyMap<string, string>, policy: HostPolicy, extra: readonly DomainSpec[] = [], manifest: Manifest | undefined = readManifest(artifacts)): { readonly host?: Host; readonly diagnostics: Diagnostic[] } {
   if (!manifest) return { diagnostics: [bootFailure('the artifacts have no manifest.json')] };
   const server = new SecurityServer(policy.model, { initialContexts: initialContextsOf(policy.ast), roleAllows: roleAllowsOf(policy.ast) });
   const domains = new DomainTable(server);

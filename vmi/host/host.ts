@@ -11,7 +11,7 @@ import type { LoadedPolicy } from '../../policy/load.js';
 import { PAGE_SIZE } from '../memory/physical-memory.js';
 import { buildSyntheticGuest, type SyntheticGuest } from '../guest/synthetic-guest.js';
 import { runAclScript, type ScriptRun } from '../../xenstore/acl-script.js';
-import { bootFailure, hostFromArtifacts, readManifest, type DomainSpec, type Host, type Manifest } from './domains.js';
+import { bootFailure, hostFromArtifacts, type DomainSpec, type Host, type Manifest } from './domains.js';
 import type { Diagnostic } from '../../core/diagnostics.js';
 import { layOutXenstore, uuidOf } from '../../xenstore/libxl-layout.js';
 import { Hypervisor, type CallResult, type Prot } from './hypercalls.js';
@@ -119,7 +119,7 @@ function seedOf(name: string): number {
 /** Boots the host: domains, policy, xenstore (+ the compiled ACL script), guest memory. */
 export function bootSimulatedHost(input: BootInput, options: BootOptions = {}): Booted {
   const { artifacts, policy } = input;
-  const booted = hostFromArtifacts(artifacts, { ...policy, base: 'standalone' }, options.extraDomains ?? [], input.manifest ?? readManifest(artifacts));
+  const booted = hostFromArtifacts(artifacts, { ...policy, base: 'standalone' }, options.extraDomains ?? [], input.manifest);
   if (!booted.host) return { diagnostics: booted.diagnostics };
   const host = booted.host;
   const hv = new Hypervisor(host, { enforcing: true });

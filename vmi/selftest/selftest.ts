@@ -480,19 +480,28 @@ function replayRows(xen: string, intro: IntrospectorIntent, me: SimDomain, targe
   return rows.map((row) => ({ row, capability: undefined }));
 }
 
+/** The replayed row as not applicable, when Xen refuses it before FLASK decides. */
+function replayRefusal(sim: SimulatedHost, intro: IntrospectorIntent, subject: SimDomain, object: SimDomain, row: string, kind: 'non-target' | 'reverse'): NotApplicable | undefined {
+  const refused = refusedBeforeFlask(row, sim.hv.xen, subject, object);
+  return refused ? { introspector: intro.name, subject: subject.name, object: object.name, kind, rows: [row], reason: refused } : undefined;
+}
+
 /** The replayed rows Xen refuses before FLASK decides, as not applicable (`times` of each). */
-function replayRefusals(sim: SimulatedHost, intro: IntrospectorIntent, subject: SimDomain, object: SimDomain, rows: readonly { row: string }[], kind: 'non-target' | 'reverse', notApplicable: NotApplicableList, times = 1): void {
+function replayRefusals(sim: SimulatedHost, intro: IntrospectorIntent, subject: SimDomain, object: SimDomain, rows: readonly { row: string }[], kind: 'non-target' | 'reverse', notApplicable: NotApplicableList, times: number): void {
   for (const { row } of rows) {
-    const refused = refusedBeforeFlask(row, sim.hv.xen, subject, object);
-    if (refused) notApplicable.push({ introspector: intro.name, subject: subject.name, object: object.name, kind, rows: [row], reason: refused }, times);
+    const refusal = replayRefusal(sim, intro, subject, object, row, kind);
+    if (refusal) notApplicable.push(refusal, times);
   }
 }
 
 function replayPlanned(sim: SimulatedHost, intro: IntrospectorIntent, subject: SimDomain, object: SimDomain, rows: readonly { row: string; capability: string | undefined }[], kind: 'non-target' | 'reverse', notApplicable: NotApplicableList): Planned[] {
-  replayRefusals(sim, intro, subject, object, rows, kind, notApplicable);
   const out: Planned[] = [];
   for (const { row } of rows) {
-    if (refusedBeforeFlask(row, sim.hv.xen, subject, object)) continue;
+    const refusal = replayRefusal(sim, intro, subject, object, row, kind);
+    if (refusal) {
+      notApplicable.push(refusal);
+      continue;
+    }
     out.push({
       meta: { introspector: intro.name, subject: subject.name, object: object.name, kind, name: `${kind === 'reverse' ? 'the target replays' : 'replays'} ${row} against a domain it may not touch`, rows: [row], expected: 'deny' },
       run: (rec) => runProbeCall(sim, row, subject.domid, object.domid, rec),
