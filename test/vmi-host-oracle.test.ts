@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeAccessVector, contextText, type AccessOptions, type SecurityContext } from '../policy/model/access.js';
+import { computeAccessVector, contextText, targetAccessKey, type AccessOptions, type SecurityContext } from '../policy/model/access.js';
 import { roleAllowsOf } from '../vmi/host/security-server.js';
 import type { PolicyModel } from '../policy/model/model.js';
 import { modelPolicy, readManifest } from '../vmi/host/domains.js';
@@ -66,13 +66,17 @@ interface Comparison {
   queries: number;
   constraintDenials: number;
   mismatches: string[];
+  /** Target pairs with one targetAccessKey under a source and class, whose libsepol answers were compared. */
+  alikePairs: number;
 }
 
 function compare(model: PolicyModel, binary: string, triples: readonly (readonly [SecurityContext, SecurityContext, string])[], options: AccessOptions): Comparison {
   const queries = triples.map(([s, t, c]) => `${contextText(s)} ${contextText(t)} ${c} *`);
   const answers = askOracle(binary, queries);
   assert.equal(answers.length, queries.length, 'one oracle answer per query');
-  const out: Comparison = { decisions: 0, queries: queries.length, constraintDenials: 0, mismatches: [] };
+  const out: Comparison = { decisions: 0, queries: queries.length, constraintDenials: 0, mismatches: [], alikePairs: 0 };
+  // targetAccessKey's promise, held to libsepol: targets with one key under a source get one decision.
+  const firstOfKind = new Map<string, { query: string; granted: string }>();
   triples.forEach(([s, t, c], i) => {
     const a = answers[i] as OracleAnswer;
     if (a.error) {
@@ -81,6 +85,17 @@ function compare(model: PolicyModel, binary: string, triples: readonly (readonly
     }
     const ours = computeAccessVector(model, s, t, c, options);
     const theirs = new Set(a.granted ?? []);
+    const kind = targetAccessKey(model, s, t);
+    if (kind !== undefined) {
+      const key = `${contextText(s)} ${c} ${kind}`;
+      const granted = [...theirs].sort().join(' ');
+      const first = firstOfKind.get(key);
+      if (!first) firstOfKind.set(key, { query: queries[i] as string, granted });
+      else {
+        out.alikePairs++;
+        if (first.granted !== granted) out.mismatches.push(`one targetAccessKey, two libsepol decisions: ${first.query} {${first.granted}} vs ${queries[i]} {${granted}}`);
+      }
+    }
     for (const p of ours.classPerms) {
       out.decisions++;
       const allowedHere = ours.allowed.includes(p);
@@ -110,7 +125,7 @@ function exhaustive(model: PolicyModel): (readonly [SecurityContext, SecurityCon
 
 
 function report(t: { diagnostic(m: string): void }, name: string, r: Comparison, ms: number): void {
-  const line = `${name}: ${r.decisions} decisions (${r.queries} queries, ${r.constraintDenials} with constraint denials) compared with libsepol in ${ms.toFixed(0)} ms, ${r.mismatches.length} mismatches`;
+  const line = `${name}: ${r.decisions} decisions (${r.queries} queries, ${r.constraintDenials} with constraint denials) compared with libsepol in ${ms.toFixed(0)} ms, ${r.alikePairs} targets decided alike by targetAccessKey, ${r.mismatches.length} mismatches`;
   console.log(`# ${line}`);
   t.diagnostic(line);
 }
@@ -163,6 +178,7 @@ for (const release of CORPUS_RELEASES) {
       const r = compare(model, built.binary, exhaustive(model), { roleAllows: roleAllowsOf(loaded.policy.ast) });
       report(t, `xen-${release}`, r, performance.now() - started);
       assert.ok(r.constraintDenials > 0, 'the sample must include decisions a constraint changes');
+      assert.ok(r.alikePairs > 0, 'the sample must include targets one key groups');
       assert.deepEqual(r.mismatches.slice(0, 20), []);
     });
   });
