@@ -41,8 +41,8 @@ export interface CheckOptions {
   readonly rules?: readonly RuleId[];
   readonly maxPaths?: number;
   readonly maxDepth?: number;
-  /** Write manifest.json among the compiled artifacts (the self-test's host reads it; default true). */
-  readonly manifest?: boolean;
+  /** Write manifest.json among the compiled artifacts (default true), or defer it (see CompileOptions). */
+  readonly manifest?: boolean | 'deferred';
 }
 
 /** What stopped a check before any report: reading the spec (or an input beside it), or the policy. */

@@ -8,6 +8,7 @@ export { checkSpec, checkDeployed, type CheckOptions, type CheckOutcome, type Ch
 export { selftest, verify, type SelftestOptions, type SelftestOutcome, type VerifyOutcome, type VerifyStage, type VerifyHooks } from './selftest.js';
 export { diff, type DiffOptions, type DiffOutcome } from './diff.js';
 export { readPolicy, type PolicyOutcome } from './policy.js';
+export { explain, type ExplainOutcome, type LogInput } from './explain.js';
 export { EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, type ExitCode, type Failure } from './exit.js';
 export type { SpecInput } from './spec-input.js';
 
@@ -18,6 +19,7 @@ export type { CheckReport } from '../checker/check.js';
 export { RULE_IDS, type Finding, type FindingSeverity, type RuleId } from '../checker/findings.js';
 export type { SelftestReport } from '../vmi/selftest/selftest.js';
 export type { DiffReport } from '../diff/types.js';
+export type { ExplainReport, Denial, Explanation, Candidate } from '../explain/explain.js';
 export type { LoadedPolicy } from '../policy/load.js';
 export type { CompileOptions, CompileResult } from '../compiler/compile.js';
 export type { IR } from '../compiler/ir.js';
@@ -38,6 +40,7 @@ export { renderMarkdown as diffMarkdown, COMMENT_BUDGET } from '../report/diff/m
 export { renderSarif as diffSarif } from '../report/diff/sarif.js';
 export type { SarifPlacement } from '../report/sarif.js';
 export { selftestText, selftestJson, selftestVerdictLine } from '../report/selftest.js';
+export { explainText, explainMarkdown, explainDocument, explainVerdictLine } from '../report/explain.js';
 
 // The catalog: capabilities, tool profiles, Xen releases, the spec's schema
 export { CAPABILITIES, CAPABILITY_NAMES, capability, type CapabilityDef, type GuestKind } from '../catalog/capabilities.js';

@@ -7,7 +7,9 @@
 import type { CheckReport } from '../checker/check.js';
 import { placeAll, type PlacedDiagnostic } from '../core/located.js';
 import type { LoadedPolicy } from '../policy/load.js';
-import { readManifest, type Manifest } from '../vmi/host/domains.js';
+import type { Manifest } from '../vmi/host/domains.js';
+import { manifestOutline } from '../compiler/emit/manifest.js';
+import { compareCodePoints } from '../core/compare.js';
 import { sourceText } from '../core/source.js';
 import { runSelftestOn, type SelftestOptions as RunOptions, type SelftestReport } from '../vmi/selftest/selftest.js';
 import { checkSpec, type CheckOptions, type CheckOutcome } from './check.js';
@@ -59,13 +61,14 @@ function runOptions(options: SelftestOptions): RunOptions {
 
 function checkOptions(options: SelftestOptions): CheckOptions {
   const { memoryBytes: _m, dataPages: _d, now: _n, ...check } = options;
-  return check;
+  return { ...check, manifest: 'deferred' };
 }
 
 /**
  * What the self-test needs of the check stage: the compiled output and the policy it
- * loaded. The manifest is read here and its text left behind: nothing writes the artifacts
- * after this, and on a host of 10 000 targets the text is hundreds of megabytes.
+ * loaded. The check stage defers the manifest and it is never made: the host reads the
+ * compiler's outline of it instead (on a host of 10 000 targets the manifest's text is
+ * hundreds of megabytes, and parsing it back took gigabytes).
  */
 interface Loaded {
   readonly artifacts: ReadonlyMap<string, string>;
@@ -75,11 +78,15 @@ interface Loaded {
 }
 
 function loadedBy(stage: CheckOutcome): Loaded | undefined {
-  const compiled = stage.compiled?.artifacts;
-  if (!compiled || !stage.policy) return undefined;
-  const manifest = readManifest(compiled);
-  const artifacts = manifest ? new Map([...compiled].filter(([file]) => file !== 'manifest.json')) : compiled;
-  return { artifacts, ...(manifest ? { manifest } : {}), policy: stage.policy, policyName: stage.report?.policy ?? stage.policy.file };
+  const artifacts = stage.compiled?.artifacts;
+  const ir = stage.compiled?.ir;
+  if (!artifacts || !ir || !stage.policy) return undefined;
+  return { artifacts, manifest: manifestOutline(ir), policy: stage.policy, policyName: stage.report?.policy ?? stage.policy.file };
+}
+
+/** Every file the compile stage made, the deferred manifest among them. */
+function compiledFiles(compiled: NonNullable<CheckOutcome['compiled']>): string[] {
+  return [...(compiled.artifacts?.keys() ?? []), ...(compiled.deferred?.keys() ?? [])].sort(compareCodePoints);
 }
 
 /** The self-test on what the check stage compiled and loaded; `before`: the diagnostics met so far. */
@@ -116,7 +123,7 @@ function compileAndCheck(spec: SpecInput, options: SelftestOptions, hooks: Verif
     stages.push({ stage: 'compile', ok: false });
     return { exit: EXIT_USAGE, diagnostics };
   }
-  stages.push({ stage: 'compile', ok: true, files: [...artifacts.keys()] });
+  stages.push({ stage: 'compile', ok: true, files: compiledFiles(check.compiled as NonNullable<CheckOutcome['compiled']>) });
   const report = check.report;
   if (!report) {
     stages.push({ stage: 'check', ok: false });

@@ -95,6 +95,15 @@ export function atLeast(release: XenRelease, since: string): boolean {
   return compareReleases(release, since) >= 0;
 }
 
+/**
+ * How avc_audit (xen/xsm/flask/avc.c) prints the domains of an avc line: "domid=%d target=%d"
+ * up to 4.16, "source=%pd target=%pd" (d7, d[XEN]) from 4.17 — commit 6cecffc7a6 "xsm/flask:
+ * adjust print messages to use %pd", first in RELEASE-4.17.0.
+ */
+export function avcLineStyle(release: XenRelease): 'domid' | 'pd' {
+  return atLeast(release, '4.17') ? 'pd' : 'domid';
+}
+
 export interface Vocabulary {
   readonly release: XenRelease;
   readonly classes: readonly string[];

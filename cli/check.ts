@@ -13,7 +13,7 @@ import { reportText } from '../report/check/text.js';
 import { reportDot } from '../report/check/dot.js';
 import { summary, type LocatedDiagnostic } from '../report/diagnostics.js';
 import { formatOf, parseArgs, type ParsedArgs } from './args.js';
-import type { Io } from './io.js';
+import { EXIT_USAGE, specArgument, type Io } from './io.js';
 import { reportAll } from './render.js';
 import { recordedDiagnostics } from './machine.js';
 import { sarifPlacement, sarifRootProblem } from './sarif-placement.js';
@@ -106,7 +106,12 @@ export function runCheck(argv: readonly string[], io: Io, usageError: (io: Io, m
   const [specPath, ...extra] = args.positional;
   if (!specPath) return usageError(io, 'check needs a SPEC file');
   if (extra.length) return usageError(io, `unexpected argument ${extra[0]}`);
-  const outcome = checkSpec(specPath, { ...checkOptionsOf(args), manifest: false });
+  const spec = specArgument(specPath);
+  if (typeof spec === 'object' && 'diagnostics' in spec) {
+    reportAll(io, spec.diagnostics);
+    return EXIT_USAGE;
+  }
+  const outcome = checkSpec(spec, { ...checkOptionsOf(args), manifest: false });
   reportOutcome(io, outcome);
   const report = outcome.report;
   if (!report) return outcome.exit;

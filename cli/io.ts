@@ -5,6 +5,9 @@ import { diagnostic } from '../core/diagnostics.js';
 import { terminalSafe } from '../core/terminal.js';
 import { locateDiagnostic } from '../report/diagnostics.js';
 import { recordDiagnostic } from './machine.js';
+import { INPUT_KINDS, readStdinText } from '../core/read-input.js';
+import { placeAll, type PlacedDiagnostic } from '../core/located.js';
+import type { SpecInput } from '../api/spec-input.js';
 
 export { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../api/exit.js';
 import { EXIT_USAGE } from '../api/exit.js';
@@ -29,4 +32,17 @@ export function usageError(io: Io, message: string): number {
   io.stderr(`vmipolicy: ${terminalSafe(message)}\nRun 'vmipolicy --help' for usage.\n`);
   recordDiagnostic(io, locateDiagnostic(diagnostic('CliUsage', [message], undefined, "run 'vmipolicy --help' for usage"), undefined));
   return EXIT_USAGE;
+}
+
+/** How a spec read from standard input is named in diagnostics and reports. */
+export const STDIN_NAME = '<stdin>';
+
+/**
+ * A SPEC argument as the library takes it: a path, or `-` for the spec on standard input
+ * (`generate-spec | vmipolicy check -`), read to its end under the spec's size cap.
+ */
+export function specArgument(arg: string): SpecInput | { readonly diagnostics: readonly PlacedDiagnostic[] } {
+  if (arg !== '-') return arg;
+  const read = readStdinText(INPUT_KINDS.spec);
+  return read.ok ? { file: STDIN_NAME, content: read.text } : { diagnostics: placeAll([read.diagnostic]) };
 }

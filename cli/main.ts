@@ -7,13 +7,15 @@ import { compileSpec } from '../api/compile.js';
 import { placeAll, type PlacedDiagnostic } from '../core/located.js';
 import { locatePlaced, renderPlaced, summary } from '../report/diagnostics.js';
 import { machineCommand } from './machine.js';
-import { EXIT_OK, EXIT_USAGE, usageError, type Io } from './io.js';
-import { recoverOutput, writeArtifacts } from './output.js';
+import { EXIT_OK, EXIT_USAGE, specArgument, usageError, type Io } from './io.js';
+import { recoverOutput, writeArtifacts, type FileText } from './output.js';
+import { compareCodePoints } from '../core/compare.js';
 import { runPolicy } from './policy.js';
 import { runCheck } from './check.js';
 import { runVmi } from './vmi.js';
 import { runSelftest, runVerify } from './selftest.js';
 import { runDiff } from './diff.js';
+import { runExplain } from './explain.js';
 import { parseArgs, type FlagSpec, type ParsedArgs } from './args.js';
 import { nearest } from '../compiler/names.js';
 
@@ -41,15 +43,23 @@ Usage:
       reverse-access, shared-label, escalation, cross-target-flow, xenstore-acl, label, neverallow,
       permissive. --sarif-root DIR: SARIF locations are the files under DIR (default: the git
       work tree, else the working directory), relative to it; compiled output is never one.
-  vmipolicy vmi translate|read|ps --snapshot FILE --dtb ADDR [--mode ia32e|la57|pae|legacy]
-                 [--address VA] [--length N] [--profile JSON] [--format text|json]
-      The embedded VMI core on a memory snapshot (raw, or an ELF core from QEMU's
-      dump-guest-memory): translate a virtual address, read memory, list processes.
+  vmipolicy vmi translate|read|ps --snapshot FILE [--dtb ADDR] [--mode ia32e|la57|pae|legacy]
+                 [--vcpu N] [--address VA] [--length N] [--profile JSON] [--strict-pdpte] [--format text|json]
+      The embedded VMI core on a memory snapshot (raw, or what QEMU's dump-guest-memory
+      writes: ELF, with or without -p, and kdump-zlib): translate a virtual address, read
+      memory, list processes. --dtb and --mode default to the dump's vCPU (--vcpu, 0) when it has them.
+  vmipolicy vmi profile --btf FILE --symbols FILE
+      The profile vmi ps takes, from the kernel's own files: its BTF (/sys/kernel/btf/vmlinux,
+      a vmlinux, or a gzip vmlinuz) and its System.map or kallsyms.
   vmipolicy diff OLD NEW [--fail-on new-access] [--format text|json|markdown|sarif]
       Semantic privilege diff of two specs, policy.conf files or Xen trees (or git:REV:path
       of any of them): what each subject gains or loses, in capability terms for specs,
       with the rule or spec line behind every change. --fail-on new-access exits 1 when
       NEW grants anything OLD did not. --sarif-root DIR as for check.
+  vmipolicy explain LOG --spec SPEC [--format text|json|markdown]
+      Xen's avc denials (xl dmesg output, - for standard input) explained against SPEC: the
+      introspector and target behind each, the capability it lacks (the spec line to change),
+      or a finding when no capability needs what was denied. Exit 1 when a denial concerns SPEC.
   vmipolicy capabilities [--format text|markdown|json]
       What each capability grants, and the hypercall and hook behind every permission.
   vmipolicy policy stats FILE [--format text|json]
@@ -82,7 +92,7 @@ export function commandUsage(command: string): string {
   return `Usage:\n${entry.join('\n')}\n\nExit codes: 0 success · 1 findings · 2 bad input or usage. Every command: vmipolicy --help\n`;
 }
 
-const COMMANDS = ['verify', 'selftest', 'compile', 'check', 'vmi', 'diff', 'capabilities', 'policy', 'help', 'version'] as const;
+const COMMANDS = ['verify', 'selftest', 'compile', 'check', 'vmi', 'diff', 'explain', 'capabilities', 'policy', 'help', 'version'] as const;
 const VERSION_WORDS = new Set(['--version', '-V', 'version']);
 
 type Parsed = ParsedArgs;
@@ -115,17 +125,21 @@ function runCompile(args: Parsed, io: Io): number {
   const recoveredWarnings = placeAll(recovered.warnings);
   if (!recovered.ok) return finish(io, format, [...recoveredWarnings, ...placeAll([recovered.diagnostic])], EXIT_USAGE);
   const xen = args.flags.get('--xen');
-  const result = compileSpec(specPath, { ...(xen !== undefined ? { xen } : {}), ...(mode ? { mode } : {}) });
+  // The manifest is made while it is written: at 10 000 domains it is most of the output.
+  const spec = specArgument(specPath);
+  if (typeof spec === 'object' && 'diagnostics' in spec) return finish(io, format, [...recoveredWarnings, ...spec.diagnostics], EXIT_USAGE);
+  const result = compileSpec(spec, { ...(xen !== undefined ? { xen } : {}), ...(mode ? { mode } : {}), manifest: 'deferred' });
   if (!result.artifacts) return finish(io, format, [...recoveredWarnings, ...result.diagnostics], EXIT_USAGE);
-  const written = writeArtifacts(out, result.artifacts);
+  const files = new Map<string, FileText>([...result.artifacts, ...(result.deferred ?? [])].sort(([a], [b]) => compareCodePoints(a, b)));
+  const written = writeArtifacts(out, files);
   const diagnostics = [...recoveredWarnings, ...result.diagnostics, ...placeAll(written.warnings)];
   if (!written.ok) return finish(io, format, [...diagnostics, ...placeAll([written.diagnostic])], EXIT_USAGE);
   if (format === 'json') {
-    io.stdout(JSON.stringify({ ok: true, out, files: [...result.artifacts.keys()], diagnostics: diagnostics.map(locatePlaced) }, null, 2) + '\n');
+    io.stdout(JSON.stringify({ ok: true, out, files: [...files.keys()], diagnostics: diagnostics.map(locatePlaced) }, null, 2) + '\n');
   } else {
     report(io, diagnostics, format);
-    io.stdout(`wrote ${result.artifacts.size} files to ${out} (${summary(diagnostics.map((p) => p.diagnostic))})\n`);
-    for (const f of result.artifacts.keys()) io.stdout(`  ${f}\n`);
+    io.stdout(`wrote ${files.size} files to ${out} (${summary(diagnostics.map((p) => p.diagnostic))})\n`);
+    for (const f of files.keys()) io.stdout(`  ${f}\n`);
   }
   return EXIT_OK;
 }
@@ -176,6 +190,7 @@ const OWN_ARGUMENTS: Readonly<Record<string, (argv: readonly string[], io: Io) =
   selftest: (argv, io) => runSelftest(argv, io),
   verify: (argv, io) => runVerify(argv, io),
   diff: (argv, io) => runDiff(argv, io),
+  explain: (argv, io) => runExplain(argv, io),
 };
 
 /**

@@ -22,6 +22,7 @@ import { closeSync, constants, fchmodSync, fsyncSync, lstatSync, mkdirSync, mkdt
 import { basename, dirname, join, resolve } from 'node:path';
 import { diagnostic, type Diagnostic } from '../core/diagnostics.js';
 import { readInputHead } from '../core/read-input.js';
+import type { DeferredText } from '../compiler/compile.js';
 
 export type WriteOutcome = { readonly ok: true; readonly warnings: Diagnostic[] } | { readonly ok: false; readonly diagnostic: Diagnostic; readonly warnings: Diagnostic[] };
 
@@ -117,12 +118,31 @@ export function recoverOutput(outDir: string): { ok: true; warnings: Diagnostic[
   return { ok: true, warnings };
 }
 
+/** A file's text: whole, or handed over in chunks as it is made (see DeferredText). */
+export type FileText = string | DeferredText;
+
+/** UTF-16 units encoded at a time: a large artifact is never also one whole UTF-8 buffer. */
+const ENCODE_UNITS = 1 << 20;
+
+function writeAll(fd: number, text: string): void {
+  let at = 0;
+  while (at < text.length) {
+    let end = Math.min(at + ENCODE_UNITS, text.length);
+    // Never split a surrogate pair: each half alone would encode as U+FFFD.
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end++;
+    const bytes = Buffer.from(text.slice(at, end), 'utf8');
+    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+    at = end;
+  }
+}
+
 /** Creates `file` (which must not exist) with exactly `mode`, its bytes on disk before it returns. */
-function writeDurably(file: string, content: string, mode: number): void {
+function writeDurably(file: string, content: FileText, mode: number): void {
   const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {
-    const bytes = Buffer.from(content, 'utf8');
-    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+    if (typeof content === 'string') writeAll(fd, content);
+    else content((chunk) => writeAll(fd, chunk));
     fchmodSync(fd, mode);
     fsyncSync(fd);
   } finally {
@@ -142,7 +162,7 @@ function syncDirectory(dir: string, mode?: number): void {
 }
 
 /** Writes the whole tree into a fresh staging directory beside `dest`; returns its path. */
-function stage(dest: string, artifacts: ReadonlyMap<string, string>): string {
+function stage(dest: string, artifacts: ReadonlyMap<string, FileText>): string {
   const staging = mkdtempSync(stagingPrefix(dest));
   const dirs = new Set<string>();
   for (const [rel, content] of artifacts) {
@@ -159,7 +179,8 @@ function stage(dest: string, artifacts: ReadonlyMap<string, string>): string {
   return staging;
 }
 
-export function writeArtifacts(outDir: string, artifacts: ReadonlyMap<string, string>): WriteOutcome {
+/** Writes the tree: `artifacts` in their order (a deferred file is made while it is written). */
+export function writeArtifacts(outDir: string, artifacts: ReadonlyMap<string, FileText>): WriteOutcome {
   const dest = resolve(outDir);
   const warnings: Diagnostic[] = [];
   let staging: string | undefined;

@@ -11,7 +11,9 @@ import type { CheckReport } from '../checker/check.js';
 import { formatOf, parseArgs, type ParsedArgs } from './args.js';
 import { CHECK_FLAGS, checkOptionsOf, renderReport, reportOutcome, validateCheckArgs } from './check.js';
 import { reportDocument } from '../report/check/json.js';
-import { progress, usageError, type Io } from './io.js';
+import { EXIT_USAGE, progress, specArgument, usageError, type Io } from './io.js';
+import { reportAll } from './render.js';
+import { specName, type SpecInput } from '../api/spec-input.js';
 import { terminalSafe } from '../core/terminal.js';
 import { counted } from '../report/diagnostics.js';
 import { recordedDiagnostics, machineCommand } from './machine.js';
@@ -31,7 +33,7 @@ export const SELFTEST_FLAGS = {
 
 const SELFTEST_FORMATS = ['text', 'json'] as const;
 
-function parse(argv: readonly string[], io: Io, command: string): { args: ParsedArgs; spec: string; format: string } | number {
+function parse(argv: readonly string[], io: Io, command: string): { args: ParsedArgs; spec: SpecInput; format: string } | number {
   const args = parseArgs(argv, SELFTEST_FLAGS);
   const bad = validateCheckArgs(args);
   if (bad) return usageError(io, bad);
@@ -47,7 +49,12 @@ function parse(argv: readonly string[], io: Io, command: string): { args: Parsed
   const [spec, ...extra] = args.positional;
   if (!spec) return usageError(io, `${command} needs a SPEC file`);
   if (extra.length) return usageError(io, `unexpected argument ${extra[0]}`);
-  return { args, spec, format: format.format };
+  const input = specArgument(spec);
+  if (typeof input === 'object' && 'diagnostics' in input) {
+    reportAll(io, input.diagnostics);
+    return EXIT_USAGE;
+  }
+  return { args, spec: input, format: format.format };
 }
 
 function selftestOptionsOf(args: ParsedArgs): SelftestOptions {
@@ -65,7 +72,7 @@ function selftestCommand(argv: readonly string[], io: Io): number {
   const parsed = parse(argv, io, 'selftest');
   if (typeof parsed === 'number') return parsed;
   const { args, spec, format } = parsed;
-  progress(io, `compiling ${terminalSafe(spec)}, then self-testing it on a simulated host…`);
+  progress(io, `compiling ${terminalSafe(specName(spec))}, then self-testing it on a simulated host…`);
   const outcome = selftest(spec, selftestOptionsOf(args));
   reportOutcome(io, outcome);
   if (!outcome.report) return outcome.exit;
@@ -89,7 +96,7 @@ function verifyCommand(argv: readonly string[], io: Io): number {
   // soon as it exists so the self-test does not carry it.
   let checkJson: unknown;
   let checkText: string | undefined;
-  progress(io, `compiling and checking ${terminalSafe(spec)}…`);
+  progress(io, `compiling and checking ${terminalSafe(specName(spec))}…`);
   const outcome = verify(spec, selftestOptionsOf(args), {
     onCheck: (report: CheckReport) => {
       if (report.proven) progress(io, `proven; self-testing ${counted(report.introspectors.length, 'introspector')} on a simulated host…`);

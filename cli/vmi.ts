@@ -1,17 +1,19 @@
 // `vmipolicy vmi translate|read|ps`: the embedded VMI core on a real memory snapshot (a raw
-// file or a QEMU ELF core). Exit 0 when the answer was found, 1 when the walk or the task
-// list failed in the guest's memory, 2 for bad input (the message names the file or flag).
+// file, or a QEMU ELF or kdump dump). Exit 0 when the answer was found, 1 when the walk or
+// the task list failed in the guest's memory, 2 for bad input (the message names the file or
+// flag; a profile that does not fit the guest is bad input too).
 
 import type { Diagnostic } from '../core/diagnostics.js';
 import { INPUT_KINDS, readInputText } from '../core/read-input.js';
 import { terminalSafe } from '../core/terminal.js';
 import type { PhysicalMemory } from '../vmi/memory/physical-memory.js';
-import { openSnapshot } from '../vmi/memory/open-snapshot.js';
+import { openSnapshot, type OpenedSnapshot } from '../vmi/memory/open-snapshot.js';
 import { addressSpace, type AddressSpace } from '../vmi/paging/address-space.js';
-import { isPagingMode, PAGING_MODES, type PagingMode } from '../vmi/paging/modes.js';
+import { isPagingMode, pagingFromRegisters, PAGING_MODES, type PagingMode } from '../vmi/paging/modes.js';
 import { describeFailure, type Translation } from '../vmi/paging/translation.js';
 import { hex, parseAddress } from '../vmi/paging/virtual-address.js';
-import { parseLinuxProfile, type LinuxProfile } from '../vmi/guest/linux-profile.js';
+import { parseLinuxProfile, profileJson, type LinuxProfile } from '../vmi/guest/linux-profile.js';
+import { profileFromBtf, readKernelBtf } from '../vmi/guest/kernel-profile.js';
 import { describeListingFailure, listProcesses, type ProcessEntry } from '../vmi/guest/process-list.js';
 import { formatOf, parseArgs } from './args.js';
 import { EXIT_FINDINGS as EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, usageError, type Io } from './io.js';
@@ -20,7 +22,7 @@ import { locateDiagnostic } from '../report/diagnostics.js';
 /** A read prints what it read; a megabyte of hex dump is already more than anyone reads. */
 const MAX_READ = 1 << 20;
 
-const FLAGS = { values: ['--snapshot', '--dtb', '--mode', '--profile', '--address', '--length', '--format'] };
+const FLAGS = { values: ['--snapshot', '--dtb', '--mode', '--profile', '--address', '--length', '--format', '--btf', '--symbols', '--vcpu'], booleans: ['--strict-pdpte'] };
 
 interface Target {
   readonly space: AddressSpace;
@@ -32,18 +34,24 @@ function vmiCommand(argv: readonly string[], io: Io): number {
   const args = parseArgs(argv, FLAGS);
   if (args.errors.length) return usageError(io, args.errors[0] as string);
   const [sub, ...extra] = args.positional;
-  if (sub !== 'translate' && sub !== 'read' && sub !== 'ps') return usageError(io, `vmi takes translate, read or ps, not ${sub ?? 'nothing'}`);
+  if (sub === 'profile') {
+    if (extra.length) return usageError(io, `unexpected argument ${extra[0]}`);
+    return profile(args.flags, io);
+  }
+  if (sub !== 'translate' && sub !== 'read' && sub !== 'ps') return usageError(io, `vmi takes translate, read, ps or profile, not ${sub ?? 'nothing'}`);
   if (extra.length) return usageError(io, `unexpected argument ${extra[0]}`);
   const format = formatOf(args, ['text', 'json']);
   if ('error' in format) return usageError(io, format.error);
   const snapshot = args.flags.get('--snapshot');
   if (!snapshot) return usageError(io, `vmi ${sub} needs --snapshot FILE`);
   const dtbText = args.flags.get('--dtb');
-  if (!dtbText) return usageError(io, `vmi ${sub} needs --dtb ADDR (the guest's CR3: its page-directory base)`);
-  const dtb = parseAddress(dtbText);
-  if (dtb === undefined) return usageError(io, `--dtb ${dtbText} is not an address (hex 0x… or decimal)`);
-  const modeText = args.flags.get('--mode') ?? 'ia32e';
-  if (!isPagingMode(modeText)) return usageError(io, `--mode must be one of ${PAGING_MODES.join(', ')}, not ${modeText}`);
+  const dtbGiven = dtbText === undefined ? undefined : parseAddress(dtbText);
+  if (dtbText !== undefined && dtbGiven === undefined) return usageError(io, `--dtb ${dtbText} is not an address (hex 0x… or decimal)`);
+  const modeText = args.flags.get('--mode');
+  if (modeText !== undefined && !isPagingMode(modeText)) return usageError(io, `--mode must be one of ${PAGING_MODES.join(', ')}, not ${modeText}`);
+  const vcpuText = args.flags.get('--vcpu') ?? '0';
+  if (!/^(0|[1-9][0-9]{0,3})$/.test(vcpuText)) return usageError(io, `--vcpu must be a vCPU number from 0 to 9999, not ${vcpuText}`);
+  if (dtbText !== undefined && args.flags.has('--vcpu')) return usageError(io, '--vcpu chooses whose CR3 to use; with --dtb there is none to choose');
 
   // Everything the subcommand needs from its flags is checked before the snapshot is opened.
   const request = subcommandInput(sub, args.flags, io);
@@ -51,16 +59,56 @@ function vmiCommand(argv: readonly string[], io: Io): number {
 
   const opened = openSnapshot(snapshot);
   if (!opened.ok) return inputError(io, opened.diagnostic);
+  const paging = pagingOf(opened, dtbGiven, modeText as PagingMode | undefined, Number(vcpuText));
+  if ('problem' in paging) {
+    opened.memory.close();
+    return usageError(io, paging.problem);
+  }
+  if (paging.from) io.stderr(`vmipolicy: ${paging.from}\n`);
+  const dtb = paging.dtb;
   try {
-    const space = addressSpace(opened.memory, modeText as PagingMode, dtb);
+    const space = addressSpace(opened.memory, paging.mode, dtb, { strictPdpte: args.flags.has('--strict-pdpte') });
     if (!space.ok) return usageError(io, `--dtb: ${space.problem}`);
     const target: Target = { space: space.space, memory: opened.memory, format: format.format };
-    if (request.kind === 'translate') return translate(target, request.address, io);
-    if (request.kind === 'read') return read(target, request.address, request.length, io);
-    return ps(target, request.profile, io);
+    const code = request.kind === 'translate' ? translate(target, request.address, io) : request.kind === 'read' ? read(target, request.address, request.length, io) : ps(target, request.profile, io);
+    if (space.space.toleratedPdptes > 0) {
+      io.stderr(`vmipolicy: note: ${space.space.toleratedPdptes} walk${space.space.toleratedPdptes === 1 ? '' : 's'} went through a PAE PDPTE with bits set that Intel reserves (QEMU's TCG sets Accessed there); read as LibVMI reads it — --strict-pdpte refuses it as a CPU would\n`);
+    }
+    return code;
   } finally {
     opened.memory.close();
   }
+}
+
+/**
+ * The paging mode and page-directory base: the flags where given, else what the dump's first
+ * vCPU was running with (QEMU's CPU state note), said on stderr so the user sees where they came from.
+ */
+function pagingOf(opened: OpenedSnapshot, dtb: bigint | undefined, mode: PagingMode | undefined, vcpu: number): { readonly mode: PagingMode; readonly dtb: bigint; readonly from?: string } | { readonly problem: string } {
+  if (dtb !== undefined) return { mode: mode ?? 'ia32e', dtb };
+  const cpus = opened.cpus ?? [];
+  if (cpus.length === 0 || opened.elfClass === undefined) return { problem: `this ${opened.kind ?? 'raw'} snapshot carries no vCPU state: give --dtb ADDR (the guest's CR3: its page-directory base) and --mode` };
+  const cpu = cpus[vcpu];
+  if (!cpu) return { problem: `--vcpu ${vcpu}: the dump holds the state of ${cpus.length} vCPU${cpus.length === 1 ? '' : 's'} (0 to ${cpus.length - 1})` };
+  const fromCpu = pagingFromRegisters(cpu.cr0, cpu.cr3, cpu.cr4, opened.elfClass === 64);
+  if ('problem' in fromCpu) return { problem: `vCPU ${vcpu} of the dump: ${fromCpu.problem}; give --dtb and --mode` };
+  if (mode !== undefined && mode !== fromCpu.mode) return { problem: `--mode ${mode}, but vCPU ${vcpu} of the dump runs ${fromCpu.mode} paging: give --dtb too to walk another way` };
+  return { ...fromCpu, from: `--dtb ${hex(fromCpu.dtb)} --mode ${fromCpu.mode}: from vCPU ${vcpu} of the dump (CR3 0x${cpu.cr3.toString(16)}, CR4 0x${cpu.cr4.toString(16)})` };
+}
+
+/** `vmi profile --btf FILE --symbols FILE`: the profile `ps` takes, on stdout, from the kernel's own files. */
+function profile(flags: ReadonlyMap<string, string>, io: Io): number {
+  const btf = flags.get('--btf');
+  const symbols = flags.get('--symbols');
+  if (!btf || !symbols) return usageError(io, 'vmi profile needs --btf FILE (/sys/kernel/btf/vmlinux, a vmlinux or a gzip vmlinuz) and --symbols FILE (System.map or a kallsyms dump)');
+  const types = readKernelBtf(btf);
+  if (!types.ok) return inputError(io, types.diagnostic);
+  const text = readInputText(symbols, INPUT_KINDS.symbols);
+  if (!text.ok) return inputError(io, text.diagnostic);
+  const built = profileFromBtf(types.value, text.text, { btf, symbols });
+  if (!built.ok) return inputError(io, built.diagnostic);
+  io.stdout(profileJson(built.value));
+  return EXIT_OK;
 }
 
 type Request =
@@ -153,7 +201,8 @@ function ps({ space, format }: Target, profile: LinuxProfile, io: Io): number {
     }
     if (!listing.ok) io.stderr(`vmipolicy: ${describeListingFailure(listing)}\n`);
   }
-  return listing.ok ? EXIT_OK : EXIT_NOT_FOUND;
+  // A profile that does not fit the guest is bad input; a list that breaks in memory is a finding.
+  return listing.ok ? EXIT_OK : listing.reason === 'wrong-profile' ? EXIT_USAGE : EXIT_NOT_FOUND;
 }
 
 function processJson(p: ProcessEntry): Record<string, unknown> {

@@ -52,7 +52,11 @@ function domainIR(role: DomainIR['role'], d: { name: string; type: string; guest
 
 /** Expands a xen.if rule template: $1, $2, $3 are the macro's arguments. */
 function expand(rules: readonly MacroRule[], args: readonly string[], origin: Origin): Grant[] {
-  const arg = (s: string): string => s.replace(/^\$(\d)$/, (_, i: string) => args[Number(i) - 1] ?? s);
+  // The argument itself, never a copy: a host's IR holds millions of these names.
+  const arg = (s: string): string => {
+    const placeholder = /^\$(\d)$/.exec(s);
+    return placeholder ? args[Number(placeholder[1]) - 1] ?? s : s;
+  };
   return rules.flatMap(([s, o, cls, perms]) => perms.map((perm) => ({ subject: arg(s), object: arg(o), cls, perm, origin })));
 }
 
@@ -156,7 +160,7 @@ function introspectionGrants(spec: Spec, s: SpecIntrospector, byName: Map<string
  * are in xen/xsm/flask/hooks.c and label each channel by `type_transition <domain> <peer>:event`.
  * Narrower than xen.if's create_channel: no `status`.
  */
-function eventChannelGrants(s: DomainIR, t: DomainIR, capabilities: string[], span: SourceSpan): Grant[] {
+export function eventChannelGrants(s: DomainIR, t: DomainIR, capabilities: string[], span: SourceSpan): Grant[] {
   const o = (catalog: string[], why: string): Origin => ({ kind: 'event-channel', introspector: s.name, target: t.name, capabilities, catalog, why, span });
   const port = o(['D1f′'], 'XEN_VM_EVENT_ENABLE allocates the target-side port: alloc_unbound_xen_event_channel → flask_evtchn_unbound');
   const bind = o(['D2'], 'xc_evtchn_bind_interdomain → EVTCHNOP_bind_interdomain → flask_evtchn_interdomain');

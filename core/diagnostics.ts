@@ -125,6 +125,11 @@ export const Messages = {
   CheckXenstoreKind: template('VP3403', 'error', '{0} is neither `xenstore-ls -p` output nor a xenstore-acl.sh written by vmipolicy'),
   CheckModuleName: template('VP3404', 'error', 'cannot add {0} to a Xen tree: a module file is named <name>.te with name matching [a-z][a-z0-9_]*'),
   CheckReleaseMismatch: template('VP3405', 'warning', 'the policy {0} declares the classes and permissions of {1}, not of Xen {2} as the spec says (classes that differ: {3}): the check holds for that policy, not for a Xen {2} hypervisor'),
+  // VP36xx — Xen's console log (`xl dmesg`): avc lines read back
+  AvcMalformed: template('VP3601', 'warning', 'this avc line is not one Xen prints ({0}); it is left out'),
+  AvcGuestLine: template('VP3602', 'warning', 'domain {0} printed an avc line on its own console: a guest\'s text is not Xen\'s audit, and such lines are left out'),
+  AvcReleaseFormat: template('VP3603', 'warning', 'this avc line is in the format of Xen {0}, but the spec says Xen {1}: classes and permissions are read as Xen {1} names them'),
+  AvcUnknownPermission: template('VP3604', 'warning', '{0}: the line is left out'),
   // VP40xx — the VMI core: memory sources, paging, guest profiles
   SnapshotUnreadable: template('VP4001', 'error', 'cannot read snapshot {0}: {1}'),
   SnapshotMalformed: template('VP4002', 'error', '{0} is not a usable memory snapshot: {1}'),

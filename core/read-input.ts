@@ -35,6 +35,10 @@ export const INPUT_KINDS = {
   xl: { noun: 'xl config', maxBytes: 1 * MiB, unreadable: 'FileUnreadable' },
   /** `xenstore-ls -p` of a whole host, or a xenstore-acl.sh. */
   xenstore: { noun: 'xenstore dump', maxBytes: 64 * MiB, unreadable: 'FileUnreadable' },
+  /** A hypervisor console log (`xl dmesg`, a serial capture): Xen's ring is at most a few MiB. */
+  log: { noun: 'log', maxBytes: 64 * MiB, unreadable: 'FileUnreadable' },
+  /** A kernel's System.map or a kallsyms dump: ~200 000 lines, some 10 MiB. */
+  symbols: { noun: 'symbol file', maxBytes: 64 * MiB, unreadable: 'ProfileUnreadable' },
   /** A guest profile is a JSON object of a few offsets. */
   profile: { noun: 'guest profile', maxBytes: 1 * MiB, unreadable: 'ProfileUnreadable' },
 } as const satisfies Record<string, InputKind>;
@@ -147,4 +151,36 @@ export function readInputHead(path: string, kind: InputKind, length: number): In
 export function readInputText(path: string, kind: InputKind): { readonly ok: true; readonly text: string } | { readonly ok: false; readonly diagnostic: Diagnostic } {
   const read = readInputFile(path, kind);
   return read.ok ? { ok: true, text: read.bytes.toString('utf8') } : read;
+}
+
+/**
+ * Standard input (`-` on the command line), read to its end with the kind's cap: a pipe
+ * (`xl dmesg | vmipolicy explain -`) has no size to check first, so the cap is counted as
+ * it is read and the read stops one byte past it. A non-blocking descriptor that has
+ * nothing yet (EAGAIN) is waited on briefly, never spun on.
+ */
+export function readStdinText(kind: InputKind, fd = 0): { readonly ok: true; readonly text: string } | { readonly ok: false; readonly diagnostic: Diagnostic } {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  try {
+    while (total <= kind.maxBytes) {
+      const chunk = Buffer.allocUnsafe(Math.min(1 * MiB, kind.maxBytes + 1 - total));
+      let got: number;
+      try {
+        got = readSync(fd, chunk, 0, chunk.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        Atomics.wait(pause, 0, 0, 10);
+        continue;
+      }
+      if (got === 0) break;
+      chunks.push(chunk.subarray(0, got));
+      total += got;
+    }
+  } catch (e) {
+    return { ok: false, diagnostic: diagnostic(kind.unreadable, ['standard input', reasonOf(e)]) };
+  }
+  if (total > kind.maxBytes) return { ok: false, diagnostic: tooLarge('on standard input', kind, `more than ${kind.maxBytes}`) };
+  return { ok: true, text: Buffer.concat(chunks, total).toString('utf8') };
 }

@@ -20,7 +20,6 @@ const ENTRIES = ['compiler/index.ts', 'api/index.ts'];
  */
 const PUBLIC_SURFACE: readonly string[] = [
   // CapabilityDef and ToolProfile (catalog), Spec (CompileResult)
-  'catalog/capabilities.ts: ObjectRole',
   'catalog/capabilities.ts: XlSetting',
   'catalog/tools.ts: MandatoryCapability',
   'compiler/spec.ts: SpecTarget',

@@ -511,7 +511,8 @@ describe('an untrusted tree cannot run commands, or read or write files outside 
     }
   });
 
-  it('a module file that is a symbolic link out of the tree is VP3020, and is not read', () => {
+  it('a module file that is a symbolic link out of the tree is VP3020, and is not read', (t) => {
+    // The refusal needs no m4; the link that stays inside is expanded by it.
     withTempDir((dir) => {
       const tree = syntheticTree(join(dir, 'xen'));
       writeFileSync(join(dir, 'secret.txt'), 'TOP-SECRET\n');
@@ -524,6 +525,7 @@ describe('an untrusted tree cannot run commands, or read or write files outside 
         ['VP3020', `${te} leads outside the policy tree (to ${join(dir, 'secret.txt')}): m4 is given only the tree's own regular files`],
       ]);
       // A link that stays inside the tree is the tree's own file.
+      if (!requires(t, { commands: ['m4'] })) return;
       rmSync(te);
       symlinkSync('a.te', te);
       expanded(expandXenPolicyTree({ tree }));

@@ -159,6 +159,7 @@ describe('the reader', () => {
     const rows: [string, number][] = [
       ['spec', INPUT_KINDS.spec.maxBytes], ['policy', INPUT_KINDS.policy.maxBytes], ['`--xl CFG`', INPUT_KINDS.xl.maxBytes],
       ['`--xenstore DUMP`', INPUT_KINDS.xenstore.maxBytes], ['`--profile JSON`', INPUT_KINDS.profile.maxBytes],
+      ['`explain LOG`', INPUT_KINDS.log.maxBytes],
     ];
     for (const [row, bytes] of rows) {
       const line = limits.split('\n').find((l) => l.startsWith(`| ${row}`));

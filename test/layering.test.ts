@@ -15,7 +15,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['policy'],
   ['compiler'],
   ['checker'],
-  ['diff', 'vmi'],
+  ['diff', 'vmi', 'explain'],
   ['report'],
   ['api'],
   ['cli'],

@@ -80,7 +80,7 @@ for (const example of EXAMPLES) {
   });
 
   test(`selftest passes on ${example} inside Xen 4.17's policy tree`, (t) => {
-    if (!requires(t, { shared: true })) return;
+    if (!requires(t, { shared: true, commands: ['m4'] })) return;
     const tree = sharedPath('corpus', 'xen-4.17', 'src');
     const report = selftest(stageOf(example, { xenTree: tree }));
     assert.deepEqual(describe(mismatches(report)), '');

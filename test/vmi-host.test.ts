@@ -6,7 +6,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Avc, DOMID_XEN, formatAvcLine, formatDomid } from '../vmi/host/avc.js';
+import { Avc } from '../vmi/host/avc.js';
+import { DOMID_XEN, formatAvcLine, formatDomid } from '../formats/avc-line.js';
 import { hostFromArtifacts, hostPolicyFromArtifacts, modelPolicy, type Host, type SimDomain } from '../vmi/host/domains.js';
 import { Hypervisor, type CallResult } from '../vmi/host/hypercalls.js';
 import { OPERATIONS } from '../vmi/host/hypercalls-table.js';

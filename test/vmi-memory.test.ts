@@ -101,7 +101,7 @@ describe('memory sources', () => {
       writeElfCore(image, path);
       const good = new Uint8Array(readFileSync(path));
       const cases: [string, (b: Uint8Array) => void, RegExp][] = [
-        ['32-bit', (b) => { b[4] = 1; }, /64-bit/],
+        ['class 3', (b) => { b[4] = 3; }, /class 3 is neither 32- nor 64-bit/],
         ['big-endian', (b) => { b[5] = 2; }, /little-endian/],
         ['not a core', (b) => { b[16] = 2; }, /core/],
         ['truncated', (b) => { new DataView(b.buffer).setBigUint64(64 + 56 + 32, 1n << 40n, true); }, /truncated/],

@@ -1,8 +1,8 @@
 // JSON for people and diffs: nested objects indented, but lists of plain values and small
 // flat objects (positions) on one line, so a manifest reads as one grant per few lines.
 // Manifests of large hosts run to hundreds of megabytes, so the text is built in joined
-// chunks (never one array of millions of tiny strings) and the longest list, the grants,
-// may be a LazyList whose items exist only while they are being written.
+// chunks (never one array of millions of tiny strings), which a writer may stream, and the
+// longest list, the grants, may be a LazyList whose items exist only while they are written.
 
 type Json = null | boolean | number | string | Json[] | LazyList | { [key: string]: Json };
 
@@ -23,24 +23,26 @@ const INLINE_LIMIT = 100;
 /** Pieces joined into one flat string at a time: bounds the number of live small strings. */
 const PIECES_PER_CHUNK = 4096;
 
-/** Collects text pieces, joining every PIECES_PER_CHUNK of them into one flat chunk. */
+/** Where finished text goes, one flat chunk at a time. */
+export type TextSink = (chunk: string) => void;
+
+/**
+ * Collects text pieces, joining every PIECES_PER_CHUNK of them into one flat chunk that
+ * goes to `sink`.
+ */
 class ChunkedText {
-  private readonly chunks: string[] = [];
   private pieces: string[] = [];
+
+  constructor(private readonly sink: TextSink) {}
 
   push(...texts: string[]): void {
     for (const t of texts) this.pieces.push(t);
     if (this.pieces.length >= PIECES_PER_CHUNK) this.flush();
   }
 
-  private flush(): void {
-    this.chunks.push(this.pieces.join(''));
+  flush(): void {
+    if (this.pieces.length) this.sink(this.pieces.join(''));
     this.pieces = [];
-  }
-
-  toString(): string {
-    this.flush();
-    return this.chunks.join('');
   }
 }
 
@@ -49,10 +51,21 @@ class ChunkedText {
  * file writer flattens into a second copy of the whole text.
  */
 export function formatJson(value: unknown, end = ''): string {
-  const out = new ChunkedText();
+  const chunks: string[] = [];
+  writeJson(value, end, (chunk) => chunks.push(chunk));
+  return chunks.join('');
+}
+
+/**
+ * The same text as formatJson, handed to `sink` in chunks as it is made: a writer that
+ * streams them to a file never holds the whole text (a 10 000-domain manifest is hundreds
+ * of megabytes, and twice that as the UTF-16 string its arrows make it).
+ */
+export function writeJson(value: unknown, end: string, sink: TextSink): void {
+  const out = new ChunkedText(sink);
   write(value as Json, '', out);
   out.push(end);
-  return out.toString();
+  out.flush();
 }
 
 function write(v: Json, indent: string, out: ChunkedText): void {

@@ -3,11 +3,11 @@
 // the xen.if relationship / host base it comes from). The input for check and diff.
 
 import type { SourceSpan } from '../../core/diagnostics.js';
-import type { Grant, IR, Origin } from '../ir.js';
+import type { DomainIR, Grant, IR, Origin } from '../ir.js';
 import { positionAt, type SourceText } from '../../core/source.js';
 import { VERSION } from '../version.js';
 import { DOMAIN_RULE_MARK, HOST_MARK, macroMark, VMI_MARK } from './module.js';
-import { formatJson, LazyList } from './json.js';
+import { formatJson, LazyList, writeJson, type TextSink } from './json.js';
 import { ruleKey } from './te-rules.js';
 import { hostGrants } from './standalone.js';
 import { originKey, sortGrants } from '../lower.js';
@@ -98,7 +98,60 @@ function grantEntries(ir: IR, policy: PolicyText): Entry[] {
 }
 
 export function emitManifest(ir: IR, source: SourceText, policy: PolicyText, files: readonly string[]): string {
+  return formatJson(manifestValue(ir, source, policy, files), '\n');
+}
+
+/**
+ * The same text as emitManifest, handed to `sink` in chunks as it is made. Its grants are
+ * built as they are written, so each call builds them afresh.
+ */
+export function manifestWriter(ir: IR, source: SourceText, policy: PolicyText, files: readonly string[]): (sink: TextSink) => void {
+  return (sink) => writeJson(manifestValue(ir, source, policy, files), '\n', sink);
+}
+
+/**
+ * What a host reads of the manifest: the release, the policy file and the domains, without
+ * the grants' provenance. The self-test's host takes it from here when it runs on a spec
+ * just compiled, where the whole manifest would be hundreds of megabytes made for nothing.
+ */
+export interface ManifestOutline {
+  readonly xen: string;
+  readonly mode: 'module' | 'standalone';
+  readonly module: string;
+  readonly policy: string;
+  readonly domains: readonly { readonly name: string; readonly role: 'introspector' | 'target'; readonly guest: DomainIR['guest']; readonly type: string }[];
+  readonly introspectors: readonly { readonly name: string; readonly targets: readonly string[]; readonly capabilities: readonly string[]; readonly lookup: string; readonly tool?: string }[];
+}
+
+/** The compiled policy's file name among the artifacts. */
+export function policyFileOf(spec: IR['spec']): string {
+  return spec.mode === 'module' ? `${spec.module}.te` : 'policy.conf';
+}
+
+export function manifestOutline(ir: IR): ManifestOutline {
   const { spec } = ir;
+  return {
+    xen: spec.xen,
+    mode: spec.mode,
+    module: spec.module,
+    policy: policyFileOf(spec),
+    domains: ir.domains.map((d) => ({ name: d.name, role: d.role, guest: d.guest, type: d.type })),
+    introspectors: spec.introspectors
+      .map((s) => ({
+        name: s.name,
+        targets: s.targets.map((t) => t.name).sort(),
+        capabilities: s.capabilities.map((c) => c.name).sort(),
+        lookup: s.lookup,
+        // Only a named profile is written: a spec without one keeps its manifest unchanged.
+        ...(s.tool !== 'custom' ? { tool: s.tool } : {}),
+      }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1)),
+  };
+}
+
+function manifestValue(ir: IR, source: SourceText, policy: PolicyText, files: readonly string[]): Record<string, unknown> {
+  const { spec } = ir;
+  const outline = manifestOutline(ir);
   // Built one grant at a time while printing: the grants are most of the manifest, and
   // all of them as objects at once took gigabytes at 10 000 targets.
   // Each entry is dropped once printed, so the text grows as the entries shrink.
@@ -124,21 +177,12 @@ export function emitManifest(ir: IR, source: SourceText, policy: PolicyText, fil
     format: MANIFEST_FORMAT,
     spec: spec.file,
     policy: policy.file,
-    xen: spec.xen,
-    mode: spec.mode,
-    module: spec.module,
+    xen: outline.xen,
+    mode: outline.mode,
+    module: outline.module,
     files,
-    domains: ir.domains.map((d) => ({ name: d.name, role: d.role, guest: d.guest, type: d.type, self: d.self, channel: d.channel, spec: at(source, d.span) })),
-    introspectors: spec.introspectors
-      .map((s) => ({
-        name: s.name,
-        targets: s.targets.map((t) => t.name).sort(),
-        capabilities: s.capabilities.map((c) => c.name).sort(),
-        lookup: s.lookup,
-        // Only a named profile is written: a spec without one keeps its manifest unchanged.
-        ...(s.tool !== 'custom' ? { tool: s.tool } : {}),
-      }))
-      .sort((a, b) => (a.name < b.name ? -1 : 1)),
+    domains: ir.domains.map((d, i) => ({ ...outline.domains[i], self: d.self, channel: d.channel, spec: at(source, d.span) })),
+    introspectors: outline.introspectors,
     grants,
     xl: Object.fromEntries(ir.xl.map((f) => [f.domain.name, Object.fromEntries(f.settings.map((s) => [s.key, s.value]))])),
     xenstore: ir.xenstore.map((n) => ({
@@ -149,5 +193,5 @@ export function emitManifest(ir: IR, source: SourceText, policy: PolicyText, fil
       added: n.addedReaders.map((r) => ({ domain: r.domain, why: r.why, spec: at(source, r.span) })),
     })),
   };
-  return formatJson(manifest, '\n');
+  return manifest;
 }

@@ -24,7 +24,78 @@ export interface NameSet extends Node {
   readonly star: boolean;
   /** `~`: the complement of the listed names. */
   readonly complement: boolean;
-  readonly names: readonly (Name & { readonly excluded: boolean })[];
+  readonly names: readonly ListedName[];
+}
+
+/** A name listed in a set; `-name` is an exclusion. */
+export type ListedName = Name & { readonly excluded: boolean };
+
+const STAR = 1;
+const COMPLEMENT = 2;
+
+/**
+ * A NameSet as the parser keeps it: each listed name and its offset side by side in one
+ * array (an exclusion stored as the offset's complement, `~offset`), and the names, spans
+ * and positions built only when read. A host policy lists millions of names in its sets;
+ * kept as an object and a span each, they were the largest part of a parsed 10 000-domain
+ * host. Every read of `names` builds fresh objects: callers walk them once.
+ */
+export class PackedNameSet implements NameSet {
+  private readonly flags: number;
+  /**
+   * name, offset, name, offset, … in source order; or, for the commonest set of all (one
+   * name, not excluded, spanning the whole set: `allow a_t b_t:domain pause;`), the name.
+   */
+  private readonly listed: string | readonly (string | number)[];
+
+  constructor(star: boolean, complement: boolean, names: readonly ListedName[], readonly file: string, readonly start: number, readonly end: number) {
+    this.flags = (star ? STAR : 0) | (complement ? COMPLEMENT : 0);
+    const only = names.length === 1 ? names[0] : undefined;
+    if (only && !only.excluded && only.span.start === start && only.span.end === end) {
+      this.listed = only.name;
+      return;
+    }
+    const listed = new Array<string | number>(names.length * 2);
+    names.forEach((n, i) => {
+      listed[2 * i] = n.name;
+      listed[2 * i + 1] = n.excluded ? ~n.span.start : n.span.start;
+    });
+    this.listed = listed;
+  }
+
+  get star(): boolean {
+    return (this.flags & STAR) !== 0;
+  }
+
+  get complement(): boolean {
+    return (this.flags & COMPLEMENT) !== 0;
+  }
+
+  get span(): SourceSpan {
+    return { file: this.file, start: this.start, end: this.end };
+  }
+
+  /** How many names are listed, without building them. */
+  get size(): number {
+    return typeof this.listed === 'string' ? 1 : this.listed.length / 2;
+  }
+
+  get names(): ListedName[] {
+    if (typeof this.listed === 'string') return [{ name: this.listed, excluded: false, span: this.span }];
+    const out = new Array<ListedName>(this.listed.length / 2);
+    for (let i = 0; i < out.length; i++) {
+      const name = this.listed[2 * i] as string;
+      const at = this.listed[2 * i + 1] as number;
+      const start = at < 0 ? ~at : at;
+      out[i] = { name, excluded: at < 0, span: { file: this.file, start, end: start + name.length } };
+    }
+    return out;
+  }
+
+  /** The plain shape, for JSON and for comparisons with a literal NameSet. */
+  toJSON(): NameSet {
+    return { star: this.star, complement: this.complement, names: this.names, span: this.span };
+  }
 }
 
 /** user:role:type[:range] */

@@ -9,7 +9,7 @@
 //   diagnostic checkpolicy's behaviour calls for.
 
 import type { CstChildrenDictionary, CstElement, CstNode, IToken } from 'chevrotain';
-import type * as A from './ast.js';
+import * as A from './ast.js';
 import { diagnostic, type Diagnostic, type SourceSpan } from '../../core/diagnostics.js';
 import { BaseVisitor } from './parser.js';
 import { MODULE_ONLY, XEN_FOREIGN_STATEMENTS } from './tokens.js';
@@ -37,7 +37,7 @@ function interned(token: IToken, env: BuildEnv): string {
 }
 
 type Children = CstChildrenDictionary;
-type Listed = A.Name & { readonly excluded: boolean };
+type Listed = A.ListedName;
 type Comparison = Extract<A.ConstraintExpr, { readonly left: string }>;
 type RuleInIf = A.AvRule | A.AuditDenyRule | A.TypeRule;
 
@@ -632,7 +632,7 @@ class AstBuilder extends BaseVisitor {
     const complement = tokens(ctx, 'Tilde').length > 0;
     const group = nodes(ctx, 'nameGroup')[0];
     const listed = star ? [] : group ? this.sub<Listed[]>(group, env) : flattenGroup(tokens(ctx, 'Identifier'), tokens(ctx, 'Minus'), [], env);
-    return listed && { star, complement, names: listed, span };
+    return listed && new A.PackedNameSet(star, complement, listed, span.file, span.start, span.end);
   }
 
   nameGroup(ctx: Children, env: BuildEnv): Listed[] | undefined {
@@ -753,7 +753,7 @@ class AstBuilder extends BaseVisitor {
     const complement = tokens(ctx, 'Tilde').length > 0;
     const list = nodes(ctx, 'identifierList')[0];
     const names = star ? [] : list ? this.sub<A.Name[]>(list, env) : namesOf(tokens(ctx, 'Identifier'), env);
-    return names && { star, complement, names: names.map((n) => ({ ...n, excluded: false })), span };
+    return names && new A.PackedNameSet(star, complement, names.map((n) => ({ ...n, excluded: false })), span.file, span.start, span.end);
   }
 
   // ------------------------------------------------------------ conditionals

@@ -76,12 +76,20 @@ export interface IndexSet extends Iterable<number> {
   count(): number;
 }
 
-/** A few indices, sorted: most rules of a real host name one type, not thousands. */
+/**
+ * A few indices, sorted: most rules of a real host name one type, not thousands. Kept in a
+ * plain array of small integers: a host has a million of these, and a typed array costs a
+ * buffer object and an off-heap allocation each.
+ */
 export class SmallSet implements IndexSet {
-  constructor(private readonly sorted: Int32Array) {}
+  private readonly sorted: readonly number[];
+
+  constructor(sorted: ArrayLike<number>) {
+    this.sorted = Array.from(sorted);
+  }
 
   static of(indices: Iterable<number>): SmallSet {
-    return new SmallSet(Int32Array.from(new Set(indices)).sort());
+    return new SmallSet([...new Set(indices)].sort((a, b) => a - b));
   }
 
   has(i: number): boolean {

@@ -8,31 +8,7 @@
 import { BitSet } from '../../policy/model/bitset.js';
 import { requestAllowed, type AccessDecision } from '../../policy/model/access.js';
 import type { SecurityServer } from './security-server.js';
-
-/** Xen's special domain ids, as `%pd` prints them (xen/common/vsprintf.c). */
-export const DOMID_IO = 0x7ff1;
-export const DOMID_XEN = 0x7ff2;
-const DOMID_COW = 0x7ff3;
-const DOMID_INVALID = 0x7ff4;
-const DOMID_IDLE = 0x7fff;
-
-/** `%pd`: d0, d7, d[XEN], d[IO], d[IDLE] … */
-export function formatDomid(domid: number): string {
-  return `d${SPECIAL_DOMIDS.get(domid) ?? String(domid)}`;
-}
-
-const SPECIAL_DOMIDS: ReadonlyMap<number, string> = new Map([[DOMID_IO, '[IO]'], [DOMID_XEN, '[XEN]'], [DOMID_COW, '[COW]'], [DOMID_INVALID, '[INVALID]'], [DOMID_IDLE, '[IDLE]']]);
-
-/**
- * What avc_audit prints before the contexts. Xen fills sdom/tdom in domain_has_perm and the
- * event-channel interdomain hook; elsewhere (audit data NULL) it prints the current domain.
- */
-export interface AuditData {
-  /** The calling domain (current->domain). */
-  readonly current: number;
-  readonly sdom?: number;
-  readonly tdom?: number;
-}
+import { formatAvcLine, type AuditData, type AvcLineStyle } from '../../formats/avc-line.js';
 
 export interface AvcCheck {
   readonly ssid: number;
@@ -60,6 +36,8 @@ interface CacheEntry {
 interface AvcOptions {
   /** flask_enforcing; default true. */
   readonly enforcing?: boolean;
+  /** The release's format of the domains in a line (catalog/vocabulary.ts avcLineStyle); default 4.17's. */
+  readonly style?: AvcLineStyle;
   /** Receives every line avc_audit prints (also kept in `log`). */
   readonly onLog?: (line: string) => void;
 }
@@ -196,37 +174,6 @@ export class Avc {
       tcontext: t ?? `tsid=${check.tsid}`,
       contextsKnown: [s !== undefined, t !== undefined],
       cls: check.cls,
-    });
+    }, this.options.style);
   }
-}
-
-interface AvcLineParts {
-  readonly word: 'denied' | 'granted';
-  /** In permission bit order. */
-  readonly perms: readonly string[];
-  readonly audit: AuditData;
-  readonly scontext: string;
-  readonly tcontext: string;
-  readonly cls: string;
-  /** Whether each SID had a context (else Xen prints ssid=N / tsid=N). */
-  readonly contextsKnown?: readonly [boolean, boolean];
-}
-
-/**
- * One avc_audit line: "avc:  %s " then avc_dump_av (" {", " perm" each, " }" — " null" for
- * none), " for ", the domains, then avc_dump_query ("scontext=… tcontext=… tclass=…").
- */
-export function formatAvcLine(p: AvcLineParts): string {
-  const av = p.perms.length === 0 ? ' null' : ` {${p.perms.map((x) => ` ${x}`).join('')} }`;
-  let who = '';
-  if (p.audit.sdom !== undefined || p.audit.tdom !== undefined) {
-    if (p.audit.sdom !== undefined) who += `source=${formatDomid(p.audit.sdom)} `;
-    if (p.audit.tdom !== undefined && p.audit.tdom !== p.audit.sdom) who += `target=${formatDomid(p.audit.tdom)} `;
-  } else {
-    who = `current=${formatDomid(p.audit.current)} `;
-  }
-  const [sKnown, tKnown] = p.contextsKnown ?? [true, true];
-  const s = sKnown ? `scontext=${p.scontext}` : p.scontext;
-  const t = tKnown ? ` tcontext=${p.tcontext}` : ` ${p.tcontext}`;
-  return `avc:  ${p.word} ${av} for ${who}${s}${t} tclass=${p.cls}`;
 }

@@ -15,10 +15,11 @@ import { parsePolicy } from '../../policy/grammar/parse.js';
 import { effectiveAltp2m, parseXlConfig, type Altp2mMode } from '../../formats/xl-config.js';
 import { expandXenPolicyTree } from '../../formats/xen-tree.js';
 import { compareReleases, nearestRelease } from '../../catalog/vocabulary.js';
+import type { ManifestOutline } from '../../compiler/emit/manifest.js';
 import type { GuestKind } from '../../catalog/capabilities.js';
 import { buildModel } from '../../policy/model/build.js';
 import type { PolicyModel } from '../../policy/model/model.js';
-import { DOMID_IO, DOMID_XEN } from './avc.js';
+import { DOMID_IO, DOMID_XEN } from '../../formats/avc-line.js';
 import { initialContextsOf, roleAllowsOf, SecurityServer } from './security-server.js';
 
 type DomainRole = 'dom0' | 'xen' | 'introspector' | 'target' | 'guest';
@@ -157,21 +158,8 @@ interface HostPolicy {
   readonly base: 'standalone' | string;
 }
 
-interface ManifestDomain {
-  readonly name: string;
-  readonly role: 'introspector' | 'target';
-  readonly guest: GuestKind;
-  readonly type: string;
-}
-
-export interface Manifest {
-  readonly xen: string;
-  readonly mode: 'module' | 'standalone';
-  readonly module: string;
-  readonly policy: string;
-  readonly domains: readonly ManifestDomain[];
-  readonly introspectors: readonly { readonly name: string; readonly targets: readonly string[]; readonly capabilities: readonly string[]; readonly lookup: string; readonly tool?: string }[];
-}
+/** What the host reads of the manifest (the compiler's outline of it: domains, release, policy). */
+export type Manifest = ManifestOutline;
 
 export function readManifest(artifacts: ReadonlyMap<string, string>): Manifest | undefined {
   const text = artifacts.get('manifest.json');

@@ -5,10 +5,10 @@
 // returns ok or the errno Xen would give, plus every check it made with its provenance —
 // what the self-test shows. A FLASK refusal is -EACCES, as avc_has_perm returns it.
 
-import { atLeast } from '../../catalog/vocabulary.js';
+import { atLeast, avcLineStyle } from '../../catalog/vocabulary.js';
 import type { Provenance } from '../../policy/model/model.js';
-import { Avc, type AuditData, type AvcCheck } from './avc.js';
-import { DOMID_XEN } from './avc.js';
+import { Avc, type AvcCheck } from './avc.js';
+import { DOMID_XEN, type AuditData } from '../../formats/avc-line.js';
 import type { Host } from './domains.js';
 import type { SimDomain } from './domains.js';
 import { MONITOR_ENABLE_STEPS, operation, type CallContext, type CheckSpec, type Refusal } from './hypercalls-table.js';
@@ -99,7 +99,7 @@ export class Hypervisor {
 
   constructor(readonly host: Host, options: HypervisorOptions = {}) {
     this.xen = options.xen ?? host.manifest.xen;
-    this.avc = new Avc(host.server, { enforcing: options.enforcing ?? true });
+    this.avc = new Avc(host.server, { enforcing: options.enforcing ?? true, style: avcLineStyle(this.xen) });
   }
 
   // ---------------------------------------------------------------- the interpreter

@@ -75,6 +75,11 @@ export class AddressSpace {
     this.canonicalShift = mode === 'la57' ? 24 : mode === 'ia32e' ? 15 : 32;
   }
 
+  /** Walks so far that read through a PAE PDPTE with reserved bits set (PagingOptions.strictPdpte). */
+  get toleratedPdptes(): number {
+    return this.state.toleratedPdptes;
+  }
+
   /** Forget every cached translation: after page tables change, and before a cold measurement. */
   flush(): void {
     this.cache.flush();

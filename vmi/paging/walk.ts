@@ -29,6 +29,8 @@ const RW_US = 0x6;
 const PS = 0x80;
 const NX_HI = 0x80000000;
 const TWO_32 = 2 ** 32;
+/** PAE PDPTE bits the SDM reserves in the low word: 8:5 (G, PS, D, A) and 2:1 (U/S, R/W). */
+const PAE_PDPTE_RESERVED_LO = 0x1e6;
 
 /** What a walk found: on success the address and page; on failure the level and the entry (or table) address. */
 export class WalkState {
@@ -45,6 +47,8 @@ export class WalkState {
   level = 0;
   /** On failure: the physical address of the entry that stopped the walk (or could not be read). */
   address = 0;
+  /** Walks that went through a PAE PDPTE whose reserved low bits were set, ignored (PagingOptions.strictPdpte). */
+  toleratedPdptes = 0;
 }
 
 /** A memory source that offers word views of its frames (see PhysicalMemory.frameWords). */
@@ -62,6 +66,8 @@ export interface ReservedMasks {
   readonly pse4mLo: number;
   readonly pse: boolean;
   readonly nxe: boolean;
+  /** PAE PDPTE low bits that refuse the walk: all the reserved ones when strict, else none. */
+  readonly pdpteLo: number;
 }
 
 export function reservedMasks(options: PagingOptions = {}): ReservedMasks {
@@ -74,6 +80,7 @@ export function reservedMasks(options: PagingOptions = {}): ReservedMasks {
     pse4mLo: (1 << 21) | ((0xff & ~((1 << (m36 - 32)) - 1)) << 13),
     pse: options.pse ?? true,
     nxe,
+    pdpteLo: options.strictPdpte ? PAE_PDPTE_RESERVED_LO : 0,
   };
 }
 
@@ -226,7 +233,6 @@ function leaf(out: WalkState, pfn: number, lo: number, pageSize: number, level: 
  * PDPTEs carry no R/W, U/S or XD (those bits are reserved), so permissions come from the PD
  * and PT levels only; PAE also reserves entry bits 62:52, which IA-32e leaves to software.
  */
-const PAE_PDPTE_RESERVED_LO = 0x1e6; // bits 8:5 (G, PS, D, A) and 2:1 (U/S, R/W)
 const PAE_PDPTE_RESERVED_HI = 0xfff00000; // bits 63:52
 const PAE_RESERVED_HI = 0x7ff00000; // bits 62:52
 
@@ -239,7 +245,8 @@ function walkPae(memory: PhysicalMemory, dtb: number, hi: number, lo: number, ma
   const plo = u32At(pdptFrame, pdpteAddress % PAGE_SIZE);
   const phi = u32At(pdptFrame, (pdpteAddress % PAGE_SIZE) + 4);
   if ((plo & P) === 0) return fail(out, WALK_NOT_PRESENT, 3, pdpteAddress);
-  if ((plo & PAE_PDPTE_RESERVED_LO) !== 0 || (phi & (PAE_PDPTE_RESERVED_HI | masks.addressHi)) !== 0) return fail(out, WALK_RESERVED_BIT, 3, pdpteAddress);
+  if ((plo & masks.pdpteLo) !== 0 || (phi & (PAE_PDPTE_RESERVED_HI | masks.addressHi)) !== 0) return fail(out, WALK_RESERVED_BIT, 3, pdpteAddress);
+  if ((plo & PAE_PDPTE_RESERVED_LO) !== 0) out.toleratedPdptes++;
   const reservedHi = PAE_RESERVED_HI | masks.addressHi | masks.nxHi;
   let table = (phi & 0xfffff) * TWO_32 + ((plo & 0xfffff000) >>> 0);
   let allowed = RW_US;

@@ -1,0 +1,66 @@
+// The vCPU state a QEMU dump carries, so a user need not find CR3 and the paging mode
+// themselves. `dump-guest-memory` writes, per vCPU, ELF notes (in the ELF core's PT_NOTE
+// segment, or in a kdump file's note area after the sub-header): NT_PRSTATUS ("CORE", the
+// general registers, as a Linux core has) and QEMU's own "QEMU" note of type 0 holding
+// QEMUCPUState (target/i386/arch_dump.c, the struct that contrib/elf2dmp/qemu_elf.h also
+// reads): version, size, 16 general registers, rip, rflags, eight segments of 24 bytes
+// (cs ds es fs gs ss ldt tr), gdt, idt, then cr[0..4] at byte 392. The same struct is
+// written for 32- and 64-bit guests. Notes are Elf32_Nhdr/Elf64_Nhdr records — both three
+// u32s — with name and descriptor each padded to 4 bytes.
+
+/** One vCPU's control registers, from its QEMU CPU state note. */
+export interface CpuState {
+  readonly index: number;
+  readonly cr0: bigint;
+  readonly cr3: bigint;
+  readonly cr4: bigint;
+}
+
+interface DumpNote {
+  readonly name: string;
+  readonly type: number;
+  readonly desc: Uint8Array;
+}
+
+/** Notes past this many are not read: QEMU writes two per vCPU (and a VMCOREINFO). */
+const MAX_NOTES = 4096;
+const QEMU_NOTE_TYPE = 0;
+/** Offset of cr[0] in QEMUCPUState: 8 + 18×8 (registers) + 10×24 (segments and tables). */
+const QEMU_CPU_CR_OFFSET = 392;
+
+/** The notes of a note area, in order; stops at the first record that does not fit. */
+export function parseNotes(bytes: Uint8Array): DumpNote[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const notes: DumpNote[] = [];
+  let at = 0;
+  while (at + 12 <= bytes.length && notes.length < MAX_NOTES) {
+    const namesz = view.getUint32(at, true);
+    const descsz = view.getUint32(at + 4, true);
+    const type = view.getUint32(at + 8, true);
+    const nameAt = at + 12;
+    const descAt = nameAt + align4(namesz);
+    const end = descAt + align4(descsz);
+    if (namesz > bytes.length || descsz > bytes.length || end > bytes.length) break;
+    const rawName = bytes.subarray(nameAt, nameAt + namesz);
+    const nul = rawName.indexOf(0);
+    notes.push({ name: String.fromCharCode(...(nul < 0 ? rawName : rawName.subarray(0, nul))), type, desc: bytes.subarray(descAt, descAt + descsz) });
+    at = end;
+  }
+  return notes;
+}
+
+/** The control registers of every vCPU whose QEMU CPU state note is there, in note order. */
+export function cpuStates(notes: readonly DumpNote[]): CpuState[] {
+  const states: CpuState[] = [];
+  for (const note of notes) {
+    if (note.name !== 'QEMU' || note.type !== QEMU_NOTE_TYPE || note.desc.length < QEMU_CPU_CR_OFFSET + 5 * 8) continue;
+    const view = new DataView(note.desc.buffer, note.desc.byteOffset, note.desc.byteLength);
+    const cr = (n: number): bigint => view.getBigUint64(QEMU_CPU_CR_OFFSET + n * 8, true);
+    states.push({ index: states.length, cr0: cr(0), cr3: cr(3), cr4: cr(4) });
+  }
+  return states;
+}
+
+function align4(n: number): number {
+  return Math.ceil(n / 4) * 4;
+}
