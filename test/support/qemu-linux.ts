@@ -1,0 +1,830 @@
+// Test equipment: a real Debian Linux kernel, booted under QEMU (TCG, no KVM), that says what it
+// knows about itself and is then paused and dumped, so the VMI core, which lists processes from a
+// memory dump, can be compared with what the guest itself printed. The sibling harness
+// (qemu-dumps.ts) shows the dump readers read QEMU's files right; this one shows that what they
+// read is a real kernel's task list, with the BTF and symbols that kernel came with.
+//
+// The kernel is Debian's current linux-image-6.1.0-*-amd64, named by the linux-image-amd64
+// metapackage; it and busybox-static are fetched with `apt-get download` into the cache and
+// unpacked there (only boot/ of the kernel, only bin/busybox of busybox), never installed. The
+// initramfs is an uncompressed newc cpio written here: busybox, the applet links /init uses and
+// /init itself (GUEST_INIT below). The guest starts a few long-running processes with
+// distinctive names, copies /sys/kernel/btf/vmlinux and /proc/kallsyms (read as root, so with
+// real addresses) out through a second serial port backed by a host file, prints its kernel
+// release, the sizes and SHA-256 of the two files and, last, the pid and comm of every
+// /proc/[0-9]* to the console (ttyS0), then `VMITEST-READY`, and waits without creating another
+// process. The host watches the console for that line, then over QMP stops the guest, dumps it
+// (ELF and kdump-zlib, paging off) and quits.
+//
+// Booting needs QMP replies interleaved with console output, which one spawnSync cannot do, so
+// linuxGuestDumps() (synchronous, like qemuDumps()) runs this very module as a child Node
+// process (`node qemu-linux.js boot <request>`, see driveQemu) that drives QEMU and exits.
+//
+// Everything is cached under a directory keyed by the kernel package version, the QEMU version
+// and a hash of the harness parameters (QEMU arguments, kernel command line, /init, busybox
+// version); a build happens in a fresh directory that is renamed into place only after it is
+// verified: the BTF and kallsyms copies have the size and SHA-256 the guest printed and the BTF
+// magic, the process listing is whole and has the distinctive names, KASLR is off (_text at its
+// link address), init_task sits in the ELF dump where kallsyms says, holding "swapper/0", the
+// QEMU CPU note gives long mode with paging and a CR3 whose table's kernel half is
+// init_top_pgt's, and the kdump file carries the same note. A cold build takes ~30 s on 2 cores
+// (~5 s downloads, ~11 s boot, ~11 s copying 8 MB out through the emulated UART, ~1 s dumps;
+// ~40 s when two test processes build at once), a cached call ~0.1 s.
+//
+// Debian (bookworm), as root:
+//   apt-get update                                    (apt-cache must know linux-image-amd64)
+//   apt-get install --no-install-recommends qemu-system-x86
+// and, used as they come with every Debian system: apt-cache and apt-get (package apt), dpkg-deb
+// (dpkg), tar, sh. linux-image-6.1.0-*-amd64 and busybox-static are downloaded, not installed;
+// cpio is not needed.
+
+import { createHash } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hasCommand, repoPath } from './env.js';
+
+export interface LinuxGuestDumps {
+  /** `uname -r` as the guest printed it. */
+  readonly kernelRelease: string;
+  /** Dumps of the paused guest, by QEMU's format name. */
+  readonly files: Readonly<Partial<Record<'elf' | 'kdump-zlib', string>>>;
+  /** Path of a copy of the guest's /sys/kernel/btf/vmlinux. */
+  readonly btf: string;
+  /** Path of the guest's /proc/kallsyms, read as root in the guest (real addresses). */
+  readonly kallsyms: string;
+  /** Path of the package's /boot/System.map-*, when it is a real one (Debian ships an 83-byte stub pointing at the -dbg package; then this is absent). */
+  readonly systemMap?: string;
+  /**
+   * What the guest printed from /proc/[0-9]*\/comm just before it was paused, in the order of
+   * its /proc glob. Not quite task_struct.comm: for a workqueue worker the kernel appends
+   * "-<workqueue>" or "+<workqueue>" (kworker/0:1-events_long; the task's comm is kworker/0:1),
+   * and the idle task (pid 0, init_task, "swapper/0") has no /proc entry. Kernel workers may
+   * come and go in the few hundred milliseconds between the listing and the pause.
+   */
+  readonly processes: readonly { readonly pid: number; readonly comm: string }[];
+  /** What the dumps say about the guest's CR3 and paging mode, and how to read it from them. */
+  readonly cr3Note: string;
+}
+
+const QEMU = 'qemu-system-x86_64';
+const RAM_MIB = 128;
+/** Seconds from QEMU's start to VMITEST-READY before the boot is given up. */
+const BOOT_TIMEOUT_S = 180;
+const KERNEL_CMDLINE = 'console=ttyS0 nokaslr panic=-1 quiet';
+/** The metapackage that names the current kernel package, and the static busybox. */
+const KERNEL_META = 'linux-image-amd64';
+const BUSYBOX = 'busybox-static';
+
+/** Under nokaslr the kernel image is linked and loaded at __START_KERNEL_map + CONFIG_PHYSICAL_START. */
+const START_KERNEL_MAP = 0xffffffff80000000n;
+const TEXT_LINK_ADDRESS = 0xffffffff81000000n;
+
+/** Names the guest runs long-lived processes under; the kernel keeps 15 bytes of a comm. */
+const DISTINCTIVE = ['vmitest-alpha', 'vmitest-beta', 'vmitest-gamma-long-name'] as const;
+/** A comm the guest gives a subshell by writing /proc/self/comm: not an executable's name, and with a space. */
+const RENAMED = 'vmitest delta';
+
+/** The comms the guest's listing must show: exec'd names cut to 15 bytes, and the renamed subshell. */
+const EXPECTED_COMMS: readonly string[] = [...DISTINCTIVE.map((n) => n.slice(0, 15)), RENAMED];
+
+/**
+ * The guest's /init. `exec -a sleep /bin/NAME` runs busybox's sleep applet (busybox goes by
+ * argv[0]) from a link whose name becomes the comm (the kernel takes it from the path). The
+ * files leave by ttyS1 in raw mode, then the fd is closed, which waits until the UART has sent
+ * everything. The listing comes last and uses only shell builtins, so no process is created
+ * after it; `wait` then blocks for good (the sleeps never end), and the fifo read is a fallback
+ * that also creates nothing.
+ */
+const GUEST_INIT = `#!/bin/sh
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkfifo /tmp/never
+${DISTINCTIVE.map((n) => `(exec -a sleep /bin/${n} 999999999) &`).join('\n')}
+(printf %s '${RENAMED}' > /proc/self/comm; read -r x < /tmp/never) &
+echo "VMITEST-UNAME $(uname -r)"
+echo "VMITEST-MELTDOWN $(cat /sys/devices/system/cpu/vulnerabilities/meltdown)"
+cp /sys/kernel/btf/vmlinux /tmp/btf
+cat /proc/kallsyms > /tmp/kallsyms
+for f in btf kallsyms; do
+  set -- $(sha256sum < /tmp/$f)
+  echo "VMITEST-FILE $f $(wc -c < /tmp/$f) $1"
+done
+exec 3<>/dev/ttyS1
+stty raw -echo <&3
+cat /tmp/btf /tmp/kallsyms >&3
+exec 3>&-
+rm /tmp/btf /tmp/kallsyms
+n=0
+for d in /proc/[0-9]*; do
+  IFS= read -r c < "$d/comm" || continue
+  echo "VMITEST-PROC \${d#/proc/} $c"
+  n=$((n + 1))
+done
+echo "VMITEST-PROCESSES $n"
+echo VMITEST-READY
+wait
+while :; do read -r x < /tmp/never; done
+`;
+
+/** Applets /init runs, as links to /bin/busybox. */
+const APPLETS = ['sh', 'mount', 'mkfifo', 'uname', 'cat', 'cp', 'sha256sum', 'wc', 'stty', 'rm'] as const;
+
+/** A one-vCPU PC (qemu64: AMD vendor, no LA57, no PCID) with the console and the transfer port on host files, QMP on stdin/stdout. */
+function qemuArgs(kernel: string, initrd: string): string[] {
+  return [
+    '-machine', 'pc', '-accel', 'tcg', '-cpu', 'qemu64', '-smp', '1', '-m', String(RAM_MIB),
+    '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
+    '-kernel', kernel, '-initrd', initrd, '-append', KERNEL_CMDLINE,
+    '-chardev', `file,id=console,path=${CONSOLE}`, '-serial', 'chardev:console',
+    '-chardev', `file,id=xfer,path=${XFER}`, '-device', 'isa-serial,chardev=xfer,index=1',
+    '-qmp', 'stdio',
+  ];
+}
+
+const DUMPS = [
+  { name: 'elf', format: 'elf' },
+  { name: 'kdump-zlib', format: 'kdump-zlib' },
+] as const;
+
+const CONSOLE = 'console.log';
+const XFER = 'xfer.bin';
+const INITRD = 'initramfs.cpio';
+const RESULT = 'result.json';
+const BTF = 'btf';
+const KALLSYMS = 'kallsyms';
+
+function dumpFileName(name: string): string {
+  return `${name}.dump`;
+}
+
+// ---------------------------------------------------------------- running tools
+
+function run(cmd: string, args: readonly string[], options: { cwd?: string; timeout?: number } = {}): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, killSignal: 'SIGKILL', ...options });
+  if (r.error || r.status !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? r.status ?? r.signal}):\n${r.stderr}`.slice(-4000));
+  }
+  return r.stdout;
+}
+
+function qemuVersion(): string {
+  const line = run(QEMU, ['--version']).split('\n')[0]?.trim();
+  if (!line) throw new Error(`${QEMU} --version printed nothing`);
+  return line;
+}
+
+// ---------------------------------------------------------------- Debian packages
+
+interface DebianPackages {
+  /** e.g. linux-image-6.1.0-57-amd64 */
+  readonly kernel: string;
+  readonly kernelVersion: string;
+  readonly busyboxVersion: string;
+}
+
+const APT_LISTS = '/var/lib/apt/lists';
+const RESOLVED = 'apt-resolved.json';
+
+/** Names, sizes and times of apt's package lists: while they stay, so does what apt-cache answers. */
+function aptListsFingerprint(): string | undefined {
+  if (!existsSync(APT_LISTS)) return undefined;
+  const hash = createHash('sha256');
+  for (const name of readdirSync(APT_LISTS).sort()) {
+    const s = statSync(join(APT_LISTS, name), { throwIfNoEntry: false });
+    if (s?.isFile()) hash.update(`${name}\0${s.size}\0${s.mtimeMs}\n`);
+  }
+  return hash.digest('hex');
+}
+
+/** The fields of the first record of `show` for `pkg` (apt-cache show prints one blank-line-separated record per package). */
+function fieldsOf(show: string, pkg: string): Map<string, string> {
+  for (const record of show.split(/\n\s*\n/)) {
+    const fields = new Map<string, string>();
+    for (const m of record.matchAll(/^([A-Za-z-]+): (.*)$/gm)) fields.set(m[1]!, m[2]!);
+    if (fields.get('Package') === pkg) return fields;
+  }
+  return new Map();
+}
+
+/**
+ * The kernel package linux-image-amd64 depends on and its version, and busybox-static's
+ * candidate version. apt-cache takes ~0.7 s here (no binary cache in a Docker-style apt), so the
+ * answer is kept beside the entries, keyed by a fingerprint of apt's lists.
+ */
+function resolvePackages(cacheDir: string): DebianPackages | string {
+  const fingerprint = aptListsFingerprint();
+  const memo = join(cacheDir, RESOLVED);
+  if (fingerprint && existsSync(memo)) {
+    const known = JSON.parse(readFileSync(memo, 'utf8')) as DebianPackages & { fingerprint: string };
+    if (known.fingerprint === fingerprint) return { kernel: known.kernel, kernelVersion: known.kernelVersion, busyboxVersion: known.busyboxVersion };
+  }
+  const show = spawnSync('apt-cache', ['show', '--no-all-versions', KERNEL_META, BUSYBOX], { encoding: 'utf8', maxBuffer: 16 << 20 }).stdout ?? '';
+  const depends = fieldsOf(show, KERNEL_META).get('Depends') ?? '';
+  const kernel = /(linux-image-[0-9][^\s,(]*-amd64) \(= ([^)\s]+)\)/.exec(depends);
+  const busyboxVersion = fieldsOf(show, BUSYBOX).get('Version');
+  if (!kernel || !busyboxVersion) return `apt-cache knows no ${kernel ? BUSYBOX : `${KERNEL_META} depending on one kernel package`} (run apt-get update)`;
+  const resolved: DebianPackages = { kernel: kernel[1]!, kernelVersion: kernel[2]!, busyboxVersion };
+  if (fingerprint) {
+    mkdirSync(cacheDir, { recursive: true });
+    const tmp = join(cacheDir, `${RESOLVED}.${process.pid}`);
+    writeFileSync(tmp, JSON.stringify({ ...resolved, fingerprint }, null, 2) + '\n');
+    renameSync(tmp, memo);
+  }
+  return resolved;
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9.+-]/g, '_');
+}
+
+/**
+ * `pkg=version` downloaded into a fresh directory, the `members` of its data unpacked there
+ * (dpkg-deb --fsys-tarfile | tar, so the kernel's 400 MB of modules are never written), the
+ * .deb removed, and the directory renamed to `pkg-<pkg>_<version>`; its path.
+ */
+function unpackedPackage(cacheDir: string, pkg: string, version: string, members: readonly string[]): string {
+  const dir = join(cacheDir, `pkg-${safeName(`${pkg}_${version}`)}`);
+  if (existsSync(dir)) return dir;
+  mkdirSync(cacheDir, { recursive: true });
+  const work = mkdtempSync(join(cacheDir, 'download-'));
+  try {
+    // As root apt-get downloads unsandboxed into a directory _apt cannot write; it says so on stderr and goes on.
+    run('apt-get', ['download', '-q', `${pkg}=${version}`], { cwd: work, timeout: 300_000 });
+    const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
+    if (!deb) throw new Error(`apt-get download ${pkg}=${version} left no .deb in ${work}`);
+    const script = 'deb=$1 dir=$2; shift 2; dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir" "$@"';
+    run('sh', ['-c', script, 'sh', join(work, deb), work, ...members], { timeout: 300_000 });
+    rmSync(join(work, deb));
+    const absent = members.filter((m) => !existsSync(join(work, m)));
+    if (absent.length > 0) throw new Error(`${deb} unpacked without ${absent.join(', ')}`);
+    try {
+      renameSync(work, dir);
+    } catch (e) {
+      if (!existsSync(dir)) throw e;
+      rmSync(work, { recursive: true, force: true });
+    }
+    return dir;
+  } catch (e) {
+    rmSync(work, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function kernelDir(cacheDir: string, packages: DebianPackages): string {
+  return join(cacheDir, `pkg-${safeName(`${packages.kernel}_${packages.kernelVersion}`)}`);
+}
+
+function releaseOf(kernelPackage: string): string {
+  return kernelPackage.replace(/^linux-image-/, '');
+}
+
+function vmlinuzOf(dir: string, pkg: string): string {
+  const vmlinuz = join(dir, 'boot', `vmlinuz-${releaseOf(pkg)}`);
+  if (!existsSync(vmlinuz)) throw new Error(`${pkg} has no boot/vmlinuz-${releaseOf(pkg)}`);
+  return vmlinuz;
+}
+
+/** The package's System.map when it has real symbols (init_task); Debian's is a stub naming the -dbg package. */
+function systemMapOf(dir: string, pkg: string): string | undefined {
+  const map = join(dir, 'boot', `System.map-${releaseOf(pkg)}`);
+  return existsSync(map) && / init_task$/m.test(readFileSync(map, 'utf8')) ? map : undefined;
+}
+
+// ---------------------------------------------------------------- the initramfs
+
+interface CpioEntry {
+  readonly name: string;
+  readonly mode: number;
+  readonly data?: Uint8Array;
+  readonly rdev?: readonly [number, number];
+}
+
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+const S_IFCHR = 0o020000;
+
+/** An uncompressed "newc" cpio archive (the initramfs format of the kernel's Documentation/driver-api/early-userspace/buffer-format.rst). */
+function newcArchive(entries: readonly CpioEntry[]): Buffer {
+  const parts: Buffer[] = [];
+  let length = 0;
+  const push = (b: Buffer): void => {
+    parts.push(b);
+    length += b.length;
+  };
+  const pad = (): void => push(Buffer.alloc((4 - (length % 4)) % 4));
+  const hex = (n: number): string => n.toString(16).padStart(8, '0');
+  const all = [...entries, { name: 'TRAILER!!!', mode: 0 }];
+  all.forEach((e, i) => {
+    const data = e.data ?? new Uint8Array(0);
+    const isDir = (e.mode & 0o170000) === S_IFDIR;
+    const fields = [i + 1, e.mode, 0, 0, isDir ? 2 : 1, 0, data.length, 0, 0, e.rdev?.[0] ?? 0, e.rdev?.[1] ?? 0, Buffer.byteLength(e.name) + 1, 0];
+    push(Buffer.from(`070701${fields.map(hex).join('')}${e.name}\0`, 'latin1'));
+    pad();
+    push(Buffer.from(data));
+    pad();
+  });
+  return Buffer.concat(parts, length);
+}
+
+function initramfs(busybox: Uint8Array): Buffer {
+  const link = (name: string): CpioEntry => ({ name: `bin/${name}`, mode: S_IFLNK | 0o777, data: Buffer.from('busybox') });
+  return newcArchive([
+    ...['bin', 'dev', 'proc', 'sys', 'tmp'].map((name) => ({ name, mode: S_IFDIR | 0o755 })),
+    // Opened by the kernel for init's stdin/stdout/stderr before /init mounts devtmpfs.
+    { name: 'dev/console', mode: S_IFCHR | 0o600, rdev: [5, 1] },
+    { name: 'bin/busybox', mode: S_IFREG | 0o755, data: busybox },
+    ...APPLETS.map(link),
+    ...DISTINCTIVE.map(link),
+    { name: 'init', mode: S_IFREG | 0o755, data: Buffer.from(GUEST_INIT) },
+  ]);
+}
+
+// ---------------------------------------------------------------- driving QEMU (child process)
+
+interface BootRequest {
+  readonly dir: string;
+  readonly args: readonly string[];
+  readonly timeoutMs: number;
+}
+
+interface BootReport {
+  readonly readyMs: number;
+  readonly dumpMs: Record<string, number>;
+  readonly errors: Record<string, string>;
+}
+
+interface QmpReply {
+  readonly id?: string;
+  readonly event?: string;
+  readonly return?: unknown;
+  readonly error?: { readonly class: string; readonly desc: string };
+}
+
+/**
+ * Starts QEMU, waits for VMITEST-READY on the console file, then over QMP: stop, one
+ * dump-guest-memory per format (each replies when its file is written), quit. QEMU is killed on
+ * any failure, so no guest outlives the child; its report is the last line of stdout.
+ */
+async function driveQemu(request: BootRequest): Promise<BootReport> {
+  const started = Date.now();
+  const qemu = spawn(QEMU, request.args, { cwd: request.dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  qemu.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const exited = new Promise<string>((done) => qemu.on('exit', (code, signal) => done(`${QEMU} exited (${code ?? signal})`)));
+  const waiting = new Map<string, (r: QmpReply) => void>();
+  let greeted: () => void = () => {};
+  const greeting = new Promise<void>((done) => (greeted = done));
+  let buffered = '';
+  qemu.stdout.setEncoding('utf8').on('data', (s: string) => {
+    buffered += s;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl).trim();
+      buffered = buffered.slice(nl + 1);
+      if (!line.startsWith('{')) continue;
+      const reply = JSON.parse(line) as QmpReply & { QMP?: unknown };
+      if (reply.QMP) greeted();
+      if (reply.id !== undefined) waiting.get(reply.id)?.(reply);
+    }
+  });
+  const consoleTail = (): string => {
+    const path = join(request.dir, CONSOLE);
+    return existsSync(path) ? readFileSync(path, 'latin1').slice(-3000) : '(no console output)';
+  };
+  const failure = async (why: Promise<string>): Promise<never> => {
+    const reason = await why;
+    throw new Error(`${reason}\n--- stderr:\n${stderr.slice(-2000)}\n--- console:\n${consoleTail()}`);
+  };
+  const deadline = (ms: number, what: string): Promise<string> => new Promise((done) => setTimeout(() => done(`timed out after ${ms / 1000} s ${what}`), ms).unref());
+  let nextId = 0;
+  const execute = (command: string, args?: object): Promise<QmpReply> => {
+    const id = `${command}-${nextId++}`;
+    const reply = new Promise<QmpReply>((done) => waiting.set(id, done));
+    qemu.stdin.write(JSON.stringify(args ? { execute: command, arguments: args, id } : { execute: command, id }) + '\n');
+    return Promise.race([reply, failure(exited)]);
+  };
+  try {
+    await Promise.race([greeting, failure(exited), failure(deadline(30_000, 'waiting for the QMP greeting'))]);
+    const caps = await execute('qmp_capabilities');
+    if (caps.error) throw new Error(`qmp_capabilities: ${caps.error.desc}`);
+    const ready = new Promise<void>((done) => {
+      const poll = setInterval(() => {
+        const path = join(request.dir, CONSOLE);
+        if (existsSync(path) && /^VMITEST-READY\r?$/m.test(readFileSync(path, 'latin1'))) {
+          clearInterval(poll);
+          done();
+        }
+      }, 100);
+      void exited.then(() => clearInterval(poll));
+    });
+    await Promise.race([ready, failure(exited), failure(deadline(request.timeoutMs, 'waiting for VMITEST-READY on the guest console'))]);
+    const readyMs = Date.now() - started;
+    const stop = await execute('stop');
+    if (stop.error) throw new Error(`stop: ${stop.error.desc}`);
+    const report: BootReport = { readyMs, dumpMs: {}, errors: {} };
+    for (const d of DUMPS) {
+      const t = Date.now();
+      const reply = await execute('dump-guest-memory', { paging: false, protocol: `file:${join(request.dir, dumpFileName(d.name))}`, format: d.format });
+      report.dumpMs[d.name] = Date.now() - t;
+      if (reply.error) report.errors[d.name] = reply.error.desc;
+    }
+    // QEMU may be gone before its reply to quit is read: wait for the exit, not the reply.
+    qemu.stdin.write(JSON.stringify({ execute: 'quit' }) + '\n');
+    await Promise.race([exited, failure(deadline(30_000, 'waiting for QEMU to quit'))]);
+    return report;
+  } finally {
+    if (qemu.exitCode === null && qemu.signalCode === null) qemu.kill('SIGKILL');
+    qemu.stdin.destroy();
+  }
+}
+
+const THIS_FILE = fileURLToPath(import.meta.url);
+
+if (process.argv[1] && resolve(process.argv[1]) === THIS_FILE && process.argv[2] === 'boot') {
+  driveQemu(JSON.parse(process.argv[3] ?? '{}') as BootRequest).then(
+    (report) => console.log(JSON.stringify(report)),
+    (e: unknown) => {
+      console.error(e instanceof Error ? e.message : String(e));
+      process.exitCode = 1;
+    },
+  );
+}
+
+function boot(request: BootRequest): BootReport {
+  const out = run(process.execPath, [THIS_FILE, 'boot', JSON.stringify(request)], { timeout: request.timeoutMs + 120_000 });
+  return JSON.parse(out.trim().split('\n').pop() ?? '') as BootReport;
+}
+
+// ---------------------------------------------------------------- what the guest said
+
+interface GuestFile {
+  readonly size: number;
+  readonly sha256: string;
+}
+
+interface ConsoleFacts {
+  readonly kernelRelease: string;
+  readonly meltdown: string;
+  readonly files: Readonly<Record<typeof BTF | typeof KALLSYMS, GuestFile>>;
+  readonly processes: { pid: number; comm: string }[];
+}
+
+/** The VMITEST- lines of the console (kernel messages around them are skipped), checked for completeness. */
+function consoleFacts(text: string): ConsoleFacts {
+  const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
+  const one = (key: string): string => {
+    const found = lines.filter((l) => l.startsWith(`VMITEST-${key} `)).map((l) => l.slice(key.length + 9));
+    if (found.length !== 1) throw new Error(`the guest console has ${found.length} VMITEST-${key} lines, not one`);
+    return found[0]!;
+  };
+  const files = {} as Record<typeof BTF | typeof KALLSYMS, GuestFile>;
+  for (const l of lines) {
+    const m = /^VMITEST-FILE (\S+) (\d+) ([0-9a-f]{64})$/.exec(l);
+    if (m && (m[1] === BTF || m[1] === KALLSYMS)) files[m[1]] = { size: Number(m[2]), sha256: m[3]! };
+  }
+  if (!files[BTF] || !files[KALLSYMS]) throw new Error('the guest console lacks a VMITEST-FILE line for btf or kallsyms');
+  const processes: { pid: number; comm: string }[] = [];
+  for (const l of lines) {
+    const m = /^VMITEST-PROC (\d+) (.*)$/.exec(l);
+    if (m) processes.push({ pid: Number(m[1]), comm: m[2]! });
+  }
+  const count = Number(one('PROCESSES'));
+  if (processes.length !== count) throw new Error(`the guest listed ${count} processes but the console shows ${processes.length} VMITEST-PROC lines`);
+  if (!processes.some((p) => p.pid === 1)) throw new Error('the guest listing lacks pid 1');
+  const absent = EXPECTED_COMMS.filter((c) => !processes.some((p) => p.comm === c));
+  if (absent.length > 0) throw new Error(`the guest listing lacks ${absent.map((c) => JSON.stringify(c)).join(', ')}`);
+  return { kernelRelease: one('UNAME'), meltdown: one('MELTDOWN'), files, processes };
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Cuts the transfer file into the BTF and kallsyms copies, which must be what the guest hashed. */
+function splitTransfer(dir: string, facts: ConsoleFacts): void {
+  const xfer = readFileSync(join(dir, XFER));
+  const { btf, kallsyms } = facts.files;
+  if (xfer.length !== btf.size + kallsyms.size) throw new Error(`${XFER}: ${xfer.length} bytes arrived, the guest sent ${btf.size} + ${kallsyms.size}`);
+  writeFileSync(join(dir, BTF), xfer.subarray(0, btf.size));
+  writeFileSync(join(dir, KALLSYMS), xfer.subarray(btf.size));
+  rmSync(join(dir, XFER));
+}
+
+function verifyGuestFiles(entry: string, files: ConsoleFacts['files']): void {
+  for (const name of [BTF, KALLSYMS] as const) {
+    const bytes = readFileSync(join(entry, name));
+    const want = files[name];
+    if (bytes.length !== want.size || sha256(bytes) !== want.sha256) {
+      throw new Error(`${join(entry, name)}: ${bytes.length} bytes, sha256 ${sha256(bytes)}; the guest had ${want.size} bytes, sha256 ${want.sha256}`);
+    }
+    if (name === BTF && (bytes[0] !== 0x9f || bytes[1] !== 0xeb)) throw new Error(`${join(entry, name)} does not start with the BTF magic 9f eb`);
+  }
+}
+
+/** Address of each name in a kallsyms/System.map text ("ADDR TYPE NAME [module]"), first occurrence. */
+function symbols(text: string, names: readonly string[]): Map<string, bigint> {
+  const wanted = new Set(names);
+  const found = new Map<string, bigint>();
+  for (const m of text.matchAll(/^([0-9a-f]+) \S (\S+)$/gm)) {
+    if (wanted.has(m[2]!) && !found.has(m[2]!)) found.set(m[2]!, BigInt(`0x${m[1]}`));
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------- reading the ELF dump
+
+function readAt(fd: number, position: number, length: number): Buffer {
+  const buf = Buffer.alloc(length);
+  const got = readSync(fd, buf, 0, length, position);
+  if (got !== length) throw new Error(`short read: ${got} of ${length} bytes at ${position}`);
+  return buf;
+}
+
+interface ElfDump {
+  readonly loads: readonly { readonly offset: number; readonly paddr: number; readonly filesz: number }[];
+  readonly notes: readonly { readonly name: string; readonly type: number; readonly desc: Buffer }[];
+}
+
+const PT_LOAD = 1;
+const PT_NOTE = 4;
+const PN_XNUM = 0xffff;
+
+/** PT_LOAD segments and the notes of the PT_NOTE segments of a little-endian ELF64 core. */
+function readElfDump(fd: number): ElfDump {
+  const eh = readAt(fd, 0, 64);
+  if (eh.readUInt32BE(0) !== 0x7f454c46 || eh[4] !== 2 || eh[5] !== 1) throw new Error('not a little-endian ELF64 file');
+  const phoff = Number(eh.readBigUInt64LE(0x20));
+  const phentsize = eh.readUInt16LE(0x36);
+  let phnum = eh.readUInt16LE(0x38);
+  if (phnum === PN_XNUM) phnum = readAt(fd, Number(eh.readBigUInt64LE(0x28)), 64).readUInt32LE(0x2c);
+  const loads: ElfDump['loads'][number][] = [];
+  const notes: ElfDump['notes'][number][] = [];
+  for (let i = 0; i < phnum; i++) {
+    const ph = readAt(fd, phoff + i * phentsize, 56);
+    const type = ph.readUInt32LE(0);
+    const offset = Number(ph.readBigUInt64LE(8));
+    const filesz = Number(ph.readBigUInt64LE(32));
+    if (type === PT_LOAD) loads.push({ offset, paddr: Number(ph.readBigUInt64LE(24)), filesz });
+    if (type !== PT_NOTE) continue;
+    const area = readAt(fd, offset, filesz);
+    for (let at = 0; at + 12 <= area.length; ) {
+      const namesz = area.readUInt32LE(at);
+      const descsz = area.readUInt32LE(at + 4);
+      const descAt = at + 12 + Math.ceil(namesz / 4) * 4;
+      const name = area.toString('latin1', at + 12, at + 12 + namesz).replace(/\0+$/, '');
+      notes.push({ name, type: area.readUInt32LE(at + 8), desc: area.subarray(descAt, descAt + descsz) });
+      at = descAt + Math.ceil(descsz / 4) * 4;
+    }
+  }
+  return { loads, notes };
+}
+
+function readPhysical(fd: number, dump: ElfDump, address: number, length: number): Buffer | undefined {
+  const seg = dump.loads.find((s) => s.paddr <= address && address + length <= s.paddr + s.filesz);
+  return seg ? readAt(fd, seg.offset + (address - seg.paddr), length) : undefined;
+}
+
+/** QEMUCPUState (target/i386/arch_dump.c): version, size, 16 registers, rip at 136, rflags, cs (flags at 160), …, cr[0..4] at 392. */
+const QEMU_RIP = 136;
+const QEMU_CS_FLAGS = 160;
+const QEMU_CR = 392;
+const DESC_L = 1 << 21;
+const KDUMP_SIGNATURE = 'KDUMP   ';
+/**
+ * QEMU 7.2 writes kdump files in makedumpfile's flattened form: a 4 KiB header starting
+ * "makedumpfile", then records of (offset, size) as big-endian int64 and the bytes, the first at
+ * offset 0 being the disk_dump_header. Newer QEMUs can write the plain form.
+ */
+const FLATTENED_SIGNATURE = 'makedumpfile';
+const FLATTENED_HEADER = 4096;
+
+/** The first eight bytes of the kdump disk_dump_header, from a plain or a flattened file. */
+function kdumpSignature(fd: number): string {
+  const start = readAt(fd, 0, 16);
+  if (!start.toString('latin1').startsWith(FLATTENED_SIGNATURE)) return start.toString('latin1', 0, 8);
+  const record = readAt(fd, FLATTENED_HEADER, 24);
+  return record.readBigInt64BE(0) === 0n ? record.toString('latin1', 16, 24) : '';
+}
+
+/** The text symbol at or below `address`, as name+0xoffset. */
+function textSymbolOf(kallsyms: string, address: bigint): string {
+  let best: { name: string; at: bigint } | undefined;
+  for (const m of kallsyms.matchAll(/^([0-9a-f]{16}) [tT] (\S+)$/gm)) {
+    const at = BigInt(`0x${m[1]}`);
+    if (at <= address && (!best || at > best.at)) best = { name: m[2]!, at };
+  }
+  return best ? `${best.name}+0x${(address - best.at).toString(16)}` : `0x${address.toString(16)}`;
+}
+
+/** How far into a kdump file its note area lies: after the 4 KiB flattened header, the disk_dump_header and the kdump sub-header. */
+const KDUMP_NOTES_WITHIN = 1 << 20;
+
+/**
+ * Checks the dumps against kallsyms (init_task holds "swapper/0" at its image address minus
+ * __START_KERNEL_map, and phys_base reads 0), the vCPU's state in their QEMU notes (long mode,
+ * paging; the kdump file carries the ELF dump's note, byte for byte) and CR3's table (its
+ * kernel half is init_top_pgt's), and says what it found.
+ */
+function inspectDumps(files: LinuxGuestDumps['files'], kallsyms: string, meltdown: string): string {
+  const sym = symbols(kallsyms, ['_text', 'init_task', 'init_top_pgt', 'page_offset_base', 'phys_base']);
+  const text = sym.get('_text');
+  if (text !== TEXT_LINK_ADDRESS) throw new Error(`kallsyms puts _text at 0x${text?.toString(16)}, not 0x${TEXT_LINK_ADDRESS.toString(16)}: KASLR is on or the address is hidden`);
+  const phys = (name: string): number => {
+    const v = sym.get(name);
+    if (v === undefined) throw new Error(`kallsyms has no ${name}`);
+    return Number(v - START_KERNEL_MAP);
+  };
+  const hex = (v: bigint | number | undefined): string => (v === undefined ? '?' : `0x${v.toString(16)}`);
+  if (!files.elf) throw new Error('QEMU wrote no ELF dump');
+  const fd = openSync(files.elf, 'r');
+  let cpu: Buffer;
+  let cpuCount: number;
+  let facts: string[];
+  try {
+    const dump = readElfDump(fd);
+    const at = (address: number, length: number): Buffer => {
+      const bytes = readPhysical(fd, dump, address, length);
+      if (!bytes) throw new Error(`${files.elf}: guest-physical 0x${address.toString(16)} (+${length}) is in no PT_LOAD segment`);
+      return bytes;
+    };
+    const u64 = (name: string): bigint => at(phys(name), 8).readBigUInt64LE(0);
+    if (!at(phys('init_task'), 16384).includes('swapper/0\0')) throw new Error(`${files.elf}: no "swapper/0" within 16 KiB of init_task at guest-physical ${hex(phys('init_task'))}`);
+    if (u64('phys_base') !== 0n) throw new Error(`${files.elf}: phys_base reads ${hex(u64('phys_base'))}, not 0`);
+    const cpus = dump.notes.filter((n) => n.name === 'QEMU' && n.type === 0 && n.desc.length >= QEMU_CR + 40);
+    if (!cpus[0]) throw new Error(`${files.elf} carries no QEMU CPU state note`);
+    cpu = cpus[0].desc;
+    cpuCount = cpus.length;
+    const cr = (n: number): bigint => cpu.readBigUInt64LE(QEMU_CR + n * 8);
+    const [cr0, cr3, cr4] = [cr(0), cr(3), cr(4)];
+    const longMode = (cpu.readUInt32LE(QEMU_CS_FLAGS) & DESC_L) !== 0;
+    if (!(cr0 & (1n << 31n)) || !(cr4 & (1n << 5n)) || !longMode) throw new Error(`${files.elf}: the vCPU is not in long mode with paging (CR0 ${hex(cr0)}, CR4 ${hex(cr4)})`);
+    const la57 = (cr4 & (1n << 12n)) !== 0n;
+    const pcid = (cr4 & (1n << 17n)) !== 0n;
+    const pgd = Number(cr3 & 0x000ffffffffff000n);
+    const top = phys('init_top_pgt');
+    // PGD entries 256..511 map the kernel half; every mm copies them from init_top_pgt.
+    if (!at(pgd, 4096).subarray(2048).equals(at(top, 4096).subarray(2048))) throw new Error(`${files.elf}: the kernel half of CR3's table at ${hex(pgd)} is not init_top_pgt's`);
+    const rip = cpu.readBigUInt64LE(QEMU_RIP);
+    facts = [
+      `Both dumps carry, per vCPU, an NT_PRSTATUS note ("CORE": general registers, no CR3) and a "QEMU" note of type 0 holding QEMUCPUState (here version ${cpu.readUInt32LE(0)}, ${cpu.readUInt32LE(4)} bytes; rip at byte 136, cs.flags at 160, cr[0..4] at 392): the ELF dump in its PT_NOTE segment, the kdump file in the note area its sub-header's offset_note/size_note point to (QEMU 7.2 writes kdump flattened: a 4 KiB "makedumpfile" header, then big-endian (offset, size) records).`,
+      `Here (${cpuCount} vCPU, stopped at rip ${hex(rip)} = ${textSymbolOf(kallsyms, rip)}): CR0 ${hex(cr0)}, CR3 ${hex(cr3)}, CR4 ${hex(cr4)}. CR0.PG, CR4.PAE and CS.L set, CR4.LA57 ${la57 ? 'set' : 'clear'} => ${la57 ? '5' : '4'}-level IA-32e paging (EFER is not in the note; CS.L of the 64-bit code segment stands for EFER.LMA); CR4.PCIDE ${pcid ? 'set: CR3 bits 0-11 are a PCID' : 'clear'}.`,
+      `CR3's table at ${hex(pgd)} is ${pgd === top ? 'init_top_pgt (swapper_pg_dir, init_mm)' : `not init_top_pgt (x86-64's swapper_pg_dir, at ${hex(top)}) but, as an idle vCPU keeps the last user mm's tables (lazy TLB), a process's, whose kernel half (PGD entries 256-511) is init_top_pgt's, checked`}; either translates kernel addresses. The guest says meltdown: "${meltdown}" (${/PTI/.test(meltdown) ? 'PTI on: a user-mode CR3 has bit 12 set and maps little of the kernel' : 'so no PTI: every CR3 maps the whole kernel'}).`,
+      `nokaslr holds: _text ${hex(text)} (its link address), phys_base 0, so a kernel-image address minus ${hex(START_KERNEL_MAP)} is physical (init_task ${hex(sym.get('init_task'))} at ${hex(phys('init_task'))}, init_top_pgt at ${hex(top)}); the direct map starts at page_offset_base = ${hex(u64('page_offset_base'))}.`,
+    ];
+  } finally {
+    closeSync(fd);
+  }
+  const kdump = files['kdump-zlib'];
+  if (!kdump) throw new Error('QEMU wrote no kdump-zlib dump');
+  const kfd = openSync(kdump, 'r');
+  try {
+    if (kdumpSignature(kfd) !== KDUMP_SIGNATURE) throw new Error(`${kdump} has no "${KDUMP_SIGNATURE}" header, flattened or plain`);
+    const head = Buffer.alloc(Math.min(KDUMP_NOTES_WITHIN, statSync(kdump).size));
+    readSync(kfd, head, 0, head.length, 0);
+    if (!head.includes(cpu)) throw new Error(`${kdump} lacks the QEMU CPU state note of the ELF dump in its first ${KDUMP_NOTES_WITHIN} bytes`);
+  } finally {
+    closeSync(kfd);
+  }
+  return facts.join('\n');
+}
+
+// ---------------------------------------------------------------- the cache
+
+interface Outcome {
+  readonly kernelRelease: string;
+  readonly kernelPackage: string;
+  readonly kernelVersion: string;
+  readonly busyboxVersion: string;
+  readonly qemu: string;
+  readonly files: Record<string, string>;
+  readonly guestFiles: ConsoleFacts['files'];
+  readonly processes: ConsoleFacts['processes'];
+  readonly meltdown: string;
+  readonly timings: Record<string, number>;
+  readonly boot: BootReport;
+}
+
+function defaultCacheDir(): string {
+  return process.env.VMIPOLICY_CACHE ?? repoPath('node_modules', '.cache', 'vmipolicy', 'qemu-linux');
+}
+
+/** `linux-<kernel version>-qemu-<version>-<hash>`: the hash covers everything the harness asks of the guest and QEMU. */
+function cacheKey(packages: DebianPackages, version: string): string {
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ packages, version, args: qemuArgs('vmlinuz', INITRD), GUEST_INIT, APPLETS, DISTINCTIVE, DUMPS }))
+    .digest('hex')
+    .slice(0, 16);
+  const short = /version (\S+)/.exec(version)?.[1] ?? 'unknown';
+  return `linux-${safeName(packages.kernelVersion)}-qemu-${safeName(short)}-${hash}`;
+}
+
+function readOutcome(entry: string): Outcome | undefined {
+  const path = join(entry, RESULT);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Outcome) : undefined;
+}
+
+function absolute(entry: string, files: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(files).map(([name, file]) => [name, join(entry, file)]));
+}
+
+/**
+ * Downloads what is missing, boots the guest in a fresh directory beside the entry, checks what
+ * came out, then renames the directory into place; when another test process got there first,
+ * its entry is used and ours dropped.
+ */
+function build(cacheDir: string, entry: string, packages: DebianPackages, qemu: string): Outcome {
+  const t0 = Date.now();
+  const kernel = unpackedPackage(cacheDir, packages.kernel, packages.kernelVersion, ['./boot']);
+  const busyboxDir = unpackedPackage(cacheDir, BUSYBOX, packages.busyboxVersion, ['./bin/busybox']);
+  const t1 = Date.now();
+  const work = mkdtempSync(join(cacheDir, 'build-'));
+  try {
+    writeFileSync(join(work, INITRD), initramfs(readFileSync(join(busyboxDir, 'bin', 'busybox'))));
+    const report = boot({ dir: work, args: qemuArgs(vmlinuzOf(kernel, packages.kernel), INITRD), timeoutMs: BOOT_TIMEOUT_S * 1000 });
+    const t2 = Date.now();
+    const facts = consoleFacts(readFileSync(join(work, CONSOLE), 'latin1'));
+    splitTransfer(work, facts);
+    const files: Record<string, string> = {};
+    for (const d of DUMPS) {
+      if (report.errors[d.name]) throw new Error(`dump-guest-memory format ${d.format}: ${report.errors[d.name]}`);
+      files[d.name] = dumpFileName(d.name);
+    }
+    const outcome: Outcome = {
+      kernelRelease: facts.kernelRelease,
+      kernelPackage: packages.kernel,
+      kernelVersion: packages.kernelVersion,
+      busyboxVersion: packages.busyboxVersion,
+      qemu,
+      files,
+      guestFiles: facts.files,
+      processes: facts.processes,
+      meltdown: facts.meltdown,
+      timings: { packagesMs: t1 - t0, bootAndDumpMs: t2 - t1 },
+      boot: report,
+    };
+    verify(work, outcome);
+    writeFileSync(join(work, RESULT), JSON.stringify(outcome, null, 2) + '\n');
+    try {
+      renameSync(work, entry);
+    } catch (e) {
+      const theirs = readOutcome(entry);
+      if (!theirs) throw e;
+      rmSync(work, { recursive: true, force: true });
+      return theirs;
+    }
+    return outcome;
+  } catch (e) {
+    rmSync(work, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Every check a fixture passes before a test sees it; returns the CR3 note. */
+function verify(entry: string, outcome: Outcome): string {
+  verifyGuestFiles(entry, outcome.guestFiles);
+  if (outcome.kernelRelease !== releaseOf(outcome.kernelPackage)) {
+    throw new Error(`the guest runs ${outcome.kernelRelease}, not the kernel of ${outcome.kernelPackage}`);
+  }
+  return inspectDumps(absolute(entry, outcome.files), readFileSync(join(entry, KALLSYMS), 'latin1'), outcome.meltdown);
+}
+
+const made = new Map<string, LinuxGuestDumps>();
+
+/**
+ * The dumps of the paused Debian guest and what it said, built on first use into `cacheDir`
+ * (default $VMIPOLICY_CACHE, else node_modules/.cache/vmipolicy/qemu-linux) and reused while the
+ * kernel package, QEMU and the harness parameters stay the same; `{ skip }` with the reason when
+ * QEMU, apt or dpkg-deb is missing or apt knows no kernel. Checked on every first call of a
+ * process, cached or not.
+ */
+export function linuxGuestDumps(cacheDir = defaultCacheDir()): LinuxGuestDumps | { readonly skip: string } {
+  if (!hasCommand(QEMU)) return { skip: `${QEMU} is not installed (Debian: apt-get install qemu-system-x86)` };
+  for (const tool of ['apt-cache', 'apt-get', 'dpkg-deb', 'tar']) {
+    if (!hasCommand(tool)) return { skip: `${tool} is not installed (the guest kernel and busybox come from Debian's packages)` };
+  }
+  const packages = resolvePackages(cacheDir);
+  if (typeof packages === 'string') return { skip: packages };
+  const qemu = qemuVersion();
+  const entry = join(cacheDir, cacheKey(packages, qemu));
+  const known = made.get(entry);
+  if (known) return known;
+  const outcome = readOutcome(entry) ?? build(cacheDir, entry, packages, qemu);
+  const cr3Note = verify(entry, outcome);
+  const systemMap = systemMapOf(kernelDir(cacheDir, packages), packages.kernel);
+  const dumps: LinuxGuestDumps = {
+    kernelRelease: outcome.kernelRelease,
+    files: absolute(entry, outcome.files),
+    btf: join(entry, BTF),
+    kallsyms: join(entry, KALLSYMS),
+    ...(systemMap ? { systemMap } : {}),
+    processes: outcome.processes,
+    cr3Note,
+  };
+  made.set(entry, dumps);
+  return dumps;
+}
