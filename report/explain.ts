@@ -8,7 +8,7 @@ import type { SourceSpan } from '../core/diagnostics.js';
 import { terminalSafe as safe } from '../core/terminal.js';
 import type { Origin } from '../compiler/ir.js';
 import { concernsSpec, EXPLANATION_ORDER, type Candidate, type Denial, type Explanation, type ExplanationKind, type ExplainReport, type Party } from '../explain/explain.js';
-import { md } from './diff/markdown.js';
+import { COMMENT_BUDGET, md } from './diff/markdown.js';
 
 /** Turns a span of the log or the spec into line and column (undefined: neither text has it). */
 type Locate = (span: SourceSpan) => Located | undefined;
@@ -129,20 +129,40 @@ export function explainText(r: ExplainReport, locate: Locate): string {
   return out.join('\n') + '\n';
 }
 
-export function explainMarkdown(r: ExplainReport, locate: Locate): string {
-  const out: string[] = [`### vmipolicy explain: ${md(r.log)}`, '', `Read against ${md(r.spec)} (Xen ${md(r.xen)}): ${r.totals.avcLines} avc lines, ${r.denials.length} distinct denials.`, ''];
-  for (const [kind, denials] of grouped(r)) {
-    out.push(`#### ${md(HEADINGS[kind])} (${denials.length})`, '');
+/**
+ * For a ticket or a pull-request comment: within `budget` UTF-8 bytes (GitHub refuses a comment
+ * over 65 536 characters), denials in order of urgency, and when they do not all fit, how many
+ * were left out and where the rest is.
+ */
+export function explainMarkdown(r: ExplainReport, locate: Locate, budget = COMMENT_BUDGET): string {
+  const head = [`### vmipolicy explain: ${md(r.log)}`, '', `Read against ${md(r.spec)} (Xen ${md(r.xen)}): ${r.totals.avcLines} avc lines, ${r.denials.length} distinct denials.`, ''];
+  const tail = ['', md(explainVerdictLine(r))];
+  let used = Buffer.byteLength(head.join('\n') + tail.join('\n')) + 200;
+  const body: string[] = [];
+  let shown = 0;
+  outer: for (const [kind, denials] of grouped(r)) {
+    const heading = [`#### ${md(HEADINGS[kind])} (${denials.length})`, ''];
+    used += Buffer.byteLength(heading.join('\n')) + 2;
+    if (used > budget) break;
+    body.push(...heading);
     for (const d of denials) {
       const a = advice(d, locate);
-      out.push(`- **${md(party(d))}** <code>${md(`${d.cls}:${d.perm}`)}</code>: ${md(a.verdict)}${a.next ? `. ${md(a.next)}` : ''}`);
-      for (const b of a.because) out.push(`  - ${md(b)}`);
-      out.push(`  - ${md(occurrenceLine(d, locate))}`);
+      const item = [
+        `- **${md(party(d))}** <code>${md(`${d.cls}:${d.perm}`)}</code>: ${md(a.verdict)}${a.next ? `. ${md(a.next)}` : ''}`,
+        ...a.because.map((b) => `  - ${md(b)}`),
+        `  - ${md(occurrenceLine(d, locate))}`,
+      ];
+      const size = Buffer.byteLength(item.join('\n')) + 1;
+      if (used + size > budget) break outer;
+      used += size;
+      body.push(...item);
+      shown++;
     }
-    out.push('');
+    body.push('');
   }
-  out.push(md(explainVerdictLine(r)));
-  return out.join('\n') + '\n';
+  const left = r.denials.length - shown;
+  const note = left > 0 ? [`_${left} more distinct denial${left === 1 ? '' : 's'} left out to fit one comment: \`vmipolicy explain --format json\` lists them all._`] : [];
+  return [...head, ...body, ...note, ...tail].join('\n') + '\n';
 }
 
 /** The report as data, every span as file, line and column. */

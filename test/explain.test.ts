@@ -17,7 +17,7 @@ import type { Denial, Explanation } from '../explain/explain.js';
 import type { OperationReport } from '../vmi/selftest/selftest.js';
 import { EXAMPLES, compileText, repoPath } from './support/env.js';
 
-const cli = (args: string[], input?: string) => spawnSync(process.execPath, [repoPath('dist', 'cli', 'bin.js'), ...args], { encoding: 'utf8', cwd: repoPath(), ...(input !== undefined ? { input } : {}) });
+const cli = (args: string[], input?: string) => spawnSync(process.execPath, [repoPath('dist', 'cli', 'bin.js'), ...args], { encoding: 'utf8', cwd: repoPath(), maxBuffer: 64 << 20, ...(input !== undefined ? { input } : {}) });
 
 const record = (line: string): AvcRecord => {
   const r = readAvcLine(line);
@@ -274,4 +274,18 @@ test('vmipolicy explain: standard input, exit codes, JSON and markdown, and host
   const mdOut = cli(['explain', '-', '--spec', TINY, '--format', 'markdown'], hostile).stdout;
   assert.doesNotMatch(mdOut, /(?<!\\)<img/, mdOut);
   assert.ok(!mdOut.includes('@team'), mdOut);
+});
+
+test('explain --format markdown fits one pull-request comment however many denials, and says how many it left out', () => {
+  const lines = Array.from({ length: 3000 }, (_, i) => tinyLine('map_read', 'tinyvmi_t', `guest${i}_t`, 'mmu', `source=d2 target=d${i + 10}`));
+  const log = lines.join('\n') + '\n';
+  const md = cli(['explain', '-', '--spec', TINY, '--format', 'markdown'], log);
+  assert.equal(md.status, 1, md.stderr);
+  assert.ok(Buffer.byteLength(md.stdout) <= 60_000, `${Buffer.byteLength(md.stdout)} bytes`);
+  const left = /_(\d+) more distinct denials left out to fit one comment/.exec(md.stdout);
+  assert.ok(left, md.stdout.slice(-400));
+  const shown = (md.stdout.match(/^- \*\*/gm) ?? []).length;
+  assert.equal(shown + Number(left[1]), 3000);
+  const json = JSON.parse(cli(['explain', '-', '--spec', TINY, '--format', 'json'], log).stdout);
+  assert.equal(json.denials.length, 3000);
 });
