@@ -11,6 +11,7 @@ import { positionAt, sourceText, type SourceText } from '../core/source.js';
 import { concernsSpec, explainLog, type ExplainReport } from '../explain/explain.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, type ExitCode } from './exit.js';
 import { readSpec, type SpecInput } from './spec-input.js';
+import { readPolicy } from './policy.js';
 
 /** A log by path, or a name and its text already read (standard input, a test). */
 export type LogInput = string | { readonly file: string; readonly text: string };
@@ -24,7 +25,12 @@ export interface ExplainOutcome {
   readonly locate: (span: SourceSpan) => Located | undefined;
 }
 
-export function explain(log: LogInput, spec: SpecInput): ExplainOutcome {
+export interface ExplainOptions {
+  /** The policy the host runs (a policy.conf or a Xen tree): each denial is also decided by it. */
+  readonly policy?: string;
+}
+
+export function explain(log: LogInput, spec: SpecInput, options: ExplainOptions = {}): ExplainOutcome {
   const sources: SourceText[] = [];
   const locate = (span: SourceSpan): Located | undefined => {
     const source = sources.find((s) => s.file === span.file);
@@ -40,8 +46,10 @@ export function explain(log: LogInput, spec: SpecInput): ExplainOutcome {
   if (!text.ok) return fail(placeAll([text.diagnostic]));
   const file = typeof log === 'string' ? log : log.file;
   sources.push(sourceText(file, text.text));
+  const deployed = options.policy === undefined ? undefined : readPolicy(options.policy);
+  if (deployed && !deployed.policy) return fail(deployed.diagnostics);
   // The spec's own warnings are check's to report; here only what stops the reading, and the log's.
-  const { report, diagnostics } = explainLog(compiled.ir, { file, text: text.text });
+  const { report, diagnostics } = explainLog(compiled.ir, { file, text: text.text }, deployed?.policy?.model);
   const exit = report.denials.some(concernsSpec) ? EXIT_FINDINGS : EXIT_OK;
   return { exit, report, diagnostics: placeAll(diagnostics, sources), locate };
 }

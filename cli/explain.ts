@@ -1,4 +1,4 @@
-// `vmipolicy explain LOG --spec SPEC [--format text|json|markdown]`: arguments → api/explain.ts
+// `vmipolicy explain LOG --spec SPEC [--policy FILE] [--format text|json|markdown]`: arguments → api/explain.ts
 // → the explained denials. LOG is `xl dmesg` output (or any capture of Xen's console), `-`
 // for standard input. Exit: 0 no denial concerns the spec, 1 some does, 2 bad input or usage.
 
@@ -15,7 +15,7 @@ import { reportAll } from './render.js';
 const FORMATS = ['text', 'json', 'markdown'] as const;
 
 function explainCommand(argv: readonly string[], io: Io): number {
-  const args = parseArgs(argv, { values: ['--format', '--spec'] });
+  const args = parseArgs(argv, { values: ['--format', '--spec', '--policy'] });
   if (args.errors.length) return usageError(io, args.errors[0] as string);
   const fmt = formatOf(args, FORMATS);
   if ('error' in fmt) return usageError(io, fmt.error);
@@ -33,7 +33,8 @@ function explainCommand(argv: readonly string[], io: Io): number {
     }
     log = { file: STDIN_NAME, text: read.text };
   }
-  const outcome = explain(log, spec);
+  const policy = args.flags.get('--policy');
+  const outcome = explain(log, spec, policy !== undefined ? { policy } : {});
   if (fmt.format === 'text' || !outcome.report) reportAll(io, outcome.diagnostics);
   const report = outcome.report;
   if (!report) {

@@ -56,10 +56,11 @@ Usage:
       of any of them): what each subject gains or loses, in capability terms for specs,
       with the rule or spec line behind every change. --fail-on new-access exits 1 when
       NEW grants anything OLD did not. --sarif-root DIR as for check.
-  vmipolicy explain LOG --spec SPEC [--format text|json|markdown]
+  vmipolicy explain LOG --spec SPEC [--policy FILE] [--format text|json|markdown]
       Xen's avc denials (xl dmesg output, - for standard input) explained against SPEC: the
       introspector and target behind each, the capability it lacks (the spec line to change),
-      or a finding when no capability needs what was denied. Exit 1 when a denial concerns SPEC.
+      or a finding when no capability needs what was denied; --policy: what the host's policy
+      decides for each. Exit 1 when a denial concerns SPEC.
   vmipolicy capabilities [--format text|markdown|json]
       What each capability grants, and the hypercall and hook behind every permission.
   vmipolicy policy stats FILE [--format text|json]

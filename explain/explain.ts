@@ -25,6 +25,8 @@ import { diagnostic, type Diagnostic, type SourceSpan } from '../core/diagnostic
 import { DOM0_TYPE, DOMXEN_TYPE, eventChannelGrants } from '../compiler/lower.js';
 import type { DomainIR, Grant, IR, Origin } from '../compiler/ir.js';
 import type { SpecIntrospector } from '../compiler/spec.js';
+import { computeAccessVector, parseContext } from '../policy/model/access.js';
+import type { PolicyModel } from '../policy/model/model.js';
 import { contextType, formatDomid, readAvcLine, type AuditedContext, type AvcLineStyle, type AvcRecord } from '../formats/avc-line.js';
 
 /** Occurrences kept per denial: the count is exact, the list is a sample for the reader. */
@@ -80,6 +82,14 @@ export interface Occurrence {
   readonly target?: number;
 }
 
+/**
+ * What the deployed policy (explain --policy) says of a denial now: it allows it (the log is
+ * older than the policy loaded, or a boolean differed), or the stage of Xen's decision that
+ * refuses it (no allow rule, a constraint, the role, typebounds), or it cannot say (a type or
+ * class it does not have, a SID without a context).
+ */
+export type DeployedAnswer = 'allowed' | 'te' | 'constraint' | 'rbac' | 'bounds' | 'unknown';
+
 export interface Denial {
   readonly subject: Party;
   readonly object: Party;
@@ -92,6 +102,8 @@ export interface Denial {
   /** Distinct (source, target) domids, as "d2→d1", in order of appearance. */
   readonly domids: readonly string[];
   readonly explanation: Explanation;
+  /** With a deployed policy given: what it decides for this denial. */
+  readonly deployed?: DeployedAnswer;
 }
 
 export interface ExplainReport {
@@ -118,7 +130,7 @@ export interface ExplainResult {
 }
 
 /** Reads a console log and explains every denial against the compiled spec. */
-export function explainLog(ir: IR, log: { readonly file: string; readonly text: string }): ExplainResult {
+export function explainLog(ir: IR, log: { readonly file: string; readonly text: string }, deployed?: PolicyModel): ExplainResult {
   const diagnostics: Diagnostic[] = [];
   const groups = new Map<string, MutableGroup>();
   const totals = { lines: 0, avcLines: 0, deniedLines: 0, grantedLines: 0, guestLines: 0, malformedLines: 0 };
@@ -164,7 +176,7 @@ export function explainLog(ir: IR, log: { readonly file: string; readonly text: 
   const expected: AvcLineStyle = avcLineStyle(ir.spec.xen);
   const other = styles.get(expected === 'pd' ? 'domid' : 'pd');
   if (other) diagnostics.push(diagnostic('AvcReleaseFormat', [expected === 'pd' ? 'up to 4.16' : 'from 4.17', ir.spec.xen], other));
-  const explainer = new Explainer(ir, new Set(groups.keys()));
+  const explainer = new Explainer(ir, new Set(groups.keys()), deployed);
   const denials = [...groups.values()].map((g) => explainer.denial(g));
   const rank = (d: Denial): number => EXPLANATION_ORDER.indexOf(d.explanation.kind);
   denials.sort((a, b) => rank(a) - rank(b) || (a.occurrences[0]?.span.start ?? 0) - (b.occurrences[0]?.span.start ?? 0) || compareCodePoints(a.perm, b.perm));
@@ -214,7 +226,10 @@ class Explainer {
   /** The IR's grants for the keys the log denies, with their origins. */
   private readonly granted = new Map<string, Origin[]>();
 
-  constructor(private readonly ir: IR, keys: ReadonlySet<string>) {
+  /** The deployed policy's decisions, per (scontext, tcontext, class). */
+  private readonly decisions = new Map<string, ReturnType<typeof computeAccessVector> | undefined>();
+
+  constructor(private readonly ir: IR, keys: ReadonlySet<string>, private readonly deployed?: PolicyModel) {
     for (const d of ir.domains) {
       this.owners.set(d.type, { domain: d, as: 'domain' });
       this.owners.set(d.self, { domain: d, as: 'self' });
@@ -241,7 +256,23 @@ class Explainer {
       return { context: printed(c, side), ...(type !== undefined ? { type } : {}), ...(owner ? { domain: owner.domain.name, as: owner.as } : {}) };
     };
     const { key, cls, perm, count, occurrences, domids } = g;
-    return { subject: party(g.subject, 's'), object: party(g.object, 't'), cls, perm, count, occurrences, domids, explanation: this.explain(key, typeOf(g.subject), typeOf(g.object), cls, perm) };
+    const deployed = this.deployedAnswer(g.subject, g.object, cls, perm);
+    return { subject: party(g.subject, 's'), object: party(g.object, 't'), cls, perm, count, occurrences, domids, explanation: this.explain(key, typeOf(g.subject), typeOf(g.object), cls, perm), ...(deployed ? { deployed } : {}) };
+  }
+
+  /** Xen's decision under the deployed policy, for the contexts the line printed. */
+  private deployedAnswer(s: AuditedContext, t: AuditedContext, cls: string, perm: string): DeployedAnswer | undefined {
+    if (!this.deployed) return undefined;
+    if (!('context' in s) || !('context' in t)) return 'unknown';
+    const key = `${s.context} ${t.context} ${cls}`;
+    if (!this.decisions.has(key)) {
+      const sc = parseContext(s.context);
+      const tc = parseContext(t.context);
+      this.decisions.set(key, sc && tc ? computeAccessVector(this.deployed, sc, tc, cls) : undefined);
+    }
+    const d = this.decisions.get(key);
+    if (!d || d.error !== undefined || !d.classPerms.includes(perm)) return 'unknown';
+    return d.allowed.includes(perm) ? 'allowed' : d.deniedBy.get(perm) ?? 'te';
   }
 
   private explain(key: string, stype: string | undefined, ttype: string | undefined, cls: string, perm: string): Explanation {

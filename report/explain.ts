@@ -7,7 +7,7 @@ import type { Located } from '../core/located.js';
 import type { SourceSpan } from '../core/diagnostics.js';
 import { terminalSafe as safe } from '../core/terminal.js';
 import type { Origin } from '../compiler/ir.js';
-import { concernsSpec, EXPLANATION_ORDER, type Candidate, type Denial, type Explanation, type ExplanationKind, type ExplainReport, type Party } from '../explain/explain.js';
+import { concernsSpec, EXPLANATION_ORDER, type Candidate, type Denial, type Explanation, type ExplanationKind, type ExplainReport, type Party, type DeployedAnswer } from '../explain/explain.js';
 import { COMMENT_BUDGET, md } from './diff/markdown.js';
 
 /** Turns a span of the log or the spec into line and column (undefined: neither text has it). */
@@ -96,6 +96,20 @@ function originLine(o: Origin, locate: Locate): string {
   }
 }
 
+const DEPLOYED: Readonly<Record<DeployedAnswer, string>> = {
+  allowed: 'the deployed policy allows it now: the log is older than the policy loaded, or a boolean differed',
+  te: 'the deployed policy denies it too: no allow rule grants it',
+  constraint: 'the deployed policy denies it too: a constraint refuses it',
+  rbac: 'the deployed policy denies it too: the role may not have the type',
+  bounds: 'the deployed policy denies it too: typebounds cut it',
+  unknown: 'the deployed policy cannot decide it: it lacks the type, class or permission, or the line printed a SID',
+};
+
+/** The deployed policy's answer, as a sentence, when one was given. */
+function deployedLine(d: Denial): string | undefined {
+  return d.deployed === undefined ? undefined : DEPLOYED[d.deployed];
+}
+
 /** "log lines 34, 35 and 4 more (d1→d2)": the log is named once, in the heading. */
 function occurrenceLine(d: Denial, locate: Locate): string {
   const lines = d.occurrences.map((o) => locate(o.span)?.line).filter((n): n is number => n !== undefined);
@@ -121,6 +135,8 @@ export function explainText(r: ExplainReport, locate: Locate): string {
       out.push(`    ${safe(a.verdict)}`);
       if (a.next) out.push(`    → ${safe(a.next)}`);
       for (const b of a.because) out.push(`      ${safe(b)}`);
+      const deployed = deployedLine(d);
+      if (deployed) out.push(`    ${deployed}`);
       out.push(`    ${safe(occurrenceLine(d, locate))}`);
     }
     out.push('');
@@ -150,6 +166,7 @@ export function explainMarkdown(r: ExplainReport, locate: Locate, budget = COMME
       const item = [
         `- **${md(party(d))}** <code>${md(`${d.cls}:${d.perm}`)}</code>: ${md(a.verdict)}${a.next ? `. ${md(a.next)}` : ''}`,
         ...a.because.map((b) => `  - ${md(b)}`),
+        ...(d.deployed ? [`  - ${md(deployedLine(d) as string)}`] : []),
         `  - ${md(occurrenceLine(d, locate))}`,
       ];
       const size = Buffer.byteLength(item.join('\n')) + 1;
@@ -190,6 +207,7 @@ export function explainDocument(r: ExplainReport, locate: Locate, diagnostics: r
       occurrences: d.occurrences.map((o) => ({ at: place(o.span), ...(o.source !== undefined ? { source: o.source } : {}), ...(o.target !== undefined ? { target: o.target } : {}) })),
       domids: d.domids,
       advice: advice(d, locate),
+      ...(d.deployed ? { deployed: d.deployed } : {}),
       explanation: explanation(d.explanation),
     })),
     diagnostics,

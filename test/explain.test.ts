@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { DOMID_XEN, formatAvcLine, readAvcLine, type AvcRecord } from '../formats/avc-line.js';
@@ -16,6 +17,7 @@ import { CAPABILITY_NAMES } from '../catalog/capabilities.js';
 import type { Denial, Explanation } from '../explain/explain.js';
 import type { OperationReport } from '../vmi/selftest/selftest.js';
 import { EXAMPLES, compileText, repoPath } from './support/env.js';
+import { withTempDir } from './support/oracles.js';
 
 const cli = (args: string[], input?: string) => spawnSync(process.execPath, [repoPath('dist', 'cli', 'bin.js'), ...args], { encoding: 'utf8', cwd: repoPath(), maxBuffer: 64 << 20, ...(input !== undefined ? { input } : {}) });
 
@@ -288,4 +290,26 @@ test('explain --format markdown fits one pull-request comment however many denia
   assert.equal(shown + Number(left[1]), 3000);
   const json = JSON.parse(cli(['explain', '-', '--spec', TINY, '--format', 'json'], log).stdout);
   assert.equal(json.denials.length, 3000);
+});
+
+test('explain --policy: each denial decided again by the policy the host runs', () => {
+  withTempDir((dir) => {
+    const out = join(dir, 'out');
+    const built = cli(['compile', TINY, '--mode', 'standalone', '-o', out]);
+    assert.equal(built.status, 0, built.stderr);
+    const log = [tinyLine('map_read', 'tinyvmi_t', 'ubuntu_t', 'mmu'), tinyLine('gettsc', 'tinyvmi_t', 'ubuntu_t', 'domain2'), tinyLine('gettsc', 'tinyvmi_t', 'nosuch_t', 'domain2')].join('\n');
+    const r = cli(['explain', '-', '--spec', TINY, '--policy', join(out, 'policy.conf'), '--format', 'json'], log);
+    assert.equal(r.status, 1, r.stderr);
+    const byKey = new Map((JSON.parse(r.stdout).denials as { object: { type: string }; permission: string; deployed: string }[]).map((d) => [`${d.object.type} ${d.permission}`, d.deployed]));
+    // The spec grants map_read and the compiled policy allows it: the log predates that policy.
+    assert.equal(byKey.get('ubuntu_t map_read'), 'allowed');
+    assert.equal(byKey.get('ubuntu_t gettsc'), 'te');
+    assert.equal(byKey.get('nosuch_t gettsc'), 'unknown');
+    const text = cli(['explain', '-', '--spec', TINY, '--policy', join(out, 'policy.conf')], log);
+    assert.match(text.stdout, /the deployed policy allows it now/);
+    assert.match(text.stdout, /the deployed policy denies it too: no allow rule grants it/);
+    const missing = cli(['explain', '-', '--spec', TINY, '--policy', join(dir, 'none.conf'), '--format', 'json'], log);
+    assert.equal(missing.status, 2);
+    assert.equal(JSON.parse(missing.stdout).ok, false);
+  });
 });
