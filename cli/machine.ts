@@ -4,7 +4,7 @@
 // Commands report each diagnostic through `reportPlaced` (cli/render.ts), which also
 // records it here; `withMachineFailure` writes the document when the command wrote none.
 
-import { VERSION } from '../compiler/index.js';
+import { VERSION } from '../compiler/version.js';
 import { md } from '../report/diff/markdown.js';
 import { diagnosticsSarifResults, diagnosticsSarifRules, sarifLog } from '../report/sarif.js';
 import type { LocatedDiagnostic } from '../report/diagnostics.js';

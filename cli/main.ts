@@ -1,21 +1,12 @@
 // The vmipolicy command line. Thin: argument parsing, files, exit codes and rendering;
 // every command is a library call. Exit codes: 0 success, 1 findings, 2 bad input or usage.
+// Each command's module is imported only when that command runs: `--version`, `--help` and a
+// mistyped command load none of the grammar, schema or checker (start-up is most of a small run).
 
-import { CAPABILITIES, TOOL_NAMES, toolProfile, VERSION, XEN_RELEASES } from '../compiler/index.js';
-import { capabilityReferenceMarkdown } from '../catalog/reference.js';
-import { compileSpec } from '../api/compile.js';
-import { placeAll, type PlacedDiagnostic } from '../core/located.js';
-import { locatePlaced, renderPlaced, summary } from '../report/diagnostics.js';
+import { VERSION } from '../compiler/version.js';
+import { XEN_RELEASES } from '../catalog/vocabulary.js';
 import { machineCommand } from './machine.js';
-import { EXIT_OK, EXIT_USAGE, specArgument, usageError, type Io } from './io.js';
-import { recoverOutput, writeArtifacts, type FileText } from './output.js';
-import { compareCodePoints } from '../core/compare.js';
-import { runPolicy } from './policy.js';
-import { runCheck } from './check.js';
-import { runVmi } from './vmi.js';
-import { runSelftest, runVerify } from './selftest.js';
-import { runDiff } from './diff.js';
-import { runExplain } from './explain.js';
+import { EXIT_OK, EXIT_USAGE, usageError, type Io } from './io.js';
 import { parseArgs, type FlagSpec, type ParsedArgs } from './args.js';
 import { nearest } from '../compiler/names.js';
 
@@ -96,8 +87,6 @@ export function commandUsage(command: string): string {
 const COMMANDS = ['verify', 'selftest', 'compile', 'check', 'vmi', 'diff', 'explain', 'capabilities', 'policy', 'help', 'version'] as const;
 const VERSION_WORDS = new Set(['--version', '-V', 'version']);
 
-type Parsed = ParsedArgs;
-
 const COMMON_FLAGS: FlagSpec = { values: ['-o', '--xen', '--mode', '--format', '-s', '-t', '-c', '-p'], booleans: ['--version'] };
 
 function didYouMean(word: string, candidates: readonly string[]): string {
@@ -105,93 +94,19 @@ function didYouMean(word: string, candidates: readonly string[]): string {
   return near === undefined ? '' : ` (did you mean '${near}'?)`;
 }
 
-function report(io: Io, diagnostics: readonly PlacedDiagnostic[], format: string): void {
-  if (format === 'json') return;
-  for (const p of diagnostics) io.stderr(renderPlaced(p) + '\n');
-}
+type Run = (argv: readonly string[], io: Io) => number | Promise<number>;
 
-function runCompile(args: Parsed, io: Io): number {
-  const [specPath, ...extra] = args.positional;
-  if (!specPath) return usageError(io, 'compile needs a SPEC file');
-  if (extra.length) return usageError(io, `unexpected argument ${extra[0]}`);
-  const out = args.flags.get('-o');
-  if (!out) return usageError(io, 'compile needs -o DIR');
-  const format = args.flags.get('--format') ?? 'text';
-  if (format !== 'text' && format !== 'json') return usageError(io, `--format must be text or json for compile, not ${format}`);
-  const mode = args.flags.get('--mode');
-  if (mode !== undefined && mode !== 'module' && mode !== 'standalone') return usageError(io, `--mode must be module or standalone, not ${mode}`);
-
-  // An interrupted earlier run is put right first, whatever happens to this one.
-  const recovered = recoverOutput(out);
-  const recoveredWarnings = placeAll(recovered.warnings);
-  if (!recovered.ok) return finish(io, format, [...recoveredWarnings, ...placeAll([recovered.diagnostic])], EXIT_USAGE);
-  const xen = args.flags.get('--xen');
-  // The manifest is made while it is written: at 10 000 domains it is most of the output.
-  const spec = specArgument(specPath);
-  if (typeof spec === 'object' && 'diagnostics' in spec) return finish(io, format, [...recoveredWarnings, ...spec.diagnostics], EXIT_USAGE);
-  const result = compileSpec(spec, { ...(xen !== undefined ? { xen } : {}), ...(mode ? { mode } : {}), manifest: 'deferred' });
-  if (!result.artifacts) return finish(io, format, [...recoveredWarnings, ...result.diagnostics], EXIT_USAGE);
-  const files = new Map<string, FileText>([...result.artifacts, ...(result.deferred ?? [])].sort(([a], [b]) => compareCodePoints(a, b)));
-  const written = writeArtifacts(out, files);
-  const diagnostics = [...recoveredWarnings, ...result.diagnostics, ...placeAll(written.warnings)];
-  if (!written.ok) return finish(io, format, [...diagnostics, ...placeAll([written.diagnostic])], EXIT_USAGE);
-  if (format === 'json') {
-    io.stdout(JSON.stringify({ ok: true, out, files: [...files.keys()], diagnostics: diagnostics.map(locatePlaced) }, null, 2) + '\n');
-  } else {
-    report(io, diagnostics, format);
-    io.stdout(`wrote ${files.size} files to ${out} (${summary(diagnostics.map((p) => p.diagnostic))})\n`);
-    for (const f of files.keys()) io.stdout(`  ${f}\n`);
-  }
-  return EXIT_OK;
-}
-
-function finish(io: Io, format: string, diagnostics: readonly PlacedDiagnostic[], code: number): number {
-  if (format === 'json') {
-    io.stdout(JSON.stringify({ ok: false, diagnostics: diagnostics.map(locatePlaced) }, null, 2) + '\n');
-  } else {
-    report(io, diagnostics, format);
-    io.stderr(`vmipolicy: nothing written (${summary(diagnostics.map((p) => p.diagnostic))})\n`);
-  }
-  return code;
-}
-
-function runCapabilities(args: Parsed, io: Io): number {
-  const format = args.flags.get('--format') ?? 'text';
-  if (format === 'markdown') {
-    io.stdout(capabilityReferenceMarkdown() + '\n');
-  } else if (format === 'json') {
-    const latest = XEN_RELEASES[XEN_RELEASES.length - 1] as string;
-    io.stdout(JSON.stringify(CAPABILITIES.map((c) => ({
-      name: c.name, summary: c.summary, requires: c.requires, targetKinds: c.targetKinds, control: c.control ?? null,
-      grantsOnXen: latest,
-      grants: { 'pv->hvm': c.targetKinds.includes('hvm') ? c.grants({ xen: latest, introspector: 'pv', target: 'hvm' }) : null,
-        'hvm->hvm': c.targetKinds.includes('hvm') ? c.grants({ xen: latest, introspector: 'hvm', target: 'hvm' }) : null },
-    })), null, 2) + '\n');
-  } else if (format === 'text') {
-    const width = Math.max(...CAPABILITIES.map((c) => c.name.length));
-    for (const c of CAPABILITIES) io.stdout(`${c.name.padEnd(width)}  ${c.summary}\n`);
-    io.stdout('\nTool profiles (introspectors[].tool):\n');
-    for (const t of TOOL_NAMES) {
-      const p = toolProfile(t);
-      const adds = p.mandatory.map((m) => m.capability);
-      io.stdout(`${t.padEnd(width)}  ${p.summary}${adds.length ? ` Adds ${adds.join(', ')}.` : ''}\n`);
-    }
-    io.stdout('\nFull reference: vmipolicy capabilities --format markdown (also docs/capabilities.md)\n');
-  } else {
-    return usageError(io, `--format must be text, markdown or json for capabilities, not ${format}`);
-  }
-  return EXIT_OK;
-}
-
-
-/** Commands that parse their own flags (repeatable ones included). */
-const OWN_ARGUMENTS: Readonly<Record<string, (argv: readonly string[], io: Io) => number | Promise<number>>> = {
-  check: machineCommand(['json', 'sarif'], (argv, io) => runCheck(argv, io, usageError)),
-  vmi: (argv, io) => runVmi(argv, io),
-  selftest: (argv, io) => runSelftest(argv, io),
-  verify: (argv, io) => runVerify(argv, io),
-  diff: (argv, io) => runDiff(argv, io),
-  explain: (argv, io) => runExplain(argv, io),
+/** Commands that parse their own flags (repeatable ones included), each loaded when it runs. */
+const OWN_ARGUMENTS: Readonly<Record<string, () => Promise<Run>>> = {
+  check: async () => {
+    const { runCheck } = await import('./check.js');
+    return machineCommand(['json', 'sarif'], (argv, io) => runCheck(argv, io, usageError));
+  },
+  vmi: async () => (await import('./vmi.js')).runVmi,
+  selftest: async () => (await import('./selftest.js')).runSelftest,
+  verify: async () => (await import('./selftest.js')).runVerify,
+  diff: async () => (await import('./diff.js')).runDiff,
+  explain: async () => (await import('./explain.js')).runExplain,
 };
 
 /**
@@ -232,7 +147,7 @@ function runCommand(command: string | undefined, rest: readonly string[], io: Io
       io.stdout(commandUsage(command as string));
       return EXIT_OK;
     }
-    return own(rest, io);
+    return own().then((run) => run(rest, io));
   }
   const args = parseArgs(rest, COMMON_FLAGS);
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
@@ -249,9 +164,9 @@ function runCommand(command: string | undefined, rest: readonly string[], io: Io
   }
   if (args.errors.length) return usageError(io, args.errors[0] as string);
   switch (command) {
-    case 'compile': return runCompile(args, io);
-    case 'capabilities': return runCapabilities(args, io);
-    case 'policy': return runPolicy(args, io);
+    case 'compile': return import('./compile.js').then((m) => m.runCompile(args, io));
+    case 'capabilities': return import('./capabilities.js').then((m) => m.runCapabilities(args, io));
+    case 'policy': return import('./policy.js').then((m) => m.runPolicy(args, io));
     default:
       return usageError(io, `unknown command '${command}'${didYouMean(command, COMMANDS)}`);
   }
