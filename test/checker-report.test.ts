@@ -75,7 +75,10 @@ describe('reports', () => {
     const dot = reportDot(report);
     assert.match(dot, /^digraph vmipolicy \{/);
     assert.match(dot, /"mon_t" \[label="mon_t\\nmon", shape=box/);
-    assert.match(dot, /"web_t" -> "dom0_t" \[label="domain:setvcpucontext", color=red/);
+    // One edge per pair: the witness hop and the finding on one label, drawn as the witness.
+    assert.match(dot, /"web_t" -> "dom0_t" \[label="domain: setvcpucontext\\nundeclared-target: domain: setvcpucontext", color=red, penwidth=2\.5/);
+    assert.equal(dot.match(/"web_t" -> "dom0_t"/g)?.length, 1);
+    assert.match(dot, /subgraph cluster_legend/);
     assert.match(dot, /"mon_t" -> "web_t" \[[^\]]*style=dashed|"mon_t" -> "web_t" \[[^\]]*color=red/);
   });
 
