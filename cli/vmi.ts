@@ -90,7 +90,8 @@ function pagingOf(opened: OpenedSnapshot, dtb: bigint | undefined, mode: PagingM
   if (cpus.length === 0 || opened.elfClass === undefined) return { problem: `this ${opened.kind ?? 'raw'} snapshot carries no vCPU state: give --dtb ADDR (the guest's CR3: its page-directory base) and --mode` };
   const cpu = cpus[vcpu];
   if (!cpu) return { problem: `--vcpu ${vcpu}: the dump holds the state of ${cpus.length} vCPU${cpus.length === 1 ? '' : 's'} (0 to ${cpus.length - 1})` };
-  const fromCpu = pagingFromRegisters(cpu.cr0, cpu.cr3, cpu.cr4, opened.elfClass === 64);
+  // Long mode from the vCPU's own note where the dump has it; the dump's class is only a fallback.
+  const fromCpu = pagingFromRegisters(cpu.cr0, cpu.cr3, cpu.cr4, cpu.longMode ?? opened.elfClass === 64);
   if ('problem' in fromCpu) return { problem: `vCPU ${vcpu} of the dump: ${fromCpu.problem}; give --dtb and --mode` };
   if (mode !== undefined && mode !== fromCpu.mode) return { problem: `--mode ${mode}, but vCPU ${vcpu} of the dump runs ${fromCpu.mode} paging: give --dtb too to walk another way` };
   return { ...fromCpu, from: `--dtb ${hex(fromCpu.dtb)} --mode ${fromCpu.mode}: from vCPU ${vcpu} of the dump (CR3 0x${cpu.cr3.toString(16)}, CR4 0x${cpu.cr4.toString(16)})` };

@@ -1,15 +1,17 @@
-// The real-Linux QEMU harness itself (test/support/qemu-linux.ts): on a machine with QEMU and
-// Debian's apt it boots Debian's kernel, and hands out both dumps of the paused guest, the
-// guest's own BTF and kallsyms, and the process list the guest printed, with the distinctive
+// The real-Linux QEMU harness itself (test/support/qemu-linux.ts), once per Debian kernel
+// flavour (amd64; i386's 686-pae and 686): on a machine with QEMU and Debian's apt it boots the
+// flavour's kernel, and hands out both dumps of the paused guest, the guest's own kallsyms (and
+// BTF, where the kernel has it), and the process list the guest printed, with the distinctive
 // processes its /init started. The VMI differential tests compare their process listing with
-// that one. Without qemu-system-x86_64 or dpkg-deb the test skips and prints why (in CI, where
-// .ci/run installs them, it fails); when the harness cannot get a kernel (apt knows none) it
-// skips with the harness's reason.
+// that one. Without the flavour's QEMU (qemu-system-x86_64, qemu-system-i386) or dpkg-deb the
+// test skips and prints why (in CI, where .ci/run installs them, it fails); when the harness
+// cannot get a kernel (apt knows none; for i386, dpkg lacks the i386 architecture) it skips
+// with the harness's reason.
 
 import assert from 'node:assert/strict';
 import { existsSync, openSync, readSync, closeSync, readFileSync, statSync } from 'node:fs';
 import { test } from 'node:test';
-import { linuxGuestDumps } from './support/qemu-linux.js';
+import { KERNEL_FLAVOURS, linuxGuestDumps, linuxGuestQemu } from './support/qemu-linux.js';
 import { requires } from './support/env.js';
 
 /** The comms test/support/qemu-linux.ts has its guest run: exec'd names cut by the kernel to 15 bytes, and one set through /proc/self/comm. */
@@ -26,22 +28,36 @@ function firstBytes(path: string, n: number): Buffer {
   }
 }
 
-test('a real Debian kernel under QEMU is dumped paused, with its BTF, kallsyms and the processes it listed', (t) => {
-  if (!requires(t, { commands: ['qemu-system-x86_64', 'dpkg-deb'] })) return;
-  const guest = linuxGuestDumps();
-  if ('skip' in guest) {
-    console.log(`# skipped ${t.name}: ${guest.skip}`);
-    t.skip(guest.skip);
-    return;
-  }
-  for (const format of ['elf', 'kdump-zlib'] as const) {
-    const path = guest.files[format];
-    assert.ok(path && existsSync(path) && statSync(path).size > 0, `no ${format} dump`);
-  }
-  assert.deepEqual([...firstBytes(guest.btf, 2)], [0x9f, 0xeb], 'the BTF copy lacks its magic');
-  assert.match(readFileSync(guest.kallsyms, 'latin1'), /^[0-9a-f]{16} [A-Za-z] init_task$/m);
-  const comms = new Set(guest.processes.map((p) => p.comm));
-  for (const comm of DISTINCTIVE) assert.ok(comms.has(comm), `the guest did not list ${JSON.stringify(comm)}`);
-  assert.ok(guest.processes.some((p) => p.pid === 1), 'the guest did not list pid 1');
-  console.log(`# guest kernel ${guest.kernelRelease}: ${guest.processes.length} processes listed`);
-});
+for (const flavour of KERNEL_FLAVOURS) {
+  test(`${flavour}: a real Debian kernel under QEMU is dumped paused, with its kallsyms, its BTF where it has one, and the processes it listed`, (t) => {
+    if (!requires(t, { commands: [linuxGuestQemu(flavour), 'dpkg-deb'] })) return;
+    const guest = linuxGuestDumps(flavour);
+    if ('skip' in guest) {
+      console.log(`# skipped ${t.name}: ${guest.skip}`);
+      t.skip(guest.skip);
+      return;
+    }
+    assert.equal(guest.flavour, flavour);
+    assert.match(guest.kernelRelease, new RegExp(`^6\\.1\\.0-[0-9]+-${flavour}$`));
+    for (const format of ['elf', 'kdump-zlib'] as const) {
+      const path = guest.files[format];
+      assert.ok(path && existsSync(path) && statSync(path).size > 0, `no ${format} dump`);
+    }
+    const kallsyms = readFileSync(guest.kallsyms, 'latin1');
+    if (flavour === 'amd64') {
+      // Debian's amd64 kernel has CONFIG_DEBUG_INFO_BTF and CONFIG_KALLSYMS_ALL.
+      assert.ok(guest.btf, 'the amd64 guest had no /sys/kernel/btf/vmlinux');
+      assert.match(kallsyms, /^[0-9a-f]{16} [A-Za-z] init_task$/m);
+    } else {
+      // Debian's i386 kernels have neither: kallsyms lists text symbols; _text is at its link address (nokaslr).
+      assert.match(kallsyms, /^c1000000 T _text$/m);
+      console.log(`# ${flavour}: ${guest.btf ? 'the guest has BTF' : 'no /sys/kernel/btf/vmlinux in the guest'}; kallsyms ${/ init_task$/m.test(kallsyms) ? 'has' : 'lacks'} init_task`);
+    }
+    if (guest.btf) assert.deepEqual([...firstBytes(guest.btf, 2)], [0x9f, 0xeb], 'the BTF copy lacks its magic');
+    const comms = new Set(guest.processes.map((p) => p.comm));
+    for (const comm of DISTINCTIVE) assert.ok(comms.has(comm), `the guest did not list ${JSON.stringify(comm)}`);
+    assert.ok(guest.processes.some((p) => p.pid === 1), 'the guest did not list pid 1');
+    console.log(`# guest kernel ${guest.kernelRelease}: ${guest.processes.length} processes listed`);
+    for (const line of guest.cr3Note.split('\n')) console.log(`# ${flavour}: ${line}`);
+  });
+}

@@ -1,16 +1,21 @@
 // The VMI core on a real kernel's memory: Debian's 6.1 kernel booted under QEMU (TCG), which
 // listed its own processes, then paused and dumped as ELF and as kdump-zlib
-// (test/support/qemu-linux.ts). The profile comes from the guest's own BTF and kallsyms
-// through `vmi profile` — nothing hand-written — and `vmi ps` runs without --dtb (the dump's
-// vCPU state gives CR3 and the mode). What it lists must be what the guest said: every pid
-// with its comm, in both formats alike.
+// (test/support/qemu-linux.ts) — once per kernel flavour: amd64 (IA-32e paging), and i386's
+// 686-pae (PAE paging) and 686 (32-bit paging). First, without a profile, `vmi translate`
+// without --dtb must take the flavour's paging mode and CR3 from the dump's vCPU state and
+// find _text where nokaslr loads it. Then the profile comes from the guest's own BTF and
+// kallsyms through `vmi profile` — nothing hand-written — and `vmi ps` runs without --dtb.
+// What it lists must be what the guest said: every pid with its comm, in both formats alike.
+// Debian's i386 kernels are built without CONFIG_DEBUG_INFO_BTF (and without
+// CONFIG_KALLSYMS_ALL, so their kallsyms has no init_task): the guest has no BTF to give, and
+// that part skips, saying so.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { linuxGuestDumps } from './support/qemu-linux.js';
+import { linuxGuestDumps, linuxGuestQemu, type KernelFlavour } from './support/qemu-linux.js';
 import { repoPath, requires } from './support/env.js';
 import { withTempDir } from './support/oracles.js';
 
@@ -23,41 +28,77 @@ const cli = (args: string[]) => spawnSync(process.execPath, [repoPath('dist', 'c
  */
 const taskComm = (procComm: string): string => (procComm.startsWith('kworker/') ? procComm.replace(/[-+].*$/, '') : procComm).slice(0, 15);
 
-test('vmi profile from the guest\'s own BTF and kallsyms, then vmi ps on its ELF and kdump dumps: what the guest listed', (t) => {
-  if (!requires(t, { commands: ['qemu-system-x86_64', 'dpkg-deb'] })) return;
-  const guest = linuxGuestDumps();
-  if ('skip' in guest) {
-    console.log(`# skipped ${t.name}: ${guest.skip}`);
-    t.skip(guest.skip);
-    return;
-  }
-  withTempDir((dir) => {
-    const made = cli(['vmi', 'profile', '--btf', guest.btf, '--symbols', guest.kallsyms]);
-    assert.equal(made.status, 0, made.stderr);
-    const profile = join(dir, 'profile.json');
-    writeFileSync(profile, made.stdout);
-    const said = new Map(guest.processes.map((p) => [p.pid, taskComm(p.comm)]));
-    const listings: string[] = [];
-    for (const format of ['elf', 'kdump-zlib'] as const) {
-      const dump = guest.files[format];
-      assert.ok(dump, `no ${format} dump`);
-      const r = cli(['vmi', 'ps', '--snapshot', dump, '--profile', profile, '--format', 'json']);
-      assert.equal(r.status, 0, `${format}: ${r.stderr}`);
-      assert.match(r.stderr, /--mode ia32e: from vCPU 0 of the dump/);
-      const listed = (JSON.parse(r.stdout) as { processes: { pid: number; comm: string; dtb?: string }[] }).processes;
-      listings.push(r.stdout);
-      // init_task is pid 0, which /proc never shows; every other task is one the guest listed.
-      assert.deepEqual(listed[0], { ...listed[0], pid: 0, comm: 'swapper/0' });
-      const ours = new Map(listed.filter((p) => p.pid !== 0).map((p) => [p.pid, p.comm]));
-      for (const [pid, comm] of said) {
-        // A worker may come or go in the instant between the guest's listing and the pause.
-        if (comm.startsWith('kworker/') && !ours.has(pid)) continue;
-        assert.equal(ours.get(pid), comm, `${format}: pid ${pid}`);
-      }
-      for (const [pid, comm] of ours) if (!said.has(pid)) assert.match(comm, /^kworker\//, `${format}: pid ${pid} (${comm}) that the guest did not list`);
-      assert.ok(listed.some((p) => p.comm === 'vmitest delta' && p.dtb !== undefined), 'a user process with its own address space');
+/** Each flavour and the paging mode its kernel runs, which the CLI must read from the dump. */
+const FLAVOURS: readonly { readonly flavour: KernelFlavour; readonly mode: 'ia32e' | 'pae' | 'legacy' }[] = [
+  { flavour: 'amd64', mode: 'ia32e' },
+  { flavour: '686-pae', mode: 'pae' },
+  { flavour: '686', mode: 'legacy' },
+];
+
+/** Where all three flavours load the kernel image (CONFIG_PHYSICAL_START) under nokaslr. */
+const TEXT_PHYSICAL = '0x1000000';
+
+for (const { flavour, mode } of FLAVOURS) {
+  test(`${flavour}: vmi profile from the guest's own BTF and kallsyms, then vmi ps on its ELF and kdump dumps: what the guest listed`, async (t) => {
+    if (!requires(t, { commands: [linuxGuestQemu(flavour), 'dpkg-deb'] })) return;
+    const guest = linuxGuestDumps(flavour);
+    if ('skip' in guest) {
+      console.log(`# skipped ${t.name}: ${guest.skip}`);
+      t.skip(guest.skip);
+      return;
     }
-    assert.equal(listings[0], listings[1], 'the ELF and kdump dumps give the same listing');
-    console.log(`# ${guest.kernelRelease}: ${guest.processes.length} processes listed by the guest, the same by vmi ps on both dumps`);
+    const fromDump = new RegExp(`--mode ${mode}: from vCPU 0 of the dump`);
+
+    const text = /^([0-9a-f]{8}|[0-9a-f]{16}) T _text$/m.exec(readFileSync(guest.kallsyms, 'latin1'))?.[1];
+    for (const format of ['elf', 'kdump-zlib'] as const) {
+      await t.test(`${format}: without --dtb, --mode ${mode} from the dump's vCPU, whose tables map _text to ${TEXT_PHYSICAL}`, () => {
+        assert.ok(text, 'kallsyms has no _text');
+        const dump = guest.files[format];
+        assert.ok(dump, `no ${format} dump`);
+        const r = cli(['vmi', 'translate', '--snapshot', dump, '--address', `0x${text}`, '--format', 'json']);
+        assert.match(r.stderr, fromDump, r.stderr);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal((JSON.parse(r.stdout) as { physical?: string }).physical, TEXT_PHYSICAL, r.stdout);
+      });
+    }
+
+    await t.test('vmi profile from its BTF and kallsyms, vmi ps on both dumps: every pid with the comm the guest printed', (st) => {
+      const btf = guest.btf;
+      if (!btf) {
+        const why = `the ${guest.kernelRelease} guest has no /sys/kernel/btf/vmlinux (Debian builds its i386 kernels without CONFIG_DEBUG_INFO_BTF), so vmi profile has no types to read`;
+        console.log(`# skipped ${flavour}: ${st.name}: ${why}`);
+        st.skip(why);
+        return;
+      }
+      withTempDir((dir) => {
+        const made = cli(['vmi', 'profile', '--btf', btf, '--symbols', guest.kallsyms]);
+        assert.equal(made.status, 0, made.stderr);
+        const profile = join(dir, 'profile.json');
+        writeFileSync(profile, made.stdout);
+        const said = new Map(guest.processes.map((p) => [p.pid, taskComm(p.comm)]));
+        const listings: string[] = [];
+        for (const format of ['elf', 'kdump-zlib'] as const) {
+          const dump = guest.files[format];
+          assert.ok(dump, `no ${format} dump`);
+          const r = cli(['vmi', 'ps', '--snapshot', dump, '--profile', profile, '--format', 'json']);
+          assert.equal(r.status, 0, `${format}: ${r.stderr}`);
+          assert.match(r.stderr, fromDump);
+          const listed = (JSON.parse(r.stdout) as { processes: { pid: number; comm: string; dtb?: string }[] }).processes;
+          listings.push(r.stdout);
+          // init_task is pid 0, which /proc never shows; every other task is one the guest listed.
+          assert.deepEqual(listed[0], { ...listed[0], pid: 0, comm: 'swapper/0' });
+          const ours = new Map(listed.filter((p) => p.pid !== 0).map((p) => [p.pid, p.comm]));
+          for (const [pid, comm] of said) {
+            // A worker may come or go in the instant between the guest's listing and the pause.
+            if (comm.startsWith('kworker/') && !ours.has(pid)) continue;
+            assert.equal(ours.get(pid), comm, `${format}: pid ${pid}`);
+          }
+          for (const [pid, comm] of ours) if (!said.has(pid)) assert.match(comm, /^kworker\//, `${format}: pid ${pid} (${comm}) that the guest did not list`);
+          assert.ok(listed.some((p) => p.comm === 'vmitest delta' && p.dtb !== undefined), 'a user process with its own address space');
+        }
+        assert.equal(listings[0], listings[1], 'the ELF and kdump dumps give the same listing');
+        console.log(`# ${guest.kernelRelease}: ${guest.processes.length} processes listed by the guest, the same by vmi ps on both dumps`);
+      });
+    });
   });
-});
+}

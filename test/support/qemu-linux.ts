@@ -4,39 +4,61 @@
 // (qemu-dumps.ts) shows the dump readers read QEMU's files right; this one shows that what they
 // read is a real kernel's task list, with the BTF and symbols that kernel came with.
 //
-// The kernel is Debian's current linux-image-6.1.0-*-amd64, named by the linux-image-amd64
-// metapackage; it and busybox-static are fetched with `apt-get download` into the cache and
-// unpacked there (only boot/ of the kernel, only bin/busybox of busybox), never installed. The
-// initramfs is an uncompressed newc cpio written here: busybox, the applet links /init uses and
-// /init itself (GUEST_INIT below). The guest starts a few long-running processes with
-// distinctive names, copies /sys/kernel/btf/vmlinux and /proc/kallsyms (read as root, so with
-// real addresses) out through a second serial port backed by a host file, prints its kernel
-// release, the sizes and SHA-256 of the two files and, last, the pid and comm of every
-// /proc/[0-9]* to the console (ttyS0), then `VMITEST-READY`, and waits without creating another
-// process. The host watches the console for that line, then over QMP stops the guest, dumps it
-// (ELF and kdump-zlib, paging off) and quits.
+// The kernel is Debian's current linux-image-6.1.0-*-<flavour>, named by the
+// linux-image-<flavour> metapackage, for one of three flavours (KERNEL_FLAVOURS): amd64 (the
+// default; IA-32e paging, under qemu-system-x86_64 -cpu qemu64) and i386's 686-pae (PAE paging)
+// and 686 (32-bit paging), both under qemu-system-i386 -cpu qemu32. The kernel and the
+// flavour's busybox-static (busybox-static:i386 for i386) are fetched with `apt-get download`
+// into the cache and unpacked there (only boot/ of the kernel, only bin/busybox of busybox),
+// never installed. The initramfs is an uncompressed newc cpio written here: busybox, the applet
+// links /init uses and /init itself (guestInit below). The guest starts a few long-running
+// processes with distinctive names, copies /sys/kernel/btf/vmlinux and /proc/kallsyms (read as
+// root, so with real addresses) out through a second serial port backed by a host file, prints
+// its kernel release, the sizes and SHA-256 of the two files and, last, the pid and comm of
+// every /proc/[0-9]* to the console (ttyS0), then `VMITEST-READY`, and waits without creating
+// another process. The host watches the console for that line, then over QMP stops the guest,
+// dumps it (ELF and kdump-zlib, paging off) and quits.
+//
+// Debian's i386 kernels (6.1.0-57) are built without CONFIG_DEBUG_INFO_BTF and without
+// CONFIG_KALLSYMS_ALL: their guests have no /sys/kernel/btf/vmlinux (the guest says
+// VMITEST-NO-BTF and LinuxGuestDumps.btf is absent), and their kallsyms lists text symbols only
+// (no init_task, no swapper_pg_dir). What QEMU 7.2 writes for them (see inspectDumps): an ELF
+// dump with e_machine EM_386 but ELFCLASS64 — QEMU picks ELFCLASS64 for a non-long-mode vCPU
+// when a guest-physical block's exclusive end exceeds UINT_MAX, and the PC BIOS ROM ends at
+// exactly 4 GiB — and a kdump file with DiskDumpHeader64 (utsname.machine "i686"); the vCPU's
+// NT_PRSTATUS is QEMU's 32-bit x86_elf_prstatus (144 bytes, not 336), in both files.
 //
 // Booting needs QMP replies interleaved with console output, which one spawnSync cannot do, so
 // linuxGuestDumps() (synchronous, like qemuDumps()) runs this very module as a child Node
 // process (`node qemu-linux.js boot <request>`, see driveQemu) that drives QEMU and exits.
 //
-// Everything is cached under a directory keyed by the kernel package version, the QEMU version
-// and a hash of the harness parameters (QEMU arguments, kernel command line, /init, busybox
-// version); a build happens in a fresh directory that is renamed into place only after it is
-// verified: the BTF and kallsyms copies have the size and SHA-256 the guest printed and the BTF
+// Everything is cached under a directory keyed by the flavour, the kernel package version, the
+// QEMU version and a hash of the harness parameters (QEMU arguments, kernel command line, /init,
+// busybox version; for amd64 exactly the key it had before flavours existed); a build happens
+// in a fresh directory that is renamed into place only after it is verified: the BTF (where
+// there is one) and kallsyms copies have the size and SHA-256 the guest printed, the BTF its
 // magic, the process listing is whole and has the distinctive names, KASLR is off (_text at its
-// link address), init_task sits in the ELF dump where kallsyms says, holding "swapper/0", the
-// QEMU CPU note gives long mode with paging and a CR3 whose table's kernel half is
-// init_top_pgt's, and the kdump file carries the same note. A cold build takes ~30 s on 2 cores
-// (~5 s downloads, ~11 s boot, ~11 s copying 8 MB out through the emulated UART, ~1 s dumps;
-// ~40 s when two test processes build at once), a cached call ~0.1 s.
+// link address), the ELF dump's class and machine are what QEMU writes for the flavour, and the
+// QEMU CPU note gives the flavour's paging mode: on amd64 long mode with a CR3 whose table's
+// kernel half is init_top_pgt's, init_task in the ELF dump where kallsyms says, holding
+// "swapper/0"; on i386 protected mode, CR4.PAE set (686-pae) or clear (686), and CR3's tables,
+// walked here, mapping _text to 16 MiB. The kdump file must carry the same note, under the
+// disk_dump_header of the ELF dump's class. A cold build takes ~30 s on 2 cores for amd64 (~5 s
+// downloads, ~11 s boot, ~11 s copying 8 MB out through the emulated UART, ~1 s dumps; ~40 s
+// when two test processes build at once) and ~19 s for each i386 flavour (~5-6 s downloading
+// the 52 MB kernel package and busybox, ~9-11 s boot with a 1.5 MB kallsyms and no BTF to copy,
+// <1 s dumps; measured with other work keeping the load at ~4.7), a cached call ~0.1 s.
 //
 // Debian (bookworm), as root:
-//   apt-get update                                    (apt-cache must know linux-image-amd64)
-//   apt-get install --no-install-recommends qemu-system-x86
+//   dpkg --add-architecture i386                      (only for 686-pae and 686: apt-cache must
+//                                                      know linux-image-686-pae and busybox-static:i386;
+//                                                      nothing i386 is installed)
+//   apt-get update                                    (apt-cache must know linux-image-<flavour>)
+//   apt-get install --no-install-recommends qemu-system-x86   (qemu-system-x86_64 and qemu-system-i386)
 // and, used as they come with every Debian system: apt-cache and apt-get (package apt), dpkg-deb
-// (dpkg), tar, sh. linux-image-6.1.0-*-amd64 and busybox-static are downloaded, not installed;
-// cpio is not needed.
+// (dpkg), tar, sh. The kernel packages and busybox-static are downloaded, not installed; cpio is
+// not needed. The harness does not add the i386 architecture itself (that is the machine's
+// configuration, .ci/run's job): without it an i386 flavour skips, saying what to run.
 
 import { createHash } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
@@ -46,13 +68,20 @@ import { fileURLToPath } from 'node:url';
 import { hasCommand, repoPath } from './env.js';
 
 export interface LinuxGuestDumps {
+  readonly flavour: KernelFlavour;
   /** `uname -r` as the guest printed it. */
   readonly kernelRelease: string;
   /** Dumps of the paused guest, by QEMU's format name. */
   readonly files: Readonly<Partial<Record<'elf' | 'kdump-zlib', string>>>;
-  /** Path of a copy of the guest's /sys/kernel/btf/vmlinux. */
-  readonly btf: string;
-  /** Path of the guest's /proc/kallsyms, read as root in the guest (real addresses). */
+  /**
+   * Path of a copy of the guest's /sys/kernel/btf/vmlinux; absent when the guest has none
+   * (Debian's i386 kernels, 686-pae and 686, are built without CONFIG_DEBUG_INFO_BTF).
+   */
+  readonly btf?: string;
+  /**
+   * Path of the guest's /proc/kallsyms, read as root in the guest (real addresses). Debian's
+   * i386 kernels are built without CONFIG_KALLSYMS_ALL: text symbols only, no init_task.
+   */
   readonly kallsyms: string;
   /** Path of the package's /boot/System.map-*, when it is a real one (Debian ships an 83-byte stub pointing at the -dbg package; then this is absent). */
   readonly systemMap?: string;
@@ -68,18 +97,51 @@ export interface LinuxGuestDumps {
   readonly cr3Note: string;
 }
 
-const QEMU = 'qemu-system-x86_64';
+/** Debian's kernel flavours the harness boots: x86-64, and i386 with PAE or with 32-bit paging. */
+export type KernelFlavour = 'amd64' | '686-pae' | '686';
+
+export const KERNEL_FLAVOURS: readonly KernelFlavour[] = ['amd64', '686-pae', '686'];
+
+interface Flavour {
+  /** Debian architecture of the kernel and busybox packages. */
+  readonly arch: 'amd64' | 'i386';
+  readonly qemu: string;
+  /** QEMU's -cpu. */
+  readonly cpu: string;
+  /** The metapackage that names the current kernel package (linux-image-<flavour>). */
+  readonly meta: string;
+  /** The kernel's virtual base of the image (__START_KERNEL_map on x86-64, PAGE_OFFSET on i386): an image address minus it is physical. */
+  readonly imageBase: bigint;
+  /** The paging mode the kernel runs. */
+  readonly paging: 'ia32e' | 'pae' | 'legacy';
+}
+
+/**
+ * qemu64 has AMD's vendor, no LA57 and no PCID. qemu32 (family 6, GenuineIntel, no long mode)
+ * has PAE, PSE, PGE and CMOV, all that Debian's 686-pae asks; 686 ignores its PAE and runs
+ * 32-bit paging. Both i386 kernels are linked at PAGE_OFFSET 0xc0000000 (VMSPLIT_3G) +
+ * PHYSICAL_START 0x1000000.
+ */
+const FLAVOURS: Readonly<Record<KernelFlavour, Flavour>> = {
+  amd64: { arch: 'amd64', qemu: 'qemu-system-x86_64', cpu: 'qemu64', meta: 'linux-image-amd64', imageBase: 0xffffffff80000000n, paging: 'ia32e' },
+  '686-pae': { arch: 'i386', qemu: 'qemu-system-i386', cpu: 'qemu32', meta: 'linux-image-686-pae', imageBase: 0xc0000000n, paging: 'pae' },
+  '686': { arch: 'i386', qemu: 'qemu-system-i386', cpu: 'qemu32', meta: 'linux-image-686', imageBase: 0xc0000000n, paging: 'legacy' },
+};
+
+/** The QEMU system emulator a flavour boots under. */
+export function linuxGuestQemu(flavour: KernelFlavour): string {
+  return FLAVOURS[flavour].qemu;
+}
+
 const RAM_MIB = 128;
 /** Seconds from QEMU's start to VMITEST-READY before the boot is given up. */
 const BOOT_TIMEOUT_S = 180;
 const KERNEL_CMDLINE = 'console=ttyS0 nokaslr panic=-1 quiet';
-/** The metapackage that names the current kernel package, and the static busybox. */
-const KERNEL_META = 'linux-image-amd64';
+/** The static busybox. */
 const BUSYBOX = 'busybox-static';
 
-/** Under nokaslr the kernel image is linked and loaded at __START_KERNEL_map + CONFIG_PHYSICAL_START. */
-const START_KERNEL_MAP = 0xffffffff80000000n;
-const TEXT_LINK_ADDRESS = 0xffffffff81000000n;
+/** Under nokaslr the kernel image is linked and loaded at its base + CONFIG_PHYSICAL_START (16 MiB in all three flavours). */
+const PHYSICAL_START = 0x1000000n;
 
 /** Names the guest runs long-lived processes under; the kernel keeps 15 bytes of a comm. */
 const DISTINCTIVE = ['vmitest-alpha', 'vmitest-beta', 'vmitest-gamma-long-name'] as const;
@@ -96,8 +158,29 @@ const EXPECTED_COMMS: readonly string[] = [...DISTINCTIVE.map((n) => n.slice(0, 
  * everything. The listing comes last and uses only shell builtins, so no process is created
  * after it; `wait` then blocks for good (the sleeps never end), and the fifo read is a fallback
  * that also creates nothing.
+ *
+ * `btf`: 'required' copies /sys/kernel/btf/vmlinux (amd64; this text is the one the amd64
+ * cache key has always hashed), 'if-present' copies it when the kernel has it and otherwise
+ * says `VMITEST-NO-BTF` (Debian's i386 kernels are built without CONFIG_DEBUG_INFO_BTF).
  */
-const GUEST_INIT = `#!/bin/sh
+function guestInit(btf: 'required' | 'if-present'): string {
+  const copy =
+    btf === 'required'
+      ? { take: 'cp /sys/kernel/btf/vmlinux /tmp/btf\n', each: 'btf kallsyms', send: 'cat /tmp/btf /tmp/kallsyms >&3', drop: 'rm /tmp/btf /tmp/kallsyms' }
+      : {
+          take: `if [ -e /sys/kernel/btf/vmlinux ]; then
+  cp /sys/kernel/btf/vmlinux /tmp/btf
+  files='btf kallsyms'
+else
+  echo "VMITEST-NO-BTF /sys/kernel/btf/vmlinux is absent"
+  files=kallsyms
+fi
+`,
+          each: '$files',
+          send: 'for f in $files; do cat /tmp/$f; done >&3',
+          drop: 'for f in $files; do rm /tmp/$f; done',
+        };
+  return `#!/bin/sh
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -107,17 +190,16 @@ ${DISTINCTIVE.map((n) => `(exec -a sleep /bin/${n} 999999999) &`).join('\n')}
 (printf %s '${RENAMED}' > /proc/self/comm; read -r x < /tmp/never) &
 echo "VMITEST-UNAME $(uname -r)"
 echo "VMITEST-MELTDOWN $(cat /sys/devices/system/cpu/vulnerabilities/meltdown)"
-cp /sys/kernel/btf/vmlinux /tmp/btf
-cat /proc/kallsyms > /tmp/kallsyms
-for f in btf kallsyms; do
+${copy.take}cat /proc/kallsyms > /tmp/kallsyms
+for f in ${copy.each}; do
   set -- $(sha256sum < /tmp/$f)
   echo "VMITEST-FILE $f $(wc -c < /tmp/$f) $1"
 done
 exec 3<>/dev/ttyS1
 stty raw -echo <&3
-cat /tmp/btf /tmp/kallsyms >&3
+${copy.send}
 exec 3>&-
-rm /tmp/btf /tmp/kallsyms
+${copy.drop}
 n=0
 for d in /proc/[0-9]*; do
   IFS= read -r c < "$d/comm" || continue
@@ -129,14 +211,15 @@ echo VMITEST-READY
 wait
 while :; do read -r x < /tmp/never; done
 `;
+}
 
 /** Applets /init runs, as links to /bin/busybox. */
 const APPLETS = ['sh', 'mount', 'mkfifo', 'uname', 'cat', 'cp', 'sha256sum', 'wc', 'stty', 'rm'] as const;
 
-/** A one-vCPU PC (qemu64: AMD vendor, no LA57, no PCID) with the console and the transfer port on host files, QMP on stdin/stdout. */
-function qemuArgs(kernel: string, initrd: string): string[] {
+/** A one-vCPU PC (the flavour's CPU) with the console and the transfer port on host files, QMP on stdin/stdout. */
+function qemuArgs(flavour: Flavour, kernel: string, initrd: string): string[] {
   return [
-    '-machine', 'pc', '-accel', 'tcg', '-cpu', 'qemu64', '-smp', '1', '-m', String(RAM_MIB),
+    '-machine', 'pc', '-accel', 'tcg', '-cpu', flavour.cpu, '-smp', '1', '-m', String(RAM_MIB),
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
     '-kernel', kernel, '-initrd', initrd, '-append', KERNEL_CMDLINE,
     '-chardev', `file,id=console,path=${CONSOLE}`, '-serial', 'chardev:console',
@@ -171,9 +254,9 @@ function run(cmd: string, args: readonly string[], options: { cwd?: string; time
   return r.stdout;
 }
 
-function qemuVersion(): string {
-  const line = run(QEMU, ['--version']).split('\n')[0]?.trim();
-  if (!line) throw new Error(`${QEMU} --version printed nothing`);
+function qemuVersion(qemu: string): string {
+  const line = run(qemu, ['--version']).split('\n')[0]?.trim();
+  if (!line) throw new Error(`${qemu} --version printed nothing`);
   return line;
 }
 
@@ -200,37 +283,45 @@ function aptListsFingerprint(): string | undefined {
   return hash.digest('hex');
 }
 
-/** The fields of the first record of `show` for `pkg` (apt-cache show prints one blank-line-separated record per package). */
-function fieldsOf(show: string, pkg: string): Map<string, string> {
+/** The fields of the first record of `show` for `pkg` on `arch` (apt-cache show prints one blank-line-separated record per package and architecture). */
+function fieldsOf(show: string, pkg: string, arch: string): Map<string, string> {
   for (const record of show.split(/\n\s*\n/)) {
     const fields = new Map<string, string>();
     for (const m of record.matchAll(/^([A-Za-z-]+): (.*)$/gm)) fields.set(m[1]!, m[2]!);
-    if (fields.get('Package') === pkg) return fields;
+    if (fields.get('Package') === pkg && fields.get('Architecture') === arch) return fields;
   }
   return new Map();
 }
 
 /**
- * The kernel package linux-image-amd64 depends on and its version, and busybox-static's
- * candidate version. apt-cache takes ~0.7 s here (no binary cache in a Docker-style apt), so the
- * answer is kept beside the entries, keyed by a fingerprint of apt's lists.
+ * The kernel package linux-image-<flavour> depends on and its version, and the candidate
+ * version of busybox-static for the flavour's architecture. apt-cache takes ~0.7 s here (no
+ * binary cache in a Docker-style apt), so the answer is kept beside the entries, keyed by a
+ * fingerprint of apt's lists (apt-resolved.json for amd64, apt-resolved-<flavour>.json for the others).
  */
-function resolvePackages(cacheDir: string): DebianPackages | string {
+function resolvePackages(cacheDir: string, name: KernelFlavour): DebianPackages | string {
+  const flavour = FLAVOURS[name];
   const fingerprint = aptListsFingerprint();
-  const memo = join(cacheDir, RESOLVED);
+  const memoName = name === 'amd64' ? RESOLVED : RESOLVED.replace(/\.json$/, `-${name}.json`);
+  const memo = join(cacheDir, memoName);
   if (fingerprint && existsSync(memo)) {
     const known = JSON.parse(readFileSync(memo, 'utf8')) as DebianPackages & { fingerprint: string };
     if (known.fingerprint === fingerprint) return { kernel: known.kernel, kernelVersion: known.kernelVersion, busyboxVersion: known.busyboxVersion };
   }
-  const show = spawnSync('apt-cache', ['show', '--no-all-versions', KERNEL_META, BUSYBOX], { encoding: 'utf8', maxBuffer: 16 << 20 }).stdout ?? '';
-  const depends = fieldsOf(show, KERNEL_META).get('Depends') ?? '';
-  const kernel = /(linux-image-[0-9][^\s,(]*-amd64) \(= ([^)\s]+)\)/.exec(depends);
-  const busyboxVersion = fieldsOf(show, BUSYBOX).get('Version');
-  if (!kernel || !busyboxVersion) return `apt-cache knows no ${kernel ? BUSYBOX : `${KERNEL_META} depending on one kernel package`} (run apt-get update)`;
+  const busybox = flavour.arch === 'amd64' ? BUSYBOX : `${BUSYBOX}:${flavour.arch}`;
+  const show = spawnSync('apt-cache', ['show', '--no-all-versions', flavour.meta, busybox], { encoding: 'utf8', maxBuffer: 16 << 20 }).stdout ?? '';
+  const depends = fieldsOf(show, flavour.meta, flavour.arch).get('Depends') ?? '';
+  const kernel = new RegExp(`(linux-image-[0-9][^\\s,(]*-${name}) \\(= ([^)\\s]+)\\)`).exec(depends);
+  const busyboxVersion = fieldsOf(show, BUSYBOX, flavour.arch).get('Version');
+  if (!kernel || !busyboxVersion) {
+    const what = kernel ? busybox : `${flavour.meta} depending on one kernel package`;
+    const how = flavour.arch === 'amd64' ? 'run apt-get update' : `run dpkg --add-architecture ${flavour.arch} && apt-get update`;
+    return `apt-cache knows no ${what} (${how})`;
+  }
   const resolved: DebianPackages = { kernel: kernel[1]!, kernelVersion: kernel[2]!, busyboxVersion };
   if (fingerprint) {
     mkdirSync(cacheDir, { recursive: true });
-    const tmp = join(cacheDir, `${RESOLVED}.${process.pid}`);
+    const tmp = join(cacheDir, `${memoName}.${process.pid}`);
     writeFileSync(tmp, JSON.stringify({ ...resolved, fingerprint }, null, 2) + '\n');
     renameSync(tmp, memo);
   }
@@ -244,7 +335,8 @@ function safeName(s: string): string {
 /**
  * `pkg=version` downloaded into a fresh directory, the `members` of its data unpacked there
  * (dpkg-deb --fsys-tarfile | tar, so the kernel's 400 MB of modules are never written), the
- * .deb removed, and the directory renamed to `pkg-<pkg>_<version>`; its path.
+ * .deb removed, and the directory renamed to `pkg-<pkg>_<version>`; its path. `pkg` may name
+ * a foreign architecture (busybox-static:i386).
  */
 function unpackedPackage(cacheDir: string, pkg: string, version: string, members: readonly string[]): string {
   const dir = join(cacheDir, `pkg-${safeName(`${pkg}_${version}`)}`);
@@ -331,7 +423,7 @@ function newcArchive(entries: readonly CpioEntry[]): Buffer {
   return Buffer.concat(parts, length);
 }
 
-function initramfs(busybox: Uint8Array): Buffer {
+function initramfs(busybox: Uint8Array, init: string): Buffer {
   const link = (name: string): CpioEntry => ({ name: `bin/${name}`, mode: S_IFLNK | 0o777, data: Buffer.from('busybox') });
   return newcArchive([
     ...['bin', 'dev', 'proc', 'sys', 'tmp'].map((name) => ({ name, mode: S_IFDIR | 0o755 })),
@@ -340,13 +432,15 @@ function initramfs(busybox: Uint8Array): Buffer {
     { name: 'bin/busybox', mode: S_IFREG | 0o755, data: busybox },
     ...APPLETS.map(link),
     ...DISTINCTIVE.map(link),
-    { name: 'init', mode: S_IFREG | 0o755, data: Buffer.from(GUEST_INIT) },
+    { name: 'init', mode: S_IFREG | 0o755, data: Buffer.from(init) },
   ]);
 }
 
 // ---------------------------------------------------------------- driving QEMU (child process)
 
 interface BootRequest {
+  /** qemu-system-x86_64 or qemu-system-i386. */
+  readonly qemu: string;
   readonly dir: string;
   readonly args: readonly string[];
   readonly timeoutMs: number;
@@ -372,10 +466,10 @@ interface QmpReply {
  */
 async function driveQemu(request: BootRequest): Promise<BootReport> {
   const started = Date.now();
-  const qemu = spawn(QEMU, request.args, { cwd: request.dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  const qemu = spawn(request.qemu, request.args, { cwd: request.dir, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   qemu.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const exited = new Promise<string>((done) => qemu.on('exit', (code, signal) => done(`${QEMU} exited (${code ?? signal})`)));
+  const exited = new Promise<string>((done) => qemu.on('exit', (code, signal) => done(`${request.qemu} exited (${code ?? signal})`)));
   const waiting = new Map<string, (r: QmpReply) => void>();
   let greeted: () => void = () => {};
   const greeting = new Promise<void>((done) => (greeted = done));
@@ -470,7 +564,8 @@ interface GuestFile {
 interface ConsoleFacts {
   readonly kernelRelease: string;
   readonly meltdown: string;
-  readonly files: Readonly<Record<typeof BTF | typeof KALLSYMS, GuestFile>>;
+  /** No btf when the guest said VMITEST-NO-BTF (its kernel has no /sys/kernel/btf/vmlinux). */
+  readonly files: { readonly btf?: GuestFile; readonly kallsyms: GuestFile };
   readonly processes: { pid: number; comm: string }[];
 }
 
@@ -482,12 +577,15 @@ function consoleFacts(text: string): ConsoleFacts {
     if (found.length !== 1) throw new Error(`the guest console has ${found.length} VMITEST-${key} lines, not one`);
     return found[0]!;
   };
-  const files = {} as Record<typeof BTF | typeof KALLSYMS, GuestFile>;
+  const said: Partial<Record<typeof BTF | typeof KALLSYMS, GuestFile>> = {};
   for (const l of lines) {
     const m = /^VMITEST-FILE (\S+) (\d+) ([0-9a-f]{64})$/.exec(l);
-    if (m && (m[1] === BTF || m[1] === KALLSYMS)) files[m[1]] = { size: Number(m[2]), sha256: m[3]! };
+    if (m && (m[1] === BTF || m[1] === KALLSYMS)) said[m[1]] = { size: Number(m[2]), sha256: m[3]! };
   }
-  if (!files[BTF] || !files[KALLSYMS]) throw new Error('the guest console lacks a VMITEST-FILE line for btf or kallsyms');
+  const noBtf = lines.some((l) => l.startsWith('VMITEST-NO-BTF '));
+  if (noBtf && said.btf) throw new Error('the guest console says both VMITEST-NO-BTF and VMITEST-FILE btf');
+  if ((!said.btf && !noBtf) || !said.kallsyms) throw new Error('the guest console lacks a VMITEST-FILE line for btf or kallsyms');
+  const files = { ...(said.btf ? { btf: said.btf } : {}), kallsyms: said.kallsyms };
   const processes: { pid: number; comm: string }[] = [];
   for (const l of lines) {
     const m = /^VMITEST-PROC (\d+) (.*)$/.exec(l);
@@ -505,20 +603,22 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Cuts the transfer file into the BTF and kallsyms copies, which must be what the guest hashed. */
+/** Cuts the transfer file into the BTF (when the guest had one) and kallsyms copies, which must be what the guest hashed. */
 function splitTransfer(dir: string, facts: ConsoleFacts): void {
   const xfer = readFileSync(join(dir, XFER));
   const { btf, kallsyms } = facts.files;
-  if (xfer.length !== btf.size + kallsyms.size) throw new Error(`${XFER}: ${xfer.length} bytes arrived, the guest sent ${btf.size} + ${kallsyms.size}`);
-  writeFileSync(join(dir, BTF), xfer.subarray(0, btf.size));
-  writeFileSync(join(dir, KALLSYMS), xfer.subarray(btf.size));
+  const btfSize = btf?.size ?? 0;
+  if (xfer.length !== btfSize + kallsyms.size) throw new Error(`${XFER}: ${xfer.length} bytes arrived, the guest sent ${btfSize} + ${kallsyms.size}`);
+  if (btf) writeFileSync(join(dir, BTF), xfer.subarray(0, btfSize));
+  writeFileSync(join(dir, KALLSYMS), xfer.subarray(btfSize));
   rmSync(join(dir, XFER));
 }
 
 function verifyGuestFiles(entry: string, files: ConsoleFacts['files']): void {
   for (const name of [BTF, KALLSYMS] as const) {
-    const bytes = readFileSync(join(entry, name));
     const want = files[name];
+    if (!want) continue;
+    const bytes = readFileSync(join(entry, name));
     if (bytes.length !== want.size || sha256(bytes) !== want.sha256) {
       throw new Error(`${join(entry, name)}: ${bytes.length} bytes, sha256 ${sha256(bytes)}; the guest had ${want.size} bytes, sha256 ${want.sha256}`);
     }
@@ -546,6 +646,10 @@ function readAt(fd: number, position: number, length: number): Buffer {
 }
 
 interface ElfDump {
+  /** ELFCLASS32 or ELFCLASS64: QEMU writes 64 for a vCPU in long mode (or memory above 4 GiB), else 32. */
+  readonly elfClass: 32 | 64;
+  /** e_machine: EM_X86_64 (62) or EM_386 (3). */
+  readonly machine: number;
   readonly loads: readonly { readonly offset: number; readonly paddr: number; readonly filesz: number }[];
   readonly notes: readonly { readonly name: string; readonly type: number; readonly desc: Buffer }[];
 }
@@ -554,22 +658,25 @@ const PT_LOAD = 1;
 const PT_NOTE = 4;
 const PN_XNUM = 0xffff;
 
-/** PT_LOAD segments and the notes of the PT_NOTE segments of a little-endian ELF64 core. */
+/** PT_LOAD segments and the notes of the PT_NOTE segments of a little-endian ELF64 or ELF32 core. */
 function readElfDump(fd: number): ElfDump {
   const eh = readAt(fd, 0, 64);
-  if (eh.readUInt32BE(0) !== 0x7f454c46 || eh[4] !== 2 || eh[5] !== 1) throw new Error('not a little-endian ELF64 file');
-  const phoff = Number(eh.readBigUInt64LE(0x20));
-  const phentsize = eh.readUInt16LE(0x36);
-  let phnum = eh.readUInt16LE(0x38);
-  if (phnum === PN_XNUM) phnum = readAt(fd, Number(eh.readBigUInt64LE(0x28)), 64).readUInt32LE(0x2c);
+  if (eh.readUInt32BE(0) !== 0x7f454c46 || (eh[4] !== 1 && eh[4] !== 2) || eh[5] !== 1) throw new Error('not a little-endian ELF file');
+  const is64 = eh[4] === 2;
+  // The ELF64 and ELF32 headers differ only in the width of addresses and offsets.
+  const word = (b: Buffer, at64: number, at32: number): number => (is64 ? Number(b.readBigUInt64LE(at64)) : b.readUInt32LE(at32));
+  const phoff = word(eh, 0x20, 0x1c);
+  const phentsize = eh.readUInt16LE(is64 ? 0x36 : 0x2a);
+  let phnum = eh.readUInt16LE(is64 ? 0x38 : 0x2c);
+  if (phnum === PN_XNUM) phnum = readAt(fd, word(eh, 0x28, 0x20), 64).readUInt32LE(is64 ? 0x2c : 0x1c);
   const loads: ElfDump['loads'][number][] = [];
   const notes: ElfDump['notes'][number][] = [];
   for (let i = 0; i < phnum; i++) {
-    const ph = readAt(fd, phoff + i * phentsize, 56);
+    const ph = readAt(fd, phoff + i * phentsize, is64 ? 56 : 32);
     const type = ph.readUInt32LE(0);
-    const offset = Number(ph.readBigUInt64LE(8));
-    const filesz = Number(ph.readBigUInt64LE(32));
-    if (type === PT_LOAD) loads.push({ offset, paddr: Number(ph.readBigUInt64LE(24)), filesz });
+    const offset = word(ph, 8, 4);
+    const filesz = word(ph, 32, 16);
+    if (type === PT_LOAD) loads.push({ offset, paddr: word(ph, 24, 12), filesz });
     if (type !== PT_NOTE) continue;
     const area = readAt(fd, offset, filesz);
     for (let at = 0; at + 12 <= area.length; ) {
@@ -581,7 +688,7 @@ function readElfDump(fd: number): ElfDump {
       at = descAt + Math.ceil(descsz / 4) * 4;
     }
   }
-  return { loads, notes };
+  return { elfClass: is64 ? 64 : 32, machine: eh.readUInt16LE(0x12), loads, notes };
 }
 
 function readPhysical(fd: number, dump: ElfDump, address: number, length: number): Buffer | undefined {
@@ -603,18 +710,32 @@ const KDUMP_SIGNATURE = 'KDUMP   ';
 const FLATTENED_SIGNATURE = 'makedumpfile';
 const FLATTENED_HEADER = 4096;
 
-/** The first eight bytes of the kdump disk_dump_header, from a plain or a flattened file. */
-function kdumpSignature(fd: number): string {
+/** The start (up to 512 bytes) of the kdump disk_dump_header, from a plain or a flattened file; empty when neither form is there. */
+function kdumpHeader(fd: number, size: number): Buffer {
   const start = readAt(fd, 0, 16);
-  if (!start.toString('latin1').startsWith(FLATTENED_SIGNATURE)) return start.toString('latin1', 0, 8);
-  const record = readAt(fd, FLATTENED_HEADER, 24);
-  return record.readBigInt64BE(0) === 0n ? record.toString('latin1', 16, 24) : '';
+  if (!start.toString('latin1').startsWith(FLATTENED_SIGNATURE)) return readAt(fd, 0, Math.min(512, size));
+  const record = readAt(fd, FLATTENED_HEADER, 16);
+  if (record.readBigInt64BE(0) !== 0n) return Buffer.alloc(0);
+  return readAt(fd, FLATTENED_HEADER + 16, Math.min(512, Number(record.readBigInt64BE(8))));
+}
+
+/**
+ * Which disk_dump_header QEMU wrote (include/sysemu/dump.h): after signature, header_version
+ * and the 390-byte utsname comes a struct timeval, 16 bytes and 8-aligned in DiskDumpHeader64
+ * (status at 424, block_size at 428), two u32 in DiskDumpHeader32 (status at 412, block_size
+ * at 416). QEMU writes the 32-bit one when the ELF class of the dump is 32.
+ */
+function kdumpHeaderVariant(head: Buffer): 32 | 64 | undefined {
+  const blockSizeAt = (at: number): boolean => head.length >= at + 4 && head.readUInt32LE(at) === 4096;
+  if (blockSizeAt(428) && !blockSizeAt(416)) return 64;
+  if (blockSizeAt(416) && !blockSizeAt(428)) return 32;
+  return undefined;
 }
 
 /** The text symbol at or below `address`, as name+0xoffset. */
 function textSymbolOf(kallsyms: string, address: bigint): string {
   let best: { name: string; at: bigint } | undefined;
-  for (const m of kallsyms.matchAll(/^([0-9a-f]{16}) [tT] (\S+)$/gm)) {
+  for (const m of kallsyms.matchAll(/^([0-9a-f]{8}|[0-9a-f]{16}) [tT] (\S+)$/gm)) {
     const at = BigInt(`0x${m[1]}`);
     if (at <= address && (!best || at > best.at)) best = { name: m[2]!, at };
   }
@@ -624,57 +745,78 @@ function textSymbolOf(kallsyms: string, address: bigint): string {
 /** How far into a kdump file its note area lies: after the 4 KiB flattened header, the disk_dump_header and the kdump sub-header. */
 const KDUMP_NOTES_WITHIN = 1 << 20;
 
+const NT_PRSTATUS = 1;
+const EM_386 = 3;
+const EM_X86_64 = 62;
+
+const hex = (v: bigint | number | undefined): string => (v === undefined ? '?' : `0x${v.toString(16)}`);
+
+interface DumpView {
+  readonly file: string;
+  /** Bytes at a guest-physical address (the ELF dump's PT_LOAD segments). */
+  readonly at: (address: number, length: number) => Buffer;
+  readonly cpu: Buffer;
+  readonly cpuCount: number;
+  readonly kallsyms: string;
+  readonly sym: ReadonlyMap<string, bigint>;
+  /** Guest-physical address of a kernel-image symbol. */
+  readonly phys: (name: string) => number;
+  readonly meltdown: string;
+}
+
 /**
- * Checks the dumps against kallsyms (init_task holds "swapper/0" at its image address minus
- * __START_KERNEL_map, and phys_base reads 0), the vCPU's state in their QEMU notes (long mode,
- * paging; the kdump file carries the ELF dump's note, byte for byte) and CR3's table (its
- * kernel half is init_top_pgt's), and says what it found.
+ * Checks the dumps against kallsyms (_text at its link address; on x86-64 init_task holds
+ * "swapper/0" at its image address minus __START_KERNEL_map and phys_base reads 0), the ELF
+ * class and machine, the vCPU's state in their QEMU notes (the flavour's paging mode; the kdump
+ * file carries the ELF dump's note, byte for byte, under the disk_dump_header of the ELF
+ * dump's class) and CR3's table, and says what it found.
  */
-function inspectDumps(files: LinuxGuestDumps['files'], kallsyms: string, meltdown: string): string {
+function inspectDumps(name: KernelFlavour, files: LinuxGuestDumps['files'], kallsyms: string, meltdown: string): string {
+  const flavour = FLAVOURS[name];
   const sym = symbols(kallsyms, ['_text', 'init_task', 'init_top_pgt', 'page_offset_base', 'phys_base']);
   const text = sym.get('_text');
-  if (text !== TEXT_LINK_ADDRESS) throw new Error(`kallsyms puts _text at 0x${text?.toString(16)}, not 0x${TEXT_LINK_ADDRESS.toString(16)}: KASLR is on or the address is hidden`);
-  const phys = (name: string): number => {
-    const v = sym.get(name);
-    if (v === undefined) throw new Error(`kallsyms has no ${name}`);
-    return Number(v - START_KERNEL_MAP);
+  const link = flavour.imageBase + PHYSICAL_START;
+  if (text !== link) throw new Error(`kallsyms puts _text at ${hex(text)}, not ${hex(link)}: KASLR is on or the address is hidden`);
+  const phys = (symbol: string): number => {
+    const v = sym.get(symbol);
+    if (v === undefined) throw new Error(`kallsyms has no ${symbol}`);
+    return Number(v - flavour.imageBase);
   };
-  const hex = (v: bigint | number | undefined): string => (v === undefined ? '?' : `0x${v.toString(16)}`);
+  const longMode = flavour.paging === 'ia32e';
   if (!files.elf) throw new Error('QEMU wrote no ELF dump');
   const fd = openSync(files.elf, 'r');
   let cpu: Buffer;
-  let cpuCount: number;
   let facts: string[];
+  let elfClass: 32 | 64;
   try {
     const dump = readElfDump(fd);
+    // QEMU's cpu_get_dump_info (target/i386/arch_dump.c): EM_X86_64 and ELFCLASS64 for a vCPU
+    // with EFER.LMA; otherwise EM_386, and ELFCLASS64 still when a guest-physical block's end
+    // (exclusive) is above UINT_MAX — which the PC BIOS ROM, mapped up to exactly 4 GiB, always is.
+    const beyond4G = dump.loads.filter((l) => l.paddr + l.filesz > 0xffffffff);
+    elfClass = longMode || beyond4G.length > 0 ? 64 : 32;
+    if (dump.elfClass !== elfClass || dump.machine !== (longMode ? EM_X86_64 : EM_386)) throw new Error(`${files.elf}: ELFCLASS${dump.elfClass}, e_machine ${dump.machine}; a ${name} guest's dump with ${beyond4G.length} PT_LOAD ending above 4 GiB - 1 should be ELFCLASS${elfClass}, ${longMode ? 'EM_X86_64' : 'EM_386'}`);
+    const whyClass = longMode
+      ? 'the vCPU is in long mode'
+      : elfClass === 64
+        ? `the vCPU is not in long mode, but QEMU chooses ELFCLASS64 when a guest-physical block ends above 0xffffffff, and it compares the block's exclusive end: the BIOS ROM PT_LOAD ${beyond4G.map((l) => `${hex(l.paddr)}+${hex(l.filesz)}`).join(', ')} ends at 0x100000000. So a 32-bit PC guest's dump is ELFCLASS64 with e_machine EM_386, and its class says nothing about the paging mode`
+        : 'the vCPU is not in long mode and all memory lies below 4 GiB';
     const at = (address: number, length: number): Buffer => {
       const bytes = readPhysical(fd, dump, address, length);
       if (!bytes) throw new Error(`${files.elf}: guest-physical 0x${address.toString(16)} (+${length}) is in no PT_LOAD segment`);
       return bytes;
     };
-    const u64 = (name: string): bigint => at(phys(name), 8).readBigUInt64LE(0);
-    if (!at(phys('init_task'), 16384).includes('swapper/0\0')) throw new Error(`${files.elf}: no "swapper/0" within 16 KiB of init_task at guest-physical ${hex(phys('init_task'))}`);
-    if (u64('phys_base') !== 0n) throw new Error(`${files.elf}: phys_base reads ${hex(u64('phys_base'))}, not 0`);
     const cpus = dump.notes.filter((n) => n.name === 'QEMU' && n.type === 0 && n.desc.length >= QEMU_CR + 40);
     if (!cpus[0]) throw new Error(`${files.elf} carries no QEMU CPU state note`);
     cpu = cpus[0].desc;
-    cpuCount = cpus.length;
-    const cr = (n: number): bigint => cpu.readBigUInt64LE(QEMU_CR + n * 8);
-    const [cr0, cr3, cr4] = [cr(0), cr(3), cr(4)];
-    const longMode = (cpu.readUInt32LE(QEMU_CS_FLAGS) & DESC_L) !== 0;
-    if (!(cr0 & (1n << 31n)) || !(cr4 & (1n << 5n)) || !longMode) throw new Error(`${files.elf}: the vCPU is not in long mode with paging (CR0 ${hex(cr0)}, CR4 ${hex(cr4)})`);
-    const la57 = (cr4 & (1n << 12n)) !== 0n;
-    const pcid = (cr4 & (1n << 17n)) !== 0n;
-    const pgd = Number(cr3 & 0x000ffffffffff000n);
-    const top = phys('init_top_pgt');
-    // PGD entries 256..511 map the kernel half; every mm copies them from init_top_pgt.
-    if (!at(pgd, 4096).subarray(2048).equals(at(top, 4096).subarray(2048))) throw new Error(`${files.elf}: the kernel half of CR3's table at ${hex(pgd)} is not init_top_pgt's`);
-    const rip = cpu.readBigUInt64LE(QEMU_RIP);
+    const prstatus = dump.notes.find((n) => n.name === 'CORE' && n.type === NT_PRSTATUS);
+    // QEMU writes the 64-bit prstatus exactly when it writes EM_X86_64: for a vCPU with EFER.LMA.
+    if (prstatus?.desc.length !== (longMode ? 336 : 144)) throw new Error(`${files.elf}: NT_PRSTATUS of ${prstatus?.desc.length ?? 'no'} bytes, not the ${longMode ? 336 : 144} QEMU writes for a ${longMode ? '64' : '32'}-bit vCPU`);
+    const view: DumpView = { file: files.elf, at, cpu, cpuCount: cpus.length, kallsyms, sym, phys, meltdown };
     facts = [
-      `Both dumps carry, per vCPU, an NT_PRSTATUS note ("CORE": general registers, no CR3) and a "QEMU" note of type 0 holding QEMUCPUState (here version ${cpu.readUInt32LE(0)}, ${cpu.readUInt32LE(4)} bytes; rip at byte 136, cs.flags at 160, cr[0..4] at 392): the ELF dump in its PT_NOTE segment, the kdump file in the note area its sub-header's offset_note/size_note point to (QEMU 7.2 writes kdump flattened: a 4 KiB "makedumpfile" header, then big-endian (offset, size) records).`,
-      `Here (${cpuCount} vCPU, stopped at rip ${hex(rip)} = ${textSymbolOf(kallsyms, rip)}): CR0 ${hex(cr0)}, CR3 ${hex(cr3)}, CR4 ${hex(cr4)}. CR0.PG, CR4.PAE and CS.L set, CR4.LA57 ${la57 ? 'set' : 'clear'} => ${la57 ? '5' : '4'}-level IA-32e paging (EFER is not in the note; CS.L of the 64-bit code segment stands for EFER.LMA); CR4.PCIDE ${pcid ? 'set: CR3 bits 0-11 are a PCID' : 'clear'}.`,
-      `CR3's table at ${hex(pgd)} is ${pgd === top ? 'init_top_pgt (swapper_pg_dir, init_mm)' : `not init_top_pgt (x86-64's swapper_pg_dir, at ${hex(top)}) but, as an idle vCPU keeps the last user mm's tables (lazy TLB), a process's, whose kernel half (PGD entries 256-511) is init_top_pgt's, checked`}; either translates kernel addresses. The guest says meltdown: "${meltdown}" (${/PTI/.test(meltdown) ? 'PTI on: a user-mode CR3 has bit 12 set and maps little of the kernel' : 'so no PTI: every CR3 maps the whole kernel'}).`,
-      `nokaslr holds: _text ${hex(text)} (its link address), phys_base 0, so a kernel-image address minus ${hex(START_KERNEL_MAP)} is physical (init_task ${hex(sym.get('init_task'))} at ${hex(phys('init_task'))}, init_top_pgt at ${hex(top)}); the direct map starts at page_offset_base = ${hex(u64('page_offset_base'))}.`,
+      `The ELF dump is ELFCLASS${dump.elfClass}, e_machine ${longMode ? 'EM_X86_64' : 'EM_386'} (${whyClass}).`,
+      `Both dumps carry, per vCPU, an NT_PRSTATUS note ("CORE": general registers, no CR3; here ${prstatus?.desc.length ?? '?'} bytes, QEMU's ${prstatus?.desc.length === 336 ? 'x86_64_elf_prstatus, written for a vCPU with EFER.LMA' : prstatus?.desc.length === 144 ? 'x86_elf_prstatus (32-bit registers), written for a vCPU without EFER.LMA' : 'unknown layout'}) and a "QEMU" note of type 0 holding QEMUCPUState (here version ${cpu.readUInt32LE(0)}, ${cpu.readUInt32LE(4)} bytes; rip at byte 136, cs.flags at 160, cr[0..4] at 392, 64-bit fields whatever the guest): the ELF dump in its PT_NOTE segment, the kdump file in the note area its sub-header's offset_note/size_note point to (QEMU 7.2 writes kdump flattened: a 4 KiB "makedumpfile" header, then big-endian (offset, size) records).`,
+      ...(longMode ? longModeFacts(view) : protectedModeFacts(view, flavour.paging === 'pae')),
     ];
   } finally {
     closeSync(fd);
@@ -683,14 +825,114 @@ function inspectDumps(files: LinuxGuestDumps['files'], kallsyms: string, meltdow
   if (!kdump) throw new Error('QEMU wrote no kdump-zlib dump');
   const kfd = openSync(kdump, 'r');
   try {
-    if (kdumpSignature(kfd) !== KDUMP_SIGNATURE) throw new Error(`${kdump} has no "${KDUMP_SIGNATURE}" header, flattened or plain`);
-    const head = Buffer.alloc(Math.min(KDUMP_NOTES_WITHIN, statSync(kdump).size));
+    const size = statSync(kdump).size;
+    const header = kdumpHeader(kfd, size);
+    if (header.toString('latin1', 0, 8) !== KDUMP_SIGNATURE) throw new Error(`${kdump} has no "${KDUMP_SIGNATURE}" header, flattened or plain`);
+    const variant = kdumpHeaderVariant(header);
+    if (variant !== elfClass) throw new Error(`${kdump}: the disk_dump_header is ${variant ? `DiskDumpHeader${variant}` : 'neither DiskDumpHeader32 nor DiskDumpHeader64 (no block_size 4096 at byte 416 or 428)'}, not DiskDumpHeader${elfClass} as the ELF dump's class says`);
+    const head = Buffer.alloc(Math.min(KDUMP_NOTES_WITHIN, size));
     readSync(kfd, head, 0, head.length, 0);
     if (!head.includes(cpu)) throw new Error(`${kdump} lacks the QEMU CPU state note of the ELF dump in its first ${KDUMP_NOTES_WITHIN} bytes`);
+    const machine = header.toString('latin1', 12 + 4 * 65, 12 + 5 * 65).replace(/\0.*$/s, '');
+    facts.push(`The kdump file's disk_dump_header is DiskDumpHeader${variant} (header_version ${header.readUInt32LE(8)}, utsname.machine "${machine}", block_size 4096 at byte ${variant === 64 ? 428 : 416}) and holds the ELF dump's QEMU note byte for byte.`);
   } finally {
     closeSync(kfd);
   }
   return facts.join('\n');
+}
+
+/** x86-64: long mode with paging, CR3's table's kernel half is init_top_pgt's, phys_base 0, init_task holds swapper/0. */
+function longModeFacts({ file, at, cpu, cpuCount, kallsyms, sym, phys, meltdown }: DumpView): string[] {
+  const u64 = (name: string): bigint => at(phys(name), 8).readBigUInt64LE(0);
+  if (!at(phys('init_task'), 16384).includes('swapper/0\0')) throw new Error(`${file}: no "swapper/0" within 16 KiB of init_task at guest-physical ${hex(phys('init_task'))}`);
+  if (u64('phys_base') !== 0n) throw new Error(`${file}: phys_base reads ${hex(u64('phys_base'))}, not 0`);
+  const cr = (n: number): bigint => cpu.readBigUInt64LE(QEMU_CR + n * 8);
+  const [cr0, cr3, cr4] = [cr(0), cr(3), cr(4)];
+  const longMode = (cpu.readUInt32LE(QEMU_CS_FLAGS) & DESC_L) !== 0;
+  if (!(cr0 & (1n << 31n)) || !(cr4 & (1n << 5n)) || !longMode) throw new Error(`${file}: the vCPU is not in long mode with paging (CR0 ${hex(cr0)}, CR4 ${hex(cr4)})`);
+  const la57 = (cr4 & (1n << 12n)) !== 0n;
+  const pcid = (cr4 & (1n << 17n)) !== 0n;
+  const pgd = Number(cr3 & 0x000ffffffffff000n);
+  const top = phys('init_top_pgt');
+  // PGD entries 256..511 map the kernel half; every mm copies them from init_top_pgt.
+  if (!at(pgd, 4096).subarray(2048).equals(at(top, 4096).subarray(2048))) throw new Error(`${file}: the kernel half of CR3's table at ${hex(pgd)} is not init_top_pgt's`);
+  const rip = cpu.readBigUInt64LE(QEMU_RIP);
+  return [
+    `Here (${cpuCount} vCPU, stopped at rip ${hex(rip)} = ${textSymbolOf(kallsyms, rip)}): CR0 ${hex(cr0)}, CR3 ${hex(cr3)}, CR4 ${hex(cr4)}. CR0.PG, CR4.PAE and CS.L set, CR4.LA57 ${la57 ? 'set' : 'clear'} => ${la57 ? '5' : '4'}-level IA-32e paging (EFER is not in the note; CS.L of the 64-bit code segment stands for EFER.LMA); CR4.PCIDE ${pcid ? 'set: CR3 bits 0-11 are a PCID' : 'clear'}.`,
+    `CR3's table at ${hex(pgd)} is ${pgd === top ? 'init_top_pgt (swapper_pg_dir, init_mm)' : `not init_top_pgt (x86-64's swapper_pg_dir, at ${hex(top)}) but, as an idle vCPU keeps the last user mm's tables (lazy TLB), a process's, whose kernel half (PGD entries 256-511) is init_top_pgt's, checked`}; either translates kernel addresses. The guest says meltdown: "${meltdown}" (${/PTI/.test(meltdown) ? 'PTI on: a user-mode CR3 has bit 12 set and maps little of the kernel' : 'so no PTI: every CR3 maps the whole kernel'}).`,
+    `nokaslr holds: _text ${hex(sym.get('_text'))} (its link address), phys_base 0, so a kernel-image address minus ${hex(FLAVOURS.amd64.imageBase)} is physical (init_task ${hex(sym.get('init_task'))} at ${hex(phys('init_task'))}, init_top_pgt at ${hex(top)}); the direct map starts at page_offset_base = ${hex(u64('page_offset_base'))}.`,
+  ];
+}
+
+/** PAE PDPTE bits the SDM reserves (must be 0): R/W, U/S, A, D, PS, G — QEMU's TCG sets A. */
+const PDPTE_RESERVED: readonly (readonly [number, string])[] = [[1, 'R/W'], [2, 'U/S'], [5, 'A'], [6, 'D'], [7, 'PS'], [8, 'G']];
+
+/**
+ * i386: protected mode (CS.L clear) with paging, CR4.PAE as the flavour has it, and CR3's tables
+ * map _text to PHYSICAL_START (walked here by hand: PAE's PDPT → PD → PT or 2 MiB page, or
+ * 32-bit paging's PD → PT or 4 MiB page).
+ */
+function protectedModeFacts({ file, at, cpu, cpuCount, kallsyms, sym, phys, meltdown }: DumpView, pae: boolean): string[] {
+  const cr = (n: number): bigint => cpu.readBigUInt64LE(QEMU_CR + n * 8);
+  const [cr0, cr3, cr4] = [cr(0), cr(3), cr(4)];
+  const csL = (cpu.readUInt32LE(QEMU_CS_FLAGS) & DESC_L) !== 0;
+  if (!(cr0 & (1n << 31n)) || csL) throw new Error(`${file}: the vCPU is not in protected mode with paging (CR0 ${hex(cr0)}, CS.L ${csL ? 'set' : 'clear'})`);
+  const hasPae = (cr4 & (1n << 5n)) !== 0n;
+  if (hasPae !== pae) throw new Error(`${file}: CR4 ${hex(cr4)} has PAE ${hasPae ? 'set' : 'clear'}, but the kernel runs ${pae ? 'PAE' : '32-bit'} paging`);
+  const pse = (cr4 & (1n << 4n)) !== 0n;
+  const text = sym.get('_text')!;
+  const va = Number(text);
+  const walk: string[] = [];
+  let physical: number;
+  let pdptes = '';
+  if (pae) {
+    const pdpt = Number(cr3 & 0xffffffe0n);
+    const entries = [0, 1, 2, 3].map((i) => at(pdpt + i * 8, 8).readBigUInt64LE(0));
+    pdptes = entries
+      .map((e, i) => {
+        const reserved = PDPTE_RESERVED.filter(([bit]) => (e & (1n << BigInt(bit))) !== 0n).map(([, n]) => n);
+        return `PDPTE${i} ${hex(e)}${reserved.length ? ` (reserved bits set: ${reserved.join(', ')})` : ''}`;
+      })
+      .join(', ');
+    const pdpte = entries[(va >>> 30) & 3]!;
+    if (!(pdpte & 1n)) throw new Error(`${file}: PDPTE ${(va >>> 30) & 3} of CR3's table at ${hex(pdpt)} is not present (${hex(pdpte)})`);
+    const pd = Number(pdpte & 0x000ffffffffff000n);
+    const pde = at(pd + ((va >>> 21) & 0x1ff) * 8, 8).readBigUInt64LE(0);
+    walk.push(`PDPTE ${hex(pdpte)}`, `PDE ${hex(pde)}`);
+    if (!(pde & 1n)) throw new Error(`${file}: _text's PDE is not present (${hex(pde)})`);
+    if (pde & 0x80n) {
+      physical = Number(pde & 0x000fffffffe00000n) + (va & 0x1fffff);
+    } else {
+      const pte = at(Number(pde & 0x000ffffffffff000n) + ((va >>> 12) & 0x1ff) * 8, 8).readBigUInt64LE(0);
+      walk.push(`PTE ${hex(pte)}`);
+      if (!(pte & 1n)) throw new Error(`${file}: _text's PTE is not present (${hex(pte)})`);
+      physical = Number(pte & 0x000ffffffffff000n) + (va & 0xfff);
+    }
+  } else {
+    const pd = Number(cr3 & 0xfffff000n);
+    const pde = at(pd + (va >>> 22) * 4, 4).readUInt32LE(0);
+    walk.push(`PDE ${hex(pde)}`);
+    if (!(pde & 1)) throw new Error(`${file}: _text's PDE is not present (${hex(pde)})`);
+    if (pse && pde & 0x80) {
+      physical = (pde & 0xffc00000) + (va & 0x3fffff);
+    } else {
+      const pte = at((pde & 0xfffff000) + ((va >>> 12) & 0x3ff) * 4, 4).readUInt32LE(0);
+      walk.push(`PTE ${hex(pte)}`);
+      if (!(pte & 1)) throw new Error(`${file}: _text's PTE is not present (${hex(pte)})`);
+      physical = (pte & 0xfffff000) + (va & 0xfff);
+    }
+  }
+  if (physical !== Number(PHYSICAL_START)) throw new Error(`${file}: CR3 ${hex(cr3)} maps _text ${hex(text)} to ${hex(physical)}, not ${hex(PHYSICAL_START)}`);
+  const rip = cpu.readBigUInt64LE(QEMU_RIP);
+  const initTask = sym.get('init_task');
+  if (initTask !== undefined && !at(phys('init_task'), 16384).includes('swapper/0\0')) throw new Error(`${file}: no "swapper/0" within 16 KiB of init_task at guest-physical ${hex(phys('init_task'))}`);
+  return [
+    `Here (${cpuCount} vCPU, stopped at eip ${hex(rip)} = ${textSymbolOf(kallsyms, rip)}): CR0 ${hex(cr0)}, CR3 ${hex(cr3)}, CR4 ${hex(cr4)}. CR0.PG set, no long mode (EM_386 and the 32-bit prstatus, which QEMU writes for a vCPU without EFER.LMA; CS.L clear), CR4.PAE ${pae ? 'set => PAE paging: CR3 bits 31:5 are the PDPT' : 'clear => 32-bit paging: CR3 bits 31:12 are the page directory'}; CR4.PSE ${pse ? 'set' : 'clear'}.`,
+    `CR3's tables map _text ${hex(text)} to ${hex(physical)} (${walk.join(' → ')}), so a kernel-image address minus PAGE_OFFSET ${hex(FLAVOURS['686'].imageBase)} is physical.${pae ? ` The PDPT holds ${pdptes}.` : ''} The guest says meltdown: "${meltdown}".`,
+    initTask !== undefined
+      ? `init_task ${hex(initTask)} at guest-physical ${hex(phys('init_task'))} holds "swapper/0".`
+      : `kallsyms has no init_task: this kernel is built without CONFIG_KALLSYMS_ALL, so its /proc/kallsyms (${kallsyms.split('\n').filter((l) => l).length} lines) lists text symbols (t, T, W) and little else: no init_task, no swapper_pg_dir.`,
+  ];
 }
 
 // ---------------------------------------------------------------- the cache
@@ -713,14 +955,24 @@ function defaultCacheDir(): string {
   return process.env.VMIPOLICY_CACHE ?? repoPath('node_modules', '.cache', 'vmipolicy', 'qemu-linux');
 }
 
-/** `linux-<kernel version>-qemu-<version>-<hash>`: the hash covers everything the harness asks of the guest and QEMU. */
-function cacheKey(packages: DebianPackages, version: string): string {
+/**
+ * `linux-<kernel version>-qemu-<version>-<hash>` for amd64, `linux-<flavour>-<kernel version>-…`
+ * for the others: the hash covers everything the harness asks of the guest and QEMU (for amd64
+ * exactly what it covered before there were flavours, so its entries stay valid).
+ */
+function cacheKey(name: KernelFlavour, packages: DebianPackages, version: string): string {
+  const params = { packages, version, args: qemuArgs(FLAVOURS[name], 'vmlinuz', INITRD), GUEST_INIT: guestInitOf(name), APPLETS, DISTINCTIVE, DUMPS };
   const hash = createHash('sha256')
-    .update(JSON.stringify({ packages, version, args: qemuArgs('vmlinuz', INITRD), GUEST_INIT, APPLETS, DISTINCTIVE, DUMPS }))
+    .update(JSON.stringify(name === 'amd64' ? params : { ...params, flavour: name }))
     .digest('hex')
     .slice(0, 16);
   const short = /version (\S+)/.exec(version)?.[1] ?? 'unknown';
-  return `linux-${safeName(packages.kernelVersion)}-qemu-${safeName(short)}-${hash}`;
+  return `linux-${name === 'amd64' ? '' : `${name}-`}${safeName(packages.kernelVersion)}-qemu-${safeName(short)}-${hash}`;
+}
+
+/** amd64's kernel has BTF and its /init has always required it; the i386 kernels have none. */
+function guestInitOf(name: KernelFlavour): string {
+  return guestInit(name === 'amd64' ? 'required' : 'if-present');
 }
 
 function readOutcome(entry: string): Outcome | undefined {
@@ -737,15 +989,17 @@ function absolute(entry: string, files: Readonly<Record<string, string>>): Recor
  * came out, then renames the directory into place; when another test process got there first,
  * its entry is used and ours dropped.
  */
-function build(cacheDir: string, entry: string, packages: DebianPackages, qemu: string): Outcome {
+function build(name: KernelFlavour, cacheDir: string, entry: string, packages: DebianPackages, qemu: string): Outcome {
+  const flavour = FLAVOURS[name];
   const t0 = Date.now();
   const kernel = unpackedPackage(cacheDir, packages.kernel, packages.kernelVersion, ['./boot']);
-  const busyboxDir = unpackedPackage(cacheDir, BUSYBOX, packages.busyboxVersion, ['./bin/busybox']);
+  const busybox = flavour.arch === 'amd64' ? BUSYBOX : `${BUSYBOX}:${flavour.arch}`;
+  const busyboxDir = unpackedPackage(cacheDir, busybox, packages.busyboxVersion, ['./bin/busybox']);
   const t1 = Date.now();
   const work = mkdtempSync(join(cacheDir, 'build-'));
   try {
-    writeFileSync(join(work, INITRD), initramfs(readFileSync(join(busyboxDir, 'bin', 'busybox'))));
-    const report = boot({ dir: work, args: qemuArgs(vmlinuzOf(kernel, packages.kernel), INITRD), timeoutMs: BOOT_TIMEOUT_S * 1000 });
+    writeFileSync(join(work, INITRD), initramfs(readFileSync(join(busyboxDir, 'bin', 'busybox')), guestInitOf(name)));
+    const report = boot({ qemu: flavour.qemu, dir: work, args: qemuArgs(flavour, vmlinuzOf(kernel, packages.kernel), INITRD), timeoutMs: BOOT_TIMEOUT_S * 1000 });
     const t2 = Date.now();
     const facts = consoleFacts(readFileSync(join(work, CONSOLE), 'latin1'));
     splitTransfer(work, facts);
@@ -767,7 +1021,7 @@ function build(cacheDir: string, entry: string, packages: DebianPackages, qemu: 
       timings: { packagesMs: t1 - t0, bootAndDumpMs: t2 - t1 },
       boot: report,
     };
-    verify(work, outcome);
+    verify(name, work, outcome);
     writeFileSync(join(work, RESULT), JSON.stringify(outcome, null, 2) + '\n');
     try {
       renameSync(work, entry);
@@ -785,41 +1039,44 @@ function build(cacheDir: string, entry: string, packages: DebianPackages, qemu: 
 }
 
 /** Every check a fixture passes before a test sees it; returns the CR3 note. */
-function verify(entry: string, outcome: Outcome): string {
+function verify(name: KernelFlavour, entry: string, outcome: Outcome): string {
   verifyGuestFiles(entry, outcome.guestFiles);
   if (outcome.kernelRelease !== releaseOf(outcome.kernelPackage)) {
     throw new Error(`the guest runs ${outcome.kernelRelease}, not the kernel of ${outcome.kernelPackage}`);
   }
-  return inspectDumps(absolute(entry, outcome.files), readFileSync(join(entry, KALLSYMS), 'latin1'), outcome.meltdown);
+  return inspectDumps(name, absolute(entry, outcome.files), readFileSync(join(entry, KALLSYMS), 'latin1'), outcome.meltdown);
 }
 
 const made = new Map<string, LinuxGuestDumps>();
 
 /**
- * The dumps of the paused Debian guest and what it said, built on first use into `cacheDir`
- * (default $VMIPOLICY_CACHE, else node_modules/.cache/vmipolicy/qemu-linux) and reused while the
- * kernel package, QEMU and the harness parameters stay the same; `{ skip }` with the reason when
- * QEMU, apt or dpkg-deb is missing or apt knows no kernel. Checked on every first call of a
- * process, cached or not.
+ * The dumps of the paused Debian guest and what it said, for one kernel flavour (default amd64),
+ * built on first use into `cacheDir` (default $VMIPOLICY_CACHE, else
+ * node_modules/.cache/vmipolicy/qemu-linux) and reused while the kernel package, QEMU and the
+ * harness parameters stay the same; `{ skip }` with the reason when QEMU, apt or dpkg-deb is
+ * missing or apt knows no kernel (for i386: no i386 architecture in dpkg, see the top of this
+ * file). Checked on every first call of a process, cached or not.
  */
-export function linuxGuestDumps(cacheDir = defaultCacheDir()): LinuxGuestDumps | { readonly skip: string } {
-  if (!hasCommand(QEMU)) return { skip: `${QEMU} is not installed (Debian: apt-get install qemu-system-x86)` };
+export function linuxGuestDumps(name: KernelFlavour = 'amd64', cacheDir = defaultCacheDir()): LinuxGuestDumps | { readonly skip: string } {
+  const flavour = FLAVOURS[name];
+  if (!hasCommand(flavour.qemu)) return { skip: `${flavour.qemu} is not installed (Debian: apt-get install qemu-system-x86)` };
   for (const tool of ['apt-cache', 'apt-get', 'dpkg-deb', 'tar']) {
     if (!hasCommand(tool)) return { skip: `${tool} is not installed (the guest kernel and busybox come from Debian's packages)` };
   }
-  const packages = resolvePackages(cacheDir);
+  const packages = resolvePackages(cacheDir, name);
   if (typeof packages === 'string') return { skip: packages };
-  const qemu = qemuVersion();
-  const entry = join(cacheDir, cacheKey(packages, qemu));
+  const qemu = qemuVersion(flavour.qemu);
+  const entry = join(cacheDir, cacheKey(name, packages, qemu));
   const known = made.get(entry);
   if (known) return known;
-  const outcome = readOutcome(entry) ?? build(cacheDir, entry, packages, qemu);
-  const cr3Note = verify(entry, outcome);
+  const outcome = readOutcome(entry) ?? build(name, cacheDir, entry, packages, qemu);
+  const cr3Note = verify(name, entry, outcome);
   const systemMap = systemMapOf(kernelDir(cacheDir, packages), packages.kernel);
   const dumps: LinuxGuestDumps = {
+    flavour: name,
     kernelRelease: outcome.kernelRelease,
     files: absolute(entry, outcome.files),
-    btf: join(entry, BTF),
+    ...(outcome.guestFiles.btf ? { btf: join(entry, BTF) } : {}),
     kallsyms: join(entry, KALLSYMS),
     ...(systemMap ? { systemMap } : {}),
     processes: outcome.processes,

@@ -14,6 +14,14 @@ export interface CpuState {
   readonly cr0: bigint;
   readonly cr3: bigint;
   readonly cr4: bigint;
+  /**
+   * Whether the vCPU was in long mode (EFER.LMA), from the size of its NT_PRSTATUS note: QEMU
+   * writes the x86-64 elf_prstatus (336 bytes) for a vCPU in long mode and the i386 one (144)
+   * otherwise (target/i386/arch_dump.c). Not the dump's ELF class: QEMU writes ELFCLASS64 for
+   * every PC guest whose memory map reaches 4 GiB (the BIOS ROM block ends there), 32-bit
+   * guests included. Undefined when the dump has no NT_PRSTATUS for this vCPU.
+   */
+  readonly longMode?: boolean;
 }
 
 interface DumpNote {
@@ -25,6 +33,10 @@ interface DumpNote {
 /** Notes past this many are not read: QEMU writes two per vCPU (and a VMCOREINFO). */
 const MAX_NOTES = 4096;
 const QEMU_NOTE_TYPE = 0;
+const NT_PRSTATUS = 1;
+/** sizeof(struct elf_prstatus) for x86-64 and for i386. */
+const PRSTATUS_X86_64 = 336;
+const PRSTATUS_I386 = 144;
 /** Offset of cr[0] in QEMUCPUState: 8 + 18×8 (registers) + 10×24 (segments and tables). */
 const QEMU_CPU_CR_OFFSET = 392;
 
@@ -51,12 +63,16 @@ export function parseNotes(bytes: Uint8Array): DumpNote[] {
 
 /** The control registers of every vCPU whose QEMU CPU state note is there, in note order. */
 export function cpuStates(notes: readonly DumpNote[]): CpuState[] {
+  // QEMU writes every vCPU's NT_PRSTATUS, then every vCPU's QEMU note: the i-th of each is vCPU i.
+  const prstatus = notes.filter((n) => n.name === 'CORE' && n.type === NT_PRSTATUS).map((n) => n.desc.length);
   const states: CpuState[] = [];
   for (const note of notes) {
     if (note.name !== 'QEMU' || note.type !== QEMU_NOTE_TYPE || note.desc.length < QEMU_CPU_CR_OFFSET + 5 * 8) continue;
     const view = new DataView(note.desc.buffer, note.desc.byteOffset, note.desc.byteLength);
     const cr = (n: number): bigint => view.getBigUint64(QEMU_CPU_CR_OFFSET + n * 8, true);
-    states.push({ index: states.length, cr0: cr(0), cr3: cr(3), cr4: cr(4) });
+    const size = prstatus[states.length];
+    const longMode = size === PRSTATUS_X86_64 ? true : size === PRSTATUS_I386 ? false : undefined;
+    states.push({ index: states.length, cr0: cr(0), cr3: cr(3), cr4: cr(4), ...(longMode !== undefined ? { longMode } : {}) });
   }
   return states;
 }

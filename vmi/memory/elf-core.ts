@@ -2,8 +2,10 @@
 // it: guest RAM in PT_LOAD segments whose p_paddr is the guest-physical address and
 // p_offset where the bytes are in the file. Anything between segments (the PCI hole, the
 // legacy VGA window, RAM that was not dumped) reads as out of the snapshot.
-// ELF64 for a guest in long mode, ELF32 otherwise (target/i386/arch_dump.c
-// cpu_get_dump_info: a 32-bit guest, PAE or not, is dumped as ELFCLASS32).
+// QEMU writes ELF64 for a guest in long mode, and for any PC guest whose memory map reaches
+// 4 GiB (target/i386/arch_dump.c cpu_get_dump_info: the BIOS ROM block ends there), so 32-bit
+// guests come as ELF64 too; ELF32 otherwise. The class says nothing of the CPU's mode: the
+// vCPU notes do (dump-notes.ts).
 // With `-p` (paging) QEMU writes one PT_LOAD per virtual mapping (p_vaddr), so one
 // physical range appears in several segments, each pointing at the same bytes of the file:
 // the physical view keeps each address once, from the first segment that holds it.

@@ -145,7 +145,7 @@ interface KdumpLayoutFields {
   readonly status: number;
   readonly noteOffset: number;
   readonly noteSize: number;
-  /** QEMU's d_class for the dump: 64 (DiskDumpHeader64) for a vCPU in long mode. */
+  /** QEMU's d_class for the dump: 64 (DiskDumpHeader64), which a 32-bit PC guest gets too. */
   readonly elfClass: 32 | 64;
 }
 

@@ -18,7 +18,7 @@ export type OpenedSnapshot = OpenResult & {
   readonly kind?: SnapshotKind;
   /** The vCPUs' control registers, when the dump carries them (QEMU's ELF and kdump notes). */
   readonly cpus?: readonly CpuState[];
-  /** ELF cores: 64 for a guest dumped in long mode, 32 otherwise. */
+  /** The dump's class (ELF, or the kdump header): a fallback for long mode where no vCPU note says. */
   readonly elfClass?: 32 | 64;
 };
 

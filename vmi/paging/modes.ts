@@ -31,8 +31,8 @@ const CR4_LA57 = 1n << 12n;
 
 /**
  * The paging mode and page-directory base a vCPU's control registers select (Intel SDM vol. 3
- * §4.1.1): none without CR0.PG; IA-32e when the CPU is in long mode (a QEMU dump says so by
- * its class: ELFCLASS64 is written only for a vCPU with EFER.LMA), 5-level with CR4.LA57;
+ * §4.1.1): none without CR0.PG; IA-32e when the CPU is in long mode (EFER.LMA: a QEMU dump
+ * says so by the size of the vCPU's NT_PRSTATUS note, dump-notes.ts), 5-level with CR4.LA57;
  * otherwise PAE with CR4.PAE, else 32-bit paging. CR3's low bits are flags or a PCID, not
  * address: the base is bits 51:12 (IA-32e), 31:5 (PAE) or 31:12 (32-bit).
  */
