@@ -38,13 +38,14 @@ for (const flavour of KERNEL_FLAVOURS) {
       return;
     }
     assert.equal(guest.flavour, flavour);
-    assert.match(guest.kernelRelease, new RegExp(`^6\\.1\\.0-[0-9]+-${flavour}$`));
+    // amd64-la57 boots amd64's kernel on another CPU.
+    assert.match(guest.kernelRelease, new RegExp(`^6\\.1\\.0-[0-9]+-${flavour.replace(/-la57$/, '')}$`));
     for (const format of ['elf', 'kdump-zlib'] as const) {
       const path = guest.files[format];
       assert.ok(path && existsSync(path) && statSync(path).size > 0, `no ${format} dump`);
     }
     const kallsyms = readFileSync(guest.kallsyms, 'latin1');
-    if (flavour === 'amd64') {
+    if (flavour.startsWith('amd64')) {
       // Debian's amd64 kernel has CONFIG_DEBUG_INFO_BTF and CONFIG_KALLSYMS_ALL.
       assert.ok(guest.btf, 'the amd64 guest had no /sys/kernel/btf/vmlinux');
       assert.match(kallsyms, /^[0-9a-f]{16} [A-Za-z] init_task$/m);

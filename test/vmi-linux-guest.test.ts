@@ -1,7 +1,7 @@
 // The VMI core on a real kernel's memory: Debian's 6.1 kernel booted under QEMU (TCG), which
 // listed its own processes, then paused and dumped as ELF and as kdump-zlib
-// (test/support/qemu-linux.ts) — once per kernel flavour: amd64 (IA-32e paging), and i386's
-// 686-pae (PAE paging) and 686 (32-bit paging). First, without a profile, `vmi translate`
+// (test/support/qemu-linux.ts) — once per kernel flavour: amd64 (4-level IA-32e paging), the
+// same kernel on a CPU with LA57 (5-level), and i386's 686-pae (PAE paging) and 686 (32-bit paging). First, without a profile, `vmi translate`
 // without --dtb must take the flavour's paging mode and CR3 from the dump's vCPU state and
 // find _text where nokaslr loads it. Then the profile comes from the guest's own BTF and
 // kallsyms through `vmi profile` — nothing hand-written — and `vmi ps` runs without --dtb.
@@ -29,8 +29,9 @@ const cli = (args: string[]) => spawnSync(process.execPath, [repoPath('dist', 'c
 const taskComm = (procComm: string): string => (procComm.startsWith('kworker/') ? procComm.replace(/[-+].*$/, '') : procComm).slice(0, 15);
 
 /** Each flavour and the paging mode its kernel runs, which the CLI must read from the dump. */
-const FLAVOURS: readonly { readonly flavour: KernelFlavour; readonly mode: 'ia32e' | 'pae' | 'legacy' }[] = [
+const FLAVOURS: readonly { readonly flavour: KernelFlavour; readonly mode: 'ia32e' | 'la57' | 'pae' | 'legacy' }[] = [
   { flavour: 'amd64', mode: 'ia32e' },
+  { flavour: 'amd64-la57', mode: 'la57' },
   { flavour: '686-pae', mode: 'pae' },
   { flavour: '686', mode: 'legacy' },
 ];

@@ -5,9 +5,10 @@
 // read is a real kernel's task list, with the BTF and symbols that kernel came with.
 //
 // The kernel is Debian's current linux-image-6.1.0-*-<flavour>, named by the
-// linux-image-<flavour> metapackage, for one of three flavours (KERNEL_FLAVOURS): amd64 (the
-// default; IA-32e paging, under qemu-system-x86_64 -cpu qemu64) and i386's 686-pae (PAE paging)
-// and 686 (32-bit paging), both under qemu-system-i386 -cpu qemu32. The kernel and the
+// linux-image-<flavour> metapackage, for one of four flavours (KERNEL_FLAVOURS): amd64 (the
+// default; 4-level IA-32e paging, under qemu-system-x86_64 -cpu qemu64), amd64-la57 (the same
+// kernel on -cpu qemu64,+la57: 5-level paging), and i386's 686-pae (PAE paging) and 686 (32-bit
+// paging), both under qemu-system-i386 -cpu qemu32. The kernel and the
 // flavour's busybox-static (busybox-static:i386 for i386) are fetched with `apt-get download`
 // into the cache and unpacked there (only boot/ of the kernel, only bin/busybox of busybox),
 // never installed. The initramfs is an uncompressed newc cpio written here: busybox, the applet
@@ -98,9 +99,9 @@ export interface LinuxGuestDumps {
 }
 
 /** Debian's kernel flavours the harness boots: x86-64, and i386 with PAE or with 32-bit paging. */
-export type KernelFlavour = 'amd64' | '686-pae' | '686';
+export type KernelFlavour = 'amd64' | 'amd64-la57' | '686-pae' | '686';
 
-export const KERNEL_FLAVOURS: readonly KernelFlavour[] = ['amd64', '686-pae', '686'];
+export const KERNEL_FLAVOURS: readonly KernelFlavour[] = ['amd64', 'amd64-la57', '686-pae', '686'];
 
 interface Flavour {
   /** Debian architecture of the kernel and busybox packages. */
@@ -113,7 +114,7 @@ interface Flavour {
   /** The kernel's virtual base of the image (__START_KERNEL_map on x86-64, PAGE_OFFSET on i386): an image address minus it is physical. */
   readonly imageBase: bigint;
   /** The paging mode the kernel runs. */
-  readonly paging: 'ia32e' | 'pae' | 'legacy';
+  readonly paging: 'ia32e' | 'la57' | 'pae' | 'legacy';
 }
 
 /**
@@ -124,6 +125,8 @@ interface Flavour {
  */
 const FLAVOURS: Readonly<Record<KernelFlavour, Flavour>> = {
   amd64: { arch: 'amd64', qemu: 'qemu-system-x86_64', cpu: 'qemu64', meta: 'linux-image-amd64', imageBase: 0xffffffff80000000n, paging: 'ia32e' },
+  // The same kernel on a CPU with LA57: Debian's is built with CONFIG_X86_5LEVEL and runs 5-level paging.
+  'amd64-la57': { arch: 'amd64', qemu: 'qemu-system-x86_64', cpu: 'qemu64,+la57', meta: 'linux-image-amd64', imageBase: 0xffffffff80000000n, paging: 'la57' },
   '686-pae': { arch: 'i386', qemu: 'qemu-system-i386', cpu: 'qemu32', meta: 'linux-image-686-pae', imageBase: 0xc0000000n, paging: 'pae' },
   '686': { arch: 'i386', qemu: 'qemu-system-i386', cpu: 'qemu32', meta: 'linux-image-686', imageBase: 0xc0000000n, paging: 'legacy' },
 };
@@ -140,7 +143,7 @@ const KERNEL_CMDLINE = 'console=ttyS0 nokaslr panic=-1 quiet';
 /** The static busybox. */
 const BUSYBOX = 'busybox-static';
 
-/** Under nokaslr the kernel image is linked and loaded at its base + CONFIG_PHYSICAL_START (16 MiB in all three flavours). */
+/** Under nokaslr the kernel image is linked and loaded at its base + CONFIG_PHYSICAL_START (16 MiB in every flavour). */
 const PHYSICAL_START = 0x1000000n;
 
 /** Names the guest runs long-lived processes under; the kernel keeps 15 bytes of a comm. */
@@ -311,7 +314,9 @@ function resolvePackages(cacheDir: string, name: KernelFlavour): DebianPackages 
   const busybox = flavour.arch === 'amd64' ? BUSYBOX : `${BUSYBOX}:${flavour.arch}`;
   const show = spawnSync('apt-cache', ['show', '--no-all-versions', flavour.meta, busybox], { encoding: 'utf8', maxBuffer: 16 << 20 }).stdout ?? '';
   const depends = fieldsOf(show, flavour.meta, flavour.arch).get('Depends') ?? '';
-  const kernel = new RegExp(`(linux-image-[0-9][^\\s,(]*-${name}) \\(= ([^)\\s]+)\\)`).exec(depends);
+  // The kernel package's own flavour suffix (amd64, 686-pae, 686): amd64-la57 boots amd64's.
+  const suffix = flavour.meta.replace(/^linux-image-/, '');
+  const kernel = new RegExp(`(linux-image-[0-9][^\\s,(]*-${suffix}) \\(= ([^)\\s]+)\\)`).exec(depends);
   const busyboxVersion = fieldsOf(show, BUSYBOX, flavour.arch).get('Version');
   if (!kernel || !busyboxVersion) {
     const what = kernel ? busybox : `${flavour.meta} depending on one kernel package`;
@@ -782,7 +787,7 @@ function inspectDumps(name: KernelFlavour, files: LinuxGuestDumps['files'], kall
     if (v === undefined) throw new Error(`kallsyms has no ${symbol}`);
     return Number(v - flavour.imageBase);
   };
-  const longMode = flavour.paging === 'ia32e';
+  const longMode = flavour.paging === 'ia32e' || flavour.paging === 'la57';
   if (!files.elf) throw new Error('QEMU wrote no ELF dump');
   const fd = openSync(files.elf, 'r');
   let cpu: Buffer;
