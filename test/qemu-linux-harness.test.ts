@@ -40,7 +40,7 @@ for (const flavour of KERNEL_FLAVOURS) {
     assert.equal(guest.flavour, flavour);
     // amd64-la57 boots amd64's kernel on another CPU.
     assert.match(guest.kernelRelease, new RegExp(`^6\\.1\\.0-[0-9]+-${flavour.replace(/-la57$/, '')}$`));
-    for (const format of ['elf', 'kdump-zlib'] as const) {
+    for (const format of ['elf', 'elf-paging', 'kdump-zlib'] as const) {
       const path = guest.files[format];
       assert.ok(path && existsSync(path) && statSync(path).size > 0, `no ${format} dump`);
     }

@@ -51,7 +51,7 @@ for (const { flavour, mode } of FLAVOURS) {
     const fromDump = new RegExp(`--mode ${mode}: from vCPU 0 of the dump`);
 
     const text = /^([0-9a-f]{8}|[0-9a-f]{16}) T _text$/m.exec(readFileSync(guest.kallsyms, 'latin1'))?.[1];
-    for (const format of ['elf', 'kdump-zlib'] as const) {
+    for (const format of ['elf', 'elf-paging', 'kdump-zlib'] as const) {
       await t.test(`${format}: without --dtb, --mode ${mode} from the dump's vCPU, whose tables map _text to ${TEXT_PHYSICAL}`, () => {
         assert.ok(text, 'kallsyms has no _text');
         const dump = guest.files[format];
@@ -63,7 +63,7 @@ for (const { flavour, mode } of FLAVOURS) {
       });
     }
 
-    await t.test('vmi profile from its BTF and kallsyms, vmi ps on both dumps: every pid with the comm the guest printed', (st) => {
+    await t.test('vmi profile from its BTF and kallsyms, vmi ps on every dump: every pid with the comm the guest printed', (st) => {
       const btf = guest.btf;
       if (!btf) {
         const why = `the ${guest.kernelRelease} guest has no /sys/kernel/btf/vmlinux (Debian builds its i386 kernels without CONFIG_DEBUG_INFO_BTF), so vmi profile has no types to read`;
@@ -78,7 +78,7 @@ for (const { flavour, mode } of FLAVOURS) {
         writeFileSync(profile, made.stdout);
         const said = new Map(guest.processes.map((p) => [p.pid, taskComm(p.comm)]));
         const listings: string[] = [];
-        for (const format of ['elf', 'kdump-zlib'] as const) {
+        for (const format of ['elf', 'elf-paging', 'kdump-zlib'] as const) {
           const dump = guest.files[format];
           assert.ok(dump, `no ${format} dump`);
           const r = cli(['vmi', 'ps', '--snapshot', dump, '--profile', profile, '--format', 'json']);
@@ -97,8 +97,9 @@ for (const { flavour, mode } of FLAVOURS) {
           for (const [pid, comm] of ours) if (!said.has(pid)) assert.match(comm, /^kworker\//, `${format}: pid ${pid} (${comm}) that the guest did not list`);
           assert.ok(listed.some((p) => p.comm === 'vmitest delta' && p.dtb !== undefined), 'a user process with its own address space');
         }
-        assert.equal(listings[0], listings[1], 'the ELF and kdump dumps give the same listing');
-        console.log(`# ${guest.kernelRelease}: ${guest.processes.length} processes listed by the guest, the same by vmi ps on both dumps`);
+        assert.equal(listings[1], listings[0], 'the ELF dump with -p gives the same listing as without');
+        assert.equal(listings[2], listings[0], 'the ELF and kdump dumps give the same listing');
+        console.log(`# ${guest.kernelRelease}: ${guest.processes.length} processes listed by the guest, the same by vmi ps on all three dumps`);
       });
     });
   });

@@ -73,7 +73,7 @@ export interface LinuxGuestDumps {
   /** `uname -r` as the guest printed it. */
   readonly kernelRelease: string;
   /** Dumps of the paused guest, by QEMU's format name. */
-  readonly files: Readonly<Partial<Record<'elf' | 'kdump-zlib', string>>>;
+  readonly files: Readonly<Partial<Record<'elf' | 'elf-paging' | 'kdump-zlib', string>>>;
   /**
    * Path of a copy of the guest's /sys/kernel/btf/vmlinux; absent when the guest has none
    * (Debian's i386 kernels, 686-pae and 686, are built without CONFIG_DEBUG_INFO_BTF).
@@ -231,9 +231,15 @@ function qemuArgs(flavour: Flavour, kernel: string, initrd: string): string[] {
   ];
 }
 
+/**
+ * The dumps of the paused guest: ELF, ELF with paging (`-p`: one PT_LOAD per virtual mapping of
+ * the guest's page tables, so one physical range appears in several overlapping segments) and
+ * kdump-zlib.
+ */
 const DUMPS = [
-  { name: 'elf', format: 'elf' },
-  { name: 'kdump-zlib', format: 'kdump-zlib' },
+  { name: 'elf', format: 'elf', paging: false },
+  { name: 'elf-paging', format: 'elf', paging: true },
+  { name: 'kdump-zlib', format: 'kdump-zlib', paging: false },
 ] as const;
 
 const CONSOLE = 'console.log';
@@ -528,7 +534,7 @@ async function driveQemu(request: BootRequest): Promise<BootReport> {
     const report: BootReport = { readyMs, dumpMs: {}, errors: {} };
     for (const d of DUMPS) {
       const t = Date.now();
-      const reply = await execute('dump-guest-memory', { paging: false, protocol: `file:${join(request.dir, dumpFileName(d.name))}`, format: d.format });
+      const reply = await execute('dump-guest-memory', { paging: d.paging, protocol: `file:${join(request.dir, dumpFileName(d.name))}`, format: d.format });
       report.dumpMs[d.name] = Date.now() - t;
       if (reply.error) report.errors[d.name] = reply.error.desc;
     }
