@@ -11,22 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { repoPath, requires, sharedPath } from './support/env.js';
+import { DOM0_SPEC } from './support/specs.js';
 
 const cli = (args: string[]) => spawnSync(process.execPath, [repoPath('dist', 'cli', 'bin.js'), ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
 
-const DOM0_SPEC = `vmipolicy: 1
-xen: "4.17"
-policy: { module: vmi, mode: module }
-introspectors:
-  - name: Domain-0
-    type: dom0_t
-    guest: pv
-    targets: [guest]
-    capabilities: [domain-info, read-memory]
-    lookup: domid
-targets:
-  - { name: guest, type: domU_t, guest: hvm }
-`;
 
 /** Width and height from a PNG's IHDR chunk. */
 function pngSize(png: Buffer): { width: number; height: number } {
@@ -38,7 +26,7 @@ test('the stock-policy picture: one edge per pair, labels that fit, a legend, on
   if (!requires(t, { shared: true, commands: ['rsvg-convert'] })) return;
   const dir = mkdtempSync(join(tmpdir(), 'vmipolicy-picture-'));
   const spec = join(dir, 'dom0.yaml');
-  writeFileSync(spec, DOM0_SPEC);
+  writeFileSync(spec, DOM0_SPEC('4.17'));
   const policy = sharedPath('corpus', 'xen-4.17', 'policy.conf');
   const dot = cli(['check', spec, '--policy', policy, '--format', 'dot']);
   assert.equal(dot.status, 1, dot.stderr);

@@ -15,6 +15,7 @@ import { runChecks } from '../checker/check.js';
 import { rulesFrom, objectsOf } from '../checker/effective.js';
 import type { PolicyModel } from '../policy/model/model.js';
 import { compileExampleAt, CORPUS_RELEASES, EXAMPLES, repoPath, requires, sharedPath } from './support/env.js';
+import { DOM0_SPEC } from './support/specs.js';
 import { checkpolicy, sesearchExpanded, withTempDir } from './support/oracles.js';
 import { compileStandalone } from './support/checker.js';
 
@@ -65,19 +66,6 @@ describe('the examples are proven', () => {
   }
 });
 
-const DOM0_SPEC = (xen: string) => `vmipolicy: 1
-xen: "${xen}"
-policy: { module: vmi, mode: module }
-introspectors:
-  - name: Domain-0
-    type: dom0_t
-    guest: pv
-    targets: [guest]
-    capabilities: [domain-info, read-memory]
-    lookup: domid
-targets:
-  - { name: guest, type: domU_t, guest: hvm }
-`;
 
 describe("Xen's stock policy, with dom0 declared as a memory-reading introspector of domU_t", () => {
   for (const release of CORPUS_RELEASES) {

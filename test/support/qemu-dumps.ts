@@ -17,6 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasCommand, repoPath } from './env.js';
+import { absolute, publishEntry, readEntry } from './cache-entry.js';
 
 export interface QemuDumps {
   /** Guest-physical address → the bytes the harness put there (each a few pages of a recognisable pattern). */
@@ -271,7 +272,6 @@ function verifyElfDumps(files: Readonly<Record<string, string>>, patterns: QemuD
 
 // ---------------------------------------------------------------- the cache
 
-const RESULT = 'result.json';
 
 function defaultCacheDir(): string {
   return process.env.VMIPOLICY_CACHE ?? repoPath('node_modules', '.cache', 'vmipolicy', 'qemu-dumps');
@@ -285,14 +285,7 @@ function cacheKey(version: string, patterns: QemuDumps['patterns']): string {
   return `qemu-${short.replace(/[^A-Za-z0-9.+-]/g, '_')}-${hash.digest('hex').slice(0, 16)}`;
 }
 
-function readOutcome(entry: string): Outcome | undefined {
-  const path = join(entry, RESULT);
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Outcome) : undefined;
-}
-
-function absolute(entry: string, files: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(files).map(([name, file]) => [name, join(entry, file)]));
-}
+const readOutcome = (entry: string): Outcome | undefined => readEntry<Outcome>(entry);
 
 /**
  * Dumps into a fresh directory beside the entry, checks the ELF dumps, then renames it into
@@ -304,16 +297,7 @@ function build(cacheDir: string, entry: string, patterns: QemuDumps['patterns'])
   try {
     const outcome = outcomeOf(work, runQemu(work, patterns));
     verifyElfDumps(absolute(work, outcome.files), patterns);
-    writeFileSync(join(work, RESULT), JSON.stringify(outcome, null, 2) + '\n');
-    try {
-      renameSync(work, entry);
-    } catch (e) {
-      const theirs = readOutcome(entry);
-      if (!theirs) throw e;
-      rmSync(work, { recursive: true, force: true });
-      return theirs;
-    }
-    return outcome;
+    return publishEntry(work, entry, outcome);
   } catch (e) {
     rmSync(work, { recursive: true, force: true });
     throw e;

@@ -67,6 +67,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasCommand, repoPath } from './env.js';
+import { absolute, publishEntry, readEntry } from './cache-entry.js';
 
 export interface LinuxGuestDumps {
   readonly flavour: KernelFlavour;
@@ -245,7 +246,6 @@ const DUMPS = [
 const CONSOLE = 'console.log';
 const XFER = 'xfer.bin';
 const INITRD = 'initramfs.cpio';
-const RESULT = 'result.json';
 const BTF = 'btf';
 const KALLSYMS = 'kallsyms';
 
@@ -986,14 +986,7 @@ function guestInitOf(name: KernelFlavour): string {
   return guestInit(name === 'amd64' ? 'required' : 'if-present');
 }
 
-function readOutcome(entry: string): Outcome | undefined {
-  const path = join(entry, RESULT);
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Outcome) : undefined;
-}
-
-function absolute(entry: string, files: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(files).map(([name, file]) => [name, join(entry, file)]));
-}
+const readOutcome = (entry: string): Outcome | undefined => readEntry<Outcome>(entry);
 
 /**
  * Downloads what is missing, boots the guest in a fresh directory beside the entry, checks what
@@ -1033,16 +1026,7 @@ function build(name: KernelFlavour, cacheDir: string, entry: string, packages: D
       boot: report,
     };
     verify(name, work, outcome);
-    writeFileSync(join(work, RESULT), JSON.stringify(outcome, null, 2) + '\n');
-    try {
-      renameSync(work, entry);
-    } catch (e) {
-      const theirs = readOutcome(entry);
-      if (!theirs) throw e;
-      rmSync(work, { recursive: true, force: true });
-      return theirs;
-    }
-    return outcome;
+    return publishEntry(work, entry, outcome);
   } catch (e) {
     rmSync(work, { recursive: true, force: true });
     throw e;

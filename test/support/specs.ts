@@ -23,3 +23,18 @@ introspectors:
 targets:
   - { name: web, type: web_t, guest: hvm }
 `;
+
+/** Xen's stock policy's dom0 declared as a memory-reading introspector of domU_t: what that means for dom0. */
+export const DOM0_SPEC = (xen: string): string => `vmipolicy: 1
+xen: "${xen}"
+policy: { module: vmi, mode: module }
+introspectors:
+  - name: Domain-0
+    type: dom0_t
+    guest: pv
+    targets: [guest]
+    capabilities: [domain-info, read-memory]
+    lookup: domid
+targets:
+  - { name: guest, type: domU_t, guest: hvm }
+`;
