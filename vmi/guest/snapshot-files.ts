@@ -11,6 +11,7 @@ import { closeSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'no
 import { deflateSync } from 'node:zlib';
 import type { MemoryImage } from '../memory/memory-image.js';
 import { PAGE_SIZE } from '../memory/physical-memory.js';
+import { QEMU_CPU_CR_OFFSET, QEMU_CPU_STATE_BYTES, type CpuState } from '../memory/dump-notes.js';
 
 const EM_X86_64 = 62;
 const PT_LOAD = 1;
@@ -49,15 +50,7 @@ export function elfLayout(image: MemoryImage, cpus = 0): ElfLayout {
 }
 
 /** What QEMU's CPU state note records of a vCPU, as far as a dump reader uses it. */
-interface DumpCpu {
-  readonly cr0: bigint;
-  readonly cr3: bigint;
-  readonly cr4: bigint;
-}
-
-/** QEMUCPUState's size (version 1, with kernel_gs_base) and where cr[0] starts in it. */
-const QEMU_CPU_STATE_BYTES = 440;
-const QEMU_CPU_CR_OFFSET = 392;
+type DumpCpu = Pick<CpuState, 'cr0' | 'cr3' | 'cr4'>;
 
 /** One "QEMU" note of type 0 per vCPU: namesz, descsz, type, "QEMU\0" padded to 8, the state. */
 function qemuCpuNotes(cpus: readonly DumpCpu[]): Uint8Array {

@@ -38,7 +38,9 @@ const NT_PRSTATUS = 1;
 const PRSTATUS_X86_64 = 336;
 const PRSTATUS_I386 = 144;
 /** Offset of cr[0] in QEMUCPUState: 8 + 18×8 (registers) + 10×24 (segments and tables). */
-const QEMU_CPU_CR_OFFSET = 392;
+export const QEMU_CPU_CR_OFFSET = 392;
+/** QEMUCPUState's size in version 1, kernel_gs_base included. */
+export const QEMU_CPU_STATE_BYTES = 440;
 
 /** The notes of a note area, in order; stops at the first record that does not fit. */
 export function parseNotes(bytes: Uint8Array): DumpNote[] {
