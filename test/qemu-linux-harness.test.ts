@@ -11,8 +11,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, openSync, readSync, closeSync, readFileSync, statSync } from 'node:fs';
 import { test } from 'node:test';
-import { KERNEL_FLAVOURS, linuxGuestDumps, linuxGuestQemu } from './support/qemu-linux.js';
-import { requires } from './support/env.js';
+import { KERNEL_FLAVOURS, linuxGuestFor } from './support/qemu-linux.js';
 
 /** The comms test/support/qemu-linux.ts has its guest run: exec'd names cut by the kernel to 15 bytes, and one set through /proc/self/comm. */
 const DISTINCTIVE = ['vmitest-alpha', 'vmitest-beta', 'vmitest-gamma-l', 'vmitest delta'];
@@ -30,13 +29,8 @@ function firstBytes(path: string, n: number): Buffer {
 
 for (const flavour of KERNEL_FLAVOURS) {
   test(`${flavour}: a real Debian kernel under QEMU is dumped paused, with its kallsyms, its BTF where it has one, and the processes it listed`, (t) => {
-    if (!requires(t, { commands: [linuxGuestQemu(flavour), 'dpkg-deb'] })) return;
-    const guest = linuxGuestDumps(flavour);
-    if ('skip' in guest) {
-      console.log(`# skipped ${t.name}: ${guest.skip}`);
-      t.skip(guest.skip);
-      return;
-    }
+    const guest = linuxGuestFor(t, flavour);
+    if (!guest) return;
     assert.equal(guest.flavour, flavour);
     // amd64-la57 boots amd64's kernel on another CPU.
     assert.match(guest.kernelRelease, new RegExp(`^6\\.1\\.0-[0-9]+-${flavour.replace(/-la57$/, '')}$`));

@@ -15,8 +15,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { linuxGuestDumps, linuxGuestQemu, type KernelFlavour } from './support/qemu-linux.js';
-import { repoPath, requires } from './support/env.js';
+import { linuxGuestFor, type KernelFlavour } from './support/qemu-linux.js';
+import { repoPath } from './support/env.js';
 import { withTempDir } from './support/oracles.js';
 
 const cli = (args: string[]) => spawnSync(process.execPath, [repoPath('dist', 'cli', 'bin.js'), ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -41,13 +41,8 @@ const TEXT_PHYSICAL = '0x1000000';
 
 for (const { flavour, mode } of FLAVOURS) {
   test(`${flavour}: vmi profile from the guest's own BTF and kallsyms, then vmi ps on its ELF and kdump dumps: what the guest listed`, async (t) => {
-    if (!requires(t, { commands: [linuxGuestQemu(flavour), 'dpkg-deb'] })) return;
-    const guest = linuxGuestDumps(flavour);
-    if ('skip' in guest) {
-      console.log(`# skipped ${t.name}: ${guest.skip}`);
-      t.skip(guest.skip);
-      return;
-    }
+    const guest = linuxGuestFor(t, flavour);
+    if (!guest) return;
     const fromDump = new RegExp(`--mode ${mode}: from vCPU 0 of the dump`);
 
     const text = /^([0-9a-f]{8}|[0-9a-f]{16}) T _text$/m.exec(readFileSync(guest.kallsyms, 'latin1'))?.[1];

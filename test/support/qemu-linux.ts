@@ -66,7 +66,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasCommand, repoPath } from './env.js';
+import { hasCommand, repoPath, requires } from './env.js';
+import type { TestContext } from 'node:test';
 import { absolute, publishEntry, readEntry } from './cache-entry.js';
 
 export interface LinuxGuestDumps {
@@ -1079,4 +1080,17 @@ export function linuxGuestDumps(name: KernelFlavour = 'amd64', cacheDir = defaul
   };
   made.set(entry, dumps);
   return dumps;
+}
+
+/**
+ * The flavour's guest for a test, or undefined when the test was skipped, the reason printed:
+ * QEMU or dpkg-deb missing (a failure in CI, which installs them), or no kernel to be had.
+ */
+export function linuxGuestFor(t: TestContext, flavour: KernelFlavour): LinuxGuestDumps | undefined {
+  if (!requires(t, { commands: [linuxGuestQemu(flavour), 'dpkg-deb'] })) return undefined;
+  const guest = linuxGuestDumps(flavour);
+  if (!('skip' in guest)) return guest;
+  console.log(`# skipped ${t.name}: ${guest.skip}`);
+  t.skip(guest.skip);
+  return undefined;
 }
