@@ -8,7 +8,7 @@ import { placeAll } from '../core/located.js';
 import { locatePlaced, summary } from '../report/diagnostics.js';
 import { explainDocument, explainMarkdown, explainText } from '../report/explain.js';
 import { formatOf, parseArgs } from './args.js';
-import { STDIN_NAME, usageError, type Io } from './io.js';
+import { EXIT_USAGE, STDIN_NAME, usageError, type Io } from './io.js';
 import { machineCommand } from './machine.js';
 import { reportAll } from './render.js';
 
@@ -29,7 +29,7 @@ function explainCommand(argv: readonly string[], io: Io): number {
     const read = readStdinText(INPUT_KINDS.log);
     if (!read.ok) {
       reportAll(io, placeAll([read.diagnostic]));
-      return 2;
+      return EXIT_USAGE;
     }
     log = { file: STDIN_NAME, text: read.text };
   }

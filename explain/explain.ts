@@ -22,7 +22,8 @@ import { capabilityGrants } from '../catalog/tools.js';
 import { avcLineStyle } from '../catalog/vocabulary.js';
 import { compareCodePoints } from '../core/compare.js';
 import { diagnostic, type Diagnostic, type SourceSpan } from '../core/diagnostics.js';
-import { DOM0_TYPE, DOMXEN_TYPE, eventChannelGrants } from '../compiler/lower.js';
+import { DOM0_CHANNEL, DOM0_TYPE, DOMXEN_TYPE, eventChannelGrants } from '../compiler/lower.js';
+import { DEFAULT_TRUSTED } from '../checker/intent.js';
 import type { DomainIR, Grant, IR, Origin } from '../compiler/ir.js';
 import type { SpecIntrospector } from '../compiler/spec.js';
 import { computeAccessVector, parseContext } from '../policy/model/access.js';
@@ -218,7 +219,7 @@ interface Owner {
 }
 
 /** Types that are the host's own (Xen's stock policy), never a spec domain's. */
-const HOST_TYPES = new Set([DOM0_TYPE, DOMXEN_TYPE, 'xen_t', 'xenboot_t', 'domio_t', 'security_t', 'xenstore_t', 'dom0_t_self', 'dom0_t_channel']);
+const HOST_TYPES = new Set<string>([...DEFAULT_TRUSTED, `${DOM0_TYPE}_self`, DOM0_CHANNEL]);
 
 class Explainer {
   private readonly owners = new Map<string, Owner>();

@@ -199,10 +199,6 @@ class DumpablePages {
     this.before[chunks] = total;
   }
 
-  static from(bitmap: Uint8Array, maxMapnr: number): DumpablePages {
-    return new DumpablePages(bitmap, maxMapnr);
-  }
-
   has(pfn: number): boolean {
     return pfn < this.count && (((this.bitmap[pfn >>> 3] as number) >> (pfn & 7)) & 1) === 1;
   }
@@ -287,7 +283,7 @@ export function openKdump(path: string, form: KdumpForm, options: FileSourceOpti
   const bitmapAt = (1 + h.subHeaderBlocks) * h.blockSize;
   const dumpable = bytes.read(bitmapAt + bitmapBytes, bitmapBytes);
   if (dumpable.length < bitmapBytes) return fail('the file ends inside its page bitmap');
-  const pages = DumpablePages.from(dumpable, h.maxMapnr);
+  const pages = new DumpablePages(dumpable, h.maxMapnr);
   const notes = h.noteSize > 0 && h.noteSize <= 1 << 24 ? bytes.read(h.noteOffset, h.noteSize) : new Uint8Array(0);
   const descriptorsAt = (1 + h.subHeaderBlocks + h.bitmapBlocks) * h.blockSize;
   const memory = new CachedFileMemory(path, fd, h.maxMapnr * PAGE_SIZE, new KdumpLayout(bytes, pages, descriptorsAt), options.cacheFrames ?? DEFAULT_CACHE_FRAMES);
