@@ -6,8 +6,8 @@
 
 import type { CheckReport } from '../checker/check.js';
 import { placeAll, type PlacedDiagnostic } from '../core/located.js';
-import type { LoadedPolicy } from '../policy/load.js';
-import type { Manifest } from '../vmi/host/domains.js';
+import { hostPolicyOf, type HostPolicy, type Manifest } from '../vmi/host/domains.js';
+import { hostArtifacts } from '../vmi/host/host.js';
 import { manifestOutline } from '../compiler/emit/manifest.js';
 import { compareCodePoints } from '../core/compare.js';
 import { sourceText } from '../core/source.js';
@@ -73,7 +73,7 @@ function checkOptions(options: SelftestOptions): CheckOptions {
 interface Loaded {
   readonly artifacts: ReadonlyMap<string, string>;
   readonly manifest?: Manifest;
-  readonly policy: LoadedPolicy;
+  readonly policy: HostPolicy;
   readonly policyName: string;
 }
 
@@ -81,7 +81,9 @@ function loadedBy(stage: CheckOutcome): Loaded | undefined {
   const artifacts = stage.compiled?.artifacts;
   const ir = stage.compiled?.ir;
   if (!artifacts || !ir || !stage.policy) return undefined;
-  return { artifacts, manifest: manifestOutline(ir), policy: stage.policy, policyName: stage.report?.policy ?? stage.policy.file };
+  // Only what the host reads: the check's parse tree, policy text and compiled policy.conf
+  // would otherwise live through the whole self-test beside the host's own model.
+  return { artifacts: hostArtifacts(artifacts), manifest: manifestOutline(ir), policy: hostPolicyOf(stage.policy), policyName: stage.report?.policy ?? stage.policy.file };
 }
 
 /** Every file the compile stage made, the deferred manifest among them. */
@@ -103,11 +105,21 @@ function selftestOn(loaded: Loaded, before: readonly PlacedDiagnostic[], spec: S
 
 /** Compile SPEC and run the embedded VMI core against a simulated host enforcing the policy. */
 export function selftest(spec: SpecInput, options: SelftestOptions = {}): SelftestOutcome {
-  // Check findings are check's business: the self-test only needs the compiled output and policy.
+  const checked = checkedForSelftest(spec, options);
+  if ('exit' in checked) return checked;
+  return selftestOn(checked.loaded, checked.diagnostics, spec, options);
+}
+
+/**
+ * The check stage, kept to what the self-test needs (check findings are check's business):
+ * the rest of the outcome — the compiler's IR, the parse tree, the report — dies here
+ * instead of living through the self-test.
+ */
+function checkedForSelftest(spec: SpecInput, options: SelftestOptions): SelftestOutcome | { readonly loaded: Loaded; readonly diagnostics: readonly PlacedDiagnostic[] } {
   const stage = checkSpec(spec, checkOptions(options));
   const loaded = loadedBy(stage);
   if (!loaded) return { exit: stage.exit === EXIT_OK ? EXIT_USAGE : stage.exit, diagnostics: stage.diagnostics, ...(stage.failure ? { failure: stage.failure } : {}) };
-  return selftestOn(loaded, stage.diagnostics, spec, options);
+  return { loaded, diagnostics: stage.diagnostics };
 }
 
 /**

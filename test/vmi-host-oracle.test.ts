@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeAccessVector, contextText, targetAccessKey, type AccessOptions, type SecurityContext } from '../policy/model/access.js';
-import { roleAllowsOf } from '../vmi/host/security-server.js';
-import type { PolicyModel } from '../policy/model/model.js';
+import type { DecisionModel } from '../policy/model/model.js';
 import { modelPolicy, readManifest } from '../vmi/host/domains.js';
 import { nearestRelease } from '../catalog/vocabulary.js';
 import { artifactsOf, compileFile, CORPUS_RELEASES, EXAMPLES, requires, sharedPath } from './support/env.js';
@@ -36,14 +35,14 @@ function askOracle(binary: string, queries: readonly string[]): OracleAnswer[] {
  * Three users: system_u and two others (user_1, user_2 in Xen's stock policy) — what the
  * constraints tell apart (u1 == system_u, u2 == system_u, u1 == u2).
  */
-function usersOf(model: PolicyModel): string[] {
+function usersOf(model: DecisionModel): string[] {
   const users = [...model.users.keys()].sort();
   const first = users.includes('system_u') ? 'system_u' : (users[0] as string);
   return [first, ...users.filter((u) => u !== first).slice(0, 2)];
 }
 
 /** The primary context of each type: a domain role that holds it under system_u, else object_r. */
-function primaryContext(model: PolicyModel, type: string): SecurityContext {
+function primaryContext(model: DecisionModel, type: string): SecurityContext {
   const user = usersOf(model)[0] as string;
   const t = model.typeIndex.get(type) as number;
   const role = [...(model.users.get(user) ?? [])].sort().find((r) => model.roles.get(r)?.has(t)) ?? 'object_r';
@@ -51,7 +50,7 @@ function primaryContext(model: PolicyModel, type: string): SecurityContext {
 }
 
 /** Every valid (user, role) for the type under the two users, plus object_r for each user. */
-function allContexts(model: PolicyModel, type: string): SecurityContext[] {
+function allContexts(model: DecisionModel, type: string): SecurityContext[] {
   const t = model.typeIndex.get(type) as number;
   const out: SecurityContext[] = [];
   for (const user of usersOf(model)) {
@@ -70,7 +69,7 @@ interface Comparison {
   alikePairs: number;
 }
 
-function compare(model: PolicyModel, binary: string, triples: readonly (readonly [SecurityContext, SecurityContext, string])[], options: AccessOptions): Comparison {
+function compare(model: DecisionModel, binary: string, triples: readonly (readonly [SecurityContext, SecurityContext, string])[], options: AccessOptions): Comparison {
   const queries = triples.map(([s, t, c]) => `${contextText(s)} ${contextText(t)} ${c} *`);
   const answers = askOracle(binary, queries);
   assert.equal(answers.length, queries.length, 'one oracle answer per query');
@@ -109,11 +108,11 @@ function compare(model: PolicyModel, binary: string, triples: readonly (readonly
   return out;
 }
 
-const classesOf = (model: PolicyModel): string[] => model.classes.map((c) => c.name);
-const constrainedClasses = (model: PolicyModel): string[] => [...new Set(model.constraints.flatMap((c) => c.classes.map((i) => model.classes[i]?.name as string)))];
+const classesOf = (model: DecisionModel): string[] => model.classes.map((c) => c.name);
+const constrainedClasses = (model: DecisionModel): string[] => [...new Set(model.constraints.flatMap((c) => c.classes.map((i) => model.classes[i]?.name as string)))];
 
 /** Every type pair in every class (primary contexts), and every context pair in the constrained classes. */
-function exhaustive(model: PolicyModel): (readonly [SecurityContext, SecurityContext, string])[] {
+function exhaustive(model: DecisionModel): (readonly [SecurityContext, SecurityContext, string])[] {
   const types = [...model.types];
   const triples: (readonly [SecurityContext, SecurityContext, string])[] = [];
   const classes = classesOf(model);
@@ -156,7 +155,7 @@ for (const example of EXAMPLES) {
       const model = loaded.policy.model;
       const started = performance.now();
       const triples = exhaustive(model);
-      const r = compare(model, binary, triples, { roleAllows: roleAllowsOf(loaded.policy.ast) });
+      const r = compare(model, binary, triples, { roleAllows: loaded.policy.roleAllows });
       report(t, example, r, performance.now() - started);
       assert.deepEqual(r.mismatches.slice(0, 20), []);
     });
@@ -175,7 +174,7 @@ for (const release of CORPUS_RELEASES) {
       const model = loaded.policy.model;
       const started = performance.now();
       // Every type pair in every class, and every context pair in the constrained classes.
-      const r = compare(model, built.binary, exhaustive(model), { roleAllows: roleAllowsOf(loaded.policy.ast) });
+      const r = compare(model, built.binary, exhaustive(model), { roleAllows: loaded.policy.roleAllows });
       report(t, `xen-${release}`, r, performance.now() - started);
       assert.ok(r.constraintDenials > 0, 'the sample must include decisions a constraint changes');
       assert.ok(r.alikePairs > 0, 'the sample must include targets one key groups');
@@ -241,7 +240,7 @@ test('security server = libsepol on a policy that reaches every branch (bounds, 
     const triples: (readonly [SecurityContext, SecurityContext, string])[] = [];
     for (const s of contexts) for (const c of contexts) for (const cls of classesOf(model)) triples.push([s, c, cls]);
     const started = performance.now();
-    const r = compare(model, built.binary, triples, { roleAllows: roleAllowsOf(loaded.policy.ast) });
+    const r = compare(model, built.binary, triples, { roleAllows: loaded.policy.roleAllows });
     report(t, 'branches', r, performance.now() - started);
     assert.ok(r.constraintDenials > 0);
     assert.deepEqual(r.mismatches.slice(0, 20), []);

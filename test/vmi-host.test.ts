@@ -11,7 +11,7 @@ import { DOMID_XEN, formatAvcLine, formatDomid } from '../formats/avc-line.js';
 import { hostFromArtifacts, hostPolicyFromArtifacts, modelPolicy, type Host, type SimDomain } from '../vmi/host/domains.js';
 import { Hypervisor, type CallResult } from '../vmi/host/hypercalls.js';
 import { OPERATIONS } from '../vmi/host/hypercalls-table.js';
-import { initialContextsOf, SecurityServer } from '../vmi/host/security-server.js';
+import { SecurityServer } from '../vmi/host/security-server.js';
 import { computeAccessVector, parseContext } from '../policy/model/access.js';
 import { artifactsOf, compileFile, compileText, EXAMPLES, requires, sharedPath } from './support/env.js';
 import { monWebSpec } from './support/specs.js';
@@ -263,7 +263,7 @@ sid dom0 system_u:system_r:b_t
     'standalone',
   );
   assert.ok('policy' in policy, 'error' in policy ? policy.error : '');
-  const server = new SecurityServer(policy.policy.model, { initialContexts: initialContextsOf(policy.policy.ast) });
+  const server = new SecurityServer(policy.policy.model, { initialContexts: policy.policy.initialContexts });
   const sid = (c: string): number => {
     const r = server.contextToSid(c);
     assert.ok('sid' in r, 'error' in r ? r.error : '');
@@ -356,7 +356,7 @@ sid xen system_u:system_r:m_t
   );
   assert.ok('policy' in policy, 'error' in policy ? policy.error : '');
   const { model } = policy.policy;
-  const server = new SecurityServer(model, { initialContexts: initialContextsOf(policy.policy.ast) });
+  const server = new SecurityServer(model, { initialContexts: policy.policy.initialContexts });
   const sid = (c: string): number => {
     const r = server.contextToSid(c);
     assert.ok('sid' in r, 'error' in r ? r.error : '');

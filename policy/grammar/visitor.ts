@@ -11,6 +11,7 @@
 import type { CstChildrenDictionary, CstElement, CstNode, IToken } from 'chevrotain';
 import * as A from './ast.js';
 import { diagnostic, type Diagnostic, type SourceSpan } from '../../core/diagnostics.js';
+import { ownCopy } from '../../core/strings.js';
 import { BaseVisitor } from './parser.js';
 import { MODULE_ONLY, XEN_FOREIGN_STATEMENTS } from './tokens.js';
 
@@ -32,8 +33,10 @@ function interned(token: IToken, env: BuildEnv): string {
   if (!names) return token.image;
   const known = names.get(token.image);
   if (known !== undefined) return known;
-  names.set(token.image, token.image);
-  return token.image;
+  // The name lives on in the model, which outlives the policy text (core/strings.ts).
+  const own = ownCopy(token.image);
+  names.set(own, own);
+  return own;
 }
 
 type Children = CstChildrenDictionary;

@@ -10,7 +10,7 @@
 import { typeIndexOf } from './query.js';
 import type { ConstraintExpr, NameSet } from '../grammar/ast.js';
 import { BitSet } from './bitset.js';
-import type { ClassInfo, ModelAvRule, ModelConstraint, PolicyModel } from './model.js';
+import type { ClassInfo, DecisionAvRule, DecisionModel, ModelConstraint } from './model.js';
 import { guardHolds, type BooleanState } from './query.js';
 
 /** A FLASK context without MLS range: Xen's policies are built with CONFIG_MLS=n by default. */
@@ -46,7 +46,7 @@ export interface AccessDecision {
   /** Every permission of the class that is not allowed, with the first stage that removed it. */
   readonly deniedBy: ReadonlyMap<string, DenialReason>;
   /** The active allow rules behind each allowed permission (TE stage). */
-  readonly grantedBy: ReadonlyMap<string, readonly ModelAvRule[]>;
+  readonly grantedBy: ReadonlyMap<string, readonly DecisionAvRule[]>;
   readonly constraintDenials: readonly ConstraintDenial[];
   /** auditallow: granted permissions Xen logs as "avc:  granted". */
   readonly auditAllowBits: BitSet;
@@ -84,9 +84,9 @@ interface AccessIndex {
   targetTypeSets?: readonly NameSet[];
 }
 
-const indexes = new WeakMap<PolicyModel, AccessIndex>();
+const indexes = new WeakMap<DecisionModel, AccessIndex>();
 
-function indexOf(model: PolicyModel): AccessIndex {
+function indexOf(model: DecisionModel): AccessIndex {
   let idx = indexes.get(model);
   if (!idx) {
     const byClass: ModelConstraint[][] = model.classes.map(() => []);
@@ -100,7 +100,7 @@ function indexOf(model: PolicyModel): AccessIndex {
   return idx;
 }
 
-function rulesFrom(model: PolicyModel, idx: AccessIndex, source: number): Int32Array {
+function rulesFrom(model: DecisionModel, idx: AccessIndex, source: number): Int32Array {
   const list = idx.rulesBySource[source];
   if (list) return list;
   fillRulesBySource(model, idx);
@@ -112,7 +112,7 @@ function rulesFrom(model: PolicyModel, idx: AccessIndex, source: number): Int32A
  * every type as a source (the self-test probes every target against its introspector), and
  * scanning all rules once per type is quadratic in a host of thousands of domains.
  */
-function fillRulesBySource(model: PolicyModel, idx: AccessIndex): void {
+function fillRulesBySource(model: DecisionModel, idx: AccessIndex): void {
   const found: number[][] = Array.from({ length: model.types.length }, () => []);
   model.avRules.forEach((r, i) => {
     if (r.kind === 'neverallow') return;
@@ -129,18 +129,18 @@ interface TeResult {
   readonly allowed: BitSet;
   readonly auditAllow: BitSet;
   readonly auditDeny: BitSet;
-  readonly grantedBy: Map<number, ModelAvRule[]>;
+  readonly grantedBy: Map<number, DecisionAvRule[]>;
 }
 
 /** The avtab lookup: every allow/auditallow/dontaudit rule whose (source, target) covers the pair. */
-function teStage(model: PolicyModel, idx: AccessIndex, s: number, t: number, cls: ClassInfo, state: BooleanState, provenance: boolean): TeResult {
+function teStage(model: DecisionModel, idx: AccessIndex, s: number, t: number, cls: ClassInfo, state: BooleanState, provenance: boolean): TeResult {
   const size = cls.perms.length;
   const allowed = new BitSet(size);
   const auditAllow = new BitSet(size);
   const auditDeny = new BitSet(size).complement();
-  const grantedBy = new Map<number, ModelAvRule[]>();
+  const grantedBy = new Map<number, DecisionAvRule[]>();
   for (const i of rulesFrom(model, idx, s)) {
-    const rule = model.avRules[i] as ModelAvRule;
+    const rule = model.avRules[i] as DecisionAvRule;
     const bits = rule.perms.get(cls.index);
     if (!bits || !(rule.targets.has(t) || (rule.self && s === t))) continue;
     if (!guardHolds(rule.guard, state)) continue;
@@ -164,7 +164,7 @@ function teStage(model: PolicyModel, idx: AccessIndex, s: number, t: number, cls
 type Operand = 'u' | 'r' | 't' | 'l' | 'h';
 
 /** The names a constraint's name set stands for: users, roles (attributes expanded) or types. */
-function resolveNames(model: PolicyModel, idx: AccessIndex, kind: Operand, set: NameSet): ReadonlySet<string> {
+function resolveNames(model: DecisionModel, idx: AccessIndex, kind: Operand, set: NameSet): ReadonlySet<string> {
   const cached = idx.nameSets.get(set);
   if (cached) return cached;
   const universe: readonly string[] = kind === 'u' ? [...model.users.keys()] : kind === 'r' ? [...model.roles.keys()] : model.types;
@@ -201,11 +201,11 @@ function operandValue(ctx: { s: SecurityContext; t: SecurityContext }, key: stri
  * (l1 h2 …) compare levels; a non-MLS policy gives every context the same level, so they
  * hold for ==/dom/domby and fail for !=/incomp. u3/r3/t3 belong to validatetrans only.
  */
-export function evalConstraint(model: PolicyModel, expr: ConstraintExpr, scontext: SecurityContext, tcontext: SecurityContext): boolean {
+export function evalConstraint(model: DecisionModel, expr: ConstraintExpr, scontext: SecurityContext, tcontext: SecurityContext): boolean {
   return evalExpr(model, indexOf(model), expr, { s: scontext, t: tcontext });
 }
 
-function evalExpr(model: PolicyModel, idx: AccessIndex, e: ConstraintExpr, ctx: { s: SecurityContext; t: SecurityContext }): boolean {
+function evalExpr(model: DecisionModel, idx: AccessIndex, e: ConstraintExpr, ctx: { s: SecurityContext; t: SecurityContext }): boolean {
   switch (e.op) {
     case 'not':
       return !evalExpr(model, idx, e.operand, ctx);
@@ -239,7 +239,7 @@ interface Stages {
 }
 
 /** TE, constraints and the role check: everything before typebounds. */
-function computeStages(model: PolicyModel, idx: AccessIndex, s: SecurityContext, t: SecurityContext, sType: number, tType: number, cls: ClassInfo, state: BooleanState, options: AccessOptions, provenance: boolean): Stages {
+function computeStages(model: DecisionModel, idx: AccessIndex, s: SecurityContext, t: SecurityContext, sType: number, tType: number, cls: ClassInfo, state: BooleanState, options: AccessOptions, provenance: boolean): Stages {
   const te = teStage(model, idx, sType, tType, cls, state, provenance);
   const allowed = new BitSet(cls.perms.length, te.allowed.words.slice());
   const constraintDenials: Stages['constraintDenials'] = [];
@@ -261,7 +261,7 @@ function computeStages(model: PolicyModel, idx: AccessIndex, s: SecurityContext,
 }
 
 /** type_attribute_bounds_av: the permissions a bounded type holds beyond its parent are masked. */
-function boundsMask(model: PolicyModel, idx: AccessIndex, s: SecurityContext, t: SecurityContext, sType: number, tType: number, cls: ClassInfo, state: BooleanState, options: AccessOptions, allowed: BitSet): BitSet {
+function boundsMask(model: DecisionModel, idx: AccessIndex, s: SecurityContext, t: SecurityContext, sType: number, tType: number, cls: ClassInfo, state: BooleanState, options: AccessOptions, allowed: BitSet): BitSet {
   const sParent = model.typebounds.get(sType);
   const tParent = model.typebounds.get(tType);
   let masked = new BitSet(cls.perms.length);
@@ -279,7 +279,7 @@ function boundsMask(model: PolicyModel, idx: AccessIndex, s: SecurityContext, t:
   return masked;
 }
 
-function allowedWithBounds(model: PolicyModel, idx: AccessIndex, s: SecurityContext, t: SecurityContext, sType: number, tType: number, cls: ClassInfo, state: BooleanState, options: AccessOptions): BitSet {
+function allowedWithBounds(model: DecisionModel, idx: AccessIndex, s: SecurityContext, t: SecurityContext, sType: number, tType: number, cls: ClassInfo, state: BooleanState, options: AccessOptions): BitSet {
   const { allowed } = computeStages(model, idx, s, t, sType, tType, cls, state, options, false);
   if (model.typebounds.has(sType) || model.typebounds.has(tType)) allowed.removeAll(boundsMask(model, idx, s, t, sType, tType, cls, state, options, allowed));
   return allowed;
@@ -315,7 +315,7 @@ function failed(scontext: SecurityContext, tcontext: SecurityContext, clsName: s
  * security_compute_av returns (allowed, auditallow, auditdeny, permissive flag), with the
  * reason for every missing permission and the rules behind every granted one.
  */
-export function computeAccessVector(model: PolicyModel, scontext: SecurityContext, tcontext: SecurityContext, clsName: string, options: AccessOptions = {}): AccessDecision {
+export function computeAccessVector(model: DecisionModel, scontext: SecurityContext, tcontext: SecurityContext, clsName: string, options: AccessOptions = {}): AccessDecision {
   const ci = model.classIndex.get(clsName);
   const cls = ci === undefined ? undefined : model.classes[ci];
   if (!cls) return failed(scontext, tcontext, clsName, undefined, `unknown class ${clsName}`);
@@ -337,7 +337,7 @@ export function computeAccessVector(model: PolicyModel, scontext: SecurityContex
     if (allowed.has(p)) return;
     deniedBy.set(name, !stages.te.allowed.has(p) ? 'te' : byConstraint.has(p) ? 'constraint' : stages.rbac.has(p) ? 'rbac' : 'bounds');
   });
-  const grantedBy = new Map<string, readonly ModelAvRule[]>();
+  const grantedBy = new Map<string, readonly DecisionAvRule[]>();
   for (const p of allowed) grantedBy.set(cls.perms[p] as string, stages.te.grantedBy.get(p) ?? []);
   return {
     scontext, tcontext, cls: clsName, classPerms: cls.perms, allowedBits: allowed, allowed: namesOf(cls, allowed), deniedBy, grantedBy,
@@ -357,20 +357,20 @@ export function computeAccessVector(model: PolicyModel, scontext: SecurityContex
  * its own, when either type is unknown or bounded (typebounds consults the parents), or the
  * target has the source's own type (`self` rules, t1 == t2).
  */
-export function targetAccessKey(model: PolicyModel, source: SecurityContext, target: SecurityContext): string | undefined {
+export function targetAccessKey(model: DecisionModel, source: SecurityContext, target: SecurityContext): string | undefined {
   const s = typeIndexOf(model, source.type);
   const t = typeIndexOf(model, target.type);
   if (s === undefined || t === undefined || s === t || model.typebounds.has(s) || model.typebounds.has(t)) return undefined;
   const idx = indexOf(model);
   const parts: (string | number)[] = [target.user, target.role, '|'];
-  for (const i of rulesFrom(model, idx, s)) if ((model.avRules[i] as ModelAvRule).targets.has(t)) parts.push(i);
+  for (const i of rulesFrom(model, idx, s)) if ((model.avRules[i] as DecisionAvRule).targets.has(t)) parts.push(i);
   parts.push('|');
   for (const set of targetTypeSets(model, idx)) parts.push(resolveNames(model, idx, 't', set).has(target.type) ? 1 : 0);
   return parts.join(' ');
 }
 
 /** The name sets that constraints (constrain/mlsconstrain, every class) compare t2 with. */
-function targetTypeSets(model: PolicyModel, idx: AccessIndex): readonly NameSet[] {
+function targetTypeSets(model: DecisionModel, idx: AccessIndex): readonly NameSet[] {
   if (idx.targetTypeSets) return idx.targetTypeSets;
   const sets: NameSet[] = [];
   const visit = (e: ConstraintExpr): void => {
@@ -403,7 +403,7 @@ export function requestAllowed(decision: Pick<AccessDecision, 'permissive'>, den
 }
 
 /** Whether Xen enforces nothing on this source type (`permissive t;`): see requestAllowed. */
-export function isPermissive(model: PolicyModel, type: number): boolean {
+export function isPermissive(model: DecisionModel, type: number): boolean {
   return model.permissive.has(type);
 }
 
@@ -412,7 +412,7 @@ export function isPermissive(model: PolicyModel, type: number): boolean {
  * cheap question the checker asks of a permission the rules already grant. Returns the
  * denying constraints (empty: allowed).
  */
-export function constraintsAllow(model: PolicyModel, scontext: SecurityContext, tcontext: SecurityContext, clsName: string, perms: readonly string[]): readonly ModelConstraint[] {
+export function constraintsAllow(model: DecisionModel, scontext: SecurityContext, tcontext: SecurityContext, clsName: string, perms: readonly string[]): readonly ModelConstraint[] {
   const ci = model.classIndex.get(clsName);
   const cls = ci === undefined ? undefined : model.classes[ci];
   if (!cls) return [];

@@ -114,3 +114,33 @@ export interface PolicyModel {
   /** Initial SID → its context's type, as `sid NAME user:role:type` says. */
   readonly sidTypes: ReadonlyMap<string, string>;
 }
+
+/** A rule as an access decision reads it: all but the statement it was written as. */
+export type DecisionAvRule = Omit<ModelAvRule, 'statement'>;
+export type DecisionTypeRule = Omit<ModelTypeRule, 'statement'>;
+type DecisionRoleTransition = Omit<ModelRoleTransition, 'statement'>;
+
+/**
+ * What an access decision (policy/model/access.ts) and the simulated security server read of
+ * a policy: the model without the statements behind its rules — positions stay, for
+ * provenance. Every PolicyModel is one. The simulated host holds this form for a whole
+ * self-test: through the statements, the model would keep the parse tree of the policy alive
+ * with it, and on a host of 10 000 domains that tree is as large as the rest of the model.
+ */
+export interface DecisionModel extends Omit<PolicyModel, 'avRules' | 'typeRules' | 'roleTransitions'> {
+  readonly avRules: readonly DecisionAvRule[];
+  readonly typeRules: readonly DecisionTypeRule[];
+  readonly roleTransitions: readonly DecisionRoleTransition[];
+}
+
+const withoutStatement = <R extends { readonly statement: unknown }>({ statement: _statement, ...rule }: R): Omit<R, 'statement'> => rule;
+
+/** The model as decisions read it, sharing everything but the rules' statements. */
+export function decisionModel(model: PolicyModel): DecisionModel {
+  return {
+    ...model,
+    avRules: model.avRules.map(withoutStatement),
+    typeRules: model.typeRules.map(withoutStatement),
+    roleTransitions: model.roleTransitions.map(withoutStatement),
+  };
+}

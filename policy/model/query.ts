@@ -4,7 +4,7 @@
 import { compareCodePoints } from '../../core/compare.js';
 import type { AvRule, AvRuleKind, BoolExpr } from '../grammar/ast.js';
 import { SmallSet, type BitSet, type IndexSet } from './bitset.js';
-import type { Guard, ModelAvRule, PolicyModel, Provenance } from './model.js';
+import type { DecisionModel, Guard, ModelAvRule, PolicyModel, Provenance } from './model.js';
 
 export type BooleanState = ReadonlyMap<string, boolean>;
 
@@ -56,7 +56,7 @@ interface AccessEntry {
 }
 
 /** The index of a type, through its alias if `name` is one; undefined for attributes and unknowns. */
-export function typeIndexOf(model: PolicyModel, name: string): number | undefined {
+export function typeIndexOf(model: Pick<DecisionModel, 'typeIndex' | 'aliases'>, name: string): number | undefined {
   return model.typeIndex.get(name) ?? model.aliases.get(name);
 }
 

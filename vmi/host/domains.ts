@@ -18,7 +18,8 @@ import { compareReleases, nearestRelease } from '../../catalog/vocabulary.js';
 import type { ManifestOutline } from '../../compiler/emit/manifest.js';
 import type { GuestKind } from '../../catalog/capabilities.js';
 import { buildModel } from '../../policy/model/build.js';
-import type { PolicyModel } from '../../policy/model/model.js';
+import { decisionModel, type DecisionModel, type PolicyModel } from '../../policy/model/model.js';
+import type { SecurityContext } from '../../policy/model/access.js';
 import { DOMID_IO, DOMID_XEN } from '../../formats/avc-line.js';
 import { initialContextsOf, roleAllowsOf, SecurityServer } from './security-server.js';
 
@@ -149,13 +150,31 @@ class DomainTable {
 
 // ------------------------------------------------------------------------------ the host policy
 
-interface HostPolicy {
+/**
+ * What the host enforces: the policy's decision model and what Xen's security server reads
+ * beside it — the initial SIDs' contexts and the role allows. Not the text or parse tree: a
+ * self-test of a large host runs for minutes, and they would be as large as the model.
+ */
+export interface HostPolicy {
   readonly file: string;
-  readonly text: string;
-  readonly ast: PolicyAst;
-  readonly model: PolicyModel;
+  readonly model: DecisionModel;
+  readonly initialContexts: ReadonlyMap<string, SecurityContext>;
+  readonly roleAllows: ReadonlySet<string>;
   /** Standalone, or the corpus release whose stock policy the module was built into. */
   readonly base: 'standalone' | string;
+}
+
+/** A parsed and modelled policy, as a check loads it (policy/load.ts LoadedPolicy has these). */
+export interface ParsedPolicy {
+  readonly file: string;
+  readonly ast: PolicyAst;
+  readonly model: PolicyModel;
+}
+
+/** The host's form of a policy; one already in that form is returned as it is. */
+export function hostPolicyOf(policy: ParsedPolicy | HostPolicy, base: HostPolicy['base'] = 'standalone'): HostPolicy {
+  if ('initialContexts' in policy) return policy;
+  return { file: policy.file, model: decisionModel(policy.model), initialContexts: initialContextsOf(policy.ast), roleAllows: roleAllowsOf(policy.ast), base };
 }
 
 /** What the host reads of the manifest (the compiler's outline of it: domains, release, policy). */
@@ -186,7 +205,7 @@ export function modelPolicy(file: string, text: string, base: HostPolicy['base']
   if (hasErrors(parsed.diagnostics)) return { error: `${file}: ${parsed.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`).slice(0, 3).join('; ')}` };
   const built = buildModel(parsed.ast, (offset) => parsed.lines.locate(offset));
   if (hasErrors(built.diagnostics)) return { error: `${file}: ${built.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`).slice(0, 3).join('; ')}` };
-  return { policy: { file, text, ast: parsed.ast, model: built.model, base } };
+  return { policy: hostPolicyOf({ file, ast: parsed.ast, model: built.model }, base) };
 }
 
 /**
@@ -230,7 +249,7 @@ export function bootFailure(reason: string): Diagnostic {
  */
 export function hostFromArtifacts(artifacts: ReadonlyMap<string, string>, policy: HostPolicy, extra: readonly DomainSpec[] = [], manifest: Manifest | undefined = readManifest(artifacts)): { readonly host?: Host; readonly diagnostics: Diagnostic[] } {
   if (!manifest) return { diagnostics: [bootFailure('the artifacts have no manifest.json')] };
-  const server = new SecurityServer(policy.model, { initialContexts: initialContextsOf(policy.ast), roleAllows: roleAllowsOf(policy.ast) });
+  const server = new SecurityServer(policy.model, { initialContexts: policy.initialContexts, roleAllows: policy.roleAllows });
   const domains = new DomainTable(server);
   const diagnostics: Diagnostic[] = [];
   const ordered = [...manifest.domains.filter((d) => d.role === 'target'), ...manifest.domains.filter((d) => d.role === 'introspector')];

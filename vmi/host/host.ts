@@ -7,11 +7,10 @@
 // CR3, the bytes of a foreign-mapped frame — only when the call was allowed.
 
 import { createHash } from 'node:crypto';
-import type { LoadedPolicy } from '../../policy/load.js';
 import { PAGE_SIZE } from '../memory/physical-memory.js';
 import { buildSyntheticGuest, type SyntheticGuest } from '../guest/synthetic-guest.js';
 import { runAclScript, type ScriptRun } from '../../xenstore/acl-script.js';
-import { bootFailure, hostFromArtifacts, type DomainSpec, type Host, type Manifest } from './domains.js';
+import { bootFailure, hostFromArtifacts, hostPolicyOf, type DomainSpec, type Host, type HostPolicy, type Manifest, type ParsedPolicy } from './domains.js';
 import type { Diagnostic } from '../../core/diagnostics.js';
 import { layOutXenstore, uuidOf } from '../../xenstore/libxl-layout.js';
 import { Hypervisor, type CallResult, type Prot } from './hypercalls.js';
@@ -47,7 +46,8 @@ interface BootOptions {
 
 interface BootInput {
   readonly artifacts: ReadonlyMap<string, string>;
-  readonly policy: LoadedPolicy;
+  /** The policy checked, or its host form (hostPolicyOf). */
+  readonly policy: ParsedPolicy | HostPolicy;
   /** The manifest, when the caller read it already (the artifacts may then leave it out). */
   readonly manifest?: Manifest;
 }
@@ -116,10 +116,19 @@ function seedOf(name: string): number {
   return createHash('sha256').update(`vmipolicy guest ${name}`).digest().readUInt32LE(0);
 }
 
+/**
+ * The compiled files a host boots from: the xl snippets (labels), the xenstore ACL script and
+ * the manifest. Not policy.conf or the module: the host gets the policy already modelled,
+ * and on a host of 10 000 domains the policy text is tens of megabytes held for nothing.
+ */
+export function hostArtifacts(artifacts: ReadonlyMap<string, string>): Map<string, string> {
+  return new Map([...artifacts].filter(([file]) => file.startsWith('xl/') || file === 'xenstore-acl.sh' || file === 'manifest.json'));
+}
+
 /** Boots the host: domains, policy, xenstore (+ the compiled ACL script), guest memory. */
 export function bootSimulatedHost(input: BootInput, options: BootOptions = {}): Booted {
   const { artifacts, policy } = input;
-  const booted = hostFromArtifacts(artifacts, { ...policy, base: 'standalone' }, options.extraDomains ?? [], input.manifest);
+  const booted = hostFromArtifacts(artifacts, hostPolicyOf(policy), options.extraDomains ?? [], input.manifest);
   if (!booted.host) return { diagnostics: booted.diagnostics };
   const host = booted.host;
   const hv = new Hypervisor(host, { enforcing: true });

@@ -1,13 +1,13 @@
 // The simulated host's security server: Xen's xen/xsm/flask/ss/services.c in miniature.
 // It hands out SIDs for contexts (initial SIDs first, numbered as the policy declares them),
-// answers access-vector requests from the PolicyModel (policy/model/access.ts), and computes
+// answers access-vector requests from the DecisionModel (policy/model/access.ts), and computes
 // the SIDs of new objects as security_transition_sid does — which is how Xen labels a
 // domain's `_self`, a device model's `_target` and an event channel's `_channel`.
 
 import { typeIndexOf } from '../../policy/model/query.js';
 import type { PolicyAst } from '../../policy/grammar/ast.js';
 import { computeAccessVector, contextText, parseContext, targetAccessKey, type AccessDecision, type SecurityContext } from '../../policy/model/access.js';
-import type { ModelTypeRule, PolicyModel } from '../../policy/model/model.js';
+import type { DecisionModel, DecisionTypeRule } from '../../policy/model/model.js';
 import { guardHolds, type BooleanState } from '../../policy/model/query.js';
 
 /** The role Xen gives every object that is not a domain (OBJECT_R_VAL). */
@@ -47,20 +47,20 @@ export function roleAllowsOf(ast: PolicyAst): Set<string> {
 const DECISIONS_KEPT = 4096;
 
 export class SecurityServer {
-  readonly model: PolicyModel;
+  readonly model: DecisionModel;
   private readonly contexts: SecurityContext[] = [];
   private readonly sids = new Map<string, number>();
   private readonly texts = new Map<number, string>();
   private readonly initial = new Map<string, number>();
   private state: Map<string, boolean>;
   private readonly roleAllows: ReadonlySet<string> | undefined;
-  private transitionIndex: Map<number, ModelTypeRule[]> | undefined;
+  private transitionIndex: Map<number, DecisionTypeRule[]> | undefined;
   /** computeAv's decisions by source SID, class and kind of target (with the boolean state's seqno). */
   private readonly decisions = new Map<string, AccessDecision>();
   /** Bumped on every policy-state change (booleans): the AVC flushes when it differs. */
   seqno = 0;
 
-  constructor(model: PolicyModel, options: SecurityServerOptions = {}) {
+  constructor(model: DecisionModel, options: SecurityServerOptions = {}) {
     this.model = model;
     this.state = new Map([...model.booleans, ...(options.booleans ?? [])]);
     this.roleAllows = options.roleAllows;
@@ -200,9 +200,9 @@ export class SecurityServer {
    * policy order: indexed in one pass at the first question, since booting a host asks for
    * the self SID of every domain and a scan of every rule per domain is quadratic.
    */
-  private transitionsFrom(type: number): readonly ModelTypeRule[] {
+  private transitionsFrom(type: number): readonly DecisionTypeRule[] {
     if (!this.transitionIndex) {
-      const index = new Map<number, ModelTypeRule[]>();
+      const index = new Map<number, DecisionTypeRule[]>();
       for (const r of this.model.typeRules) {
         if (r.kind !== 'type_transition' || r.objectName !== undefined) continue;
         for (const t of r.sources) {
@@ -240,7 +240,7 @@ export class SecurityServer {
  * the first role authorised for the type (object_r when none is), the way Xen's policies
  * write them. Prefer initialContextsOf(ast).
  */
-function guessInitialContext(model: PolicyModel, name: string): SecurityContext | undefined {
+function guessInitialContext(model: DecisionModel, name: string): SecurityContext | undefined {
   const type = model.sidTypes.get(name);
   if (type === undefined) return undefined;
   const t = model.typeIndex.get(type);

@@ -6,9 +6,7 @@
 // operation; the report lists each with what was expected, what happened, the checks made
 // and the denial lines Xen would print.
 
-import type { LoadedPolicy } from '../../policy/load.js';
-import { initialContextsOf } from '../host/security-server.js';
-import { bootFailure, readManifest, type DomainSpec, type Manifest, type SimDomain } from '../host/domains.js';
+import { bootFailure, hostPolicyOf, readManifest, type DomainSpec, type HostPolicy, type Manifest, type ParsedPolicy, type SimDomain } from '../host/domains.js';
 import type { Diagnostic } from '../../core/diagnostics.js';
 import { bootSimulatedHost, type SimulatedGuest, type SimulatedHost } from '../host/host.js';
 import type { CheckRecord } from '../host/hypercalls.js';
@@ -122,7 +120,8 @@ interface SelftestInput {
    * manifest.json, on a host of 10 000 targets a string of hundreds of megabytes.
    */
   readonly manifest?: Manifest;
-  readonly policy: LoadedPolicy;
+  /** The policy checked, or its host form (hostPolicyOf: what a long self-test should hold). */
+  readonly policy: ParsedPolicy | HostPolicy;
   /** How the spec is named in the report. */
   readonly spec: string;
   /** How the policy is named in the report (default its file name). */
@@ -150,8 +149,8 @@ interface Counted {
 }
 
 /** An undeclared guest for non-target probes: the policy's initial domU label (domU_t in Xen's policy). */
-function bystanderSpec(policy: LoadedPolicy, manifest: Manifest): DomainSpec | undefined {
-  const ctx = initialContextsOf(policy.ast).get('domU');
+function bystanderSpec(policy: HostPolicy, manifest: Manifest): DomainSpec | undefined {
+  const ctx = policy.initialContexts.get('domU');
   if (!ctx) return undefined;
   const taken = new Set(manifest.domains.map((d) => d.name));
   let name = 'bystander';
@@ -165,9 +164,10 @@ export function runSelftestOn(input: SelftestInput, options: SelftestOptions = {
   if (!manifest) return { diagnostics: [bootFailure('the artifacts have no manifest.json')] };
   const now = options.now;
   const bootStart = now?.() ?? 0;
-  const extra = options.bystander === false ? undefined : bystanderSpec(input.policy, manifest);
+  const policy = hostPolicyOf(input.policy);
+  const extra = options.bystander === false ? undefined : bystanderSpec(policy, manifest);
   const booted = bootSimulatedHost(
-    { artifacts: input.artifacts, policy: input.policy, manifest },
+    { artifacts: input.artifacts, policy, manifest },
     { ...(options.memoryBytes ? { memoryBytes: options.memoryBytes } : {}), ...(options.dataPages ? { dataPages: options.dataPages } : {}), extraDomains: extra ? [extra] : [] },
   );
   if ('diagnostics' in booted) return { diagnostics: booted.diagnostics };
