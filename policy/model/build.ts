@@ -20,6 +20,8 @@ interface Tables {
   readonly attributeIndex: Map<string, number>;
   readonly attributes: string[];
   readonly members: BitSet[];
+  /** Each distinct class → permissions map made so far, shared by every rule that spells it. */
+  readonly permSets: Map<string, ReadonlyMap<number, BitSet>>;
 }
 
 export function buildModel(ast: PolicyAst, locate: Locate): { model: PolicyModel; diagnostics: Diagnostic[] } {
@@ -181,7 +183,7 @@ export function buildModel(ast: PolicyAst, locate: Locate): { model: PolicyModel
       (typeAttributes[t] as number[]).push(a);
     }
   }
-  const tables: Tables = { classIndex, classes, typeIndex, aliases, types, attributeIndex, attributes, members };
+  const tables: Tables = { classIndex, classes, typeIndex, aliases, types, attributeIndex, attributes, members, permSets: new Map() };
 
   // ---- pass 2: everything that refers to declarations
   const avRules: ModelAvRule[] = [];
@@ -503,7 +505,7 @@ function contextProblems(c: Context, t: NameTables, d: Diagnostic[], file: strin
  * the listed classes lacks ("permission X is not defined for class C", policy_define.c
  * define_te_avtab_helper and define_constraint), so each (name, class) miss is an error.
  */
-function resolvePerms(classes: readonly number[], set: NameSet, t: Tables, d: Diagnostic[], file: string): Map<number, BitSet> {
+function resolvePerms(classes: readonly number[], set: NameSet, t: Tables, d: Diagnostic[], file: string): ReadonlyMap<number, BitSet> {
   const out = new Map<number, BitSet>();
   for (const ci of classes) {
     const info = t.classes[ci] as ClassInfo;
@@ -522,7 +524,20 @@ function resolvePerms(classes: readonly number[], set: NameSet, t: Tables, d: Di
       if (!info.permIndex.has(n.name)) d.push(diagnostic('ModelUnknownPermission', [n.name, info.name], { file, start: n.span.start, end: n.span.end }));
     }
   }
-  return out;
+  return shared(out, t.permSets);
+}
+
+/**
+ * One map per distinct (class → permissions): a host of 10 000 domains writes the same few
+ * permission sets hundreds of thousands of times, and a map with its bitsets is a few hundred
+ * bytes each. The model's maps are read, never changed, so rules can share them.
+ */
+function shared(perms: Map<number, BitSet>, seen: Map<string, ReadonlyMap<number, BitSet>>): ReadonlyMap<number, BitSet> {
+  const key = [...perms].map(([ci, bits]) => `${ci}:${bits.words.join(',')}`).join(' ');
+  const known = seen.get(key);
+  if (known) return known;
+  seen.set(key, perms);
+  return perms;
 }
 
 /** The parts checkpolicy's grammar requires of an MLS section, once it has begun. */
