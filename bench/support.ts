@@ -74,6 +74,11 @@ export interface CliRun {
   readonly seconds: number;
   /** Peak RSS in KiB, from GNU time (absent without it). */
   readonly kib?: number;
+  /**
+   * User plus system CPU seconds of the child, from GNU time (absent without it): less
+   * sensitive than wall time to other work on a shared machine.
+   */
+  readonly cpuSeconds?: number;
   readonly stdout: string;
   /** "exit N", or "killed/timeout". */
   readonly status: string;
@@ -82,12 +87,13 @@ export interface CliRun {
 /** `vmipolicy ARGS…` as a child process under GNU time, killed after `timeoutSeconds`. */
 export function runCliMeasured(bin: string, args: readonly string[], timeoutSeconds: number): CliRun {
   const argv = ['timeout', '-s', 'KILL', String(timeoutSeconds), process.execPath, bin, ...args];
-  const wrapped = existsSync(TIME) ? [TIME, '-f', '%M', ...argv] : argv;
+  const wrapped = existsSync(TIME) ? [TIME, '-f', '%M %U %S', ...argv] : argv;
   const start = process.hrtime.bigint();
   const r = spawnSync(wrapped[0] as string, wrapped.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30 });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const last = String(r.stderr ?? '').trim().split('\n').pop() ?? '';
-  const kib = /^\d+$/.test(last) ? Number(last) : undefined;
+  const m = /^(\d+) (\d+\.\d+) (\d+\.\d+)$/.exec(last);
+  const measured = m ? { kib: Number(m[1]), cpuSeconds: Number(m[2]) + Number(m[3]) } : {};
   const status = r.status === 137 || /signal 9/.test(String(r.stderr)) ? 'killed/timeout' : `exit ${r.status}`;
-  return { seconds, ...(kib !== undefined ? { kib } : {}), stdout: String(r.stdout ?? ''), status };
+  return { seconds, ...measured, stdout: String(r.stdout ?? ''), status };
 }

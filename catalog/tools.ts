@@ -114,6 +114,16 @@ export function capabilityGrants(cap: CapabilityDef, ctx: CapabilityContext, too
 }
 
 /**
+ * What the capability grants under any tool profile: its own grants once, then every
+ * profile's additions — the union over profiles of `capabilityGrants`, in a quarter of the
+ * calls of the capability's grant function (the checker takes this union over every
+ * release, guest kind and tool at start-up). A grant may appear more than once.
+ */
+export function grantsUnderAnyTool(cap: CapabilityDef, ctx: CapabilityContext): PermissionGrant[] {
+  return [...cap.grants(ctx), ...PROFILES.flatMap((p) => p.extraGrants(cap.name, ctx))];
+}
+
+/**
  * Whether the capability, as the tool uses it, maps target frames into the introspector
  * (and so meets Xen's foreign-map checks before FLASK): the capability's own flag, or a
  * read-write map the profile adds (DRAKVUF's shadow copies for altp2m).

@@ -6,7 +6,7 @@
 // let a domain look into another.
 
 import { CAPABILITIES, GUEST_KINDS } from '../catalog/capabilities.js';
-import { capabilityGrants, TOOL_NAMES } from '../catalog/tools.js';
+import { grantsUnderAnyTool } from '../catalog/tools.js';
 import { XEN_RELEASES } from '../catalog/vocabulary.js';
 
 type PermTable = Readonly<Record<string, readonly string[]>>;
@@ -135,7 +135,7 @@ function introspectionPermissions(): ReadonlyMap<string, ReadonlySet<string>> {
     for (const xen of XEN_RELEASES) {
       for (const introspector of GUEST_KINDS) {
         for (const target of cap.targetKinds) {
-          for (const tool of TOOL_NAMES) for (const g of capabilityGrants(cap, { xen, introspector, target }, tool)) if (g.object === 'target') for (const p of g.perms) add(g.cls, p);
+          for (const g of grantsUnderAnyTool(cap, { xen, introspector, target })) if (g.object === 'target') for (const p of g.perms) add(g.cls, p);
         }
       }
     }

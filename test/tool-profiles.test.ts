@@ -8,7 +8,7 @@ import { compileText } from './support/env.js';
 import { positionAt } from '../core/source.js';
 import { policyFromText } from '../policy/load.js';
 import { runSelftestOn, type SelftestReport } from '../vmi/selftest/selftest.js';
-import { capabilityGrants, TOOL_NAMES, toolProfile } from '../catalog/tools.js';
+import { capabilityGrants, grantsUnderAnyTool, TOOL_NAMES, toolProfile } from '../catalog/tools.js';
 import { CAPABILITIES, GUEST_KINDS } from '../catalog/capabilities.js';
 import { XEN_RELEASES } from '../catalog/vocabulary.js';
 import { diffSpecs, compiledSpec } from '../diff/spec.js';
@@ -157,6 +157,21 @@ test('every profile fact cites the tool\'s file and function; extra grants name 
               assert.ok(capabilityGrants(cap, { xen, introspector, target }, name).includes(g) || capabilityGrants(cap, { xen, introspector, target }, name).some((x) => x.why === g.why));
             }
           }
+        }
+      }
+    }
+  }
+});
+
+test('grantsUnderAnyTool is the union over every tool profile of capabilityGrants, in every context', () => {
+  const key = (g: { object: string; cls: string; perms: readonly string[]; why: string }): string[] => g.perms.map((p) => `${g.object} ${g.cls}:${p} (${g.why})`);
+  for (const cap of CAPABILITIES) {
+    for (const xen of XEN_RELEASES) {
+      for (const introspector of GUEST_KINDS) {
+        for (const target of cap.targetKinds) {
+          const ctx = { xen, introspector, target };
+          const union = new Set(TOOL_NAMES.flatMap((tool) => capabilityGrants(cap, ctx, tool).flatMap(key)));
+          assert.deepEqual(new Set(grantsUnderAnyTool(cap, ctx).flatMap(key)), union, `${cap.name} ${xen} ${introspector}→${target}`);
         }
       }
     }

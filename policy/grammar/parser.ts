@@ -16,21 +16,27 @@
 //   optional tail: this keeps every statement choosable by its first token (LL(1)), the
 //   fast path of chevrotain's lookahead.
 
-import {
-  CstParser,
-  EOF,
-  tokenMatcher,
-  type CstNode,
-  type IParserErrorMessageProvider,
-  type IRecognitionException,
-  type IToken,
-  type TokenType,
-} from 'chevrotain';
+import type { CstNode, IParserErrorMessageProvider, IRecognitionException, IToken, TokenType } from 'chevrotain';
+import { CstParser, EOF, tokenMatcher } from './chevrotain.js';
 import * as T from './tokens.js';
 
-class PolicyParser extends CstParser {
-  constructor() {
-    super([...T.allTokens], { recoveryEnabled: true, maxLookahead: 2, errorMessageProvider });
+export class PolicyParser extends CstParser {
+  /**
+   * `validate: false` skips chevrotain's grammar validations (ambiguities, left recursion,
+   * unreachable alternatives — `validateGrammar` and `validateLookahead`, run from
+   * `performSelfAnalysis` in chevrotain's parse/parser/parser.ts): measured, 19 ms of the
+   * analysis's 71, and they can only fail when this file changes, never on input. The one
+   * parser the product uses skips them; test/grammar-startup.test.ts builds a validating
+   * one and checks that it finds no definition error and records the same grammar, so a
+   * change that makes the grammar invalid still fails a test.
+   *
+   * The rest of the analysis stays (~50 ms): chevrotain 11 takes no serialised grammar (its
+   * IParserConfig has no such input; it records the grammar by running the rules), and
+   * building each lookahead function on first use instead was measured to save nothing
+   * (a corpus parse then builds most of them, later).
+   */
+  constructor({ validate }: { readonly validate: boolean }) {
+    super([...T.allTokens], { recoveryEnabled: true, maxLookahead: 2, errorMessageProvider, skipValidations: !validate });
     this.performSelfAnalysis();
   }
 
@@ -891,7 +897,7 @@ const errorMessageProvider: IParserErrorMessageProvider = {
 // ---------------------------------------------------------------- the singleton
 
 /** Built once: grammar analysis (performSelfAnalysis) is the expensive part. */
-const parser = new PolicyParser();
+const parser = new PolicyParser({ validate: false });
 
 /** The CST visitor base class of this grammar (for policy/grammar/visitor.ts). */
 export const BaseVisitor = parser.getBaseCstVisitorConstructor();
