@@ -85,6 +85,7 @@ export function diagnosticsHtml(diagnostics: readonly LocatedDiagnostic[]): stri
 const STYLE = `
 :root{--ok:#1e6b34;--bad:#a4161a;--warn:#8a5a00;--note:#35607f;--line:#d0d7de;--muted:#57606a;--hl:#e8590c}
 *{box-sizing:border-box}
+[hidden]{display:none!important}
 body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#1f2328;background:#fff}
 main{max-width:1200px;margin:0 auto;padding:0 1rem 3rem}
 h1{font-size:1.6rem;margin:0 0 .3rem}h2{font-size:1.25rem;margin:2rem 0 .6rem;border-bottom:1px solid var(--line);padding-bottom:.2rem}h3{font-size:1.05rem;margin:1.4rem 0 .4rem}h4{font-size:1rem;margin:0 0 .4rem;font-weight:600}
@@ -105,8 +106,9 @@ th{background:#f6f8fa}
 .vp-graph g.node:focus>polygon,.vp-graph g.node:focus>ellipse,.vp-graph g.node:focus>path{stroke:#0969da;stroke-width:4}
 .vp-graph g.node.vp-sel>polygon,.vp-graph g.node.vp-sel>ellipse,.vp-graph g.node.vp-sel>path{stroke:var(--hl);stroke-width:5}
 .vp-graph g.vp-inc>path{stroke:#0969da;stroke-width:3}
-.vp-graph g.vp-hl>path{stroke:var(--hl);stroke-width:5}
-.vp-graph g.vp-hl>polygon{stroke:var(--hl);fill:var(--hl)}
+.vp-graph g.edge.vp-hl>path{stroke:var(--hl);stroke-width:5}
+.vp-graph g.edge.vp-hl>polygon{stroke:var(--hl);fill:var(--hl)}
+.vp-graph g.node.vp-hl>polygon,.vp-graph g.node.vp-hl>ellipse{stroke:var(--hl);stroke-width:4}
 .vp-graph g.vp-hl>text{fill:var(--hl);font-weight:bold}
 .vp-legend{display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;padding:0;list-style:none;font-size:.85rem;color:var(--muted)}
 .vp-panel{border:1px solid var(--line);border-radius:6px;padding:.6rem 1rem;margin:1rem 0;background:#f6f8fa}
@@ -143,6 +145,7 @@ body{font-size:14px}main{padding:0 .5rem 2rem}h1{font-size:1.3rem}
 dl.vp-facts{grid-template-columns:1fr}dl.vp-facts dt{margin-top:.3rem}
 .vp-graph{max-height:60vh}
 .vp-filters{flex-direction:column;align-items:stretch}
+.vp-banner th:nth-child(2),.vp-banner td:nth-child(2){display:none}
 }
 `;
 
