@@ -69,7 +69,8 @@ function diffCommand(argv: readonly string[], io: Io): number {
     io.stderr(`vmipolicy: nothing to diff (${summary(outcome.failure.diagnostics.map((p) => p.diagnostic))})\n`);
     return outcome.exit;
   }
-  if (fmt.format === 'text') reportAll(io, outcome.diagnostics);
+  // A page is read elsewhere: its warnings stay on stderr, as the text's do.
+  if (fmt.format === 'text' || fmt.format === 'html') reportAll(io, outcome.diagnostics);
   const report = outcome.report;
   if (!report) return outcome.exit;
   io.stdout(fmt.format === 'sarif' ? diffSarif(report, args.flags.get('--sarif-root'), newArg, outcome.files)

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -16,6 +16,7 @@ import { LineMap } from '../policy/grammar/lines.js';
 import { EXAMPLES, repoPath, requires, sharedPath } from './support/env.js';
 import { DOM0_SPEC } from './support/specs.js';
 import { HOSTILE_FILE, HOSTILE_SPEC, writeHostileCase } from './support/html.js';
+import { compileStandalone } from './support/checker.js';
 
 const cli = (args: string[]) => spawnSync(process.execPath, [repoPath('dist', 'cli', 'bin.js'), ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
 
@@ -76,6 +77,19 @@ test('check --format html: a hostile #line file name and spec name are text, the
   assert.ok(csp.includes(`script-src 'sha256-${hash(script)}'`), csp);
   assert.ok(csp.includes(`style-src 'sha256-${hash(style)}'`), csp);
   assert.doesNotMatch(page, /\b(?:src|href)="(?:https?:)?\/\//, 'nothing loaded from the network');
+});
+
+test('diff --format html: a rule at a hostile #line file name is text, on the NEW side', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vmipolicy-html-diff-hostile-'));
+  const { policy } = writeHostileCase(dir);
+  const old = join(dir, 'old.conf');
+  writeFileSync(old, compileStandalone(readFileSync(repoPath('examples/tinyvmi/vmi.yaml'), 'utf8'), 'vmi.yaml').policyText);
+  const r = cli(['diff', old, policy, '--format', 'html']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /<h1>NEW ACCESS<\/h1>/);
+  assert.equal(r.stdout.match(/<script/g)?.length, 1);
+  assert.ok(!r.stdout.includes(HOSTILE_FILE));
+  assert.ok(r.stdout.includes(`<td><code>${html(`${HOSTILE_FILE}:7:1`)}`), 'the NEW rule, at the hostile file, escaped');
 });
 
 test('every example: check, verify and diff pages, the same bytes on every run', () => {

@@ -45,6 +45,12 @@ function countsTable(report: CheckReport): string {
   return rows.length ? table(['rule', 'proves', 'errors', 'warnings', 'notes'], rows, 'Findings per rule') : '<p>No findings under any rule.</p>';
 }
 
+/**
+ * Links a domain's list holds before it says how many more there are: an attribute-wide rule
+ * makes one finding about thousands of domains, and the page must not list it under each in full.
+ */
+const MAX_LISTED = 100;
+
 /** Every domain a finding concerns: subjects, objects, and each hop of its witness paths. */
 function domainsOf(f: Finding): string[] {
   const out = new Set<string>([...(f.subjects ?? [f.subject]), ...(f.objects ?? [f.object])]);
@@ -85,7 +91,9 @@ export function checkSections(input: CheckHtmlInput): string {
     const attrs = `class="vp-domain vp-panel" data-d="${k}"${node ? ` data-node="${node}"` : ''}${edges.length ? ` data-edges="${edges.map((x) => x.id).join(' ')}"` : ''}`;
     out.push(`<section ${attrs}><h3>${html(d)}${namesOf.has(d) ? ` <small>${html((namesOf.get(d) as string[]).join(', '))}</small>` : ''}</h3>`);
     out.push(`<p>${found.length} finding${found.length === 1 ? '' : 's'}${node ? '' : ' (not drawn in the graph)'}</p>`);
-    if (found.length) out.push(`<ul>${found.map((i) => { const f = report.findings[i] as Finding; return `<li><a href="#${findingIds[i]}"><span class="vp-sev vp-sev-${f.severity}">${f.severity}</span> ${html(f.ruleId)}: ${html(f.message)}</a></li>`; }).join('')}</ul>`);
+    const listed = found.slice(0, MAX_LISTED);
+    if (listed.length) out.push(`<ul>${listed.map((i) => { const f = report.findings[i] as Finding; return `<li><a href="#${findingIds[i]}"><span class="vp-sev vp-sev-${f.severity}">${f.severity}</span> ${html(f.ruleId)}: ${html(f.message)}</a></li>`; }).join('')}</ul>`);
+    if (found.length > listed.length) out.push(`<p>… and ${found.length - listed.length} more: the findings below, filtered to this domain.</p>`);
     if (edges.length) {
       out.push(`<details><summary>${edges.length} edge${edges.length === 1 ? '' : 's'} in the graph</summary><ul>${edges.map(({ e }) => `<li><code>${html(`${e.from} → ${e.to}`)}</code>: ${html(e.label.replace(/\n/g, '; '))}</li>`).join('')}</ul></details>`);
     }
