@@ -1,7 +1,7 @@
 // The one escape for every input-derived string that reaches an HTML report: policy text,
 // `#line` file names, type and domain names, xenstore paths, avc lines, guest data. The five
 // characters HTML gives a meaning to in text and in quoted attribute values become entities
-// (HTML's tokenizer, WHATWG "13.2.5 Tokenization": `<` opens a tag, `&` a character reference,
+// (the HTML standard's tokenizer: `<` opens a tag, `&` a character reference,
 // `"` and `'` end an attribute value, `>` ends a tag in an unquoted context), so the text is
 // shown as written and never read as markup. Control characters (except tab and line feed),
 // the Unicode line and paragraph separators, the bidirectional embeddings, overrides and
