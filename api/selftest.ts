@@ -47,8 +47,9 @@ export interface VerifyHooks {
   /**
    * Receives the check report as soon as it exists, which then is not kept in the outcome:
    * on a large host the self-test needs the room the check's context and graph take.
+   * `check` is the whole check outcome, for a caller that quotes its sources (the HTML report).
    */
-  readonly onCheck?: (report: CheckReport) => void;
+  readonly onCheck?: (report: CheckReport, check: CheckOutcome) => void;
 }
 
 function runOptions(options: SelftestOptions): RunOptions {
@@ -141,7 +142,7 @@ function compileAndCheck(spec: SpecInput, options: SelftestOptions, hooks: Verif
     stages.push({ stage: 'check', ok: false });
     return { exit: check.exit === EXIT_OK ? EXIT_USAGE : check.exit, diagnostics };
   }
-  hooks.onCheck?.(report);
+  hooks.onCheck?.(report, check);
   stages.push({ stage: 'check', ok: report.proven, ...(hooks.onCheck ? {} : { report }) });
   if (!report.proven) return { exit: EXIT_FINDINGS, diagnostics };
   return { exit: EXIT_OK, loaded: loadedBy(check) as Loaded, diagnostics };

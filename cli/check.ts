@@ -10,7 +10,9 @@ import type { PlacedDiagnostic } from '../core/located.js';
 import { reportJson } from '../report/check/json.js';
 import { reportSarif } from '../report/check/sarif.js';
 import { reportText } from '../report/check/text.js';
-import { reportDot } from '../report/check/dot.js';
+import { drawGraph, reportDot } from '../report/check/dot.js';
+import { checkHtml } from '../report/html/check.js';
+import { sourcesOf } from './sources.js';
 import { summary, type LocatedDiagnostic } from '../report/diagnostics.js';
 import { formatOf, parseArgs, type ParsedArgs } from './args.js';
 import { EXIT_USAGE, specArgument, type Io } from './io.js';
@@ -24,7 +26,7 @@ export const CHECK_FLAGS = {
   booleans: ['--notes'],
 } as const;
 
-export const CHECK_FORMATS = ['text', 'json', 'sarif', 'dot', 'svg'] as const;
+export const CHECK_FORMATS = ['text', 'json', 'sarif', 'dot', 'svg', 'html'] as const;
 
 /**
  * The library's check options from check's flags (also verify's and selftest's). The Xen
@@ -91,10 +93,16 @@ export function renderReport(report: CheckReport, format: string, args: ParsedAr
   }
 }
 
-/** The privilege graph drawn by Graphviz (compiled to WebAssembly, @viz-js/viz): no system dot needed. */
-async function renderSvg(report: CheckReport): Promise<string> {
+/** A dot graph drawn by Graphviz (compiled to WebAssembly, @viz-js/viz): no system dot needed. */
+export async function renderSvg(dot: string): Promise<string> {
   const { instance } = await import('@viz-js/viz');
-  return (await instance()).renderString(reportDot(report), { format: 'svg' });
+  return (await instance()).renderString(dot, { format: 'svg' });
+}
+
+/** The HTML report of a check: the graph as Graphviz lays it out, the findings with their source lines. */
+export async function renderCheckHtml(report: CheckReport, inputs: Parameters<typeof sourcesOf>[0], diagnostics: readonly LocatedDiagnostic[]): Promise<string> {
+  const drawing = drawGraph(report, { ids: true });
+  return checkHtml({ report, drawing, svg: await renderSvg(drawing.dot), sources: sourcesOf(inputs), diagnostics });
 }
 
 export function runCheck(argv: readonly string[], io: Io, usageError: (io: Io, message: string) => number): number | Promise<number> {
@@ -115,9 +123,11 @@ export function runCheck(argv: readonly string[], io: Io, usageError: (io: Io, m
   reportOutcome(io, outcome);
   const report = outcome.report;
   if (!report) return outcome.exit;
-  if (format.format === 'svg') return renderSvg(report).then((svg) => (io.stdout(svg), outcome.exit));
+  if (format.format === 'svg') return renderSvg(reportDot(report)).then((svg) => (io.stdout(svg), outcome.exit));
+  const exit = args.flags.get('--fail-on') === 'warning' && outcome.exit === EXIT_OK && hasWarning(report, outcome.diagnostics) ? EXIT_FINDINGS : outcome.exit;
+  if (format.format === 'html') return renderCheckHtml(report, outcome, recordedDiagnostics(io)).then((page) => (io.stdout(page), exit));
   io.stdout(renderReport(report, format.format, args, recordedDiagnostics(io), outcome.files));
-  return args.flags.get('--fail-on') === 'warning' && outcome.exit === EXIT_OK && hasWarning(report, outcome.diagnostics) ? EXIT_FINDINGS : outcome.exit;
+  return exit;
 }
 
 /** A warning anywhere: a finding of severity warning, or a warning about the input. */

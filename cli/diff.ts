@@ -11,13 +11,15 @@ import { sarifPlacement, sarifRootProblem } from './sarif-placement.js';
 import { isGitRef } from '../diff/git.js';
 import type { DiffReport } from '../diff/types.js';
 import { renderText } from '../report/diff/text.js';
+import { diffHtml } from '../report/html/diff.js';
+import { sourcesOf } from './sources.js';
 import { summary } from '../report/diagnostics.js';
 import { formatOf, parseArgs } from './args.js';
 import { usageError, type Io } from './io.js';
 import { machineCommand } from './machine.js';
 import { reportAll } from './render.js';
 
-const FORMATS = ['text', 'json', 'markdown', 'sarif'] as const;
+const FORMATS = ['text', 'json', 'markdown', 'sarif', 'html'] as const;
 const FAIL_ON = ['new-access'] as const;
 const RENDER = { text: renderText, json: renderJson, markdown: renderMarkdown } as const;
 
@@ -30,7 +32,7 @@ function diffSarif(report: DiffReport, root: string | undefined, newArg: string,
 function diffCommand(argv: readonly string[], io: Io): number {
   const args = parseArgs(argv, { values: ['--format', '--fail-on', '--xen', '--xenstore-old', '--xenstore-new', '--constraints-as', '--sarif-root'] });
   if (args.flags.has('--help')) {
-    io.stdout('vmipolicy diff OLD NEW [--format text|json|markdown|sarif] [--fail-on new-access] [--xen VERSION]\n' +
+    io.stdout('vmipolicy diff OLD NEW [--format text|json|markdown|sarif|html] [--fail-on new-access] [--xen VERSION]\n' +
       '  OLD, NEW: a spec (.yaml), a policy.conf, a Xen policy tree, or git:REV:path of one of them.\n' +
       '  --xenstore-old DUMP --xenstore-new DUMP: also diff the ACLs of two `xenstore-ls -p` dumps.\n' +
       '  --constraints-as USER:ROLE: evaluate constraints with every type labelled USER:ROLE:TYPE (xl: system_u:system_r).\n' +
@@ -67,12 +69,15 @@ function diffCommand(argv: readonly string[], io: Io): number {
     io.stderr(`vmipolicy: nothing to diff (${summary(outcome.failure.diagnostics.map((p) => p.diagnostic))})\n`);
     return outcome.exit;
   }
-  if (fmt.format === 'text') reportAll(io, outcome.diagnostics);
+  // A page is read elsewhere: its warnings stay on stderr, as the text's do.
+  if (fmt.format === 'text' || fmt.format === 'html') reportAll(io, outcome.diagnostics);
   const report = outcome.report;
   if (!report) return outcome.exit;
-  io.stdout(fmt.format === 'sarif' ? diffSarif(report, args.flags.get('--sarif-root'), newArg, outcome.files) : RENDER[fmt.format as Exclude<(typeof FORMATS)[number], 'sarif'>](report));
+  io.stdout(fmt.format === 'sarif' ? diffSarif(report, args.flags.get('--sarif-root'), newArg, outcome.files)
+    : fmt.format === 'html' ? diffHtml(report, sourcesOf({ ...(outcome.files ? { files: outcome.files } : {}) }))
+    : RENDER[fmt.format as Exclude<(typeof FORMATS)[number], 'sarif' | 'html'>](report));
   return failOn === 'new-access' && report.newAccess ? EXIT_FINDINGS : EXIT_OK;
 }
 
 /** `runDiff` with its machine formats kept valid on exit 2 (cli/machine.ts). */
-export const runDiff = machineCommand(['json', 'sarif', 'markdown'], diffCommand);
+export const runDiff = machineCommand(['json', 'sarif', 'markdown', 'html'], diffCommand);

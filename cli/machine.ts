@@ -6,6 +6,7 @@
 
 import { VERSION } from '../compiler/version.js';
 import { md } from '../report/diff/markdown.js';
+import { failurePage } from '../report/html/page.js';
 import { diagnosticsSarifResults, diagnosticsSarifRules, sarifLog } from '../report/sarif.js';
 import type { LocatedDiagnostic } from '../report/diagnostics.js';
 import type { Io } from './io.js';
@@ -54,6 +55,7 @@ const FAILURE_DOCUMENTS: Readonly<Record<string, (d: readonly LocatedDiagnostic[
   json: failureJson,
   sarif: failureSarif,
   markdown: failureMarkdown,
+  html: (diagnostics) => failurePage(diagnostics),
 };
 
 /** The value of the last `FLAG` in argv (`FLAG X` or `FLAG=X`), as the parsers read it. */

@@ -13,7 +13,7 @@ import { nearest } from '../compiler/names.js';
 const USAGE = `vmipolicy ${VERSION} — least-privilege Xen XSM/FLASK policies for VM introspection
 
 Usage:
-  vmipolicy verify SPEC [--xen-tree DIR] [--format text|json]
+  vmipolicy verify SPEC [--xen-tree DIR] [--format text|json|html]
       The main job: compile SPEC, prove least privilege (check), and run the embedded VMI
       core against a simulated Xen host enforcing the policy (selftest), stopping at the
       first stage that fails. Exit 0 when all three hold.
@@ -25,7 +25,7 @@ Usage:
       Compile SPEC into DIR: <module>.te (or policy.conf), xl/<domain>.cfg, xenstore-acl.sh,
       xenstore-acl-revoke.sh and manifest.json. Nothing is written unless all succeeds.
   vmipolicy check SPEC [--policy FILE…] [--xl CFG…] [--xenstore DUMP] [--xen-tree DIR]
-                 [--format text|json|sarif|dot|svg] [--trusted TYPE…] [--rules ID,…] [--max-paths N] [--notes]
+                 [--format text|json|sarif|dot|svg|html] [--trusted TYPE…] [--rules ID,…] [--max-paths N] [--notes]
                  [--fail-on error|warning] [--sarif-root DIR]
       Prove least privilege: compile SPEC and check it inside the base policy of its Xen
       release (Xen's own tree with --xen-tree), or check the deployed policy given with
@@ -42,7 +42,7 @@ Usage:
   vmipolicy vmi profile --btf FILE --symbols FILE
       The profile vmi ps takes, from the kernel's own files: its BTF (/sys/kernel/btf/vmlinux,
       a vmlinux, or a gzip vmlinuz) and its System.map or kallsyms.
-  vmipolicy diff OLD NEW [--fail-on new-access] [--format text|json|markdown|sarif]
+  vmipolicy diff OLD NEW [--fail-on new-access] [--format text|json|markdown|sarif|html]
       Semantic privilege diff of two specs, policy.conf files or Xen trees (or git:REV:path
       of any of them): what each subject gains or loses, in capability terms for specs,
       with the rule or spec line behind every change. --fail-on new-access exits 1 when
@@ -100,7 +100,7 @@ type Run = (argv: readonly string[], io: Io) => number | Promise<number>;
 const OWN_ARGUMENTS: Readonly<Record<string, () => Promise<Run>>> = {
   check: async () => {
     const { runCheck } = await import('./check.js');
-    return machineCommand(['json', 'sarif'], (argv, io) => runCheck(argv, io, usageError));
+    return machineCommand(['json', 'sarif', 'html'], (argv, io) => runCheck(argv, io, usageError));
   },
   vmi: async () => (await import('./vmi.js')).runVmi,
   selftest: async () => (await import('./selftest.js')).runSelftest,

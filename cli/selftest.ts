@@ -8,8 +8,13 @@ import { verdictLine } from '../report/check/text.js';
 import { selftestJson, selftestText, selftestVerdictLine } from '../report/selftest.js';
 import { selftest, verify, type SelftestOptions, type VerifyStage } from '../api/selftest.js';
 import type { CheckReport } from '../checker/check.js';
+import type { CheckOutcome } from '../api/check.js';
+import { drawGraph } from '../report/check/dot.js';
+import type { CheckHtmlInput } from '../report/html/check.js';
+import { verifyHtml } from '../report/html/verify.js';
+import { sourcesOf } from './sources.js';
 import { formatOf, parseArgs, type ParsedArgs } from './args.js';
-import { CHECK_FLAGS, checkOptionsOf, renderReport, reportOutcome, validateCheckArgs } from './check.js';
+import { CHECK_FLAGS, checkOptionsOf, renderReport, renderSvg, reportOutcome, validateCheckArgs } from './check.js';
 import { reportDocument } from '../report/check/json.js';
 import { EXIT_USAGE, progress, specArgument, usageError, type Io } from './io.js';
 import { reportAll } from './render.js';
@@ -32,15 +37,16 @@ export const SELFTEST_FLAGS = {
 } as const;
 
 const SELFTEST_FORMATS = ['text', 'json'] as const;
+const VERIFY_FORMATS = ['text', 'json', 'html'] as const;
 
-function parse(argv: readonly string[], io: Io, command: string): { args: ParsedArgs; spec: SpecInput; format: string } | number {
+function parse(argv: readonly string[], io: Io, command: string, formats: readonly string[] = SELFTEST_FORMATS): { args: ParsedArgs; spec: SpecInput; format: string } | number {
   const args = parseArgs(argv, SELFTEST_FLAGS);
   const bad = validateCheckArgs(args);
   if (bad) return usageError(io, bad);
   if (args.lists.has('--policy') || args.lists.has('--xl') || args.flags.has('--xenstore')) {
     return usageError(io, `${command} runs on the compiled output; --policy, --xl and --xenstore are for check`);
   }
-  const format = formatOf(args, SELFTEST_FORMATS);
+  const format = formatOf(args, formats);
   if ('error' in format) return usageError(io, format.error);
   for (const flag of ['--memory-mib', '--data-pages']) {
     const v = args.flags.get(flag);
@@ -87,10 +93,38 @@ const FAILED_LINES: Readonly<Record<VerifyStage['stage'], string>> = {
   selftest: 'selftest FAILED (the simulated host could not boot; see above)',
 };
 
-function verifyCommand(argv: readonly string[], io: Io): number {
-  const parsed = parse(argv, io, 'verify');
+/**
+ * verify as one HTML page: the stages' banner, the check's graph and findings, the
+ * self-test's steps. The check's outcome is kept to the end (its graph is drawn, and its
+ * sources quoted, after the self-test ran).
+ */
+async function verifyHtmlCommand(spec: SpecInput, args: ParsedArgs, io: Io): Promise<number> {
+  let checked: { report: CheckReport; check: CheckOutcome } | undefined;
+  progress(io, `compiling and checking ${terminalSafe(specName(spec))}…`);
+  const outcome = verify(spec, selftestOptionsOf(args), { onCheck: (report, check) => { checked = { report, check }; } });
+  reportOutcome(io, { diagnostics: outcome.diagnostics });
+  const selftestReport = outcome.stages.flatMap((s) => (s.stage === 'selftest' && s.report ? [s.report] : []))[0];
+  let check: CheckHtmlInput | undefined;
+  if (checked) {
+    const drawing = drawGraph(checked.report, { ids: true });
+    check = { report: checked.report, drawing, svg: await renderSvg(drawing.dot), sources: sourcesOf(checked.check) };
+  }
+  io.stdout(verifyHtml({
+    spec: specName(spec),
+    ok: outcome.ok,
+    stages: outcome.stages,
+    ...(check ? { check } : {}),
+    ...(selftestReport ? { selftest: selftestReport } : {}),
+    diagnostics: recordedDiagnostics(io),
+  }));
+  return outcome.exit;
+}
+
+function verifyCommand(argv: readonly string[], io: Io): number | Promise<number> {
+  const parsed = parse(argv, io, 'verify', VERIFY_FORMATS);
   if (typeof parsed === 'number') return parsed;
   const { args, spec, format } = parsed;
+  if (format === 'html') return verifyHtmlCommand(spec, args, io);
   const json = format === 'json';
   // The check report as JSON (verify's document) or text (when it is not proven), taken as
   // soon as it exists so the self-test does not carry it.
@@ -125,4 +159,4 @@ function verifyCommand(argv: readonly string[], io: Io): number {
 export const runSelftest = machineCommand(['json'], selftestCommand);
 
 /** `runVerify` with its machine formats kept valid on exit 2 (cli/machine.ts). */
-export const runVerify = machineCommand(['json'], verifyCommand);
+export const runVerify = machineCommand(['json', 'html'], verifyCommand);

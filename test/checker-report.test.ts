@@ -158,7 +158,7 @@ describe('vmipolicy check (CLI)', () => {
   it('bad input: exit 2 with a positioned message, never a stack trace', () => {
     const cases: [string[], RegExp][] = [
       [['check'], /check needs a SPEC file/],
-      [['check', spec, '--format', 'pdf'], /--format must be text, json, sarif, dot or svg/],
+      [['check', spec, '--format', 'pdf'], /--format must be text, json, sarif, dot, svg or html/],
       [['check', spec, '--rules', 'excess,nope'], /unknown rule nope/],
       [['check', spec, '--max-paths', '0'], /--max-paths must be a whole number/],
       [['check', join(dir, 'missing.yaml')], /VP1001/],

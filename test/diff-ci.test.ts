@@ -22,6 +22,9 @@ const BIN = repoPath('dist', 'cli', 'bin.js');
 const FAKE_GH = repoPath('dist', 'test', 'support', 'fake-gh.js');
 const WORKFLOW = repoPath('examples', 'ci', 'vmipolicy.yml');
 const INSTALL_STEP = 'Install vmipolicy (built from the pinned commit, packed, installed)';
+const UPLOAD_STEP = 'Upload the HTML report';
+/** What upload-artifact's `artifact-url` output looks like. */
+const REPORT_URL = 'https://github.com/owner/infra/actions/runs/1/artifacts/2';
 const GITHUB_COMMENT_LIMIT = 65_536;
 const PINNED = { VMIPOLICY_REPOSITORY: 'example/vmipolicy', VMIPOLICY_COMMIT: 'a'.repeat(40) };
 
@@ -103,7 +106,8 @@ describe('examples/ci: the workflow', () => {
         baseEnv: { ...process.env, ...env },
         contexts: { 'github.event.pull_request.base.sha': base, 'github.event.pull_request.number': '7', 'github.token': 'x' },
         // The pinned tool is this build, already on PATH: the install step's last two lines.
-        replace: { [INSTALL_STEP]: 'vmipolicy --version\necho "installed=yes" >> "$GITHUB_OUTPUT"' },
+        // The upload is GitHub's: here it checks the page is there and gives a link as upload-artifact does.
+        replace: { [INSTALL_STEP]: 'vmipolicy --version\necho "installed=yes" >> "$GITHUB_OUTPUT"', [UPLOAD_STEP]: `test -s vmipolicy-report.html\necho "artifact-url=${REPORT_URL}" >> "$GITHUB_OUTPUT"` },
       });
       const theComment = (): string => {
         const all = comments(dir);
@@ -140,6 +144,8 @@ describe('examples/ci: the workflow', () => {
       let body = theComment();
       theSarif(widening);
       assert.match(body, /^### vmipolicy diff: ⚠️ new access$/m);
+      assert.ok(body.endsWith(`\n[HTML report](${REPORT_URL}): the privilege graph, every finding with its spec and policy lines, the self-test — download, unzip, open in a browser.\n`), body.slice(-300));
+      assert.match(readFileSync(join(dir, 'vmipolicy-report.html'), 'utf8'), /^<!DOCTYPE html>[\s\S]*<h1>VERIFIED<\/h1>/);
       assert.ok(body.includes(`| ➕ gains | <code>web</code> | <code>pause</code> | \\+domain\\:${WJ}pause\\, \\+domain\\:${WJ}unpause | <code>vmi\\/vmi\\.yaml\\:${WJ}9\\:${WJ}46</code> |`), body);
 
       // 3. Narrowing: passes, and the same comment now says so.
@@ -162,6 +168,8 @@ describe('examples/ci: the workflow', () => {
       assert.equal(failedStep(broken), 'Compile');
       body = theComment();
       assert.match(body, /### vmipolicy could not run/);
+      assert.match(body, /\[HTML report\]\(/, 'the broken spec\'s page is linked too');
+      assert.match(readFileSync(join(dir, 'vmipolicy-report.html'), 'utf8'), /<h1>NOT VERIFIED<\/h1>[\s\S]*<p>compile: FAILED/);
       assert.match(body, /VP\d{4}/);
       assert.equal(broken.steps.find((s) => s.name === 'Fail on new access')?.status, 2);
       assert.ok(theSarif(broken).results.some((r) => /^VP\d{4}$/.test(r.ruleId)), 'the broken spec\'s errors are in the SARIF');

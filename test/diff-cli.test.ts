@@ -93,7 +93,7 @@ describe('vmipolicy diff: formats and exit codes', () => {
     assert.equal(cli([]).code, 2);
     assert.equal(cli(['a.yaml']).code, 2);
     assert.equal(cli(['a', 'b', 'c']).code, 2);
-    assert.match(cli(['a', 'b', '--format', 'html']).err, /--format must be text, json, markdown or sarif/);
+    assert.match(cli(['a', 'b', '--format', 'pdf']).err, /--format must be text, json, markdown, sarif or html/);
     assert.match(cli(['a', 'b', '--fail-on', 'anything']).err, /--fail-on takes new-access/);
     assert.equal(cli(['a', 'b', '--bogus']).code, 2);
     assert.match(cli(['a', 'b', '--constraints-as', 'system_u']).err, /--constraints-as takes USER:ROLE/);

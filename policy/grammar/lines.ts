@@ -99,6 +99,28 @@ export class LineMap {
     return { file: this.file, ...positionAt(this.source, offset) };
   }
 
+  /**
+   * The inverse of `locate` for whole lines: the physical line (1-based) of the parsed text
+   * that holds line `line` of `file`, from the first stretch of that file reaching it; or
+   * undefined when no stretch does. Lets a report quote a rule as m4 expanded it when the
+   * file a marker names cannot be opened.
+   */
+  physicalLineOf(file: string, line: number): number | undefined {
+    const total = this.source.lineStarts.length;
+    const first = this.segments[0];
+    // Text before the first marker is the parsed file's own, line for line.
+    if (file === this.file && line >= 1 && line <= (first ? first.from - 1 : total)) return line;
+    for (let i = 0; i < this.segments.length; i++) {
+      const segment = this.segments[i] as Segment;
+      if (segment.file !== file || line < segment.line) continue;
+      // A stretch ends on the line before the next marker.
+      const end = i + 1 < this.segments.length ? (this.segments[i + 1] as Segment).from - 1 : total;
+      const physical = segment.from + (line - segment.line);
+      if (physical < end) return physical + 1;
+    }
+    return undefined;
+  }
+
   /** The last segment that starts at or before a physical line (0-based). */
   private segmentOf(physicalLine: number): Segment | undefined {
     let lo = 0;

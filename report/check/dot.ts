@@ -15,6 +15,22 @@ import { compareCodePoints } from '../../core/compare.js';
 const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 
 export function reportDot(report: CheckReport): string {
+  return drawGraph(report).dot;
+}
+
+/**
+ * The drawing as data beside its dot text: the nodes and merged edges in the order they are
+ * written. With `ids`, each gets a Graphviz `id` (`vpn<i>`, `vpe<i>`, indices in those
+ * lists), which the SVG carries as the element's id: the HTML report (report/html/check.ts)
+ * finds a node's and an edge's drawing by them.
+ */
+export interface DrawnGraph {
+  readonly nodes: readonly string[];
+  readonly edges: readonly { readonly from: string; readonly to: string; readonly label: string }[];
+  readonly dot: string;
+}
+
+export function drawGraph(report: CheckReport, options: { readonly ids?: boolean } = {}): DrawnGraph {
   const { graph, context } = report;
   const intent = context.intent;
   // Every declared domain's edges (a few per node it reaches), even with no finding.
@@ -64,18 +80,20 @@ export function reportDot(report: CheckReport): string {
     for (const entry of e.entries) add(e.from, e.to, 'finding', entry);
   }
   for (const e of declaredEdges(report)) add(e.from, e.to, 'declared', e.label);
-  for (const n of [...nodes].sort()) {
+  const sortedNodes = [...nodes].sort();
+  sortedNodes.forEach((n, i) => {
     const role = roleOf.get(n);
     const names = namesOf.get(n);
     const text = names ? `${n}\n${names.join(', ')}` : n;
     const style = extraNodes.includes(n) ? 'shape=ellipse' : nodeStyle(n === POLICY_NODE ? 'policy' : role === 'introspector' || role === 'target' || role === 'shared' ? role : intent.trusted.has(n) ? 'host' : 'other');
-    lines.push(`  ${quote(n)} [label=${quote(text)}, ${style}];`);
-  }
-  for (const m of [...merged.values()].sort((a, b) => compareCodePoints(`${a.from} ${a.to}`, `${b.from} ${b.to}`))) {
-    lines.push(`  ${quote(m.from)} -> ${quote(m.to)} [label=${quote(edgeLabel(m))}, ${edgeStyle(m.kinds)}];`);
-  }
+    lines.push(`  ${quote(n)} [label=${quote(text)}, ${style}${options.ids ? `, id="vpn${i}"` : ''}];`);
+  });
+  const sortedEdges = [...merged.values()].sort((a, b) => compareCodePoints(`${a.from} ${a.to}`, `${b.from} ${b.to}`)).map((m) => ({ from: m.from, to: m.to, label: edgeLabel(m), kinds: m.kinds }));
+  sortedEdges.forEach((m, i) => {
+    lines.push(`  ${quote(m.from)} -> ${quote(m.to)} [label=${quote(m.label)}, ${edgeStyle(m.kinds)}${options.ids ? `, id="vpe${i}"` : ''}];`);
+  });
   lines.push(...legend(), '}');
-  return lines.join('\n') + '\n';
+  return { nodes: sortedNodes, edges: sortedEdges.map(({ from, to, label }) => ({ from, to, label })), dot: lines.join('\n') + '\n' };
 }
 
 /** Why an edge is drawn: a hop of a finding's witness, a finding (excess, undeclared, reverse), the intent, or another control edge. */
