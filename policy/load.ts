@@ -81,7 +81,7 @@ export function policyFromBytes(file: string, bytes: Uint8Array, files: Readonly
  * positions name the binary's tables (`xenpolicy#avtab:17`), which no file on disk holds:
  * `files` is empty, so nothing tries to show them as source lines.
  */
-export function policyFromBinary(file: string, bytes: Uint8Array): PolicyLoad {
+function policyFromBinary(file: string, bytes: Uint8Array): PolicyLoad {
   let text: string;
   try {
     text = decompile(readBinaryPolicy(bytes), file).text;

@@ -22,7 +22,7 @@
 import { vocabulary, XEN_RELEASES, compareReleases } from '../../catalog/vocabulary.js';
 import { AVTAB, CEXPR, COND, type BinaryConstraint, type BinaryContext, type BinaryPolicy, type Level, type Range } from './read.js';
 
-export interface Decompiled {
+interface Decompiled {
   readonly text: string;
   /** The Xen release whose initial SID names were used (or undefined: numbered names). */
   readonly sidRelease?: string;
@@ -57,7 +57,7 @@ export function decompile(p: BinaryPolicy, file: string): Decompiled {
   const role = (v: number): string => roleNames.get(v) ?? `role${v}`;
   const cls = (v: number): string => classByValue.get(v)?.name ?? `class${v}`;
   const permsOf = (c: number, bits: number): string[] => (classPerms.get(c) ?? []).filter((_, i) => ((bits >>> i) & 1) === 1);
-  const set = (names: readonly string[]): string => (names.length === 1 ? (names[0] as string) : `{ ${names.join(' ')} }`);
+  const set = (names: readonly string[]): string => (names.length === 1 ? (names[0] as string) : `{ ${wrap(names, ' ')} }`);
 
   // MLS names.
   const sensNames = new Map<number, string>();
@@ -155,11 +155,13 @@ export function decompile(p: BinaryPolicy, file: string): Decompiled {
     at('types', t.value);
     out.push(`attribute ${t.name};`);
   }
+  const aliasesOf = new Map<number, string[]>();
+  for (const a of p.types) if (!a.primary) aliasesOf.set(a.value, [...(aliasesOf.get(a.value) ?? []), a.name]);
   for (const t of primaryTypes.filter((x) => !x.attribute)) {
-    const aliases = p.types.filter((a) => !a.primary && a.value === t.value).map((a) => a.name);
+    const aliases = aliasesOf.get(t.value) ?? [];
     const attributes = (p.typeAttributes[t.value - 1] ?? []).map((a) => type(a + 1));
     at('types', t.value);
-    out.push(`type ${t.name}${aliases.length ? ` alias ${set(aliases)}` : ''}${attributes.map((a) => `, ${a}`).join('')};`);
+    out.push(`type ${t.name}${aliases.length ? ` alias ${set(aliases)}` : ''}${attributes.length ? `, ${wrap(attributes, ', ')}` : ''};`);
   }
   for (const b of p.bools) {
     at('booleans', b.value);
@@ -267,6 +269,24 @@ export function decompile(p: BinaryPolicy, file: string): Decompiled {
   return { text: `${out.join('\n')}\n`, ...(sids.release ? { sidRelease: sids.release } : {}) };
 }
 
+/**
+ * Names joined by `separator`, broken into lines well under the 8 KiB line checkpolicy's
+ * scanner (and so our parser, VP3001) accepts: a role of a large host holds thousands of types.
+ */
+function wrap(names: readonly string[], separator: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const n of names) {
+    if (line && line.length + n.length > 2048) {
+      lines.push(line);
+      line = '';
+    }
+    line = line ? `${line}${separator}${n}` : n;
+  }
+  lines.push(line);
+  return lines.join(`${separator.trimEnd()}\n  `);
+}
+
 function hexRange(lo: bigint, hi: bigint): string {
   return lo === hi ? `0x${lo.toString(16)}` : `0x${lo.toString(16)}-0x${hi.toString(16)}`;
 }
@@ -314,7 +334,7 @@ function constraintExpr(k: BinaryConstraint, names: (attr: number, bits: readonl
       // An empty set (an attribute with no members when it was compiled) matches nothing:
       // `x == {}` is false and `x != {}` true, written with the operand compared to itself.
       if (listed.length === 0) stack.push(op === '!=' ? `not (${letter}1 != ${letter}1)` : `(${letter}1 != ${letter}1)`);
-      else stack.push(`(${letter}${which} ${op} ${listed.length === 1 ? listed[0] : `{ ${listed.join(' ')} }`})`);
+      else stack.push(`(${letter}${which} ${op} ${listed.length === 1 ? listed[0] : `{ ${wrap(listed, ' ')} }`})`);
     }
   }
   return { text: stack.pop() ?? '', mls };

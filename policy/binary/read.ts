@@ -17,9 +17,9 @@
 // exception escapes `readBinaryPolicy`. Memory stays linear in the file size.
 
 /** SELINUX_MAGIC, the kernel policydb's first word (POLICYDB_MAGIC in policydb.h). */
-export const POLICYDB_MAGIC = 0xf97cff8c;
+const POLICYDB_MAGIC = 0xf97cff8c;
 /** The target string of a Xen policy (POLICYDB_XEN_STRING). */
-export const XEN_TARGET = 'XenFlask';
+const XEN_TARGET = 'XenFlask';
 /** The versions libsepol's policydb_compat[] accepts for the Xen target. */
 export const XEN_POLICY_VERSIONS: readonly number[] = [24, 30];
 
@@ -76,9 +76,9 @@ export interface Level {
 export interface Range { readonly low: Level; readonly high: Level }
 export interface BinaryContext { readonly user: number; readonly role: number; readonly type: number; readonly range: Range }
 
-export interface Perm { readonly name: string; readonly value: number }
-export interface BinaryCommon { readonly name: string; readonly value: number; readonly perms: readonly Perm[] }
-export interface ConstraintNode {
+interface Perm { readonly name: string; readonly value: number }
+interface BinaryCommon { readonly name: string; readonly value: number; readonly perms: readonly Perm[] }
+interface ConstraintNode {
   readonly type: number;
   readonly attr: number;
   readonly op: number;
@@ -92,7 +92,7 @@ export interface BinaryConstraint {
   readonly expr: readonly ConstraintNode[];
   readonly offset: number;
 }
-export interface BinaryClass {
+interface BinaryClass {
   readonly name: string;
   readonly value: number;
   readonly common?: string;
@@ -101,8 +101,8 @@ export interface BinaryClass {
   readonly validatetrans: readonly BinaryConstraint[];
   readonly defaults: { readonly user: number; readonly role: number; readonly range: number; readonly type: number };
 }
-export interface BinaryRole { readonly name: string; readonly value: number; readonly bounds: number; readonly types: readonly number[] }
-export interface BinaryType {
+interface BinaryRole { readonly name: string; readonly value: number; readonly bounds: number; readonly types: readonly number[] }
+interface BinaryType {
   readonly name: string;
   readonly value: number;
   /** False for an alias: its value is its primary type's. */
@@ -110,11 +110,11 @@ export interface BinaryType {
   readonly attribute: boolean;
   readonly bounds: number;
 }
-export interface BinaryUser { readonly name: string; readonly value: number; readonly roles: readonly number[]; readonly range: Range; readonly defaultLevel: Level }
-export interface BinaryBool { readonly name: string; readonly value: number; readonly state: boolean }
-export interface BinarySensitivity { readonly name: string; readonly alias: boolean; readonly level: Level }
-export interface BinaryCategory { readonly name: string; readonly value: number; readonly alias: boolean }
-export interface AvtabEntry {
+interface BinaryUser { readonly name: string; readonly value: number; readonly roles: readonly number[]; readonly range: Range; readonly defaultLevel: Level }
+interface BinaryBool { readonly name: string; readonly value: number; readonly state: boolean }
+interface BinarySensitivity { readonly name: string; readonly alias: boolean; readonly level: Level }
+interface BinaryCategory { readonly name: string; readonly value: number; readonly alias: boolean }
+interface AvtabEntry {
   readonly source: number;
   readonly target: number;
   readonly cls: number;
@@ -123,7 +123,7 @@ export interface AvtabEntry {
   readonly data: number;
   readonly offset: number;
 }
-export interface CondNode {
+interface CondNode {
   readonly state: boolean;
   /** Reverse Polish [kind, boolean value]. */
   readonly expr: readonly (readonly [number, number])[];
@@ -131,11 +131,11 @@ export interface CondNode {
   readonly whenFalse: readonly AvtabEntry[];
   readonly offset: number;
 }
-export interface RoleTrans { readonly role: number; readonly type: number; readonly newRole: number; readonly cls: number; readonly offset: number }
-export interface RoleAllow { readonly role: number; readonly newRole: number; readonly offset: number }
-export interface FilenameTrans { readonly name: string; readonly source: number; readonly target: number; readonly cls: number; readonly result: number; readonly offset: number }
-export interface RangeTrans { readonly source: number; readonly target: number; readonly cls: number; readonly range: Range; readonly offset: number }
-export interface Ocontext<T> { readonly key: T; readonly context: BinaryContext; readonly offset: number }
+interface RoleTrans { readonly role: number; readonly type: number; readonly newRole: number; readonly cls: number; readonly offset: number }
+interface RoleAllow { readonly role: number; readonly newRole: number; readonly offset: number }
+interface FilenameTrans { readonly name: string; readonly source: number; readonly target: number; readonly cls: number; readonly result: number; readonly offset: number }
+interface RangeTrans { readonly source: number; readonly target: number; readonly cls: number; readonly range: Range; readonly offset: number }
+interface Ocontext<T> { readonly key: T; readonly context: BinaryContext; readonly offset: number }
 
 export interface BinaryPolicy {
   readonly version: number;
