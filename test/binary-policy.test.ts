@@ -32,10 +32,31 @@ function runCli(args: readonly string[]): { exit: number | null; stdout: string;
 /** A policy.conf text and whether it is MLS: what checkpolicy is given. */
 interface Source { readonly name: string; readonly text: string; readonly mls: boolean }
 
-function sources(): Source[] {
+/**
+ * Xen's device labels, one or two of each kind. A 64-bit iomem range needs version 30
+ * (checkpolicy: "policy version 24 cannot represent IOMEM addresses over 16TB").
+ */
+function deviceLabels(version: number, level = ''): string {
+  return [
+    `pirqcon 33 system_u:object_r:b_t${level}`,
+    `pirqcon 34 system_u:object_r:xen_t${level}`,
+    `ioportcon 0x3f8-0x3ff system_u:object_r:b_t${level}`,
+    `ioportcon 0x60 system_u:object_r:xen_t${level}`,
+    `iomemcon 0xfeb00-0xfebff system_u:object_r:b_t${level}`,
+    ...(version >= 30 ? [`iomemcon 0x100000000-0x1000000ff system_u:object_r:xen_t${level}`] : []),
+    `pcidevicecon 0xc800 system_u:object_r:b_t${level}`,
+    `devicetreecon "/soc/uart@1000" system_u:object_r:b_t${level}`,
+  ].join('\n');
+}
+
+function sources(version: number): Source[] {
   const out: Source[] = [
-    { name: 'skeleton with every extended statement', text: minimalPolicy(EXTENDED_SLOTS), mls: false },
-    { name: 'MLS skeleton with every extended statement', text: minimalMlsPolicy({ ...EXTENDED_SLOTS, defaults: EXTENDED_MLS_SLOTS.defaults ?? '', te: `${EXTENDED_SLOTS.te}\n${EXTENDED_MLS_SLOTS.te}` }), mls: true },
+    { name: 'skeleton with every extended statement', text: minimalPolicy({ ...EXTENDED_SLOTS, devices: deviceLabels(version) }), mls: false },
+    {
+      name: 'MLS skeleton with every extended statement',
+      text: minimalMlsPolicy({ ...EXTENDED_SLOTS, defaults: EXTENDED_MLS_SLOTS.defaults ?? '', te: `${EXTENDED_SLOTS.te}\n${EXTENDED_MLS_SLOTS.te}`, devices: deviceLabels(version, ':s0') }),
+      mls: true,
+    },
   ];
   for (const example of EXAMPLES) out.push({ name: `example ${example}`, text: artifactsOf(compileFile(`examples/${example}/vmi.yaml`, { mode: 'standalone' })).get('policy.conf') ?? '', mls: false });
   return out;
@@ -139,7 +160,9 @@ function assertSameModel(conf: LoadedPolicy, bin: LoadedPolicy, version: number,
     assert.deepEqual(b.initialSids, a.initialSids, `${label}: initial SIDs`);
     assert.deepEqual(sidContexts(bin), sidContexts(conf), `${label}: initial SID contexts`);
   }
-  assert.deepEqual(devices(bin), devices(conf), `${label}: device labels`);
+  // Version 24 has five ocontext tables: libsepol writes no devicetreecon there (ocon_num).
+  assert.deepEqual(devices(bin), devices(conf).filter((d) => version >= 30 || !d.startsWith('devicetreecon')), `${label}: device labels`);
+  if (label.includes('skeleton')) assert.equal(devices(bin).length, version >= 30 ? 8 : 6, `${label}: the skeleton's device labels are all read`);
   const roles = (m: typeof a): string[] => [...m.roles].map(([r, ts]) => `${r}: ${sorted([...ts].map((t) => m.types[t] as string)).join(' ')}`).sort();
   assert.deepEqual(roles(b), roles(a), `${label}: roles`);
   const users = (m: typeof a): string[] => [...m.users].map(([u, rs]) => `${u}: ${sorted([...rs].filter((r) => r !== 'object_r')).join(' ')}`).sort();
@@ -223,7 +246,7 @@ describe('a binary policy reads into the same model as its policy.conf', () => {
     it(`skeletons and examples, policy version ${version}`, (t) => {
       if (!requires(t, { commands: ['checkpolicy'] })) return;
       withTempDir((dir) => {
-        for (const s of sources()) {
+        for (const s of sources(version)) {
           const r = checkpolicy(dir, s.text, { mls: s.mls, version, name: 'xenpolicy' });
           assert.ok(r.ok, `${s.name}: ${r.output}`);
           assertSameModel(load(`${s.name}.conf`, s.text), loadBinary(r.binary), version, `${s.name} (v${version})`);

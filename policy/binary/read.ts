@@ -232,7 +232,7 @@ class Cursor {
   count(what: string, minBytes: number): number {
     const at = this.pos;
     const n = this.u32(`the number of ${what}`);
-    if (n * minBytes > this.left) this.fail(`the number of ${what} (${n}) needs at least ${n * minBytes} more bytes, but ${this.left} are left`, at);
+    if (n * minBytes > this.left) this.fail(`at most ${Math.floor(this.left / minBytes)} ${what} (each takes at least ${minBytes} bytes, and ${this.left} are left), not ${n}`, at);
     return n;
   }
 
@@ -269,7 +269,7 @@ class Cursor {
     const mapsize = this.u32(`${what}: the map size`);
     if (mapsize !== 64) this.fail(`${what}: a map size of 64, not ${mapsize}`, at);
     const highbit = this.u32(`${what}: the high bit`);
-    const n = this.count(`${what} nodes`, 12);
+    const n = this.count(`nodes of ${what}`, 12);
     if (highbit % 64 !== 0) this.fail(`${what}: a high bit that is a multiple of 64, not ${highbit}`, at + 4);
     if (highbit === 0) {
       if (n !== 0) this.fail(`${what}: no nodes in an empty bitmap`, at + 8);
@@ -425,7 +425,7 @@ function readAll(c: Cursor): BinaryPolicy {
   };
   const avtabAt = c.pos;
   const nAvtab = c.count('avtab entries', 12);
-  if (nAvtab === 0) c.fail('a non-empty avtab (libsepol refuses an empty one)', avtabAt);
+  if (nAvtab === 0) c.fail('a non-empty avtab: this policy has no allow, dontaudit or type rule, and libsepol\'s avtab_read (like Xen\'s) refuses to load it', avtabAt);
   const avtab: AvtabEntry[] = [];
   for (let i = 0; i < nAvtab; i++) avtab.push(readEntry(`avtab entry ${i + 1}`));
 
