@@ -46,8 +46,10 @@ export interface LoadPolicyOptions {
 
 export function loadPolicy(path: string, options: LoadPolicyOptions = {}): PolicyLoad {
   let file = path;
-  let text: string;
+  let text: string | undefined;
+  let bytes: Uint8Array | undefined;
   let files: ReadonlyMap<string, string> = new Map([[path, path]]);
+  // Only reading is under this catch: a fault of ours further on is not "cannot read".
   try {
     if (statSync(path).isDirectory()) {
       const expanded = expandXenPolicyTree({ tree: path, ...(options.extraModules ? { extraModules: options.extraModules } : {}) });
@@ -58,12 +60,12 @@ export function loadPolicy(path: string, options: LoadPolicyOptions = {}): Polic
     } else {
       const read = readInputFile(path, INPUT_KINDS.policy);
       if (!read.ok) return { diagnostics: [read.diagnostic] };
-      return policyFromBytes(path, read.bytes, files);
+      bytes = read.bytes;
     }
   } catch (e) {
     return { diagnostics: [fileUnreadable(path, e)] };
   }
-  return policyFromText(file, text, files);
+  return bytes ? policyFromBytes(path, bytes, files) : policyFromText(file, text ?? '', files);
 }
 
 /**
