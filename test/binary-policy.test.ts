@@ -14,7 +14,8 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { artifactsOf, compileFile, CORPUS_RELEASES, EXAMPLES, repoPath, requires, sharedPath } from './support/env.js';
-import { checkpolicy, withTempDir } from './support/oracles.js';
+import { checkpolicy, sesearchAllows, withTempDir } from './support/oracles.js';
+import { policyStats } from '../policy/model/query.js';
 import { EXTENDED_MLS_SLOTS, EXTENDED_SLOTS, minimalMlsPolicy, minimalPolicy } from './support/policies.js';
 import { loadPolicy, policyFromBytes, policyFromText, type LoadedPolicy } from '../policy/load.js';
 import { BinaryPolicyError, readBinaryPolicy, XEN_POLICY_VERSIONS } from '../policy/binary/read.js';
@@ -318,6 +319,64 @@ describe('a binary policy reads into the same model as its policy.conf', () => {
   });
 });
 
+/** seinfo's counts ("  Types: 32    Attributes: 7"), or why setools cannot read the binary. */
+function seinfoCounts(binary: string): Map<string, number> | string {
+  const r = spawnSync('seinfo', [binary], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) return `seinfo cannot read it: ${(r.stderr || r.stdout).trim().split('\n').at(-1)}`;
+  return new Map([...r.stdout.matchAll(/([A-Za-z_. ]+?):\s+(\d+)/g)].map((m) => [(m[1] as string).trim(), Number(m[2])]));
+}
+
+describe('a binary read by us and by setools: the same counts and allow rules', () => {
+  for (const version of XEN_POLICY_VERSIONS) {
+    it(`corpus policies and skeletons, policy version ${version}`, (t) => {
+      if (!requires(t, { commands: ['checkpolicy', 'seinfo', 'sesearch'] })) return;
+      withTempDir((dir) => {
+        const inputs: Source[] = sources(version);
+        for (const release of CORPUS_RELEASES) {
+          const path = sharedPath('corpus', `xen-${release}`, 'policy.conf');
+          try {
+            inputs.push({ name: `Xen ${release}`, text: readFileSync(path, 'utf8'), mls: false });
+          } catch {
+            console.log(`# ${path} is absent: only the skeletons and examples`);
+          }
+        }
+        let compared = 0;
+        for (const s of inputs) {
+          const r = checkpolicy(dir, s.text, { mls: s.mls, version, name: 'xenpolicy' });
+          assert.ok(r.ok, `${s.name}: ${r.output}`);
+          const counts = seinfoCounts(r.binary);
+          if (typeof counts === 'string') {
+            console.log(`# ${s.name} (v${version}): ${counts}; compared with the policy.conf above only`);
+            continue;
+          }
+          const bin = loadBinary(r.binary);
+          const st = policyStats(bin.model);
+          const ours: [string, number][] = [
+            ['Classes', st.classes], ['Types', st.types], ['Attributes', st.attributes], ['Users', st.users],
+            ['Roles', st.roles + 1 /* object_r, which setools lists */], ['Booleans', st.booleans], ['Cond. Expr.', bin.ast.statements.filter((x) => x.kind === 'if').length],
+            ['Allow', st.avRules.allow], ['Auditallow', st.avRules.auditallow], ['Dontaudit', st.avRules.dontaudit],
+            ['Type_trans', bin.model.typeRules.filter((x) => x.kind === 'type_transition').length], ['Typebounds', bin.model.typebounds.size],
+            ['Permissives', bin.model.permissive.size], ['Pirqcon', devices(bin).filter((d) => d.startsWith('pirqcon')).length],
+            ['Ioportcon', devices(bin).filter((d) => d.startsWith('ioportcon')).length], ['Iomemcon', devices(bin).filter((d) => d.startsWith('iomemcon')).length],
+            ['Pcidevicecon', devices(bin).filter((d) => d.startsWith('pcidevicecon')).length], ['Devicetreecon', devices(bin).filter((d) => d.startsWith('devicetreecon')).length],
+          ];
+          for (const [k, v] of ours) assert.equal(v, counts.get(k), `${s.name} (v${version}): ${k}`);
+          // sesearch -A: every allow entry, attributes as the binary keeps them.
+          const allows = new Set<string>();
+          for (const x of bin.ast.statements.flatMap((y) => (y.kind === 'if' ? [...y.then, ...y.else] : [y]))) {
+            if (x.kind !== 'allow') continue;
+            const cls = x.classes.names[0]?.name as string;
+            for (const p of x.perms.names) allows.add(`${x.sources.names[0]?.name} ${x.targets.names[0]?.name}:${cls} ${p.name}`);
+          }
+          assert.deepEqual(sorted(allows), sorted(sesearchAllows(r.binary)), `${s.name} (v${version}): sesearch -A`);
+          compared++;
+        }
+        assert.ok(compared > 0, 'setools read at least one binary');
+      });
+    });
+  }
+});
+
 describe('check --policy on a binary gives the verdict and findings of its source', () => {
   // A flow finding spells out one witness path, the first edge in rule order; a binary's
   // avtab is in hash order, so it may show another path of the same flow: its permissions
@@ -365,6 +424,35 @@ describe('policy commands and diff accept a binary, told apart by its content', 
       const query = runCli(['policy', 'query', r.binary, '-s', 'dom0_t', '-c', 'domain']);
       assert.equal(query.exit, 0, query.stderr);
       assert.match(query.stdout, /#avtab:\d+/);
+    });
+  });
+});
+
+describe('diff: a binary at a git revision against its policy.conf, then a widened one', () => {
+  it('git:HEAD~1:xenpolicy vs git:HEAD:xenpolicy names the new access; a binary vs its own source, none', (t) => {
+    if (!requires(t, { commands: ['checkpolicy', 'git'] })) return;
+    withTempDir((dir) => {
+      const git = (...args: string[]): void => {
+        const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: dir, encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+      };
+      const text = artifactsOf(compileFile('examples/tinyvmi/vmi.yaml', { mode: 'standalone' })).get('policy.conf') ?? '';
+      git('init', '-q');
+      const before = checkpolicy(dir, text, { name: 'xenpolicy' });
+      assert.ok(before.ok, before.output);
+      git('add', 'xenpolicy');
+      git('commit', '-q', '-m', 'base');
+      const wider = checkpolicy(dir, text.replace(/^(user )/m, 'allow domain_type domain_type:mmu map_read;\n$1'), { name: 'xenpolicy' });
+      assert.ok(wider.ok, wider.output);
+      git('commit', '-q', '-am', 'wider');
+      const run = (...args: string[]) => spawnSync(process.execPath, [repoPath('dist', 'cli', 'bin.js'), ...args], { cwd: dir, encoding: 'utf8' });
+      const same = run('diff', 'git:HEAD~1:xenpolicy', 'xenpolicy.conf', '--fail-on', 'new-access');
+      assert.equal(same.status, 1, 'the working tree\'s xenpolicy.conf is the wider source');
+      const unchanged = run('diff', 'git:HEAD:xenpolicy', 'xenpolicy.conf', '--fail-on', 'new-access');
+      assert.equal(unchanged.status, 0, `${unchanged.stdout}${unchanged.stderr}`);
+      const widened = run('diff', 'git:HEAD~1:xenpolicy', 'git:HEAD:xenpolicy', '--fail-on', 'new-access', '--format', 'json');
+      assert.equal(widened.status, 1, widened.stderr);
+      assert.match(widened.stdout, /map_read/);
     });
   });
 });

@@ -343,9 +343,10 @@ function constraintExpr(k: BinaryConstraint, names: (attr: number, bits: readonl
 /**
  * The names of the initial SIDs, which a binary keeps only as numbers (checkpolicy numbers
  * them 1… in `sid` declaration order, and Xen's policy declares them in the order of its
- * xen/xsm/flask/policy/initial_sids). The release is the newest whose classes and
- * permissions are exactly the binary's and whose list covers every SID the binary labels;
- * failing that, the newest whose list covers them; failing that, `sidN`.
+ * xen/xsm/flask/policy/initial_sids, which the hypervisor's SECINITSID_* follow). The list is
+ * the newest release's whose classes and permissions are exactly the binary's and whose
+ * length is the highest SID labelled; failing that, one at least that long (of the same
+ * vocabulary, then of any release); failing that, `sidN`.
  */
 function initialSidNames(p: BinaryPolicy): { names: readonly string[]; nameOf: (n: number) => string; release?: string } {
   const highest = Math.max(0, ...p.initialSids.map((o) => o.key));
