@@ -1,7 +1,7 @@
 // Reading a policy for the checker, the diff and `vmipolicy policy …`: a policy.conf file,
 // an unexpanded Xen policy tree expanded with real m4 the way Xen's Makefile does, or a
 // binary policy (`checkpolicy -t Xen` output), told apart by its content — the policydb
-// magic and the "XenFlask" target — never by its name. The result carries the text, the
+// magic, which the reader then wants followed by the "XenFlask" target — never by its name. The result carries the text, the
 // AST, the LineMap (so positions name the user's own files, or a binary's tables) and the
 // model.
 
@@ -10,7 +10,7 @@ import type { PolicyAst } from './grammar/ast.js';
 import { fileUnreadable, hasErrors, type Diagnostic } from '../core/diagnostics.js';
 import { INPUT_KINDS, readInputFile } from '../core/read-input.js';
 import { diagnostic } from '../core/diagnostics.js';
-import { BinaryPolicyError, isXenBinaryPolicy, readBinaryPolicy } from './binary/read.js';
+import { BinaryPolicyError, isBinaryPolicy, readBinaryPolicy } from './binary/read.js';
 import { decompile } from './binary/decompile.js';
 import { parsePolicy } from './grammar/parse.js';
 import type { LineMap } from './grammar/lines.js';
@@ -73,7 +73,7 @@ export function loadPolicy(path: string, options: LoadPolicyOptions = {}): Polic
  * invalid bytes becoming U+FFFD, as every text input is read).
  */
 export function policyFromBytes(file: string, bytes: Uint8Array, files: ReadonlyMap<string, string> = new Map()): PolicyLoad {
-  if (!isXenBinaryPolicy(bytes)) return policyFromText(file, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), files);
+  if (!isBinaryPolicy(bytes)) return policyFromText(file, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), files);
   return policyFromBinary(file, bytes);
 }
 

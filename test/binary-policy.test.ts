@@ -522,6 +522,12 @@ describe('hostile binaries: exit 2 with the byte offset, never a crash', () => {
       const v = runCli(['policy', 'stats', bad]);
       assert.equal(v.exit, 2);
       assert.match(v.stderr, /at byte 16 .*Xen policy version \(24 or 30/);
+      // The magic decides that it is a binary; the target, that it is not Xen's.
+      const selinux = join(dir, 'policy.33');
+      writeFileSync(selinux, Buffer.concat([Buffer.from([0x8c, 0xff, 0x7c, 0xf9, 8, 0, 0, 0]), Buffer.from('SE Linux')]));
+      const s = runCli(['policy', 'stats', selinux]);
+      assert.equal(s.exit, 2);
+      assert.match(s.stderr, /VP3030.*at byte 8 .*"XenFlask" \(a Xen policy\), not "SE Linux"/);
     });
   });
 });

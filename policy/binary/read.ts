@@ -38,6 +38,8 @@ const TARGET_STRING_MAX = 32;
 /** constraint.h CEXPR_MAXDEPTH and conditional.h COND_EXPR_MAXDEPTH. */
 const CEXPR_MAXDEPTH = 5;
 const COND_EXPR_MAXDEPTH = 10;
+/** checkpolicy's identifiers (policy_scan.l), as policy/grammar/tokens.ts reads them. */
+const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*$/;
 /** The highest initial SID number read (Xen's initial_sids lists 13). */
 const MAX_INITIAL_SID = 1024;
 /** A name longer than this is no symbol checkpolicy wrote (its lexer reads far shorter ones). */
@@ -171,12 +173,18 @@ export interface BinaryPolicy {
   readonly typeAttributes: readonly (readonly number[])[];
 }
 
-/** Whether bytes begin as a Xen binary policy: SELINUX_MAGIC, then the "XenFlask" target string. */
-export function isXenBinaryPolicy(bytes: Uint8Array): boolean {
-  if (bytes.length < 8 + XEN_TARGET.length) return false;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(0, true) !== POLICYDB_MAGIC || view.getUint32(4, true) !== XEN_TARGET.length) return false;
-  return Buffer.from(bytes.subarray(8, 8 + XEN_TARGET.length)).toString('latin1') === XEN_TARGET;
+/**
+ * Whether bytes begin as a binary policy: SELINUX_MAGIC. Such a file goes to the reader even
+ * when its target string is not "XenFlask" (an SELinux policy, a damaged one), so that it is
+ * refused as the binary it is, with the offset, and not parsed as policy text.
+ */
+export function isBinaryPolicy(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true) === POLICYDB_MAGIC;
+}
+
+/** Bytes outside printable ASCII as \xNN: a message never carries a control character. */
+function printable(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** A cursor over the file that refuses to read past its end or to trust a count. */
@@ -236,15 +244,19 @@ class Cursor {
     return n;
   }
 
-  /** A symbol name of `len` bytes (str_read): printable ASCII without spaces, as checkpolicy's lexer allows. */
+  /**
+   * A symbol name of `len` bytes (str_read), which must be an identifier as checkpolicy's
+   * scanner reads one (and policy/grammar/tokens.ts): the names are written back into policy
+   * text, so a `;`, `{` or `#` in one must not become syntax there.
+   */
   name(len: number, what: string): string {
     const at = this.pos;
     if (len === 0 || len > NAME_MAX) this.fail(`${what}: a name length of 1 to ${NAME_MAX}, not ${len}`, at - 4);
     this.need(len, what);
-    const raw = this.bytes.subarray(this.pos, this.pos + len);
-    for (const b of raw) if (b <= 0x20 || b >= 0x7f || b === 0x22) this.fail(`${what}: a name of printable characters, not byte 0x${b.toString(16).padStart(2, '0')}`, this.pos + raw.indexOf(b));
+    const name = Buffer.from(this.bytes.subarray(this.pos, this.pos + len)).toString('latin1');
+    if (!IDENTIFIER.test(name)) this.fail(`${what}: a name made of letters, digits, "_", "-" and inner dots, not "${printable(name.length > 40 ? `${name.slice(0, 40)}…` : name)}"`);
     this.pos += len;
-    return Buffer.from(raw).toString('latin1');
+    return name;
   }
 
   /** A devicetreecon path: any bytes but NUL, quote and newline (it is printed in quotes). */
@@ -305,14 +317,9 @@ const FAR = 2 ** 31;
  * file stops being one. A well-formed file leaves no bytes unread.
  */
 export function readBinaryPolicy(bytes: Uint8Array): BinaryPolicy {
-  const c = new Cursor(bytes);
-  try {
-    return readAll(c);
-  } catch (e) {
-    if (e instanceof BinaryPolicyError) throw e;
-    // Nothing else is expected; if it happens it is still this file's fault, said as such.
-    throw new BinaryPolicyError(c.pos, `a well-formed policy (${e instanceof Error ? e.message : String(e)})`);
-  }
+  // No catch-all here: any other exception is a fault of the reader, and the fuzz property
+  // (test/binary-policy.test.ts) must see it as one.
+  return readAll(new Cursor(bytes));
 }
 
 function readAll(c: Cursor): BinaryPolicy {
@@ -320,7 +327,7 @@ function readAll(c: Cursor): BinaryPolicy {
   if (magic !== POLICYDB_MAGIC) c.fail(`the policydb magic number 0xf97cff8c, not 0x${magic.toString(16).padStart(8, '0')}`, 0);
   const len = c.u32('the length of the target string');
   if (len === 0 || len > TARGET_STRING_MAX) c.fail(`a target string length of 1 to ${TARGET_STRING_MAX}, not ${len}`, 4);
-  const target = c.name(len, 'the target string');
+  const target = c.path(len, 'the target string');
   if (target !== XEN_TARGET) c.fail(`the target string "${XEN_TARGET}" (a Xen policy), not "${target}"`, 8);
   const versionAt = c.pos;
   const version = c.u32('the policy version');
