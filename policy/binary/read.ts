@@ -752,6 +752,9 @@ function readType(c: Cursor): BinaryType {
   const properties = c.u32('a type');
   const bounds = c.u32('a type');
   const name = c.name(len, 'a type\'s name');
+  // Reserved in checkpolicy (define_type: "'self' is a reserved type name"); written back as a
+  // rule's target it would mean the source type.
+  if (name === 'self') c.fail('a type name other than the reserved "self"');
   if (properties & ~3) c.fail(`type ${name}: the properties primary (1) and attribute (2) only, not 0x${properties.toString(16)}`);
   const attribute = (properties & 2) !== 0;
   const primary = (properties & 1) !== 0;
