@@ -29,7 +29,7 @@ Usage:
                  [--fail-on error|warning] [--sarif-root DIR]
       Prove least privilege: compile SPEC and check it inside the base policy of its Xen
       release (Xen's own tree with --xen-tree), or check the deployed policy given with
-      --policy (a policy.conf, or a Xen tree plus extra NAME.te modules) against SPEC.
+      --policy (a policy.conf, a binary xenpolicy, or a Xen tree plus extra NAME.te modules) against SPEC.
       Exit 0 proven, 1 findings (--fail-on warning: also for a warning, the spec's or a finding's). Rules: excess, insufficient, undeclared-target,
       reverse-access, shared-label, escalation, cross-target-flow, xenstore-acl, label, neverallow,
       permissive. --sarif-root DIR: SARIF locations are the files under DIR (default: the git
@@ -43,7 +43,7 @@ Usage:
       The profile vmi ps takes, from the kernel's own files: its BTF (/sys/kernel/btf/vmlinux,
       a vmlinux, or a gzip vmlinuz) and its System.map or kallsyms.
   vmipolicy diff OLD NEW [--fail-on new-access] [--format text|json|markdown|sarif|html]
-      Semantic privilege diff of two specs, policy.conf files or Xen trees (or git:REV:path
+      Semantic privilege diff of two specs, policy.conf files, binary policies or Xen trees (or git:REV:path
       of any of them): what each subject gains or loses, in capability terms for specs,
       with the rule or spec line behind every change. --fail-on new-access exits 1 when
       NEW grants anything OLD did not. --sarif-root DIR as for check.
@@ -56,9 +56,10 @@ Usage:
       What each capability grants, and the hypercall and hook behind every permission.
   vmipolicy policy stats FILE [--format text|json]
   vmipolicy policy query FILE -s TYPE [-t TYPE] [-c CLASS] [-p PERM] [--format text|json]
-      Read any Xen FLASK policy — a policy.conf, or a Xen tree's tools/flask/policy (expanded
-      with m4 as Xen's Makefile does) — and count it, or list what TYPE may do, with the line
-      of your own file behind every permission.
+      Read any Xen FLASK policy — a policy.conf, a binary policy (checkpolicy -t Xen output,
+      /boot/xenpolicy-*), or a Xen tree's tools/flask/policy (expanded with m4 as Xen's
+      Makefile does) — and count it, or list what TYPE may do, with the line of your own file
+      (or the binary's table entry) behind every permission.
   vmipolicy --version | -V | version
   vmipolicy --help | COMMAND --help
 

@@ -1,6 +1,7 @@
 // `vmipolicy policy stats FILE` and `vmipolicy policy query FILE -s TYPE [-t TYPE] [-c CLASS] [-p PERM]`:
-// the PolicyModel of any Xen policy (a policy.conf, or a Xen tree's tools/flask/policy
-// directory), with every answer traced to the line of the user's own file that grants it.
+// the PolicyModel of any Xen policy (a policy.conf, a binary policy, or a Xen tree's
+// tools/flask/policy directory), with every answer traced to the line of the user's own file
+// (or the binary's table entry) that grants it.
 
 import { printStatement } from '../policy/grammar/printer.js';
 import type { LoadedPolicy } from '../policy/load.js';

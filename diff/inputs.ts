@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { fileUnreadable, diagnostic, type Diagnostic } from '../core/diagnostics.js';
 import { INPUT_KINDS, readInputFile } from '../core/read-input.js';
 import type { LineMap } from '../policy/grammar/lines.js';
-import { loadPolicy, policyFromText, type LoadedPolicy, type PolicyLoad } from '../policy/load.js';
+import { loadPolicy, policyFromBytes, type LoadedPolicy, type PolicyLoad } from '../policy/load.js';
 import { isGitRef, parseGitRef, readGitObject } from './git.js';
 
 export type DiffInput =
@@ -61,5 +61,5 @@ function readFromGit(arg: string, cwd: string): InputRead {
     }
   }
   if (isSpecPath(ref.path)) return { input: { kind: 'spec', label: arg, file: arg, content: obj.content }, diagnostics: [] };
-  return fromPolicyLoad(arg, policyFromText(arg, obj.content.toString('utf8')));
+  return fromPolicyLoad(arg, policyFromBytes(arg, obj.content));
 }

@@ -1,12 +1,17 @@
 // Reading a policy for the checker, the diff and `vmipolicy policy …`: a policy.conf file,
-// or an unexpanded Xen policy tree expanded with real m4 the way Xen's Makefile does. The
-// result carries the text, the AST, the LineMap (so positions name the user's own files)
-// and the model.
+// an unexpanded Xen policy tree expanded with real m4 the way Xen's Makefile does, or a
+// binary policy (`checkpolicy -t Xen` output), told apart by its content — the policydb
+// magic, which the reader then wants followed by the "XenFlask" target — never by its name. The result carries the text, the
+// AST, the LineMap (so positions name the user's own files, or a binary's tables) and the
+// model.
 
 import { statSync } from 'node:fs';
 import type { PolicyAst } from './grammar/ast.js';
 import { fileUnreadable, hasErrors, type Diagnostic } from '../core/diagnostics.js';
-import { INPUT_KINDS, readInputText } from '../core/read-input.js';
+import { INPUT_KINDS, readInputFile } from '../core/read-input.js';
+import { diagnostic } from '../core/diagnostics.js';
+import { BinaryPolicyError, isBinaryPolicy, readBinaryPolicy } from './binary/read.js';
+import { decompile } from './binary/decompile.js';
 import { parsePolicy } from './grammar/parse.js';
 import type { LineMap } from './grammar/lines.js';
 import { expandXenPolicyTree, type XenExtraModule } from '../formats/xen-tree.js';
@@ -41,8 +46,10 @@ export interface LoadPolicyOptions {
 
 export function loadPolicy(path: string, options: LoadPolicyOptions = {}): PolicyLoad {
   let file = path;
-  let text: string;
+  let text: string | undefined;
+  let bytes: Uint8Array | undefined;
   let files: ReadonlyMap<string, string> = new Map([[path, path]]);
+  // Only reading is under this catch: a fault of ours further on is not "cannot read".
   try {
     if (statSync(path).isDirectory()) {
       const expanded = expandXenPolicyTree({ tree: path, ...(options.extraModules ? { extraModules: options.extraModules } : {}) });
@@ -51,14 +58,40 @@ export function loadPolicy(path: string, options: LoadPolicyOptions = {}): Polic
       text = expanded.text;
       files = expanded.files ?? new Map();
     } else {
-      const read = readInputText(path, INPUT_KINDS.policy);
+      const read = readInputFile(path, INPUT_KINDS.policy);
       if (!read.ok) return { diagnostics: [read.diagnostic] };
-      text = read.text;
+      bytes = read.bytes;
     }
   } catch (e) {
     return { diagnostics: [fileUnreadable(path, e)] };
   }
-  return policyFromText(file, text, files);
+  return bytes ? policyFromBytes(path, bytes, files) : policyFromText(file, text ?? '', files);
+}
+
+/**
+ * A policy file's bytes, whatever it is: a Xen binary policy, else policy.conf text (UTF-8,
+ * invalid bytes becoming U+FFFD, as every text input is read).
+ */
+export function policyFromBytes(file: string, bytes: Uint8Array, files: ReadonlyMap<string, string> = new Map()): PolicyLoad {
+  if (!isBinaryPolicy(bytes)) return policyFromText(file, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), files);
+  return policyFromBinary(file, bytes);
+}
+
+/**
+ * A Xen binary policy: read (policy/binary/read.ts), written back as the policy.conf
+ * statements it holds (policy/binary/decompile.ts), and parsed like any policy. Its
+ * positions name the binary's tables (`xenpolicy#avtab:17`), which no file on disk holds:
+ * `files` is empty, so nothing tries to show them as source lines.
+ */
+function policyFromBinary(file: string, bytes: Uint8Array): PolicyLoad {
+  let text: string;
+  try {
+    text = decompile(readBinaryPolicy(bytes), file).text;
+  } catch (e) {
+    if (!(e instanceof BinaryPolicyError)) throw e;
+    return { diagnostics: [diagnostic('BinaryPolicyMalformed', [file, e.offset, e.offset.toString(16), e.expected], undefined, 'give the file checkpolicy -t Xen wrote, whole (a copy cut short or changed in transit is refused)')] };
+  }
+  return policyFromText(file, text);
 }
 
 /** A policy.conf already in memory (our compiled standalone policy, an expanded tree). */

@@ -3,7 +3,10 @@
 // generator) and the command line that feeds them to the real CLI entry, with the output
 // formats it offers. A case is a pure function of its seed, so any failure replays.
 
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import type { Arg, FuzzCase, FuzzFile } from './fuzz-run.js';
@@ -109,6 +112,46 @@ const policyCommand: fc.Arbitrary<(p: Arg) => Arg[]> = fc.oneof(
 
 const policyCases: fc.Arbitrary<FuzzCase> = fc.tuple(anyPolicy, policyCommand).map(([p, cmd]) => ({
   target: 'policy-conf', shape: p.note, files: [text('policy.conf', p.text), text('base.conf', DRAKVUF_POLICY)], argv: cmd(file('policy.conf')),
+}));
+
+// ---------------------------------------------------------------- binary policies
+
+let binaries: Uint8Array[] | undefined;
+/** DRAKVUF's policy.conf through checkpolicy -t Xen at versions 30 and 24 (built once, at the first case). */
+function binarySeeds(): Uint8Array[] {
+  if (binaries) return binaries;
+  const dir = mkdtempSync(join(tmpdir(), 'vmipolicy-fuzz-bin-'));
+  try {
+    writeFileSync(join(dir, 'policy.conf'), DRAKVUF_POLICY);
+    binaries = [30, 24].map((v) => {
+      const out = join(dir, `xenpolicy-${v}`);
+      const r = spawnSync('checkpolicy', ['-t', 'Xen', '-c', String(v), join(dir, 'policy.conf'), '-o', out], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`checkpolicy -c ${v}: ${r.stderr}`);
+      return Uint8Array.from(readFileSync(out));
+    });
+    return binaries;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const checkpolicyMissing = (): string | undefined => (spawnSync('checkpolicy', ['-V']).status === 0 ? undefined : 'checkpolicy is not installed');
+
+/** Every command that reads a policy, on a mutated binary. */
+const binaryCommand = fc.constantFrom(
+  (f: Arg): Arg[] => ['policy', 'stats', f, '--format', 'json'],
+  (f: Arg): Arg[] => ['policy', 'query', f, '-s', 'dom0_t', '--format', 'text'],
+  (f: Arg): Arg[] => ['check', EXAMPLE_SPEC('drakvuf'), '--policy', f, '--format', 'json'],
+  (f: Arg): Arg[] => ['diff', file('base.conf'), f, '--format', 'json'],
+);
+
+/** Mostly mutated (nearly every edit makes the file unreadable: VP3030), sometimes whole, so the readable path is fuzzed too. */
+const binaryBytes = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(null).chain(() => mutatedBytes(binarySeeds())) },
+  { weight: 1, arbitrary: fc.nat(1).map((i) => ({ bytes: binarySeeds()[i] as Uint8Array, note: `seed ${i}, unchanged` })) },
+);
+
+const binaryCases: fc.Arbitrary<FuzzCase> = fc.tuple(binaryBytes, binaryCommand).map(([b, cmd]) => ({
+  target: 'binary-policy', shape: b.note, files: [text('xenpolicy', b.bytes), text('base.conf', DRAKVUF_POLICY)], argv: cmd(file('xenpolicy')),
 }));
 
 // ---------------------------------------------------------------- .te modules in a Xen tree
@@ -236,6 +279,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   { name: 'spec-structured', cases: structuredSpec },
   { name: 'policy-conf', cases: policyCases },
   { name: 'te-module', cases: teCases, unavailable: treeMissing },
+  { name: 'binary-policy', cases: binaryCases, unavailable: checkpolicyMissing },
   { name: 'xl-config', cases: xlCases },
   { name: 'xenstore-dump', cases: dumpCases },
   { name: 'xenstore-script', cases: scriptCases },

@@ -27,12 +27,16 @@ export function withTempDir<T>(fn: (dir: string) => T): T {
   }
 }
 
-/** checkpolicy -t Xen -c 30 on a policy.conf text (`-M` with `mls`); the binary lands in `dir`. */
-export function checkpolicy(dir: string, policyConf: string, options: { readonly mls?: boolean } = {}): ToolRun & { binary: string } {
-  const conf = join(dir, 'policy.conf');
-  const binary = join(dir, 'xenpolicy');
+/**
+ * checkpolicy -t Xen -c VERSION (30 unless given) on a policy.conf text (`-M` with `mls`);
+ * the binary lands in `dir` (as `name`, default xenpolicy).
+ */
+export function checkpolicy(dir: string, policyConf: string, options: { readonly mls?: boolean; readonly version?: number; readonly name?: string } = {}): ToolRun & { binary: string } {
+  const name = options.name ?? 'xenpolicy';
+  const conf = join(dir, options.name ? `${name}.conf` : 'policy.conf');
+  const binary = join(dir, name);
   writeFileSync(conf, policyConf);
-  return { ...run('checkpolicy', ['-t', 'Xen', '-c', '30', ...(options.mls ? ['-M'] : []), conf, '-o', binary]), binary };
+  return { ...run('checkpolicy', ['-t', 'Xen', '-c', String(options.version ?? 30), ...(options.mls ? ['-M'] : []), conf, '-o', binary]), binary };
 }
 
 /** Builds Xen's stock policy of a corpus release with our module added, as Xen's Makefile does. */
