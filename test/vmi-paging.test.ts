@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { MemoryImage } from '../vmi/memory/memory-image.js';
 import { AddressSpace } from '../vmi/paging/address-space.js';
+import { highHalf, isVirtualAddress, joinVirtual, lowHalf, splitVirtual } from '../vmi/paging/virtual-address.js';
 import type { PagingMode } from '../vmi/paging/modes.js';
 import { seededRandom, randomInt } from '../vmi/guest/prng.js';
 
@@ -241,5 +242,34 @@ describe('reads by virtual address', () => {
     assert.ok(space.readVirtual(0xffff800000000000n, 1).ok);
     const twin = space.readVirtual(0x0000800000000000n, 1);
     assert.ok(!twin.ok && twin.reason === 'non-canonical');
+  });
+});
+
+describe('virtual addresses at the API edge', () => {
+  it('the halves taken without bigint arithmetic equal the shift and mask, for bigints and safe integers alike', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), (va) => {
+        assert.equal(highHalf(va), Number(va >> 32n));
+        assert.equal(lowHalf(va), Number(va & 0xffffffffn));
+        assert.equal(joinVirtual(highHalf(va), lowHalf(va)), va);
+        if (va <= BigInt(Number.MAX_SAFE_INTEGER)) {
+          assert.equal(highHalf(Number(va)), Number(va >> 32n));
+          assert.equal(lowHalf(Number(va)), Number(va & 0xffffffffn));
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('only [0, 2^64) as a bigint, or a safe non-negative integer, is an address; the public read refuses the rest', () => {
+    for (const va of [-1n, 1n << 64n, -1, 2 ** 53, 0.5, Number.NaN]) {
+      assert.equal(isVirtualAddress(va), false, String(va));
+      assert.equal(splitVirtual(va), undefined);
+    }
+    for (const va of [0n, (1n << 64n) - 1n, 0, Number.MAX_SAFE_INTEGER]) assert.equal(isVirtualAddress(va), true, String(va));
+    const space = new AddressSpace(new MemoryImage(1 << 16), 'ia32e', 0);
+    const read = space.readVirtualInto(1n << 64n, new Uint8Array(8), 0, 8);
+    assert.equal(read.ok, false);
+    assert.equal(!read.ok && read.reason, 'non-canonical');
   });
 });

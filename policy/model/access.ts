@@ -82,7 +82,12 @@ interface AccessIndex {
   readonly nameSets: WeakMap<NameSet, ReadonlySet<string>>;
   /** The type sets constraints test the target's type (t2) against, once asked for. */
   targetTypeSets?: readonly NameSet[];
+  /** For the latest sources asked about: target type → the source's rules covering it, as a key part (coverageOf). */
+  readonly coverage: Map<number, Map<number, string>>;
 }
+
+/** Sources whose coverage is kept: a self-test asks about one introspector (and its targets) at a time. */
+const COVERAGE_KEPT = 16;
 
 const indexes = new WeakMap<DecisionModel, AccessIndex>();
 
@@ -94,7 +99,7 @@ function indexOf(model: DecisionModel): AccessIndex {
       if (c.kind !== 'constrain' && c.kind !== 'mlsconstrain') continue;
       for (const ci of c.classes) byClass[ci]?.push(c);
     }
-    idx = { rulesBySource: new Array(model.types.length), constraintsByClass: byClass, defaultBooleans: model.booleans, nameSets: new WeakMap() };
+    idx = { rulesBySource: new Array(model.types.length), constraintsByClass: byClass, defaultBooleans: model.booleans, nameSets: new WeakMap(), coverage: new Map() };
     indexes.set(model, idx);
   }
   return idx;
@@ -362,11 +367,32 @@ export function targetAccessKey(model: DecisionModel, source: SecurityContext, t
   const t = typeIndexOf(model, target.type);
   if (s === undefined || t === undefined || s === t || model.typebounds.has(s) || model.typebounds.has(t)) return undefined;
   const idx = indexOf(model);
-  const parts: (string | number)[] = [target.user, target.role, '|'];
-  for (const i of rulesFrom(model, idx, s)) if ((model.avRules[i] as DecisionAvRule).targets.has(t)) parts.push(i);
-  parts.push('|');
+  const parts: (string | number)[] = [target.user, target.role, '|', coverageOf(model, idx, s).get(t) ?? '', '|'];
   for (const set of targetTypeSets(model, idx)) parts.push(resolveNames(model, idx, 't', set).has(target.type) ? 1 : 0);
   return parts.join(' ');
+}
+
+/**
+ * Target type → the indices of the source's rules whose target set holds it, in policy
+ * order, joined: made in one pass over the source's rules and their target sets, where
+ * asking each target in turn scans every rule of the source (an introspector of 100
+ * targets has thousands; a host of 10 000 domains asks about every one of them).
+ */
+function coverageOf(model: DecisionModel, idx: AccessIndex, s: number): Map<number, string> {
+  const known = idx.coverage.get(s);
+  if (known) return known;
+  const lists = new Map<number, number[]>();
+  for (const i of rulesFrom(model, idx, s)) {
+    for (const t of (model.avRules[i] as DecisionAvRule).targets) {
+      const list = lists.get(t);
+      if (list) list.push(i);
+      else lists.set(t, [i]);
+    }
+  }
+  const coverage = new Map([...lists].map(([t, list]) => [t, list.join(' ')]));
+  if (idx.coverage.size >= COVERAGE_KEPT) idx.coverage.delete(idx.coverage.keys().next().value as number);
+  idx.coverage.set(s, coverage);
+  return coverage;
 }
 
 /** The name sets that constraints (constrain/mlsconstrain, every class) compare t2 with. */
