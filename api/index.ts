@@ -17,6 +17,7 @@ export type { Diagnostic, Severity, SourceSpan } from '../core/diagnostics.js';
 export type { Located, Placement, PlacedDiagnostic } from '../core/located.js';
 export type { CheckReport } from '../checker/check.js';
 export { RULE_IDS, type Finding, type FindingSeverity, type RuleId } from '../checker/findings.js';
+export { FindingMessages, renderFindingText, atLine, type FindingText, type FindingArg, type FindingMessageId, type PlaceWriter } from '../checker/messages.js';
 export type { SelftestReport } from '../vmi/selftest/selftest.js';
 export type { DiffReport } from '../diff/types.js';
 export type { ExplainReport, Denial, Explanation, Candidate } from '../explain/explain.js';

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkPolicyText, citing, compileStandalone, ids, inject } from './support/checker.js';
+import { advice, says, checkPolicyText, citing, compileStandalone, ids, inject } from './support/checker.js';
 import { readXenstoreDump, readXlLabel } from '../checker/inputs.js';
 import { Xenstore, toXenstoreLs } from '../xenstore/store.js';
 import type { RuleId } from '../checker/findings.js';
@@ -34,7 +34,7 @@ const base = compileStandalone(SPEC);
 
 test('the base policy is proven: no errors, no warnings', () => {
   const r = checkPolicyText(base, base.policyText);
-  assert.deepEqual(r.findings.filter((f) => f.severity !== 'note').map((f) => f.message), []);
+  assert.deepEqual(r.findings.filter((f) => f.severity !== 'note').map((f) => says(f)), []);
   assert.equal(r.proven, true);
 });
 
@@ -78,7 +78,7 @@ for (const c of CASES) {
     const injected = inject(base.policyText, c.add);
     const r = checkPolicyText(base, injected.text);
     const cited = ids(citing(r.findings, injected.lines));
-    for (const id of c.fires) assert.ok(cited.includes(id), `${id} should cite the added lines; got ${cited.join(', ') || 'nothing'}:\n${r.findings.map((f) => `${f.ruleId} ${f.message}`).join('\n')}`);
+    for (const id of c.fires) assert.ok(cited.includes(id), `${id} should cite the added lines; got ${cited.join(', ') || 'nothing'}:\n${r.findings.map((f) => `${f.ruleId} ${says(f)}`).join('\n')}`);
     for (const id of c.silent ?? []) assert.equal(r.findings.filter((f) => f.ruleId === id && f.severity !== 'note').length, 0, `${id} must not fire`);
     if (c.fires.length === 0) assert.deepEqual(cited, [], 'nothing should cite the added lines');
   });
@@ -94,9 +94,9 @@ test('excess: one grant written in several places is one finding citing every ru
   const injected = inject(base.policyText, ['allow mon_a_t tgt_a_t:domain setdebugging;', 'allow mon_a_t tgt_a_t:domain setdebugging;', 'allow mon_a_t tgt_a_t:domain setdebugging;']);
   const r = checkPolicyText(base, injected.text);
   const excess = r.findings.filter((f) => f.ruleId === 'excess' && f.severity === 'error');
-  assert.equal(excess.length, 1, excess.map((f) => f.message).join('\n'));
+  assert.equal(excess.length, 1, excess.map((f) => says(f)).join('\n'));
   assert.deepEqual(excess[0]!.provenance.filter((l) => l.kind === 'policy').map((l) => l.line), injected.lines);
-  assert.match(excess[0]!.help ?? '', new RegExp(injected.lines.map((l) => `policy.conf:${l}`).join(', ')));
+  assert.match(advice(excess[0]), new RegExp(injected.lines.map((l) => `policy.conf:${l}`).join(', ')));
 });
 
 test('severities: a target talking to its introspector over Argo is a note', () => {
@@ -128,7 +128,7 @@ function removePerm(text: string, rulePrefix: string, perm: string): string {
 test('insufficient: a capability whose permission was removed, with the capability named', () => {
   const r = checkPolicyText(base, removePerm(base.policyText, 'allow mon_a_t tgt_a_t:mmu', 'map_read'));
   const f = r.findings.filter((x) => x.ruleId === 'insufficient');
-  assert.ok(f.some((x) => /read-memory/.test(x.message) && x.object === 'tgt_a_t' && x.perms.includes('map_read')), JSON.stringify(f.map((x) => x.message)));
+  assert.ok(f.some((x) => /read-memory/.test(says(x)) && x.object === 'tgt_a_t' && x.perms.includes('map_read')), JSON.stringify(f.map((x) => says(x))));
   assert.equal(r.proven, false);
 });
 
@@ -145,7 +145,7 @@ test('insufficient: a constraint that blocks a needed permission', () => {
   lines.splice(at, 0, 'constrain mmu { map_read } ( t1 == dom0_t );');
   const r = checkPolicyText(base, lines.join('\n'));
   const f = r.findings.find((x) => x.ruleId === 'insufficient' && x.perms.includes('map_read'));
-  assert.match(f?.message ?? '', /constraint/);
+  assert.match(says(f), /constraint/);
 });
 
 test('label: the compiled xl snippets are valid; wrong, unknown and unauthorised labels are not', () => {
@@ -166,7 +166,7 @@ test('label: the compiled xl snippets are valid; wrong, unknown and unauthorised
   for (const [line, expected] of cases) {
     const r = checkPolicyText(base, base.policyText, { xl: [label('mon-a', line)] });
     const f = r.findings.filter((x) => x.ruleId === 'label');
-    assert.ok(f.some((x) => expected.test(x.message)), `${line}: ${f.map((x) => x.message).join(' | ')}`);
+    assert.ok(f.some((x) => expected.test(says(x))), `${line}: ${f.map((x) => says(x)).join(' | ')}`);
     assert.equal(f[0]?.provenance[0]?.kind, 'xl');
   }
 });
@@ -201,15 +201,15 @@ function xenstoreFindings(text: string) {
 }
 
 test('xenstore-acl: exactly what the lookups need is clean', () => {
-  assert.deepEqual(xenstoreFindings(dump()).map((f) => f.message), []);
+  assert.deepEqual(xenstoreFindings(dump()).map((f) => says(f)), []);
 });
 
 test('xenstore-acl: a recursive chmod that makes the introspector owner of every domain', () => {
   const f = xenstoreFindings(dump((xs) => {
     for (const s of xs.nodeStates()) if (s.path.startsWith('/local/domain/')) xs.setPerms(0, s.path, ['r1']);
   }));
-  assert.ok(f.some((x) => /domain 1 \("mon-a"\) owns \/local\/domain\/3/.test(x.message)), f.map((x) => x.message).join('\n'));
-  assert.ok(f.some((x) => /every domain "r" by default/.test(x.message)));
+  assert.ok(f.some((x) => /domain 1 \("mon-a"\) owns \/local\/domain\/3/.test(says(x))), f.map((x) => says(x)).join('\n'));
+  assert.ok(f.some((x) => /every domain "r" by default/.test(says(x))));
 });
 
 test('xenstore-acl: a read beyond the lookup, and a missing read the lookup needs', () => {
@@ -217,15 +217,15 @@ test('xenstore-acl: a read beyond the lookup, and a missing read the lookup need
     xs.setPerms(0, '/local/domain/3/data/secret', ['n3', 'r2']);
     xs.setPerms(0, '/local/domain/4/name', ['n0', 'r4']);
   }));
-  assert.ok(f.some((x) => x.subject === 'mon-b' && /can read \/local\/domain\/3\/data\/secret/.test(x.message)), f.map((x) => x.message).join('\n'));
-  assert.ok(f.some((x) => x.subject === 'mon-a' && /cannot read \/local\/domain\/4\/name/.test(x.message)));
+  assert.ok(f.some((x) => x.subject === 'mon-b' && /can read \/local\/domain\/3\/data\/secret/.test(says(x))), f.map((x) => says(x)).join('\n'));
+  assert.ok(f.some((x) => x.subject === 'mon-a' && /cannot read \/local\/domain\/4\/name/.test(says(x))));
 });
 
 test('escalation: the witness lists every minimal path, hop by hop, with the rule behind each hop', () => {
   const injected = inject(base.policyText, ['allow tgt_c_t tgt_a_t:domain setvcpucontext;', 'allow tgt_c_t tgt_a_t:mmu map_write;']);
   const r = checkPolicyText(base, injected.text);
   const f = r.findings.find((x) => x.ruleId === 'escalation' && x.subject === 'mon_b_t' && x.object === 'tgt_a_t');
-  assert.ok(f?.witness, r.findings.map((x) => x.message).join('\n'));
+  assert.ok(f?.witness, r.findings.map((x) => says(x)).join('\n'));
   const paths = f.witness.paths;
   assert.ok(paths.every((p) => p.length === 2 && p[0]?.from === 'mon_b_t' && p[0]?.to === 'tgt_c_t' && p[1]?.to === 'tgt_a_t'));
   const lastHopLines = new Set(paths.map((p) => p[1]?.rules[0]?.line));
@@ -243,7 +243,7 @@ test('permissive: one error per domain type, citing every permissive statement; 
   const found = r.findings.filter((f) => f.ruleId === 'permissive');
   assert.deepEqual(found.map((f) => [f.subject, f.severity]), [['mon_b_t', 'error'], ['tgt_b_t_channel', 'warning']]);
   const [domain, inert] = found as [typeof found[0], typeof found[0]];
-  assert.match(domain.message, /^mon_b_t is permissive \(policy\.conf:\d+\): Xen lets every denial of a domain running as mon_b_t through, so introspector "mon-b" holds every permission on every domain/);
+  assert.match(says(domain), /^mon_b_t is permissive \(policy\.conf:\d+\): Xen lets every denial of a domain running as mon_b_t through, so introspector "mon-b" holds every permission on every domain/);
   assert.deepEqual(domain.provenance.map((l) => [l.kind, l.kind === 'policy' ? l.line : 0]), [['spec', 0], ['policy', injected.lines[0]]]);
   assert.deepEqual(inert.provenance.map((l) => l.line), [injected.lines[1]]);
   // Without the statements: nothing.
@@ -254,7 +254,7 @@ test('permissive: escalation follows a chain through a permissive domain (an int
   const injected = inject(base.policyText, ['permissive tgt_c_t;']);
   const r = checkPolicyText(base, injected.text);
   const chain = r.findings.find((f) => f.ruleId === 'escalation' && f.subject === 'mon_b_t');
-  assert.ok(chain, r.findings.map((f) => `${f.ruleId} ${f.message}`).join('\n'));
+  assert.ok(chain, r.findings.map((f) => `${f.ruleId} ${says(f)}`).join('\n'));
   assert.equal(chain.object, 'security policy');
   const hops = chain.witness?.paths[0] ?? [];
   assert.deepEqual(hops.map((h) => [h.from, h.to]), [['mon_b_t', 'tgt_c_t'], ['tgt_c_t', 'security policy']]);

@@ -4,6 +4,7 @@
 import type { CheckReport } from '../../checker/check.js';
 import { RULE_IDS, type Finding, type Location } from '../../checker/findings.js';
 import { CHECK_RULES } from '../../checker/check.js';
+import { renderFindingText } from '../../checker/messages.js';
 import { terminalSafe as safe } from '../../core/terminal.js';
 
 // Every string here may come from an input (file names from #line markers, statements as
@@ -11,7 +12,7 @@ import { terminalSafe as safe } from '../../core/terminal.js';
 const where = (l: Location): string => `${safe(l.file)}:${l.line}:${l.column}`;
 
 function renderFinding(f: Finding): string[] {
-  const lines = [`  ${f.severity.padEnd(7)} ${safe(f.message)}`];
+  const lines = [`  ${f.severity.padEnd(7)} ${safe(renderFindingText(f.message))}`];
   if (f.booleans) lines.push(`          when ${Object.entries(f.booleans).map(([k, v]) => `${safe(k)}=${v}`).join(', ')}`);
   for (const l of f.provenance) lines.push(`          ${l.kind.padEnd(8)} ${where(l)}${l.text ? `  ${safe(l.text)}` : ''}`);
   if (f.witness) {
@@ -21,7 +22,7 @@ function renderFinding(f: Finding): string[] {
     });
     if (f.witness.truncated) lines.push('          … more minimal paths exist (raise --max-paths)');
   }
-  if (f.help) lines.push(`          help     ${safe(f.help)}`);
+  if (f.help) lines.push(`          help     ${safe(renderFindingText(f.help))}`);
   return lines;
 }
 
