@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { specArbitrary, toYaml } from './support/arbitrary.js';
-import { advice, says, checkPolicyText, compileStandalone } from './support/checker.js';
+import { says, checkPolicyText, compileStandalone } from './support/checker.js';
 import { policyFromText } from '../policy/load.js';
 import { grantingRules } from '../checker/effective.js';
 

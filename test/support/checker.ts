@@ -8,7 +8,7 @@ import { policyFromText } from '../../policy/load.js';
 import { runChecks, type CheckReport } from '../../checker/check.js';
 import type { CheckInput } from '../../checker/check.js';
 import type { Finding } from '../../checker/findings.js';
-import { renderFindingText } from '../../checker/messages.js';
+import { renderFindingText, type FindingMessageId, type FindingText } from '../../checker/messages.js';
 
 export function compileStandalone(yaml: string, file = 'spec.yaml', options: { xen?: string; deployed?: boolean } = {}): CompileResult & { policyText: string } {
   const r = compileText(yaml, { mode: 'standalone', ...options }, file);
@@ -54,3 +54,9 @@ export const says = (f: Finding | undefined): string => (f ? renderFindingText(f
 
 /** A finding's help as the reports write it; '' for none. */
 export const advice = (f: Finding | undefined): string => (f?.help ? renderFindingText(f.help) : '');
+
+/** The catalog ids the findings say (checker/messages.ts): messages, helps and the reasons nested in them, sorted. */
+export function sentences(findings: readonly Finding[]): FindingMessageId[] {
+  const of = (t: FindingText): FindingMessageId[] => [t.id, ...t.args.flatMap((a) => (a !== null && typeof a === 'object' && 'id' in a ? of(a) : []))];
+  return [...new Set(findings.flatMap((f) => [...of(f.message), ...(f.help ? of(f.help) : [])]))].sort();
+}
