@@ -31,7 +31,7 @@ export { policyStats, queryAccess, queryRules, type RuleMatch } from '../policy/
 
 // Rendering, as the command line does
 export { renderPlaced, locatePlaced, summary, type LocatedDiagnostic, type RenderStyle } from '../report/diagnostics.js';
-export { reportText as checkText, verdictLine } from '../report/check/text.js';
+export { reportText as checkText, verdictLine, type TextOptions as CheckTextOptions } from '../report/check/text.js';
 export { reportJson as checkJson } from '../report/check/json.js';
 export { reportSarif as checkSarif } from '../report/check/sarif.js';
 export { reportDot as checkDot } from '../report/check/dot.js';

@@ -18,7 +18,7 @@ import { formatOf, parseArgs, type ParsedArgs } from './args.js';
 import { EXIT_USAGE, specArgument, type Io } from './io.js';
 import { reportAll } from './render.js';
 import { recordedDiagnostics } from './machine.js';
-import { sarifPlacement, sarifRootProblem } from './sarif-placement.js';
+import { onDisk, sarifPlacement, sarifRootProblem } from './sarif-placement.js';
 
 export const CHECK_FLAGS = {
   values: ['--format', '--xen', '--mode', '--xenstore', '--xen-tree', '--max-paths', '--max-depth', '--rules', '--sarif-root', '--fail-on'],
@@ -89,7 +89,10 @@ export function renderReport(report: CheckReport, format: string, args: ParsedAr
     case 'json': return reportJson(report, diagnostics);
     case 'sarif': return reportSarif(report, VERSION, diagnostics, sarifPlacement(args.flags.get('--sarif-root'), files));
     case 'dot': return reportDot(report);
-    default: return reportText(report, { showNotes: args.flags.has('--notes') });
+    default: {
+      const real = onDisk(files);
+      return reportText(report, { showNotes: args.flags.has('--notes'), opens: (file) => real(file) !== undefined });
+    }
   }
 }
 
