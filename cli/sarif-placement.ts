@@ -1,10 +1,8 @@
-// Which of a report's files are real on this machine, and where SARIF locations point
-// (report/sarif.ts SarifPlacement). Only a file the command really read from disk is a place a
-// reader can open — never compiled output that was never written — and each is checked to
-// exist: the text report shows a place in any other file at its finding's spec line
-// (report/check/text.ts), and SARIF points only at such files under --sarif-root DIR, else
-// under the git work tree the command runs in (as code scanning reads them: relative to the
-// checkout), else under the working directory, so that an upload names no phantom.
+// Where SARIF locations point on this machine (report/sarif.ts SarifPlacement): files under
+// --sarif-root DIR, else under the git work tree the command runs in (as code scanning reads
+// them: relative to the checkout), else under the working directory. Only a file the command
+// really read from disk is a location — never compiled output that was never written, never a
+// file outside the root — and each is checked to exist, so that an upload names no phantom.
 
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -26,30 +24,18 @@ function realOrUndefined(path: string): string | undefined {
   }
 }
 
-/**
- * `files`: each file name the report uses → the path that opens it (absent: not on disk).
- * Gives a name's real path when it is a regular file that exists, else undefined.
- */
-export function onDisk(files: ReadonlyMap<string, string>, cwd: string = process.cwd()): (file: string) => string | undefined {
-  return (file) => {
-    const path = files.get(file);
-    if (path === undefined) return undefined;
-    const real = realOrUndefined(resolve(cwd, path));
-    return real !== undefined && statSync(real).isFile() ? real : undefined;
-  };
-}
-
-/** `files`: as for onDisk; a location is such a file under the root. */
+/** `files`: each file name the report uses → the path that opens it (absent: not on disk). */
 export function sarifPlacement(rootArgument: string | undefined, files: ReadonlyMap<string, string>, cwd: string = process.cwd()): SarifPlacement {
   const root = resolve(cwd, rootArgument ?? gitWorkTree(cwd) ?? cwd);
   const rootReal = realOrUndefined(root) ?? root;
-  const real = onDisk(files, cwd);
   return {
     root,
     open: (file) => {
-      const path = real(file);
+      const path = files.get(file);
       if (path === undefined) return undefined;
-      const rel = relative(rootReal, path);
+      const real = realOrUndefined(resolve(cwd, path));
+      if (real === undefined || !statSync(real).isFile()) return undefined;
+      const rel = relative(rootReal, real);
       if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) return undefined;
       return rel.split(sep).join('/');
     },

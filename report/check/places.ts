@@ -1,9 +1,10 @@
-// Where a finding's places are shown, decided once for every renderer that writes prose
-// (report/check/text.ts, report/check/sarif.ts): a place the reader can open is written as
-// it is; a policy rule, xl or xenstore line in a file the reader cannot open — the policy.conf
-// a check compiles in memory and never writes — is written at the finding's spec line, the
-// declaration the compiled rule comes from. Which files open is the caller's knowledge (the
-// CLI's: cli/sarif-placement.ts onDisk); without it every file opens.
+// Where a finding's places are shown in prose: a place in a file the user has is written as
+// it is; a policy rule, xl or xenstore line of compiled output the check read from memory and
+// never wrote (api/check.ts CheckOutcome.unwritten: the policy.conf, xl snippets and
+// xenstore-acl.sh of the spec) is written at the finding's spec line, the declaration it was
+// compiled from — as SARIF locates such a finding (report/check/sarif.ts). Not "every file
+// that is not on disk": a deployed policy's #line markers may name sources the reader has
+// elsewhere, and those keep their names.
 
 import type { Finding, Location } from '../../checker/findings.js';
 import { atLine, type PlaceWriter } from '../../checker/messages.js';
@@ -11,14 +12,14 @@ import { atLine, type PlaceWriter } from '../../checker/messages.js';
 interface FindingPlaces {
   /** The finding's spec declaration, where a place that cannot be opened is shown. */
   readonly spec?: Location;
-  /** Whether `l` is shown at the spec line instead of its own. */
+  /** Whether `l` is shown at the spec line instead of its own (it is in compiled output never written). */
   readonly moved: (l: Location) => boolean;
   /** How the finding's prose writes a place: `file:line`, at the spec line when moved. */
   readonly place: PlaceWriter;
 }
 
-export function findingPlaces(f: Finding, opens: (file: string) => boolean = () => true): FindingPlaces {
+export function findingPlaces(f: Finding, unwritten: (file: string) => boolean = () => false): FindingPlaces {
   const spec = f.provenance.find((l) => l.kind === 'spec');
-  const moved = (l: Location): boolean => spec !== undefined && l.kind !== 'spec' && !opens(l.file);
+  const moved = (l: Location): boolean => spec !== undefined && l.kind !== 'spec' && unwritten(l.file);
   return { ...(spec ? { spec } : {}), moved, place: (l) => atLine(moved(l) ? (spec as Location) : l) };
 }

@@ -9,7 +9,6 @@ import type { CheckReport } from '../../checker/check.js';
 import { CHECK_RULES } from '../../checker/check.js';
 import type { Finding, Location } from '../../checker/findings.js';
 import { fileOnly, renderFindingText } from '../../checker/messages.js';
-import { findingPlaces } from './places.js';
 import { diagnosticsSarifResults, diagnosticsSarifRules, flowLocation, resultLocations, sarifLog, uniqueFingerprints, type SarifDiagnostic, type SarifPlacement } from '../sarif.js';
 
 const LEVEL = { error: 'error', warning: 'warning', note: 'note' } as const;
@@ -30,14 +29,12 @@ function identity(f: Finding): string {
 }
 
 function result(f: Finding, ruleIndex: number, spec: string, placement: SarifPlacement | undefined): Record<string, unknown> {
-  // The prose names a place as the locations do: one that is no file under the root is shown at the spec line.
-  const { place } = findingPlaces(f, placement ? (file) => placement.open(file) !== undefined : undefined);
   const where = places(f).map((place, i) => ({ place, ...(i > 0 ? { message: place.kind === 'spec' ? 'declared here' : 'granted here' } : {}) }));
   return {
     ruleId: f.ruleId,
     ruleIndex,
     level: LEVEL[f.severity],
-    message: { text: f.help ? `${renderFindingText(f.message, place)}. ${renderFindingText(f.help, place)}` : renderFindingText(f.message, place) },
+    message: { text: f.help ? `${renderFindingText(f.message)}. ${renderFindingText(f.help)}` : renderFindingText(f.message) },
     ...resultLocations(where, placement, { file: spec, line: 1 }),
     ...(f.witness && f.witness.paths.length
       ? {

@@ -16,16 +16,16 @@ export interface TextOptions {
   /** Show notes too (they are counted, not listed, by default). */
   readonly showNotes?: boolean;
   /**
-   * Whether the reader can open a file the report names (absent: every one can). A place in a
-   * file that cannot — the policy.conf compiled in memory, never written — is shown at the
-   * spec line of its finding, as SARIF locates it (report/check/sarif.ts): the rule's text
-   * stays, its line in a file nobody has does not.
+   * Whether a file the report names is compiled output never written (absent: none is;
+   * api/check.ts CheckOutcome.unwritten says which). A place in one — the policy.conf a check
+   * compiles in memory — is shown at the spec line of its finding, as SARIF locates it
+   * (report/check/sarif.ts): the rule's text stays, its line in a file nobody has does not.
    */
-  readonly opens?: (file: string) => boolean;
+  readonly unwritten?: (file: string) => boolean;
 }
 
-function renderFinding(f: Finding, opens: (file: string) => boolean): string[] {
-  const { spec, moved: compiled, place } = findingPlaces(f, opens);
+function renderFinding(f: Finding, unwritten: ((file: string) => boolean) | undefined): string[] {
+  const { spec, moved: compiled, place } = findingPlaces(f, unwritten);
   const lines = [`  ${f.severity.padEnd(7)} ${safe(renderFindingText(f.message, place))}`];
   if (f.booleans) lines.push(`          when ${Object.entries(f.booleans).map(([k, v]) => `${safe(k)}=${v}`).join(', ')}`);
   for (const l of f.provenance) lines.push(`          ${l.kind.padEnd(8)} ${compiled(l) ? `compiled from ${where(spec as Location)}` : where(l)}${l.text ? `  ${safe(l.text)}` : ''}`);
@@ -51,14 +51,13 @@ export function verdictLine(report: CheckReport): string {
 }
 
 export function reportText(report: CheckReport, options: TextOptions = {}): string {
-  const opens = options.opens ?? (() => true);
   const out = [`vmipolicy check: ${safe(report.spec)} against ${safe(report.policy)}`, ''];
   for (const rule of CHECK_RULES) {
     const findings = report.findings.filter((f) => f.ruleId === rule.id && (options.showNotes || f.severity !== 'note'));
     if (!findings.length) continue;
     const c = report.counts[rule.id];
     out.push(`${rule.id} — ${rule.summary} (${c.error} error${c.error === 1 ? '' : 's'}, ${c.warning} warning${c.warning === 1 ? '' : 's'}${c.note ? `, ${c.note} note${c.note === 1 ? '' : 's'}` : ''})`);
-    for (const f of findings) out.push(...renderFinding(f, opens));
+    for (const f of findings) out.push(...renderFinding(f, options.unwritten));
     out.push('');
   }
   const hiddenNotes = options.showNotes ? 0 : report.findings.filter((f) => f.severity === 'note').length;
