@@ -65,6 +65,12 @@ export interface CheckOutcome {
    * from disk and the policy's sources. Names of compiled output, never written, are not here.
    */
   readonly files?: ReadonlyMap<string, string>;
+  /**
+   * The report's file names of compiled output the check read from memory and never wrote
+   * (the compiled policy.conf, xl snippets, xenstore-acl.sh): places in them exist for no
+   * reader, so the text report shows them at their spec line (report/check/places.ts).
+   */
+  readonly unwritten?: ReadonlySet<string>;
 }
 
 /** Diagnostics gathered on the way, placed as they are met. */
@@ -237,7 +243,12 @@ export function checkSpec(spec: SpecInput, options: CheckOptions = {}): CheckOut
   });
   const files = new Map(policy.files);
   for (const path of [...(typeof spec === 'string' ? [spec] : []), ...(options.xl ?? []), ...(options.xenstore !== undefined ? [options.xenstore] : [])]) files.set(path, path);
-  return { exit: report.proven ? EXIT_OK : EXIT_FINDINGS, report, compiled, policy, diagnostics: found.placed, files };
+  const unwritten = new Set([
+    ...(chosen.given ? [] : [policy.file]),
+    ...(options.xl ? [] : xl.labels.map((l) => l.at.file)),
+    ...(options.xenstore === undefined && xenstore.state ? [...xenstore.state.nodes.values()].map((n) => n.at.file) : []),
+  ]);
+  return { exit: report.proven ? EXIT_OK : EXIT_FINDINGS, report, compiled, policy, diagnostics: found.placed, files, unwritten };
 }
 
 /** Check a deployed policy (a policy.conf, or a Xen tree plus NAME.te modules) against SPEC. */

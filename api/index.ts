@@ -17,6 +17,7 @@ export type { Diagnostic, Severity, SourceSpan } from '../core/diagnostics.js';
 export type { Located, Placement, PlacedDiagnostic } from '../core/located.js';
 export type { CheckReport } from '../checker/check.js';
 export { RULE_IDS, type Finding, type FindingSeverity, type RuleId } from '../checker/findings.js';
+export { FindingMessages, renderFindingText, atLine, type FindingText, type FindingArg, type FindingMessageId, type PlaceWriter } from '../checker/messages.js';
 export type { SelftestReport } from '../vmi/selftest/selftest.js';
 export type { DiffReport } from '../diff/types.js';
 export type { ExplainReport, Denial, Explanation, Candidate } from '../explain/explain.js';
@@ -30,7 +31,7 @@ export { policyStats, queryAccess, queryRules, type RuleMatch } from '../policy/
 
 // Rendering, as the command line does
 export { renderPlaced, locatePlaced, summary, type LocatedDiagnostic, type RenderStyle } from '../report/diagnostics.js';
-export { reportText as checkText, verdictLine } from '../report/check/text.js';
+export { reportText as checkText, verdictLine, type TextOptions as CheckTextOptions } from '../report/check/text.js';
 export { reportJson as checkJson } from '../report/check/json.js';
 export { reportSarif as checkSarif } from '../report/check/sarif.js';
 export { reportDot as checkDot } from '../report/check/dot.js';

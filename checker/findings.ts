@@ -4,6 +4,7 @@
 // grants it is a bug, so `provenance` is never empty for a permission.
 
 import { compareCodePoints } from '../core/compare.js';
+import { renderFindingText, type FindingText } from './messages.js';
 
 export const RULE_IDS = [
   'excess',
@@ -56,7 +57,8 @@ export interface Witness {
 export interface Finding {
   readonly ruleId: RuleId;
   readonly severity: FindingSeverity;
-  readonly message: string;
+  /** What the finding says, as a catalog id and arguments (checker/messages.ts); prose at render time. */
+  readonly message: FindingText;
   readonly subject: string;
   readonly object: string;
   readonly class?: string;
@@ -77,8 +79,8 @@ export interface Finding {
   readonly witness?: Witness;
   /** Boolean values under which the finding appears, when it depends on them. */
   readonly booleans?: Readonly<Record<string, boolean>>;
-  /** What to do next. */
-  readonly help?: string;
+  /** What to do next, as a catalog id and arguments. */
+  readonly help?: FindingText;
 }
 
 const SEVERITY_ORDER: Readonly<Record<FindingSeverity, number>> = { error: 0, warning: 1, note: 2 };
@@ -92,7 +94,7 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
       cmp(a.subject, b.subject) ||
       cmp(a.object, b.object) ||
       cmp(a.class ?? '', b.class ?? '') ||
-      cmp(a.message, b.message),
+      cmp(renderFindingText(a.message), renderFindingText(b.message)),
   );
 }
 

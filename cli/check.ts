@@ -83,13 +83,14 @@ export function validateCheckArgs(args: ParsedArgs): string | undefined {
 /**
  * `diagnostics`: the warnings met on the way (the spec's, the base fallback), reported with the
  * findings. `files`: the files on disk behind the report's file names (SARIF points only there).
+ * `unwritten`: the names of compiled output never written (the text shows their places at the spec).
  */
-export function renderReport(report: CheckReport, format: string, args: ParsedArgs, diagnostics: readonly LocatedDiagnostic[] = [], files: ReadonlyMap<string, string> = new Map()): string {
+export function renderReport(report: CheckReport, format: string, args: ParsedArgs, diagnostics: readonly LocatedDiagnostic[] = [], files: ReadonlyMap<string, string> = new Map(), unwritten: ReadonlySet<string> = new Set()): string {
   switch (format) {
     case 'json': return reportJson(report, diagnostics);
     case 'sarif': return reportSarif(report, VERSION, diagnostics, sarifPlacement(args.flags.get('--sarif-root'), files));
     case 'dot': return reportDot(report);
-    default: return reportText(report, { showNotes: args.flags.has('--notes') });
+    default: return reportText(report, { showNotes: args.flags.has('--notes'), unwritten: (file) => unwritten.has(file) });
   }
 }
 
@@ -126,7 +127,7 @@ export function runCheck(argv: readonly string[], io: Io, usageError: (io: Io, m
   if (format.format === 'svg') return renderSvg(reportDot(report)).then((svg) => (io.stdout(svg), outcome.exit));
   const exit = args.flags.get('--fail-on') === 'warning' && outcome.exit === EXIT_OK && hasWarning(report, outcome.diagnostics) ? EXIT_FINDINGS : outcome.exit;
   if (format.format === 'html') return renderCheckHtml(report, outcome, recordedDiagnostics(io)).then((page) => (io.stdout(page), exit));
-  io.stdout(renderReport(report, format.format, args, recordedDiagnostics(io), outcome.files));
+  io.stdout(renderReport(report, format.format, args, recordedDiagnostics(io), outcome.files, outcome.unwritten));
   return exit;
 }
 

@@ -132,10 +132,10 @@ function verifyCommand(argv: readonly string[], io: Io): number | Promise<number
   let checkText: string | undefined;
   progress(io, `compiling and checking ${terminalSafe(specName(spec))}…`);
   const outcome = verify(spec, selftestOptionsOf(args), {
-    onCheck: (report: CheckReport) => {
+    onCheck: (report: CheckReport, check: CheckOutcome) => {
       if (report.proven) progress(io, `proven; self-testing ${counted(report.introspectors.length, 'introspector')} on a simulated host…`);
       if (json) checkJson = reportDocument(report);
-      if (!json) checkText = `check    ${verdictLine(report)}\n` + (report.proven ? '' : '\n' + renderReport(report, 'text', args));
+      if (!json) checkText = `check    ${verdictLine(report)}\n` + (report.proven ? '' : '\n' + renderReport(report, 'text', args, [], check.files, check.unwritten));
     },
   });
   reportOutcome(io, { diagnostics: outcome.diagnostics });

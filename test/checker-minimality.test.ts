@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { specArbitrary, toYaml } from './support/arbitrary.js';
-import { checkPolicyText, compileStandalone } from './support/checker.js';
+import { says, checkPolicyText, compileStandalone } from './support/checker.js';
 import { policyFromText } from '../policy/load.js';
 import { grantingRules } from '../checker/effective.js';
 
@@ -33,7 +33,7 @@ test('minimality: random specs are proven, and each needed permission removed ma
     fc.property(specArbitrary({ modes: ['standalone'] }), fc.array(fc.nat(), { minLength: 4, maxLength: 4 }), (spec, picks) => {
       const compiled = compileStandalone(toYaml(spec));
       const baseline = checkPolicyText(compiled, compiled.policyText);
-      assert.equal(baseline.proven, true, baseline.findings.filter((f) => f.severity === 'error').map((f) => f.message).join('\n'));
+      assert.equal(baseline.proven, true, baseline.findings.filter((f) => f.severity === 'error').map((f) => says(f)).join('\n'));
       const needed = compiled.ir!.vmiGrants.filter((g) => g.origin.kind === 'capability');
       for (const i of picks) {
         const g = needed[i % needed.length];
@@ -50,8 +50,8 @@ test('minimality: random specs are proven, and each needed permission removed ma
         removals++;
         const report = checkPolicyText(compiled, text);
         const capability = g.origin.capability;
-        const hit = report.findings.some((f) => f.ruleId === 'insufficient' && f.subject === g.subject && f.object === g.object && f.class === g.cls && f.perms.includes(g.perm) && f.message.includes(`capability ${capability}`));
-        assert.ok(hit, `removing ${g.cls}:${g.perm} of ${g.subject} on ${g.object} (${capability}) must be insufficient; got:\n${report.findings.map((f) => `${f.ruleId} ${f.message}`).join('\n')}`);
+        const hit = report.findings.some((f) => f.ruleId === 'insufficient' && f.subject === g.subject && f.object === g.object && f.class === g.cls && f.perms.includes(g.perm) && says(f).includes(`capability ${capability}`));
+        assert.ok(hit, `removing ${g.cls}:${g.perm} of ${g.subject} on ${g.object} (${capability}) must be insufficient; got:\n${report.findings.map((f) => `${f.ruleId} ${says(f)}`).join('\n')}`);
         assert.equal(report.proven, false);
       }
     }),

@@ -91,6 +91,19 @@ describe('reports', () => {
     assert.equal(reportSarif(again, '0.1.0'), reportSarif(report, '0.1.0'));
     assert.equal(reportDot(again), reportDot(report));
   });
+
+  it('text: a place in compiled output never written (policy.conf compiled in memory) is shown at its finding\'s spec line; others keep their line', () => {
+    const written = reportText(report);
+    assert.match(written, new RegExp(`policy   policy\\.conf:${bad.lines[0]}:1  allow mon_t web_t:domain setvcpucontext;`));
+    const text = reportText(report, { unwritten: (file) => file === 'policy.conf' });
+    assert.doesNotMatch(text, /policy\.conf:\d/, 'no line of a file nobody has');
+    assert.match(text, /^ {10}policy {3}compiled from spec\.yaml:5:5  allow mon_t web_t:domain setvcpucontext;$/m);
+    // The prose says where to act in the user's files: the spec line, written as file:line.
+    assert.match(text, /^ {10}help {5}remove it from spec\.yaml:5, or declare the capability that needs it/m);
+    // Only the places change: line for line, the same report.
+    assert.equal(text.split('\n').length, written.split('\n').length);
+    assert.equal(text.replace(/compiled from spec\.yaml:\d+:\d+|spec\.yaml:\d+|policy\.conf:\d+(:\d+)?/g, '@').replace(/ {2}\(@\)/g, ''), written.replace(/compiled from spec\.yaml:\d+:\d+|spec\.yaml:\d+|policy\.conf:\d+(:\d+)?/g, '@').replace(/ {2}\(@\)/g, ''));
+  });
 });
 
 function cli(args: string[]) {
@@ -108,6 +121,24 @@ describe('vmipolicy check (CLI)', () => {
     const r = cli(['check', spec]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^PROVEN: /m);
+  });
+
+  it('text names a line of the compiled policy only when the user wrote it and gave it back', () => {
+    // An HVM introspector of two targets: a declared flow, a warning whose rules are compiled.
+    const flowSpec = join(dir, 'flow.yaml');
+    writeFileSync(flowSpec, SPEC.replace('guest: pv', 'guest: hvm'));
+    const inMemory = cli(['check', flowSpec]);
+    assert.equal(inMemory.status, 0, inMemory.stderr);
+    assert.match(inMemory.stdout, /^ {10}policy {3}compiled from .*flow\.yaml:5:5  allow mon_t web_t:mmu /m);
+    assert.doesNotMatch(inMemory.stdout, /policy\.conf:\d/);
+    const sarif = cli(['check', flowSpec, '--format', 'sarif', '--sarif-root', dir]);
+    assert.equal(sarif.status, 0, sarif.stderr);
+    assert.doesNotMatch(sarif.stdout, /policy\.conf:\d/);
+    const out = join(dir, 'out');
+    assert.equal(cli(['compile', flowSpec, '-o', out]).status, 0);
+    const written = cli(['check', flowSpec, '--policy', join(out, 'policy.conf')]);
+    assert.equal(written.status, 0, written.stderr);
+    assert.match(written.stdout, /^ {10}policy {3}.*out\/policy\.conf:\d+:1  allow mon_t web_t:mmu /m);
   });
 
   it('exit 1 with findings for a deployed policy, in every format', () => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkPolicyText, compileStandalone, inject } from './support/checker.js';
+import { says, sentences, checkPolicyText, compileStandalone, inject } from './support/checker.js';
 import { genType, pathologicalPolicy, SCALE_HOST, SCALE_SPEC, type PathologicalRule } from './support/pathological.js';
 import { repoPath } from './support/env.js';
 import { withTempDir } from './support/oracles.js';
@@ -91,11 +91,12 @@ test('pseudo-domains: mapping domio_t is device-memory access, not introspection
   const report = checkPolicyText(compiled, injected.text, { trusted: ['dom0_t'] });
   const about = report.findings.filter((f) => f.object === 'domio_t' || f.subject === 'domio_t' || (f.subjects ?? []).includes('domio_t'));
   const escalation = about.find((f) => f.ruleId === 'escalation' && f.subject === 'tgt_a_t');
-  assert.match(escalation?.message ?? '', /device memory .*DOMID_IO/, JSON.stringify(about.map((f) => f.message)));
-  assert.doesNotMatch(escalation?.message ?? '', /rights of domio_t/);
+  assert.match(says(escalation), /device memory .*DOMID_IO/, JSON.stringify(about.map((f) => says(f))));
+  assert.doesNotMatch(says(escalation), /rights of domio_t/);
   const undeclared = about.find((f) => f.ruleId === 'undeclared-target' && f.subject === 'tgt_a_t');
-  assert.match(undeclared?.message ?? '', /device memory .*DOMID_IO \(not a guest\)/);
-  assert.doesNotMatch(undeclared?.message ?? '', /introspect/);
+  assert.match(says(undeclared), /device memory .*DOMID_IO \(not a guest\)/);
+  assert.doesNotMatch(says(undeclared), /introspect/);
+  assert.deepEqual(sentences(undeclared ? [undeclared] : []), ['UndeclaredPseudo', 'UndeclaredPseudoRemove']);
   // domio_t is reached but never expanded: dom0 is not reached through it, and it holds nothing over the introspector.
   assert.ok(!report.findings.some((f) => f.ruleId === 'escalation' && f.subject === 'tgt_a_t' && (f.objects ?? [f.object]).includes('dom0_t')), 'no step out of domio_t');
   assert.equal(report.findings.filter((f) => f.ruleId === 'reverse-access' && (f.subjects ?? []).includes('domio_t')).length, 0);

@@ -15,6 +15,7 @@ import type { FlowEdge } from '../graph.js';
 import { typeIndexOf } from '../../policy/model/query.js';
 import { accessKey, ownTypes, type IntrospectorIntent } from '../intent.js';
 import type { CheckRule } from './rule.js';
+import { findingText } from '../messages.js';
 import { privilegeGraph } from './escalation.js';
 
 export const crossTargetFlow: CheckRule = {
@@ -126,12 +127,12 @@ function flowFinding(ctx: CheckContext, s: IntrospectorIntent, r: EdgeClass, w: 
     perms: [...new Set([...read.perms, ...write.perms])].sort(compareCodePoints),
     provenance: [specLocation(ctx, s.span), ...read.rules, ...write.rules],
     witness: { paths, truncated: more || count > examples.length },
-    help: `remove the write (${write.rules[0]?.file}:${write.rules[0]?.line}) or the read (${read.rules[0]?.file}:${read.rules[0]?.line})`,
+    help: findingText('FlowRemove', [write.rules[0], read.rules[0]]),
   };
   if (count === 1) {
     return {
       ...common,
-      message: `data can flow from ${from} to ${to} through introspector "${s.name}": it reads ${from} (${read.cls}:${read.via}) and writes ${to} (${write.cls}:${write.via})`,
+      message: findingText('Flow', [from, to, s.name, read.cls, read.via, write.cls, write.via]),
       object: `${from} → ${to}`,
     };
   }
@@ -140,7 +141,7 @@ function flowFinding(ctx: CheckContext, s: IntrospectorIntent, r: EdgeClass, w: 
   const spelled = examples.map(([a, b]) => `${a} → ${b}`);
   return {
     ...common,
-    message: `data can flow from ${sources} to ${sinks} through introspector "${s.name}" (${count} pairs, e.g. ${spelled.join(', ')}): it reads them (${read.cls}:${read.via}) and writes them (${write.cls}:${write.via})`,
+    message: findingText('FlowPairs', [sources, sinks, s.name, count, spelled.join(', '), read.cls, read.via, write.cls, write.via]),
     object: `${sources} → ${sinks}`,
     objects: [...new Set([...r.domains, ...w.domains])].sort(compareCodePoints),
     count,
@@ -161,15 +162,13 @@ function declaredFlow(ctx: CheckContext, s: IntrospectorIntent, reads: Map<strin
   return {
     ruleId: 'cross-target-flow',
     severity: 'warning',
-    message: `data can flow between the ${domains.length} targets of introspector "${s.name}" (${domains.length <= 4 ? domains.join(', ') : `${domains.slice(0, 3).join(', ')}, …`}): it reads ${reads.size} and writes ${writes.size} of them with its declared capabilities`,
+    message: findingText('FlowDeclared', [domains.length, s.name, domains.length <= 4 ? domains.join(', ') : `${domains.slice(0, 3).join(', ')}, …`, reads.size, writes.size]),
     subject: s.type,
     object: domains.join(', '),
     objects: domains,
     perms: [...new Set([...read.perms, ...write.perms])].sort(compareCodePoints),
     provenance: [specLocation(ctx, s.span), ...read.rules, ...write.rules],
     witness: { paths: [[read, write]], truncated: reads.size * writes.size > 1 },
-    help: s.guest === 'pv'
-      ? 'declared: the introspector may write what it watches; give each tenant its own introspector to keep them apart'
-      : 'Xen checks map_write for every foreign map by an HVM/PVH introspector; run it as PV to confine it to reading, or give each target its own introspector',
+    help: findingText(s.guest === 'pv' ? 'FlowDeclaredPv' : 'FlowDeclaredHvm'),
   };
 }

@@ -14,6 +14,7 @@ import { lastHop, minimalPaths, POLICY_NODE, PrivilegeGraph, reach, type Privile
 import { ownTypes, type DomainIntent } from '../intent.js';
 import type { CheckContext } from '../context.js';
 import type { CheckRule } from './rule.js';
+import { findingText } from '../messages.js';
 
 const graphs = new WeakMap<CheckContext, PrivilegeGraph>();
 
@@ -93,13 +94,13 @@ function escalationFinding(ctx: CheckContext, g: PrivilegeGraph, r: ReachResult,
   return {
     ruleId: 'escalation',
     severity: 'error',
-    message: `${d.type} (${d.role} "${d.name}") can reach ${reachedWhat(ctx, g, nodes)} in ${steps}: ${path}${more}`,
+    message: findingText('Escalation', [d.type, d.role, d.name, reachedWhat(ctx, g, nodes), steps, path, more]),
     subject: d.type,
     object: nodes.length === 1 ? (nodes[0] as string) : describeTypes(ctx.model, nodes.map((n) => g.index(n) as number)),
     perms: [...new Set(first.flatMap((h) => h.perms))].sort(compareCodePoints),
     ...(nodes.length > 1 ? { objects: nodes, count: nodes.length, examples } : {}),
     provenance: [specLocation(ctx, d.span), ...hopRules],
     witness: { paths, truncated },
-    help: `break the chain: remove one hop's rule (the first is at ${first[0]?.rules[0] ? `${first[0].rules[0].file}:${first[0].rules[0].line}` : '?'})`,
+    help: findingText('EscalationBreak', [first[0]?.rules[0]]),
   };
 }

@@ -13,6 +13,7 @@ import { accessKey } from '../intent.js';
 import { isBenign } from '../permissions.js';
 import { grantObjects, ruleGrants, sortedPerms, type RuleGrant } from './grants.js';
 import type { CheckRule } from './rule.js';
+import { findingText } from '../messages.js';
 
 export const excess: CheckRule = {
   id: 'excess',
@@ -56,11 +57,10 @@ class SameGrantFindings {
     }
     const rules = [...seen.provenance.slice(1), ...f.provenance.slice(1)];
     const distinct = rules.filter((r, i) => rules.findIndex((x) => x.file === r.file && x.line === r.line) === i);
-    const where = distinct.map((r) => `${r.file}:${r.line}`).join(', ');
     this.byGrant.set(key, {
       ...seen,
       provenance: [seen.provenance[0]!, ...distinct],
-      help: seen.severity === 'warning' ? seen.help : `remove it from every rule that grants it (${where}), or declare the capability that needs it (vmipolicy capabilities lists what each grants)`,
+      help: seen.severity === 'warning' ? seen.help : findingText('ExcessRemoveEverywhere', [distinct]),
     });
   }
 
@@ -82,7 +82,7 @@ function excessFinding(ctx: CheckContext, subject: string, span: Parameters<type
   return {
     ruleId: 'excess',
     severity: benign ? 'warning' : 'error',
-    message: `${subject} holds ${g.cls}:{ ${perms.join(' ')} } on ${object}, which no declared capability needs`,
+    message: findingText('Excess', [subject, g.cls, perms.join(' '), object]),
     subject,
     object,
     objects: objects.map((o) => ctx.model.types[o] as string).sort(),
@@ -90,8 +90,6 @@ function excessFinding(ctx: CheckContext, subject: string, span: Parameters<type
     perms,
     provenance: [specLocation(ctx, span), at],
     ...(g.booleans ? { booleans: g.booleans } : {}),
-    help: benign
-      ? `harmless: it gives no power over another domain (Xen's example policy gives every guest as much); granted at ${at.file}:${at.line}`
-      : `remove it from ${at.file}:${at.line}, or declare the capability that needs it (vmipolicy capabilities lists what each grants)`,
+    help: findingText(benign ? 'ExcessHarmless' : 'ExcessRemove', [at]),
   };
 }

@@ -10,15 +10,16 @@ import type { CheckContext } from '../context.js';
 import { constraintBlocks, specLocation } from '../context.js';
 import { grantingRules, ruleLocation } from '../effective.js';
 import type { CheckRule } from './rule.js';
+import { findingText, renderFindingText, type FindingText } from '../messages.js';
 
 interface Missing {
   readonly grant: Grant;
   readonly object: string;
-  readonly why: string;
+  readonly why: FindingText;
   readonly booleans?: Assignment;
   readonly rules: readonly Location[];
   /** What to do, when granting the permission is not the answer. */
-  readonly help?: string;
+  readonly help?: FindingText;
 }
 
 export const insufficient: CheckRule = {
@@ -51,7 +52,7 @@ export const insufficient: CheckRule = {
       findings.push({
         ruleId: 'insufficient',
         severity: 'error',
-        message: `the policy has no type ${t.type} (the type of target "${t.name}"): xl cannot start the domain with that label`,
+        message: findingText('InsufficientTargetType', [t.type, t.name]),
         subject: t.type,
         object: t.type,
         perms: [],
@@ -67,24 +68,27 @@ function check(ctx: CheckContext, subject: number, object: string, cls: string, 
   const o = typeIndexOf(ctx.model, object);
   const c = ctx.model.classIndex.get(cls);
   const p = c === undefined ? undefined : ctx.model.classes[c]?.permIndex.get(perm);
-  if (o === undefined) return { why: `the policy has no type ${object}`, rules: [], help: absentTypeHelp(object) };
-  if (c === undefined || p === undefined) return { why: `the policy has no permission ${cls}:${perm}`, rules: [] };
+  if (o === undefined) return { why: findingText('MissingType', [object]), rules: [], help: absentTypeHelp(object) };
+  if (c === undefined || p === undefined) return { why: findingText('MissingPermission', [cls, perm]), rules: [] };
   const rules = grantingRules(ctx.model, subject, o, c, p);
   const avail = availability(ctx.model, rules.map((r) => r.guard));
-  if (avail.never) return { why: 'no allow rule grants it', rules: [] };
+  if (avail.never) return { why: findingText('MissingRule'), rules: [] };
   const locations = rules.map((r) => ruleLocation(ctx.model, r));
-  if (!avail.always) return { why: 'only a conditional rule grants it, and its boolean can be off', ...(avail.deniedWhen ? { booleans: avail.deniedWhen } : {}), rules: locations };
+  if (!avail.always) return { why: findingText('MissingConditional'), ...(avail.deniedWhen ? { booleans: avail.deniedWhen } : {}), rules: locations };
   const denial = constraintBlocks(ctx, subject, o, cls, perm);
-  if (denial) return { why: `a constraint denies it (${denial.at.file}:${denial.at.line}: ${denial.text})`, rules: [...locations, { file: denial.at.file, line: denial.at.line, column: denial.at.column, kind: 'policy', text: denial.text }] };
+  if (denial) {
+    const at: Location = { file: denial.at.file, line: denial.at.line, column: denial.at.column, kind: 'policy', text: denial.text };
+    return { why: findingText('MissingConstraint', [at, denial.text]), rules: [...locations, at] };
+  }
   return undefined;
 }
 
 function absentSubject(name: string, type: string): Omit<Missing, 'grant' | 'object'> {
-  return { why: `the policy has no type ${type} (the type of introspector "${name}")`, rules: [], help: absentTypeHelp(type) };
+  return { why: findingText('MissingIntrospectorType', [type, name]), rules: [], help: absentTypeHelp(type) };
 }
 
-function absentTypeHelp(type: string): string {
-  return `declare ${type} in the policy (load the module vmipolicy compile writes), or set the spec's type: to a type the policy has`;
+function absentTypeHelp(type: string): FindingText {
+  return findingText('InsufficientDeclareType', [type]);
 }
 
 /** One finding per (capability, object, class, reason): the permissions it lacks together. */
@@ -93,7 +97,7 @@ function group(ctx: CheckContext, subject: string, missing: readonly Missing[]):
   for (const m of missing) {
     const origin = m.grant.origin;
     const cap = origin.kind === 'capability' ? origin.capability : 'vm_event channel';
-    const key = [cap, m.object, m.grant.cls, m.why, JSON.stringify(m.booleans ?? {})].join('\u0000');
+    const key = [cap, m.object, m.grant.cls, renderFindingText(m.why), JSON.stringify(m.booleans ?? {})].join('\u0000');
     groups.set(key, [...(groups.get(key) ?? []), m]);
   }
   return [...groups.values()].map((ms) => {
@@ -105,14 +109,14 @@ function group(ctx: CheckContext, subject: string, missing: readonly Missing[]):
     return {
       ruleId: 'insufficient',
       severity: 'error',
-      message: `${subject} lacks ${first.grant.cls}:{ ${perms.join(' ')} } on ${first.object}, which ${cap} needs: ${first.why}`,
+      message: findingText('Insufficient', [subject, first.grant.cls, perms.join(' '), first.object, cap, first.why]),
       subject,
       object: first.object,
       class: first.grant.cls,
       perms,
       provenance: [...(span ? [specLocation(ctx, span)] : []), ...first.rules],
       ...(first.booleans ? { booleans: first.booleans } : {}),
-      help: first.help ?? `grant it: allow ${subject} ${first.object}:${first.grant.cls} { ${perms.join(' ')} }; (vmipolicy compile writes it for you)`,
+      help: first.help ?? findingText('InsufficientGrant', [subject, first.object, first.grant.cls, perms.join(' ')]),
     } satisfies Finding;
   });
 }

@@ -8,6 +8,7 @@ import { allowRules, neverallowRules, ruleLocation } from '../effective.js';
 import type { IndexSet } from '../../policy/model/bitset.js';
 import { availability } from '../../policy/booleans.js';
 import type { CheckRule } from './rule.js';
+import { findingText } from '../messages.js';
 
 export const neverallow: CheckRule = {
   id: 'neverallow',
@@ -32,13 +33,13 @@ export const neverallow: CheckRule = {
           findings.push({
             ruleId: 'neverallow',
             severity: 'error',
-            message: `${a.file}:${a.line} allows ${ctx.model.types[s]} ${cls}:{ ${ps.sort().join(' ')} } on ${ctx.model.types[t]}${pairs.count > 1 ? ` (and ${pairs.count - 1} more type pairs)` : ''}, which the neverallow at ${n.file}:${n.line} forbids`,
+            message: findingText('Neverallow', [a, ctx.model.types[s], cls, ps.sort().join(' '), ctx.model.types[t], pairs.count > 1 ? ` (and ${pairs.count - 1} more type pairs)` : '', n]),
             subject: ctx.model.types[s] as string,
             object: ctx.model.types[t] as string,
             class: cls,
             perms: ps.sort(),
             provenance: [a, n],
-            help: `remove those permissions from the allow rule at ${a.file}:${a.line}`,
+            help: findingText('NeverallowRemove', [a]),
           });
         }
       }

@@ -15,6 +15,7 @@ import { specLocation } from '../context.js';
 import { permissiveLocations, subjectTypes } from '../effective.js';
 import { typeIndexOf } from '../../policy/model/query.js';
 import type { CheckRule } from './rule.js';
+import { findingText, type FindingText } from '../messages.js';
 
 export const permissive: CheckRule = {
   id: 'permissive',
@@ -32,18 +33,18 @@ export const permissive: CheckRule = {
 };
 
 /** What a domain running unconfined as `name` voids: its own proofs, or its power over the introspectors. */
-function consequence(ctx: CheckContext, name: string): { readonly text: string; readonly spans: readonly Location[] } {
+function consequence(ctx: CheckContext, name: string): { readonly text: FindingText; readonly spans: readonly Location[] } {
   const declared = ctx.intent.domains.filter((d) => d.type === name);
   const spans = declared.map((d) => specLocation(ctx, d.typeSpan));
   const introspectors = ctx.intent.introspectors.filter((i) => i.type !== name).map((i) => `"${i.name}"`);
   const watched = introspectors.length ? `, including introspector${introspectors.length > 1 ? 's' : ''} ${introspectors.join(', ')}` : '';
   if (declared.some((d) => d.role === 'introspector')) {
-    return { text: `introspector ${declared.map((d) => `"${d.name}"`).join(', ')} holds every permission on every domain, declared target or not: no allow rule confines it, so excess, undeclared-target and cross-target-flow, which read the allow rules, prove nothing about it`, spans };
+    return { text: findingText('PermissiveIntrospector', [declared.map((d) => `"${d.name}"`).join(', ')]), spans };
   }
   if (declared.length) {
-    return { text: `target ${declared.map((d) => `"${d.name}"`).join(', ')} holds every permission on every domain${watched}: no allow rule confines it, so reverse-access and undeclared-target, which read the allow rules, prove nothing about it`, spans };
+    return { text: findingText('PermissiveTarget', [declared.map((d) => `"${d.name}"`).join(', '), watched]), spans };
   }
-  return { text: `any domain labelled ${name} holds every permission on every domain${watched}: no allow rule confines it`, spans };
+  return { text: findingText('PermissiveAny', [name, watched]), spans };
 }
 
 function unconfinedDomain(ctx: CheckContext, type: number, name: string): Finding {
@@ -53,12 +54,12 @@ function unconfinedDomain(ctx: CheckContext, type: number, name: string): Findin
   return {
     ruleId: 'permissive',
     severity: 'error',
-    message: `${name} is permissive${first ? ` (${first.file}:${first.line})` : ''}: Xen lets every denial of a domain running as ${name} through, so ${text}`,
+    message: findingText('PermissiveDomain', [name, first, text]),
     subject: name,
     object: '*',
     perms: [],
     provenance: [...spans, ...statements],
-    help: `remove ${first ? `the statement at ${first.file}:${first.line}` : `permissive ${name};`}; to find what the domain needs, run it once in a test host and read its avc: denied lines`,
+    help: findingText('PermissiveDomainRemove', [first]),
   };
 }
 
@@ -68,11 +69,11 @@ function inertType(ctx: CheckContext, type: number, name: string): Finding {
   return {
     ruleId: 'permissive',
     severity: 'warning',
-    message: `${name} is permissive${first ? ` (${first.file}:${first.line})` : ''}, but no domain can run as it (no role other than object_r holds it, or it is a derived _self/_target type), so Xen never consults it as a source`,
+    message: findingText('PermissiveInert', [name, first]),
     subject: name,
     object: '*',
     perms: [],
     provenance: statements,
-    help: `remove ${first ? `the statement at ${first.file}:${first.line}` : `permissive ${name};`}: a role given the type later would run unconfined`,
+    help: findingText('PermissiveInertRemove', [first]),
   };
 }

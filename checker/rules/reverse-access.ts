@@ -10,6 +10,7 @@ import { ownTypes } from '../intent.js';
 import { isCommunication } from '../permissions.js';
 import { availability } from '../../policy/booleans.js';
 import type { CheckRule } from './rule.js';
+import { findingText } from '../messages.js';
 
 export const reverseAccess: CheckRule = {
   id: 'reverse-access',
@@ -44,8 +45,8 @@ export const reverseAccess: CheckRule = {
                 ruleId: 'reverse-access',
                 severity: communication ? 'note' : 'error',
                 message: communication
-                  ? `${subject} can reach introspector "${s.name}" (${objectName}) over ${cls}:{ ${part.join(' ')} }; the introspector must treat what arrives as hostile`
-                  : `${subject} holds ${cls}:{ ${part.join(' ')} } over introspector "${s.name}" (${objectName}): a watched guest can act on its watcher`,
+                  ? findingText('ReverseReaches', [subject, s.name, objectName, cls, part.join(' ')])
+                  : findingText('ReverseHolds', [subject, cls, part.join(' '), s.name, objectName]),
                 subject,
                 subjects: holders.map((t) => ctx.model.types[t] as string).sort(),
                 object: objectName,
@@ -53,7 +54,7 @@ export const reverseAccess: CheckRule = {
                 perms: part,
                 provenance: [specLocation(ctx, s.span), at],
                 ...(rule.guard && avail.grantedWhen ? { booleans: avail.grantedWhen } : {}),
-                ...(communication ? {} : { help: `remove the rule at ${at.file}:${at.line}; if it comes from an attribute, give the introspector a type outside it` }),
+                ...(communication ? {} : { help: findingText('ReverseRemove', [at]) }),
               });
             }
           }

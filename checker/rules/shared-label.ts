@@ -12,6 +12,7 @@ import { isIntrospection } from '../permissions.js';
 import { availability } from '../../policy/booleans.js';
 import type { CheckContext } from '../context.js';
 import type { CheckRule } from './rule.js';
+import { findingText } from '../messages.js';
 
 export const sharedLabel: CheckRule = {
   id: 'shared-label',
@@ -41,12 +42,12 @@ function sharedTypes(ctx: CheckContext): Finding[] {
     findings.push({
       ruleId: 'shared-label',
       severity: error ? 'error' : 'warning',
-      message: `${names} share the type ${type}: every right of one is a right of the others${introspectors.length && ds.some((d) => d.role === 'target') ? ', so the watched guest holds whatever its introspector holds' : ''}`,
+      message: findingText(introspectors.length && ds.some((d) => d.role === 'target') ? 'SharedTypeWithIntrospector' : 'SharedType', [names, type]),
       subject: type,
       object: type,
       perms: [],
       provenance: ds.map((d) => specLocation(ctx, d.typeSpan)),
-      help: 'give each domain a type of its own (vmipolicy compile derives one from the name when `type:` is left out)',
+      help: findingText('SharedTypeOwn'),
     });
   }
   return findings;
@@ -87,13 +88,13 @@ function spreadingRules(ctx: CheckContext): Finding[] {
       findings.push({
         ruleId: 'shared-label',
         severity: 'error',
-        message: `the rule that gives "${s.name}" ${cls.join(', ')} rights on its targets also gives them ${parts.join(' and ')}`,
+        message: findingText('SpreadingRule', [s.name, cls.join(', '), parts.join(' and ')]),
         subject: writtenSources(rule),
         object: writtenTargets(rule),
         class: cls.join(','),
         perms: cls.flatMap((c) => permNames(ctx.model, rule, ctx.model.classIndex.get(c) as number)).sort(),
         provenance: [specLocation(ctx, s.span), at],
-        help: `name the introspector's and targets' own types in the rule at ${at.file}:${at.line} instead of attributes`,
+        help: findingText('SpreadingRuleOwnTypes', [at]),
       });
     }
   }

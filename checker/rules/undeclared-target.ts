@@ -13,6 +13,7 @@ import { accessKey, ownTypes } from '../intent.js';
 import { isIntrospection } from '../permissions.js';
 import { grantObjects, ruleGrants, sortedPerms } from './grants.js';
 import type { CheckRule } from './rule.js';
+import { findingText } from '../messages.js';
 
 export const undeclaredTarget: CheckRule = {
   id: 'undeclared-target',
@@ -46,8 +47,8 @@ export const undeclaredTarget: CheckRule = {
             ruleId: 'undeclared-target',
             severity: 'error',
             message: owner
-              ? `${d.type} (${d.role} "${d.name}") can access ${owner.owns} through ${object}, the label of ${owner.domid} (not a guest), which its declaration does not need: ${g.cls}:{ ${perms.join(' ')} }`
-              : `${d.type} (${d.role} "${d.name}") can introspect ${object}, which it does not declare as a target: ${g.cls}:{ ${perms.join(' ')} }`,
+              ? findingText('UndeclaredPseudo', [d.type, d.role, d.name, owner.owns, object, owner.domid, g.cls, perms.join(' ')])
+              : findingText('UndeclaredTarget', [d.type, d.role, d.name, object, g.cls, perms.join(' ')]),
             subject: d.type,
             object,
             objects: objects.map((o) => ctx.model.types[o] as string).sort(compareCodePoints),
@@ -56,10 +57,10 @@ export const undeclaredTarget: CheckRule = {
             provenance: [specLocation(ctx, introspector?.span ?? d.span), at],
             ...(g.booleans ? { booleans: g.booleans } : {}),
             help: owner
-              ? `remove the rule at ${at.file}:${at.line}: no VMI capability maps ${owner.domid}'s pages (device passthrough is the host policy's business: use_device_iommu)`
+              ? findingText('UndeclaredPseudoRemove', [at, owner.domid])
               : introspector
-              ? `remove the rule at ${at.file}:${at.line}, or add the domain to the targets of "${d.name}"`
-              : `a target introspects nothing: remove the rule at ${at.file}:${at.line}`,
+              ? findingText('UndeclaredRemoveOrDeclare', [at, d.name])
+              : findingText('UndeclaredTargetRemove', [at]),
           });
         }
       }

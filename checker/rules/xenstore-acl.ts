@@ -12,6 +12,7 @@ import type { Finding } from '../findings.js';
 import { specLocation } from '../context.js';
 import type { XenstoreNodeAcl } from '../inputs.js';
 import type { CheckRule } from './rule.js';
+import { findingText } from '../messages.js';
 
 const LOCAL_DOMAIN = '/local/domain';
 
@@ -54,17 +55,17 @@ export const xenstoreAcl: CheckRule = {
       const owner = node.perms.owner;
       const home = subtreeOwner(node.path);
       if (home !== undefined && owner !== 0 && owner !== home) {
-        push({ severity: 'error', message: `domain ${owner}${xs.names.has(owner) ? ` ("${xs.names.get(owner)}")` : ''} owns ${node.path}, in domain ${home}'s subtree: the owner has full access and can change the ACL (the result of a recursive xenstore-chmod naming it first)`, subject: String(owner), object: node.path, provenance: [node.at], help: `give the node back: xenstore-chmod ${node.path} n0 …, never -r with another domain first` });
+        push({ severity: 'error', message: findingText('XenstoreForeignOwner', [owner, xs.names.has(owner) ? ` ("${xs.names.get(owner)}")` : '', node.path, home]), subject: String(owner), object: node.path, provenance: [node.at], help: findingText('XenstoreGiveBack', [node.path]) });
       }
       if (node.perms.default !== 'n' && (home !== undefined || node.path === LOCAL_DOMAIN)) {
-        push({ severity: 'error', message: `${node.path} gives every domain "${node.perms.default}" by default`, subject: '*', object: node.path, perms: [node.perms.default], provenance: [node.at], help: 'make the first entry n<owner>, and list each reader explicitly' });
+        push({ severity: 'error', message: findingText('XenstoreOpenDefault', [node.path, node.perms.default]), subject: '*', object: node.path, perms: [node.perms.default], provenance: [node.at], help: findingText('XenstoreFirstEntry') });
       }
     }
 
     for (const s of ctx.intent.introspectors) {
       const domid = domidOf.get(s.name);
       if (domid === undefined) {
-        push({ severity: 'warning', message: `introspector "${s.name}" is not running in this xenstore dump (no /local/domain/<id>/name = "${s.name}"), so its access cannot be checked`, subject: s.name, object: LOCAL_DOMAIN, provenance: [specLocation(ctx, s.nameSpan)] });
+        push({ severity: 'warning', message: findingText('XenstoreNotRunning', [s.name]), subject: s.name, object: LOCAL_DOMAIN, provenance: [specLocation(ctx, s.nameSpan)] });
         continue;
       }
       const needs = new Set<string>();
@@ -78,7 +79,7 @@ export const xenstoreAcl: CheckRule = {
       for (const path of [...needs].sort()) {
         const node = xs.nodes.get(path);
         if (!node || !canRead(xenstoreAccess(node, domid))) {
-          push({ severity: 'error', message: `introspector "${s.name}" (domain ${domid}) cannot read ${path}, which its lookup by name needs`, subject: s.name, object: path, perms: ['r'], provenance: [specLocation(ctx, s.lookupSpan), ...(node ? [node.at] : [])], help: `xenstore-chmod ${path} n0 r${domid} (vmipolicy compile writes this into xenstore-acl.sh)` });
+          push({ severity: 'error', message: findingText('XenstoreCannotRead', [s.name, domid, path]), subject: s.name, object: path, perms: ['r'], provenance: [specLocation(ctx, s.lookupSpan), ...(node ? [node.at] : [])], help: findingText('XenstoreChmod', [path, domid]) });
         }
       }
       // Beyond the need: per foreign subtree, every node the introspector owns or is listed
@@ -98,12 +99,12 @@ export const xenstoreAcl: CheckRule = {
         const first = hit[0] as XenstoreNodeAcl;
         push({
           severity: 'error',
-          message: `introspector "${s.name}" (domain ${domid}) can ${writes.length ? 'write' : 'read'} ${hit.length === 1 ? first.path : `${hit.length} nodes under ${subtree}`}, beyond what its lookup by ${s.lookup} needs`,
+          message: findingText('XenstoreBeyondLookup', [s.name, domid, writes.length ? 'write' : 'read', hit.length === 1 ? first.path : `${hit.length} nodes under ${subtree}`, s.lookup]),
           subject: s.name,
           object: hit.length === 1 ? first.path : subtree,
           perms: writes.length ? ['r', 'w'] : ['r'],
           provenance: [specLocation(ctx, s.lookupSpan), ...hit.slice(0, 5).map((n) => n.at)],
-          help: `remove domain ${domid}'s entries from ${hit.length === 1 ? first.path : `the nodes under ${subtree}`}`,
+          help: findingText('XenstoreRemoveEntries', [domid, hit.length === 1 ? first.path : `the nodes under ${subtree}`]),
         });
       }
     }

@@ -5,12 +5,13 @@
 
 import type { CheckReport } from '../../checker/check.js';
 import type { Finding } from '../../checker/findings.js';
+import { renderFindingText } from '../../checker/messages.js';
 
 function findingJson(f: Finding): Record<string, unknown> {
   return {
     ruleId: f.ruleId,
     severity: f.severity,
-    message: f.message,
+    message: renderFindingText(f.message),
     subject: f.subject,
     object: f.object,
     class: f.class ?? null,
@@ -21,7 +22,7 @@ function findingJson(f: Finding): Record<string, unknown> {
     provenance: f.provenance.map((l) => ({ file: l.file, line: l.line, column: l.column, kind: l.kind, ...(l.text ? { text: l.text } : {}) })),
     ...(f.witness ? { witness: f.witness } : {}),
     ...(f.booleans ? { booleans: f.booleans } : {}),
-    ...(f.help ? { help: f.help } : {}),
+    ...(f.help ? { help: renderFindingText(f.help) } : {}),
   };
 }
 

@@ -8,7 +8,8 @@
 import type { CheckReport } from '../../checker/check.js';
 import { CHECK_RULES } from '../../checker/check.js';
 import type { Finding, Location } from '../../checker/findings.js';
-import { diagnosticsSarifResults, diagnosticsSarifRules, flowLocation, resultLocations, sarifLog, uniqueFingerprints, withoutPositions, type SarifDiagnostic, type SarifPlacement } from '../sarif.js';
+import { fileOnly, renderFindingText } from '../../checker/messages.js';
+import { diagnosticsSarifResults, diagnosticsSarifRules, flowLocation, resultLocations, sarifLog, uniqueFingerprints, type SarifDiagnostic, type SarifPlacement } from '../sarif.js';
 
 const LEVEL = { error: 'error', warning: 'warning', note: 'note' } as const;
 
@@ -20,10 +21,10 @@ function places(f: Finding): Location[] {
 
 /**
  * What the finding is about, without positions: the same finding keeps it when lines move.
- * Line and column references in the message are dropped for that reason.
+ * The places the message names are written as their files alone for that reason.
  */
 function identity(f: Finding): string {
-  const message = withoutPositions(f.message);
+  const message = renderFindingText(f.message, fileOnly);
   return [f.ruleId, f.subject, f.object, f.class ?? '', f.perms.join(','), (f.objects ?? []).join(','), (f.subjects ?? []).join(','), message].join('/');
 }
 
@@ -33,7 +34,7 @@ function result(f: Finding, ruleIndex: number, spec: string, placement: SarifPla
     ruleId: f.ruleId,
     ruleIndex,
     level: LEVEL[f.severity],
-    message: { text: f.help ? `${f.message}. ${f.help}` : f.message },
+    message: { text: f.help ? `${renderFindingText(f.message)}. ${renderFindingText(f.help)}` : renderFindingText(f.message) },
     ...resultLocations(where, placement, { file: spec, line: 1 }),
     ...(f.witness && f.witness.paths.length
       ? {

@@ -7,6 +7,7 @@
 import type { CheckReport } from '../../checker/check.js';
 import { CHECK_RULES } from '../../checker/check.js';
 import type { Finding } from '../../checker/findings.js';
+import { renderFindingText } from '../../checker/messages.js';
 import { compareCodePoints } from '../../core/compare.js';
 import type { DrawnGraph } from '../check/dot.js';
 import { verdictLine } from '../check/text.js';
@@ -92,7 +93,7 @@ export function checkSections(input: CheckHtmlInput): string {
     out.push(`<section ${attrs}><h3>${html(d)}${namesOf.has(d) ? ` <small>${html((namesOf.get(d) as string[]).join(', '))}</small>` : ''}</h3>`);
     out.push(`<p>${found.length} finding${found.length === 1 ? '' : 's'}${node ? '' : ' (not drawn in the graph)'}</p>`);
     const listed = found.slice(0, MAX_LISTED);
-    if (listed.length) out.push(`<ul>${listed.map((i) => { const f = report.findings[i] as Finding; return `<li><a href="#${findingIds[i]}"><span class="vp-sev vp-sev-${f.severity}">${f.severity}</span> ${html(f.ruleId)}: ${html(f.message)}</a></li>`; }).join('')}</ul>`);
+    if (listed.length) out.push(`<ul>${listed.map((i) => { const f = report.findings[i] as Finding; return `<li><a href="#${findingIds[i]}"><span class="vp-sev vp-sev-${f.severity}">${f.severity}</span> ${html(f.ruleId)}: ${html(renderFindingText(f.message))}</a></li>`; }).join('')}</ul>`);
     if (found.length > listed.length) out.push(`<p>… and ${found.length - listed.length} more: the findings below, filtered to this domain.</p>`);
     if (edges.length) {
       out.push(`<details><summary>${edges.length} edge${edges.length === 1 ? '' : 's'} in the graph</summary><ul>${edges.map(({ e }) => `<li><code>${html(`${e.from} → ${e.to}`)}</code>: ${html(e.label.replace(/\n/g, '; '))}</li>`).join('')}</ul></details>`);
@@ -141,7 +142,7 @@ function findingHtml(f: Finding, id: string, domains: string, paths: readonly st
   facts.push(['boolean state', f.booleans ? `when ${html(Object.entries(f.booleans).map(([k, v]) => `${k}=${v}`).join(', '))}` : 'in every boolean state']);
   const out = [
     `<article class="vp-finding" id="${id}" data-rule="${f.ruleId}" data-severity="${f.severity}" data-d="${domains}"${paths.length ? ` data-paths="${paths.join(' ')}"` : ''}>`,
-    `<h4><span class="vp-sev vp-sev-${f.severity}">${f.severity}</span> ${html(f.message)}</h4>`,
+    `<h4><span class="vp-sev vp-sev-${f.severity}">${f.severity}</span> ${html(renderFindingText(f.message))}</h4>`,
     `<dl class="vp-facts">${facts.map(([k, v]) => `<dt>${html(k)}</dt><dd>${v}</dd>`).join('')}</dl>`,
     ...f.provenance.map((l) => locationHtml(l, sources)),
   ];
@@ -151,7 +152,7 @@ function findingHtml(f: Finding, id: string, domains: string, paths: readonly st
     });
     if (f.witness.truncated) out.push('<p>… more minimal paths exist (raise --max-paths).</p>');
   }
-  if (f.help) out.push(`<p class="vp-help">${html(f.help)}</p>`);
+  if (f.help) out.push(`<p class="vp-help">${html(renderFindingText(f.help))}</p>`);
   out.push('</article>');
   return out.join('\n');
 }

@@ -8,6 +8,7 @@ import { policyFromText } from '../../policy/load.js';
 import { runChecks, type CheckReport } from '../../checker/check.js';
 import type { CheckInput } from '../../checker/check.js';
 import type { Finding } from '../../checker/findings.js';
+import { renderFindingText, type FindingMessageId, type FindingText } from '../../checker/messages.js';
 
 export function compileStandalone(yaml: string, file = 'spec.yaml', options: { xen?: string; deployed?: boolean } = {}): CompileResult & { policyText: string } {
   const r = compileText(yaml, { mode: 'standalone', ...options }, file);
@@ -47,3 +48,15 @@ export function citing(findings: readonly Finding[], lines: readonly number[], o
 }
 
 export const ids = (findings: readonly Finding[]): string[] => [...new Set(findings.map((f) => f.ruleId))].sort();
+
+/** What a finding says, as the reports write it (checker/messages.ts, places as `file:line`); '' for none. */
+export const says = (f: Finding | undefined): string => (f ? renderFindingText(f.message) : '');
+
+/** A finding's help as the reports write it; '' for none. */
+export const advice = (f: Finding | undefined): string => (f?.help ? renderFindingText(f.help) : '');
+
+/** The catalog ids the findings say (checker/messages.ts): messages, helps and the reasons nested in them, sorted. */
+export function sentences(findings: readonly Finding[]): FindingMessageId[] {
+  const of = (t: FindingText): FindingMessageId[] => [t.id, ...t.args.flatMap((a) => (a !== null && typeof a === 'object' && 'id' in a ? of(a) : []))];
+  return [...new Set(findings.flatMap((f) => [...of(f.message), ...(f.help ? of(f.help) : [])]))].sort();
+}
