@@ -82,12 +82,21 @@ interface AccessIndex {
   readonly nameSets: WeakMap<NameSet, ReadonlySet<string>>;
   /** The type sets constraints test the target's type (t2) against, once asked for. */
   targetTypeSets?: readonly NameSet[];
-  /** For the latest sources asked about: target type → the source's rules covering it, as a key part (coverageOf). */
+  /** For the latest sources asked about often: target type → the source's rules covering it, as a key part (coverageOf). */
   readonly coverage: Map<number, Map<number, string>>;
+  /** How often each source has been asked about (targetAccessKey), until its coverage is made. */
+  readonly asked: Map<number, number>;
 }
 
 /** Sources whose coverage is kept: a self-test asks about one introspector (and its targets) at a time. */
 const COVERAGE_KEPT = 16;
+/**
+ * Questions about one source before its coverage is made. Making it walks every target set
+ * of the source's rules — 10 000 types for a rule on an attribute — which pays only for a
+ * source asked about many targets (an introspector, about every domain on the host), not
+ * for the thousands of targets each asked about a handful of times as a source.
+ */
+const COVERAGE_AFTER = 256;
 
 const indexes = new WeakMap<DecisionModel, AccessIndex>();
 
@@ -99,7 +108,7 @@ function indexOf(model: DecisionModel): AccessIndex {
       if (c.kind !== 'constrain' && c.kind !== 'mlsconstrain') continue;
       for (const ci of c.classes) byClass[ci]?.push(c);
     }
-    idx = { rulesBySource: new Array(model.types.length), constraintsByClass: byClass, defaultBooleans: model.booleans, nameSets: new WeakMap(), coverage: new Map() };
+    idx = { rulesBySource: new Array(model.types.length), constraintsByClass: byClass, defaultBooleans: model.booleans, nameSets: new WeakMap(), coverage: new Map(), asked: new Map() };
     indexes.set(model, idx);
   }
   return idx;
@@ -367,9 +376,24 @@ export function targetAccessKey(model: DecisionModel, source: SecurityContext, t
   const t = typeIndexOf(model, target.type);
   if (s === undefined || t === undefined || s === t || model.typebounds.has(s) || model.typebounds.has(t)) return undefined;
   const idx = indexOf(model);
-  const parts: (string | number)[] = [target.user, target.role, '|', coverageOf(model, idx, s).get(t) ?? '', '|'];
+  const parts: (string | number)[] = [target.user, target.role, '|', rulesCovering(model, idx, s, t), '|'];
   for (const set of targetTypeSets(model, idx)) parts.push(resolveNames(model, idx, 't', set).has(target.type) ? 1 : 0);
   return parts.join(' ');
+}
+
+/** The indices of the source's rules whose target set holds `t`, in policy order, joined. */
+function rulesCovering(model: DecisionModel, idx: AccessIndex, s: number, t: number): string {
+  const known = idx.coverage.get(s);
+  if (known) return known.get(t) ?? '';
+  const asked = (idx.asked.get(s) ?? 0) + 1;
+  if (asked > COVERAGE_AFTER) {
+    idx.asked.delete(s);
+    return coverageOf(model, idx, s).get(t) ?? '';
+  }
+  idx.asked.set(s, asked);
+  const covering: number[] = [];
+  for (const i of rulesFrom(model, idx, s)) if ((model.avRules[i] as DecisionAvRule).targets.has(t)) covering.push(i);
+  return covering.join(' ');
 }
 
 /**
@@ -379,8 +403,6 @@ export function targetAccessKey(model: DecisionModel, source: SecurityContext, t
  * targets has thousands; a host of 10 000 domains asks about every one of them).
  */
 function coverageOf(model: DecisionModel, idx: AccessIndex, s: number): Map<number, string> {
-  const known = idx.coverage.get(s);
-  if (known) return known;
   const lists = new Map<number, number[]>();
   for (const i of rulesFrom(model, idx, s)) {
     for (const t of (model.avRules[i] as DecisionAvRule).targets) {
