@@ -4,16 +4,17 @@
 import { compileSpec } from '../api/compile.js';
 import { compareCodePoints } from '../core/compare.js';
 import { placeAll, type PlacedDiagnostic } from '../core/located.js';
-import { locatePlaced, renderPlaced, summary } from '../report/diagnostics.js';
+import { locatePlaced, summary } from '../report/diagnostics.js';
+import { reportAll } from './render.js';
 import type { ParsedArgs } from './args.js';
 import { EXIT_OK, EXIT_USAGE, specArgument, usageError, type Io } from './io.js';
 import { recoverOutput, writeArtifacts, type FileText } from './output.js';
 
 type Parsed = ParsedArgs;
 
+/** The diagnostics on stderr as every command shows them (--quiet, colour, repeats collapsed); JSON carries them itself. */
 function report(io: Io, diagnostics: readonly PlacedDiagnostic[], format: string): void {
-  if (format === 'json') return;
-  for (const p of diagnostics) io.stderr(renderPlaced(p) + '\n');
+  if (format !== 'json') reportAll(io, diagnostics);
 }
 
 export function runCompile(args: Parsed, io: Io): number {

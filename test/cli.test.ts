@@ -161,6 +161,32 @@ describe('vmipolicy: --quiet and check --fail-on', () => {
     assert.match(broken.stderr, /error VP\d{4}/);
   });
 
+  it('compile --quiet keeps its warnings off stderr (the file list stays on stdout)', () => {
+    withTempDir((dir) => {
+      const loud = cli(['compile', SPEC, '-o', join(dir, 'a')]);
+      assert.equal(loud.status, 0, loud.stderr);
+      assert.match(loud.stderr, /warning VP2004/);
+      const quiet = cli(['compile', SPEC, '-o', join(dir, 'b'), '--quiet']);
+      assert.equal(quiet.status, 0, quiet.stderr);
+      assert.equal(quiet.stderr, '');
+      assert.match(quiet.stdout, /^wrote \d+ files to .* \(0 errors, 1 warning\)$/m);
+    });
+  });
+
+  it('a warning met again word for word is shown once, with a count and where else; JSON keeps every one', () => {
+    withTempDir((dir) => {
+      const log = join(dir, 'dmesg.txt');
+      const bad = '(XEN) avc:  denied  { bogus } for domid=1 scontext=system_u:system_r:x_t tcontext=garbage\n';
+      writeFileSync(log, bad.repeat(8));
+      const text = cli(['explain', log, '--spec', SPEC]);
+      assert.equal(text.status, 0, text.stderr);
+      assert.equal(text.stderr.match(/warning VP3601/g)?.length, 1, text.stderr);
+      assert.match(text.stderr, /^ {2}and 7 more like this one: \S*dmesg\.txt:2:7, \S*dmesg\.txt:3:7, \S*dmesg\.txt:4:7, \S*dmesg\.txt:5:7, \S*dmesg\.txt:6:7 and 2 more$/m);
+      const json = JSON.parse(cli(['explain', log, '--spec', SPEC, '--format', 'json']).stdout) as { diagnostics: { code: string }[] };
+      assert.equal(json.diagnostics.filter((d) => d.code === 'VP3601').length, 8);
+    });
+  });
+
   it('check --fail-on warning exits 1 for a warning; error (the default) does not; anything else is a usage error', () => {
     assert.equal(cli(['check', SPEC, '--fail-on', 'warning']).status, 1);
     assert.equal(cli(['check', SPEC, '--fail-on', 'error']).status, 0);
