@@ -144,7 +144,10 @@ function verifyCommand(argv: readonly string[], given: Io): number | Promise<num
     onCheck: (report: CheckReport) => {
       if (report.proven) progress(io, `proven; self-testing ${counted(report.introspectors.length, 'introspector')} on a simulated host…`);
       if (json) checkJson = reportDocument(report);
-      if (!json) checkText = `check    ${verdictLine(report)}\n` + (report.proven ? '' : '\n' + renderReport(report, 'text', args));
+      // The findings behind the verdict whenever it counts any: a failure's errors, and the
+      // warnings a proven policy still has (the verdict line counts them; they are shown too).
+      const listed = !report.proven || report.findings.some((f) => f.severity === 'warning');
+      if (!json) checkText = `check    ${verdictLine(report)}\n` + (listed ? '\n' + renderReport(report, 'text', args) + (report.proven ? '\n' : '') : '');
     },
   });
   status.clear();
