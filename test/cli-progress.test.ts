@@ -110,7 +110,7 @@ describe('progress: the executable on a terminal', () => {
     return spawnSync('script', ['-qec', `${line} >'${out}'`, '/dev/null'], { encoding: 'utf8', cwd: repoPath(), env: { ...process.env, NO_COLOR: '1' } }).stdout;
   }
 
-  it('verify and selftest draw the self-test line and wipe it; stdout is the same bytes as in a pipe', (t) => {
+  it('verify and selftest draw the self-test line and wipe it; stdout is the same bytes as in a pipe; compile and check draw their phases', (t) => {
     if (!requires(t, { commands: ['script'] })) return;
     withTempDir((dir) => {
       const spec = join(dir, 'fleet.yaml');
@@ -128,6 +128,11 @@ describe('progress: the executable on a terminal', () => {
         assert.equal(readFileSync(out, 'utf8'), piped.stdout);
         assert.doesNotMatch(onTerminal([command, spec, '--quiet'], join(dir, 'quiet.txt')), /vmipolicy: self-test/);
       }
+      const compiled = onTerminal(['compile', spec, '-o', join(dir, 'out')], join(dir, 'compile.txt'));
+      assert.match(compiled, /\rvmipolicy: compiling the spec…/);
+      assert.match(compiled, /\rvmipolicy: writing \S+out: file 1\/12…/);
+      assert.match(compiled, /\r +\r$/);
+      assert.match(readFileSync(join(dir, 'compile.txt'), 'utf8'), /^wrote 12 files to /);
       const checked = onTerminal(['check', spec], join(dir, 'check.txt'));
       assert.match(checked, /\rvmipolicy: compiling the spec…\rvmipolicy: reading the policy…/);
       assert.match(checked, /\rvmipolicy: proving least privilege…/);
