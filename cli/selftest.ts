@@ -1,7 +1,8 @@
 // `vmipolicy selftest SPEC` and `vmipolicy verify SPEC`: arguments → api/selftest.ts →
-// diagnostics on stderr, then the report (selftest) or one line per stage and the failing
-// stage's report (verify). Exit codes: 0 all hold, 1 findings / not as expected, 2 bad input
-// or usage (api/exit.ts).
+// diagnostics on stderr, then the report (selftest) or one line per stage, the check's findings
+// when it counts any, and the failing stage's report (verify); on a terminal, progress on
+// stderr while they run (cli/progress.ts). Exit codes: 0 all hold, 1 findings / not as
+// expected, 2 bad input or usage (api/exit.ts).
 
 import { performance } from 'node:perf_hooks';
 import { verdictLine } from '../report/check/text.js';
@@ -135,8 +136,8 @@ function verifyCommand(argv: readonly string[], given: Io): number | Promise<num
   const status = statusLine(given);
   const io = status.io;
   const json = format === 'json';
-  // The check report as JSON (verify's document) or text (when it is not proven), taken as
-  // soon as it exists so the self-test does not carry it.
+  // The check report as JSON (verify's document) or text (when it is not proven, or proven
+  // with warnings), taken as soon as it exists so the self-test does not carry it.
   let checkJson: unknown;
   let checkText: string | undefined;
   progress(io, `compiling and checking ${terminalSafe(specName(spec))}…`);
