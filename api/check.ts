@@ -43,7 +43,12 @@ export interface CheckOptions {
   readonly maxDepth?: number;
   /** Write manifest.json among the compiled artifacts (default true), or defer it (see CompileOptions). */
   readonly manifest?: boolean | 'deferred';
+  /** Told as each phase starts (data: the CLI shows it on a terminal, the library never prints). */
+  readonly onPhase?: (phase: CheckPhase) => void;
 }
+
+/** The phases of a check, in order: compiling the spec, reading or loading the policy, running the proof rules. */
+export type CheckPhase = 'compile' | 'policy' | 'prove';
 
 /** What stopped a check before any report: reading the spec (or an input beside it), or the policy. */
 export type CheckFailure = Failure & { readonly reading: 'spec' | 'policy' };
@@ -204,6 +209,7 @@ export function checkSpec(spec: SpecInput, options: CheckOptions = {}): CheckOut
   const read = readSpec(spec);
   if ('diagnostic' in read) return found.fail('spec', placeAll([read.diagnostic]));
   const deployed = (options.policy?.length ?? 0) > 0;
+  options.onPhase?.('compile');
   const compiled = compile(read, {
     ...(options.xen !== undefined ? { xen: options.xen } : {}),
     ...(options.mode ? { mode: options.mode } : {}),
@@ -214,6 +220,7 @@ export function checkSpec(spec: SpecInput, options: CheckOptions = {}): CheckOut
   if (!compiled.ir || !compiled.source || hasErrors(compiled.diagnostics)) return found.fail('spec', placeAll(compiled.diagnostics, specSources));
   found.add(placeAll(compiled.diagnostics, specSources));
 
+  options.onPhase?.('policy');
   const chosen = choosePolicy(options, compiled, found);
   if (!('load' in chosen)) return found.fail('spec', placeAll(chosen), { compiled });
   const policy = chosen.load.policy;
@@ -227,6 +234,7 @@ export function checkSpec(spec: SpecInput, options: CheckOptions = {}): CheckOut
   const xenstore = readXenstore(options.xenstore, compiled, deployed);
   if ('failed' in xenstore) return found.fail('spec', xenstore.failed, { compiled, policy });
 
+  options.onPhase?.('prove');
   const report = runChecks({
     ir: compiled.ir,
     spec: compiled.source,

@@ -4,7 +4,7 @@
 
 // Operations
 export { compileSpec, type CompileOutcome } from './compile.js';
-export { checkSpec, checkDeployed, type CheckOptions, type CheckOutcome, type CheckFailure } from './check.js';
+export { checkSpec, checkDeployed, type CheckOptions, type CheckOutcome, type CheckFailure, type CheckPhase } from './check.js';
 export { selftest, verify, type SelftestOptions, type SelftestOutcome, type VerifyOutcome, type VerifyStage, type VerifyHooks } from './selftest.js';
 export { diff, type DiffOptions, type DiffOutcome } from './diff.js';
 export { readPolicy, type PolicyOutcome } from './policy.js';
@@ -18,7 +18,7 @@ export type { Located, Placement, PlacedDiagnostic } from '../core/located.js';
 export type { CheckReport } from '../checker/check.js';
 export { RULE_IDS, type Finding, type FindingSeverity, type RuleId } from '../checker/findings.js';
 export { FindingMessages, renderFindingText, atLine, type FindingText, type FindingArg, type FindingMessageId, type PlaceWriter } from '../checker/messages.js';
-export type { SelftestReport } from '../vmi/selftest/selftest.js';
+export type { SelftestReport, SelftestProgress } from '../vmi/selftest/selftest.js';
 export type { DiffReport } from '../diff/types.js';
 export type { ExplainReport, Denial, Explanation, Candidate } from '../explain/explain.js';
 export type { LoadedPolicy } from '../policy/load.js';

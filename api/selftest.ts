@@ -17,7 +17,7 @@ import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, type ExitCode, type Failure } from 
 import { specName, type SpecInput } from './spec-input.js';
 
 /** The self-test runs on what the spec compiles to: a deployed policy, xl or xenstore is for check. */
-export type SelftestOptions = Omit<CheckOptions, 'policy' | 'xl' | 'xenstore' | 'manifest'> & Pick<RunOptions, 'memoryBytes' | 'dataPages' | 'now'>;
+export type SelftestOptions = Omit<CheckOptions, 'policy' | 'xl' | 'xenstore' | 'manifest'> & Pick<RunOptions, 'memoryBytes' | 'dataPages' | 'now' | 'onProgress'>;
 
 export interface SelftestOutcome {
   /** 0 every operation as expected, 1 not, 2 input errors. */
@@ -57,11 +57,12 @@ function runOptions(options: SelftestOptions): RunOptions {
     ...(options.now ? { now: options.now } : {}),
     ...(options.memoryBytes ? { memoryBytes: options.memoryBytes } : {}),
     ...(options.dataPages ? { dataPages: options.dataPages } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   };
 }
 
 function checkOptions(options: SelftestOptions): CheckOptions {
-  const { memoryBytes: _m, dataPages: _d, now: _n, ...check } = options;
+  const { memoryBytes: _m, dataPages: _d, now: _n, onProgress: _p, ...check } = options;
   return { ...check, manifest: 'deferred' };
 }
 

@@ -22,6 +22,7 @@ try {
     // is set to anything (no-color.org), never on a terminal that says it is dumb.
     colour: process.stderr.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== 'dumb',
     terminal: process.stderr.isTTY === true,
+    ...(process.stderr.isTTY === true && process.stderr.columns > 0 ? { columns: process.stderr.columns } : {}),
   });
 } catch (e) {
   // Input errors never throw; reaching here is a bug in vmipolicy, not in the user's spec.

@@ -5,6 +5,7 @@ import { VERSION } from '../compiler/index.js';
 import { RULE_IDS, type RuleId } from '../checker/findings.js';
 import type { CheckReport } from '../checker/check.js';
 import { checkSpec, type CheckOptions } from '../api/check.js';
+import { progressOptions, statusLine } from './progress.js';
 import { EXIT_FINDINGS, EXIT_OK, type Failure } from '../api/exit.js';
 import type { PlacedDiagnostic } from '../core/located.js';
 import { reportJson } from '../report/check/json.js';
@@ -120,7 +121,11 @@ export function runCheck(argv: readonly string[], io: Io, usageError: (io: Io, m
     reportAll(io, spec.diagnostics);
     return EXIT_USAGE;
   }
-  const outcome = checkSpec(spec, { ...checkOptionsOf(args), manifest: false });
+  // Only the phases are shown: a check has no inner loop worth counting.
+  const status = statusLine(io);
+  const { onPhase } = progressOptions(status);
+  const outcome = checkSpec(spec, { ...checkOptionsOf(args), manifest: false, ...(onPhase ? { onPhase } : {}) });
+  status.clear();
   reportOutcome(io, outcome);
   const report = outcome.report;
   if (!report) return outcome.exit;

@@ -4,16 +4,18 @@
 import { compileSpec } from '../api/compile.js';
 import { compareCodePoints } from '../core/compare.js';
 import { placeAll, type PlacedDiagnostic } from '../core/located.js';
-import { locatePlaced, renderPlaced, summary } from '../report/diagnostics.js';
+import { locatePlaced, summary } from '../report/diagnostics.js';
+import { reportAll } from './render.js';
+import { statusLine } from './progress.js';
 import type { ParsedArgs } from './args.js';
 import { EXIT_OK, EXIT_USAGE, specArgument, usageError, type Io } from './io.js';
 import { recoverOutput, writeArtifacts, type FileText } from './output.js';
 
 type Parsed = ParsedArgs;
 
+/** The diagnostics on stderr as every command shows them (--quiet, colour, repeats collapsed); JSON carries them itself. */
 function report(io: Io, diagnostics: readonly PlacedDiagnostic[], format: string): void {
-  if (format === 'json') return;
-  for (const p of diagnostics) io.stderr(renderPlaced(p) + '\n');
+  if (format !== 'json') reportAll(io, diagnostics);
 }
 
 export function runCompile(args: Parsed, io: Io): number {
@@ -35,10 +37,14 @@ export function runCompile(args: Parsed, io: Io): number {
   // The manifest is made while it is written: at 10 000 domains it is most of the output.
   const spec = specArgument(specPath);
   if (typeof spec === 'object' && 'diagnostics' in spec) return finish(io, format, [...recoveredWarnings, ...spec.diagnostics], EXIT_USAGE);
+  const status = statusLine(io);
+  status.show('compiling the spec…', true);
   const result = compileSpec(spec, { ...(xen !== undefined ? { xen } : {}), ...(mode ? { mode } : {}), manifest: 'deferred' });
+  status.clear();
   if (!result.artifacts) return finish(io, format, [...recoveredWarnings, ...result.diagnostics], EXIT_USAGE);
   const files = new Map<string, FileText>([...result.artifacts, ...(result.deferred ?? [])].sort(([a], [b]) => compareCodePoints(a, b)));
-  const written = writeArtifacts(out, files);
+  const written = writeArtifacts(out, files, status.active ? (done, of) => status.show(`writing ${out}: file ${done + 1}/${of}…`, done === 0) : undefined);
+  status.clear();
   const diagnostics = [...recoveredWarnings, ...result.diagnostics, ...placeAll(written.warnings)];
   if (!written.ok) return finish(io, format, [...diagnostics, ...placeAll([written.diagnostic])], EXIT_USAGE);
   if (format === 'json') {

@@ -21,6 +21,8 @@ export interface Io {
   readonly colour?: boolean;
   /** stderr is a terminal: a person is watching, so long runs say what they are doing. */
   readonly terminal?: boolean;
+  /** The terminal's width, when stderr is one: a line redrawn in place must not wrap. */
+  readonly columns?: number;
 }
 
 /** A line on what a long run is doing now: on a terminal only (a log or a pipe gets none), and not with --quiet. */

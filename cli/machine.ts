@@ -1,7 +1,7 @@
 // Machine formats on failure. A CI step parses or uploads what `--format json|sarif|markdown`
 // writes on stdout; when the input is bad (exit 2) it must still receive a valid document of
 // that format, carrying the diagnostics that stopped the run, instead of an empty stream.
-// Commands report each diagnostic through `reportPlaced` (cli/render.ts), which also
+// Commands report each diagnostic through `reportAll` (cli/render.ts), which also
 // records it here; `withMachineFailure` writes the document when the command wrote none.
 
 import { VERSION } from '../compiler/version.js';

@@ -1,7 +1,8 @@
 // `vmipolicy selftest SPEC` and `vmipolicy verify SPEC`: arguments → api/selftest.ts →
-// diagnostics on stderr, then the report (selftest) or one line per stage and the failing
-// stage's report (verify). Exit codes: 0 all hold, 1 findings / not as expected, 2 bad input
-// or usage (api/exit.ts).
+// diagnostics on stderr, then the report (selftest) or one line per stage, the check's findings
+// when it counts any, and the failing stage's report (verify); on a terminal, progress on
+// stderr while they run (cli/progress.ts). Exit codes: 0 all hold, 1 findings / not as
+// expected, 2 bad input or usage (api/exit.ts).
 
 import { performance } from 'node:perf_hooks';
 import { verdictLine } from '../report/check/text.js';
@@ -22,6 +23,7 @@ import { specName, type SpecInput } from '../api/spec-input.js';
 import { terminalSafe } from '../core/terminal.js';
 import { counted } from '../report/diagnostics.js';
 import { recordedDiagnostics, machineCommand } from './machine.js';
+import { progressOptions, statusLine } from './progress.js';
 
 /** check's flags that only check's own output reads (its SARIF, its exit on warnings). */
 const CHECK_OUTPUT_FLAGS: readonly string[] = ['--sarif-root', '--fail-on'];
@@ -74,12 +76,15 @@ function selftestOptionsOf(args: ParsedArgs): SelftestOptions {
   };
 }
 
-function selftestCommand(argv: readonly string[], io: Io): number {
-  const parsed = parse(argv, io, 'selftest');
+function selftestCommand(argv: readonly string[], given: Io): number {
+  const parsed = parse(argv, given, 'selftest');
   if (typeof parsed === 'number') return parsed;
   const { args, spec, format } = parsed;
+  const status = statusLine(given);
+  const io = status.io;
   progress(io, `compiling ${terminalSafe(specName(spec))}, then self-testing it on a simulated host…`);
-  const outcome = selftest(spec, selftestOptionsOf(args));
+  const outcome = selftest(spec, { ...selftestOptionsOf(args), ...progressOptions(status) });
+  status.clear();
   reportOutcome(io, outcome);
   if (!outcome.report) return outcome.exit;
   io.stdout(format === 'json' ? selftestJson(outcome.report) : selftestText(outcome.report, { verbose: args.flags.has('--verbose') }));
@@ -98,10 +103,13 @@ const FAILED_LINES: Readonly<Record<VerifyStage['stage'], string>> = {
  * self-test's steps. The check's outcome is kept to the end (its graph is drawn, and its
  * sources quoted, after the self-test ran).
  */
-async function verifyHtmlCommand(spec: SpecInput, args: ParsedArgs, io: Io): Promise<number> {
+async function verifyHtmlCommand(spec: SpecInput, args: ParsedArgs, given: Io): Promise<number> {
   let checked: { report: CheckReport; check: CheckOutcome } | undefined;
+  const status = statusLine(given);
+  const io = status.io;
   progress(io, `compiling and checking ${terminalSafe(specName(spec))}…`);
-  const outcome = verify(spec, selftestOptionsOf(args), { onCheck: (report, check) => { checked = { report, check }; } });
+  const outcome = verify(spec, { ...selftestOptionsOf(args), ...progressOptions(status) }, { onCheck: (report, check) => { checked = { report, check }; } });
+  status.clear();
   reportOutcome(io, { diagnostics: outcome.diagnostics });
   const selftestReport = outcome.stages.flatMap((s) => (s.stage === 'selftest' && s.report ? [s.report] : []))[0];
   let check: CheckHtmlInput | undefined;
@@ -120,24 +128,30 @@ async function verifyHtmlCommand(spec: SpecInput, args: ParsedArgs, io: Io): Pro
   return outcome.exit;
 }
 
-function verifyCommand(argv: readonly string[], io: Io): number | Promise<number> {
-  const parsed = parse(argv, io, 'verify', VERIFY_FORMATS);
+function verifyCommand(argv: readonly string[], given: Io): number | Promise<number> {
+  const parsed = parse(argv, given, 'verify', VERIFY_FORMATS);
   if (typeof parsed === 'number') return parsed;
   const { args, spec, format } = parsed;
-  if (format === 'html') return verifyHtmlCommand(spec, args, io);
+  if (format === 'html') return verifyHtmlCommand(spec, args, given);
+  const status = statusLine(given);
+  const io = status.io;
   const json = format === 'json';
-  // The check report as JSON (verify's document) or text (when it is not proven), taken as
-  // soon as it exists so the self-test does not carry it.
+  // The check report as JSON (verify's document) or text (when it is not proven, or proven
+  // with warnings), taken as soon as it exists so the self-test does not carry it.
   let checkJson: unknown;
   let checkText: string | undefined;
   progress(io, `compiling and checking ${terminalSafe(specName(spec))}…`);
-  const outcome = verify(spec, selftestOptionsOf(args), {
+  const outcome = verify(spec, { ...selftestOptionsOf(args), ...progressOptions(status) }, {
     onCheck: (report: CheckReport, check: CheckOutcome) => {
       if (report.proven) progress(io, `proven; self-testing ${counted(report.introspectors.length, 'introspector')} on a simulated host…`);
       if (json) checkJson = reportDocument(report);
-      if (!json) checkText = `check    ${verdictLine(report)}\n` + (report.proven ? '' : '\n' + renderReport(report, 'text', args, [], check.files, check.unwritten));
+      // The findings behind the verdict whenever it counts any: a failure's errors, and the
+      // warnings a proven policy still has (the verdict line counts them; they are shown too).
+      const listed = !report.proven || report.findings.some((f) => f.severity === 'warning');
+      if (!json) checkText = `check    ${verdictLine(report)}\n` + (listed ? '\n' + renderReport(report, 'text', args, [], check.files, check.unwritten) + (report.proven ? '\n' : '') : '');
     },
   });
+  status.clear();
   reportOutcome(io, { diagnostics: outcome.diagnostics });
   const stages = outcome.stages.map((s) => (s.stage === 'check' && checkJson !== undefined ? { ...s, report: checkJson } : s));
   if (json) {

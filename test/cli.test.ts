@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { capabilityReferenceMarkdown } from '../catalog/reference.js';
 import { repoPath, requires } from './support/env.js';
 import { withTempDir } from './support/oracles.js';
+import { MINIMAL_SPEC } from './support/specs.js';
 
 function cli(args: string[], cwd = repoPath()): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [repoPath('dist', 'cli', 'bin.js'), ...args], { encoding: 'utf8', cwd });
@@ -139,6 +140,33 @@ describe('vmipolicy: a new user’s mistakes on the command line', () => {
   });
 });
 
+describe('vmipolicy: a new user’s mistakes in a spec', () => {
+  // Each: the mistake, made in the minimal spec; the one error `check` prints for it (its
+  // code, line and column) and the help line under it.
+  const mistakes: readonly [string, (spec: string) => string, string, RegExp][] = [
+    ['a misspelt field', (s) => s.replace('    guest: pv\n', '    guest: pv\n    capabilites: [pause]\n'), 'VP1101 at 8:5', /help: did you mean "capabilities"\?/],
+    ['a misspelt capability', (s) => s.replace('read-memory]', 'read-memroy]'), 'VP1207 at 9:33', /help: did you mean "read-memory"\?/],
+    ['a guest kind in capitals', (s) => s.replace('    guest: hvm\n', '    guest: HVM\n'), 'VP1104 at 12:12', /help: did you mean "hvm"\?/],
+    ['a tab for indentation', (s) => s.replace('    targets: [web]\n', '\ttargets: [web]\n'), 'VP1016 at 8:1', /help: replace the tab \(shown as →\) with spaces/],
+    ['a capability without the one it needs', (s) => s.replace('[domain-info, read-memory]', '[read-memory, pause]'), 'VP1210 at 9:20', /help: add domain-info to the capabilities of "mon"/],
+    ['a release after the last one known', (s) => s.replace('xen: "4.19.6"', 'xen: "4.23"'), 'VP1201 at 2:6', /help: did you mean "4\.22"\?/],
+    ['a misspelt target', (s) => s.replace('targets: [web]', 'targets: [wbe]'), 'VP1204 at 8:15', /help: did you mean "web"\?/],
+  ];
+  for (const [what, mistake, expected, help] of mistakes) {
+    it(`${what}: one error, ${expected}, with its help`, () => {
+      withTempDir((dir) => {
+        writeFileSync(join(dir, 'spec.yaml'), mistake(MINIMAL_SPEC));
+        const r = cli(['check', 'spec.yaml'], dir);
+        assert.equal(r.status, 2, r.stderr);
+        const errors = [...r.stderr.matchAll(/^spec\.yaml:(\d+):(\d+): error (VP\d{4}):/gm)].map((m) => `${m[3]} at ${m[1]}:${m[2]}`);
+        assert.deepEqual(errors, [expected], r.stderr);
+        assert.match(r.stderr, new RegExp(`^ {2}${help.source}`, 'm'));
+        assert.match(r.stderr, /^vmipolicy: cannot check \(1 error, \d+ warnings?\)$/m);
+      });
+    });
+  }
+});
+
 describe('vmipolicy: --quiet and check --fail-on', () => {
   // tinyvmi proves, with two warnings on the way: VP2004 (memory-events lets it write any page)
   // and VP3402 (no Xen tree given, so it was checked inside our own base).
@@ -159,6 +187,32 @@ describe('vmipolicy: --quiet and check --fail-on', () => {
     const broken = cli(['compile', 'no-such-spec.yaml', '-o', 'never-written', '--quiet']);
     assert.equal(broken.status, 2);
     assert.match(broken.stderr, /error VP\d{4}/);
+  });
+
+  it('compile --quiet keeps its warnings off stderr (the file list stays on stdout)', () => {
+    withTempDir((dir) => {
+      const loud = cli(['compile', SPEC, '-o', join(dir, 'a')]);
+      assert.equal(loud.status, 0, loud.stderr);
+      assert.match(loud.stderr, /warning VP2004/);
+      const quiet = cli(['compile', SPEC, '-o', join(dir, 'b'), '--quiet']);
+      assert.equal(quiet.status, 0, quiet.stderr);
+      assert.equal(quiet.stderr, '');
+      assert.match(quiet.stdout, /^wrote \d+ files to .* \(0 errors, 1 warning\)$/m);
+    });
+  });
+
+  it('a warning met again word for word is shown once, with a count and where else; JSON keeps every one', () => {
+    withTempDir((dir) => {
+      const log = join(dir, 'dmesg.txt');
+      const bad = '(XEN) avc:  denied  { bogus } for domid=1 scontext=system_u:system_r:x_t tcontext=garbage\n';
+      writeFileSync(log, bad.repeat(8));
+      const text = cli(['explain', log, '--spec', SPEC]);
+      assert.equal(text.status, 0, text.stderr);
+      assert.equal(text.stderr.match(/warning VP3601/g)?.length, 1, text.stderr);
+      assert.match(text.stderr, /^ {2}and 7 more like this one: \S*dmesg\.txt:2:7, \S*dmesg\.txt:3:7, \S*dmesg\.txt:4:7, \S*dmesg\.txt:5:7, \S*dmesg\.txt:6:7 and 2 more$/m);
+      const json = JSON.parse(cli(['explain', log, '--spec', SPEC, '--format', 'json']).stdout) as { diagnostics: { code: string }[] };
+      assert.equal(json.diagnostics.filter((d) => d.code === 'VP3601').length, 8);
+    });
   });
 
   it('check --fail-on warning exits 1 for a warning; error (the default) does not; anything else is a usage error', () => {

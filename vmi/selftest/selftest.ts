@@ -111,7 +111,22 @@ export interface SelftestOptions {
   readonly everyOperation?: boolean;
   /** Receives the simulated host once the plan has run (its AVC log, its guest pool). */
   readonly onHost?: (sim: SimulatedHost) => void;
+  /**
+   * Told where the run is: before the host boots, as each introspector starts and after each
+   * of its target sessions. Data, not text — how often to show it, and how, is the caller's
+   * business (the CLI draws one line on a terminal, at most a few times a second).
+   */
+  readonly onProgress?: (progress: SelftestProgress) => void;
 }
+
+/**
+ * Where a running self-test is. `boot`: the simulated host is being built from the policy,
+ * the xl labels and the ACL script. `run`: introspector `index` (0-based) of `introspectors`
+ * is under test and `targetsDone` of its `targets` sessions have run; its probes follow them.
+ */
+export type SelftestProgress =
+  | { readonly phase: 'boot' }
+  | { readonly phase: 'run'; readonly introspector: string; readonly index: number; readonly introspectors: number; readonly targetsDone: number; readonly targets: number };
 
 interface SelftestInput {
   readonly artifacts: ReadonlyMap<string, string>;
@@ -163,6 +178,7 @@ export function runSelftestOn(input: SelftestInput, options: SelftestOptions = {
   const manifest = input.manifest ?? readManifest(input.artifacts);
   if (!manifest) return { diagnostics: [bootFailure('the artifacts have no manifest.json')] };
   const now = options.now;
+  options.onProgress?.({ phase: 'boot' });
   const bootStart = now?.() ?? 0;
   const policy = hostPolicyOf(input.policy);
   const extra = options.bystander === false ? undefined : bystanderSpec(policy, manifest);
@@ -180,7 +196,7 @@ export function runSelftestOn(input: SelftestInput, options: SelftestOptions = {
   const tally = { operations: 0, asExpected: 0, allowed: 0, denied: 0 };
   const folds = new Folds();
   const totalStart = now?.() ?? 0;
-  for (const p of plan(sim, manifest, extra?.name, notApplicable, options.everyOperation === true)) {
+  for (const p of plan(sim, manifest, extra?.name, notApplicable, options.everyOperation === true, options.onProgress)) {
     if ('times' in p) {
       const { actual, asExpected, entry } = p.of.outcome as NonNullable<Planned['outcome']>;
       tally.operations += p.times;
@@ -342,15 +358,19 @@ function summarise(records: readonly CheckRecord[]): CheckSummary[] {
  * never holds its hundreds of thousands of operations at once. Probes Xen refuses before
  * FLASK decides go to `notApplicable` as the plan reaches them.
  */
-function* plan(sim: SimulatedHost, manifest: Manifest, bystander: string | undefined, notApplicable: NotApplicableList, runEvery: boolean): Generator<Planned | Counted> {
+function* plan(sim: SimulatedHost, manifest: Manifest, bystander: string | undefined, notApplicable: NotApplicableList, runEvery: boolean, onProgress?: (progress: SelftestProgress) => void): Generator<Planned | Counted> {
   const xen = sim.hv.xen;
   const domain = (name: string): SimDomain | undefined => sim.host.domains.byName(name);
   const declaredTargets = manifest.domains.filter((d) => d.role === 'target').map((d) => d.name);
 
-  for (const intro of introspectorsOf(manifest)) {
+  const introspectors = introspectorsOf(manifest);
+  for (const [index, intro] of introspectors.entries()) {
     const me = domain(intro.name);
     if (!me) continue;
     const targets = intro.targets.map(domain).filter((d): d is SimDomain => d !== undefined);
+    // Called between operations, never inside one: a progress callback sees the host at rest.
+    const progress = onProgress && ((targetsDone: number): void => onProgress({ phase: 'run', introspector: intro.name, index, introspectors: introspectors.length, targetsDone, targets: targets.length }));
+    progress?.(0);
 
     // Positive: each target, each declared capability, as LibVMI does it. The first target of
     // each guest kind gets the full data region; on the others the same steps make the same
@@ -358,7 +378,7 @@ function* plan(sim: SimulatedHost, manifest: Manifest, bystander: string | undef
     // region: reading 500 pages proves the VMI core once per introspector and kind, and each
     // further page would repeat a check already made on the same target.
     const provenOn = new Map<string, string>();
-    for (const target of targets) {
+    for (const [t, target] of targets.entries()) {
       if (!sim.guests.has(target.domid)) continue;
       const proof = provenOn.get(target.kind);
       if (proof === undefined) provenOn.set(target.kind, target.name);
@@ -381,6 +401,8 @@ function* plan(sim: SimulatedHost, manifest: Manifest, bystander: string | undef
           if (paused.length) rec.fail(`vCPU ${paused.join(', ')} still paused`);
         },
       };
+      // The generator resumes here once the session's last step has run.
+      progress?.(t + 1);
     }
 
     // Negative: what the spec did not grant, on its own targets.
