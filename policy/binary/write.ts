@@ -1,0 +1,862 @@
+// Writing the binary policy Xen loads, byte for byte as Debian's `checkpolicy -t Xen -c N`
+// (SELinux 3.4) writes it for the same policy.conf, so a host can be built without checkpolicy.
+//
+// checkpolicy parses into a base policydb, `expand_module()` (libsepol src/expand.c) copies it
+// into a kernel policydb, and `policydb_write()` (src/write.c) writes that. The bytes depend on
+// three orders libsepol never sorts, which this module reproduces rather than approximates:
+// - Symbol tables are hash tables (src/hashtab.c) written bucket by bucket: a name's bucket is
+//   `symhash()` (src/symtab.c) masked by the table size, a bucket is kept in strcmp order, and a
+//   table doubles from its `symtab_sizes[]` size (src/policydb.c) until it holds as many slots
+//   as names (`hashtab_check_resize`). So a table's order is a pure function of its names.
+// - Type, role, user and boolean *values* are given by `expand_module()` in the order it walks
+//   the base policy's tables (`type_copy_callback` … `bool_copy_callback`): that same bucket
+//   order, not declaration order. Classes, commons, permissions, categories keep their
+//   declaration values (`class_copy_callback` copies `s.value`).
+// - The avtabs have 2^20 slots (`avtab_alloc(MAX_AVTAB_SIZE)` in expand.c, MAX_AVTAB_HASH_BITS
+//   in avtab.h); a key's slot is `avtab_hash()` (a murmur3 mix of class, target, source, in
+//   src/avtab.c), and `avtab_insert_nonunique` keeps a slot sorted by (source, target, class),
+//   equal keys of different kinds in insertion order. `avtab_write()` walks slot by slot.
+// Lists are written as libsepol built them: initial SIDs and constraints are prepended as
+// declared (checkpolicy's `define_initial_sid`, `define_constraint`), conditional rule lists
+// are prepended as their keys are first met (`find_avtab_node`), Xen device contexts appended.
+//
+// What the writer does not do is refuse a policy checkpolicy would refuse for its meaning
+// (neverallow violations, conflicting type_transitions): the checker proves those; this module
+// turns a policy that parsed and resolved into bytes, and refuses (WriteError with the span)
+// only what it cannot write as checkpolicy would (MLS policies, role attributes, typebounds).
+
+import type { SourceSpan } from '../../core/diagnostics.js';
+import { compareCodePoints } from '../../core/compare.js';
+import type { BoolExpr, Conditional, Constrain, ConstraintExpr, Context, Name, NameSet, PolicyAst, Statement, ValidateTrans } from '../grammar/ast.js';
+import { AVTAB, CEXPR, COND, XEN_POLICY_VERSIONS } from './read.js';
+
+export class WriteError extends Error {
+  constructor(readonly span: SourceSpan | undefined, message: string) {
+    super(message);
+  }
+}
+
+export interface WriteOptions {
+  /** 24 or 30 (libsepol's only Xen entries in policydb_compat[]); default 30 like checkpolicy. */
+  readonly version?: number;
+}
+
+const POLICYDB_MAGIC = 0xf97cff8c;
+const XEN_TARGET = 'XenFlask';
+/** policydb.c symtab_sizes[]: commons, classes, roles, types, users, bools, levels, cats. */
+const SIZE = { commons: 2, classes: 32, roles: 16, types: 512, users: 128, bools: 16 } as const;
+/** PERM_SYMTAB_SIZE: a class's permission table never grows (at most 32 permissions). */
+const PERM_TABLE = 32;
+const AVTAB_MASK = (1 << 20) - 1;
+const VERSION_ROLETRANS = 26;
+const VERSION_FILENAME_TRANS = 25;
+const VERSION_NEW_OBJECT_DEFAULTS = 27;
+const VERSION_DEFAULT_TYPE = 28;
+const VERSION_CONSTRAINT_NAMES = 29;
+const VERSION_XEN_DEVICETREE = 30;
+
+// ---------------------------------------------------------------- libsepol's hash orders
+
+/** symtab.c symhash(): rotate left by 4, xor each byte; masked by the table size. */
+export function symhash(name: string, size: number): number {
+  let v = 0;
+  for (let i = 0; i < name.length; i++) v = (((v << 4) | (v >>> 28)) ^ name.charCodeAt(i)) >>> 0;
+  return v & (size - 1);
+}
+
+/** hashtab_check_resize(): doubled until the table has at least one slot per entry. */
+export function tableSize(initial: number, entries: number): number {
+  let size = initial;
+  while (size < entries) size *= 2;
+  return size;
+}
+
+/** The order hashtab_map() visits `names`: bucket, then strcmp within a bucket. */
+export function hashOrder(names: readonly string[], initial: number): string[] {
+  const size = tableSize(initial, names.length);
+  return names
+    .map((n) => [symhash(n, size), n] as const)
+    .sort((a, b) => a[0] - b[0] || compareCodePoints(a[1], b[1]))
+    .map(([, n]) => n);
+}
+
+/** avtab.c avtab_hash(): murmur3's mix of class, target, source and its finaliser. */
+export function avtabHash(source: number, target: number, cls: number, mask = AVTAB_MASK): number {
+  let hash = 0;
+  const mix = (input: number): void => {
+    let v = Math.imul(input, 0xcc9e2d51);
+    v = (v << 15) | (v >>> 17);
+    v = Math.imul(v, 0x1b873593);
+    hash ^= v;
+    hash = (hash << 13) | (hash >>> 19);
+    hash = (Math.imul(hash, 5) + 0xe6546b64) | 0;
+  };
+  mix(cls);
+  mix(target);
+  mix(source);
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return (hash >>> 0) & mask;
+}
+
+// ---------------------------------------------------------------- the byte sink
+
+class Out {
+  private buf = new Uint8Array(1 << 16);
+  private view = new DataView(this.buf.buffer);
+  length = 0;
+
+  private room(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.length + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  u16(v: number): void {
+    this.room(2);
+    this.view.setUint16(this.length, v, true);
+    this.length += 2;
+  }
+
+  u32(...vs: number[]): void {
+    this.room(4 * vs.length);
+    for (const v of vs) {
+      this.view.setUint32(this.length, v >>> 0, true);
+      this.length += 4;
+    }
+  }
+
+  u64(v: bigint): void {
+    this.room(8);
+    this.view.setBigUint64(this.length, v, true);
+    this.length += 8;
+  }
+
+  text(s: string): void {
+    this.room(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.length++] = s.charCodeAt(i) & 0xff;
+  }
+
+  /** ebitmap_write(): MAPSIZE 64, the high bit, then one (start, 64-bit map) per non-empty node. */
+  ebitmap(bits: Iterable<number>): void {
+    const nodes = new Map<number, [number, number]>();
+    for (const b of bits) {
+      const start = b - (b % 64);
+      const node = nodes.get(start) ?? [0, 0];
+      const off = b % 64;
+      if (off < 32) node[0] = (node[0] | (1 << off)) >>> 0;
+      else node[1] = (node[1] | (1 << (off - 32))) >>> 0;
+      nodes.set(start, node);
+    }
+    const starts = [...nodes.keys()].sort((a, b) => a - b);
+    this.u32(64, starts.length ? (starts.at(-1) as number) + 64 : 0, starts.length);
+    for (const s of starts) {
+      const [lo, hi] = nodes.get(s) as [number, number];
+      this.u32(s, lo, hi);
+    }
+  }
+
+  /** A non-MLS context's or user's range (mls_write_range_helper): one level, sensitivity 0. */
+  emptyRange(): void {
+    this.u32(1, 0);
+    this.ebitmap([]);
+  }
+
+  bytes(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
+// ---------------------------------------------------------------- the kernel policydb
+
+interface ClassInfo {
+  readonly name: string;
+  readonly value: number;
+  common?: string;
+  /** Own permissions → value (after the common's). */
+  readonly perms: Map<string, number>;
+  declared: boolean;
+  /** Prepended as declared (define_constraint). */
+  readonly constraints: { perms: number; expr: number[][]; names: (number[] | undefined)[] }[];
+  readonly validatetrans: { perms: number; expr: number[][]; names: (number[] | undefined)[] }[];
+  readonly defaults: { user: number; role: number; range: number; type: number };
+}
+
+interface AvKey { s: number; t: number; c: number; spec: number }
+interface AvNode extends AvKey { data: number; seq: number }
+
+const SPEC: Record<string, number> = {
+  allow: AVTAB.allowed, auditallow: AVTAB.auditallow, dontaudit: AVTAB.auditdeny, auditdeny: AVTAB.auditdeny,
+  type_transition: AVTAB.transition, type_member: AVTAB.member, type_change: AVTAB.change,
+};
+
+/** An avtab as libsepol keeps it: nodes found by key; written in slot, then key, then insertion order. */
+class Avtab {
+  private readonly nodes = new Map<string, AvNode>();
+  /** The first node of each key, whichever conditional made it. */
+  private readonly first = new Map<string, AvNode>();
+  private seq = 0;
+
+  /** `owner` tells apart the nodes that conditionals keep for one key (avtab_insert_nonunique). */
+  node(k: AvKey, init: number, owner = ''): { node: AvNode; created: boolean } {
+    const key = `${k.s},${k.t},${k.c},${k.spec}`;
+    const id = `${key}|${owner}`;
+    let node = this.nodes.get(id);
+    if (node) return { node, created: false };
+    node = { ...k, data: init, seq: this.seq++ };
+    this.nodes.set(id, node);
+    if (!this.first.has(key)) this.first.set(key, node);
+    return { node, created: true };
+  }
+
+  get(k: AvKey): AvNode | undefined {
+    return this.first.get(`${k.s},${k.t},${k.c},${k.spec}`);
+  }
+
+  get size(): number {
+    return this.nodes.size;
+  }
+
+  ordered(): AvNode[] {
+    return [...this.nodes.values()]
+      .map((n) => [avtabHash(n.s, n.t, n.c), n] as const)
+      .sort(([ha, a], [hb, b]) => ha - hb || a.s - b.s || a.t - b.t || a.c - b.c || a.seq - b.seq)
+      .map(([, n]) => n);
+  }
+}
+
+interface CondNode {
+  /** Postfix [kind, boolean value] as written. */
+  readonly expr: [number, number][];
+  readonly key: string;
+  state: boolean;
+  /** Prepended as their nodes are created (find_avtab_node). */
+  readonly trueList: AvNode[];
+  readonly falseList: AvNode[];
+}
+
+/**
+ * Builds the binary policy checkpolicy would write for `ast` (a policy that parsed without
+ * errors). Throws WriteError, with the statement's span, for what cannot be written.
+ */
+export function writeBinaryPolicy(ast: PolicyAst, options: WriteOptions = {}): Uint8Array {
+  const version = options.version ?? 30;
+  if (!XEN_POLICY_VERSIONS.includes(version)) throw new WriteError(undefined, `policy version ${version}: libsepol writes Xen policies at version ${XEN_POLICY_VERSIONS.join(' or ')} only`);
+  return new Builder(ast.statements, version).write();
+}
+
+class Builder {
+  private readonly commons = new Map<string, { value: number; perms: Map<string, number> }>();
+  private readonly classes = new Map<string, ClassInfo>();
+  /** Base type table: name → kind; attributes' members; aliases → primary. */
+  private readonly typeKind = new Map<string, 'type' | 'attribute' | 'alias'>();
+  private readonly aliasOf = new Map<string, string>();
+  private readonly members = new Map<string, Set<string>>();
+  private readonly roleTypes = new Map<string, NameSet[]>();
+  private readonly users = new Map<string, Statement & { kind: 'user' }>();
+  private readonly bools = new Map<string, boolean>();
+  private readonly sids: string[] = [];
+  private readonly sidContexts = new Map<string, Context>();
+  private readonly policyCaps: string[] = [];
+  private readonly permissive: string[] = [];
+  private readonly roleAllows: { sources: NameSet; targets: NameSet }[] = [];
+  private readonly roleTransitions: (Statement & { kind: 'role_transition' })[] = [];
+  private readonly devices: (Statement & { kind: 'pirqcon' | 'iomemcon' | 'ioportcon' | 'pcidevicecon' | 'devicetreecon' })[] = [];
+
+  // Kernel values, given by expand_module's walk of the base tables.
+  private readonly typeValue = new Map<string, number>();
+  private readonly typeNames: string[] = [];
+  private readonly roleValue = new Map<string, number>([['object_r', 1]]);
+  private readonly userValue = new Map<string, number>();
+  private readonly boolValue = new Map<string, number>();
+
+  private readonly avtab = new Avtab();
+  private readonly condAvtab = new Avtab();
+  private readonly conds: CondNode[] = [];
+  /** A number for each conditional rule list (the parse_context find_avtab_node compares). */
+  private readonly lists = new Map<AvNode[], number>();
+
+  constructor(private readonly statements: readonly Statement[], private readonly version: number) {}
+
+  private fail(span: SourceSpan | undefined, message: string): never {
+    throw new WriteError(span, message);
+  }
+
+  write(): Uint8Array {
+    this.declare();
+    this.number();
+    this.rules();
+    return this.emit();
+  }
+
+  // ------------------------------------------------------------ declarations (the base policy)
+
+  private declare(): void {
+    const classOrder: string[] = [];
+    for (const s of this.statements) {
+      switch (s.kind) {
+        case 'class-decl':
+          classOrder.push(s.name.name);
+          this.classes.set(s.name.name, { name: s.name.name, value: classOrder.length, perms: new Map(), declared: false, constraints: [], validatetrans: [], defaults: { user: 0, role: 0, range: 0, type: 0 } });
+          break;
+        case 'sid-decl': this.sids.push(s.name.name); break;
+        case 'common': this.commons.set(s.name.name, { value: this.commons.size + 1, perms: new Map(s.perms.map((p, i) => [p.name, i + 1])) }); break;
+        case 'access-vector': {
+          const cls = this.cls(s.cls);
+          const inherited = s.inherits ? this.commons.get(s.inherits.name) : undefined;
+          if (s.inherits && !inherited) this.fail(s.inherits.span, `unknown common ${s.inherits.name}`);
+          if (s.inherits) cls.common = s.inherits.name;
+          const base = inherited?.perms.size ?? 0;
+          s.perms.forEach((p, i) => cls.perms.set(p.name, base + i + 1));
+          cls.declared = true;
+          break;
+        }
+        case 'policycap': this.policyCaps.push(s.name.name); break;
+        case 'sensitivity': case 'dominance': case 'category': case 'level':
+        case 'range_transition':
+          this.fail(s.span, 'an MLS policy: the binary writer writes non-MLS policies only (use checkpolicy -M)');
+          break;
+        case 'attribute': this.typeKind.set(s.name.name, 'attribute'); this.members.set(s.name.name, new Set()); break;
+        case 'type':
+          this.typeKind.set(s.name.name, 'type');
+          for (const a of s.aliases) { this.typeKind.set(a.name, 'alias'); this.aliasOf.set(a.name, s.name.name); }
+          for (const a of s.attributes) this.join(s.name.name, a);
+          break;
+        case 'typeattribute': for (const a of s.attributes) this.join(this.primary(s.type), a); break;
+        case 'typealias': for (const a of s.aliases) { this.typeKind.set(a.name, 'alias'); this.aliasOf.set(a.name, this.primary(s.type)); } break;
+        case 'bool': this.bools.set(s.name.name, s.value); break;
+        case 'role': {
+          if (s.attributes?.length) this.fail(s.span, 'role attributes: the binary writer does not write them');
+          const list = this.roleTypes.get(s.name.name) ?? [];
+          if (s.types) list.push(s.types);
+          this.roleTypes.set(s.name.name, list);
+          break;
+        }
+        case 'attribute_role': case 'roleattribute': case 'typebounds':
+          this.fail(s.span, `${s.kind}: the binary writer does not write it`);
+          break;
+        case 'permissive': this.permissive.push(s.type.name); break;
+        case 'user': this.users.set(s.name.name, s); break;
+        case 'role-allow': this.roleAllows.push(s); break;
+        case 'role_transition': this.roleTransitions.push(s); break;
+        case 'sid-context': this.sidContexts.set(s.name.name, s.context); break;
+        case 'pirqcon': case 'iomemcon': case 'ioportcon': case 'pcidevicecon': case 'devicetreecon':
+          this.devices.push(s);
+          break;
+        default: break;
+      }
+    }
+  }
+
+  private cls(name: Name): ClassInfo {
+    const c = this.classes.get(name.name);
+    if (!c) this.fail(name.span, `unknown class ${name.name}`);
+    return c;
+  }
+
+  private primary(name: Name): string {
+    const kind = this.typeKind.get(name.name);
+    if (!kind) this.fail(name.span, `unknown type ${name.name}`);
+    return this.aliasOf.get(name.name) ?? name.name;
+  }
+
+  private join(type: string, attr: Name): void {
+    const m = this.members.get(attr.name);
+    if (!m) this.fail(attr.span, `unknown attribute ${attr.name}`);
+    m.add(type);
+  }
+
+  // ------------------------------------------------------------ values, as expand_module gives them
+
+  private number(): void {
+    const typeOrder = hashOrder([...this.typeKind.keys()], SIZE.types);
+    for (const name of typeOrder) {
+      if (this.typeKind.get(name) === 'alias') continue;
+      this.typeNames.push(name);
+      this.typeValue.set(name, this.typeNames.length);
+    }
+    for (const [alias, primary] of this.aliasOf) this.typeValue.set(alias, this.typeValue.get(primary) as number);
+    for (const name of hashOrder(['object_r', ...[...this.roleTypes.keys()].filter((r) => r !== 'object_r')], SIZE.roles)) {
+      if (!this.roleValue.has(name)) this.roleValue.set(name, this.roleValue.size + 1);
+    }
+    for (const name of hashOrder([...this.users.keys()], SIZE.users)) this.userValue.set(name, this.userValue.size + 1);
+    for (const name of hashOrder([...this.bools.keys()], SIZE.bools)) this.boolValue.set(name, this.boolValue.size + 1);
+  }
+
+  private isAttribute(value: number): boolean {
+    return this.typeKind.get(this.typeNames[value - 1] as string) === 'attribute';
+  }
+
+  /** Kernel values of an attribute's member types. */
+  private membersOf(attr: string): number[] {
+    return [...(this.members.get(attr) ?? [])].map((t) => this.typeValue.get(t) as number);
+  }
+
+  /**
+   * type_set_expand(): the kernel type values of a set. Attributes stay as themselves unless
+   * `expand` (type rules, `self` rules) or the set has exclusions, `*` or `~`.
+   */
+  private typeSet(set: NameSet, alwaysExpand: boolean): { values: number[]; self: boolean } {
+    const names = set.names;
+    const include = new Set<number>();
+    const exclude = new Set<number>();
+    let self = false;
+    const expand = alwaysExpand || set.star || set.complement || names.some((n) => n.excluded);
+    for (const n of names) {
+      if (n.name === 'self' && !n.excluded) { self = true; continue; }
+      const v = this.typeValue.get(n.name);
+      if (v === undefined) this.fail(n.span, `unknown type or attribute ${n.name}`);
+      const attr = this.isAttribute(v);
+      const target = n.excluded ? exclude : include;
+      if (attr && (expand || n.excluded)) for (const m of this.membersOf(this.typeNames[v - 1] as string)) target.add(m);
+      else target.add(v);
+    }
+    const all = this.typeNames.map((_, i) => i + 1).filter((v) => !this.isAttribute(v));
+    let values: number[];
+    if (set.star) values = all.filter((v) => !exclude.has(v));
+    else {
+      values = [...include].filter((v) => !exclude.has(v));
+      if (set.complement) {
+        const have = new Set(values);
+        values = all.filter((v) => !have.has(v));
+      }
+    }
+    return { values: values.sort((a, b) => a - b), self };
+  }
+
+  private classSet(set: NameSet): ClassInfo[] {
+    let picked = set.names.filter((n) => !n.excluded).map((n) => this.cls(n));
+    if (set.star) picked = [...this.classes.values()];
+    const excluded = new Set(set.names.filter((n) => n.excluded).map((n) => this.cls(n).name));
+    if (set.complement) {
+      const listed = new Set(picked.map((c) => c.name));
+      picked = [...this.classes.values()].filter((c) => !listed.has(c.name));
+    }
+    return [...new Map(picked.filter((c) => !excluded.has(c.name)).map((c) => [c.value, c])).values()].sort((a, b) => a.value - b.value);
+  }
+
+  private permCount(c: ClassInfo): number {
+    return (c.common ? this.commons.get(c.common)?.perms.size ?? 0 : 0) + c.perms.size;
+  }
+
+  private permBits(c: ClassInfo, set: NameSet): number {
+    const n = this.permCount(c);
+    const all = n >= 32 ? 0xffffffff : (1 << n) - 1;
+    if (set.star) return all >>> 0;
+    let bits = 0;
+    for (const p of set.names) {
+      const v = c.perms.get(p.name) ?? (c.common ? this.commons.get(c.common)?.perms.get(p.name) : undefined);
+      if (v === undefined) this.fail(p.span, `permission ${p.name} is not in class ${c.name}`);
+      bits |= 1 << (v - 1);
+    }
+    return (set.complement ? ~bits & all : bits) >>> 0;
+  }
+
+  // ------------------------------------------------------------ rules (copy_and_expand_avrule_block)
+
+  private rules(): void {
+    for (const s of this.statements) {
+      if (s.kind === 'allow' || s.kind === 'auditallow' || s.kind === 'dontaudit' || s.kind === 'auditdeny'
+        || s.kind === 'type_transition' || s.kind === 'type_member' || s.kind === 'type_change') this.rule(s, this.avtab, undefined, false);
+    }
+    this.conditionals();
+    for (const s of this.statements) {
+      if (s.kind === 'constrain' || s.kind === 'validatetrans') this.constraint(s);
+      else if (s.kind === 'mlsconstrain' || s.kind === 'mlsvalidatetrans') this.fail(s.span, 'an MLS policy: the binary writer writes non-MLS policies only');
+      else if (s.kind === 'default_user' || s.kind === 'default_role' || s.kind === 'default_type') {
+        for (const c of this.classSet(s.classes)) c.defaults[s.kind === 'default_user' ? 'user' : s.kind === 'default_role' ? 'role' : 'type'] = s.object === 'source' ? 1 : 2;
+      } else if (s.kind === 'default_range') {
+        const code = s.range === 'glblub' ? 7 : (s.object === 'target' ? 3 : 0) + (s.range === 'low' ? 1 : s.range === 'high' ? 2 : 3);
+        for (const c of this.classSet(s.classes)) c.defaults.range = code;
+      }
+    }
+  }
+
+  /** One AV or type rule into `table` (expand_rule_helper); `list` collects new conditional nodes. */
+  private rule(s: Statement, table: Avtab, list: AvNode[] | undefined, enabled: boolean, other?: AvNode[]): void {
+    if (s.kind !== 'allow' && s.kind !== 'auditallow' && s.kind !== 'dontaudit' && s.kind !== 'auditdeny'
+      && s.kind !== 'type_transition' && s.kind !== 'type_member' && s.kind !== 'type_change') return;
+    const typeRule = s.kind.startsWith('type_');
+    if (typeRule && 'objectName' in s && s.objectName !== undefined) this.fail(s.span, 'a named type transition: Xen policies have none and the binary writer does not write them');
+    const hasSelf = s.targets.names.some((n) => n.name === 'self' && !n.excluded);
+    const src = this.typeSet(s.sources, typeRule || hasSelf).values;
+    const tgt = this.typeSet(s.targets, typeRule || hasSelf).values;
+    const spec = SPEC[s.kind] as number;
+    for (const c of this.classSet(s.classes)) {
+      let data: number;
+      if (s.kind === 'type_transition' || s.kind === 'type_member' || s.kind === 'type_change') {
+        const v = this.typeValue.get(s.result.name);
+        if (v === undefined) this.fail(s.result.span, `unknown type ${s.result.name}`);
+        data = v;
+      } else if ('perms' in s) data = this.permBits(c, s.perms);
+      else continue;
+      const put = (st: number, tt: number): void => {
+        const key = { s: st, t: tt, c: c.value, spec: spec | (enabled ? AVTAB.enabled : 0) };
+        const probe = { ...key, spec: spec | AVTAB.enabled };
+        const probeOff = { ...key, spec };
+        if (typeRule) {
+          // expand_terule_helper: an existing transition for the key (anywhere but the other
+          // branch of this conditional) wins; libsepol reports a conflict if it differs.
+          const existing = this.avtab.get(probe) ?? this.avtab.get(probeOff);
+          if (existing) return;
+          const inCond = this.condAvtab.get(probe) ?? this.condAvtab.get(probeOff);
+          if (inCond && (!list || (!list.includes(inCond) && !other?.includes(inCond)))) return;
+          if (inCond && list?.includes(inCond)) return;
+        }
+        const { node, created } = this.find(table, key, list, spec);
+        if (spec === AVTAB.auditdeny) node.data = (node.data & ~data) >>> 0;
+        else if (typeRule) node.data = data;
+        else node.data = (node.data | data) >>> 0;
+        if (created && list) list.unshift(node);
+      };
+      for (const st of src) {
+        if (hasSelf) put(st, st);
+        for (const tt of tgt) put(st, tt);
+      }
+    }
+  }
+
+  /** find_avtab_node(): the node of this key (and conditional list), created empty if new. */
+  private find(table: Avtab, key: AvKey, list: AvNode[] | undefined, spec: number): { node: AvNode; created: boolean } {
+    const init = spec === AVTAB.auditdeny ? 0xffffffff : 0;
+    if (list) {
+      const hit = list.find((n) => n.s === key.s && n.t === key.t && n.c === key.c && (n.spec & ~AVTAB.enabled) === spec);
+      if (hit) return { node: hit, created: false };
+      // A key another conditional (or branch) also has gets a node of its own.
+      return table.node(key, init, `${this.lists.get(list) ?? this.lists.set(list, this.lists.size).size - 1}`);
+    }
+    return table.node(key, init);
+  }
+
+  /**
+   * The conditionals as checkpolicy and expand_module() build them: a branch's rules are
+   * prepended as parsed (`define_cond_pol_list`), an expression that ends in `!` loses it and
+   * swaps its branches (`cond_normalize_expr`), an `if` with only an `else` is first inverted
+   * (`define_conditional`), and an `if` whose expression equals an earlier one's (same booleans,
+   * same truth table: `cond_expr_equal`) appends its rules to that node's. Nodes are listed
+   * newest first (`cond_node_search` prepends). Each list then has its type rules moved to the
+   * front, last first (`cond_optimize`).
+   */
+  private conditionals(): void {
+    type Rule = Conditional['then'][number];
+    const nodes: { node: CondNode; rules: [Rule[], Rule[]] }[] = [];
+    for (const s of this.statements) {
+      if (s.kind !== 'if') continue;
+      let t: Rule[] = [...s.then].reverse();
+      let f: Rule[] = [...s.else].reverse();
+      if (t.length === 0 && f.length === 0) continue;
+      const expr: [number, number][] = [];
+      this.boolExpr(s.condition, expr);
+      if (t.length === 0) {
+        expr.push([COND.not, 0]);
+        [t, f] = [f, []];
+      }
+      if (expr.length > 1 && expr.at(-1)?.[0] === COND.not) {
+        expr.pop();
+        [t, f] = [f, t];
+      }
+      const key = this.condKey(expr);
+      const old = nodes.find((n) => n.node.key === key);
+      if (old) {
+        old.rules[0].push(...t);
+        old.rules[1].push(...f);
+        continue;
+      }
+      const node: CondNode = { expr, key, state: this.evaluate(expr), trueList: [], falseList: [] };
+      nodes.push({ node, rules: [t, f] });
+      this.conds.unshift(node);
+    }
+    for (const { node, rules } of nodes) {
+      for (const r of rules[0]) this.rule(r, this.condAvtab, node.trueList, node.state, node.falseList);
+      for (const r of rules[1]) this.rule(r, this.condAvtab, node.falseList, !node.state, node.trueList);
+      for (const list of [node.trueList, node.falseList]) {
+        const typeRules = list.filter((n) => n.spec & (AVTAB.transition | AVTAB.member | AVTAB.change)).reverse();
+        const av = list.filter((n) => !(n.spec & (AVTAB.transition | AVTAB.member | AVTAB.change)));
+        list.splice(0, list.length, ...typeRules, ...av);
+      }
+    }
+  }
+
+  /** cond_expr_equal(): up to COND_MAX_BOOLS booleans compare by truth table, more by form. */
+  private condKey(expr: readonly [number, number][]): string {
+    const ids: number[] = [];
+    for (const [k, b] of expr) if (k === COND.bool && !ids.includes(b)) ids.push(b);
+    if (ids.length > 5) return `form ${expr.map((e) => e.join(':')).join(' ')}`;
+    let table = 0n;
+    for (let test = 0; test < 1 << ids.length; test++) {
+      const states = new Map(ids.map((b, j) => [b, (test & (1 << j)) !== 0]));
+      if (this.evaluate(expr, states)) table |= 1n << BigInt(test);
+    }
+    return `bools ${[...ids].sort((a, b) => a - b).join(',')} table ${table}`;
+  }
+
+  private boolExpr(e: BoolExpr, out: [number, number][]): void {
+    switch (e.op) {
+      case 'var': {
+        const v = this.boolValue.get(e.name.name);
+        if (v === undefined) this.fail(e.name.span, `unknown boolean ${e.name.name}`);
+        out.push([COND.bool, v]);
+        return;
+      }
+      case 'not': this.boolExpr(e.operand, out); out.push([COND.not, 0]); return;
+      default: {
+        this.boolExpr(e.left, out);
+        this.boolExpr(e.right, out);
+        const op = { '&&': COND.and, '||': COND.or, '^': COND.xor, '==': COND.eq, '!=': COND.neq }[e.op];
+        out.push([op, 0]);
+      }
+    }
+  }
+
+  /** cond_evaluate_expr() with the booleans' declared states. */
+  private evaluate(expr: readonly [number, number][], states = new Map([...this.boolValue].map(([n, v]) => [v, this.bools.get(n) as boolean]))): boolean {
+    const stack: boolean[] = [];
+    for (const [kind, b] of expr) {
+      if (kind === COND.bool) { stack.push(states.get(b) as boolean); continue; }
+      if (kind === COND.not) { stack.push(!stack.pop()); continue; }
+      const r = stack.pop() as boolean;
+      const l = stack.pop() as boolean;
+      stack.push(kind === COND.and ? l && r : kind === COND.or ? l || r : kind === COND.xor ? l !== r : kind === COND.eq ? l === r : l !== r);
+    }
+    return stack.pop() as boolean;
+  }
+
+  private constraint(s: Constrain | ValidateTrans): void {
+    const expr: number[][] = [];
+    const names: (number[] | undefined)[] = [];
+    this.cexpr(s.expr, expr, names);
+    for (const c of this.classSet(s.classes)) {
+      const perms = s.kind === 'constrain' || s.kind === 'mlsconstrain' ? this.permBits(c, s.perms) : 0;
+      (s.kind === 'constrain' || s.kind === 'mlsconstrain' ? c.constraints : c.validatetrans).unshift({ perms, expr, names });
+    }
+  }
+
+  /** define_cexpr(): postfix nodes [type, attr, op] and, for CEXPR_NAMES, the bits. */
+  private cexpr(e: ConstraintExpr, out: number[][], names: (number[] | undefined)[]): void {
+    if (e.op === 'not') { this.cexpr(e.operand, out, names); out.push([CEXPR.not, 0, 0]); names.push(undefined); return; }
+    if (e.op === 'and' || e.op === 'or') {
+      this.cexpr(e.left, out, names);
+      this.cexpr(e.right, out, names);
+      out.push([e.op === 'and' ? CEXPR.and : CEXPR.or, 0, 0]);
+      names.push(undefined);
+      return;
+    }
+    const leaf = e as Extract<ConstraintExpr, { readonly right: unknown; readonly left: string }>;
+    const OPS: Record<string, number> = { '==': CEXPR.eq, eq: CEXPR.eq, '!=': CEXPR.neq, dom: CEXPR.dom, domby: CEXPR.domby, incomp: CEXPR.incomp };
+    const op = OPS[leaf.op] as number;
+    const kind = leaf.left.charAt(0);
+    const which = leaf.left.slice(1);
+    const base = kind === 'u' ? CEXPR.user : kind === 'r' ? CEXPR.role : kind === 't' ? CEXPR.type : 0;
+    if (!base) this.fail(e.span, `constraint operand ${leaf.left}: an MLS operand, and the writer writes non-MLS policies only`);
+    if (typeof leaf.right === 'string') {
+      out.push([CEXPR.attr, base, op]);
+      names.push(undefined);
+      return;
+    }
+    const attr = base | (which === '2' ? CEXPR.target : which === '3' ? CEXPR.xtarget : 0);
+    const bits: number[] = [];
+    for (const n of leaf.right.names) {
+      const table = kind === 'u' ? this.userValue : kind === 'r' ? this.roleValue : this.typeValue;
+      const v = table.get(n.name);
+      if (v === undefined) this.fail(n.span, `unknown ${kind === 'u' ? 'user' : kind === 'r' ? 'role' : 'type'} ${n.name}`);
+      if (kind === 't' && this.isAttribute(v)) for (const m of this.membersOf(n.name)) bits.push(m - 1);
+      else bits.push(v - 1);
+    }
+    if (kind === 't') this.fail(e.span, 'a constraint naming types: the binary writer does not write it yet');
+    out.push([CEXPR.names, attr, op]);
+    names.push([...new Set(bits)].sort((a, b) => a - b));
+  }
+
+  // ------------------------------------------------------------ policydb_write()
+
+  private emit(): Uint8Array {
+    const o = new Out();
+    const v = this.version;
+    o.u32(POLICYDB_MAGIC, XEN_TARGET.length);
+    o.text(XEN_TARGET);
+    o.u32(v, 0, 8, v >= VERSION_XEN_DEVICETREE ? 6 : 5);
+    o.ebitmap(this.policyCaps.map((c) => this.fail(undefined, `policycap ${c}: Xen policies have no capabilities the writer knows`)));
+    o.ebitmap(this.permissive.map((t) => this.typeValue.get(t) as number));
+
+    // Commons.
+    const commons = [...this.commons.keys()];
+    o.u32(commons.length, commons.length);
+    for (const name of hashOrder(commons, SIZE.commons)) {
+      const m = this.commons.get(name) as { value: number; perms: Map<string, number> };
+      o.u32(name.length, m.value, m.perms.size, m.perms.size);
+      o.text(name);
+      this.perms(o, m.perms);
+    }
+    // Classes.
+    const classes = [...this.classes.keys()];
+    o.u32(classes.length, classes.length);
+    for (const name of hashOrder(classes, SIZE.classes)) {
+      const c = this.classes.get(name) as ClassInfo;
+      o.u32(name.length, c.common?.length ?? 0, c.value, this.permCount(c), c.perms.size, c.constraints.length);
+      o.text(name);
+      if (c.common) o.text(c.common);
+      this.perms(o, c.perms);
+      this.constraints(o, c.constraints);
+      o.u32(c.validatetrans.length);
+      this.constraints(o, c.validatetrans);
+      if (v >= VERSION_NEW_OBJECT_DEFAULTS) o.u32(c.defaults.user, c.defaults.role, c.defaults.range);
+      if (v >= VERSION_DEFAULT_TYPE) o.u32(c.defaults.type);
+    }
+    // Roles.
+    const roles = [...this.roleValue.keys()];
+    o.u32(roles.length, roles.length);
+    for (const name of hashOrder(roles, SIZE.roles)) {
+      const value = this.roleValue.get(name) as number;
+      o.u32(name.length, value, 0);
+      o.text(name);
+      // object_r (roles_init() in policydb.c) dominates nothing and is written with no types.
+      o.ebitmap(name === 'object_r' ? [] : [value - 1]);
+      const types = new Set<number>();
+      if (name !== 'object_r') for (const set of this.roleTypes.get(name) ?? []) for (const t of this.typeSet(set, true).values) types.add(t - 1);
+      o.ebitmap(types);
+    }
+    // Types.
+    const typeEntries = [...this.typeKind.keys()];
+    o.u32(this.typeNames.length, typeEntries.length);
+    for (const name of hashOrder(typeEntries, SIZE.types)) {
+      const kind = this.typeKind.get(name);
+      const props = kind === 'alias' ? 0 : kind === 'attribute' ? 3 : 1;
+      o.u32(name.length, this.typeValue.get(name) as number, props, 0);
+      o.text(name);
+    }
+    // Users.
+    const users = [...this.users.keys()];
+    o.u32(users.length, users.length);
+    for (const name of hashOrder(users, SIZE.users)) {
+      const u = this.users.get(name) as Statement & { kind: 'user' };
+      o.u32(name.length, this.userValue.get(name) as number, 0);
+      o.text(name);
+      const roleBits = new Set<number>();
+      for (const r of u.roles.names) {
+        const rv = this.roleValue.get(r.name);
+        if (rv === undefined) this.fail(r.span, `unknown role ${r.name}`);
+        roleBits.add(rv - 1);
+      }
+      o.ebitmap(roleBits);
+      o.emptyRange();
+      o.u32(0);
+      o.ebitmap([]);
+    }
+    // Booleans.
+    const bools = [...this.bools.keys()];
+    o.u32(bools.length, bools.length);
+    for (const name of hashOrder(bools, SIZE.bools)) {
+      o.u32(this.boolValue.get(name) as number, this.bools.get(name) ? 1 : 0, name.length);
+      o.text(name);
+    }
+    // Sensitivities, categories: none without MLS.
+    o.u32(0, 0, 0, 0);
+
+    // The avtab.
+    if (this.avtab.size === 0) this.fail(undefined, 'a policy without allow, dontaudit or type rules: Xen (and libsepol) refuse to load an empty avtab');
+    o.u32(this.avtab.size);
+    for (const n of this.avtab.ordered()) this.avItem(o, n);
+    // Conditionals.
+    o.u32(this.conds.length);
+    for (const c of this.conds) {
+      o.u32(c.state ? 1 : 0, c.expr.length);
+      for (const [k, b] of c.expr) o.u32(k, b);
+      for (const list of [c.trueList, c.falseList]) {
+        o.u32(list.length);
+        for (const n of list) this.avItem(o, n);
+      }
+    }
+    // Role transitions and allows.
+    const rt: number[][] = [];
+    for (const s of this.roleTransitions) {
+      const newRole = this.roleValue.get(s.result.name);
+      if (newRole === undefined) this.fail(s.result.span, `unknown role ${s.result.name}`);
+      if (!s.classes) this.fail(s.span, 'a role_transition without classes: checkpolicy applies it to class process, which Xen has not');
+      for (const r of s.roles.names) for (const t of this.typeSet(s.types, true).values) for (const c of this.classSet(s.classes)) rt.push([this.roleValue.get(r.name) as number, t, newRole, c.value]);
+    }
+    o.u32(rt.length);
+    for (const r of rt) o.u32(...(v >= VERSION_ROLETRANS ? r : r.slice(0, 3)));
+    const ra: [number, number][] = [];
+    for (const a of this.roleAllows) for (const s of a.sources.names) for (const t of a.targets.names) ra.push([this.roleValue.get(s.name) as number, this.roleValue.get(t.name) as number]);
+    o.u32(ra.length);
+    for (const [a, b] of ra) o.u32(a, b);
+    if (v >= VERSION_FILENAME_TRANS) o.u32(0);
+
+    // Ocontexts: initial SIDs (prepended as declared, so last first), then Xen's devices.
+    const isids = this.sids.map((name, i) => [name, i + 1] as const).filter(([name]) => this.sidContexts.has(name)).reverse();
+    o.u32(isids.length);
+    for (const [name, sid] of isids) {
+      o.u32(sid);
+      this.context(o, this.sidContexts.get(name) as Context);
+    }
+    const kinds = ['pirqcon', 'ioportcon', 'iomemcon', 'pcidevicecon', ...(v >= VERSION_XEN_DEVICETREE ? ['devicetreecon'] : [])];
+    for (const kind of kinds) {
+      const list = this.devices.filter((d) => d.kind === kind);
+      o.u32(list.length);
+      for (const d of list) {
+        const lo = d.low !== undefined ? BigInt(d.low) : 0n;
+        const hi = d.high !== undefined ? BigInt(d.high) : lo;
+        if (kind === 'pirqcon' || kind === 'pcidevicecon') o.u32(Number(lo));
+        else if (kind === 'ioportcon') o.u32(Number(lo), Number(hi));
+        else if (kind === 'iomemcon') {
+          if (v >= VERSION_XEN_DEVICETREE) { o.u64(lo); o.u64(hi); } else o.u32(Number(lo), Number(hi));
+        } else { o.u32((d.path ?? '').length); o.text(d.path ?? ''); }
+        this.context(o, d.context);
+      }
+    }
+    o.u32(0); // genfs: none for Xen
+    o.u32(0); // range transitions: none without MLS
+    // type_attr_map: each type with the attributes it belongs to.
+    const attrsOf = this.typeNames.map((_, i) => new Set([i]));
+    for (const [attr, ms] of this.members) for (const t of ms) attrsOf[(this.typeValue.get(t) as number) - 1]?.add((this.typeValue.get(attr) as number) - 1);
+    for (const bits of attrsOf) o.ebitmap(bits);
+    return o.bytes();
+  }
+
+  private perms(o: Out, perms: Map<string, number>): void {
+    for (const p of hashOrder([...perms.keys()], PERM_TABLE)) {
+      o.u32(p.length, perms.get(p) as number);
+      o.text(p);
+    }
+  }
+
+  private constraints(o: Out, list: ClassInfo['constraints']): void {
+    for (const c of list) {
+      o.u32(c.perms, c.expr.length);
+      c.expr.forEach((node, i) => {
+        o.u32(...node);
+        const names = c.names[i];
+        if (names) {
+          o.ebitmap(names);
+          if (this.version >= VERSION_CONSTRAINT_NAMES) { o.ebitmap([]); o.ebitmap([]); o.u32(0); }
+        }
+      });
+    }
+  }
+
+  private avItem(o: Out, n: AvNode): void {
+    o.u16(n.s);
+    o.u16(n.t);
+    o.u16(n.c);
+    o.u16(n.spec & 0xffff);
+    o.u32(n.data);
+  }
+
+  private context(o: Out, c: Context): void {
+    const user = this.userValue.get(c.user.name);
+    const role = this.roleValue.get(c.role.name);
+    const type = this.typeValue.get(c.type.name);
+    if (user === undefined) this.fail(c.user.span, `unknown user ${c.user.name}`);
+    if (role === undefined) this.fail(c.role.span, `unknown role ${c.role.name}`);
+    if (type === undefined) this.fail(c.type.span, `unknown type ${c.type.name}`);
+    o.u32(user, role, type);
+    o.emptyRange();
+  }
+}
