@@ -46,6 +46,50 @@ function assertSameAsCheckpolicy(name: string, text: string, version: number): v
   });
 }
 
+/**
+ * What the examples and corpus do not exercise: aliases, `-`/`*`/`~`/`self` sets, `*` and `~`
+ * permissions, type_member/type_change, an `if` with only an `else`, two `if`s on one
+ * expression, `!`-expressions, role allows, constraints on several classes, Xen's device labels.
+ */
+function assorted(version: number): string {
+  return minimalPolicy({
+    te: [
+      'type d_t alias { d_alias dd_alias };',
+      'type e_t;',
+      'typealias e_t alias e_alias;',
+      'typeattribute e_t dt;',
+      'bool cc false;',
+      'role other_r;',
+      'role other_r types { d_t e_t };',
+      'allow dt { dt -xen_t }:xen settime;',
+      'allow dt { e_t -dt }:domain create;',
+      'allow b_t self:xen *;',
+      'allow d_alias e_t:xen ~settime;',
+      'auditallow dt b_t:domain create;',
+      'dontaudit xen_t { b_t d_t }:{ xen domain } *;',
+      'type_member xen_t b_t:domain d_t;',
+      'type_change dt b_t:xen e_t;',
+      'if (!bb) { allow b_t d_t:xen settime; } else { allow b_t e_t:xen settime; type_transition b_t e_t:domain d_t; }',
+      'if (cc) { } else { allow d_t e_t:xen readconsole; }',
+      'if (bb && !cc) { allow e_t d_t:domain create; }',
+      'if (!(bb && !cc)) { allow e_t b_t:domain create; }',
+      'if (!bb) { allow d_t b_t:domain create; }',
+      'allow system_r other_r;',
+      'allow other_r system_r;',
+    ].join('\n'),
+    constraints: 'constrain { xen domain } * (u1 == u2 or r1 == system_r);\nconstrain xen ~readconsole (t1 == t2 or not r1 == r2);\nconstrain xen readconsole not (u1 == system_u and r2 != { system_r other_r });',
+    devices: [
+      'pirqcon 33 system_u:object_r:b_t',
+      'pirqcon 34 system_u:object_r:xen_t',
+      'ioportcon 0x3f8-0x3ff system_u:object_r:b_t',
+      'ioportcon 0x60 system_u:object_r:xen_t',
+      'iomemcon 0xfeb00-0xfebff system_u:object_r:b_t',
+      ...(version >= 30 ? ['iomemcon 0x100000000-0x1000000ff system_u:object_r:xen_t', 'devicetreecon "/soc/uart@1000" system_u:object_r:b_t'] : []),
+      'pcidevicecon 0xc800 system_u:object_r:b_t',
+    ].join('\n'),
+  }).replace('user system_u roles system_r;', 'user system_u roles { system_r other_r };\nuser other_u roles other_r;');
+}
+
 function standalone(example: string): string {
   return artifactsOf(compileFile(`examples/${example}/vmi.yaml`, { mode: 'standalone' })).get('policy.conf') ?? '';
 }
@@ -89,6 +133,10 @@ describe('written binaries equal checkpolicy\'s, byte for byte', () => {
     it(`the statement-coverage skeleton at version ${version}`, (t) => {
       if (!requires(t, { commands: ['checkpolicy'] })) return;
       assertSameAsCheckpolicy('skeleton', minimalPolicy({ ...EXTENDED_SLOTS }), version);
+    });
+    it(`aliases, set operators, type_member/change, conditionals, role allows, device labels at version ${version}`, (t) => {
+      if (!requires(t, { commands: ['checkpolicy'] })) return;
+      assertSameAsCheckpolicy('assorted', assorted(version), version);
     });
   }
 

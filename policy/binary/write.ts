@@ -23,7 +23,7 @@
 // What the writer does not do is refuse a policy checkpolicy would refuse for its meaning
 // (neverallow violations, conflicting type_transitions): the checker proves those; this module
 // turns a policy that parsed and resolved into bytes, and refuses (WriteError with the span)
-// only what it cannot write as checkpolicy would (MLS policies, role attributes, typebounds).
+// only what it cannot write as checkpolicy would (MLS policies, named type transitions).
 
 import type { SourceSpan } from '../../core/diagnostics.js';
 import { compareCodePoints } from '../../core/compare.js';
@@ -260,6 +260,12 @@ class Builder {
   private readonly aliasOf = new Map<string, string>();
   private readonly members = new Map<string, Set<string>>();
   private readonly roleTypes = new Map<string, NameSet[]>();
+  /** Role attributes and the roles in each (`role r, ra;`, `roleattribute r ra;`). */
+  private readonly roleAttrs = new Map<string, Set<string>>();
+  /** typebounds: bounded type → its bounding type. */
+  private readonly bounds = new Map<string, string>();
+  /** Attributes `expandattribute … true` names: expanded in AV rules too (TYPE_FLAGS_EXPAND_ATTR_TRUE). */
+  private readonly expandTrue = new Set<string>();
   private readonly users = new Map<string, Statement & { kind: 'user' }>();
   private readonly bools = new Map<string, boolean>();
   private readonly sids: string[] = [];
@@ -333,14 +339,23 @@ class Builder {
         case 'typealias': for (const a of s.aliases) { this.typeKind.set(a.name, 'alias'); this.aliasOf.set(a.name, this.primary(s.type)); } break;
         case 'bool': this.bools.set(s.name.name, s.value); break;
         case 'role': {
-          if (s.attributes?.length) this.fail(s.span, 'role attributes: the binary writer does not write them');
           const list = this.roleTypes.get(s.name.name) ?? [];
           if (s.types) list.push(s.types);
           this.roleTypes.set(s.name.name, list);
+          for (const a of s.attributes ?? []) this.joinRole(s.name.name, a);
           break;
         }
-        case 'attribute_role': case 'roleattribute': case 'typebounds':
-          this.fail(s.span, `${s.kind}: the binary writer does not write it`);
+        case 'attribute_role':
+          this.roleAttrs.set(s.name.name, new Set());
+          if (!this.roleTypes.has(s.name.name)) this.roleTypes.set(s.name.name, []);
+          break;
+        case 'roleattribute': for (const a of s.attributes) this.joinRole(s.role.name, a); break;
+        case 'typebounds': for (const b of s.bounded) this.bounds.set(this.primary(b), this.primary(s.bounding)); break;
+        case 'expandattribute':
+          for (const a of s.attributes.names) {
+            if (s.value) this.expandTrue.add(a.name);
+            else this.expandTrue.delete(a.name);
+          }
           break;
         case 'permissive': this.permissive.push(s.type.name); break;
         case 'user': this.users.set(s.name.name, s); break;
@@ -365,6 +380,25 @@ class Builder {
     const kind = this.typeKind.get(name.name);
     if (!kind) this.fail(name.span, `unknown type ${name.name}`);
     return this.aliasOf.get(name.name) ?? name.name;
+  }
+
+  private joinRole(role: string, attr: Name): void {
+    const m = this.roleAttrs.get(attr.name);
+    if (!m) this.fail(attr.span, `unknown role attribute ${attr.name}`);
+    m.add(role);
+  }
+
+  /** role_set_expand(): role values, a role attribute standing for its roles. */
+  private roleSet(names: readonly Name[]): number[] {
+    const out = new Set<number>();
+    for (const n of names) {
+      const v = this.roleValue.get(n.name);
+      if (v === undefined) this.fail(n.span, `unknown role ${n.name}`);
+      const members = this.roleAttrs.get(n.name);
+      if (members) for (const r of members) out.add(this.roleValue.get(r) as number);
+      else out.add(v);
+    }
+    return [...out].sort((a, b) => a - b);
   }
 
   private join(type: string, attr: Name): void {
@@ -415,7 +449,7 @@ class Builder {
       if (v === undefined) this.fail(n.span, `unknown type or attribute ${n.name}`);
       const attr = this.isAttribute(v);
       const target = n.excluded ? exclude : include;
-      if (attr && (expand || n.excluded)) for (const m of this.membersOf(this.typeNames[v - 1] as string)) target.add(m);
+      if (attr && (expand || n.excluded || this.expandTrue.has(n.name))) for (const m of this.membersOf(this.typeNames[v - 1] as string)) target.add(m);
       else target.add(v);
     }
     const all = this.typeNames.map((_, i) => i + 1).filter((v) => !this.isAttribute(v));
@@ -446,9 +480,14 @@ class Builder {
     return (c.common ? this.commons.get(c.common)?.perms.size ?? 0 : 0) + c.perms.size;
   }
 
-  private permBits(c: ClassInfo, set: NameSet): number {
+  /**
+   * Permission bits. In AV rules `*` and `~` take all 32 bits (define_te_avtab_helper sets
+   * ~0U and complements the word); in constraints only the class's own (`masked`, as
+   * define_constraint's PERMISSION_MASK).
+   */
+  private permBits(c: ClassInfo, set: NameSet, masked = false): number {
     const n = this.permCount(c);
-    const all = n >= 32 ? 0xffffffff : (1 << n) - 1;
+    const all = !masked || n >= 32 ? 0xffffffff : (1 << n) - 1;
     if (set.star) return all >>> 0;
     let bits = 0;
     for (const p of set.names) {
@@ -511,7 +550,10 @@ class Builder {
           if (inCond && list?.includes(inCond)) return;
         }
         const { node, created } = this.find(table, key, list, spec);
-        if (spec === AVTAB.auditdeny) node.data = (node.data & ~data) >>> 0;
+        // dontaudit clears its permissions from the audit mask, auditdeny keeps only its own
+        // (expand_avrule_helper: AVRULE_DONTAUDIT &= ~data, AVRULE_AUDITDENY &= data).
+        if (s.kind === 'dontaudit') node.data = (node.data & ~data) >>> 0;
+        else if (s.kind === 'auditdeny') node.data = (node.data & data) >>> 0;
         else if (typeRule) node.data = data;
         else node.data = (node.data | data) >>> 0;
         if (created && list) list.unshift(node);
@@ -633,7 +675,7 @@ class Builder {
     const names: (number[] | undefined)[] = [];
     this.cexpr(s.expr, expr, names);
     for (const c of this.classSet(s.classes)) {
-      const perms = s.kind === 'constrain' || s.kind === 'mlsconstrain' ? this.permBits(c, s.perms) : 0;
+      const perms = s.kind === 'constrain' || s.kind === 'mlsconstrain' ? this.permBits(c, s.perms, true) : 0;
       (s.kind === 'constrain' || s.kind === 'mlsconstrain' ? c.constraints : c.validatetrans).unshift({ perms, expr, names });
     }
   }
@@ -710,16 +752,22 @@ class Builder {
       if (v >= VERSION_DEFAULT_TYPE) o.u32(c.defaults.type);
     }
     // Roles.
+    // Role attributes have values but are not written (role_write, role_attr_uncount).
     const roles = [...this.roleValue.keys()];
-    o.u32(roles.length, roles.length);
+    o.u32(roles.length, roles.length - this.roleAttrs.size);
     for (const name of hashOrder(roles, SIZE.roles)) {
+      if (this.roleAttrs.has(name)) continue;
       const value = this.roleValue.get(name) as number;
       o.u32(name.length, value, 0);
       o.text(name);
       // object_r (roles_init() in policydb.c) dominates nothing and is written with no types.
       o.ebitmap(name === 'object_r' ? [] : [value - 1]);
       const types = new Set<number>();
-      if (name !== 'object_r') for (const set of this.roleTypes.get(name) ?? []) for (const t of this.typeSet(set, true).values) types.add(t - 1);
+      if (name !== 'object_r') {
+        // role_fix_callback(): a role also has the types of every role attribute it is in.
+        const from = [name, ...[...this.roleAttrs].filter(([, m]) => m.has(name)).map(([a]) => a)];
+        for (const r of from) for (const set of this.roleTypes.get(r) ?? []) for (const t of this.typeSet(set, true).values) types.add(t - 1);
+      }
       o.ebitmap(types);
     }
     // Types.
@@ -728,7 +776,8 @@ class Builder {
     for (const name of hashOrder(typeEntries, SIZE.types)) {
       const kind = this.typeKind.get(name);
       const props = kind === 'alias' ? 0 : kind === 'attribute' ? 3 : 1;
-      o.u32(name.length, this.typeValue.get(name) as number, props, 0);
+      const bound = kind === 'type' ? this.bounds.get(name) : undefined;
+      o.u32(name.length, this.typeValue.get(name) as number, props, bound ? this.typeValue.get(bound) as number : 0);
       o.text(name);
     }
     // Users.
@@ -738,13 +787,7 @@ class Builder {
       const u = this.users.get(name) as Statement & { kind: 'user' };
       o.u32(name.length, this.userValue.get(name) as number, 0);
       o.text(name);
-      const roleBits = new Set<number>();
-      for (const r of u.roles.names) {
-        const rv = this.roleValue.get(r.name);
-        if (rv === undefined) this.fail(r.span, `unknown role ${r.name}`);
-        roleBits.add(rv - 1);
-      }
-      o.ebitmap(roleBits);
+      o.ebitmap(this.roleSet(u.roles.names).map((r) => r - 1));
       o.emptyRange();
       o.u32(0);
       o.ebitmap([]);
@@ -774,17 +817,35 @@ class Builder {
       }
     }
     // Role transitions and allows.
+    // checkpolicy prepends each rule as parsed (append_role_trans, append_role_allow), so the
+    // last comes first; copy_role_trans() and copy_role_allows() then append, per rule, roles ×
+    // types × classes ascending, a repeated (role, type, class) or (role, new role) once.
     const rt: number[][] = [];
-    for (const s of this.roleTransitions) {
+    const seenRt = new Set<string>();
+    for (const s of [...this.roleTransitions].reverse()) {
       const newRole = this.roleValue.get(s.result.name);
       if (newRole === undefined) this.fail(s.result.span, `unknown role ${s.result.name}`);
       if (!s.classes) this.fail(s.span, 'a role_transition without classes: checkpolicy applies it to class process, which Xen has not');
-      for (const r of s.roles.names) for (const t of this.typeSet(s.types, true).values) for (const c of this.classSet(s.classes)) rt.push([this.roleValue.get(r.name) as number, t, newRole, c.value]);
+      for (const r of this.roleSet(s.roles.names)) for (const t of this.typeSet(s.types, true).values) for (const c of this.classSet(s.classes)) {
+        const id = `${r},${t},${c.value}`;
+        if (seenRt.has(id)) continue;
+        seenRt.add(id);
+        rt.push([r, t, newRole, c.value]);
+      }
     }
-    o.u32(rt.length);
-    for (const r of rt) o.u32(...(v >= VERSION_ROLETRANS ? r : r.slice(0, 3)));
+    // Before version 26 a role transition has no class: role_trans_write keeps only those of
+    // class "process", which a Xen policy does not have (libsepol warns and discards the rest).
+    const processClass = this.classes.get('process')?.value;
+    const written = v >= VERSION_ROLETRANS ? rt : rt.filter((r) => r[3] === processClass).map((r) => r.slice(0, 3));
+    o.u32(written.length);
+    for (const r of written) o.u32(...r);
     const ra: [number, number][] = [];
-    for (const a of this.roleAllows) for (const s of a.sources.names) for (const t of a.targets.names) ra.push([this.roleValue.get(s.name) as number, this.roleValue.get(t.name) as number]);
+    const seenRa = new Set<string>();
+    for (const a of [...this.roleAllows].reverse()) for (const r of this.roleSet(a.sources.names)) for (const n of this.roleSet(a.targets.names)) {
+      if (seenRa.has(`${r},${n}`)) continue;
+      seenRa.add(`${r},${n}`);
+      ra.push([r, n]);
+    }
     o.u32(ra.length);
     for (const [a, b] of ra) o.u32(a, b);
     if (v >= VERSION_FILENAME_TRANS) o.u32(0);
