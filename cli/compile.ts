@@ -2,6 +2,8 @@
 // arguments → api/compile.ts → the artifacts written atomically into DIR (cli/output.ts).
 
 import { compileSpec } from '../api/compile.js';
+import { binaryPolicyOfText, type BinaryOutcome } from '../api/policy.js';
+import { XEN_POLICY_VERSIONS } from '../policy/binary/read.js';
 import { compareCodePoints } from '../core/compare.js';
 import { placeAll, type PlacedDiagnostic } from '../core/located.js';
 import { locatePlaced, renderPlaced, summary } from '../report/diagnostics.js';
@@ -27,6 +29,7 @@ export function runCompile(args: Parsed, io: Io): number {
   const mode = args.flags.get('--mode');
   if (mode !== undefined && mode !== 'module' && mode !== 'standalone') return usageError(io, `--mode must be module or standalone, not ${mode}`);
 
+  if (args.flags.has('--binary') && binaryUsage(args, mode)) return usageError(io, binaryUsage(args, mode));
   // An interrupted earlier run is put right first, whatever happens to this one.
   const recovered = recoverOutput(out);
   const recoveredWarnings = placeAll(recovered.warnings);
@@ -37,7 +40,10 @@ export function runCompile(args: Parsed, io: Io): number {
   if (typeof spec === 'object' && 'diagnostics' in spec) return finish(io, format, [...recoveredWarnings, ...spec.diagnostics], EXIT_USAGE);
   const result = compileSpec(spec, { ...(xen !== undefined ? { xen } : {}), ...(mode ? { mode } : {}), manifest: 'deferred' });
   if (!result.artifacts) return finish(io, format, [...recoveredWarnings, ...result.diagnostics], EXIT_USAGE);
-  const files = new Map<string, FileText>([...result.artifacts, ...(result.deferred ?? [])].sort(([a], [b]) => compareCodePoints(a, b)));
+  const binary = args.flags.has('--binary') ? binaryArtifact(result.artifacts, args, mode) : undefined;
+  if (typeof binary === 'number') return usageError(io, binaryUsage(args, mode) || 'the compiled policy has no policy.conf');
+  if (binary && !binary.bytes) return finish(io, format, [...recoveredWarnings, ...result.diagnostics, ...binary.diagnostics], EXIT_USAGE);
+  const files = new Map<string, FileText>([...result.artifacts, ...(result.deferred ?? []), ...(binary?.bytes ? [['xenpolicy', binary.bytes] as const] : [])].sort(([a], [b]) => compareCodePoints(a, b)));
   const written = writeArtifacts(out, files);
   const diagnostics = [...recoveredWarnings, ...result.diagnostics, ...placeAll(written.warnings)];
   if (!written.ok) return finish(io, format, [...diagnostics, ...placeAll([written.diagnostic])], EXIT_USAGE);
@@ -49,6 +55,24 @@ export function runCompile(args: Parsed, io: Io): number {
     for (const f of files.keys()) io.stdout(`  ${f}\n`);
   }
   return EXIT_OK;
+}
+
+/**
+ * `--binary`: the xenpolicy of the policy.conf just compiled (standalone mode: a module is
+ * only loadable inside Xen's tree, which `policy build TREE` writes). -1 for a usage error.
+ */
+function binaryArtifact(artifacts: ReadonlyMap<string, string>, args: Parsed, mode: string | undefined): BinaryOutcome | number {
+  if (binaryUsage(args, mode)) return -1;
+  const conf = artifacts.get('policy.conf');
+  if (conf === undefined) return -1;
+  return binaryPolicyOfText('policy.conf', conf, { version: Number(args.flags.get('--policy-version') ?? '30') });
+}
+
+function binaryUsage(args: Parsed, mode: string | undefined): string {
+  if (mode !== 'standalone') return '--binary needs --mode standalone (a module is loadable only inside Xen\'s policy tree: build that with vmipolicy policy build TREE)';
+  const v = args.flags.get('--policy-version') ?? '30';
+  if (!XEN_POLICY_VERSIONS.includes(Number(v))) return `--policy-version must be ${XEN_POLICY_VERSIONS.join(' or ')}, not ${v}`;
+  return '';
 }
 
 function finish(io: Io, format: string, diagnostics: readonly PlacedDiagnostic[], code: number): number {

@@ -7,11 +7,13 @@
 // reads back (policy/binary/read.ts) into the model of its source.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { specArbitrary, toYaml } from './support/arbitrary.js';
-import { artifactsOf, compileExampleAt, compileFile, compileText, CORPUS_RELEASES, EXAMPLES, requires, sharedPath } from './support/env.js';
+import { artifactsOf, compileExampleAt, compileFile, compileText, CORPUS_RELEASES, EXAMPLES, repoPath, requires, sharedPath } from './support/env.js';
 import { buildInXenTree, checkpolicy, withTempDir } from './support/oracles.js';
 import { EXTENDED_SLOTS, minimalMlsPolicy, minimalPolicy } from './support/policies.js';
 import { loadPolicy, policyFromBytes, policyFromText } from '../policy/load.js';
@@ -198,5 +200,55 @@ describe('what the writer refuses, with the statement', () => {
   });
   it('a version libsepol does not write for Xen', () => {
     assert.throws(() => writeBinaryPolicy(astOf('p', minimalPolicy()), { version: 31 }), (e: unknown) => e instanceof WriteError && /24 or 30/.test(e.message));
+  });
+});
+
+describe('the command line', () => {
+  function runCli(args: readonly string[]): { exit: number | null; stdout: string; stderr: string } {
+    const r = spawnSync(process.execPath, [repoPath('dist', 'cli', 'bin.js'), ...args], { encoding: 'utf8' });
+    return { exit: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  it('compile --binary writes xenpolicy beside policy.conf, the binary of that policy.conf', () => {
+    withTempDir((dir) => {
+      const out = join(dir, 'out');
+      const r = runCli(['compile', repoPath('examples', 'tinyvmi', 'vmi.yaml'), '-o', out, '--mode', 'standalone', '--binary', '--policy-version', '24']);
+      assert.equal(r.exit, 0, r.stderr);
+      const conf = readFileSync(join(out, 'policy.conf'), 'utf8');
+      const bytes = new Uint8Array(readFileSync(join(out, 'xenpolicy')));
+      assert.ok(Buffer.from(bytes).equals(Buffer.from(writeBinaryPolicy(astOf('policy.conf', conf), { version: 24 }))));
+      assert.equal(new DataView(bytes.buffer, bytes.byteOffset).getUint32(16, true), 24);
+    });
+  });
+
+  it('compile --binary refuses module mode, before writing anything', () => {
+    withTempDir((dir) => {
+      const r = runCli(['compile', repoPath('examples', 'tinyvmi', 'vmi.yaml'), '-o', join(dir, 'out'), '--binary']);
+      assert.equal(r.exit, 2);
+      assert.match(r.stderr, /--binary needs --mode standalone/);
+      assert.ok(!existsSync(join(dir, 'out')));
+    });
+  });
+
+  it('policy build writes what checkpolicy writes, and refuses what it cannot write with the line', (t) => {
+    withTempDir((dir) => {
+      const conf = join(dir, 'p.conf');
+      writeFileSync(conf, standalone('drakvuf'));
+      const out = join(dir, 'xenpolicy');
+      const r = runCli(['policy', 'build', conf, '-o', out]);
+      assert.equal(r.exit, 0, r.stderr);
+      if (requires(t, { commands: ['checkpolicy'] })) {
+        const cp = checkpolicy(dir, standalone('drakvuf'), { version: 30, name: 'theirs' });
+        assert.ok(readFileSync(out).equals(readFileSync(cp.binary)));
+      }
+      writeFileSync(conf, minimalMlsPolicy());
+      const bad = runCli(['policy', 'build', conf, '-o', out]);
+      assert.equal(bad.exit, 2);
+      assert.match(bad.stderr, /VP3031/);
+      assert.match(bad.stderr, /p\.conf:\d+:\d+/);
+      assert.doesNotMatch(bad.stderr, /at .*\.js:\d+/, 'no stack trace');
+      assert.equal(runCli(['policy', 'build', conf, '-o', out, '--policy-version', '29']).exit, 2);
+      assert.equal(runCli(['policy', 'build', conf]).exit, 2);
+    });
   });
 });
