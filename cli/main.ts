@@ -62,9 +62,9 @@ Usage:
       /boot/xenpolicy-*), or a Xen tree's tools/flask/policy (expanded with m4 as Xen's
       Makefile does) — and count it, or list what TYPE may do, with the line of your own file
       (or the binary's table entry) behind every permission.
-  vmipolicy policy build FILE -o OUT [--policy-version 24|30] [--format text|json]
-      Write the binary policy Xen loads from a policy.conf or Xen tree (non-MLS), byte for
-      byte what checkpolicy -t Xen -c N writes (default 30), without checkpolicy.
+  vmipolicy policy build FILE -o OUT [--policy-version 24|30] [--mls] [--format text|json]
+      Write the binary policy Xen loads from a policy.conf or Xen tree, byte for byte what
+      checkpolicy -t Xen -c N [-M] writes (default 30), without checkpolicy.
   vmipolicy --version | -V | version
   vmipolicy --help | COMMAND --help
 

@@ -2,7 +2,7 @@
 // the PolicyModel of any Xen policy (a policy.conf, a binary policy, or a Xen tree's
 // tools/flask/policy directory), with every answer traced to the line of the user's own file
 // (or the binary's table entry) that grants it. `vmipolicy policy build FILE -o OUT
-// [--policy-version 24|30]`: the binary policy Xen loads, as checkpolicy -t Xen writes it.
+// [--policy-version 24|30] [--mls]`: the binary policy Xen loads, as checkpolicy -t Xen writes it.
 
 import { printStatement } from '../policy/grammar/printer.js';
 import type { LoadedPolicy } from '../policy/load.js';
@@ -44,20 +44,16 @@ export function runPolicy(args: PolicyArgs, io: Io): number {
   return sub === 'stats' ? stats(policy, format, io) : query(policy, args, format, io);
 }
 
-/**
- * `policy build FILE -o OUT`: OUT replaced atomically by the binary, or left as it was. MLS
- * policies are refused (VP3031): the writer writes non-MLS policies only, so `--mls` (checkpolicy's
- * -M) is refused as a usage error rather than ignored.
- */
+/** `policy build FILE -o OUT`: OUT replaced atomically by the binary, or left as it was. */
 function build(path: string | undefined, args: PolicyArgs, format: string, io: Io): number {
   if (!path) return usage(io, 'policy build needs a FILE (a policy.conf, a Xen policy tree or a binary policy)');
   const out = args.flags.get('-o');
   if (!out) return usage(io, 'policy build needs -o FILE (where to write the binary policy)');
-  if (args.flags.has('--mls')) return usage(io, 'policy build writes non-MLS policies only: --mls (checkpolicy -M) is not supported by the binary writer');
   const versionText = args.flags.get('--policy-version') ?? '30';
   const version = Number(versionText);
   if (!XEN_POLICY_VERSIONS.includes(version)) return usage(io, `--policy-version must be ${XEN_POLICY_VERSIONS.join(' or ')} (the Xen versions libsepol writes), not ${versionText}`);
-  const built = buildBinaryPolicy(path, { version });
+  // --mls is checkpolicy's -M: an MLS policy needs it, a policy without sensitivities refuses it.
+  const built = buildBinaryPolicy(path, { version, mls: args.flags.has('--mls') });
   reportAll(io, built.diagnostics);
   if (!built.bytes) {
     io.stderr(`vmipolicy: nothing written (${summary(built.diagnostics.map((p) => p.diagnostic))})\n`);

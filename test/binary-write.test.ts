@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import { specArbitrary, toYaml } from './support/arbitrary.js';
 import { artifactsOf, compileExampleAt, compileFile, compileText, CORPUS_RELEASES, EXAMPLES, repoPath, requires, sharedPath } from './support/env.js';
 import { buildInXenTree, checkpolicy, withTempDir } from './support/oracles.js';
-import { EXTENDED_SLOTS, minimalMlsPolicy, minimalPolicy } from './support/policies.js';
+import { EXTENDED_MLS_SLOTS, EXTENDED_SLOTS, minimalMlsPolicy, minimalPolicy } from './support/policies.js';
 import { loadPolicy, policyFromBytes, policyFromText } from '../policy/load.js';
 import { avtabHash, hashOrder, symhash, tableSize, WriteError, writeBinaryPolicy } from '../policy/binary/write.js';
 import { XEN_POLICY_VERSIONS } from '../policy/binary/read.js';
@@ -38,10 +38,10 @@ function firstDifference(a: Uint8Array, b: Uint8Array): string {
 }
 
 /** Ours and checkpolicy's, for one policy.conf at one version. */
-function assertSameAsCheckpolicy(name: string, text: string, version: number): void {
-  const ours = writeBinaryPolicy(astOf(name, text), { version });
+function assertSameAsCheckpolicy(name: string, text: string, version: number, mls = false): void {
+  const ours = writeBinaryPolicy(astOf(name, text), { version, mls });
   withTempDir((dir) => {
-    const r = checkpolicy(dir, text, { version });
+    const r = checkpolicy(dir, text, { version, mls });
     assert.ok(r.ok, `checkpolicy on ${name}: ${r.output}`);
     const theirs = new Uint8Array(readFileSync(r.binary));
     assert.ok(Buffer.from(ours).equals(Buffer.from(theirs)), `${name} at version ${version}: ${firstDifference(ours, theirs)}`);
@@ -92,6 +92,41 @@ function assorted(version: number): string {
   }).replace('user system_u roles system_r;', 'user system_u roles { system_r other_r };\nuser other_u roles other_r;');
 }
 
+/**
+ * MLS: sensitivity and category aliases, levels with category ranges, users' levels and
+ * ranges, range_transitions (a hash table of their own in libsepol), mlsconstrain and
+ * mlsvalidatetrans on level pairs, constraints naming types and attributes, labels with ranges.
+ */
+function assortedMls(version: number): string {
+  const text = [
+    'class xen', 'class domain', 'sid xen', 'sid dom0',
+    'class xen { settime readconsole }', 'class domain { create transition }',
+    'sensitivity s0 alias bottom;', 'sensitivity s1;', 'sensitivity s2 alias { upper top };', 'dominance { s0 s1 s2 }',
+    'category c0 alias zero;', 'category c1;', 'category c2;', 'category c3 alias { three drei };',
+    'level s0:c0.c1;', 'level s1:c0.c3;', 'level s2:c0.c3;',
+    'mlsconstrain xen settime l1 eq l2;',
+    'mlsconstrain domain { create transition } (h1 dom h2 and l1 domby l2) or (l1 incomp h2 or t1 == dt);',
+    'mlsvalidatetrans domain (l1 == l2 or h1 != h2 or t3 == { b_t xen_t });',
+    'attribute dt;', 'type xen_t, dt;', 'type b_t;', 'type d_t;',
+    'role system_r;', 'role system_r types { xen_t b_t d_t };',
+    'allow xen_t b_t:xen settime;',
+    'range_transition xen_t b_t:domain s0;',
+    'range_transition xen_t { b_t d_t }:xen s1:c0,c2 - s2:c0.c3;',
+    'range_transition b_t d_t:{ xen domain } s1;',
+    'range_transition dt xen_t:domain bottom - upper:zero;',
+    'user system_u roles system_r level s0 range s0 - s2:c0.c3;',
+    'user other_u roles system_r level s1:c1 range s1:c1 - s1:c1,c3;',
+    'constrain domain create (t1 == dt or t2 != { b_t d_t } or r1 == system_r);',
+    'sid xen system_u:system_r:xen_t:s0',
+    'sid dom0 system_u:system_r:xen_t:s0 - s2:c0.c3',
+    'pirqcon 33 system_u:system_r:b_t:s1:c1',
+    'iomemcon 0xfeb00-0xfebff other_u:system_r:b_t:s1:c1 - s1:c1,c3',
+    ...(version >= 30 ? ['devicetreecon "/soc/uart@1000" system_u:system_r:b_t:s2'] : []),
+    '',
+  ];
+  return text.join('\n');
+}
+
 function standalone(example: string): string {
   return artifactsOf(compileFile(`examples/${example}/vmi.yaml`, { mode: 'standalone' })).get('policy.conf') ?? '';
 }
@@ -135,6 +170,15 @@ describe('written binaries equal checkpolicy\'s, byte for byte', () => {
     it(`the statement-coverage skeleton at version ${version}`, (t) => {
       if (!requires(t, { commands: ['checkpolicy'] })) return;
       assertSameAsCheckpolicy('skeleton', minimalPolicy({ ...EXTENDED_SLOTS }), version);
+    });
+    it(`the MLS skeleton with every extended statement at version ${version}`, (t) => {
+      if (!requires(t, { commands: ['checkpolicy'] })) return;
+      const text = minimalMlsPolicy({ ...EXTENDED_SLOTS, defaults: EXTENDED_MLS_SLOTS.defaults ?? '', te: `${EXTENDED_SLOTS.te}\n${EXTENDED_MLS_SLOTS.te}` });
+      assertSameAsCheckpolicy('MLS skeleton', text, version, true);
+    });
+    it(`MLS: aliases, levels, ranges, range_transitions, MLS constraints at version ${version}`, (t) => {
+      if (!requires(t, { commands: ['checkpolicy'] })) return;
+      assertSameAsCheckpolicy('assorted MLS', assortedMls(version), version, true);
     });
     it(`aliases, set operators, type_member/change, conditionals, role allows, device labels at version ${version}`, (t) => {
       if (!requires(t, { commands: ['checkpolicy'] })) return;
@@ -194,9 +238,13 @@ describe('written binaries read back as their source', () => {
 });
 
 describe('what the writer refuses, with the statement', () => {
-  it('an MLS policy', () => {
-    const ast = astOf('mls', minimalMlsPolicy());
-    assert.throws(() => writeBinaryPolicy(ast), (e: unknown) => e instanceof WriteError && /MLS/.test(e.message) && e.span !== undefined);
+  it('an MLS policy without mls (checkpolicy without -M refuses it too), and mls for a policy without sensitivities', () => {
+    assert.throws(() => writeBinaryPolicy(astOf('mls', minimalMlsPolicy()), { mls: false }), (e: unknown) => e instanceof WriteError && /MLS/.test(e.message));
+    assert.throws(() => writeBinaryPolicy(astOf('p', minimalPolicy()), { mls: true }), (e: unknown) => e instanceof WriteError && /sensitivities/.test(e.message));
+  });
+  it('a named type transition, with its position', () => {
+    const ast = astOf('named', minimalPolicy({ te: 'type_transition xen_t b_t:domain xen_t "x";' }));
+    assert.throws(() => writeBinaryPolicy(ast), (e: unknown) => e instanceof WriteError && /named type transition/.test(e.message) && e.span?.file === 'named');
   });
   it('a version libsepol does not write for Xen', () => {
     assert.throws(() => writeBinaryPolicy(astOf('p', minimalPolicy()), { version: 31 }), (e: unknown) => e instanceof WriteError && /24 or 30/.test(e.message));
@@ -241,13 +289,23 @@ describe('the command line', () => {
         const cp = checkpolicy(dir, standalone('drakvuf'), { version: 30, name: 'theirs' });
         assert.ok(readFileSync(out).equals(readFileSync(cp.binary)));
       }
-      writeFileSync(conf, minimalMlsPolicy());
+      writeFileSync(conf, minimalPolicy({ te: 'type_transition xen_t b_t:domain xen_t "x";' }));
       const bad = runCli(['policy', 'build', conf, '-o', out]);
       assert.equal(bad.exit, 2);
       assert.match(bad.stderr, /VP3031/);
       assert.match(bad.stderr, /p\.conf:\d+:\d+/);
       assert.doesNotMatch(bad.stderr, /at .*\.js:\d+/, 'no stack trace');
       assert.equal(runCli(['policy', 'build', conf, '-o', out, '--policy-version', '29']).exit, 2);
+      // MLS: with --mls as checkpolicy needs -M; without it, refused with the reason.
+      writeFileSync(conf, minimalMlsPolicy());
+      assert.equal(runCli(['policy', 'build', conf, '-o', out, '--mls']).exit, 0);
+      if (requires(t, { commands: ['checkpolicy'] })) {
+        const cp = checkpolicy(dir, minimalMlsPolicy(), { version: 30, mls: true, name: 'theirs-mls' });
+        assert.ok(readFileSync(out).equals(readFileSync(cp.binary)));
+      }
+      const noMls = runCli(['policy', 'build', conf, '-o', out]);
+      assert.equal(noMls.exit, 2);
+      assert.match(noMls.stderr, /VP3031.*MLS/s);
       assert.equal(runCli(['policy', 'build', conf]).exit, 2);
     });
   });

@@ -23,7 +23,8 @@
 // What the writer does not do is refuse a policy checkpolicy would refuse for its meaning
 // (neverallow violations, conflicting type_transitions): the checker proves those; this module
 // turns a policy that parsed and resolved into bytes, and refuses (WriteError with the span)
-// only what it cannot write as checkpolicy would (MLS policies, named type transitions).
+// only what it cannot write as checkpolicy would (named type transitions, which Xen policies
+// never have), and an MLS policy without `mls` (as checkpolicy without -M does).
 
 import type { SourceSpan } from '../../core/diagnostics.js';
 import { compareCodePoints } from '../../core/compare.js';
@@ -39,12 +40,14 @@ export class WriteError extends Error {
 export interface WriteOptions {
   /** 24 or 30 (libsepol's only Xen entries in policydb_compat[]); default 30 like checkpolicy. */
   readonly version?: number;
+  /** checkpolicy's -M: when given, it must agree with whether the policy declares sensitivities. */
+  readonly mls?: boolean;
 }
 
 const POLICYDB_MAGIC = 0xf97cff8c;
 const XEN_TARGET = 'XenFlask';
 /** policydb.c symtab_sizes[]: commons, classes, roles, types, users, bools, levels, cats. */
-const SIZE = { commons: 2, classes: 32, roles: 16, types: 512, users: 128, bools: 16 } as const;
+const SIZE = { commons: 2, classes: 32, roles: 16, types: 512, users: 128, bools: 16, levels: 16, cats: 16 } as const;
 /** PERM_SYMTAB_SIZE: a class's permission table never grows (at most 32 permissions). */
 const PERM_TABLE = 32;
 const AVTAB_MASK = (1 << 20) - 1;
@@ -163,10 +166,21 @@ class Out {
     }
   }
 
-  /** A non-MLS context's or user's range (mls_write_range_helper): one level, sensitivity 0. */
-  emptyRange(): void {
-    this.u32(1, 0);
-    this.ebitmap([]);
+  /** mls_write_level(): the sensitivity and the category bits. */
+  level(l: Level): void {
+    this.u32(l.sens);
+    this.ebitmap(l.cats);
+  }
+
+  /**
+   * mls_write_range_helper(): one level when low equals high, else both. A non-MLS policy
+   * writes it too, with the empty level (sensitivity 0).
+   */
+  range(r: MlsRange): void {
+    const eq = r.low.sens === r.high.sens && r.low.cats.join() === r.high.cats.join();
+    this.u32(...(eq ? [1, r.low.sens] : [2, r.low.sens, r.high.sens]));
+    this.ebitmap(r.low.cats);
+    if (!eq) this.ebitmap(r.high.cats);
   }
 
   bytes(): Uint8Array {
@@ -176,6 +190,16 @@ class Out {
 
 // ---------------------------------------------------------------- the kernel policydb
 
+/** An MLS level: sensitivity value, category bits (value - 1), ascending. */
+interface Level { readonly sens: number; readonly cats: readonly number[] }
+interface MlsRange { readonly low: Level; readonly high: Level }
+const NO_LEVEL: Level = { sens: 0, cats: [] };
+const NO_RANGE: MlsRange = { low: NO_LEVEL, high: NO_LEVEL };
+/** constraint.h: the level pairs an MLS constraint compares (CEXPR_L1L2 … CEXPR_L2H2). */
+const LEVEL_PAIRS: Record<string, number> = { 'l1 l2': CEXPR.l1l2, 'l1 h2': CEXPR.l1h2, 'h1 l2': CEXPR.h1l2, 'h1 h2': CEXPR.h1h2, 'l1 h1': CEXPR.l1h1, 'l2 h2': CEXPR.l2h2 };
+/** policydb.c: the range_tr table's first size (it grows like the symbol tables). */
+const RANGETR_SIZE = 256;
+
 interface ClassInfo {
   readonly name: string;
   readonly value: number;
@@ -184,10 +208,17 @@ interface ClassInfo {
   readonly perms: Map<string, number>;
   declared: boolean;
   /** Prepended as declared (define_constraint). */
-  readonly constraints: { perms: number; expr: number[][]; names: (number[] | undefined)[] }[];
-  readonly validatetrans: { perms: number; expr: number[][]; names: (number[] | undefined)[] }[];
+  readonly constraints: { perms: number; expr: number[][]; names: (ConstraintNames | undefined)[] }[];
+  readonly validatetrans: { perms: number; expr: number[][]; names: (ConstraintNames | undefined)[] }[];
   readonly defaults: { user: number; role: number; range: number; type: number };
 }
+
+/**
+ * A CEXPR_NAMES node's sets: the names' bits (types expanded from attributes, roles from role
+ * attributes), and from version 29 the types as written (`type_names`, mapped by
+ * constraint_node_clone: attributes stay).
+ */
+interface ConstraintNames { readonly bits: readonly number[]; readonly written: readonly number[] }
 
 interface AvKey { s: number; t: number; c: number; spec: number }
 interface AvNode extends AvKey { data: number; seq: number }
@@ -249,7 +280,9 @@ interface CondNode {
 export function writeBinaryPolicy(ast: PolicyAst, options: WriteOptions = {}): Uint8Array {
   const version = options.version ?? 30;
   if (!XEN_POLICY_VERSIONS.includes(version)) throw new WriteError(undefined, `policy version ${version}: libsepol writes Xen policies at version ${XEN_POLICY_VERSIONS.join(' or ')} only`);
-  return new Builder(ast.statements, version).write();
+  const mls = ast.statements.some((s) => s.kind === 'sensitivity');
+  if (options.mls !== undefined && options.mls !== mls) throw new WriteError(undefined, options.mls ? 'an MLS binary asked for, but the policy declares no sensitivities (checkpolicy -M refuses it too)' : 'the policy is MLS (it declares sensitivities): checkpolicy needs -M, the writer --mls');
+  return new Builder(ast.statements, version, mls).write();
 }
 
 class Builder {
@@ -274,6 +307,12 @@ class Builder {
   private readonly permissive: string[] = [];
   private readonly roleAllows: { sources: NameSet; targets: NameSet }[] = [];
   private readonly roleTransitions: (Statement & { kind: 'role_transition' })[] = [];
+  /** MLS: sensitivities (and aliases), their dominance values and `level` categories; categories. */
+  private readonly sens = new Map<string, { alias: boolean; primary: string }>();
+  private readonly sensValue = new Map<string, number>();
+  private readonly sensCats = new Map<string, readonly number[]>();
+  private readonly cats = new Map<string, { alias: boolean; value: number }>();
+  private readonly rangeTransitions: (Statement & { kind: 'range_transition' })[] = [];
   private readonly devices: (Statement & { kind: 'pirqcon' | 'iomemcon' | 'ioportcon' | 'pcidevicecon' | 'devicetreecon' })[] = [];
 
   // Kernel values, given by expand_module's walk of the base tables.
@@ -289,7 +328,7 @@ class Builder {
   /** A number for each conditional rule list (the parse_context find_avtab_node compares). */
   private readonly lists = new Map<AvNode[], number>();
 
-  constructor(private readonly statements: readonly Statement[], private readonly version: number) {}
+  constructor(private readonly statements: readonly Statement[], private readonly version: number, private readonly mls: boolean) {}
 
   private fail(span: SourceSpan | undefined, message: string): never {
     throw new WriteError(span, message);
@@ -325,10 +364,24 @@ class Builder {
           break;
         }
         case 'policycap': this.policyCaps.push(s.name.name); break;
-        case 'sensitivity': case 'dominance': case 'category': case 'level':
-        case 'range_transition':
-          this.fail(s.span, 'an MLS policy: the binary writer writes non-MLS policies only (use checkpolicy -M)');
+        case 'sensitivity':
+          this.sens.set(s.name.name, { alias: false, primary: s.name.name });
+          for (const a of s.aliases) this.sens.set(a.name, { alias: true, primary: s.name.name });
           break;
+        case 'dominance': s.order.forEach((n, i) => this.sensValue.set(this.sensPrimary(n), i + 1)); break;
+        case 'category': {
+          const value = [...this.cats.values()].filter((c) => !c.alias).length + 1;
+          this.cats.set(s.name.name, { alias: false, value });
+          for (const a of s.aliases) this.cats.set(a.name, { alias: true, value });
+          break;
+        }
+        case 'level': {
+          const l = this.parseLevel(s.level, s.span);
+          const sens = [...this.sensValue].find(([, v]) => v === l.sens)?.[0] as string;
+          this.sensCats.set(sens, l.cats);
+          break;
+        }
+        case 'range_transition': this.rangeTransitions.push(s); break;
         case 'attribute': this.typeKind.set(s.name.name, 'attribute'); this.members.set(s.name.name, new Set()); break;
         case 'type':
           this.typeKind.set(s.name.name, 'type');
@@ -368,6 +421,39 @@ class Builder {
         default: break;
       }
     }
+  }
+
+  private sensPrimary(n: Name): string {
+    const s = this.sens.get(n.name);
+    if (!s) this.fail(n.span, `unknown sensitivity ${n.name}`);
+    return s.primary;
+  }
+
+  /** A level as written (`s0`, `s1:c0.c3,c7`): the sensitivity's value and the category bits. */
+  private parseLevel(text: string, span: SourceSpan): Level {
+    const [sensName = '', catText] = text.trim().split(':').map((x) => x.trim());
+    const s = this.sens.get(sensName);
+    if (!s) this.fail(span, `unknown sensitivity ${sensName}`);
+    const sens = this.sensValue.get(s.primary);
+    if (sens === undefined) this.fail(span, `sensitivity ${sensName} is not in the dominance`);
+    const bits = new Set<number>();
+    for (const part of catText ? catText.split(',') : []) {
+      const [a = '', b] = part.split('.').map((x) => x.trim());
+      const lo = this.cats.get(a)?.value;
+      const hi = b === undefined ? lo : this.cats.get(b)?.value;
+      if (lo === undefined || hi === undefined) this.fail(span, `unknown category in ${part}`);
+      for (let v = lo; v <= hi; v++) bits.add(v - 1);
+    }
+    return { sens, cats: [...bits].sort((x, y) => x - y) };
+  }
+
+  /** A range as written (`low - high`, or one level for both). */
+  private parseRange(text: string | undefined, span: SourceSpan): MlsRange {
+    if (!this.mls) return NO_RANGE;
+    if (text === undefined) this.fail(span, 'an MLS policy needs a level or range here');
+    const [low = '', high] = text.split('-');
+    const l = this.parseLevel(low, span);
+    return { low: l, high: high === undefined ? l : this.parseLevel(high, span) };
   }
 
   private cls(name: Name): ClassInfo {
@@ -507,8 +593,7 @@ class Builder {
     }
     this.conditionals();
     for (const s of this.statements) {
-      if (s.kind === 'constrain' || s.kind === 'validatetrans') this.constraint(s);
-      else if (s.kind === 'mlsconstrain' || s.kind === 'mlsvalidatetrans') this.fail(s.span, 'an MLS policy: the binary writer writes non-MLS policies only');
+      if (s.kind === 'constrain' || s.kind === 'validatetrans' || s.kind === 'mlsconstrain' || s.kind === 'mlsvalidatetrans') this.constraint(s);
       else if (s.kind === 'default_user' || s.kind === 'default_role' || s.kind === 'default_type') {
         for (const c of this.classSet(s.classes)) c.defaults[s.kind === 'default_user' ? 'user' : s.kind === 'default_role' ? 'role' : 'type'] = s.object === 'source' ? 1 : 2;
       } else if (s.kind === 'default_range') {
@@ -672,7 +757,7 @@ class Builder {
 
   private constraint(s: Constrain | ValidateTrans): void {
     const expr: number[][] = [];
-    const names: (number[] | undefined)[] = [];
+    const names: (ConstraintNames | undefined)[] = [];
     this.cexpr(s.expr, expr, names);
     for (const c of this.classSet(s.classes)) {
       const perms = s.kind === 'constrain' || s.kind === 'mlsconstrain' ? this.permBits(c, s.perms, true) : 0;
@@ -681,7 +766,7 @@ class Builder {
   }
 
   /** define_cexpr(): postfix nodes [type, attr, op] and, for CEXPR_NAMES, the bits. */
-  private cexpr(e: ConstraintExpr, out: number[][], names: (number[] | undefined)[]): void {
+  private cexpr(e: ConstraintExpr, out: number[][], names: (ConstraintNames | undefined)[]): void {
     if (e.op === 'not') { this.cexpr(e.operand, out, names); out.push([CEXPR.not, 0, 0]); names.push(undefined); return; }
     if (e.op === 'and' || e.op === 'or') {
       this.cexpr(e.left, out, names);
@@ -696,24 +781,34 @@ class Builder {
     const kind = leaf.left.charAt(0);
     const which = leaf.left.slice(1);
     const base = kind === 'u' ? CEXPR.user : kind === 'r' ? CEXPR.role : kind === 't' ? CEXPR.type : 0;
-    if (!base) this.fail(e.span, `constraint operand ${leaf.left}: an MLS operand, and the writer writes non-MLS policies only`);
+    if (!base) {
+      const pair = typeof leaf.right === 'string' ? LEVEL_PAIRS[`${leaf.left} ${leaf.right}`] : undefined;
+      if (pair === undefined) this.fail(e.span, `constraint operands ${leaf.left} and ${typeof leaf.right === 'string' ? leaf.right : 'names'}: not a pair libsepol compares`);
+      out.push([CEXPR.attr, pair, op]);
+      names.push(undefined);
+      return;
+    }
     if (typeof leaf.right === 'string') {
       out.push([CEXPR.attr, base, op]);
       names.push(undefined);
       return;
     }
     const attr = base | (which === '2' ? CEXPR.target : which === '3' ? CEXPR.xtarget : 0);
-    const bits: number[] = [];
-    for (const n of leaf.right.names) {
-      const table = kind === 'u' ? this.userValue : kind === 'r' ? this.roleValue : this.typeValue;
-      const v = table.get(n.name);
-      if (v === undefined) this.fail(n.span, `unknown ${kind === 'u' ? 'user' : kind === 'r' ? 'role' : 'type'} ${n.name}`);
-      if (kind === 't' && this.isAttribute(v)) for (const m of this.membersOf(n.name)) bits.push(m - 1);
-      else bits.push(v - 1);
+    let bits: number[] = [];
+    const written: number[] = [];
+    if (kind === 't') {
+      bits = this.typeSet(leaf.right, true).values.map((v) => v - 1);
+      for (const n of leaf.right.names) if (!n.excluded && n.name !== 'self') written.push((this.typeValue.get(n.name) as number) - 1);
+    } else if (kind === 'r') bits = this.roleSet(leaf.right.names).map((v) => v - 1);
+    else {
+      for (const n of leaf.right.names) {
+        const v = this.userValue.get(n.name);
+        if (v === undefined) this.fail(n.span, `unknown user ${n.name}`);
+        bits.push(v - 1);
+      }
     }
-    if (kind === 't') this.fail(e.span, 'a constraint naming types: the binary writer does not write it yet');
     out.push([CEXPR.names, attr, op]);
-    names.push([...new Set(bits)].sort((a, b) => a - b));
+    names.push({ bits: [...new Set(bits)].sort((a, b) => a - b), written: [...new Set(written)].sort((a, b) => a - b) });
   }
 
   // ------------------------------------------------------------ policydb_write()
@@ -723,7 +818,7 @@ class Builder {
     const v = this.version;
     o.u32(POLICYDB_MAGIC, XEN_TARGET.length);
     o.text(XEN_TARGET);
-    o.u32(v, 0, 8, v >= VERSION_XEN_DEVICETREE ? 6 : 5);
+    o.u32(v, this.mls ? 1 : 0, 8, v >= VERSION_XEN_DEVICETREE ? 6 : 5);
     o.ebitmap(this.policyCaps.map((c) => this.fail(undefined, `policycap ${c}: Xen policies have no capabilities the writer knows`)));
     o.ebitmap(this.permissive.map((t) => this.typeValue.get(t) as number));
 
@@ -788,9 +883,8 @@ class Builder {
       o.u32(name.length, this.userValue.get(name) as number, 0);
       o.text(name);
       o.ebitmap(this.roleSet(u.roles.names).map((r) => r - 1));
-      o.emptyRange();
-      o.u32(0);
-      o.ebitmap([]);
+      o.range(this.parseRange(u.range, u.span));
+      o.level(this.mls ? this.parseLevel(u.level ?? '', u.span) : NO_LEVEL);
     }
     // Booleans.
     const bools = [...this.bools.keys()];
@@ -799,11 +893,25 @@ class Builder {
       o.u32(this.boolValue.get(name) as number, this.bools.get(name) ? 1 : 0, name.length);
       o.text(name);
     }
-    // Sensitivities, categories: none without MLS.
-    o.u32(0, 0, 0, 0);
+    // Sensitivities (aliases share their sensitivity's level) and categories; every entry
+    // counts in nprim (sens_copy_callback and cats_copy_callback count aliases too).
+    o.u32(this.sens.size, this.sens.size);
+    for (const name of hashOrder([...this.sens.keys()], SIZE.levels)) {
+      const s = this.sens.get(name) as { alias: boolean; primary: string };
+      o.u32(name.length, s.alias ? 1 : 0);
+      o.text(name);
+      o.level({ sens: this.sensValue.get(s.primary) ?? 0, cats: this.sensCats.get(s.primary) ?? [] });
+    }
+    o.u32(this.cats.size, this.cats.size);
+    for (const name of hashOrder([...this.cats.keys()], SIZE.cats)) {
+      const k = this.cats.get(name) as { alias: boolean; value: number };
+      o.u32(name.length, k.value, k.alias ? 1 : 0);
+      o.text(name);
+    }
 
     // The avtab.
-    if (this.avtab.size === 0) this.fail(undefined, 'a policy without allow, dontaudit or type rules: Xen (and libsepol) refuse to load an empty avtab');
+    // An empty avtab is written as checkpolicy writes it, though libsepol's avtab_read (and
+    // Xen) refuse to load one: the writer's promise is checkpolicy's bytes.
     o.u32(this.avtab.size);
     for (const n of this.avtab.ordered()) this.avItem(o, n);
     // Conditionals.
@@ -873,12 +981,36 @@ class Builder {
       }
     }
     o.u32(0); // genfs: none for Xen
-    o.u32(0); // range transitions: none without MLS
+    this.writeRangeTransitions(o);
     // type_attr_map: each type with the attributes it belongs to.
     const attrsOf = this.typeNames.map((_, i) => new Set([i]));
     for (const [attr, ms] of this.members) for (const t of ms) attrsOf[(this.typeValue.get(t) as number) - 1]?.add((this.typeValue.get(attr) as number) - 1);
     for (const bits of attrsOf) o.ebitmap(bits);
     return o.bytes();
+  }
+
+  /**
+   * range_write(): the range_tr hash table (rangetr_hash: source + target << 3 + class << 5,
+   * masked; a bucket in (source, target, class) order). Rules are prepended as parsed
+   * (append_range_trans) and expanded per type and class; a key keeps its first range.
+   */
+  private writeRangeTransitions(o: Out): void {
+    const entries = new Map<string, { s: number; t: number; c: number; range: MlsRange }>();
+    for (const r of [...this.rangeTransitions].reverse()) {
+      if (!r.classes) this.fail(r.span, 'a range_transition without classes: checkpolicy applies it to class process, which Xen has not');
+      const range = this.parseRange(r.range, r.span);
+      for (const st of this.typeSet(r.sources, true).values) for (const tt of this.typeSet(r.targets, true).values) for (const c of this.classSet(r.classes)) {
+        const key = `${st},${tt},${c.value}`;
+        if (!entries.has(key)) entries.set(key, { s: st, t: tt, c: c.value, range });
+      }
+    }
+    const size = tableSize(RANGETR_SIZE, entries.size);
+    const ordered = [...entries.values()].sort((a, b) => ((a.s + (a.t << 3) + (a.c << 5)) & (size - 1)) - ((b.s + (b.t << 3) + (b.c << 5)) & (size - 1)) || a.s - b.s || a.t - b.t || a.c - b.c);
+    o.u32(ordered.length);
+    for (const e of ordered) {
+      o.u32(e.s, e.t, e.c);
+      o.range(e.range);
+    }
   }
 
   private perms(o: Out, perms: Map<string, number>): void {
@@ -895,8 +1027,8 @@ class Builder {
         o.u32(...node);
         const names = c.names[i];
         if (names) {
-          o.ebitmap(names);
-          if (this.version >= VERSION_CONSTRAINT_NAMES) { o.ebitmap([]); o.ebitmap([]); o.u32(0); }
+          o.ebitmap(names.bits);
+          if (this.version >= VERSION_CONSTRAINT_NAMES) { o.ebitmap(names.written); o.ebitmap([]); o.u32(0); }
         }
       });
     }
@@ -918,6 +1050,6 @@ class Builder {
     if (role === undefined) this.fail(c.role.span, `unknown role ${c.role.name}`);
     if (type === undefined) this.fail(c.type.span, `unknown type ${c.type.name}`);
     o.u32(user, role, type);
-    o.emptyRange();
+    o.range(this.parseRange(c.range, c.span));
   }
 }
