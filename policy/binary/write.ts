@@ -262,7 +262,8 @@ class Avtab {
    */
   private slots: Int32Array = new Int32Array(1 << 10);
   private firstSlots: Int32Array = new Int32Array(1 << 10);
-  private firstCount = 0;
+  /** Indexes + 1 of the first nodes, in insertion order. */
+  private readonly firsts: number[] = [];
   /** Whether the last `node()` made the node it returned. */
   created = false;
 
@@ -276,11 +277,12 @@ class Avtab {
     const node: AvNode = { s, t, c, spec, k, data: init, seq: this.all.length };
     this.all.push(node);
     this.slots[i] = this.all.length;
-    if (this.all.length * 2 > this.slots.length) this.slots = this.rehash(this.slots, false);
+    if (this.all.length * 2 > this.slots.length) this.slots = this.rehash(this.slots.length * 2, this.all.map((_, i) => i + 1), false);
     const j = this.find(this.firstSlots, s, t, c, spec, true);
     if (this.firstSlots[j] === 0) {
       this.firstSlots[j] = this.all.length;
-      if (++this.firstCount * 2 > this.firstSlots.length) this.firstSlots = this.rehash(this.firstSlots, true);
+      this.firsts.push(this.all.length);
+      if (this.firsts.length * 2 > this.firstSlots.length) this.firstSlots = this.rehash(this.firstSlots.length * 2, this.firsts, true);
     }
     return node;
   }
@@ -301,11 +303,14 @@ class Avtab {
     }
   }
 
-  private rehash(old: Int32Array, bySpec: boolean): Int32Array {
-    const slots = new Int32Array(old.length * 2);
+  /**
+   * A table twice the size, filled in insertion order: filled in the old table's slot order,
+   * linear probing would pile each run of neighbours onto the next (quadratic).
+   */
+  private rehash(size: number, entries: readonly number[], bySpec: boolean): Int32Array {
+    const slots = new Int32Array(size);
     const mask = slots.length - 1;
-    for (const at of old) {
-      if (at === 0) continue;
+    for (const at of entries) {
       const n = this.all[at - 1] as AvNode;
       let i = mixKey(n.s, n.t, n.c, bySpec ? n.spec : n.k) & mask;
       while (slots[i] !== 0) i = (i + 1) & mask;
@@ -320,14 +325,11 @@ class Avtab {
 
   /** avtab_write()'s order: slot, then (source, target, class), then insertion. */
   ordered(): AvNode[] {
-    const hashes = new Uint32Array(this.all.length);
-    this.all.forEach((n, i) => { hashes[i] = avtabHash(n.s, n.t, n.c); });
+    // slot (20 bits), source, target (16 bits each): one exact 52-bit number per node.
+    const primary = new Float64Array(this.all.length);
+    this.all.forEach((n, i) => { primary[i] = avtabHash(n.s, n.t, n.c) * 2 ** 32 + n.s * 65536 + n.t; });
     const index = Array.from(this.all.keys());
-    index.sort((i, j) => {
-      const a = this.all[i] as AvNode;
-      const b = this.all[j] as AvNode;
-      return (hashes[i] as number) - (hashes[j] as number) || a.s - b.s || a.t - b.t || a.c - b.c || a.seq - b.seq;
-    });
+    index.sort((i, j) => (primary[i] as number) - (primary[j] as number) || (this.all[i] as AvNode).c - (this.all[j] as AvNode).c || i - j);
     return index.map((i) => this.all[i] as AvNode);
   }
 }
@@ -704,9 +706,9 @@ class Builder {
         if (typeRule) {
           // expand_terule_helper: an existing transition for the key (anywhere but the other
           // branch of this conditional) wins; libsepol reports a conflict if it differs.
-          const existing = this.avtab.get(st, tt, cls, spec | AVTAB.enabled) ?? this.avtab.get(st, tt, cls, spec);
-          if (existing) return;
-          const inCond = this.condAvtab.get(st, tt, cls, spec | AVTAB.enabled) ?? this.condAvtab.get(st, tt, cls, spec);
+          // (Unconditional nodes never carry AVTAB_ENABLED.)
+          if (this.avtab.get(st, tt, cls, spec)) return;
+          const inCond = this.condAvtab.size === 0 ? undefined : this.condAvtab.get(st, tt, cls, spec | AVTAB.enabled) ?? this.condAvtab.get(st, tt, cls, spec);
           if (inCond && (!list || (!list.includes(inCond) && !other?.includes(inCond)))) return;
           if (inCond && list?.includes(inCond)) return;
         }
