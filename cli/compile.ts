@@ -41,7 +41,7 @@ export function runCompile(args: Parsed, io: Io): number {
   const result = compileSpec(spec, { ...(xen !== undefined ? { xen } : {}), ...(mode ? { mode } : {}), manifest: 'deferred' });
   if (!result.artifacts) return finish(io, format, [...recoveredWarnings, ...result.diagnostics], EXIT_USAGE);
   const binary = args.flags.has('--binary') ? binaryArtifact(result.artifacts, args, mode) : undefined;
-  if (typeof binary === 'number') return usageError(io, binaryUsage(args, mode) || 'the compiled policy has no policy.conf');
+  if (typeof binary === 'number') return usageError(io, binaryUsage(args, mode) || NEEDS_STANDALONE);
   if (binary && !binary.bytes) return finish(io, format, [...recoveredWarnings, ...result.diagnostics, ...binary.diagnostics], EXIT_USAGE);
   const files = new Map<string, FileText>([...result.artifacts, ...(result.deferred ?? []), ...(binary?.bytes ? [['xenpolicy', binary.bytes] as const] : [])].sort(([a], [b]) => compareCodePoints(a, b)));
   const written = writeArtifacts(out, files);
@@ -64,12 +64,15 @@ export function runCompile(args: Parsed, io: Io): number {
 function binaryArtifact(artifacts: ReadonlyMap<string, string>, args: Parsed, mode: string | undefined): BinaryOutcome | number {
   if (binaryUsage(args, mode)) return -1;
   const conf = artifacts.get('policy.conf');
-  if (conf === undefined) return -1;
+  if (conf === undefined) return -1; // compiled as a module
   return binaryPolicyOfText('policy.conf', conf, { version: Number(args.flags.get('--policy-version') ?? '30') });
 }
 
+const NEEDS_STANDALONE = '--binary needs a standalone policy (--mode standalone, or mode: standalone in the spec): a module is loadable only inside Xen\'s policy tree, whose binary vmipolicy policy build TREE writes';
+
+/** Why the flags cannot give a binary ('' when they can); the spec's own mode is known only after compiling. */
 function binaryUsage(args: Parsed, mode: string | undefined): string {
-  if (mode !== 'standalone') return '--binary needs --mode standalone (a module is loadable only inside Xen\'s policy tree: build that with vmipolicy policy build TREE)';
+  if (mode === 'module') return NEEDS_STANDALONE;
   const v = args.flags.get('--policy-version') ?? '30';
   if (!XEN_POLICY_VERSIONS.includes(Number(v))) return `--policy-version must be ${XEN_POLICY_VERSIONS.join(' or ')}, not ${v}`;
   return '';

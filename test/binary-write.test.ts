@@ -271,10 +271,12 @@ describe('the command line', () => {
 
   it('compile --binary refuses module mode, before writing anything', () => {
     withTempDir((dir) => {
-      const r = runCli(['compile', repoPath('examples', 'tinyvmi', 'vmi.yaml'), '-o', join(dir, 'out'), '--binary']);
-      assert.equal(r.exit, 2);
-      assert.match(r.stderr, /--binary needs --mode standalone/);
-      assert.ok(!existsSync(join(dir, 'out')));
+      for (const mode of [[], ['--mode', 'module']]) {
+        const r = runCli(['compile', repoPath('examples', 'tinyvmi', 'vmi.yaml'), '-o', join(dir, 'out'), '--binary', ...mode]);
+        assert.equal(r.exit, 2);
+        assert.match(r.stderr, /--binary needs a standalone policy/);
+        assert.ok(!existsSync(join(dir, 'out')));
+      }
     });
   });
 
