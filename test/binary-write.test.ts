@@ -55,6 +55,7 @@ function assertSameAsCheckpolicy(name: string, text: string, version: number, ml
  */
 function assorted(version: number): string {
   return minimalPolicy({
+    defaults: 'policycap open_perms;\npolicycap ioctl_skip_cloexec;',
     te: [
       'type d_t alias { d_alias dd_alias };',
       'type e_t;',

@@ -51,6 +51,8 @@ const SIZE = { commons: 2, classes: 32, roles: 16, types: 512, users: 128, bools
 /** PERM_SYMTAB_SIZE: a class's permission table never grows (at most 32 permissions). */
 const PERM_TABLE = 32;
 const AVTAB_MASK = (1 << 20) - 1;
+/** libsepol 3.4 src/polcaps.c polcap_names[]: a capability's bit is its index. */
+const POLICY_CAPABILITIES = ['network_peer_controls', 'open_perms', 'extended_socket_class', 'always_check_network', 'cgroup_seclabel', 'nnp_nosuid_transition', 'genfs_seclabel_symlinks', 'ioctl_skip_cloexec'];
 const VERSION_ROLETRANS = 26;
 const VERSION_FILENAME_TRANS = 25;
 const VERSION_NEW_OBJECT_DEFAULTS = 27;
@@ -374,7 +376,7 @@ class Builder {
   private readonly bools = new Map<string, boolean>();
   private readonly sids: string[] = [];
   private readonly sidContexts = new Map<string, Context>();
-  private readonly policyCaps: string[] = [];
+  private readonly policyCaps: Name[] = [];
   private readonly permissive: string[] = [];
   private readonly roleAllows: { sources: NameSet; targets: NameSet }[] = [];
   private readonly roleTransitions: (Statement & { kind: 'role_transition' })[] = [];
@@ -434,7 +436,7 @@ class Builder {
           cls.declared = true;
           break;
         }
-        case 'policycap': this.policyCaps.push(s.name.name); break;
+        case 'policycap': this.policyCaps.push(s.name); break;
         case 'sensitivity':
           this.sens.set(s.name.name, { alias: false, primary: s.name.name });
           for (const a of s.aliases) this.sens.set(a.name, { alias: true, primary: s.name.name });
@@ -897,7 +899,11 @@ class Builder {
     o.u32(POLICYDB_MAGIC, XEN_TARGET.length);
     o.text(XEN_TARGET);
     o.u32(v, this.mls ? 1 : 0, 8, v >= VERSION_XEN_DEVICETREE ? 6 : 5);
-    o.ebitmap(this.policyCaps.map((c) => this.fail(undefined, `policycap ${c}: Xen policies have no capabilities the writer knows`)));
+    o.ebitmap(this.policyCaps.map((c) => {
+      const bit = POLICY_CAPABILITIES.indexOf(c.name);
+      if (bit < 0) this.fail(c.span, `policycap ${c.name}: not a capability libsepol 3.4 knows (${POLICY_CAPABILITIES.join(', ')})`);
+      return bit;
+    }));
     o.ebitmap(this.permissive.map((t) => this.typeValue.get(t) as number));
 
     // Commons.
