@@ -19,6 +19,9 @@
 // Lists are written as libsepol built them: initial SIDs and constraints are prepended as
 // declared (checkpolicy's `define_initial_sid`, `define_constraint`), conditional rule lists
 // are prepended as their keys are first met (`find_avtab_node`), Xen device contexts appended.
+// MLS: sensitivities take their dominance position, categories their declaration order, and
+// range transitions are one more hash table (`rangetr_hash` in src/policydb.c).
+// Verified byte for byte against checkpolicy by test/binary-write.test.ts.
 //
 // What the writer does not do is refuse a policy checkpolicy would refuse for its meaning
 // (neverallow violations, conflicting type_transitions): the checker proves those; this module
