@@ -3,7 +3,9 @@
 // policy carries its text, AST, LineMap and model (query it with policy/model/query.ts).
 
 import { inPolicy, placeAll, type PlacedDiagnostic } from '../core/located.js';
-import { loadPolicy, type LoadedPolicy, type LoadPolicyOptions } from '../policy/load.js';
+import { diagnostic } from '../core/diagnostics.js';
+import { loadPolicy, policyFromText, type LoadedPolicy, type LoadPolicyOptions } from '../policy/load.js';
+import { WriteError, writeBinaryPolicy, type WriteOptions } from '../policy/binary/write.js';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from './exit.js';
 
 export interface PolicyOutcome {
@@ -17,4 +19,40 @@ export function readPolicy(path: string, options: LoadPolicyOptions = {}): Polic
   const load = loadPolicy(path, options);
   const diagnostics = placeAll(load.diagnostics, [], load.parsed ? inPolicy(load.parsed) : undefined);
   return load.policy ? { exit: EXIT_OK, policy: load.policy, diagnostics } : { exit: EXIT_USAGE, diagnostics };
+}
+
+export interface BinaryOutcome {
+  readonly exit: ExitCode;
+  /** The binary policy, byte for byte what `checkpolicy -t Xen -c <version>` writes. */
+  readonly bytes?: Uint8Array;
+  readonly diagnostics: readonly PlacedDiagnostic[];
+}
+
+/**
+ * The loadable binary policy (xenpolicy) of a policy.conf, a Xen tree or a binary, written
+ * as checkpolicy writes it (policy/binary/write.ts): a host built without checkpolicy.
+ */
+export function buildBinaryPolicy(path: string, options: LoadPolicyOptions & WriteOptions = {}): BinaryOutcome {
+  const load = loadPolicy(path, options);
+  const place = load.parsed ? inPolicy(load.parsed) : undefined;
+  if (!load.policy) return { exit: EXIT_USAGE, diagnostics: placeAll(load.diagnostics, [], place) };
+  return binaryOf(load.policy, options, placeAll(load.diagnostics, [], place), place);
+}
+
+/** The binary policy of policy text already loaded (compile --binary: the policy.conf it made). */
+export function binaryPolicyOfText(file: string, text: string, options: WriteOptions = {}): BinaryOutcome {
+  const load = policyFromText(file, text);
+  const place = load.parsed ? inPolicy(load.parsed) : undefined;
+  if (!load.policy) return { exit: EXIT_USAGE, diagnostics: placeAll(load.diagnostics, [], place) };
+  return binaryOf(load.policy, options, placeAll(load.diagnostics, [], place), place);
+}
+
+function binaryOf(policy: LoadedPolicy, options: WriteOptions, diagnostics: readonly PlacedDiagnostic[], place: ReturnType<typeof inPolicy> | undefined): BinaryOutcome {
+  try {
+    return { exit: EXIT_OK, bytes: writeBinaryPolicy(policy.ast, options), diagnostics };
+  } catch (e) {
+    if (!(e instanceof WriteError)) throw e;
+    const d = diagnostic('BinaryPolicyUnwritable', [policy.file, e.message], e.span);
+    return { exit: EXIT_USAGE, diagnostics: [...diagnostics, ...placeAll([d], [], place)] };
+  }
 }

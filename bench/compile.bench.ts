@@ -1,12 +1,16 @@
 // Benchmark: our compile (spec text → all artifacts, in-process, warm) against Debian's
-// checkpolicy compiling the standalone policy.conf we emit, at 10, 1 000 and 10 000 targets.
+// checkpolicy compiling the standalone policy.conf we emit, at 10, 1 000 and 10 000 targets;
+// and our binary writer (policy.conf → xenpolicy, policy/binary/write.ts) beside checkpolicy,
+// with whether the bytes are the same.
 // Run with `npm run bench`. Not a test: it prints one table and throws only if a compile fails,
 // so a failed compile is never timed.
 
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compile, hasErrors, MAX_SPEC_BYTES } from '../compiler/index.js';
+import { parsePolicy } from '../policy/grammar/index.js';
+import { writeBinaryPolicy } from '../policy/binary/write.js';
 import { CHECKPOLICY_TIMEOUT_MS, checkpolicyPeakKiB, elapsedMs, median, mib, printTable, TIME, timeCheckpolicy, type ChildOutcome } from './support.js';
 
 interface Size {
@@ -88,6 +92,22 @@ interface Row {
   readonly checkpolicy: ChildOutcome;
   readonly oursPeakKiB: number;
   readonly checkpolicyPeakKiB?: number;
+  /** Our writer: parse + write, median ms, and whether the bytes equal checkpolicy's. */
+  readonly binary?: { readonly ms: number; readonly same: boolean; readonly bytes: number };
+}
+
+/**
+ * Our writer on the policy.conf, timed like checkpolicy (parse included: checkpolicy parses
+ * too). Run only when checkpolicy finished: the 10 000-target fleet's avtab is ~100 times the
+ * 1 000-target one's (rules over every pair of domain types), which neither can hold in a
+ * bench's time.
+ */
+function timeBinary(conf: string, outPath: string, runs: number): Row['binary'] {
+  let bytes: Uint8Array = new Uint8Array(0);
+  const ms = median(Array.from({ length: runs }, () => elapsedMs(() => {
+    bytes = writeBinaryPolicy(parsePolicy('policy.conf', conf).ast, { version: 30 });
+  })));
+  return { ms, same: Buffer.from(bytes).equals(readFileSync(outPath)), bytes: bytes.length };
 }
 
 function measure(size: Size, dir: string): Row {
@@ -102,7 +122,8 @@ function measure(size: Size, dir: string): Row {
   const { outcome: checkpolicy, confPath, outPath } = checkEmitted(conf, join(dir, `policy-${size.targets}`), size.checkpolicyRuns);
   const cpPeak = 'ms' in checkpolicy ? checkpolicyPeakKiB(confPath, outPath) : undefined;
   const confLines = conf.split('\n').length - 1;
-  return { targets: size.targets, specBytes, confLines, oursMs, checkpolicy, oursPeakKiB, checkpolicyPeakKiB: cpPeak };
+  const binary = 'ms' in checkpolicy ? timeBinary(conf, outPath, size.checkpolicyRuns) : undefined;
+  return { targets: size.targets, specBytes, confLines, oursMs, checkpolicy, oursPeakKiB, checkpolicyPeakKiB: cpPeak, ...(binary ? { binary } : {}) };
 }
 
 /** Times checkpolicy on the emitted policy.conf exactly as written. */
@@ -140,6 +161,15 @@ function main(): void {
       console.log(`checkpolicy timeout is ${CHECKPOLICY_TIMEOUT_MS / 1000} s per run, to keep the whole bench within ~5 minutes.`);
     }
     if (!existsSync(TIME)) console.log(`checkpolicy peak RSS omitted: ${TIME} not found.`);
+    console.log('\nxenpolicy written by vmipolicy (policy/binary/write.ts: parse + write, in-process) vs checkpolicy -t Xen -c 30');
+    printTable(['targets', 'binary bytes', 'ours ms', 'checkpolicy ms', 'ratio', 'same bytes'], rows.map((r) => [
+      r.targets.toLocaleString('en-US'),
+      r.binary ? r.binary.bytes.toLocaleString('en-US') : '—',
+      r.binary ? r.binary.ms.toFixed(2) : 'not run',
+      'ms' in r.checkpolicy ? r.checkpolicy.ms.toFixed(2) : r.checkpolicy.failure,
+      r.binary && 'ms' in r.checkpolicy ? `${(r.checkpolicy.ms / r.binary.ms).toFixed(1)}×` : '—',
+      r.binary ? (r.binary.same ? 'yes' : 'NO') : '—',
+    ]));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

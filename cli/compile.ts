@@ -2,6 +2,8 @@
 // arguments → api/compile.ts → the artifacts written atomically into DIR (cli/output.ts).
 
 import { compileSpec } from '../api/compile.js';
+import { binaryPolicyOfText, type BinaryOutcome } from '../api/policy.js';
+import { XEN_POLICY_VERSIONS } from '../policy/binary/read.js';
 import { compareCodePoints } from '../core/compare.js';
 import { placeAll, type PlacedDiagnostic } from '../core/located.js';
 import { locatePlaced, summary } from '../report/diagnostics.js';
@@ -29,6 +31,7 @@ export function runCompile(args: Parsed, io: Io): number {
   const mode = args.flags.get('--mode');
   if (mode !== undefined && mode !== 'module' && mode !== 'standalone') return usageError(io, `--mode must be module or standalone, not ${mode}`);
 
+  if (args.flags.has('--binary') && binaryUsage(args, mode)) return usageError(io, binaryUsage(args, mode));
   // An interrupted earlier run is put right first, whatever happens to this one.
   const recovered = recoverOutput(out);
   const recoveredWarnings = placeAll(recovered.warnings);
@@ -42,7 +45,10 @@ export function runCompile(args: Parsed, io: Io): number {
   const result = compileSpec(spec, { ...(xen !== undefined ? { xen } : {}), ...(mode ? { mode } : {}), manifest: 'deferred' });
   status.clear();
   if (!result.artifacts) return finish(io, format, [...recoveredWarnings, ...result.diagnostics], EXIT_USAGE);
-  const files = new Map<string, FileText>([...result.artifacts, ...(result.deferred ?? [])].sort(([a], [b]) => compareCodePoints(a, b)));
+  const binary = args.flags.has('--binary') ? binaryArtifact(result.artifacts, args, mode) : undefined;
+  if (typeof binary === 'number') return usageError(io, binaryUsage(args, mode) || NEEDS_STANDALONE);
+  if (binary && !binary.bytes) return finish(io, format, [...recoveredWarnings, ...result.diagnostics, ...binary.diagnostics], EXIT_USAGE);
+  const files = new Map<string, FileText>([...result.artifacts, ...(result.deferred ?? []), ...(binary?.bytes ? [['xenpolicy', binary.bytes] as const] : [])].sort(([a], [b]) => compareCodePoints(a, b)));
   const written = writeArtifacts(out, files, status.active ? (done, of) => status.show(`writing ${out}: file ${done + 1}/${of}…`, done === 0) : undefined);
   status.clear();
   const diagnostics = [...recoveredWarnings, ...result.diagnostics, ...placeAll(written.warnings)];
@@ -55,6 +61,27 @@ export function runCompile(args: Parsed, io: Io): number {
     for (const f of files.keys()) io.stdout(`  ${f}\n`);
   }
   return EXIT_OK;
+}
+
+/**
+ * `--binary`: the xenpolicy of the policy.conf just compiled (standalone mode: a module is
+ * only loadable inside Xen's tree, which `policy build TREE` writes). -1 for a usage error.
+ */
+function binaryArtifact(artifacts: ReadonlyMap<string, string>, args: Parsed, mode: string | undefined): BinaryOutcome | number {
+  if (binaryUsage(args, mode)) return -1;
+  const conf = artifacts.get('policy.conf');
+  if (conf === undefined) return -1; // compiled as a module
+  return binaryPolicyOfText('policy.conf', conf, { version: Number(args.flags.get('--policy-version') ?? '30') });
+}
+
+const NEEDS_STANDALONE = '--binary needs a standalone policy (--mode standalone, or mode: standalone in the spec): a module is loadable only inside Xen\'s policy tree, whose binary vmipolicy policy build TREE writes';
+
+/** Why the flags cannot give a binary ('' when they can); the spec's own mode is known only after compiling. */
+function binaryUsage(args: Parsed, mode: string | undefined): string {
+  if (mode === 'module') return NEEDS_STANDALONE;
+  const v = args.flags.get('--policy-version') ?? '30';
+  if (!XEN_POLICY_VERSIONS.includes(Number(v))) return `--policy-version must be ${XEN_POLICY_VERSIONS.join(' or ')}, not ${v}`;
+  return '';
 }
 
 function finish(io: Io, format: string, diagnostics: readonly PlacedDiagnostic[], code: number): number {

@@ -22,8 +22,10 @@ Usage:
       AVC), and probes of what was not granted (each denied), with Xen's own avc lines.
       --timings adds measured microseconds (otherwise every run prints the same bytes).
   vmipolicy compile SPEC -o DIR [--xen VERSION] [--mode module|standalone] [--format text|json]
+                   [--binary [--policy-version 24|30]]
       Compile SPEC into DIR: <module>.te (or policy.conf), xl/<domain>.cfg, xenstore-acl.sh,
       xenstore-acl-revoke.sh and manifest.json. Nothing is written unless all succeeds.
+      --binary (standalone): also xenpolicy, the loadable binary, byte for byte checkpolicy's.
   vmipolicy check SPEC [--policy FILE…] [--xl CFG…] [--xenstore DUMP] [--xen-tree DIR]
                  [--format text|json|sarif|dot|svg|html] [--trusted TYPE…] [--rules ID,…] [--max-paths N] [--notes]
                  [--fail-on error|warning] [--sarif-root DIR]
@@ -60,6 +62,9 @@ Usage:
       /boot/xenpolicy-*), or a Xen tree's tools/flask/policy (expanded with m4 as Xen's
       Makefile does) — and count it, or list what TYPE may do, with the line of your own file
       (or the binary's table entry) behind every permission.
+  vmipolicy policy build FILE -o OUT [--policy-version 24|30] [--mls] [--format text|json]
+      Write the binary policy Xen loads from a policy.conf or Xen tree, byte for byte what
+      checkpolicy -t Xen -c N [-M] writes (default 30), without checkpolicy.
   vmipolicy --version | -V | version
   vmipolicy --help | COMMAND --help
 
@@ -88,7 +93,7 @@ export function commandUsage(command: string): string {
 const COMMANDS = ['verify', 'selftest', 'compile', 'check', 'vmi', 'diff', 'explain', 'capabilities', 'policy', 'help', 'version'] as const;
 const VERSION_WORDS = new Set(['--version', '-V', 'version']);
 
-const COMMON_FLAGS: FlagSpec = { values: ['-o', '--xen', '--mode', '--format', '-s', '-t', '-c', '-p'], booleans: ['--version'] };
+const COMMON_FLAGS: FlagSpec = { values: ['-o', '--xen', '--mode', '--format', '-s', '-t', '-c', '-p', '--policy-version'], booleans: ['--version', '--binary', '--mls'] };
 
 function didYouMean(word: string, candidates: readonly string[]): string {
   const near = nearest(word, candidates);

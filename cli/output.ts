@@ -119,8 +119,11 @@ export function recoverOutput(outDir: string): { ok: true; warnings: Diagnostic[
   return { ok: true, warnings };
 }
 
-/** A file's text: whole, or handed over in chunks as it is made (see DeferredText). */
-export type FileText = string | DeferredText;
+/**
+ * A file's content: text whole, or handed over in chunks as it is made (see DeferredText), or
+ * bytes (a binary policy, `compile --binary`).
+ */
+export type FileText = string | DeferredText | Uint8Array;
 
 /** UTF-16 units encoded at a time: a large artifact is never also one whole UTF-8 buffer. */
 const ENCODE_UNITS = 1 << 20;
@@ -138,11 +141,39 @@ function writeAll(fd: number, text: string): void {
   }
 }
 
-/** Creates `file` (which must not exist) with exactly `mode`; syncTree makes it durable. */
+function writeBytes(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+}
+
+/**
+ * Writes one file so that a crash leaves the old file or the new one at `path`, never a part:
+ * the bytes go to a fresh name beside it (O_EXCL), are fsynced, then renamed over it.
+ * A symbolic link or a directory at `path` is refused, not followed or replaced.
+ */
+export function writeFileAtomically(path: string, bytes: Uint8Array): WriteOutcome {
+  const dest = resolve(path);
+  const existing = lstatOrUndefined(dest);
+  if (existing?.isSymbolicLink()) return { ok: false, diagnostic: refuseSymlink(path, 'it'), warnings: [] };
+  if (existing && !existing.isFile()) return { ok: false, diagnostic: diagnostic('OutputFailed', [path, 'it exists and is not a regular file'], undefined, 'name a new file or a regular file to replace'), warnings: [] };
+  const temp = join(dirname(dest), `.${basename(dest)}.vmipolicy-${process.pid}-${Date.now()}`);
+  try {
+    writeFresh(temp, bytes, FILE_MODE);
+    syncPath(temp);
+    renameSync(temp, dest);
+    syncPath(dirname(dest));
+    return { ok: true, warnings: [] };
+  } catch (e) {
+    rmSync(temp, { force: true });
+    return { ok: false, diagnostic: diagnostic('OutputFailed', [path, (e as NodeJS.ErrnoException).code ?? (e as Error).message]), warnings: [] };
+  }
+}
+
+/** Creates `file` (which must not exist) with exactly `mode`; syncTree (or syncPath) makes it durable. */
 function writeFresh(file: string, content: FileText, mode: number): void {
   const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {
     if (typeof content === 'string') writeAll(fd, content);
+    else if (content instanceof Uint8Array) writeBytes(fd, content);
     else content((chunk) => writeAll(fd, chunk));
     fchmodSync(fd, mode);
   } finally {

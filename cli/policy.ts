@@ -1,13 +1,17 @@
 // `vmipolicy policy stats FILE` and `vmipolicy policy query FILE -s TYPE [-t TYPE] [-c CLASS] [-p PERM]`:
 // the PolicyModel of any Xen policy (a policy.conf, a binary policy, or a Xen tree's
 // tools/flask/policy directory), with every answer traced to the line of the user's own file
-// (or the binary's table entry) that grants it.
+// (or the binary's table entry) that grants it. `vmipolicy policy build FILE -o OUT
+// [--policy-version 24|30] [--mls]`: the binary policy Xen loads, as checkpolicy -t Xen writes it.
 
 import { printStatement } from '../policy/grammar/printer.js';
 import type { LoadedPolicy } from '../policy/load.js';
-import { readPolicy } from '../api/policy.js';
+import { buildBinaryPolicy, readPolicy } from '../api/policy.js';
+import { XEN_POLICY_VERSIONS } from '../policy/binary/read.js';
+import { placeAll } from '../core/located.js';
+import { writeFileAtomically } from './output.js';
 import { policyStats, queryAccess, queryRules, typeIndexOf, type RuleMatch } from '../policy/model/query.js';
-import { EXIT_OK, usageError, type Io } from './io.js';
+import { EXIT_OK, EXIT_USAGE, usageError, type Io } from './io.js';
 import { reportAll } from './render.js';
 import { summary } from '../report/diagnostics.js';
 import { terminalSafe } from '../core/terminal.js';
@@ -32,11 +36,37 @@ export function runPolicy(args: PolicyArgs, io: Io): number {
   const format = args.flags.get('--format') ?? 'text';
   if (extra.length) return usage(io, `unexpected argument ${extra[0]}`);
   if (format !== 'text' && format !== 'json') return usage(io, `--format must be text or json, not ${format}`);
-  if (sub !== 'stats' && sub !== 'query') return usage(io, `policy takes stats or query, not ${sub ?? 'nothing'}`);
+  if (sub === 'build') return build(path, args, format, io);
+  if (sub !== 'stats' && sub !== 'query') return usage(io, `policy takes stats, query or build, not ${sub ?? 'nothing'}`);
   if (sub === 'query' && !args.flags.has('-s')) return usage(io, 'policy query needs -s TYPE');
   const policy = load(path, io);
   if (typeof policy === 'number') return policy;
   return sub === 'stats' ? stats(policy, format, io) : query(policy, args, format, io);
+}
+
+/** `policy build FILE -o OUT`: OUT replaced atomically by the binary, or left as it was. */
+function build(path: string | undefined, args: PolicyArgs, format: string, io: Io): number {
+  if (!path) return usage(io, 'policy build needs a FILE (a policy.conf, a Xen policy tree or a binary policy)');
+  const out = args.flags.get('-o');
+  if (!out) return usage(io, 'policy build needs -o FILE (where to write the binary policy)');
+  const versionText = args.flags.get('--policy-version') ?? '30';
+  const version = Number(versionText);
+  if (!XEN_POLICY_VERSIONS.includes(version)) return usage(io, `--policy-version must be ${XEN_POLICY_VERSIONS.join(' or ')} (the Xen versions libsepol writes), not ${versionText}`);
+  // --mls is checkpolicy's -M: an MLS policy needs it, a policy without sensitivities refuses it.
+  const built = buildBinaryPolicy(path, { version, mls: args.flags.has('--mls') });
+  reportAll(io, built.diagnostics);
+  if (!built.bytes) {
+    io.stderr(`vmipolicy: nothing written (${summary(built.diagnostics.map((p) => p.diagnostic))})\n`);
+    return built.exit;
+  }
+  const written = writeFileAtomically(out, built.bytes);
+  if (!written.ok) {
+    reportAll(io, placeAll([written.diagnostic]));
+    return EXIT_USAGE;
+  }
+  if (format === 'json') io.stdout(JSON.stringify({ ok: true, out, version, bytes: built.bytes.length }, null, 2) + '\n');
+  else io.stdout(`wrote ${terminalSafe(out)}: Xen binary policy version ${version}, ${built.bytes.length.toLocaleString('en-US')} bytes\n`);
+  return EXIT_OK;
 }
 
 function usage(io: Io, message: string): number {

@@ -93,6 +93,7 @@ export const Messages = {
   PolicyM4BuiltinDisabled: template('VP3021', 'error', 'the m4 builtin "{0}" is disabled: expanding a policy tree runs no command and reads or writes no file but the tree\'s own'),
   // VP3030–VP3039 — binary policies (checkpolicy -t Xen output, /boot/xenpolicy-*)
   BinaryPolicyMalformed: template('VP3030', 'error', '{0} is not a readable Xen binary policy: at byte {1} (0x{2}), expected {3}'),
+  BinaryPolicyUnwritable: template('VP3031', 'error', 'cannot write {0} as a binary policy: {1}'),
   // VP31xx — xl domain config files
   XlSyntax: template('VP3101', 'error', 'xl config syntax error: {0}'),
   XlUnterminatedString: template('VP3102', 'error', 'unterminated string'),
