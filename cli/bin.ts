@@ -1,7 +1,15 @@
 #!/usr/bin/env node
 // The executable: runs the CLI on this process's arguments and sets its exit code.
+import { setFlagsFromString } from 'node:v8';
 import { main } from './main.js';
 import { terminalSafe } from '../core/terminal.js';
+
+// Between two full collections V8 lets its heap grow to up to four times what was live after
+// the first: a self-test of 10 000 domains, ~330 MiB live, then peaks at 2.7 GiB of mostly
+// garbage. At most half again (V8's heap_growing_percent, read at every limit it computes)
+// it peaks at 1.25 GiB with no loss of time on that host; a small run's heap never grows
+// enough for it to matter. Set for this process only: a library caller owns its own heap.
+setFlagsFromString('--heap-growing-percent=50');
 
 const ISSUES = 'https://github.com/vmipolicy/vmipolicy/issues';
 
