@@ -10,6 +10,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mib, printTable, runCliMeasured } from './support.js';
+import { fleetSpec } from '../test/support/fleet.js';
 
 const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', 'cli', 'bin.js');
 const TIMEOUT_S = 600;
@@ -17,19 +18,6 @@ const TIMEOUT_S = 600;
 interface Goal { readonly seconds: number; readonly gib: number }
 const GOALS: Readonly<Record<string, Goal>> = { '4x500': { seconds: 20, gib: 1 }, '100x100': { seconds: 90, gib: 2 } };
 const HOSTILE_BOUND: Goal = { seconds: 60, gib: 1 };
-
-/** `monitors` LibVMI monitors, each with its own `per` HVM targets, flow style to stay compact. */
-function fleetSpec(monitors: number, per: number): string {
-  const lines = ['vmipolicy: 1', 'xen: "4.17.7"', 'policy: {module: fleet, mode: standalone}', 'introspectors:'];
-  const targets: string[] = [];
-  for (let m = 0; m < monitors; m++) {
-    const own = Array.from({ length: per }, (_, i) => `t${m * per + i}`);
-    targets.push(...own);
-    lines.push(`  - {name: m${m}, guest: pv, tool: libvmi, targets: [${own.join(', ')}], capabilities: [domain-info, libvmi-init, read-memory, read-registers, pause]}`);
-  }
-  lines.push('targets:', ...targets.map((t) => `  - {name: ${t}, guest: hvm}`), '');
-  return lines.join('\n');
-}
 
 function run(spec: string): { seconds: number; kib?: number; status: string; operations?: number; entries?: number } {
   const r = runCliMeasured(BIN, ['verify', spec, '--format', 'json'], TIMEOUT_S);

@@ -16,21 +16,10 @@ import { REDRAW_MS, statusLine } from '../cli/progress.js';
 import type { Io } from '../cli/io.js';
 import { repoPath, requires } from './support/env.js';
 import { withTempDir } from './support/oracles.js';
+import { fleetSpec } from './support/fleet.js';
 
-/** `monitors` LibVMI monitors, each with `per` HVM targets of its own (bench/verify.bench.ts's fleet). */
-function fleet(monitors: number, per: number): string {
-  const lines = ['vmipolicy: 1', 'xen: "4.17.7"', 'policy: {module: fleet, mode: standalone}', 'introspectors:'];
-  const targets: string[] = [];
-  for (let m = 0; m < monitors; m++) {
-    const own = Array.from({ length: per }, (_, i) => `t${m * per + i}`);
-    targets.push(...own);
-    lines.push(`  - {name: m${m}, guest: pv, tool: libvmi, targets: [${own.join(', ')}], capabilities: [domain-info, libvmi-init, read-memory, read-registers, pause]}`);
-  }
-  lines.push('targets:', ...targets.map((t) => `  - {name: ${t}, guest: hvm}`), '');
-  return lines.join('\n');
-}
 
-const FLEET = { file: 'fleet.yaml', content: fleet(2, 3) };
+const FLEET = { file: 'fleet.yaml', content: fleetSpec(2, 3) };
 
 function terminalIo(extra: Partial<Io> = {}): { io: Io; err: string[] } {
   const err: string[] = [];

@@ -17,18 +17,18 @@
 // exception escapes `readBinaryPolicy`. Memory stays linear in the file size.
 
 /** SELINUX_MAGIC, the kernel policydb's first word (POLICYDB_MAGIC in policydb.h). */
-const POLICYDB_MAGIC = 0xf97cff8c;
+export const POLICYDB_MAGIC = 0xf97cff8c;
 /** The target string of a Xen policy (POLICYDB_XEN_STRING). */
-const XEN_TARGET = 'XenFlask';
+export const XEN_TARGET = 'XenFlask';
 /** The versions libsepol's policydb_compat[] accepts for the Xen target. */
 export const XEN_POLICY_VERSIONS: readonly number[] = [24, 30];
 
-const VERSION_ROLETRANS = 26;
-const VERSION_FILENAME_TRANS = 25;
-const VERSION_NEW_OBJECT_DEFAULTS = 27;
-const VERSION_DEFAULT_TYPE = 28;
-const VERSION_CONSTRAINT_NAMES = 29;
-const VERSION_XEN_DEVICETREE = 30;
+export const VERSION_ROLETRANS = 26;
+export const VERSION_FILENAME_TRANS = 25;
+export const VERSION_NEW_OBJECT_DEFAULTS = 27;
+export const VERSION_DEFAULT_TYPE = 28;
+export const VERSION_CONSTRAINT_NAMES = 29;
+export const VERSION_XEN_DEVICETREE = 30;
 /** SYM_NUM: commons, classes, roles, types, users, booleans, sensitivities, categories. */
 const SYM_NUM = 8;
 /** PERM_SYMTAB_SIZE: a class (or common) has at most 32 permissions, one bit each. */

@@ -32,7 +32,10 @@
 import type { SourceSpan } from '../../core/diagnostics.js';
 import { compareCodePoints } from '../../core/compare.js';
 import type { BoolExpr, Conditional, Constrain, ConstraintExpr, Context, Name, NameSet, PolicyAst, Statement, ValidateTrans } from '../grammar/ast.js';
-import { AVTAB, CEXPR, COND, XEN_POLICY_VERSIONS } from './read.js';
+import {
+  AVTAB, CEXPR, COND, POLICYDB_MAGIC, VERSION_CONSTRAINT_NAMES, VERSION_DEFAULT_TYPE, VERSION_FILENAME_TRANS, VERSION_NEW_OBJECT_DEFAULTS,
+  VERSION_ROLETRANS, VERSION_XEN_DEVICETREE, XEN_POLICY_VERSIONS, XEN_TARGET,
+} from './read.js';
 
 export class WriteError extends Error {
   constructor(readonly span: SourceSpan | undefined, message: string) {
@@ -47,8 +50,6 @@ export interface WriteOptions {
   readonly mls?: boolean;
 }
 
-const POLICYDB_MAGIC = 0xf97cff8c;
-const XEN_TARGET = 'XenFlask';
 /** policydb.c symtab_sizes[]: commons, classes, roles, types, users, bools, levels, cats. */
 const SIZE = { commons: 2, classes: 32, roles: 16, types: 512, users: 128, bools: 16, levels: 16, cats: 16 } as const;
 /** PERM_SYMTAB_SIZE: a class's permission table never grows (at most 32 permissions). */
@@ -56,12 +57,6 @@ const PERM_TABLE = 32;
 const AVTAB_MASK = (1 << 20) - 1;
 /** libsepol 3.4 src/polcaps.c polcap_names[]: a capability's bit is its index. */
 const POLICY_CAPABILITIES = ['network_peer_controls', 'open_perms', 'extended_socket_class', 'always_check_network', 'cgroup_seclabel', 'nnp_nosuid_transition', 'genfs_seclabel_symlinks', 'ioctl_skip_cloexec'];
-const VERSION_ROLETRANS = 26;
-const VERSION_FILENAME_TRANS = 25;
-const VERSION_NEW_OBJECT_DEFAULTS = 27;
-const VERSION_DEFAULT_TYPE = 28;
-const VERSION_CONSTRAINT_NAMES = 29;
-const VERSION_XEN_DEVICETREE = 30;
 
 // ---------------------------------------------------------------- libsepol's hash orders
 
