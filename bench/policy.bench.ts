@@ -13,6 +13,7 @@ import { buildModel } from '../policy/model/build.js';
 import { policyStats } from '../policy/model/query.js';
 import { hasErrors } from '../core/diagnostics.js';
 import { parsePolicy } from '../policy/grammar/parse.js';
+import { loadPolicy } from '../policy/load.js';
 import { checkpolicyPeakKiB, elapsedMs, median, mib, printTable, timeCheckpolicy, type ChildOutcome } from './support.js';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -81,15 +82,50 @@ function row(input: Input, dir: string): string[] {
   ];
 }
 
+/** Median wall ms of `seinfo FILE` (setools reading the binary), or why it could not run. */
+function timeSeinfo(binary: string, runs: number): ChildOutcome {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    const r = spawnSync('seinfo', [binary], { encoding: 'utf8', timeout: 90_000 });
+    if (r.error || r.status !== 0) return { failure: r.error ? 'seinfo not installed' : `seinfo exit ${r.status}` };
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return { ms: median(times) };
+}
+
+/** The binary checkpolicy wrote for `input` (row() leaves it in DIR/out.bin): our whole load of it beside seinfo's. */
+function binaryRow(input: Input, dir: string): string[] | undefined {
+  const binary = join(dir, 'out.bin');
+  if (!existsSync(binary)) return undefined;
+  const load = (): void => {
+    if (!loadPolicy(binary).policy) throw new Error(`${input.label}: the binary did not load`);
+  };
+  load();
+  const runs = Math.min(input.runs, 5);
+  const ms = median(Array.from({ length: runs }, () => elapsedMs(load)));
+  const se = timeSeinfo(binary, Math.min(runs, 3));
+  return [input.label, (readFileSync(binary).length / 1e6).toFixed(2), ms.toFixed(1), 'ms' in se ? se.ms.toFixed(1) : se.failure, 'ms' in se ? `${(se.ms / ms).toFixed(2)}×` : '—'];
+}
+
 function main(): void {
   const started = process.hrtime.bigint();
   const dir = mkdtempSync(join(tmpdir(), 'vmipolicy-policy-bench-'));
   try {
     const { inputs: list, notes } = inputs(dir);
-    const rows = list.map((i) => row(i, dir));
+    const rows: string[][] = [];
+    const binaryRows: string[][] = [];
+    for (const i of list) {
+      rows.push(row(i, dir));
+      const b = binaryRow(i, dir);
+      if (b) binaryRows.push(b);
+    }
     console.log('Reading a Xen policy: vmipolicy parse + PolicyModel vs checkpolicy -t Xen -c 30 on the same policy.conf (medians)');
     printTable(['policy', 'MB', 'types', 'expanded allow entries', 'ours ms', 'ours MB/s', 'checkpolicy ms', 'ratio', 'ours peak RSS', 'checkpolicy peak RSS'], rows);
     console.log('ratio = checkpolicy / ours. ours peak RSS = this process\'s maxRSS so far (inputs in ascending size).');
+    console.log('\nReading the binary checkpolicy wrote: vmipolicy (read, decode, parse, model) vs seinfo (setools) on the same file (medians)');
+    printTable(['policy', 'binary MB', 'ours ms', 'seinfo ms', 'ratio'], binaryRows);
+    console.log('ratio = seinfo / ours. compile.bench.js times our writer beside checkpolicy.');
     for (const n of notes) console.log(`note: ${n}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

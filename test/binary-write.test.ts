@@ -22,7 +22,7 @@ import { XEN_POLICY_VERSIONS } from '../policy/binary/read.js';
 import { policyStats } from '../policy/model/query.js';
 import type { PolicyAst } from '../policy/grammar/ast.js';
 
-const RANDOM_RUNS = Math.min(40, Number(process.env.VMIPOLICY_RANDOM_RUNS ?? 40));
+const RANDOM_RUNS = Number(process.env.VMIPOLICY_RANDOM_RUNS ?? 200);
 
 function astOf(name: string, text: string): PolicyAst {
   const load = policyFromText(name, text);
