@@ -3,7 +3,9 @@
 // policy carries its text, AST, LineMap and model (query it with policy/model/query.ts).
 
 import { inPolicy, placeAll, type PlacedDiagnostic } from '../core/located.js';
-import { diagnostic } from '../core/diagnostics.js';
+import { diagnostic, type Diagnostic } from '../core/diagnostics.js';
+import { printStatement } from '../policy/grammar/printer.js';
+import { neverallowViolations } from '../checker/rules/neverallow.js';
 import { loadPolicy, policyFromText, type LoadedPolicy, type LoadPolicyOptions } from '../policy/load.js';
 import { WriteError, writeBinaryPolicy, type WriteOptions } from '../policy/binary/write.js';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from './exit.js';
@@ -48,6 +50,8 @@ export function binaryPolicyOfText(file: string, text: string, options: WriteOpt
 }
 
 function binaryOf(policy: LoadedPolicy, options: WriteOptions, diagnostics: readonly PlacedDiagnostic[], place: ReturnType<typeof inPolicy> | undefined): BinaryOutcome {
+  const broken = neverallowBroken(policy);
+  if (broken) return { exit: EXIT_USAGE, diagnostics: [...diagnostics, ...placeAll([broken], [], place)] };
   try {
     return { exit: EXIT_OK, bytes: writeBinaryPolicy(policy.ast, options), diagnostics };
   } catch (e) {
@@ -55,4 +59,19 @@ function binaryOf(policy: LoadedPolicy, options: WriteOptions, diagnostics: read
     const d = diagnostic('BinaryPolicyUnwritable', [policy.file, e.message], e.span);
     return { exit: EXIT_USAGE, diagnostics: [...diagnostics, ...placeAll([d], [], place)] };
   }
+}
+
+/**
+ * checkpolicy refuses to write a policy in which an allow rule grants what a neverallow
+ * forbids (libsepol expand.c check_assertions, "neverallow violated"), so neither do we: the
+ * first such rule, placed on the allow rule.
+ */
+function neverallowBroken(policy: LoadedPolicy): Diagnostic | undefined {
+  const v = neverallowViolations(policy.model, { inactiveToo: true })[0];
+  if (!v) return undefined;
+  const [s, t] = v.first;
+  const granted = [...v.perms].map(([cls, perms]) => `${cls}:{ ${perms.join(' ')} }`).join(', ');
+  const never = printStatement(v.never.statement).join(' ').replace(/\s+/g, ' ').trim();
+  const why = `this allow rule grants ${policy.model.types[s]} ${granted} on ${policy.model.types[t]}${v.count > 1 ? ` (and ${v.count - 1} more type pairs)` : ''}, which \`${never}\` forbids; checkpolicy refuses such a policy`;
+  return diagnostic('BinaryPolicyUnwritable', [policy.file, why], v.allow.statement.span, 'remove those permissions from the allow rule, or the neverallow if the grant is meant');
 }

@@ -17,6 +17,8 @@ import { artifactsOf, compileExampleAt, compileFile, compileText, CORPUS_RELEASE
 import { buildInXenTree, checkpolicy, withTempDir } from './support/oracles.js';
 import { EXTENDED_MLS_SLOTS, EXTENDED_SLOTS, minimalMlsPolicy, minimalPolicy } from './support/policies.js';
 import { loadPolicy, policyFromBytes, policyFromText } from '../policy/load.js';
+import { binaryPolicyOfText } from '../api/policy.js';
+import { locatePlaced } from '../report/diagnostics.js';
 import { avtabHash, hashOrder, symhash, tableSize, WriteError, writeBinaryPolicy } from '../policy/binary/write.js';
 import { XEN_POLICY_VERSIONS } from '../policy/binary/read.js';
 import { policyStats } from '../policy/model/query.js';
@@ -247,6 +249,31 @@ describe('what the writer refuses, with the statement', () => {
     const ast = astOf('named', minimalPolicy({ te: 'type_transition xen_t b_t:domain xen_t "x";' }));
     assert.throws(() => writeBinaryPolicy(ast), (e: unknown) => e instanceof WriteError && /named type transition/.test(e.message) && e.span?.file === 'named');
   });
+  // checkpolicy's expand refuses an allow rule that breaks a neverallow, in either branch of a
+  // conditional whatever the booleans (libsepol check_assertions); so must we, on the allow rule.
+  for (const [name, te] of [
+    ['an allow rule through an attribute', 'allow dt b_t:domain create;\nneverallow xen_t b_t:domain create;'],
+    ['a conditional allow no boolean state activates', 'neverallow xen_t b_t:xen settime;\nif (bb && !bb) { allow xen_t b_t:xen settime; }'],
+  ] as const) {
+    it(`${name} that breaks a neverallow: refused with the allow rule's line, as checkpolicy refuses it`, (t) => {
+      const text = minimalPolicy({ te });
+      const ours = binaryPolicyOfText('never.conf', text);
+      assert.equal(ours.exit, 2);
+      assert.equal(ours.bytes, undefined);
+      const d = ours.diagnostics.map((p) => p.diagnostic).find((x) => x.code === 'VP3031');
+      assert.ok(d && /neverallow/.test(d.message) && /checkpolicy refuses/.test(d.message), JSON.stringify(ours.diagnostics.map((p) => p.diagnostic.message)));
+      const allowLine = text.split('\n').findIndex((l) => /\ballow (dt|xen_t) b_t/.test(l) && !l.startsWith('neverallow')) + 1;
+      const placed = ours.diagnostics.find((p) => p.diagnostic.code === 'VP3031');
+      assert.equal(placed && locatePlaced(placed).line, allowLine);
+      if (!requires(t, { commands: ['checkpolicy'] })) return;
+      withTempDir((dir) => {
+        const theirs = checkpolicy(dir, text);
+        assert.equal(theirs.ok, false, 'checkpolicy must refuse it too');
+        assert.match(theirs.output, /neverallow/);
+      });
+    });
+  }
+
   it('a version libsepol does not write for Xen', () => {
     assert.throws(() => writeBinaryPolicy(astOf('p', minimalPolicy()), { version: 31 }), (e: unknown) => e instanceof WriteError && /24 or 30/.test(e.message));
   });

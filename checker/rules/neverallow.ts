@@ -17,36 +17,61 @@ export const neverallow: CheckRule = {
   securitySeverity: 7.0,
   run(ctx) {
     const findings: Finding[] = [];
-    for (const never of neverallowRules(ctx.model)) {
-      for (const allow of allowRules(ctx.model)) {
-        const perms = overlapPerms(ctx.model, never, allow);
-        if (!perms.length) continue;
-        if (availability(ctx.model, [allow.guard]).never) continue;
-        const pairs = overlapPairs(never, allow);
-        if (!pairs.first) continue;
-        const [s, t] = pairs.first;
-        const byClass = new Map<string, string[]>();
-        for (const [cls, p] of perms) byClass.set(cls, [...(byClass.get(cls) ?? []), p]);
-        for (const [cls, ps] of byClass) {
-          const n = ruleLocation(ctx.model, never);
-          const a = ruleLocation(ctx.model, allow);
-          findings.push({
-            ruleId: 'neverallow',
-            severity: 'error',
-            message: findingText('Neverallow', [a, ctx.model.types[s], cls, ps.sort().join(' '), ctx.model.types[t], pairs.count > 1 ? ` (and ${pairs.count - 1} more type pairs)` : '', n]),
-            subject: ctx.model.types[s] as string,
-            object: ctx.model.types[t] as string,
-            class: cls,
-            perms: ps.sort(),
-            provenance: [a, n],
-            help: findingText('NeverallowRemove', [a]),
-          });
-        }
+    for (const v of neverallowViolations(ctx.model, { inactiveToo: false })) {
+      const [s, t] = v.first;
+      const n = ruleLocation(ctx.model, v.never);
+      const a = ruleLocation(ctx.model, v.allow);
+      for (const [cls, ps] of v.perms) {
+        findings.push({
+          ruleId: 'neverallow',
+          severity: 'error',
+          message: findingText('Neverallow', [a, ctx.model.types[s], cls, ps.join(' '), ctx.model.types[t], v.count > 1 ? ` (and ${v.count - 1} more type pairs)` : '', n]),
+          subject: ctx.model.types[s] as string,
+          object: ctx.model.types[t] as string,
+          class: cls,
+          perms: ps,
+          provenance: [a, n],
+          help: findingText('NeverallowRemove', [a]),
+        });
       }
     }
     return findings;
   },
 };
+
+/** An allow rule that grants what a neverallow forbids: the permissions by class, the first type pair and how many. */
+interface NeverallowViolation {
+  readonly never: ModelAvRule;
+  readonly allow: ModelAvRule;
+  /** class → the forbidden permissions the allow rule grants, sorted. */
+  readonly perms: ReadonlyMap<string, readonly string[]>;
+  readonly first: readonly [number, number];
+  readonly count: number;
+}
+
+/**
+ * Every (neverallow, allow rule) pair that overlaps, in policy order. `inactiveToo`: also
+ * allow rules under a guard no boolean state makes true — checkpolicy refuses those as well
+ * (libsepol's check_assertions reads the conditional rules of both branches), while the
+ * proof only counts what can be granted.
+ */
+export function neverallowViolations(model: PolicyModel, options: { readonly inactiveToo: boolean }): NeverallowViolation[] {
+  const out: NeverallowViolation[] = [];
+  for (const never of neverallowRules(model)) {
+    for (const allow of allowRules(model)) {
+      const perms = overlapPerms(model, never, allow);
+      if (!perms.length) continue;
+      if (!options.inactiveToo && availability(model, [allow.guard]).never) continue;
+      const pairs = overlapPairs(never, allow);
+      if (!pairs.first) continue;
+      const byClass = new Map<string, string[]>();
+      for (const [cls, p] of perms) byClass.set(cls, [...(byClass.get(cls) ?? []), p]);
+      for (const list of byClass.values()) list.sort();
+      out.push({ never, allow, perms: byClass, first: pairs.first, count: pairs.count });
+    }
+  }
+  return out;
+}
 
 function overlapPerms(model: PolicyModel, never: ModelAvRule, allow: ModelAvRule): [string, string][] {
   const out: [string, string][] = [];
