@@ -121,6 +121,7 @@ export const Messages = {
   ModelInvalidContext: template('VP3312', 'error', 'invalid security context: {0}'),
   ModelDeclaredLater: template('VP3314', 'error', '"{0}" is used before its declaration: checkpolicy reads type and attribute declarations in order'),
   ModelNotAnAttribute: template('VP3315', 'error', '"{0}" is a type, not an attribute'),
+  ModelConflictingTypeRules: template('VP3316', 'error', 'conflicting {0} rules for {1}: one gives {2}, this one {3} (checkpolicy refuses a policy with both)'),
   ModelMlsIncomplete: template('VP3313', 'error', 'the MLS section has no {0}: checkpolicy -M needs sensitivities, a dominance statement, levels and at least one mlsconstrain or mlsvalidatetrans'),
   // VP34xx — the checker's inputs (spec against a given policy, xl labels, xenstore dumps)
   CheckExtraPolicy: template('VP3401', 'error', '{0} can only be added to a Xen policy tree (the first --policy), not to a policy.conf'),

@@ -165,6 +165,31 @@ describe('policy diagnostics no other test produces (vmipolicy policy stats)', (
     assert.deepEqual(jsonDiagnostics(r.stdout), ['VP3315 error 9:15']);
   });
 
+  // checkpolicy's expand refuses two unconditional type rules giving one key different results
+  // (expand_terule_helper, "conflicting type rules"); the same result twice is one rule, and a
+  // rule under a condition is another table's business.
+  const RULES = 'type_transition hyp_t guest_t:domain hyp_t;\n';
+  for (const [name, extra, expected] of [
+    ['a second result for the same key, through an attribute', 'type_transition grp guest_t:domain guest_t;\n', ['VP3316 error 11:1']],
+    ['a second result through self', 'type_transition hyp_t self:domain guest_t;\ntype_transition hyp_t hyp_t:domain hyp_t;\n', ['VP3316 error 12:1']],
+    ['the same result again', 'type_transition grp guest_t:domain hyp_t;\n', []],
+    ['another class', 'type_transition hyp_t guest_t:xen guest_t;\n', []],
+    ['a type_change, not a type_transition', 'type_change hyp_t guest_t:domain guest_t;\n', []],
+  ] as const) {
+    it(`VP3316 conflicting type rules: ${name}${expected.length ? '' : ' (silent)'}, as checkpolicy decides`, () => {
+      const text = replaced(POLICY, 'role system_r;', `${RULES}${extra}role system_r;`);
+      const r = policyStats(text);
+      if (expected.length) assert.deepEqual(jsonDiagnostics(r.stdout), expected, r.stderr);
+      assert.equal(r.status, expected.length ? 2 : 0, r.stderr);
+      const cp = withTempDir((dir) => {
+        writeFileSync(join(dir, 'p.conf'), text);
+        return spawnSync('checkpolicy', ['-t', 'Xen', '-c', '30', join(dir, 'p.conf'), '-o', join(dir, 'p.bin')], { encoding: 'utf8' });
+      });
+      if (cp.error) return; // no checkpolicy here: the table above is what it decides
+      assert.equal(cp.status === 0, expected.length === 0, `checkpolicy: ${cp.stderr}`);
+    });
+  }
+
   it('VP3314: an attribute used by typeattribute before its declaration, at the use', () => {
     const r = policyStats(replaced(POLICY, 'type guest_t;\n', 'type guest_t;\ntypeattribute guest_t late_a;\nattribute late_a;\n'));
     assert.equal(r.status, 2, r.stderr);

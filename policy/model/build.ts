@@ -353,6 +353,7 @@ export function buildModel(ast: PolicyAst, locate: Locate): { model: PolicyModel
     roles: modelRoles, roleAttributes, roleTransitions: modelRoleTransitions,
     permissive, permissiveAt, typebounds, users, constraints, sidTypes,
   };
+  d.push(...conflictingTypeRules(model));
   return { model, diagnostics: d };
 }
 
@@ -564,4 +565,57 @@ function mlsSectionGaps(statements: readonly Statement[], file: string): Diagnos
   if (!last) return [];
   const present = new Set(section.map((s) => s.kind));
   return MLS_PARTS.filter(([, kinds]) => !kinds.some((k) => present.has(k))).map(([part]) => diagnostic('ModelMlsIncomplete', [part], spanIn(file, last)));
+}
+
+/**
+ * checkpolicy refuses two unconditional type rules of one kind that give one (source, target,
+ * class) different results (libsepol expand.c, expand_terule_helper: "conflicting type
+ * rules"); two that agree are one rule. Indexed by (kind, class, source type), so the cost
+ * is the rules' source sets, never their products. Rules under a condition and named type
+ * transitions are left alone: libsepol checks those against other tables.
+ */
+function conflictingTypeRules(model: PolicyModel): Diagnostic[] {
+  const buckets = new Map<string, ModelTypeRule[]>();
+  for (const r of model.typeRules) {
+    if (r.guard !== undefined || r.objectName !== undefined) continue;
+    for (const s of r.sources) {
+      for (const c of r.classes) {
+        const key = `${r.kind} ${c} ${s}`;
+        const list = buckets.get(key);
+        if (list) list.push(r);
+        else buckets.set(key, [r]);
+      }
+    }
+  }
+  const out: Diagnostic[] = [];
+  const reported = new Set<ModelTypeRule>();
+  for (const [key, rules] of buckets) {
+    if (rules.length < 2) continue;
+    const [kind, c, s] = key.split(' ') as [string, string, string];
+    const source = Number(s);
+    for (let j = 1; j < rules.length; j++) {
+      const later = rules[j] as ModelTypeRule;
+      if (reported.has(later)) continue;
+      for (let i = 0; i < j; i++) {
+        const earlier = rules[i] as ModelTypeRule;
+        if (earlier.result === later.result) continue;
+        const t = sharedTarget(earlier, later, source);
+        if (t === undefined) continue;
+        const cls = model.classes[Number(c)]?.name ?? c;
+        out.push(diagnostic('ModelConflictingTypeRules', [kind, `${model.types[source]} ${model.types[t]}:${cls}`, model.types[earlier.result] ?? '?', model.types[later.result] ?? '?'], later.statement.span, `keep one of the two ${kind} rules for that pair`));
+        reported.add(later);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** A target type both rules cover for `source` (their targets, or `self`), if any. */
+function sharedTarget(a: ModelTypeRule, b: ModelTypeRule, source: number): number | undefined {
+  const covers = (r: ModelTypeRule, t: number): boolean => r.targets.has(t) || (r.self && t === source);
+  const [small] = a.targets.count() <= b.targets.count() ? [a, b] : [b, a];
+  for (const t of small.targets) if (covers(a, t) && covers(b, t)) return t;
+  if ((a.self || b.self) && covers(a, source) && covers(b, source)) return source;
+  return undefined;
 }
