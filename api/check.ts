@@ -5,6 +5,7 @@
 // deployment and that policy is checked as it is. Returns data: the report, what was
 // compiled and loaded (the self-test runs on them), and placed diagnostics.
 
+import type { ScaleLimits } from '../compiler/scale.js';
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { compile, type CompileResult } from '../compiler/compile.js';
@@ -26,6 +27,8 @@ import { readSpec, type SpecInput } from './spec-input.js';
 export interface CheckOptions {
   /** The Xen release to compile for (default: the spec's `xen`). */
   readonly xen?: string;
+  /** Lifts the scale limits the spec is held to (compiler/scale.ts; the defaults otherwise). */
+  readonly limits?: Partial<ScaleLimits>;
   readonly mode?: 'module' | 'standalone';
   /** A Xen source tree (or its tools/flask/policy) to check a module-mode spec inside. */
   readonly xenTree?: string;
@@ -134,7 +137,7 @@ function choosePolicy(options: CheckOptions, compiled: CompileResult, found: Col
   if (options.xenTree) return { load: loadPolicy(options.xenTree, { extraModules: [{ name: spec.module, te }] }), name: `${options.xenTree} + ${spec.module}.te`, given: true };
   // No tree: the same spec compiled as a standalone policy has our own host base around it.
   found.add([{ diagnostic: diagnostic('CheckBaseFallback', [spec.module, spec.xen], undefined, 'give --xen-tree DIR (a Xen source tree, or its tools/flask/policy) to check inside the stock policy') }]);
-  const standalone = compile({ file: compiled.source?.file ?? 'spec.yaml', content: compiled.source?.text ?? '' }, { ...(options.xen !== undefined ? { xen: options.xen } : {}), mode: 'standalone', manifest: false });
+  const standalone = compile({ file: compiled.source?.file ?? 'spec.yaml', content: compiled.source?.text ?? '' }, { ...(options.xen !== undefined ? { xen: options.xen } : {}), ...(options.limits ? { limits: options.limits } : {}), mode: 'standalone', manifest: false });
   return { load: policyFromText('policy.conf', standalone.artifacts?.get('policy.conf') ?? ''), name: `standalone host base + ${spec.module} (Xen ${spec.xen})`, given: false };
 }
 
@@ -213,6 +216,7 @@ export function checkSpec(spec: SpecInput, options: CheckOptions = {}): CheckOut
   const compiled = compile(read, {
     ...(options.xen !== undefined ? { xen: options.xen } : {}),
     ...(options.mode ? { mode: options.mode } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
     deployed,
     manifest: options.manifest ?? true,
   });

@@ -2,6 +2,7 @@
 // Xen policy trees or git:REV:path of any of them. Each side is read and reduced to its
 // facts before the next is read, so two large host policies are never in memory together.
 
+import type { ScaleLimits } from '../compiler/scale.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { resolve } from 'node:path';
@@ -22,6 +23,8 @@ import { EXIT_OK, EXIT_USAGE, type ExitCode } from './exit.js';
 export interface DiffOptions {
   /** The Xen release specs are compiled for (default: each spec's own). */
   readonly xen?: string;
+  /** Lifts the scale limits specs are held to (compiler/scale.ts; the defaults otherwise). */
+  readonly limits?: Partial<ScaleLimits>;
   /** Evaluate constraints with every type labelled USER:ROLE:TYPE (default: the labels a Xen host gives). */
   readonly constraintsAs?: { readonly user: string; readonly role: string };
   /** Also diff the ACLs of two `xenstore-ls -p` dumps. */
@@ -123,6 +126,7 @@ export function diff(oldRef: string, newRef: string, options: DiffOptions = {}):
   const session = new DiffSession(namesSpec(oldRef) && namesSpec(newRef), {
     analyses: CHECKER_ANALYSES,
     ...(options.xen !== undefined ? { xen: options.xen } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
     ...(as ? { constraintContexts: uniformContexts(as.user, as.role) } : {}),
   });
   const cwd = options.cwd ?? process.cwd();

@@ -3,6 +3,7 @@
 // (explain/explain.ts). `locate` turns the report's spans (in the log and in the spec) into
 // line and column for a renderer.
 
+import type { ScaleLimits } from '../compiler/scale.js';
 import { compile } from '../compiler/compile.js';
 import { hasErrors, type SourceSpan } from '../core/diagnostics.js';
 import { placeAll, type Located, type PlacedDiagnostic } from '../core/located.js';
@@ -28,6 +29,8 @@ export interface ExplainOutcome {
 export interface ExplainOptions {
   /** The policy the host runs (a policy.conf or a Xen tree): each denial is also decided by it. */
   readonly policy?: string;
+  /** Lifts the scale limits the spec is held to (compiler/scale.ts; the defaults otherwise). */
+  readonly limits?: Partial<ScaleLimits>;
 }
 
 export function explain(log: LogInput, spec: SpecInput, options: ExplainOptions = {}): ExplainOutcome {
@@ -39,7 +42,7 @@ export function explain(log: LogInput, spec: SpecInput, options: ExplainOptions 
   const fail = (diagnostics: readonly PlacedDiagnostic[]): ExplainOutcome => ({ exit: EXIT_USAGE, diagnostics, locate });
   const read = readSpec(spec);
   if ('diagnostic' in read) return fail(placeAll([read.diagnostic]));
-  const compiled = compile(read, { manifest: false });
+  const compiled = compile(read, { manifest: false, ...(options.limits ? { limits: options.limits } : {}) });
   if (compiled.source) sources.push(compiled.source);
   if (!compiled.ir || hasErrors(compiled.diagnostics)) return fail(placeAll(compiled.diagnostics, sources));
   const text = typeof log === 'string' ? readInputText(log, INPUT_KINDS.log) : { ok: true as const, text: log.text };

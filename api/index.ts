@@ -49,3 +49,4 @@ export { capabilityGrants, TOOL_NAMES, toolProfile, type ToolName, type ToolProf
 export { XEN_RELEASES } from '../catalog/vocabulary.js';
 export { SPEC_SCHEMA, SPEC_SCHEMA_URL } from '../compiler/schema.js';
 export { VERSION } from '../compiler/version.js';
+export { DEFAULT_SCALE_LIMITS, scaleOf, type ScaleLimits, type SpecScale } from '../compiler/scale.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compile, hasErrors } from '../compiler/index.js';
-import { CHECKPOLICY_TIMEOUT_MS, elapsedMs, median, mib, printTable, TIME } from './support.js';
+import { CHECKPOLICY_TIMEOUT_MS, elapsedMs, LIFTED_FLAGS, LIFTED_LIMITS, median, mib, printTable, TIME } from './support.js';
 
 const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', 'cli', 'bin.js');
 const SIZES = [
@@ -84,13 +84,13 @@ function main(): void {
       const spec = makeSpec(size.targets, size.introspectors);
       const specPath = join(dir, `host-${size.targets}.yaml`);
       writeFileSync(specPath, spec);
-      const compiled = compile({ file: specPath, content: spec }, { manifest: false });
+      const compiled = compile({ file: specPath, content: spec }, { manifest: false, limits: LIFTED_LIMITS });
       if (hasErrors(compiled.diagnostics) || !compiled.artifacts) throw new Error(`the generated spec does not compile: ${compiled.diagnostics[0]?.message}`);
       const conf = join(dir, `host-${size.targets}.conf`);
       const binary = join(dir, `host-${size.targets}.bin`);
       writeFileSync(conf, compiled.artifacts.get('policy.conf') as string);
 
-      const ours = best(Array.from({ length: size.runs }, () => timed([process.execPath, BIN, 'check', specPath, '--format', 'json'], 600_000)));
+      const ours = best(Array.from({ length: size.runs }, () => timed([process.execPath, BIN, 'check', specPath, '--format', 'json', ...LIFTED_FLAGS], 600_000)));
       if (ours.stdout !== undefined && JSON.parse(ours.stdout).verdict !== 'proven') throw new Error('the generated host must be proven');
       const cp = best(Array.from({ length: size.runs }, () => timed(['checkpolicy', '-t', 'Xen', '-c', '30', conf, '-o', binary])));
       const search = cp.ms !== undefined

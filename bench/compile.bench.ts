@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { compile, hasErrors, MAX_SPEC_BYTES } from '../compiler/index.js';
 import { parsePolicy } from '../policy/grammar/index.js';
 import { writeBinaryPolicy } from '../policy/binary/write.js';
-import { CHECKPOLICY_TIMEOUT_MS, checkpolicyPeakKiB, elapsedMs, median, mib, printTable, TIME, timeCheckpolicy, type ChildOutcome } from './support.js';
+import { CHECKPOLICY_TIMEOUT_MS, checkpolicyPeakKiB, elapsedMs, LIFTED_LIMITS, median, mib, printTable, TIME, timeCheckpolicy, type ChildOutcome } from './support.js';
 
 interface Size {
   readonly targets: number;
@@ -68,7 +68,7 @@ function makeSpec(targets: number): string {
 
 /** Compiles a spec; throws on any error so that only successful compiles are measured. */
 function compileOrThrow(spec: string): ReadonlyMap<string, string> {
-  const result = compile({ file: 'bench.yaml', content: spec });
+  const result = compile({ file: 'bench.yaml', content: spec }, { limits: LIFTED_LIMITS });
   if (hasErrors(result.diagnostics) || !result.artifacts) {
     const first = result.diagnostics.slice(0, 5).map((d) => `${d.code} ${d.message}`).join('\n');
     throw new Error(`compile failed:\n${first}`);

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mib, printTable, runCliMeasured } from './support.js';
+import { LIFTED_FLAGS, mib, printTable, runCliMeasured } from './support.js';
 import { fleetSpec } from '../test/support/fleet.js';
 
 const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', 'cli', 'bin.js');
@@ -20,7 +20,7 @@ const GOALS: Readonly<Record<string, Goal>> = { '4x500': { seconds: 20, gib: 1 }
 const HOSTILE_BOUND: Goal = { seconds: 60, gib: 1 };
 
 function run(spec: string): { seconds: number; kib?: number; status: string; operations?: number; entries?: number } {
-  const r = runCliMeasured(BIN, ['verify', spec, '--format', 'json'], TIMEOUT_S);
+  const r = runCliMeasured(BIN, ['verify', spec, '--format', 'json', ...LIFTED_FLAGS], TIMEOUT_S);
   let operations: number | undefined;
   let entries: number | undefined;
   try {

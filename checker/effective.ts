@@ -14,6 +14,8 @@ interface ModelIndex {
   from?: readonly (readonly ModelAvRule[])[];
   /** object type → allow rules that grant something on it (targets, or `self`). */
   onto?: readonly (readonly ModelAvRule[])[];
+  /** subject type → its rules by object (subjectRulesByObject), for subjects with many rules. */
+  readonly byObject: Map<number, SubjectRulesByObject>;
   domainTypes?: BitSet;
   subjectTypes?: BitSet;
   owners?: ReadonlyMap<number, number>;
@@ -30,6 +32,7 @@ function indexOf(model: PolicyModel): ModelIndex {
       allow: model.avRules.filter((r) => r.kind === 'allow'),
       neverallow: model.avRules.filter((r) => r.kind === 'neverallow'),
       printed: new Map(),
+      byObject: new Map(),
     };
     indexes.set(model, ix);
   }
@@ -83,9 +86,63 @@ export function permNames(model: PolicyModel, rule: ModelAvRule, cls: number): s
   return bits && info ? [...bits].map((p) => info.perms[p] as string) : [];
 }
 
-/** The rules granting `subject` `cls:perm` on `object`. */
+/** The rules granting `subject` `cls:perm` on `object`, in policy order. */
 export function grantingRules(model: PolicyModel, subject: number, object: number, cls: number, perm: number): ModelAvRule[] {
-  return rulesFrom(model, subject).filter((r) => (r.targets.has(object) || (r.self && subject === object)) && (r.perms.get(cls)?.has(perm) ?? false));
+  return rulesFromOnto(model, subject, object).filter((r) => r.perms.get(cls)?.has(perm) ?? false);
+}
+
+/**
+ * A subject's rules, by object: those naming a few target types listed under each of them,
+ * the others (attribute-wide target sets, `self`) kept to be tested. An introspector of a
+ * spec with thousands of targets has a rule per target, and a proof asks about each target:
+ * testing every rule for every question is quadratic in the targets.
+ */
+interface SubjectRulesByObject {
+  readonly listed: Map<number, number[]>;
+  readonly tested: readonly number[];
+}
+
+/** Rules from a subject with at most this many target types are listed per target type. */
+const LISTED_TARGETS = 64;
+/** Subjects with fewer rules are answered by testing each rule: an index would cost more. */
+const INDEXED_FROM = 32;
+
+/** The allow rules from `subject` covering `object` (a target, or itself through `self`), in policy order. */
+function rulesFromOnto(model: PolicyModel, subject: number, object: number): ModelAvRule[] {
+  const rules = rulesFrom(model, subject);
+  const covers = (r: ModelAvRule): boolean => r.targets.has(object) || (r.self && subject === object);
+  if (rules.length < INDEXED_FROM) return rules.filter(covers);
+  const ix = indexOf(model);
+  let byObject = ix.byObject.get(subject);
+  if (!byObject) {
+    byObject = subjectRulesByObject(rules);
+    ix.byObject.set(subject, byObject);
+  }
+  const listed = byObject.listed.get(object) ?? [];
+  const tested = byObject.tested.filter((i) => covers(rules[i] as ModelAvRule));
+  // Both lists hold ordinals in policy order: merged, they are the rules in policy order.
+  const out: ModelAvRule[] = [];
+  let a = 0;
+  let b = 0;
+  while (a < listed.length || b < tested.length) {
+    const next = b >= tested.length || (a < listed.length && (listed[a] as number) < (tested[b] as number)) ? (listed[a++] as number) : (tested[b++] as number);
+    out.push(rules[next] as ModelAvRule);
+  }
+  return out;
+}
+
+function subjectRulesByObject(rules: readonly ModelAvRule[]): SubjectRulesByObject {
+  const listed = new Map<number, number[]>();
+  const tested: number[] = [];
+  rules.forEach((r, i) => {
+    if (r.self || r.targets.count() > LISTED_TARGETS) return void tested.push(i);
+    for (const t of r.targets) {
+      const at = listed.get(t);
+      if (at) at.push(i);
+      else listed.set(t, [i]);
+    }
+  });
+  return { listed, tested };
 }
 
 /**

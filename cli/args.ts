@@ -20,6 +20,7 @@ export interface FlagSpec {
 }
 
 import { nearest } from '../compiler/names.js';
+import { SCALE_LIMIT_FLAGS, type ScaleLimits } from '../compiler/scale.js';
 
 const ALIASES: Readonly<Record<string, string>> = { '--out': '-o', '-h': '--help' };
 
@@ -58,4 +59,19 @@ export function parseArgs(argv: readonly string[], spec: FlagSpec): ParsedArgs {
 export function formatOf(args: ParsedArgs, allowed: readonly string[], fallback = 'text'): { format: string } | { error: string } {
   const format = args.flags.get('--format') ?? fallback;
   return allowed.includes(format) ? { format } : { error: `--format must be ${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}, not ${format}` };
+}
+
+/** The flags that lift the scale limits, taken by every command that reads a spec. */
+export const SCALE_FLAGS: readonly string[] = Object.values(SCALE_LIMIT_FLAGS);
+
+/** The limits given with --max-domains, --max-pairs and --max-probes, or the first bad value. */
+export function scaleLimitsOf(args: ParsedArgs): { readonly limits?: Partial<ScaleLimits> } | { readonly error: string } {
+  const limits: Partial<Record<keyof ScaleLimits, number>> = {};
+  for (const [measure, flag] of Object.entries(SCALE_LIMIT_FLAGS) as [keyof ScaleLimits, string][]) {
+    const v = args.flags.get(flag);
+    if (v === undefined) continue;
+    if (!/^[1-9][0-9]{0,8}$/.test(v)) return { error: `${flag} must be a whole number from 1 to 999999999, not ${v}` };
+    limits[measure] = Number(v);
+  }
+  return Object.keys(limits).length ? { limits } : {};
 }

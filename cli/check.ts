@@ -15,14 +15,14 @@ import { drawGraph, reportDot } from '../report/check/dot.js';
 import { checkHtml } from '../report/html/check.js';
 import { sourcesOf } from './sources.js';
 import { summary, type LocatedDiagnostic } from '../report/diagnostics.js';
-import { formatOf, parseArgs, type ParsedArgs } from './args.js';
+import { formatOf, parseArgs, SCALE_FLAGS, scaleLimitsOf, type ParsedArgs } from './args.js';
 import { EXIT_USAGE, specArgument, type Io } from './io.js';
 import { reportAll } from './render.js';
 import { recordedDiagnostics } from './machine.js';
 import { sarifPlacement, sarifRootProblem } from './sarif-placement.js';
 
 export const CHECK_FLAGS = {
-  values: ['--format', '--xen', '--mode', '--xenstore', '--xen-tree', '--max-paths', '--max-depth', '--rules', '--sarif-root', '--fail-on'],
+  values: ['--format', '--xen', '--mode', '--xenstore', '--xen-tree', '--max-paths', '--max-depth', '--rules', '--sarif-root', '--fail-on', ...SCALE_FLAGS],
   repeatable: ['--policy', '--xl', '--trusted'],
   booleans: ['--notes'],
 } as const;
@@ -40,7 +40,9 @@ export function checkOptionsOf(args: ParsedArgs): CheckOptions {
   const number = (flag: string): number | undefined => (args.flags.has(flag) ? Number(args.flags.get(flag)) : undefined);
   const maxPaths = number('--max-paths');
   const maxDepth = number('--max-depth');
+  const scale = scaleLimitsOf(args);
   return {
+    ...('limits' in scale && scale.limits ? { limits: scale.limits } : {}),
     ...(args.flags.has('--xen') ? { xen: args.flags.get('--xen') as string } : {}),
     ...(mode === 'module' || mode === 'standalone' ? { mode } : {}),
     ...(tree ? { xenTree: tree } : {}),
@@ -68,6 +70,8 @@ export function validateCheckArgs(args: ParsedArgs): string | undefined {
   if (args.errors.length) return args.errors[0];
   const mode = args.flags.get('--mode');
   if (mode !== undefined && mode !== 'module' && mode !== 'standalone') return `--mode must be module or standalone, not ${mode}`;
+  const scale = scaleLimitsOf(args);
+  if ('error' in scale) return scale.error;
   for (const flag of ['--max-paths', '--max-depth']) {
     const v = args.flags.get(flag);
     if (v !== undefined && !/^[1-9][0-9]{0,3}$/.test(v)) return `${flag} must be a whole number from 1 to 9999, not ${v}`;

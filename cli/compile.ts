@@ -9,7 +9,7 @@ import { placeAll, type PlacedDiagnostic } from '../core/located.js';
 import { locatePlaced, summary } from '../report/diagnostics.js';
 import { reportAll } from './render.js';
 import { statusLine } from './progress.js';
-import type { ParsedArgs } from './args.js';
+import { scaleLimitsOf, type ParsedArgs } from './args.js';
 import { EXIT_OK, EXIT_USAGE, specArgument, usageError, type Io } from './io.js';
 import { recoverOutput, writeArtifacts, type FileText } from './output.js';
 
@@ -31,6 +31,8 @@ export function runCompile(args: Parsed, io: Io): number {
   const mode = args.flags.get('--mode');
   if (mode !== undefined && mode !== 'module' && mode !== 'standalone') return usageError(io, `--mode must be module or standalone, not ${mode}`);
 
+  const scale = scaleLimitsOf(args);
+  if ('error' in scale) return usageError(io, scale.error);
   if (args.flags.has('--binary') && binaryUsage(args, mode)) return usageError(io, binaryUsage(args, mode));
   // An interrupted earlier run is put right first, whatever happens to this one.
   const recovered = recoverOutput(out);
@@ -42,7 +44,7 @@ export function runCompile(args: Parsed, io: Io): number {
   if (typeof spec === 'object' && 'diagnostics' in spec) return finish(io, format, [...recoveredWarnings, ...spec.diagnostics], EXIT_USAGE);
   const status = statusLine(io);
   status.show('compiling the spec…', true);
-  const result = compileSpec(spec, { ...(xen !== undefined ? { xen } : {}), ...(mode ? { mode } : {}), manifest: 'deferred' });
+  const result = compileSpec(spec, { ...(xen !== undefined ? { xen } : {}), ...(mode ? { mode } : {}), ...(scale.limits ? { limits: scale.limits } : {}), manifest: 'deferred' });
   status.clear();
   if (!result.artifacts) return finish(io, format, [...recoveredWarnings, ...result.diagnostics], EXIT_USAGE);
   const binary = args.flags.has('--binary') ? binaryArtifact(result.artifacts, args, mode) : undefined;

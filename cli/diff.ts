@@ -14,7 +14,7 @@ import { renderText } from '../report/diff/text.js';
 import { diffHtml } from '../report/html/diff.js';
 import { sourcesOf } from './sources.js';
 import { summary } from '../report/diagnostics.js';
-import { formatOf, parseArgs } from './args.js';
+import { formatOf, parseArgs, SCALE_FLAGS, scaleLimitsOf } from './args.js';
 import { usageError, type Io } from './io.js';
 import { machineCommand } from './machine.js';
 import { reportAll } from './render.js';
@@ -30,7 +30,7 @@ function diffSarif(report: DiffReport, root: string | undefined, newArg: string,
 }
 
 function diffCommand(argv: readonly string[], io: Io): number {
-  const args = parseArgs(argv, { values: ['--format', '--fail-on', '--xen', '--xenstore-old', '--xenstore-new', '--constraints-as', '--sarif-root'] });
+  const args = parseArgs(argv, { values: ['--format', '--fail-on', '--xen', '--xenstore-old', '--xenstore-new', '--constraints-as', '--sarif-root', ...SCALE_FLAGS] });
   if (args.flags.has('--help')) {
     io.stdout('vmipolicy diff OLD NEW [--format text|json|markdown|sarif|html] [--fail-on new-access] [--xen VERSION]\n' +
       '  OLD, NEW: a spec (.yaml), a policy.conf, a Xen policy tree, or git:REV:path of one of them.\n' +
@@ -54,11 +54,14 @@ function diffCommand(argv: readonly string[], io: Io): number {
   const xsNew = args.flags.get('--xenstore-new');
   if ((xsOld === undefined) !== (xsNew === undefined)) return usageError(io, '--xenstore-old and --xenstore-new go together');
   const xen = args.flags.get('--xen');
+  const scale = scaleLimitsOf(args);
+  if ('error' in scale) return usageError(io, scale.error);
   const as = args.flags.get('--constraints-as');
   const asParts = as?.split(':');
   if (as !== undefined && (asParts?.length !== 2 || !asParts.every((x) => /^[A-Za-z_][A-Za-z0-9_.]*$/.test(x)))) return usageError(io, `--constraints-as takes USER:ROLE (e.g. system_u:system_r), not ${as}`);
   const options: DiffOptions = {
     ...(xen !== undefined ? { xen } : {}),
+    ...(scale.limits ? { limits: scale.limits } : {}),
     ...(asParts ? { constraintsAs: { user: asParts[0] as string, role: asParts[1] as string } } : {}),
     ...(xsOld !== undefined && xsNew !== undefined ? { xenstore: { old: xsOld, new: xsNew } } : {}),
   };

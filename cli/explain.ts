@@ -7,7 +7,7 @@ import { INPUT_KINDS, readStdinText } from '../core/read-input.js';
 import { placeAll } from '../core/located.js';
 import { locatePlaced, summary } from '../report/diagnostics.js';
 import { explainDocument, explainMarkdown, explainText } from '../report/explain.js';
-import { formatOf, parseArgs } from './args.js';
+import { formatOf, parseArgs, SCALE_FLAGS, scaleLimitsOf } from './args.js';
 import { EXIT_USAGE, STDIN_NAME, usageError, type Io } from './io.js';
 import { machineCommand } from './machine.js';
 import { reportAll } from './render.js';
@@ -15,10 +15,12 @@ import { reportAll } from './render.js';
 const FORMATS = ['text', 'json', 'markdown'] as const;
 
 function explainCommand(argv: readonly string[], io: Io): number {
-  const args = parseArgs(argv, { values: ['--format', '--spec', '--policy'] });
+  const args = parseArgs(argv, { values: ['--format', '--spec', '--policy', ...SCALE_FLAGS] });
   if (args.errors.length) return usageError(io, args.errors[0] as string);
   const fmt = formatOf(args, FORMATS);
   if ('error' in fmt) return usageError(io, fmt.error);
+  const scale = scaleLimitsOf(args);
+  if ('error' in scale) return usageError(io, scale.error);
   const [logArg, ...extra] = args.positional;
   if (!logArg) return usageError(io, 'explain needs LOG: a file of Xen console lines (xl dmesg), or - for standard input');
   if (extra.length) return usageError(io, `unexpected argument ${extra[0]}`);
@@ -34,7 +36,7 @@ function explainCommand(argv: readonly string[], io: Io): number {
     log = { file: STDIN_NAME, text: read.text };
   }
   const policy = args.flags.get('--policy');
-  const outcome = explain(log, spec, policy !== undefined ? { policy } : {});
+  const outcome = explain(log, spec, { ...(policy !== undefined ? { policy } : {}), ...(scale.limits ? { limits: scale.limits } : {}) });
   if (fmt.format === 'text' || !outcome.report) reportAll(io, outcome.diagnostics);
   const report = outcome.report;
   if (!report) {

@@ -7,7 +7,7 @@ import { VERSION } from '../compiler/version.js';
 import { XEN_RELEASES } from '../catalog/vocabulary.js';
 import { machineCommand } from './machine.js';
 import { EXIT_OK, EXIT_USAGE, usageError, type Io } from './io.js';
-import { parseArgs, type FlagSpec, type ParsedArgs } from './args.js';
+import { parseArgs, SCALE_FLAGS, type FlagSpec, type ParsedArgs } from './args.js';
 import { nearest } from '../compiler/names.js';
 
 const USAGE = `vmipolicy ${VERSION} — least-privilege Xen XSM/FLASK policies for VM introspection
@@ -70,6 +70,9 @@ Usage:
 
 Every command takes --quiet (-q): only errors on stderr (warnings stay in JSON and SARIF),
 and --no-color (diagnostics are coloured on a terminal unless NO_COLOR is set).
+Every command that reads a spec refuses one past its scale limits (VP1217) unless lifted with
+--max-domains N (default 5000), --max-pairs N (introspector–target pairs, 5000) or
+--max-probes N (introspectors × domains, 500000): within them a run keeps to 1 GiB and 60 s.
 Exit codes: 0 success · 1 findings · 2 bad input or usage.
 Xen releases: ${XEN_RELEASES.join(', ')}.
 `;
@@ -93,7 +96,7 @@ export function commandUsage(command: string): string {
 const COMMANDS = ['verify', 'selftest', 'compile', 'check', 'vmi', 'diff', 'explain', 'capabilities', 'policy', 'help', 'version'] as const;
 const VERSION_WORDS = new Set(['--version', '-V', 'version']);
 
-const COMMON_FLAGS: FlagSpec = { values: ['-o', '--xen', '--mode', '--format', '-s', '-t', '-c', '-p', '--policy-version'], booleans: ['--version', '--binary', '--mls'] };
+const COMMON_FLAGS: FlagSpec = { values: ['-o', '--xen', '--mode', '--format', '-s', '-t', '-c', '-p', '--policy-version', ...SCALE_FLAGS], booleans: ['--version', '--binary', '--mls'] };
 
 function didYouMean(word: string, candidates: readonly string[]): string {
   const near = nearest(word, candidates);

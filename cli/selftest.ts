@@ -10,10 +10,11 @@ import { selftestJson, selftestText, selftestVerdictLine } from '../report/selft
 import { selftest, verify, type SelftestOptions, type VerifyStage } from '../api/selftest.js';
 import type { CheckReport } from '../checker/check.js';
 import type { CheckOutcome } from '../api/check.js';
-import { drawGraph } from '../report/check/dot.js';
+import { drawGraph, type DrawnGraph } from '../report/check/dot.js';
 import type { CheckHtmlInput } from '../report/html/check.js';
 import { verifyHtml } from '../report/html/verify.js';
-import { sourcesOf } from './sources.js';
+import { snippetsAt, sourcesOf } from './sources.js';
+import type { Sources } from '../report/html/page.js';
 import { formatOf, parseArgs, type ParsedArgs } from './args.js';
 import { CHECK_FLAGS, checkOptionsOf, renderReport, renderSvg, reportOutcome, validateCheckArgs } from './check.js';
 import { reportDocument } from '../report/check/json.js';
@@ -104,18 +105,24 @@ const FAILED_LINES: Readonly<Record<VerifyStage['stage'], string>> = {
  * sources quoted, after the self-test ran).
  */
 async function verifyHtmlCommand(spec: SpecInput, args: ParsedArgs, given: Io): Promise<number> {
-  let checked: { report: CheckReport; check: CheckOutcome } | undefined;
+  // What the page takes from the check, made as soon as the check ends: the report, its
+  // drawing and the snippets its findings quote. Holding the check outcome itself would keep
+  // the compiler's IR, the policy and its parse tree alive through the whole self-test.
+  let checked: { report: CheckReport; drawing: DrawnGraph; sources: Sources } | undefined;
   const status = statusLine(given);
   const io = status.io;
   progress(io, `compiling and checking ${terminalSafe(specName(spec))}…`);
-  const outcome = verify(spec, { ...selftestOptionsOf(args), ...progressOptions(status) }, { onCheck: (report, check) => { checked = { report, check }; } });
+  const outcome = verify(spec, { ...selftestOptionsOf(args), ...progressOptions(status) }, {
+    onCheck: (report, check) => {
+      checked = { report, drawing: drawGraph(report, { ids: true }), sources: snippetsAt(sourcesOf(check), report.findings.flatMap((f) => f.provenance)) };
+    },
+  });
   status.clear();
   reportOutcome(io, { diagnostics: outcome.diagnostics });
   const selftestReport = outcome.stages.flatMap((s) => (s.stage === 'selftest' && s.report ? [s.report] : []))[0];
   let check: CheckHtmlInput | undefined;
   if (checked) {
-    const drawing = drawGraph(checked.report, { ids: true });
-    check = { report: checked.report, drawing, svg: await renderSvg(drawing.dot), sources: sourcesOf(checked.check) };
+    check = { report: checked.report, drawing: checked.drawing, svg: await renderSvg(checked.drawing.dot), sources: checked.sources };
   }
   io.stdout(verifyHtml({
     spec: specName(spec),

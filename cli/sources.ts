@@ -59,3 +59,18 @@ export function sourcesOf(inputs: SourceInputs): Sources {
     return around(expanded, physical, `as m4 expanded it: ${policy.file} line ${physical}`);
   };
 }
+
+/**
+ * The snippets of `places` taken now, as a lookup that holds nothing else: verify's page
+ * quotes its check after the self-test has run, and the check's inputs (the compiled output,
+ * the policy and its parse) need not live through it. Any other place has no snippet.
+ */
+export function snippetsAt(sources: Sources, places: Iterable<{ readonly file: string; readonly line: number }>): Sources {
+  const taken = new Map<string, Snippet | undefined>();
+  const key = (file: string, line: number): string => `${line}:${file}`;
+  for (const p of places) {
+    const k = key(p.file, p.line);
+    if (!taken.has(k)) taken.set(k, sources(p.file, p.line));
+  }
+  return (file, line) => taken.get(key(file, line));
+}

@@ -14,6 +14,7 @@ import type { IR } from './ir.js';
 import { loadSpec } from './load.js';
 import { lower } from './lower.js';
 import { validateAgainstSchema } from './schema.js';
+import { DEFAULT_SCALE_LIMITS, scaleDiagnostics } from './scale.js';
 import type { SourceText } from '../core/source.js';
 import type { Spec } from './spec.js';
 import { normaliseXenField, validateSemantics, type ValidateOptions } from './validate.js';
@@ -59,7 +60,9 @@ export function validateSpec(input: CompileInput, options: CompileOptions = {}):
   normaliseXenField(loaded.spec);
   const schema = validateAgainstSchema(loaded.spec);
   const semantic = validateSemantics(loaded.spec, options);
-  const diagnostics = sortDiagnostics([...loaded.diagnostics, ...schema, ...semantic.diagnostics]);
+  // Measured on the validated spec, so a spec with errors is told about those first.
+  const scale = semantic.spec && !hasErrors([...loaded.diagnostics, ...schema, ...semantic.diagnostics]) ? scaleDiagnostics(semantic.spec, { ...DEFAULT_SCALE_LIMITS, ...options.limits }) : [];
+  const diagnostics = sortDiagnostics([...loaded.diagnostics, ...schema, ...semantic.diagnostics, ...scale]);
   if (hasErrors(diagnostics) || !semantic.spec) return { source: loaded.spec.source, diagnostics };
   return { spec: semantic.spec, source: loaded.spec.source, diagnostics };
 }

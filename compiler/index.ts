@@ -8,6 +8,7 @@ export { XEN_RELEASES, vocabulary, xenMacros, type Vocabulary } from '../catalog
 export { lower } from './lower.js';
 export { SPEC_SCHEMA, SPEC_SCHEMA_URL } from './schema.js';
 export { MAX_SPEC_BYTES } from './load.js';
+export { DEFAULT_SCALE_LIMITS, SCALE_LIMIT_FLAGS, scaleOf, type ScaleLimits, type SpecScale } from './scale.js';
 export { VERSION } from './version.js';
 export type { IR, Grant, Origin, DomainIR } from './ir.js';
 export type { Spec } from './spec.js';

@@ -3,6 +3,7 @@
 // kinds and the Xen release declared. Runs even when the schema found errors (skipping
 // entries too malformed to judge), so that one run reports everything.
 
+import type { ScaleLimits } from './scale.js';
 import { capability, foreignMapRefusal, grantsTargetWrite, GUEST_KIND_SINCE, unsupportedReason } from '../catalog/capabilities.js';
 import { capabilityGrants, impliedCapabilities, isToolName, mapsTargetFrames, toolProfile, type ToolName } from '../catalog/tools.js';
 import { atLeast, BACKPORTED_CHANGES, branchOf, isSupportedRelease, laterPointReleaseWith, nearestRelease, XEN_RELEASES } from '../catalog/vocabulary.js';
@@ -24,6 +25,8 @@ export interface ValidateOptions {
    * one type. Those are findings for the checker (shared-label), not input errors.
    */
   readonly deployed?: boolean;
+  /** Lifts (or lowers) the scale limits (compiler/scale.ts); the defaults otherwise. */
+  readonly limits?: Partial<ScaleLimits>;
 }
 
 type Obj = Record<string, unknown>;

@@ -69,6 +69,7 @@ export const Messages = {
   DuplicateListEntry: template('VP1213', 'error', '"{0}" is listed twice in {1}'),
   DomainIsBoth: template('VP1214', 'error', '"{0}" is declared both as an introspector and as a target'),
   ForeignMapRefused: template('VP1215', 'error', '{0} cannot work from {1} introspector "{2}": {3}'),
+  ScaleLimit: template('VP1217', 'error', 'the spec has {0} {1}; the limit is {2}'),
   ToolNeedsCapability: template('VP1216', 'error', 'tool {0} cannot work for introspector "{1}" without one of {2}: {3}'),
   // VP2xxx — warnings: the output is valid, but the user should know
   CannotBeReadOnly: template('VP2001', 'warning', '{0} is {1} introspector: Xen demands mmu:map_write on {2} for every foreign map it makes, so FLASK cannot confine it to reading'),

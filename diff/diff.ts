@@ -5,6 +5,7 @@
 // Escalation paths and information flows come from the checker's analyses through
 // `analyses` (the seam): each runs on both sides and its findings are diffed here.
 
+import type { ScaleLimits } from '../compiler/scale.js';
 import { compile } from '../compiler/compile.js';
 import type { IR } from '../compiler/ir.js';
 import { diagnostic, hasErrors, type Diagnostic } from '../core/diagnostics.js';
@@ -46,6 +47,8 @@ export interface DiffAnalysis {
 interface DiffOptions {
   /** --xen: the release specs are compiled for. */
   readonly xen?: string;
+  /** --max-domains/--max-pairs/--max-probes: the scale limits specs are held to (compiler/scale.ts). */
+  readonly limits?: Partial<ScaleLimits>;
   /** Constraint evaluation, as a filter (effective.ts applies it); see also constraintContexts. */
   readonly constraints?: ConstraintFilter;
   /**
@@ -98,7 +101,7 @@ export class DiffSession {
       };
       return prepared;
     }
-    const xen = this.options.xen ? { xen: this.options.xen } : {};
+    const xen = { ...(this.options.xen ? { xen: this.options.xen } : {}), ...(this.options.limits ? { limits: this.options.limits } : {}) };
     const result = compile({ file: input.file, content: input.content }, { ...xen, ...(this.bothSpecs ? {} : { mode: 'standalone' as const }) });
     if (result.source) this.sources.push(result.source);
     const spec = compiledSpec(result);

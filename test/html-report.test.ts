@@ -154,3 +154,21 @@ test('the stock 4.17 policy with dom0 as introspector: the page, its size, the s
   assert.ok(bytes < 8 << 20, `${bytes} bytes`);
   console.log(`# stock 4.17 + dom0 as introspector: check --format html is ${bytes} bytes (${(bytes / 1024).toFixed(0)} KiB), ${findings} findings`);
 });
+
+test('verify --format html quotes its check\'s findings as check --format html does: the snippets are taken when the check ends', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vmipolicy-html-verify-'));
+  const spec = join(dir, 'flow.yaml');
+  // Reading and writing both targets: a cross-target-flow warning, placed at the spec and at each rule.
+  writeFileSync(spec, [
+    'vmipolicy: 1', 'xen: "4.17.7"', 'policy: {module: flow, mode: standalone}', 'introspectors:',
+    '  - {name: m0, guest: pv, tool: drakvuf, targets: [t0, t1], capabilities: [domain-info, libvmi-init, read-memory, write-memory, read-registers, pause]}',
+    'targets:', '  - {name: t0, guest: hvm}', '  - {name: t1, guest: hvm}', '',
+  ].join('\n'));
+  const quoted = (page: string): string[] => [...page.matchAll(/<div class="vp-loc">.*?<\/div>(?:<pre class="vp-src">[\s\S]*?<\/pre>)?<\/div>/g)].map((m) => m[0]);
+  const check = cli(['check', spec, '--format', 'html']);
+  const verify = cli(['verify', spec, '--format', 'html']);
+  assert.equal(verify.status, 0, verify.stderr);
+  const fromCheck = quoted(check.stdout);
+  assert.ok(fromCheck.filter((q) => q.includes('<pre class="vp-src">')).length >= 3, 'the check page quotes the spec line and the rules');
+  assert.deepEqual(quoted(verify.stdout), fromCheck);
+});

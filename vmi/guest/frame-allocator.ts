@@ -4,29 +4,36 @@
 
 import { PAGE_SIZE } from '../memory/physical-memory.js';
 import type { RamRange } from '../memory/memory-image.js';
-import { shuffle, type Random } from './prng.js';
+import { randomInt, type Random } from './prng.js';
 
 export class FrameAllocator {
-  private readonly order: Int32Array;
-  /** Per pfn: 1 allocatable and free, 2 taken; 0 not allocatable (a flag array: a guest has tens of thousands of frames). */
-  private readonly state: Uint8Array;
+  /** The allocatable pfns of the layout, ascending, shared by every guest of that layout: never written. */
+  private readonly frames: Int32Array;
+  /**
+   * The random order, drawn lazily (Fisher–Yates from the front): position i < decided holds
+   * the pfn drawn for it; positions at or past `decided` hold what has not been drawn yet.
+   * Only displaced positions are stored — a guest takes hundreds of its tens of thousands of
+   * frames, and a self-test of thousands of targets boots a guest per session.
+   */
+  private readonly displaced = new Map<number, number>();
+  private decided = 0;
+  /** Per pfn: 1 when the layout lets it be allocated (shared by the layout's guests, never written). */
+  private readonly allocatable: Uint8Array;
+  /** The pfns handed out: hundreds, against a layout's tens of thousands of frames. */
+  private readonly taken = new Set<number>();
   private next = 0;
 
   /** Frames wholly inside `ranges`, minus `reserved` physical ranges (the kernel image). */
-  constructor(random: Random, ranges: readonly RamRange[], reserved: readonly RamRange[]) {
-    const frames = allocatableFrames(ranges, reserved);
-    const end = Math.max(0, ...ranges.map((r) => r.end));
-    this.state = new Uint8Array(Math.ceil(end / PAGE_SIZE));
-    for (const pfn of frames) this.state[pfn] = FREE;
-    this.order = shuffle(random, frames.slice());
+  constructor(private readonly random: Random, ranges: readonly RamRange[], reserved: readonly RamRange[]) {
+    ({ frames: this.frames, allocatable: this.allocatable } = layoutFrames(ranges, reserved));
   }
 
   /** The physical address of a fresh frame, or throws: a synthetic guest too small for its layout is a bug in the caller. */
   frame(): number {
-    while (this.next < this.order.length) {
-      const pfn = this.order[this.next++] as number;
-      if (this.state[pfn] === FREE) {
-        this.state[pfn] = TAKEN;
+    while (this.next < this.frames.length) {
+      const pfn = this.orderAt(this.next++);
+      if (this.isFree(pfn)) {
+        this.taken.add(pfn);
         return pfn * PAGE_SIZE;
       }
     }
@@ -35,41 +42,62 @@ export class FrameAllocator {
 
   /** `count` physically contiguous fresh frames (a slab object larger than a page). */
   contiguous(count: number): number {
-    for (let i = this.next; i < this.order.length; i++) {
-      const first = this.order[i] as number;
+    for (let i = this.next; i < this.frames.length; i++) {
+      const first = this.orderAt(i);
       let free = true;
-      for (let k = 0; k < count && free; k++) free = this.state[first + k] === FREE;
+      for (let k = 0; k < count && free; k++) free = this.isFree(first + k);
       if (free) {
-        for (let k = 0; k < count; k++) this.state[first + k] = TAKEN;
+        for (let k = 0; k < count; k++) this.taken.add(first + k);
         return first * PAGE_SIZE;
       }
     }
     throw new Error(`synthetic guest: no ${count} contiguous free frames`);
   }
+
+  private isFree(pfn: number): boolean {
+    return this.allocatable[pfn] === 1 && !this.taken.has(pfn);
+  }
+
+  /** The pfn at position i of the random order, drawing positions up to i first. */
+  private orderAt(i: number): number {
+    while (this.decided <= i) {
+      const j = this.decided + randomInt(this.random, this.frames.length - this.decided);
+      const drawn = this.valueAt(j);
+      this.displaced.set(j, this.valueAt(this.decided));
+      this.displaced.set(this.decided, drawn);
+      this.decided++;
+    }
+    return this.valueAt(i);
+  }
+
+  private valueAt(i: number): number {
+    return this.displaced.get(i) ?? (this.frames[i] as number);
+  }
 }
 
-const FREE = 1;
-const TAKEN = 2;
-
 /**
- * The allocatable pfns of a layout, ascending, computed once per layout: a self-test boots a
- * guest per target, all of the same layout, and the scan costs more than the shuffle.
+ * The allocatable pfns of a layout, ascending, and the same as a flag per pfn, computed once
+ * per layout: a self-test boots a guest per session, all of the same layout, and the scan
+ * costs more than the draws.
  */
-const layouts = new Map<string, Int32Array>();
+const layouts = new Map<string, { readonly frames: Int32Array; readonly allocatable: Uint8Array }>();
 
-function allocatableFrames(ranges: readonly RamRange[], reserved: readonly RamRange[]): Int32Array {
+function layoutFrames(ranges: readonly RamRange[], reserved: readonly RamRange[]): { readonly frames: Int32Array; readonly allocatable: Uint8Array } {
   const key = JSON.stringify([ranges, reserved]);
   const known = layouts.get(key);
   if (known) return known;
-  const frames: number[] = [];
+  const list: number[] = [];
   for (const r of ranges) {
     for (let pfn = Math.ceil(r.start / PAGE_SIZE); (pfn + 1) * PAGE_SIZE <= r.end; pfn++) {
       const at = pfn * PAGE_SIZE;
       // Frame 0 stays free: a zero pointer must never look like a valid table.
-      if (pfn !== 0 && !reserved.some((x) => at < x.end && at + PAGE_SIZE > x.start)) frames.push(pfn);
+      if (pfn !== 0 && !reserved.some((x) => at < x.end && at + PAGE_SIZE > x.start)) list.push(pfn);
     }
   }
-  const made = Int32Array.from(frames);
+  const frames = Int32Array.from(list);
+  const allocatable = new Uint8Array(Math.ceil(Math.max(0, ...ranges.map((r) => r.end)) / PAGE_SIZE));
+  for (const pfn of frames) allocatable[pfn] = 1;
+  const made = { frames, allocatable };
   if (layouts.size >= 16) layouts.clear();
   layouts.set(key, made);
   return made;

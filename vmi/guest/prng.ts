@@ -18,14 +18,3 @@ export function seededRandom(seed: number): Random {
 export function randomInt(random: Random, below: number): number {
   return Math.floor(random() * below);
 }
-
-/** Fisher–Yates, in place. */
-export function shuffle<T extends { length: number; [i: number]: number }>(random: Random, items: T): T {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = randomInt(random, i + 1);
-    const swap = items[i] as number;
-    items[i] = items[j] as number;
-    items[j] = swap;
-  }
-  return items;
-}
