@@ -1,10 +1,10 @@
 // Benchmark: every command that reads a spec, on the largest specs the default scale limits
-// let through (compiler/scale.ts: 5 000 domains, 5 000 introspector–target pairs, 500 000
+// let through (compiler/scale.ts: 2 000 domains, 2 000 introspector–target pairs, 200 000
 // probes), as child processes under GNU time: wall time and peak RSS beside the bound a spec
 // must keep, 60 s and 1 GiB. The shapes put the work where it grows: 100 DRAKVUF monitors
-// with every HVM capability over 49 targets each (all three limits at once: 5 000 domains,
-// 4 900 pairs, 500 000 probes); 10 such monitors over 499 targets each; one LibVMI monitor over
-// 4 999 targets. No other tool has such limits: the bound stands in for the peer.
+// with every HVM capability over 19 targets each (all three limits at once: 2 000 domains,
+// 1 900 pairs, 200 000 probes); 10 such monitors over 199 targets each; one LibVMI monitor over
+// 1 999 targets. No other tool has such limits: the bound stands in for the peer.
 // `node dist/bench/limits.bench.js [MONITORSxPER …]`.
 
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ const TIMEOUT_S = 300;
 const BOUND = { seconds: 60, kib: 1 << 20 };
 
 interface Shape { readonly monitors: number; readonly per: number; readonly every: boolean }
-const SHAPES: readonly Shape[] = [{ monitors: 100, per: 49, every: true }, { monitors: 10, per: 499, every: true }, { monitors: 1, per: 4999, every: false }];
+const SHAPES: readonly Shape[] = [{ monitors: 100, per: 19, every: true }, { monitors: 10, per: 199, every: true }, { monitors: 1, per: 1999, every: false }];
 
 const COMMANDS: readonly { readonly name: string; readonly args: (spec: string, dir: string) => string[] }[] = [
   { name: 'compile -o', args: (s, d) => ['compile', s, '-o', join(d, 'out'), '--format', 'json'] },

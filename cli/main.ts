@@ -71,8 +71,8 @@ Usage:
 Every command takes --quiet (-q): only errors on stderr (warnings stay in JSON and SARIF),
 and --no-color (diagnostics are coloured on a terminal unless NO_COLOR is set).
 Every command that reads a spec refuses one past its scale limits (VP1217) unless lifted with
---max-domains N (default 5000), --max-pairs N (introspector–target pairs, 5000) or
---max-probes N (introspectors × domains, 500000): within them a run keeps to 1 GiB and 60 s.
+--max-domains N (default 2000), --max-pairs N (introspector–target pairs, 2000) or
+--max-probes N (introspectors × domains, 200000): within them a run keeps to 1 GiB and 60 s.
 Exit codes: 0 success · 1 findings · 2 bad input or usage.
 Xen releases: ${XEN_RELEASES.join(', ')}.
 `;

@@ -4,7 +4,7 @@
 
 import { compareCodePoints } from '../core/compare.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../core/diagnostics.js';
-import { emitManifest, manifestWriter, policyFileOf } from './emit/manifest.js';
+import { emitManifest, manifestEntries, manifestWriter, policyFileOf, type ManifestEntry } from './emit/manifest.js';
 import type { TextSink } from './emit/json.js';
 import { emitModule } from './emit/module.js';
 import { emitStandalone } from './emit/standalone.js';
@@ -32,8 +32,9 @@ export type CompileOptions = ValidateOptions & {
    * manifest's per-grant provenance is most of the compile's time and memory, and the
    * checker reads the IR, which carries the same provenance. `deferred`: made only when
    * written, chunk by chunk (`CompileResult.deferred`), never held as one string.
+   * `entries`: no manifest.json, its grants as data instead (`CompileResult.manifestEntries`).
    */
-  readonly manifest?: boolean | 'deferred';
+  readonly manifest?: boolean | 'deferred' | 'entries';
 };
 
 /** A file's text, handed to `sink` in chunks as it is made. */
@@ -51,6 +52,8 @@ export interface CompileResult extends CheckedSpec {
   readonly artifacts?: ReadonlyMap<string, string>;
   /** Files asked for as `deferred`, beside `artifacts`: written by calling them. */
   readonly deferred?: ReadonlyMap<string, DeferredText>;
+  /** The manifest's grants, made when called (asked for with `manifest: 'entries'`). */
+  readonly manifestEntries?: () => readonly ManifestEntry[];
 }
 
 /** Loads and validates a spec without emitting anything. */
@@ -72,6 +75,11 @@ export function compile(input: CompileInput, options: CompileOptions = {}): Comp
   if (!checked.spec || !checked.source) return checked;
   const ir = lower(checked.spec);
   if (options.manifest === 'deferred') return { ...checked, ir, ...emitDeferred(ir, checked.source) };
+  if (options.manifest === 'entries') {
+    let entries: (() => readonly ManifestEntry[]) | undefined;
+    const artifacts = emitAll(ir, checked.source, { manifest: false, takeEntries: (made) => (entries = made) });
+    return { ...checked, ir, artifacts, manifestEntries: entries as () => readonly ManifestEntry[] };
+  }
   return { ...checked, ir, artifacts: emitAll(ir, checked.source, { manifest: options.manifest ?? true }) };
 }
 
@@ -86,6 +94,8 @@ interface EmitOptions {
   readonly manifest?: boolean;
   /** Takes the manifest's writer instead of its text. */
   readonly writeManifest?: (writer: DeferredText) => void;
+  /** Takes the manifest's grants as data (made when called). */
+  readonly takeEntries?: (entries: () => readonly ManifestEntry[]) => void;
 }
 
 export function emitAll(ir: IR, source: SourceText, options: EmitOptions = {}): ReadonlyMap<string, string> {
@@ -100,6 +110,7 @@ export function emitAll(ir: IR, source: SourceText, options: EmitOptions = {}): 
   for (const f of ir.xl) files.set(xlFileName(f), emitXl(ir, f));
   files.set('xenstore-acl.sh', emitXenstoreAcl(ir));
   files.set('xenstore-acl-revoke.sh', emitXenstoreRevoke(ir));
+  options.takeEntries?.(() => manifestEntries(ir, { file: policyFile, lineOf: policy.lineOf }));
   if (options.manifest ?? true) {
     const names = [...files.keys(), 'manifest.json'].sort();
     const policyText = { file: policyFile, lineOf: policy.lineOf };

@@ -25,7 +25,7 @@ export interface ScaleLimits {
   readonly probes: number;
 }
 
-export const DEFAULT_SCALE_LIMITS: ScaleLimits = { domains: 5_000, pairs: 5_000, probes: 500_000 };
+export const DEFAULT_SCALE_LIMITS: ScaleLimits = { domains: 2_000, pairs: 2_000, probes: 200_000 };
 
 /** The command-line flag that lifts each limit. */
 export const SCALE_LIMIT_FLAGS: Readonly<Record<keyof ScaleLimits, string>> = { domains: '--max-domains', pairs: '--max-pairs', probes: '--max-probes' };

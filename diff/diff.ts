@@ -102,13 +102,13 @@ export class DiffSession {
       return prepared;
     }
     const xen = { ...(this.options.xen ? { xen: this.options.xen } : {}), ...(this.options.limits ? { limits: this.options.limits } : {}) };
-    const result = compile({ file: input.file, content: input.content }, { ...xen, ...(this.bothSpecs ? {} : { mode: 'standalone' as const }) });
+    const result = compile({ file: input.file, content: input.content }, { ...xen, manifest: 'entries', ...(this.bothSpecs ? {} : { mode: 'standalone' as const }) });
     if (result.source) this.sources.push(result.source);
     const spec = compiledSpec(result);
     if (!spec) return [...result.diagnostics, diagnostic('DiffInputUnreadable', [input.label, 'the spec does not compile'])];
     if (this.bothSpecs && analyses.length === 0) return { summary, spec, analyses: [] };
     // The complete policy of the spec: for the policy diff, or for the analyses.
-    const standalone = spec.ir.spec.mode === 'standalone' ? spec : compiledSpec(compile({ file: input.file, content: input.content }, { ...xen, mode: 'standalone' }));
+    const standalone = spec.ir.spec.mode === 'standalone' ? spec : compiledSpec(compile({ file: input.file, content: input.content }, { ...xen, mode: 'standalone', manifest: 'entries' }));
     const text = standalone?.artifacts.get('policy.conf');
     if (!text) return [diagnostic('DiffInputUnreadable', [input.label, 'it compiles to no standalone policy.conf'])];
     const read = policyFromText(`${input.label} (compiled standalone) policy.conf`, text);

@@ -5,7 +5,8 @@
 
 import type { CompileResult } from '../compiler/compile.js';
 import { vocabulary } from '../catalog/vocabulary.js';
-import type { Grant, IR } from '../compiler/ir.js';
+import type { Grant, IR, Origin } from '../compiler/ir.js';
+import { policyFileOf, type ManifestEntry } from '../compiler/emit/manifest.js';
 import { positionAt, type SourceText } from '../core/source.js';
 import type { SourceSpan } from '../core/diagnostics.js';
 import { byEntry, cmp } from './access.js';
@@ -13,15 +14,20 @@ import type {
   AccessChange, CapabilityChange, DomainFieldChange, DomainSummary, Justification, LabelChange, Location, PermOn, SpecDelta, TargetChange, VocabularyChange, XenstoreChange,
 } from './types.js';
 
-/** A spec that compiled: what the spec diff reads. */
+/**
+ * A spec that compiled (with `manifest: 'entries'`): what the spec diff reads. Its grants come
+ * as data, not as manifest.json to parse: at thousands of targets the manifest's text and
+ * its parse were most of a diff's memory.
+ */
 export interface CompiledSpec {
   readonly ir: IR;
   readonly source: SourceText;
   readonly artifacts: ReadonlyMap<string, string>;
+  readonly entries: () => readonly ManifestEntry[];
 }
 
 export function compiledSpec(r: CompileResult): CompiledSpec | undefined {
-  return r.ir && r.source && r.artifacts ? { ir: r.ir, source: r.source, artifacts: r.artifacts } : undefined;
+  return r.ir && r.source && r.artifacts && r.manifestEntries ? { ir: r.ir, source: r.source, artifacts: r.artifacts, entries: r.manifestEntries } : undefined;
 }
 
 function loc(source: SourceText, span: SourceSpan): Location {
@@ -202,25 +208,15 @@ function xenstoreChanges(o: CompiledSpec, w: CompiledSpec): XenstoreChange[] {
   return out.sort((x, y) => cmp(x.node, y.node) || cmp(x.reader, y.reader) || cmp(x.change, y.change));
 }
 
-interface ManifestJustification { permissions: string[]; rule: number; kind: string; capability?: string; capabilities?: string[]; macro?: string; why?: string; spec?: { line: number; column: number } }
-interface ManifestGrant { subject: string; object: string; class: string; permissions: string[]; justification: ManifestJustification[] }
-interface Manifest { spec: string; policy: string; grants: ManifestGrant[] }
-
-function manifestOf(c: CompiledSpec): Manifest {
-  return JSON.parse(c.artifacts.get('manifest.json') ?? '{"grants":[]}') as Manifest;
-}
-
 /**
- * The raw permission diff of two compiled specs, from their manifests: every grant with the
- * policy line that makes it and the spec line that asks for it. Exact for vmipolicy's own
- * output (no attributes or booleans to expand: the IR holds atomic grants).
+ * The raw permission diff of two compiled specs, from their manifests' grants: every grant
+ * with the policy line that makes it and the spec line that asks for it. Exact for
+ * vmipolicy's own output (no attributes or booleans to expand: the IR holds atomic grants).
  */
 export function diffSpecAccess(o: CompiledSpec, w: CompiledSpec): AccessChange[] {
-  const mo = manifestOf(o);
-  const mw = manifestOf(w);
-  const key = (g: ManifestGrant): string => `${g.subject} ${g.object} ${g.class}`;
-  const a = new Map(mo.grants.map((g) => [key(g), g]));
-  const b = new Map(mw.grants.map((g) => [key(g), g]));
+  const key = (g: ManifestEntry): string => `${g.subject} ${g.object} ${g.class}`;
+  const a = new Map(o.entries().map((g) => [key(g), g]));
+  const b = new Map(w.entries().map((g) => [key(g), g]));
   const out: AccessChange[] = [];
   for (const k of [...new Set([...a.keys(), ...b.keys()])]) {
     const x = a.get(k);
@@ -230,29 +226,42 @@ export function diffSpecAccess(o: CompiledSpec, w: CompiledSpec): AccessChange[]
     const added = [...yp].filter((p) => !xp.has(p)).sort(cmp);
     const removed = [...xp].filter((p) => !yp.has(p)).sort(cmp);
     if (!added.length && !removed.length) continue;
-    const g = (y ?? x) as ManifestGrant;
+    const g = (y ?? x) as ManifestEntry;
     out.push({
       subject: g.subject, object: g.object, cls: g.class, added, removed, conditions: [],
-      rules: [...justifications(y, added, 'new', mw, w.source.file), ...justifications(x, removed, 'old', mo, o.source.file)],
+      rules: [...justifications(y, added, 'new', w), ...justifications(x, removed, 'old', o)],
     });
   }
   return out.sort(byEntry);
 }
 
-function justifications(g: ManifestGrant | undefined, perms: readonly string[], side: 'old' | 'new', m: Manifest, specFile: string): Justification[] {
+/** What a reason is, as a review names it: the capability, the vm_event channel, the xen.if macro, or why. */
+function reasonOf(origin: Origin): string {
+  switch (origin.kind) {
+    case 'capability': return `capability ${origin.capability}`;
+    case 'event-channel': return `vm_event channel (${origin.capabilities.join(', ')})`;
+    case 'xen-macro': return `${origin.macro}(${origin.args.join(', ')})`;
+    case 'domain-rule':
+    case 'host-base': return origin.why;
+  }
+}
+
+function justifications(g: ManifestEntry | undefined, perms: readonly string[], side: 'old' | 'new', c: CompiledSpec): Justification[] {
   if (!g || perms.length === 0) return [];
   const want = new Set(perms);
+  const policy = policyFileOf(c.ir.spec);
   // The manifest keeps one justification per catalog reason; a review needs one per rule,
   // spec line and capability, with the permissions merged.
   const merged = new Map<string, { perms: Set<string>; j: Justification }>();
-  for (const j of g.justification) {
-    const ps = j.permissions.filter((p) => want.has(p));
+  for (const r of g.reasons) {
+    const ps = r.permissions.filter((p) => want.has(p));
     if (!ps.length) continue;
-    const why = j.capability ? `capability ${j.capability}` : j.capabilities ? `vm_event channel (${j.capabilities.join(', ')})` : j.macro ?? j.why ?? j.kind;
-    const key = `${j.rule}|${j.spec?.line}|${j.spec?.column}|${why}`;
+    const why = reasonOf(r.origin);
+    const spec = r.origin.kind === 'host-base' ? undefined : loc(c.source, r.origin.span);
+    const key = `${r.rule}|${spec?.line}|${spec?.column}|${why}`;
     const e = merged.get(key);
     if (e) for (const p of ps) e.perms.add(p);
-    else merged.set(key, { perms: new Set(ps), j: { side, perms: [], rule: { file: m.policy, line: j.rule }, ...(j.spec ? { spec: { file: specFile, line: j.spec.line, column: j.spec.column } } : {}), why } });
+    else merged.set(key, { perms: new Set(ps), j: { side, perms: [], rule: { file: policy, line: r.rule }, ...(spec ? { spec } : {}), why } });
   }
   return [...merged.values()].map(({ perms: ps, j }) => ({ ...j, perms: [...ps].sort(cmp) }));
 }

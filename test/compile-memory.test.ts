@@ -37,7 +37,7 @@ describe('compile memory', () => {
       const out = join(dir, 'out');
       const r = spawnSync(
         process.execPath,
-        [`--max-old-space-size=${HEAP_LIMIT_MIB}`, repoPath('dist', 'cli', 'bin.js'), 'compile', spec, '-o', out],
+        [`--max-old-space-size=${HEAP_LIMIT_MIB}`, repoPath('dist', 'cli', 'bin.js'), 'compile', spec, '-o', out, '--max-domains', '3010', '--max-pairs', '3000'],
         { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
       );
       assert.equal(r.status, 0, r.stderr.slice(0, 2000));

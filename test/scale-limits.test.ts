@@ -93,7 +93,7 @@ describe('scale limits: fires one past each limit, silent at it', () => {
   });
 
   it('the defaults are the documented ones', () => {
-    assert.deepEqual(DEFAULT_SCALE_LIMITS, { domains: 5000, pairs: 5000, probes: 500000 });
+    assert.deepEqual(DEFAULT_SCALE_LIMITS, { domains: 2000, pairs: 2000, probes: 200000 });
   });
 });
 
@@ -140,15 +140,15 @@ describe('scale limits through every command that reads a spec', () => {
     assert.match(JSON.stringify(JSON.parse(sarif.stdout)), /VP1217/);
   });
 
-  it('by default, one domain past 5 000 is refused before anything is compiled', () => {
+  it('by default, one domain past 2 000 is refused before anything is compiled', () => {
     withTempDir((dir) => {
       const big = join(dir, 'big.yaml');
-      // One introspector watching 5 000 targets: 5 001 domains, 5 000 pairs, 5 001 probes.
-      writeFileSync(big, spec(1, 5000, 5000));
+      // One introspector watching 2 000 targets: 2 001 domains, 2 000 pairs, 2 001 probes.
+      writeFileSync(big, spec(1, 2000, 2000));
       const r = cli(['compile', big, '-o', join(dir, 'out')]);
       assert.equal(r.status, 2, r.stderr.slice(0, 500));
       const errors = r.stderr.split('\n').filter((l) => l.includes('error VP'));
-      assert.deepEqual(errors.map((l) => l.replace(/^.*?: error /, '')), ['VP1217: the spec has 5001 domains (introspectors and targets); the limit is 5000']);
+      assert.deepEqual(errors.map((l) => l.replace(/^.*?: error /, '')), ['VP1217: the spec has 2001 domains (introspectors and targets); the limit is 2000']);
       assert.ok(!existsSync(join(dir, 'out')));
     });
   });

@@ -279,3 +279,30 @@ test('when the first of an alike kind is not as expected, each of the others run
   for (let i = 0; i < PER_MONITOR; i++) assert.ok(paused.some((o) => o.object === `vm0x${i}`), `vm0x${i} has its own entry`);
   assert.ok(paused.every((o) => o.alike === undefined));
 });
+
+test('introspectors of one profile share the full-region proof; each pair still makes its own checks, and a profile that differs proves its own', () => {
+  const targets = (m: number): string[] => Array.from({ length: 3 }, (_, i) => `g${m}x${i}`);
+  const caps = 'capabilities: [domain-info, read-memory, read-registers]';
+  const spec = [
+    'vmipolicy: 1', 'xen: "4.17.7"', 'policy: {module: fleet, mode: standalone}', 'introspectors:',
+    `  - {name: first, guest: pv, targets: [${targets(0).join(', ')}], ${caps}}`,
+    `  - {name: twin, guest: pv, targets: [${targets(1).join(', ')}], ${caps}}`,
+    `  - {name: other, guest: pv, targets: [${targets(2).join(', ')}], capabilities: [domain-info, read-memory, read-registers, pause]}`,
+    'targets:', ...[0, 1, 2].flatMap(targets).map((t) => `  - {name: ${t}, guest: hvm}`), '',
+  ].join('\n');
+  const r = compileText(spec);
+  assert.ok(r.artifacts, r.diagnostics.map((d) => d.message).join('\n'));
+  const loaded = policyFromText('policy.conf', r.artifacts.get('policy.conf')!);
+  assert.ok(loaded.policy);
+  const report = run({ artifacts: r.artifacts, policy: loaded.policy });
+  const details = (who: string): string[] => entries(report, (o) => o.introspector === who && /page walk/.test(o.name)).map((o) => o.detail);
+  assert.match(details('first')[0]!, /^8\/8 pages read and matching/);
+  assert.match(details('first')[1]!, /the full region was read on g0x0$/);
+  for (const d of details('twin')) assert.match(d, /^1\/1 pages read and matching, \d+ frames mapped \(tables \+ data\); the full region was read by first on g0x0$/);
+  assert.match(details('other')[0]!, /^8\/8 pages read and matching/);
+  // The twin's pairs are still decided on their own labels: every read checked twin_t on its target.
+  for (const o of entries(report, (o) => o.introspector === 'twin' && /page walk/.test(o.name))) {
+    assert.ok(o.checks.some((c) => c.cls === 'mmu' && c.scontext.endsWith(':twin_t') && c.tcontext.endsWith(`:${o.object}_t`)), o.object);
+  }
+  assert.equal(report.verdict, 'pass');
+});

@@ -133,8 +133,8 @@ test('altp2m works on PVH targets (do_altp2m_op tests is_hvm_domain), and the se
 
 test('a tool change is a spec-level change in diff, with what it adds under the capabilities', () => {
   const caps = 'domain-info, libvmi-init, write-registers';
-  const a = compiledSpec(compileText(spec({ caps }), {}, 'old.yaml'));
-  const b = compiledSpec(compileText(spec({ tool: 'drakvuf', caps }), {}, 'new.yaml'));
+  const a = compiledSpec(compileText(spec({ caps }), { manifest: 'entries' }, 'old.yaml'));
+  const b = compiledSpec(compileText(spec({ tool: 'drakvuf', caps }), { manifest: 'entries' }, 'new.yaml'));
   assert.ok(a && b);
   const delta = diffSpecs(a, b);
   assert.deepEqual(delta.domainChanges.map((c) => `${c.name} ${c.field} ${c.old}→${c.new} line ${c.spec.line}`), ['mon tool custom→drakvuf line 9']);

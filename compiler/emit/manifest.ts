@@ -97,6 +97,30 @@ function grantEntries(ir: IR, policy: PolicyText): Entry[] {
   return [...entries.values()];
 }
 
+/**
+ * The manifest's grants as data, for a caller that compares them rather than writing them
+ * (the spec diff): the same entries, permissions and policy lines as manifest.json's
+ * `grants`, each reason keeping its origin so that only the entries a caller reports need
+ * their justification made (manifestJustification).
+ */
+export interface ManifestEntry {
+  readonly subject: string;
+  readonly object: string;
+  readonly class: string;
+  readonly permissions: readonly string[];
+  readonly reasons: readonly { readonly permissions: readonly string[]; readonly rule: number; readonly origin: Origin }[];
+}
+
+export function manifestEntries(ir: IR, policy: PolicyText): ManifestEntry[] {
+  return grantEntries(ir, policy).map((e) => ({
+    subject: e.subject,
+    object: e.object,
+    class: e.class,
+    permissions: ir.vocabulary.sortPerms(e.class, e.perms),
+    reasons: [...e.reasons.values()].map((r) => ({ permissions: ir.vocabulary.sortPerms(e.class, r.perms), rule: r.rule, origin: r.origin })),
+  }));
+}
+
 export function emitManifest(ir: IR, source: SourceText, policy: PolicyText, files: readonly string[]): string {
   return formatJson(manifestValue(ir, source, policy, files), '\n');
 }

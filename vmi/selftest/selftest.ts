@@ -17,7 +17,7 @@ import {
   probeListing, probeLookupByName, type XenstoreProbe,
 } from './probes.js';
 import { Recorder, type Actual, type XenstoreRecord } from './recorder.js';
-import { lookupByDomid, pairSteps, type PairSession } from './steps.js';
+import { lookupByDomid, pairSteps, type PairSession, type Proof } from './steps.js';
 
 export type Expected = 'allow' | 'deny';
 export type OperationKind = 'capability' | 'ungranted' | 'non-target' | 'xenstore' | 'reverse';
@@ -364,6 +364,13 @@ function* plan(sim: SimulatedHost, manifest: Manifest, bystander: string | undef
   const declaredTargets = manifest.domains.filter((d) => d.role === 'target').map((d) => d.name);
 
   const introspectors = introspectorsOf(manifest);
+  // Positive: each target, each declared capability, as LibVMI does it. The first target of
+  // each guest kind gets the full data region, once per introspector profile (its tool, its
+  // lookup, its capabilities, its own guest kind: the same steps, the same calls); on every other pair
+  // the same steps make the same calls and checks — every one decided against that pair's
+  // own labels — over a one-page region. Reading 500 pages proves the VMI core's walk, which
+  // is the same code whoever runs it; each further page would repeat a check already made.
+  const provenOn = new Map<string, Proof>();
   for (const [index, intro] of introspectors.entries()) {
     const me = domain(intro.name);
     if (!me) continue;
@@ -372,16 +379,11 @@ function* plan(sim: SimulatedHost, manifest: Manifest, bystander: string | undef
     const progress = onProgress && ((targetsDone: number): void => onProgress({ phase: 'run', introspector: intro.name, index, introspectors: introspectors.length, targetsDone, targets: targets.length }));
     progress?.(0);
 
-    // Positive: each target, each declared capability, as LibVMI does it. The first target of
-    // each guest kind gets the full data region; on the others the same steps make the same
-    // calls and checks — every one decided against that target's own label — over a one-page
-    // region: reading 500 pages proves the VMI core once per introspector and kind, and each
-    // further page would repeat a check already made on the same target.
-    const provenOn = new Map<string, string>();
     for (const [t, target] of targets.entries()) {
       if (!sim.guests.has(target.domid)) continue;
-      const proof = provenOn.get(target.kind);
-      if (proof === undefined) provenOn.set(target.kind, target.name);
+      const profile = JSON.stringify([intro.tool, intro.lookup, [...intro.capabilities].sort(), me.kind, target.kind]);
+      const proof = provenOn.get(profile);
+      if (proof === undefined) provenOn.set(profile, { introspector: intro.name, target: target.name });
       const session = pairSession(sim, intro, me, target, proof);
       for (const step of pairSteps(intro)) {
         yield {
@@ -476,7 +478,7 @@ function* plan(sim: SimulatedHost, manifest: Manifest, bystander: string | undef
  * touches it, not when the plan is made; until then the RAM end is the configured size, as
  * XENMEM_maximum_gpfn will report it.
  */
-function pairSession(sim: SimulatedHost, introspector: IntrospectorIntent, caller: SimDomain, target: SimDomain, provenOn: string | undefined): PairSession {
+function pairSession(sim: SimulatedHost, introspector: IntrospectorIntent, caller: SimDomain, target: SimDomain, provenOn: Proof | undefined): PairSession {
   let memoryEnd: number | undefined;
   // Made as the plan reaches the pair, when the target is not running (each session shuts it down).
   sim.guests.bootWith(target.domid, provenOn === undefined ? undefined : 1);

@@ -20,6 +20,12 @@ import { EVENT_CAPABILITY_NAMES } from '../../catalog/capabilities.js';
 import { ForeignMemory } from './foreign-memory.js';
 import type { Recorder } from './recorder.js';
 
+/** A session that read a guest's full data region: the introspector and its target. */
+export interface Proof {
+  readonly introspector: string;
+  readonly target: string;
+}
+
 /** The state one introspector builds up against one target over its steps. */
 export interface PairSession {
   readonly sim: SimulatedHost;
@@ -27,8 +33,8 @@ export interface PairSession {
   readonly caller: SimDomain;
   readonly target: SimDomain;
   readonly guest: SimulatedGuest;
-  /** The target of the same introspector and guest kind whose session read the full data region (this one has one page). */
-  readonly provenOn?: string;
+  /** The session of the same introspector profile and guest kind that read the full data region (this one has one page). */
+  readonly provenOn?: Proof;
   /** From XENMEM_maximum_gpfn at init; the guest's RAM end until then. */
   memoryEnd: number;
   /** CR3 from the vCPU context, once read. */
@@ -224,7 +230,7 @@ const READ_PAGES: Step = {
     if (!rec.failed && matching !== guest.data.pages) rec.fail(`${guest.data.pages - matching} of ${guest.data.pages} pages differ from the guest's`);
     const mapped = mem.mapped().length;
     if (!rec.failed) unmapAll(s, rec, mem);
-    rec.note(`${matching}/${guest.data.pages} pages read and matching, ${mapped} frames mapped (tables + data)${s.provenOn !== undefined ? `; the full region was read on ${s.provenOn}` : ''}`);
+    rec.note(`${matching}/${guest.data.pages} pages read and matching, ${mapped} frames mapped (tables + data)${s.provenOn !== undefined ? `; the full region was read ${s.provenOn.introspector === s.introspector.name ? '' : `by ${s.provenOn.introspector} `}on ${s.provenOn.target}` : ''}`);
   },
 };
 
