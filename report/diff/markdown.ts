@@ -10,6 +10,8 @@
 import { renderText } from './text.js';
 import { counts, gainLine, loc, pairsNote, permList, permOn, verdict } from '../../diff/summary.js';
 import type { AccessChange, DiffReport } from '../../diff/types.js';
+import { renderFindingText } from '../../checker/messages.js';
+import { renderDiffText } from '../../diff/messages.js';
 
 const MAX_SUBJECT_TABLES = 40;
 const MAX_ROWS = 60;
@@ -59,7 +61,7 @@ export function renderMarkdown(r: DiffReport, budget = COMMENT_BUDGET): string {
     '',
   ]);
   // Notes qualify the verdict (what the diff could not compare), so they come with it.
-  if (r.notes.length) comment.add('notes', [...r.notes.map((n) => `> ${md(n)}`), '']);
+  if (r.notes.length) comment.add('notes', [...r.notes.map((n) => `> ${md(renderDiffText(n))}`), '']);
   if (r.spec) comment.add('capability changes', specLines(r.spec));
   comment.add('analyses', analysisLines(r));
   comment.add('permissive types and object labels', permissiveLines(r));
@@ -245,7 +247,7 @@ function analysisLines(r: DiffReport): string[] {
   const out: string[] = [];
   for (const a of r.analyses) {
     if (!a.added.length && !a.removed.length) continue;
-    out.push(`#### ${md(a.analysis)}`, '', ...a.added.map((i) => `- ➕ ${md(i.message)}`), ...a.removed.map((i) => `- ➖ ${md(i.message)}`), '');
+    out.push(`#### ${md(a.analysis)}`, '', ...a.added.map((i) => `- ➕ ${md(renderFindingText(i.message))}`), ...a.removed.map((i) => `- ➖ ${md(renderFindingText(i.message))}`), '');
   }
   return out;
 }
