@@ -104,6 +104,26 @@ describe('reports', () => {
     assert.equal(text.split('\n').length, written.split('\n').length);
     assert.equal(text.replace(/compiled from spec\.yaml:\d+:\d+|spec\.yaml:\d+|policy\.conf:\d+(:\d+)?/g, '@').replace(/ {2}\(@\)/g, ''), written.replace(/compiled from spec\.yaml:\d+:\d+|spec\.yaml:\d+|policy\.conf:\d+(:\d+)?/g, '@').replace(/ {2}\(@\)/g, ''));
   });
+
+  it('SARIF: a place in compiled output never written is named as the text report names it, is no location, and leaves the fingerprints as they were', () => {
+    type Result = { message: { text: string }; partialFingerprints: Record<string, string>; locations: { physicalLocation: { artifactLocation: { uri: string } } }[]; relatedLocations?: { physicalLocation: { artifactLocation: { uri: string } } }[]; codeFlows?: { threadFlows: { locations: { location: { physicalLocation?: { artifactLocation: { uri: string } }; message: { text: string } } }[] }[] }[] };
+    const results = (text: string): Result[] => (JSON.parse(text) as { runs: { results: Result[] }[] }).runs[0]?.results ?? [];
+    const written = results(reportSarif(report, '0.1.0'));
+    const unwrittenDoc = reportSarif(report, '0.1.0', [], undefined, (file) => file === 'policy.conf');
+    assert.equal(validateSarif(JSON.parse(unwrittenDoc)), true, JSON.stringify(validateSarif.errors, null, 1));
+    const moved = results(unwrittenDoc);
+    assert.ok(written.some((r) => /policy\.conf:\d/.test(r.message.text)), 'the messages name rules of the policy when it is a file');
+    for (const r of moved) {
+      assert.doesNotMatch(r.message.text, /policy\.conf:\d/, 'no line of a file nobody has');
+      const uris = [...r.locations, ...(r.relatedLocations ?? []), ...(r.codeFlows ?? []).flatMap((c) => c.threadFlows.flatMap((t) => t.locations.map((l) => l.location)))].flatMap((l) => (l.physicalLocation ? [l.physicalLocation.artifactLocation.uri] : []));
+      assert.deepEqual([...new Set(uris)], ['spec.yaml'], r.message.text);
+    }
+    // The prose says where to act in the user's files, as the text report does.
+    const text = reportText(report, { unwritten: (file) => file === 'policy.conf' });
+    assert.ok(moved.some((r) => r.message.text.includes('remove it from spec.yaml:5, or declare the capability that needs it')));
+    for (const r of moved) assert.ok(text.includes(r.message.text.split('. ')[0] as string), `the text report says it too: ${r.message.text}`);
+    assert.deepEqual(moved.map((r) => r.partialFingerprints), written.map((r) => r.partialFingerprints));
+  });
 });
 
 function cli(args: string[]) {
