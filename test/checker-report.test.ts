@@ -14,7 +14,8 @@ import { reportSarif } from '../report/check/sarif.js';
 import { reportJson } from '../report/check/json.js';
 import { reportDot } from '../report/check/dot.js';
 import { reportText } from '../report/check/text.js';
-import { repoPath } from './support/env.js';
+import { repoPath, requires, sharedPath } from './support/env.js';
+import { checkSpec } from '../api/check.js';
 import { validateSarif } from './support/sarif.js';
 
 
@@ -159,6 +160,25 @@ describe('vmipolicy check (CLI)', () => {
     const written = cli(['check', flowSpec, '--policy', join(out, 'policy.conf')]);
     assert.equal(written.status, 0, written.stderr);
     assert.match(written.stdout, /^ {10}policy {3}.*out\/policy\.conf:\d+:1  allow mon_t web_t:mmu /m);
+  });
+
+  it('--xen-tree: the spec\'s module compiled into the tree is never written either, so its rules are shown at the spec; the tree\'s own files keep their lines', (t) => {
+    if (!requires(t, { shared: true, commands: ['m4'] })) return;
+    const flowSpec = join(dir, 'tree-flow.yaml');
+    writeFileSync(flowSpec, SPEC.replace('guest: pv', 'guest: hvm').replace('policy: { module: vmi, mode: standalone }', 'policy: { module: vmi }'));
+    const tree = sharedPath('corpus', 'xen-4.22', 'src');
+    const outcome = checkSpec(flowSpec, { xenTree: tree });
+    assert.ok(outcome.report, JSON.stringify(outcome.failure));
+    assert.ok(outcome.unwritten?.has('modules/vmi.te'), [...(outcome.unwritten ?? [])].join(' '));
+    assert.ok(outcome.report.findings.some((f) => f.provenance.some((l) => l.file === 'modules/vmi.te')), 'a finding cites a rule of the module');
+    const text = cli(['check', flowSpec, '--xen-tree', tree]);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /^ {10}policy {3}compiled from .*tree-flow\.yaml:5:5  allow mon_t web_t:mmu /m);
+    assert.doesNotMatch(text.stdout, /modules\/vmi\.te:\d/);
+    assert.match(text.stdout, /modules\/guest_features\.te:\d+/, 'a file of the tree keeps its line');
+    const sarif = cli(['check', flowSpec, '--xen-tree', tree, '--format', 'sarif']);
+    assert.equal(sarif.status, 0, sarif.stderr);
+    assert.doesNotMatch(sarif.stdout, /modules\/vmi\.te/);
   });
 
   it('exit 1 with findings for a deployed policy, in every format', () => {
