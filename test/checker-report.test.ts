@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { checkPolicyText, compileStandalone, inject } from './support/checker.js';
 import { reportSarif } from '../report/check/sarif.js';
 import { reportJson } from '../report/check/json.js';
-import { reportDot } from '../report/check/dot.js';
+import { drawGraph, reportDot } from '../report/check/dot.js';
+import { compareCodePoints } from '../core/compare.js';
 import { reportText } from '../report/check/text.js';
 import { repoPath, requires, sharedPath } from './support/env.js';
 import { checkSpec } from '../api/check.js';
@@ -70,6 +71,18 @@ describe('reports', () => {
     }
     const reverse = json.findings.find((f: { ruleId: string }) => f.ruleId === 'reverse-access');
     assert.deepEqual(reverse.provenance.map((p: { file: string; kind: string }) => `${p.kind}:${p.file}`), ['spec:spec.yaml', 'policy:policy.conf']);
+  });
+
+  it('dot: nodes in code-point order, whatever the locale (core/compare.ts), and the same order in the drawing data', () => {
+    // Names beyond the BMP sort after U+E000…U+FFFF by code point, before them by UTF-16 unit.
+    const intent = report.context.intent;
+    const mon = intent.domains[0];
+    assert.ok(mon);
+    const odd = { ...report, context: { ...report.context, intent: { ...intent, domains: [...intent.domains, { ...mon, type: '\u{1F600}_t' }, { ...mon, type: '\uE000_t' }] } } };
+    const drawn = drawGraph(odd);
+    assert.deepEqual(drawn.nodes, [...drawn.nodes].sort(compareCodePoints));
+    assert.ok(drawn.nodes.indexOf('\uE000_t') < drawn.nodes.indexOf('\u{1F600}_t'), drawn.nodes.join(' '));
+    assert.ok(drawn.dot.indexOf('"\uE000_t" [') < drawn.dot.indexOf('"\u{1F600}_t" ['));
   });
 
   it('dot marks introspectors, targets and the offending path', () => {

@@ -12,6 +12,7 @@ import { counts, gainLine, loc, pairsNote, permList, permOn, verdict } from '../
 import type { AccessChange, DiffReport } from '../../diff/types.js';
 import { renderFindingText } from '../../checker/messages.js';
 import { renderDiffText } from '../../diff/messages.js';
+import { compareCodePoints } from '../../core/compare.js';
 
 const MAX_SUBJECT_TABLES = 40;
 const MAX_ROWS = 60;
@@ -135,7 +136,7 @@ function specLines(s: NonNullable<DiffReport['spec']>): string[] {
   for (const l of s.labels.filter((x) => !(x.old === undefined && added.has(x.domain)))) general.push(`- xl ${code(l.domain)}: ${code(l.key)} ${code(l.old ?? '(unset)')} → ${code(l.new ?? '(unset)')}`);
   for (const x of s.xenstore) general.push(`- xenstore ${code(x.node)}: ${x.change === 'added' ? '**adds**' : 'drops'} reader ${code(x.reader)}${x.why ? ` — ${md(x.why)}` : ''}`);
   if (general.length) out.push('#### Spec changes', '', ...general, '');
-  const introspectors = [...new Set([...s.capabilities.map((x) => x.introspector), ...s.targets.map((t) => t.introspector)])].sort();
+  const introspectors = [...new Set([...s.capabilities.map((x) => x.introspector), ...s.targets.map((t) => t.introspector)])].sort(compareCodePoints);
   for (const name of introspectors) {
     out.push(`#### Introspector ${code(name)}`, '', '| change | target | capability | permissions | spec |', '|---|---|---|---|---|');
     // One row per change, listing every target it applies to: a fleet of new targets is a
