@@ -3,9 +3,8 @@
 // never wrote (api/check.ts CheckOutcome.unwritten: the policy.conf, the module compiled into
 // a --xen-tree, xl snippets and xenstore-acl.sh of the spec) is written at the finding's spec
 // line, the declaration it was compiled from — as SARIF locates such a finding
-// (report/check/sarif.ts). Not "every file
-// that is not on disk": a deployed policy's #line markers may name sources the reader has
-// elsewhere, and those keep their names.
+// (report/check/sarif.ts). Not "every file that is not on disk": a deployed policy's #line
+// markers may name sources the reader has elsewhere, and those keep their names.
 
 import type { Finding, Location } from '../../checker/findings.js';
 import { atLine, type PlaceWriter } from '../../checker/messages.js';
