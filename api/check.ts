@@ -13,7 +13,7 @@ import { diagnostic, hasErrors, type Diagnostic } from '../core/diagnostics.js';
 import { inPolicy, inSource, placeAll, type PlacedDiagnostic } from '../core/located.js';
 import { INPUT_KINDS, readInputText, type InputKind } from '../core/read-input.js';
 import { sourceText } from '../core/source.js';
-import { EXTRA_MODULE_NAME } from '../formats/xen-tree.js';
+import { EXTRA_MODULE_NAME, moduleFile } from '../formats/xen-tree.js';
 import { loadPolicy, policyFromText, type LoadedPolicy, type PolicyLoad } from '../policy/load.js';
 import { runChecks, type CheckReport } from '../checker/check.js';
 import { releaseMismatch } from '../checker/release.js';
@@ -75,8 +75,9 @@ export interface CheckOutcome {
   readonly files?: ReadonlyMap<string, string>;
   /**
    * The report's file names of compiled output the check read from memory and never wrote
-   * (the compiled policy.conf, xl snippets, xenstore-acl.sh): places in them exist for no
-   * reader, so the text report shows them at their spec line (report/check/places.ts).
+   * (the compiled policy.conf, the spec's module inside --xen-tree, xl snippets,
+   * xenstore-acl.sh): places in them exist for no reader, so the text and SARIF reports show
+   * them at their spec line (report/check/places.ts).
    */
   readonly unwritten?: ReadonlySet<string>;
 }
@@ -105,6 +106,8 @@ interface ChosenPolicy {
   readonly name: string;
   /** A tree or policy the user gave: it may be another release's (our own base never is). */
   readonly given: boolean;
+  /** Files of the policy that are our compiled output though the policy is given: the spec's module inside --xen-tree. */
+  readonly compiledInto?: readonly string[];
 }
 
 /** The policy to check: the user's, or our compiled output inside the right base. */
@@ -134,7 +137,9 @@ function choosePolicy(options: CheckOptions, compiled: CompileResult, found: Col
     return { load: policyFromText('policy.conf', artifacts.get('policy.conf') as string), name: `policy.conf compiled from ${compiled.source?.file}`, given: false };
   }
   const te = artifacts.get(`${spec.module}.te`) as string;
-  if (options.xenTree) return { load: loadPolicy(options.xenTree, { extraModules: [{ name: spec.module, te }] }), name: `${options.xenTree} + ${spec.module}.te`, given: true };
+  if (options.xenTree) {
+    return { load: loadPolicy(options.xenTree, { extraModules: [{ name: spec.module, te }] }), name: `${options.xenTree} + ${spec.module}.te`, given: true, compiledInto: [moduleFile(spec.module, 'te')] };
+  }
   // No tree: the same spec compiled as a standalone policy has our own host base around it.
   found.add([{ diagnostic: diagnostic('CheckBaseFallback', [spec.module, spec.xen], undefined, 'give --xen-tree DIR (a Xen source tree, or its tools/flask/policy) to check inside the stock policy') }]);
   const standalone = compile({ file: compiled.source?.file ?? 'spec.yaml', content: compiled.source?.text ?? '' }, { ...(options.xen !== undefined ? { xen: options.xen } : {}), ...(options.limits ? { limits: options.limits } : {}), mode: 'standalone', manifest: false });
@@ -257,6 +262,7 @@ export function checkSpec(spec: SpecInput, options: CheckOptions = {}): CheckOut
   for (const path of [...(typeof spec === 'string' ? [spec] : []), ...(options.xl ?? []), ...(options.xenstore !== undefined ? [options.xenstore] : [])]) files.set(path, path);
   const unwritten = new Set([
     ...(chosen.given ? [] : [policy.file]),
+    ...(chosen.compiledInto ?? []),
     ...(options.xl ? [] : xl.labels.map((l) => l.at.file)),
     ...(options.xenstore === undefined && xenstore.state ? [...xenstore.state.nodes.values()].map((n) => n.at.file) : []),
   ]);

@@ -20,6 +20,7 @@ export { RULE_IDS, type Finding, type FindingSeverity, type RuleId } from '../ch
 export { FindingMessages, renderFindingText, atLine, type FindingText, type FindingArg, type FindingMessageId, type PlaceWriter } from '../checker/messages.js';
 export type { SelftestReport, SelftestProgress } from '../vmi/selftest/selftest.js';
 export type { DiffReport } from '../diff/types.js';
+export { DiffMessages, renderDiffText, type DiffText, type DiffMessageId } from '../diff/messages.js';
 export type { ExplainReport, Denial, Explanation, Candidate } from '../explain/explain.js';
 export type { LoadedPolicy } from '../policy/load.js';
 export type { CompileOptions, CompileResult } from '../compiler/compile.js';

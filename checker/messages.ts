@@ -1,8 +1,9 @@
 // One catalog of every sentence a finding says, as core/diagnostics.ts is for diagnostics:
 // a finding carries a message id and its arguments — names, counts, and places as Location
-// data — and a renderer (report/check/*, report/html/*, the diff's analyses) turns them into
-// prose. So no `file:line` is written before the renderer knows where the file is: a place
-// in compiled output never written can be shown at its spec line instead (report/check/text.ts).
+// data — and a renderer (report/check/*, report/html/*, report/diff/*) turns them into prose
+// (fillTemplate, which the diff's own catalog diff/messages.ts shares). So no `file:line` is
+// written before the renderer knows where the file is: a place in compiled output never
+// written can be shown at its spec line instead (report/check/text.ts).
 // Ids are stable for tests and for readers of the JSON; wording may change.
 
 import type { Location, RuleId } from './findings.js';
@@ -139,11 +140,19 @@ function isText(arg: FindingArg): arg is FindingText {
 
 /** The prose of `t`, each place written by `place`. */
 export function renderFindingText(t: FindingText, place: PlaceWriter = atLine): string {
+  return fillTemplate(FindingMessages[t.id].text, t.args, place);
+}
+
+/**
+ * A catalog template with its `{0}`, `{1}`… replaced by `args`, each place written by `place`:
+ * the one way a sentence of any catalog (this one, the diff's diff/messages.ts) becomes prose.
+ */
+export function fillTemplate(text: string, args: readonly FindingArg[], place: PlaceWriter): string {
   const arg = (a: FindingArg): string => {
     if (a === undefined) return '?';
     if (typeof a === 'string' || typeof a === 'number') return String(a);
     if (Array.isArray(a)) return (a as readonly Location[]).map(place).join(', ');
     return isText(a) ? renderFindingText(a, place) : place(a as Location);
   };
-  return FindingMessages[t.id].text.replace(/\{(\d+)\}/g, (_, i: string) => arg(t.args[Number(i)]));
+  return text.replace(/\{(\d+)\}/g, (_, i: string) => arg(args[Number(i)]));
 }

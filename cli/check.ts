@@ -88,12 +88,12 @@ export function validateCheckArgs(args: ParsedArgs): string | undefined {
 /**
  * `diagnostics`: the warnings met on the way (the spec's, the base fallback), reported with the
  * findings. `files`: the files on disk behind the report's file names (SARIF points only there).
- * `unwritten`: the names of compiled output never written (the text shows their places at the spec).
+ * `unwritten`: the names of compiled output never written (text and SARIF show their places at the spec).
  */
 export function renderReport(report: CheckReport, format: string, args: ParsedArgs, diagnostics: readonly LocatedDiagnostic[] = [], files: ReadonlyMap<string, string> = new Map(), unwritten: ReadonlySet<string> = new Set()): string {
   switch (format) {
     case 'json': return reportJson(report, diagnostics);
-    case 'sarif': return reportSarif(report, VERSION, diagnostics, sarifPlacement(args.flags.get('--sarif-root'), files));
+    case 'sarif': return reportSarif(report, VERSION, diagnostics, sarifPlacement(args.flags.get('--sarif-root'), files), (file) => unwritten.has(file));
     case 'dot': return reportDot(report);
     default: return reportText(report, { showNotes: args.flags.has('--notes'), unwritten: (file) => unwritten.has(file) });
   }

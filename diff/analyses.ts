@@ -6,7 +6,7 @@
 import { runChecks } from '../checker/check.js';
 import type { Finding, RuleId } from '../checker/findings.js';
 import type { AnalysisItem } from './types.js';
-import { renderFindingText } from '../checker/messages.js';
+import { diffText } from './messages.js';
 import type { AnalysisSide, DiffAnalysis } from './diff.js';
 
 function analysis(name: string, rule: RuleId): DiffAnalysis {
@@ -26,10 +26,10 @@ function toItem(f: Finding): AnalysisItem {
   const path = f.witness?.paths[0];
   const rule = f.provenance.find((l) => l.kind === 'policy');
   return {
-    message: renderFindingText(f.message),
+    message: f.message,
     subject: f.subject,
     object: f.object,
-    ...(path ? { witness: path.map((h) => ({ step: `${h.from} —${h.via}→ ${h.to}`, ...(h.rules[0] ? { rule: { file: h.rules[0].file, line: h.rules[0].line, column: h.rules[0].column } } : {}) })) } : {}),
+    ...(path ? { witness: path.map((h) => ({ step: diffText('WitnessStep', [h.from, h.via, h.to]), ...(h.rules[0] ? { rule: { file: h.rules[0].file, line: h.rules[0].line, column: h.rules[0].column } } : {}) })) } : {}),
     ...(rule ? { location: { file: rule.file, line: rule.line, column: rule.column } } : {}),
   };
 }

@@ -19,6 +19,8 @@ import { contextText } from '../policy/model/access.js';
 import { extractFacts, type PolicyFacts, type PolicyInput } from './facts.js';
 import { policyFromText } from '../policy/load.js';
 import type { DiffInput } from './inputs.js';
+import { diffText, type DiffText } from './messages.js';
+import { fileOnly, renderFindingText } from '../checker/messages.js';
 import { diffPolicies, setDiff } from './policy.js';
 import { compiledSpec, diffSpecAccess, diffSpecs, type CompiledSpec } from './spec.js';
 import type { AnalysisDelta, AnalysisItem, DiffReport, InputSummary, PolicyDelta, XenstoreChange } from './types.js';
@@ -35,7 +37,7 @@ export interface AnalysisSide {
 
 /**
  * SEAM for checker/graph: an analysis (escalation paths, information flows) run on each
- * side; findings are matched by `key` (default: message, subject, object) and reported as
+ * side; findings are matched by `key` (default: message without positions, subject, object) and reported as
  * added or removed, with their witnesses. New findings count as new access.
  */
 export interface DiffAnalysis {
@@ -125,7 +127,7 @@ export class DiffSession {
 
   /** `xenstore`: ACL changes of live dumps (xenstore.ts), when the caller has them. */
   finish(o: PreparedSide, w: PreparedSide, xenstore: readonly XenstoreChange[] = []): DiffReport {
-    const notes: string[] = [];
+    const notes: DiffText[] = [];
     let policy: PolicyDelta;
     if (o.facts && w.facts) {
       const contexts = this.options.constraintContexts;
@@ -138,12 +140,13 @@ export class DiffSession {
       });
       notes.push(...semanticNotes(policy, o.model, w.model));
       notes.push(...factNotes(o.facts, w.facts, filter !== undefined));
-      if (!this.options.constraints && o.facts.constraintCount + w.facts.constraintCount > 0) {
-        notes.push(contexts && o.model
-          ? `constraints are evaluated with every type in the context ${contextText(contexts('TYPE', o.model))}`
-          : 'constraints are evaluated with domains as system_u:system_r:TYPE (the label vmipolicy\'s xl snippets give) and other types as system_u:object_r:TYPE; --constraints-as USER:ROLE puts every type in one context');
+      // Which contexts the constraints were evaluated in: said only when they were (models present).
+      if (!this.options.constraints && models && o.facts.constraintCount + w.facts.constraintCount > 0) {
+        notes.push(contexts
+          ? diffText('NoteConstraintsOneContext', [contextText(contexts('TYPE', models.old))])
+          : diffText('NoteConstraintsXenContexts'));
       }
-      if (o.spec || w.spec) notes.push('a spec facing a policy is compiled standalone: the complete policy vmipolicy would emit');
+      if (o.spec || w.spec) notes.push(diffText('NoteStandalone'));
     } else if (o.spec && w.spec) {
       const types = (c: CompiledSpec) => c.ir.domains.flatMap((d) => [d.type, d.self, d.channel]);
       policy = { ...emptyDelta(), types: setDiff(types(o.spec), types(w.spec)), access: diffSpecAccess(o.spec, w.spec) };
@@ -200,30 +203,31 @@ function loosenedBounds(o: PolicyModel, w: PolicyModel): string[] {
   return out.sort(cmp);
 }
 
-function semanticNotes(p: PolicyDelta, o: PolicyModel | undefined, w: PolicyModel | undefined): string[] {
-  const notes: string[] = [];
-  if (p.transitions.length) notes.push('a changed type_transition changes the type Xen gives a new domain\'s _self, a device model target or an event channel: counted as new access');
+function semanticNotes(p: PolicyDelta, o: PolicyModel | undefined, w: PolicyModel | undefined): DiffText[] {
+  const notes: DiffText[] = [];
+  if (p.transitions.length) notes.push(diffText('NoteTransitions'));
   const bounds = o && w ? loosenedBounds(o, w) : [];
-  if (bounds.length) notes.push(`typebounds dropped or moved for ${bounds.join(', ')}: what the bound masked is no longer masked; counted as new access`);
-  if (p.permissive.added.length) notes.push('a permissive type is allowed every permission it is denied (AVD_FLAGS_PERMISSIVE): its pairs are not listed one by one');
+  if (bounds.length) notes.push(diffText('NoteBounds', [bounds.join(', ')]));
+  if (p.permissive.added.length) notes.push(diffText('NotePermissive'));
   return notes;
 }
 
-function factNotes(a: PolicyFacts, b: PolicyFacts, constraintsEvaluated: boolean): string[] {
-  const notes: string[] = [];
+function factNotes(a: PolicyFacts, b: PolicyFacts, constraintsEvaluated: boolean): DiffText[] {
+  const notes: DiffText[] = [];
   if (!constraintsEvaluated && a.constraintCount + b.constraintCount > 0) {
-    notes.push(`constraints are not evaluated (${a.constraintCount} in OLD, ${b.constraintCount} in NEW): permissions are type enforcement; changed constraints are listed`);
+    notes.push(diffText('NoteConstraintsSkipped', [a.constraintCount, b.constraintCount]));
   }
   if (a.conditionalRules || b.conditionalRules) {
-    notes.push('a permission a conditional rule grants counts as granted in the boolean states that enable it; changes show the old and new conditions');
+    notes.push(diffText('NoteConditionalRules'));
   }
-  if (a.conditionalTypeRules || b.conditionalTypeRules) notes.push('conditional type_transition rules are evaluated with the booleans at their declared defaults');
+  if (a.conditionalTypeRules || b.conditionalTypeRules) notes.push(diffText('NoteConditionalTransitions'));
   return notes;
 }
 
 function diffAnalyses(analyses: readonly DiffAnalysis[], o: PreparedSide, w: PreparedSide): AnalysisDelta[] {
   return analyses.map((a, i) => {
-    const key = a.key ?? ((x: AnalysisItem) => `${x.message}\u0000${x.subject ?? ''}\u0000${x.object ?? ''}`);
+    // Written without positions: a finding is the same when only lines moved.
+    const key = a.key ?? ((x: AnalysisItem) => `${renderFindingText(x.message, fileOnly)}\u0000${x.subject ?? ''}\u0000${x.object ?? ''}`);
     const before = o.analyses[i] ?? [];
     const after = w.analyses[i] ?? [];
     const kb = new Set(before.map(key));

@@ -1,6 +1,11 @@
 // The privilege diff as data: what every renderer (text, JSON, markdown, SARIF) and the
 // `--fail-on new-access` gate read. Every change keeps the rules (file:line) or spec lines
-// that justify it, on the side where the access exists.
+// that justify it, on the side where the access exists. What the diff says in sentences (an
+// analysis finding, a witness hop, a note) is a catalog id with arguments, prose only when
+// rendered; the JSON renderer writes it as the prose (report/diff/json.ts).
+
+import type { FindingText } from '../checker/messages.js';
+import type { DiffText } from './messages.js';
 
 /** A place in a file: a policy rule (through m4's #line markers) or a spec entry. */
 export interface Location {
@@ -240,12 +245,16 @@ export interface AnalysisDelta {
   readonly removed: readonly AnalysisItem[];
 }
 
+/**
+ * A finding of an analysis on one side: what it says as the checker said it (a sentence of
+ * checker/messages.ts, places as Location data), written as prose by each renderer.
+ */
 export interface AnalysisItem {
-  readonly message: string;
+  readonly message: FindingText;
   readonly subject?: string;
   readonly object?: string;
-  /** Each step of the witness, with the rule behind it. */
-  readonly witness?: readonly { readonly step: string; readonly rule?: Location }[];
+  /** Each step of the witness (a WitnessStep of diff/messages.ts), with the rule behind it. */
+  readonly witness?: readonly { readonly step: DiffText; readonly rule?: Location }[];
   readonly location?: Location;
 }
 
@@ -262,8 +271,8 @@ export interface DiffReport {
   readonly analyses: readonly AnalysisDelta[];
   /** ACL changes between two `xenstore-ls -p` dumps (--xenstore-old/--xenstore-new). */
   readonly xenstore: readonly XenstoreChange[];
-  /** What the diff did not evaluate (constraints, …): said, never silently skipped. */
-  readonly notes: readonly string[];
+  /** What the diff did not evaluate (constraints, …): said, never silently skipped (diff/messages.ts Note*). */
+  readonly notes: readonly DiffText[];
   /** NEW grants something OLD did not: the `--fail-on new-access` verdict. */
   readonly newAccess: boolean;
 }

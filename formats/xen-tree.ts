@@ -90,6 +90,15 @@ export interface XenPolicyExpansion {
   readonly files?: ReadonlyMap<string, string>;
 }
 
+/**
+ * A module's file as the tree holds it and as the `#line` markers of the expanded text name it
+ * (relative to tools/flask/policy, as Makefile.common's POLICY_SECTIONS lists modules/*.te):
+ * an extra module's too, though it is no file of the tree.
+ */
+export function moduleFile(name: string, ext: 'te' | 'if' | 'cons'): string {
+  return `modules/${name}.${ext}`;
+}
+
 /** Names an extra module may have: what Xen's modules.conf parsing (awk /^[ \t]*[a-z]/) and file names tolerate safely. */
 export const EXTRA_MODULE_NAME = /^[a-z][a-z0-9_]*$/;
 
@@ -270,10 +279,10 @@ export function expandXenPolicyTree(options: ExpandXenPolicyTreeOptions): XenPol
     } else if (extraNames.has(m.name)) {
       reported.add(m.name);
       diagnostics.push(diagnostic('DuplicateListEntry', [m.name, 'extraModules']));
-    } else if (['te', 'if', 'cons'].some((ext) => lstatOf(inTree(`modules/${m.name}.${ext}`)))) {
+    } else if ((['te', 'if', 'cons'] as const).some((ext) => lstatOf(inTree(moduleFile(m.name, ext))))) {
       reported.add(m.name);
       diagnostics.push(
-        diagnostic('ReservedName', ['extra module', m.name, `the policy tree already has a module of that name (${shown(`modules/${m.name}.te`)})`], undefined, 'give the extra module another name'),
+        diagnostic('ReservedName', ['extra module', m.name, `the policy tree already has a module of that name (${shown(moduleFile(m.name, 'te'))})`], undefined, 'give the extra module another name'),
       );
     }
     extraNames.add(m.name);
@@ -361,13 +370,13 @@ export function expandXenPolicyTree(options: ExpandXenPolicyTreeOptions): XenPol
 
   // Module files: a .te is required ("Modules must provide a .te file"), .if/.cons are optional.
   const extraByName = new Map(extras.map((m) => [m.name, m] as const));
-  const moduleFile = (name: string, ext: 'te' | 'if' | 'cons'): Buffer | undefined => {
+  const moduleText = (name: string, ext: 'te' | 'if' | 'cons'): Buffer | undefined => {
     const extra = extraByName.get(name);
     if (extra) {
       const text = extra[ext];
       return text === undefined ? undefined : Buffer.from(text, 'utf8');
     }
-    const rel = `modules/${name}.${ext}`;
+    const rel = moduleFile(name, ext);
     if (ext === 'te') return read(rel);
     return lstatOf(inTree(rel)) ? read(rel) : undefined;
   };
@@ -375,16 +384,16 @@ export function expandXenPolicyTree(options: ExpandXenPolicyTreeOptions): XenPol
   const ifs: Section[] = [];
   const conses: Section[] = [];
   for (const name of enabled) {
-    const te = moduleFile(name, 'te');
-    if (te) tes.push({ rel: `modules/${name}.te`, content: te });
+    const te = moduleText(name, 'te');
+    if (te) tes.push({ rel: moduleFile(name, 'te'), content: te });
   }
   for (const name of enabled) {
-    const ifText = moduleFile(name, 'if');
-    if (ifText) ifs.push({ rel: `modules/${name}.if`, content: ifText });
+    const ifText = moduleText(name, 'if');
+    if (ifText) ifs.push({ rel: moduleFile(name, 'if'), content: ifText });
   }
   for (const name of enabled) {
-    const cons = moduleFile(name, 'cons');
-    if (cons) conses.push({ rel: `modules/${name}.cons`, content: cons });
+    const cons = moduleText(name, 'cons');
+    if (cons) conses.push({ rel: moduleFile(name, 'cons'), content: cons });
   }
   const supportSections: Section[] = [];
   for (const rel of support) {

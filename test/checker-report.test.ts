@@ -12,9 +12,11 @@ import { join } from 'node:path';
 import { checkPolicyText, compileStandalone, inject } from './support/checker.js';
 import { reportSarif } from '../report/check/sarif.js';
 import { reportJson } from '../report/check/json.js';
-import { reportDot } from '../report/check/dot.js';
+import { drawGraph, reportDot } from '../report/check/dot.js';
+import { compareCodePoints } from '../core/compare.js';
 import { reportText } from '../report/check/text.js';
-import { repoPath } from './support/env.js';
+import { repoPath, requires, sharedPath } from './support/env.js';
+import { checkSpec } from '../api/check.js';
 import { validateSarif } from './support/sarif.js';
 
 
@@ -71,6 +73,18 @@ describe('reports', () => {
     assert.deepEqual(reverse.provenance.map((p: { file: string; kind: string }) => `${p.kind}:${p.file}`), ['spec:spec.yaml', 'policy:policy.conf']);
   });
 
+  it('dot: nodes in code-point order, whatever the locale (core/compare.ts), and the same order in the drawing data', () => {
+    // Names beyond the BMP sort after U+E000…U+FFFF by code point, before them by UTF-16 unit.
+    const intent = report.context.intent;
+    const mon = intent.domains[0];
+    assert.ok(mon);
+    const odd = { ...report, context: { ...report.context, intent: { ...intent, domains: [...intent.domains, { ...mon, type: '\u{1F600}_t' }, { ...mon, type: '\uE000_t' }] } } };
+    const drawn = drawGraph(odd);
+    assert.deepEqual(drawn.nodes, [...drawn.nodes].sort(compareCodePoints));
+    assert.ok(drawn.nodes.indexOf('\uE000_t') < drawn.nodes.indexOf('\u{1F600}_t'), drawn.nodes.join(' '));
+    assert.ok(drawn.dot.indexOf('"\uE000_t" [') < drawn.dot.indexOf('"\u{1F600}_t" ['));
+  });
+
   it('dot marks introspectors, targets and the offending path', () => {
     const dot = reportDot(report);
     assert.match(dot, /^digraph vmipolicy \{/);
@@ -103,6 +117,26 @@ describe('reports', () => {
     // Only the places change: line for line, the same report.
     assert.equal(text.split('\n').length, written.split('\n').length);
     assert.equal(text.replace(/compiled from spec\.yaml:\d+:\d+|spec\.yaml:\d+|policy\.conf:\d+(:\d+)?/g, '@').replace(/ {2}\(@\)/g, ''), written.replace(/compiled from spec\.yaml:\d+:\d+|spec\.yaml:\d+|policy\.conf:\d+(:\d+)?/g, '@').replace(/ {2}\(@\)/g, ''));
+  });
+
+  it('SARIF: a place in compiled output never written is named as the text report names it, is no location, and leaves the fingerprints as they were', () => {
+    type Result = { message: { text: string }; partialFingerprints: Record<string, string>; locations: { physicalLocation: { artifactLocation: { uri: string } } }[]; relatedLocations?: { physicalLocation: { artifactLocation: { uri: string } } }[]; codeFlows?: { threadFlows: { locations: { location: { physicalLocation?: { artifactLocation: { uri: string } }; message: { text: string } } }[] }[] }[] };
+    const results = (text: string): Result[] => (JSON.parse(text) as { runs: { results: Result[] }[] }).runs[0]?.results ?? [];
+    const written = results(reportSarif(report, '0.1.0'));
+    const unwrittenDoc = reportSarif(report, '0.1.0', [], undefined, (file) => file === 'policy.conf');
+    assert.equal(validateSarif(JSON.parse(unwrittenDoc)), true, JSON.stringify(validateSarif.errors, null, 1));
+    const moved = results(unwrittenDoc);
+    assert.ok(written.some((r) => /policy\.conf:\d/.test(r.message.text)), 'the messages name rules of the policy when it is a file');
+    for (const r of moved) {
+      assert.doesNotMatch(r.message.text, /policy\.conf:\d/, 'no line of a file nobody has');
+      const uris = [...r.locations, ...(r.relatedLocations ?? []), ...(r.codeFlows ?? []).flatMap((c) => c.threadFlows.flatMap((t) => t.locations.map((l) => l.location)))].flatMap((l) => (l.physicalLocation ? [l.physicalLocation.artifactLocation.uri] : []));
+      assert.deepEqual([...new Set(uris)], ['spec.yaml'], r.message.text);
+    }
+    // The prose says where to act in the user's files, as the text report does.
+    const text = reportText(report, { unwritten: (file) => file === 'policy.conf' });
+    assert.ok(moved.some((r) => r.message.text.includes('remove it from spec.yaml:5, or declare the capability that needs it')));
+    for (const r of moved) assert.ok(text.includes(r.message.text.split('. ')[0] as string), `the text report says it too: ${r.message.text}`);
+    assert.deepEqual(moved.map((r) => r.partialFingerprints), written.map((r) => r.partialFingerprints));
   });
 });
 
@@ -139,6 +173,25 @@ describe('vmipolicy check (CLI)', () => {
     const written = cli(['check', flowSpec, '--policy', join(out, 'policy.conf')]);
     assert.equal(written.status, 0, written.stderr);
     assert.match(written.stdout, /^ {10}policy {3}.*out\/policy\.conf:\d+:1  allow mon_t web_t:mmu /m);
+  });
+
+  it('--xen-tree: the spec\'s module compiled into the tree is never written either, so its rules are shown at the spec; the tree\'s own files keep their lines', (t) => {
+    if (!requires(t, { shared: true, commands: ['m4'] })) return;
+    const flowSpec = join(dir, 'tree-flow.yaml');
+    writeFileSync(flowSpec, SPEC.replace('guest: pv', 'guest: hvm').replace('policy: { module: vmi, mode: standalone }', 'policy: { module: vmi }'));
+    const tree = sharedPath('corpus', 'xen-4.22', 'src');
+    const outcome = checkSpec(flowSpec, { xenTree: tree });
+    assert.ok(outcome.report, JSON.stringify(outcome.failure));
+    assert.ok(outcome.unwritten?.has('modules/vmi.te'), [...(outcome.unwritten ?? [])].join(' '));
+    assert.ok(outcome.report.findings.some((f) => f.provenance.some((l) => l.file === 'modules/vmi.te')), 'a finding cites a rule of the module');
+    const text = cli(['check', flowSpec, '--xen-tree', tree]);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /^ {10}policy {3}compiled from .*tree-flow\.yaml:5:5  allow mon_t web_t:mmu /m);
+    assert.doesNotMatch(text.stdout, /modules\/vmi\.te:\d/);
+    assert.match(text.stdout, /modules\/guest_features\.te:\d+/, 'a file of the tree keeps its line');
+    const sarif = cli(['check', flowSpec, '--xen-tree', tree, '--format', 'sarif']);
+    assert.equal(sarif.status, 0, sarif.stderr);
+    assert.doesNotMatch(sarif.stdout, /modules\/vmi\.te/);
   });
 
   it('exit 1 with findings for a deployed policy, in every format', () => {

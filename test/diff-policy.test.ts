@@ -8,11 +8,19 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { diffInputs } from '../diff/diff.js';
+import { diffInputs, DiffSession, type AnalysisSide, type PreparedSide } from '../diff/diff.js';
+import { diffText, renderDiffText, type DiffText } from '../diff/messages.js';
+import { findingText } from '../checker/messages.js';
+import type { Location } from '../checker/findings.js';
+import { renderText } from '../report/diff/text.js';
+import { md, renderMarkdown } from '../report/diff/markdown.js';
+import { renderJson } from '../report/diff/json.js';
+import { renderSarif } from '../report/diff/sarif.js';
+import { diffHtml } from '../report/html/diff.js';
 import { uniformContexts } from '../diff/constraints.js';
-import type { DiffReport } from '../diff/types.js';
-import { CORPUS_RELEASES, requires, sharedPath } from './support/env.js';
-import { diffTexts, policyInput, tuples } from './support/diff.js';
+import type { AnalysisItem, DiffReport } from '../diff/types.js';
+import { CORPUS_RELEASES, repoPath, requires, sharedPath } from './support/env.js';
+import { diffTexts, policyInput, reportOf, specInput, tuples } from './support/diff.js';
 import { checkpolicy, withTempDir } from './support/oracles.js';
 import { minimalPolicy } from './support/policies.js';
 
@@ -93,7 +101,8 @@ describe('diff: policies, hand-made', () => {
     assert.deepEqual(r.policy.roles, [{ role: 'system_r', addedTypes: ['e_t'], removedTypes: [] }]);
     assert.deepEqual(r.policy.transitions.map((t) => [t.source, t.target, t.cls, t.old, t.new]), [['xen_t', 'c_t', 'domain', 'c_t', 'd_t']]);
     assert.equal(r.policy.constraints.added.length, 1);
-    assert.match(r.notes.join('\n'), /constraints are evaluated with domains as system_u:system_r:TYPE/);
+    assert.deepEqual(r.notes.map((n) => n.id), ['NoteTransitions', 'NoteConstraintsXenContexts']);
+    assert.match(r.notes.map((n) => renderDiffText(n)).join('\n'), /constraints are evaluated with domains as system_u:system_r:TYPE/);
   });
 
   it('the constraint seam: a filter given in the options decides what is granted', () => {
@@ -112,17 +121,76 @@ describe('diff: policies, hand-made', () => {
     assert.deepEqual(tuples(everything.report as DiffReport), ['+ xen_t c_t:xen settime', '+ xen_t xen_t:xen settime'], 'type enforcement alone grants both');
     const out = diffInputs(policyInput('a', a), policyInput('b', b), { constraintContexts: uniformContexts('system_u', 'system_r') });
     assert.deepEqual(tuples(out.report as DiffReport), ['+ xen_t xen_t:xen settime']);
-    assert.match((out.report as DiffReport).notes.join('\n'), /constraints are evaluated with every type in the context system_u:system_r:TYPE/);
+    assert.deepEqual((out.report as DiffReport).notes, [diffText('NoteConstraintsOneContext', ['system_u:system_r:TYPE'])]);
+    assert.equal(renderDiffText((out.report as DiffReport).notes[0] as DiffText), 'constraints are evaluated with every type in the context system_u:system_r:TYPE');
   });
 
   it('the analyses seam: findings on each side are diffed, new ones count as new access', () => {
     const p = te(...BASE);
+    const message = findingText('MissingType', ['xen_t']);
     const out = diffInputs(policyInput('a', p), policyInput('b', p), {
-      analyses: [{ name: 'escalation', findings: (side) => (side.side === 'new' ? [{ message: 'c_t reaches xen_t', subject: 'c_t', object: 'xen_t' }] : []) }],
+      analyses: [{ name: 'escalation', findings: (side) => (side.side === 'new' ? [{ message, subject: 'c_t', object: 'xen_t' }] : []) }],
     });
     const r = out.report as DiffReport;
-    assert.deepEqual(r.analyses, [{ analysis: 'escalation', added: [{ message: 'c_t reaches xen_t', subject: 'c_t', object: 'xen_t' }], removed: [] }]);
+    assert.deepEqual(r.analyses, [{ analysis: 'escalation', added: [{ message, subject: 'c_t', object: 'xen_t' }], removed: [] }]);
     assert.equal(r.newAccess, true);
+  });
+
+  it('by default an analysis finding is matched by its sentence without positions: a finding whose rule only moved is neither new nor gone', () => {
+    const p = te(...BASE);
+    const at = (line: number): Location => ({ file: 'p.conf', line, column: 1, kind: 'policy' });
+    const findings = (side: AnalysisSide): AnalysisItem[] => [{ message: findingText('ReverseRemove', [at(side.side === 'old' ? 3 : 9)]), subject: 'c_t', object: 'xen_t' }];
+    const r = reportOf(diffInputs(policyInput('a', p), policyInput('b', p), { analyses: [{ name: 'reverse access', findings }] }));
+    assert.deepEqual(r.analyses, [{ analysis: 'reverse access', added: [], removed: [] }]);
+    assert.equal(r.newAccess, false);
+  });
+
+  it('analysis items and notes are data — catalog ids, Location data — and every renderer writes the same prose from them (JSON too, as strings)', () => {
+    const p = te(...BASE);
+    const rule: Location = { file: 'b.conf', line: 7, column: 1, kind: 'policy' };
+    const item: AnalysisItem = {
+      message: findingText('Escalation', ['mon_t', 'introspector', 'mon', 'xen_t', '1 step', 'mon_t —setvcpucontext→ xen_t', '']),
+      subject: 'mon_t', object: 'xen_t',
+      witness: [{ step: diffText('WitnessStep', ['mon_t', 'setvcpucontext', 'xen_t']), rule: { file: rule.file, line: rule.line, column: rule.column } }],
+      location: { file: rule.file, line: rule.line, column: rule.column },
+    };
+    // OLD bounds c_t: NEW dropping the bound gives the report a note too.
+    const r = reportOf(diffInputs(policyInput('a', te(...BASE, 'typebounds xen_t c_t;')), policyInput('b', p), { analyses: [{ name: 'escalation paths', findings: (side) => (side.side === 'new' ? [item] : []) }] }));
+    const said = 'mon_t (introspector "mon") can reach xen_t in 1 step: mon_t —setvcpucontext→ xen_t';
+    assert.equal(renderDiffText(item.witness?.[0]?.step as DiffText), 'mon_t —setvcpucontext→ xen_t');
+    assert.ok(renderText(r).split('\n').includes(`  + ${said} via mon_t —setvcpucontext→ xen_t [b.conf:7:1]`), 'the text says the finding and its path');
+    assert.ok(renderMarkdown(r).includes(`- ➕ ${md(said)}`), 'markdown says the finding');
+    assert.ok(diffHtml(r).includes('<li>mon_t —setvcpucontext→ xen_t <span class="vp-from">b.conf:7:1</span></li>'), 'HTML writes the hop');
+    const sarif = JSON.parse(renderSarif(r)) as { runs: { results: { ruleId: string; message: { text: string } }[] }[] };
+    assert.deepEqual(sarif.runs[0]?.results.filter((x) => x.ruleId === 'new-finding').map((x) => x.message.text), [`escalation paths: ${said}`]);
+    const json = JSON.parse(renderJson(r)) as { analyses: { added: { message: unknown; witness: { step: unknown }[] }[] }[]; notes: unknown[] };
+    assert.equal(json.analyses[0]?.added[0]?.message, said);
+    assert.equal(json.analyses[0]?.added[0]?.witness[0]?.step, 'mon_t —setvcpucontext→ xen_t');
+    assert.deepEqual(json.notes, ['typebounds dropped or moved for c_t: what the bound masked is no longer masked; counted as new access']);
+  });
+
+  it('the notes say what the diff counted and how, each a sentence of diff/messages.ts', () => {
+    const rules = [...BASE, 'allow xen_t c_t:domain create;'];
+    const notes = (a: string, b: string): string[] => diffTexts(a, b).notes.map((n) => n.id);
+    assert.deepEqual(notes(te(...rules), te(...rules)), []);
+    assert.deepEqual(notes(te(...rules, 'typebounds xen_t c_t;'), te(...rules)), ['NoteBounds']);
+    assert.equal(renderDiffText(diffTexts(te(...rules, 'typebounds xen_t c_t;'), te(...rules)).notes[0] as DiffText), 'typebounds dropped or moved for c_t: what the bound masked is no longer masked; counted as new access');
+    assert.deepEqual(notes(te(...rules), te(...rules, 'permissive c_t;')), ['NotePermissive']);
+    assert.deepEqual(notes(te(...rules), te(...rules, 'if (bb) { allow c_t d_t:domain create; }')), ['NoteConditionalRules']);
+    assert.deepEqual(notes(te(...rules), te(...rules, 'if (bb) { type_transition c_t d_t:domain c_t; }')), ['NoteTransitions', 'NoteConditionalTransitions']);
+    const spec = readFileSync(repoPath('examples', 'tinyvmi', 'vmi.yaml'), 'utf8');
+    assert.deepEqual(reportOf(diffInputs(specInput('vmi.yaml', spec), policyInput('p.conf', te(...rules)))).notes.map((n) => n.id).filter((id) => id === 'NoteStandalone'), ['NoteStandalone']);
+    // Sides without models (a caller's own PreparedSide): constraints cannot be evaluated, and that is said.
+    const constrained = minimalPolicy({ te: rules.join('\n'), constraints: 'constrain domain create ( t1 == t2 );' });
+    const session = new DiffSession(false);
+    const strip = (s: ReturnType<DiffSession['side']>): PreparedSide => {
+      assert.ok(!Array.isArray(s));
+      const { model: _model, ...rest } = s;
+      return rest;
+    };
+    const r = session.finish(strip(session.side(policyInput('a', constrained), 'old')), strip(session.side(policyInput('b', constrained), 'new')));
+    assert.deepEqual(r.notes, [diffText('NoteConstraintsSkipped', [1, 1])]);
+    assert.equal(renderDiffText(r.notes[0] as DiffText), 'constraints are not evaluated (1 in OLD, 1 in NEW): permissions are type enforcement; changed constraints are listed');
   });
 });
 

@@ -1,6 +1,7 @@
-// The finding catalog (checker/messages.ts `FindingMessages`) against the code and the tests,
-// as test/diagnostic-codes.test.ts holds core/diagnostics.ts to account: every sentence is
-// said by some proof rule, every sentence is asserted by a test that produces it, and every
+// The finding catalog (checker/messages.ts `FindingMessages`) and the diff's
+// (diff/messages.ts `DiffMessages`) against the code and the tests, as
+// test/diagnostic-codes.test.ts holds core/diagnostics.ts to account: every sentence is said
+// by product code, every sentence is asserted by a test that produces it, and every finding
 // sentence belongs to the rule that says it.
 //
 // - Used: the id is a string literal in a value position of a product file
@@ -19,34 +20,36 @@ import { relative } from 'node:path';
 import { describe, it } from 'node:test';
 import ts from 'typescript';
 import { FindingMessages, renderFindingText, fileOnly, type FindingMessageId } from '../checker/messages.js';
+import { DiffMessages, type DiffMessageId } from '../diff/messages.js';
 import { repoPath } from './support/env.js';
 import { inDisjunction, inLabel, isInType, parse, productFiles, walk } from './support/catalog-literals.js';
 import { checkPolicyText, compileStandalone, inject, sentences } from './support/checker.js';
 
 const THIS_FILE = 'test/finding-messages.test.ts';
 const IDS = Object.keys(FindingMessages) as FindingMessageId[];
+const DIFF_IDS = Object.keys(DiffMessages) as DiffMessageId[];
 
-/** Where each id is a string literal in a value position of `source`, by the rules in the header. */
-function literalIds(source: ts.SourceFile, counts: (n: ts.Node) => boolean): { id: FindingMessageId; line: number }[] {
-  const ids = new Set<string>(IDS);
-  const found: { id: FindingMessageId; line: number }[] = [];
+/** Where each of `ids` is a string literal in a value position of `source`, by the rules in the header. */
+function literalIds<Id extends string>(ids: readonly Id[], source: ts.SourceFile, counts: (n: ts.Node) => boolean): { id: Id; line: number }[] {
+  const known = new Set<string>(ids);
+  const found: { id: Id; line: number }[] = [];
   walk(source, (n) => {
-    if (!(ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) || !ids.has(n.text) || isInType(n) || !counts(n)) return;
-    found.push({ id: n.text as FindingMessageId, line: source.getLineAndCharacterOfPosition(n.getStart(source)).line + 1 });
+    if (!(ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) || !known.has(n.text) || isInType(n) || !counts(n)) return;
+    found.push({ id: n.text as Id, line: source.getLineAndCharacterOfPosition(n.getStart(source)).line + 1 });
   });
   return found;
 }
 
-function byId(files: readonly string[], counts: (n: ts.Node) => boolean): Map<FindingMessageId, string[]> {
-  const out = new Map<FindingMessageId, string[]>();
+function byId<Id extends string>(ids: readonly Id[], files: readonly string[], counts: (n: ts.Node) => boolean): Map<Id, string[]> {
+  const out = new Map<Id, string[]>();
   for (const file of files) {
-    for (const { id, line } of literalIds(parse(file), counts)) out.set(id, [...(out.get(id) ?? []), `${relative(repoPath(), file)}:${line}`]);
+    for (const { id, line } of literalIds(ids, parse(file), counts)) out.set(id, [...(out.get(id) ?? []), `${relative(repoPath(), file)}:${line}`]);
   }
   return out;
 }
 
-/** The catalog file itself names every id as a key (an identifier, not a literal), so it never counts. */
-const uses = (): Map<FindingMessageId, string[]> => byId(productFiles(), () => true);
+/** A catalog file names every id as a key (an identifier, not a literal), so it never counts. */
+const uses = <Id extends string>(ids: readonly Id[]): Map<Id, string[]> => byId(ids, productFiles(), () => true);
 
 function testFiles(): string[] {
   return readdirSync(repoPath('test'))
@@ -54,7 +57,14 @@ function testFiles(): string[] {
     .map((f) => repoPath('test', f));
 }
 
-const assertions = (): Map<FindingMessageId, string[]> => byId(testFiles(), (n) => !inLabel(n) && !inDisjunction(n));
+const assertions = <Id extends string>(ids: readonly Id[]): Map<Id, string[]> => byId(ids, testFiles(), (n) => !inLabel(n) && !inDisjunction(n));
+
+/** Its placeholders are 0…n-1, each used. */
+function assertFillable(id: string, text: string): void {
+  const used = [...text.matchAll(/\{(\d+)\}/g)].map((m) => Number(m[1]));
+  const n = used.length ? Math.max(...used) + 1 : 0;
+  for (let i = 0; i < n; i++) assert.ok(used.includes(i), `${id}: {${i}} is skipped`);
+}
 
 describe('the finding catalog', () => {
   it('the rules for "asserted" count values, not titles, messages or allowed sets', () => {
@@ -66,27 +76,23 @@ describe('the finding catalog', () => {
       "  const t: FindingMessageId = 'LabelAdd';",
       "});",
     ].join('\n'), ts.ScriptTarget.Latest, true);
-    assert.deepEqual(literalIds(probe, (n) => !inLabel(n) && !inDisjunction(n)).map((x) => `${x.id}:${x.line}`), ['Flow:2', 'FlowRemove:2', 'LabelAdd:5']);
+    assert.deepEqual(literalIds(IDS, probe, (n) => !inLabel(n) && !inDisjunction(n)).map((x) => `${x.id}:${x.line}`), ['Flow:2', 'FlowRemove:2', 'LabelAdd:5']);
   });
 
   it('every sentence is said by product code', () => {
-    const used = uses();
+    const used = uses(IDS);
     const unused = IDS.filter((id) => !used.has(id));
     assert.deepEqual(unused, [], 'FindingMessages entries no proof rule says: say them, or remove them from checker/messages.ts');
   });
 
   it('every sentence is asserted by a test that produces it', () => {
-    const asserted = assertions();
+    const asserted = assertions(IDS);
     const unasserted = IDS.filter((id) => !asserted.has(id));
     assert.deepEqual(unasserted, [], `finding sentences no test asserts: write a test that produces each and compares sentences(findings) (see the header of ${THIS_FILE})`);
   });
 
   it('the text of every sentence is there to fill: its placeholders are 0…n-1 and each is used', () => {
-    for (const id of IDS) {
-      const used = [...FindingMessages[id].text.matchAll(/\{(\d+)\}/g)].map((m) => Number(m[1]));
-      const n = used.length ? Math.max(...used) + 1 : 0;
-      for (let i = 0; i < n; i++) assert.ok(used.includes(i), `${id}: {${i}} is skipped`);
-    }
+    for (const id of IDS) assertFillable(id, FindingMessages[id].text);
   });
 
   it('each finding says only sentences of its own rule, and its places are Location data, rendered by the reader', () => {
@@ -115,5 +121,21 @@ targets:
       const bare = renderFindingText(f.message, fileOnly);
       for (const l of lines) assert.ok(!bare.includes(`policy.conf${l}`), `${bare} still names ${l}`);
     }
+  });
+});
+
+describe('the diff catalog', () => {
+  it('every sentence is said by product code', () => {
+    const used = uses(DIFF_IDS);
+    assert.deepEqual(DIFF_IDS.filter((id) => !used.has(id)), [], 'DiffMessages entries the diff never says: say them, or remove them from diff/messages.ts');
+  });
+
+  it('every sentence is asserted by a test that produces it', () => {
+    const asserted = assertions(DIFF_IDS);
+    assert.deepEqual(DIFF_IDS.filter((id) => !asserted.has(id)), [], `diff sentences no test asserts: write a test that produces each and compares its id (see the header of ${THIS_FILE})`);
+  });
+
+  it('the text of every sentence is there to fill', () => {
+    for (const id of DIFF_IDS) assertFillable(id, DiffMessages[id]);
   });
 });

@@ -80,7 +80,7 @@ export function drawGraph(report: CheckReport, options: { readonly ids?: boolean
     for (const entry of e.entries) add(e.from, e.to, 'finding', entry);
   }
   for (const e of declaredEdges(report)) add(e.from, e.to, 'declared', e.label);
-  const sortedNodes = [...nodes].sort();
+  const sortedNodes = [...nodes].sort(compareCodePoints);
   sortedNodes.forEach((n, i) => {
     const role = roleOf.get(n);
     const names = namesOf.get(n);
@@ -251,7 +251,7 @@ function declaredEdges(report: CheckReport): Drawn[] {
     const needed = report.context.intent.needed.get(s.type);
     for (const t of s.targets) {
       const classes = new Set([...(needed?.keys() ?? [])].filter((k) => k.startsWith(`${t.type} `)).map((k) => k.split(' ')[1] as string));
-      if (classes.size) out.push({ from: s.type, to: t.type, label: [...classes].sort().join(", ") });
+      if (classes.size) out.push({ from: s.type, to: t.type, label: [...classes].sort(compareCodePoints).join(", ") });
     }
   }
   return out;

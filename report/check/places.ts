@@ -1,10 +1,10 @@
 // Where a finding's places are shown in prose: a place in a file the user has is written as
 // it is; a policy rule, xl or xenstore line of compiled output the check read from memory and
-// never wrote (api/check.ts CheckOutcome.unwritten: the policy.conf, xl snippets and
-// xenstore-acl.sh of the spec) is written at the finding's spec line, the declaration it was
-// compiled from — as SARIF locates such a finding (report/check/sarif.ts). Not "every file
-// that is not on disk": a deployed policy's #line markers may name sources the reader has
-// elsewhere, and those keep their names.
+// never wrote (api/check.ts CheckOutcome.unwritten: the policy.conf, the module compiled into
+// a --xen-tree, xl snippets and xenstore-acl.sh of the spec) is written at the finding's spec
+// line, the declaration it was compiled from — as SARIF locates such a finding
+// (report/check/sarif.ts). Not "every file that is not on disk": a deployed policy's #line
+// markers may name sources the reader has elsewhere, and those keep their names.
 
 import type { Finding, Location } from '../../checker/findings.js';
 import { atLine, type PlaceWriter } from '../../checker/messages.js';

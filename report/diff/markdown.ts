@@ -10,6 +10,9 @@
 import { renderText } from './text.js';
 import { counts, gainLine, loc, pairsNote, permList, permOn, verdict } from '../../diff/summary.js';
 import type { AccessChange, DiffReport } from '../../diff/types.js';
+import { renderFindingText } from '../../checker/messages.js';
+import { renderDiffText } from '../../diff/messages.js';
+import { compareCodePoints } from '../../core/compare.js';
 
 const MAX_SUBJECT_TABLES = 40;
 const MAX_ROWS = 60;
@@ -59,7 +62,7 @@ export function renderMarkdown(r: DiffReport, budget = COMMENT_BUDGET): string {
     '',
   ]);
   // Notes qualify the verdict (what the diff could not compare), so they come with it.
-  if (r.notes.length) comment.add('notes', [...r.notes.map((n) => `> ${md(n)}`), '']);
+  if (r.notes.length) comment.add('notes', [...r.notes.map((n) => `> ${md(renderDiffText(n))}`), '']);
   if (r.spec) comment.add('capability changes', specLines(r.spec));
   comment.add('analyses', analysisLines(r));
   comment.add('permissive types and object labels', permissiveLines(r));
@@ -133,7 +136,7 @@ function specLines(s: NonNullable<DiffReport['spec']>): string[] {
   for (const l of s.labels.filter((x) => !(x.old === undefined && added.has(x.domain)))) general.push(`- xl ${code(l.domain)}: ${code(l.key)} ${code(l.old ?? '(unset)')} → ${code(l.new ?? '(unset)')}`);
   for (const x of s.xenstore) general.push(`- xenstore ${code(x.node)}: ${x.change === 'added' ? '**adds**' : 'drops'} reader ${code(x.reader)}${x.why ? ` — ${md(x.why)}` : ''}`);
   if (general.length) out.push('#### Spec changes', '', ...general, '');
-  const introspectors = [...new Set([...s.capabilities.map((x) => x.introspector), ...s.targets.map((t) => t.introspector)])].sort();
+  const introspectors = [...new Set([...s.capabilities.map((x) => x.introspector), ...s.targets.map((t) => t.introspector)])].sort(compareCodePoints);
   for (const name of introspectors) {
     out.push(`#### Introspector ${code(name)}`, '', '| change | target | capability | permissions | spec |', '|---|---|---|---|---|');
     // One row per change, listing every target it applies to: a fleet of new targets is a
@@ -245,7 +248,7 @@ function analysisLines(r: DiffReport): string[] {
   const out: string[] = [];
   for (const a of r.analyses) {
     if (!a.added.length && !a.removed.length) continue;
-    out.push(`#### ${md(a.analysis)}`, '', ...a.added.map((i) => `- ➕ ${md(i.message)}`), ...a.removed.map((i) => `- ➖ ${md(i.message)}`), '');
+    out.push(`#### ${md(a.analysis)}`, '', ...a.added.map((i) => `- ➕ ${md(renderFindingText(i.message))}`), ...a.removed.map((i) => `- ➖ ${md(renderFindingText(i.message))}`), '');
   }
   return out;
 }

@@ -6,6 +6,7 @@ import { VERSION } from '../../compiler/version.js';
 import { accessLine, capabilityLine, gainLine, pairsNote } from '../../diff/summary.js';
 import { resultLocations, sarifLog, uniqueFingerprints, withoutPositions, type SarifPlacement } from '../sarif.js';
 import type { DiffReport, Justification, Location } from '../../diff/types.js';
+import { renderFindingText } from '../../checker/messages.js';
 
 const RULES = [
   { id: 'new-access', text: 'NEW grants a permission OLD did not (in some boolean state).' },
@@ -53,7 +54,7 @@ export function renderSarif(r: DiffReport, placement?: SarifPlacement, fallback?
   // A dropped or moved bound unmasks what the bounded type held beyond its parent (diff.ts loosenedBounds).
   for (const st of r.policy.statements.removed) if (st.text.startsWith('typebounds ')) add('new-access', `dropped: ${st.text}`, st.at);
   for (const t of r.policy.transitions) add('new-access', `type_transition ${t.source} ${t.target}:${t.cls}: ${t.old ?? '(default)'} → ${t.new ?? '(default)'}`, t.rules.find((j) => j.side === 'new')?.rule ?? t.rules[0]?.rule);
-  for (const a of r.analyses) for (const i of a.added) add('new-finding', `${a.analysis}: ${i.message}`, i.location);
+  for (const a of r.analyses) for (const i of a.added) add('new-finding', `${a.analysis}: ${renderFindingText(i.message)}`, i.location);
   const fingerprints = uniqueFingerprints(keys);
   return sarifLog(VERSION, RULES, results.map((res, i) => ({ ...res, partialFingerprints: { vmipolicyChange: fingerprints[i] } })), undefined, placement);
 }

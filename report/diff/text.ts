@@ -4,6 +4,8 @@
 import { accessLine, capabilityLine, gainLine, justificationLine, loc, pairsNote, verdict } from '../../diff/summary.js';
 import type { DiffReport } from '../../diff/types.js';
 import { terminalSafe } from '../../core/terminal.js';
+import { renderFindingText } from '../../checker/messages.js';
+import { renderDiffText } from '../../diff/messages.js';
 
 export function renderText(r: DiffReport): string {
   const out: string[] = [`vmipolicy diff ${r.old.label} → ${r.new.label}`, verdict(r), ''];
@@ -71,12 +73,12 @@ export function renderText(r: DiffReport): string {
   section('Declarations', decl);
   for (const a of r.analyses) {
     section(`${a.analysis}`, [
-      ...a.added.map((i) => `+ ${i.message}${i.witness ? ` via ${i.witness.map((w) => `${w.step}${w.rule ? ` [${loc(w.rule)}]` : ''}`).join(' → ')}` : ''}`),
-      ...a.removed.map((i) => `- ${i.message}`),
+      ...a.added.map((i) => `+ ${renderFindingText(i.message)}${i.witness ? ` via ${i.witness.map((w) => `${renderDiffText(w.step)}${w.rule ? ` [${loc(w.rule)}]` : ''}`).join(' → ')}` : ''}`),
+      ...a.removed.map((i) => `- ${renderFindingText(i.message)}`),
     ]);
   }
   section('xenstore (dumps)', r.xenstore.map((x) => `${x.change === 'added' ? '+' : '-'} ${x.node}: ${x.reader} ${x.why ?? ''}`.trimEnd()));
-  section('Notes', [...r.notes]);
+  section('Notes', r.notes.map((n) => renderDiffText(n)));
   // Labels, type names, #line file names and rule texts all come from the inputs: each line
   // is escaped whole (the fixed words around them hold nothing terminalSafe changes), and a
   // newline inside an input string stays inside its line as "\n".

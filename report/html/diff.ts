@@ -8,6 +8,8 @@ import { capabilityLine, counts, gainLine, loc, pairsNote, permList, verdict } f
 import type { AccessChange, DiffReport, Justification } from '../../diff/types.js';
 import { html } from './escape.js';
 import { banner, locationHtml, NO_SOURCES, page, table, type Sources } from './page.js';
+import { renderFindingText } from '../../checker/messages.js';
+import { renderDiffText } from '../../diff/messages.js';
 
 const code = (s: string): string => `<code>${html(s)}</code>`;
 
@@ -25,12 +27,12 @@ export function diffHtml(r: DiffReport, sources: Sources = NO_SOURCES): string {
         ['subject/object/class triples', String(c.addedEntries), String(c.removedEntries)],
       ], 'Permission counts')),
   ];
-  if (r.notes.length) parts.push(section('vp-notes', 'What the diff did not compare', [`<ul>${r.notes.map((n) => `<li>${html(n)}</li>`).join('')}</ul>`]));
+  if (r.notes.length) parts.push(section('vp-notes', 'What the diff did not compare', [`<ul>${r.notes.map((n) => `<li>${html(renderDiffText(n))}</li>`).join('')}</ul>`]));
   if (r.spec) parts.push(specSection(r.spec, sources));
   parts.push(section('vp-analyses', 'New escalations and flows', r.analyses.filter((a) => a.added.length || a.removed.length).map((a) => {
     const items = [
-      ...a.added.map((i) => `<li><span class="vp-added">+ new</span> ${html(i.message)}${i.witness ? `<ol class="vp-path">${i.witness.map((w) => `<li>${html(w.step)}${w.rule ? ` <span class="vp-from">${html(loc(w.rule))}</span>` : ''}</li>`).join('')}</ol>` : ''}${i.location ? locationHtml(i.location, sources) : ''}</li>`),
-      ...a.removed.map((i) => `<li><span class="vp-removed">− gone</span> ${html(i.message)}</li>`),
+      ...a.added.map((i) => `<li><span class="vp-added">+ new</span> ${html(renderFindingText(i.message))}${i.witness ? `<ol class="vp-path">${i.witness.map((w) => `<li>${html(renderDiffText(w.step))}${w.rule ? ` <span class="vp-from">${html(loc(w.rule))}</span>` : ''}</li>`).join('')}</ol>` : ''}${i.location ? locationHtml(i.location, sources) : ''}</li>`),
+      ...a.removed.map((i) => `<li><span class="vp-removed">− gone</span> ${html(renderFindingText(i.message))}</li>`),
     ];
     return `<h3>${html(a.analysis)}</h3><ul>${items.join('')}</ul>`;
   })));
