@@ -13,7 +13,7 @@ import { isPagingMode, pagingFromRegisters, PAGING_MODES, type PagingMode } from
 import { describeFailure, type Translation } from '../vmi/paging/translation.js';
 import { hex, parseAddress } from '../vmi/paging/virtual-address.js';
 import { parseLinuxProfile, profileJson, type LinuxProfile } from '../vmi/guest/linux-profile.js';
-import { profileFromBtf, readKernelBtf } from '../vmi/guest/kernel-profile.js';
+import { profileFromBtf, profileFromLayouts, readKernelBtf, readKernelDwarf } from '../vmi/guest/kernel-profile.js';
 import { describeListingFailure, listProcesses, type ProcessEntry } from '../vmi/guest/process-list.js';
 import { formatOf, parseArgs } from './args.js';
 import { EXIT_FINDINGS as EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, usageError, type Io } from './io.js';
@@ -22,7 +22,7 @@ import { locateDiagnostic } from '../report/diagnostics.js';
 /** A read prints what it read; a megabyte of hex dump is already more than anyone reads. */
 const MAX_READ = 1 << 20;
 
-const FLAGS = { values: ['--snapshot', '--dtb', '--mode', '--profile', '--address', '--length', '--format', '--btf', '--symbols', '--vcpu'], booleans: ['--strict-pdpte'] };
+const FLAGS = { values: ['--snapshot', '--dtb', '--mode', '--profile', '--address', '--length', '--format', '--btf', '--dwarf', '--symbols', '--vcpu'], booleans: ['--strict-pdpte'] };
 
 interface Target {
   readonly space: AddressSpace;
@@ -97,16 +97,33 @@ function pagingOf(opened: OpenedSnapshot, dtb: bigint | undefined, mode: PagingM
   return { ...fromCpu, from: `--dtb ${hex(fromCpu.dtb)} --mode ${fromCpu.mode}: from vCPU ${vcpu} of the dump (CR3 0x${cpu.cr3.toString(16)}, CR4 0x${cpu.cr4.toString(16)})` };
 }
 
-/** `vmi profile --btf FILE --symbols FILE`: the profile `ps` takes, on stdout, from the kernel's own files. */
+/**
+ * `vmi profile --btf FILE --symbols FILE` or `vmi profile --dwarf VMLINUX [--symbols FILE]`: the
+ * profile `ps` takes, on stdout, from the kernel's own files. A vmlinux with DWARF (a -dbg
+ * package's) carries its symbol table, so --symbols is needed there only to override it.
+ */
 function profile(flags: ReadonlyMap<string, string>, io: Io): number {
   const btf = flags.get('--btf');
+  const dwarf = flags.get('--dwarf');
   const symbols = flags.get('--symbols');
-  if (!btf || !symbols) return usageError(io, 'vmi profile needs --btf FILE (/sys/kernel/btf/vmlinux, a vmlinux or a gzip vmlinuz) and --symbols FILE (System.map or a kallsyms dump)');
-  const types = readKernelBtf(btf);
-  if (!types.ok) return inputError(io, types.diagnostic);
-  const text = readInputText(symbols, INPUT_KINDS.symbols);
-  if (!text.ok) return inputError(io, text.diagnostic);
-  const built = profileFromBtf(types.value, text.text, { btf, symbols });
+  if (btf && dwarf) return usageError(io, 'vmi profile takes the kernel\'s types from --btf or from --dwarf, not both');
+  if (!dwarf && (!btf || !symbols)) return usageError(io, 'vmi profile needs --btf FILE (/sys/kernel/btf/vmlinux, a vmlinux or a gzip vmlinuz) and --symbols FILE (System.map or a kallsyms dump), or --dwarf VMLINUX (a vmlinux with debug information, from the kernel\'s -dbg package) and optionally --symbols FILE');
+  let text: string | undefined;
+  if (symbols) {
+    const read = readInputText(symbols, INPUT_KINDS.symbols);
+    if (!read.ok) return inputError(io, read.diagnostic);
+    text = read.text;
+  }
+  let built;
+  if (dwarf) {
+    const layouts = readKernelDwarf(dwarf);
+    if (!layouts.ok) return inputError(io, layouts.diagnostic);
+    built = profileFromLayouts(layouts.value, text, { types: dwarf, ...(symbols ? { symbols } : {}) });
+  } else {
+    const types = readKernelBtf(btf as string);
+    if (!types.ok) return inputError(io, types.diagnostic);
+    built = profileFromBtf(types.value, text as string, { btf: btf as string, symbols: symbols as string });
+  }
   if (!built.ok) return inputError(io, built.diagnostic);
   io.stdout(profileJson(built.value));
   return EXIT_OK;

@@ -1094,3 +1094,17 @@ export function linuxGuestFor(t: TestContext, flavour: KernelFlavour): LinuxGues
   t.skip(guest.skip);
   return undefined;
 }
+
+/**
+ * The Debian kernel package a flavour boots (linux-image-<release>-<flavour>), its version and
+ * architecture, and the cache directory its guest lives in — for the -dbg package of the same
+ * build (kernel-debug.ts) — or why there is none (as linuxGuestDumps says it).
+ */
+export function linuxKernelPackage(name: KernelFlavour, cacheDir = defaultCacheDir()): { readonly kernel: string; readonly version: string; readonly arch: 'amd64' | 'i386'; readonly cacheDir: string } | { readonly skip: string } {
+  for (const tool of ['apt-cache', 'apt-get', 'dpkg-deb', 'tar']) {
+    if (!hasCommand(tool)) return { skip: `${tool} is not installed (the kernel packages come from Debian)` };
+  }
+  const packages = resolvePackages(cacheDir, name);
+  if (typeof packages === 'string') return { skip: packages };
+  return { kernel: packages.kernel, version: packages.kernelVersion, arch: FLAVOURS[name].arch, cacheDir };
+}
