@@ -257,6 +257,22 @@ const offsetsFor = (e: Encoding): fc.Arbitrary<Offsets> => {
 };
 
 describe('DWARF written here', () => {
+  it('a struct whose anonymous members are itself, over and over: a bounded layout, in DWARF and BTF alike', () => {
+    // One unit: the CU, then `struct task_struct` (byte_size 8) with 40 unnamed members whose type is that struct.
+    const abbrev = Uint8Array.from([1, 0x11, 1, 0, 0, 2, 0x13, 1, 0x03, 0x08, 0x0b, 0x0b, 0, 0, 3, 0x0d, 0, 0x49, 0x13, 0x38, 0x0b, 0, 0, 0]);
+    const header = 4 + 2 + 1 + 1 + 4;
+    const structAt = header + 1;
+    const body = [1, 2, ...new TextEncoder().encode('task_struct'), 0, 8, ...Array.from({ length: 40 }, () => [3, ...le(structAt, 4), 0]).flat(), 0, 0];
+    const info = Uint8Array.from([...le(header - 4 + body.length, 4), ...le(5, 2), 1, 4, ...le(0, 4), ...body]);
+    const started = Date.now();
+    const r = dwarfStructLayouts({ info: { size: info.length, read: (o, n) => info.subarray(o, o + n) }, abbrev }, ['task_struct']);
+    assert.ok(r.ok, r.ok ? '' : r.problem);
+    assert.equal(r.structs.get('task_struct')?.members.length, 40);
+    const types = [undefined, { kind: 4, name: 'task_struct', size: 8, members: Array.from({ length: 40 }, () => ({ name: '', type: 1, bitOffset: 0 })) }];
+    assert.equal(btfLayouts(types).structs.get('task_struct')?.members.length, 40);
+    assert.ok(Date.now() - started < 2000, `${Date.now() - started} ms`);
+  });
+
   it('every encoding gives the layouts it encodes, and the profile from them', () => {
     fc.assert(
       fc.property(encodings.chain((e) => fc.tuple(fc.constant(e), offsetsFor(e))), ([e, o]) => {

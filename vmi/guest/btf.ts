@@ -12,7 +12,7 @@
 //   strings     NUL-terminated, name_off indexes them.
 // Read from /sys/kernel/btf/vmlinux (the raw blob) or a vmlinux ELF's .BTF section.
 
-import { layoutOffset, MAX_EMBEDDING, type StructLayout } from './struct-layout.js';
+import { layoutOffset, MAX_EMBEDDED, MAX_EMBEDDING, type EmbeddingBudget, type StructLayout } from './struct-layout.js';
 
 interface BtfMember {
   readonly name: string;
@@ -94,15 +94,17 @@ export function findStruct(types: readonly (BtfType | undefined)[], name: string
 
 /**
  * The struct or union as the profile's layout model has it, its anonymous members resolved to
- * the structs and unions they embed (to MAX_EMBEDDING levels).
+ * the structs and unions they embed (to MAX_EMBEDDING levels, MAX_EMBEDDED in all).
  */
-export function btfLayout(types: readonly (BtfType | undefined)[], struct: BtfType, depth = 0): StructLayout {
+export function btfLayout(types: readonly (BtfType | undefined)[], struct: BtfType, depth = 0, budget: EmbeddingBudget = { left: MAX_EMBEDDED }): StructLayout {
   return {
     name: struct.name,
     size: struct.size,
     members: (struct.members ?? []).map((m) => {
-      const inner = m.name === '' && depth < MAX_EMBEDDING ? types[m.type] : undefined;
-      return { name: m.name, bitOffset: m.bitOffset, ...(inner?.members ? { embedded: btfLayout(types, inner, depth + 1) } : {}) };
+      const inner = m.name === '' && depth < MAX_EMBEDDING && budget.left > 0 ? types[m.type] : undefined;
+      if (!inner?.members) return { name: m.name, bitOffset: m.bitOffset };
+      budget.left--;
+      return { name: m.name, bitOffset: m.bitOffset, embedded: btfLayout(types, inner, depth + 1, budget) };
     }),
   };
 }

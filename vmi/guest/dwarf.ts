@@ -26,7 +26,7 @@
 // mm_struct). Every read is bounds-checked against its unit or section; a fault is a typed
 // answer naming the .debug_info or .debug_abbrev offset, never an exception.
 
-import { MAX_EMBEDDING, type LayoutMember, type StructLayout } from './struct-layout.js';
+import { MAX_EMBEDDED, MAX_EMBEDDING, type EmbeddingBudget, type LayoutMember, type StructLayout } from './struct-layout.js';
 
 export interface DwarfSections {
   /** .debug_info: its size, and a positioned read (it is ~150 MiB in an i386 vmlinux). */
@@ -374,7 +374,7 @@ function readUnit(c: Cursor, start: number, offsetSize: 4 | 8, sections: DwarfSe
 }
 
 /** The layout of `s`, its unnamed members' types resolved (through typedefs and qualifiers) within the unit. */
-function layoutOf(s: RawStruct, structs: ReadonlyMap<number, RawStruct>, aliases: ReadonlyMap<number, number>, depth: number): StructLayout {
+function layoutOf(s: RawStruct, structs: ReadonlyMap<number, RawStruct>, aliases: ReadonlyMap<number, number>, depth: number, budget: EmbeddingBudget = { left: MAX_EMBEDDED }): StructLayout {
   const members: LayoutMember[] = [];
   for (const m of s.members) {
     // A member at a location this reader does not evaluate (a location list) is left out
@@ -382,11 +382,14 @@ function layoutOf(s: RawStruct, structs: ReadonlyMap<number, RawStruct>, aliases
     if (m.bitOffset === undefined) continue;
     const name = nameOf(m.name);
     let embedded: StructLayout | undefined;
-    if (name === '' && m.type !== undefined && depth < MAX_EMBEDDING) {
+    if (name === '' && m.type !== undefined && depth < MAX_EMBEDDING && budget.left > 0) {
       let type: number | undefined = m.type;
       for (let hops = 0; type !== undefined && !structs.has(type) && hops < 16; hops++) type = aliases.get(type);
       const inner = type === undefined ? undefined : structs.get(type);
-      if (inner) embedded = layoutOf(inner, structs, aliases, depth + 1);
+      if (inner) {
+        budget.left--;
+        embedded = layoutOf(inner, structs, aliases, depth + 1, budget);
+      }
     }
     members.push({ name, bitOffset: m.bitOffset, ...(embedded ? { embedded } : {}) });
   }

@@ -22,6 +22,16 @@ export interface StructLayout {
 
 /** Anonymous structs nest a few levels in real kernels; deeper is a loop or hostile input. */
 export const MAX_EMBEDDING = 8;
+/**
+ * Anonymous members resolved in one layout: task_struct has a few dozen. A struct whose
+ * anonymous members name itself would otherwise unfold (members ^ MAX_EMBEDDING) times.
+ */
+export const MAX_EMBEDDED = 4096;
+
+/** What is left of MAX_EMBEDDED while one layout is built. */
+export interface EmbeddingBudget {
+  left: number;
+}
 
 /**
  * The byte offset of member `name` in `layout`, looking through anonymous structs and unions as
