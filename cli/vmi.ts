@@ -9,6 +9,7 @@ import { terminalSafe } from '../core/terminal.js';
 import type { PhysicalMemory } from '../vmi/memory/physical-memory.js';
 import { openSnapshot, type OpenedSnapshot } from '../vmi/memory/open-snapshot.js';
 import { addressSpace, type AddressSpace } from '../vmi/paging/address-space.js';
+import { kptiKernelHalf } from '../vmi/paging/kpti.js';
 import { isPagingMode, pagingFromRegisters, PAGING_MODES, type PagingMode } from '../vmi/paging/modes.js';
 import { describeFailure, type Translation } from '../vmi/paging/translation.js';
 import { hex, parseAddress } from '../vmi/paging/virtual-address.js';
@@ -67,12 +68,25 @@ function vmiCommand(argv: readonly string[], io: Io): number {
   if (paging.from) io.stderr(`vmipolicy: ${paging.from}\n`);
   const dtb = paging.dtb;
   try {
-    const space = addressSpace(opened.memory, paging.mode, dtb, { strictPdpte: args.flags.has('--strict-pdpte') });
+    const options = { strictPdpte: args.flags.has('--strict-pdpte') };
+    const space = addressSpace(opened.memory, paging.mode, dtb, options);
     if (!space.ok) return usageError(io, `--dtb: ${space.problem}`);
-    const target: Target = { space: space.space, memory: opened.memory, format: format.format };
+    let walked = space.space;
+    // A dump's CR3 caught on the user half of a KPTI pair maps almost none of the kernel: for a
+    // kernel address (init_task for ps) the kernel half is used where the tables show it. A
+    // --dtb given is always used as given.
+    if (paging.from) {
+      const probe = request.kind === 'ps' ? request.profile.initTask : request.address;
+      const kernel = kptiKernelHalf(opened.memory, paging.mode, dtb, probe, options);
+      if (kernel) {
+        io.stderr(`vmipolicy: CR3 ${hex(dtb)} is the user half of a KPTI page-table pair (bit 12 set: the vCPU ran user code, whose tables map little of the kernel); ${hex(probe)} is not mapped there, so its kernel half --dtb ${hex(kernel.dtb)} is used\n`);
+        walked = kernel.space;
+      }
+    }
+    const target: Target = { space: walked, memory: opened.memory, format: format.format };
     const code = request.kind === 'translate' ? translate(target, request.address, io) : request.kind === 'read' ? read(target, request.address, request.length, io) : ps(target, request.profile, io);
-    if (space.space.toleratedPdptes > 0) {
-      io.stderr(`vmipolicy: note: ${space.space.toleratedPdptes} walk${space.space.toleratedPdptes === 1 ? '' : 's'} went through a PAE PDPTE with bits set that Intel reserves (QEMU's TCG sets Accessed there); read as LibVMI reads it — --strict-pdpte refuses it as a CPU would\n`);
+    if (walked.toleratedPdptes > 0) {
+      io.stderr(`vmipolicy: note: ${walked.toleratedPdptes} walk${walked.toleratedPdptes === 1 ? '' : 's'} went through a PAE PDPTE with bits set that Intel reserves (QEMU's TCG sets Accessed there); read as LibVMI reads it — --strict-pdpte refuses it as a CPU would\n`);
     }
     return code;
   } finally {
