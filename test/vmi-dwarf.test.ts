@@ -315,6 +315,26 @@ describe('DWARF written here', () => {
     });
   });
 
+  it('a section name table of 512 KiB without a NUL, or of 2 MiB: VP4011 or layouts, never a throw', () => {
+    const e: Encoding = { version: 5, offsetSize: 4, addressSize: 4, names: 'strp', locations: 'data1', indirect: false };
+    const elf = elfWith(false, syntheticDwarf(e, { tasks: 0xc8, pid: 0x54, comm: 0x84, mm: 0xf0, pgd: 0, anon: 0x1c }), 0xc1c694c0n);
+    withTempDir((dir) => {
+      for (const size of [512 << 10, 2 << 20]) {
+        // The last section header is .shstrtab's: point it at a block of 'A's appended to the file.
+        const out = new Uint8Array(elf.length + size).fill(0x41);
+        out.set(elf);
+        const v = new DataView(out.buffer);
+        const shoff = v.getUint32(0x20, true);
+        const last = shoff + (v.getUint16(0x30, true) - 1) * 40;
+        v.setUint32(last + 0x10, elf.length, true);
+        v.setUint32(last + 0x14, size, true);
+        writeFileSync(join(dir, 'vmlinux'), out);
+        const r = readKernelDwarf(join(dir, 'vmlinux'));
+        assert.ok(!r.ok && r.diagnostic.code === 'VP4011', r.ok ? 'read' : r.diagnostic.message);
+      }
+    });
+  });
+
   it('any cut or changed bytes of the DWARF or of the ELF around it: VP4011 or layouts, never a throw, in bounded time', () => {
     const e: Encoding = { version: 5, offsetSize: 4, addressSize: 4, names: 'strp', locations: 'data1', indirect: true };
     const d = syntheticDwarf(e, { tasks: 0xc8, pid: 0x54, comm: 0x84, mm: 0xf0, pgd: 0, anon: 0x1c });

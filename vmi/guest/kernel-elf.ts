@@ -26,6 +26,10 @@ export interface KernelElf {
 const MAX_SECTIONS = 1 << 16;
 /** The largest section read whole (a symbol table or string table: a few MiB in a kernel). */
 export const MAX_SECTION_READ = 256 * 1024 * 1024;
+/** The section name table: a vmlinux's holds ~70 names in ~600 bytes. */
+const MAX_NAME_TABLE = 1 << 20;
+/** A section name longer than this is no name a linker wrote (and is cut, not spread whole onto the stack). */
+const MAX_NAME = 256;
 const SHT_NOBITS = 8;
 const SHT_SYMTAB = 2;
 const STT_OBJECT = 1;
@@ -59,13 +63,14 @@ export function kernelElf(read: ReadBytes, size: number): { readonly ok: true; r
   };
   if (shstrndx >= shnum) return { ok: false, problem: `its section name table index ${shstrndx} is not one of its ${shnum} sections` };
   const names = raw(shstrndx);
-  if (names.offset + names.size > size || names.size > MAX_SECTION_READ) return { ok: false, problem: 'its section name table does not fit in the file' };
+  if (names.offset + names.size > size) return { ok: false, problem: 'its section name table does not fit in the file' };
+  if (names.size > MAX_NAME_TABLE) return { ok: false, problem: `its section name table is ${names.size} bytes; a vmlinux's is a few hundred` };
   const strtab = read(names.offset, names.size);
   const sections: ElfSection[] = [];
   for (let i = 0; i < shnum; i++) {
     const { nameOff, ...s } = raw(i);
     const end = strtab.indexOf(0, nameOff);
-    const name = nameOff < strtab.length ? String.fromCharCode(...strtab.subarray(nameOff, end < 0 ? strtab.length : end)) : '';
+    const name = nameOff < strtab.length ? String.fromCharCode(...strtab.subarray(nameOff, Math.min(end < 0 ? strtab.length : end, nameOff + MAX_NAME))) : '';
     // A NOBITS section (.bss) occupies no file bytes: its offset and size say nothing to check.
     if (s.type !== SHT_NOBITS && s.offset + s.size > size) return { ok: false, problem: `its section ${name || i} (${s.size} bytes at ${s.offset}) does not fit in the file's ${size} bytes` };
     sections.push({ name, ...s });
