@@ -3,8 +3,9 @@
 // differential test against pahole. Debian's i386 kernels have no BTF, so this is where their
 // profile comes from.
 //
-// The package is big (768 MB for 686-pae, 859 MB for amd64; apt-get download took 7 s here, at
-// ~150 MB/s) and its vmlinux bigger once unpacked (317 MB for 686-pae), so the cache keeps
+// The package is big (768 MB for 686-pae, 859 MB for amd64; apt-get download took 7-13 s here,
+// at ~150 MB/s) and its vmlinux bigger once unpacked (317 MB for 686-pae, 633 MB for amd64);
+// a cold build of the three flavours' material takes ~70 s in all. So the cache keeps
 // neither. What it keeps, per package version: a *slice* of the vmlinux — an ELF of the same
 // class and machine holding, byte for byte, the vmlinux's .debug_abbrev, .debug_str,
 // .debug_line_str (and .debug_str_offsets where there is one), .symtab and .strtab, and the
@@ -16,7 +17,7 @@
 // the same from the slice as from the whole vmlinux, so what the tests read is what the whole
 // vmlinux says. Only the vmlinux and System.map are unpacked: `dpkg-deb --fsys-tarfile | tar
 // --occurrence` stops reading the package's xz stream once both are out (they come first in
-// the archive), ~6 s instead of ~29 s for the whole stream.
+// the archive), 5-9 s instead of ~29 s for the whole stream.
 //
 // Where the slice is cut comes from our own reader (how far it read to find the structs); the
 // pahole comparison above is what makes that safe to trust.
