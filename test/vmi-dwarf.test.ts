@@ -21,6 +21,7 @@ import { parseBtf } from '../vmi/guest/btf.js';
 import { dwarfStructLayouts, type DwarfSections } from '../vmi/guest/dwarf.js';
 import { btfLayouts, profileFromLayouts, readKernelDwarf } from '../vmi/guest/kernel-profile.js';
 import { parseLinuxProfile } from '../vmi/guest/linux-profile.js';
+import { kernelElf } from '../vmi/guest/kernel-elf.js';
 import type { StructLayout } from '../vmi/guest/struct-layout.js';
 import { DIFFERENTIAL_STRUCTS, kernelDebugFor, type DebugFlavour } from './support/kernel-debug.js';
 import { linuxGuestFor } from './support/qemu-linux.js';
@@ -440,6 +441,38 @@ describe('Debian kernels\' DWARF against pahole', () => {
       );
     });
   }
+
+  it('686-pae: the real units before task_struct, cut and changed at random: VP4011-style faults or layouts, never a throw, in bounded time', (t) => {
+    const dbg = kernelDebugFor(t, '686-pae');
+    if (!dbg) return;
+    const file = readFileSync(dbg.vmlinux);
+    const read = (offset: number, length: number): Uint8Array => file.subarray(offset, offset + length);
+    const elf = kernelElf(read, file.length);
+    assert.ok(elf.ok);
+    const section = (name: string): Uint8Array => {
+      const s = elf.elf.sections.find((x) => x.name === name);
+      assert.ok(s, name);
+      return read(s.offset, s.size);
+    };
+    const whole = readKernelDwarf(dbg.vmlinux);
+    assert.ok(whole.ok);
+    // The units read to find task_struct and mm_struct: gcc 12's DWARF 5, every form it uses.
+    const info = section('.debug_info').slice(0, whole.value.debugInfo!.bytesRead);
+    const abbrev = section('.debug_abbrev');
+    const str = section('.debug_str');
+    const lineStr = section('.debug_line_str');
+    fc.assert(
+      fc.property(fc.nat(info.length - 1), fc.array(fc.tuple(fc.nat(info.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), (cut, flips) => {
+        const bytes = info.slice(0, cut + 1);
+        for (const [at, b] of flips) if (at < bytes.length) bytes[at] = b;
+        const started = Date.now();
+        const r = dwarfStructLayouts({ info: { size: bytes.length, read: (o, n) => bytes.subarray(o, o + n) }, abbrev, str, lineStr }, ['task_struct', 'mm_struct']);
+        assert.ok(Date.now() - started < 2000);
+        if (!r.ok) assert.match(r.problem, /offset 0x[0-9a-f]+|version|address size|form/);
+      }),
+      { numRuns: 500 },
+    );
+  });
 
   it('amd64: task_struct and mm_struct from DWARF are what the kernel\'s own BTF says, member by member', (t) => {
     const dbg = kernelDebugFor(t, 'amd64');

@@ -44,14 +44,18 @@
 // magic, the process listing is whole and has the distinctive names, KASLR is off (_text at its
 // link address), the ELF dump's class and machine are what QEMU writes for the flavour, and the
 // QEMU CPU note gives the flavour's paging mode: on amd64 long mode with a CR3 whose table's
-// kernel half is init_top_pgt's, init_task in the ELF dump where kallsyms says, holding
+// kernel half is init_top_pgt's (for amd64-pti: the guest says "Mitigation: PTI", CR3 has
+// bit 12 set, and the table 4 KiB below it is the one with init_top_pgt's kernel half, which
+// the user table at CR3 lacks), init_task in the ELF dump where kallsyms says, holding
 // "swapper/0"; on i386 protected mode, CR4.PAE set (686-pae) or clear (686), and CR3's tables,
 // walked here, mapping _text to 16 MiB. The kdump file must carry the same note, under the
 // disk_dump_header of the ELF dump's class. A cold build takes ~30 s on 2 cores for amd64 (~5 s
 // downloads, ~11 s boot, ~11 s copying 8 MB out through the emulated UART, ~1 s dumps; ~40 s
 // when two test processes build at once) and ~19 s for each i386 flavour (~5-6 s downloading
 // the 52 MB kernel package and busybox, ~9-11 s boot with a 1.5 MB kallsyms and no BTF to copy,
-// <1 s dumps; measured with other work keeping the load at ~4.7), a cached call ~0.1 s.
+// <1 s dumps; measured with other work keeping the load at ~4.7), ~29 s for amd64-pti (its
+// packages already there: the boot, slower with the spinning process, and the copy), a cached
+// call ~0.1 s.
 //
 // Debian (bookworm), as root:
 //   dpkg --add-architecture i386                      (only for 686-pae and 686: apt-cache must
