@@ -127,6 +127,10 @@ function syntheticDwarf(e: Encoding, o: Offsets): { info: Uint8Array; abbrev: Ui
     }
     return code;
   };
+  // A bitfield of 3 bits starting 5 bits into the byte at `tasks`: DWARF 5 says so with
+  // DW_AT_data_bit_offset, DWARF 4 with a 4-byte storage unit and DW_AT_bit_offset from its top.
+  const bitfieldCode = nextCode++;
+  abbr(bitfieldCode, 0x0d, false, e.version === 5 ? [memberName, [0x49, 0x13], [0x0d, 0x0b], [0x6b, 0x0f]] : [memberName, [0x49, 0x13], [0x0b, 0x0b], [0x0d, 0x0b], [0x0c, 0x0b], [0x38, 0x0f]]);
   const body: number[] = [];
   const unitHeader = e.version === 5 ? 2 + 1 + 1 + e.offsetSize : 2 + e.offsetSize + 1;
   const lengthField = e.offsetSize === 8 ? 12 : 4;
@@ -152,6 +156,10 @@ function syntheticDwarf(e: Encoding, o: Offsets): { info: Uint8Array; abbrev: Ui
     body.push(7, ...plainName(struct), ...le(0x2000, 2));
     for (const [n, at, type] of members) {
       body.push(...uleb(memberAbbrev(at, n === '')), ...(n === '' ? [] : name(n)), ...le(type, 4), ...location(at));
+    }
+    if (struct === 'task_struct') {
+      body.push(...uleb(bitfieldCode), ...name('bits'), ...le(int, 4));
+      body.push(...(e.version === 5 ? [3, ...uleb(o.tasks * 8 + 5)] : [4, 3, 32 - 5 - 3, ...uleb(o.tasks)]));
     }
     body.push(0);
   }
@@ -285,6 +293,7 @@ describe('DWARF written here', () => {
         assert.deepEqual(p.value, { tasks: o.tasks, pid: o.pid, comm: o.comm, mm: o.mm, pgd: o.anon, initTask: 0xc1c694c0n });
         assert.equal(r.structs.get('mm_struct')?.members[0]?.embedded?.members.map((m) => m.name).join(), 'pgd,pgd_alias', 'the anonymous union through its typedef');
         assert.equal(r.units, 1);
+        assert.equal(r.structs.get('task_struct')?.members.find((m) => m.name === 'bits')?.bitOffset, o.tasks * 8 + 5, 'the bitfield\'s first bit');
       }),
       { numRuns: 300 },
     );
@@ -307,6 +316,11 @@ describe('DWARF written here', () => {
         const withMap = cli(['vmi', 'profile', '--dwarf', file, '--symbols', join(dir, 'map')]);
         assert.match(withMap.stdout, /"init_task": "0xc2000000"/);
       }
+      const e: Encoding = { version: 4, offsetSize: 8, addressSize: 8, names: 'string', locations: 'block1', indirect: false };
+      writeFileSync(join(dir, 'no-init-task'), elfWith(true, syntheticDwarf(e, { tasks: 1, pid: 2, comm: 3, mm: 4, pgd: 0, anon: 5 }), 0n));
+      const noInitTask = cli(['vmi', 'profile', '--dwarf', join(dir, 'no-init-task')]);
+      assert.equal(noInitTask.status, 2);
+      assert.match(noInitTask.stderr, /VP4011 .*no-init-task: no init_task in its symbol table: give --symbols/);
       const both = cli(['vmi', 'profile', '--dwarf', 'a', '--btf', 'b']);
       assert.equal(both.status, 2);
       writeFileSync(join(dir, 'not-elf'), 'hello');

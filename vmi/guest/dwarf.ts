@@ -16,7 +16,8 @@
 // A struct is a DW_TAG_structure_type (a union DW_TAG_union_type) with DW_AT_name and
 // DW_AT_byte_size and no DW_AT_declaration; its DW_TAG_member children give DW_AT_name,
 // DW_AT_type and DW_AT_data_member_location (a constant, or DWARF 2's DW_OP_plus_uconst
-// expression) or DW_AT_data_bit_offset. An unnamed member's type, followed through typedefs
+// expression) or DW_AT_data_bit_offset (DWARF 4-5 bitfields; DWARF 2-4's DW_AT_bit_offset,
+// counted from the storage unit's most significant bit, is turned into the same). An unnamed member's type, followed through typedefs
 // and qualifiers, is the anonymous struct or union it embeds.
 //
 // Every form is decoded or skipped by its size, so a DIE that is not needed is passed over
@@ -61,6 +62,8 @@ const TAG_RESTRICT = 0x37;
 const TAG_ATOMIC = 0x47;
 const AT_NAME = 0x03;
 const AT_BYTE_SIZE = 0x0b;
+const AT_BIT_OFFSET = 0x0c;
+const AT_BIT_SIZE = 0x0d;
 const AT_DATA_MEMBER_LOCATION = 0x38;
 const AT_DECLARATION = 0x3c;
 const AT_TYPE = 0x49;
@@ -319,6 +322,8 @@ function readUnit(c: Cursor, start: number, offsetSize: 4 | 8, sections: DwarfSe
     let location: number | undefined;
     let locationKnown = true;
     let bitOffset: number | undefined;
+    let legacyBitOffset: number | undefined;
+    let bitSize: number | undefined;
     const specs = a.specs;
     for (let i = 0; i < specs.length; i += 3) {
       const attr = specs[i] as number;
@@ -342,6 +347,8 @@ function readUnit(c: Cursor, start: number, offsetSize: 4 | 8, sections: DwarfSe
           break;
         }
         case AT_DATA_BIT_OFFSET: bitOffset = readConstant(c, form, specs[i + 2] as number, unit); break;
+        case AT_BIT_OFFSET: legacyBitOffset = readConstant(c, form, specs[i + 2] as number, unit); break;
+        case AT_BIT_SIZE: bitSize = readConstant(c, form, specs[i + 2] as number, unit); break;
         case AT_STR_OFFSETS_BASE: unit.strOffsetsBase = readConstant(c, form, specs[i + 2] as number, unit); break;
         default: skipForm(c, form, unit);
       }
@@ -353,7 +360,14 @@ function readUnit(c: Cursor, start: number, offsetSize: 4 | 8, sections: DwarfSe
       opened = { name, tag: a.tag, size, declaration, members: [] };
       structs.set(dieOffset, opened);
     } else if (a.tag === TAG_MEMBER && parent) {
-      const bits = bitOffset !== undefined ? bitOffset : !locationKnown ? undefined : location !== undefined ? location * 8 : 0;
+      let bits = bitOffset !== undefined ? bitOffset : !locationKnown ? undefined : location !== undefined ? location * 8 : 0;
+      // DWARF 2-4 bitfields: DW_AT_bit_offset counts from the most significant bit of a storage
+      // unit of DW_AT_byte_size bytes at the member's location; on a little-endian target the
+      // field starts (byte_size * 8 - bit_offset - bit_size) bits into that unit.
+      if (bitOffset === undefined && bits !== undefined && legacyBitOffset !== undefined && bitSize !== undefined && size !== undefined) {
+        const from = size * 8 - legacyBitOffset - bitSize;
+        bits = from >= 0 && Number.isFinite(from) ? bits + from : undefined;
+      }
       parent.members.push({ name, bitOffset: bits, type });
     } else if (keep && a.tag !== TAG_MEMBER && type !== undefined) {
       aliases.set(dieOffset, type);
