@@ -86,8 +86,9 @@ for (const { flavour, mode } of FLAVOURS) {
 
     await t.test(`vmi profile from its ${flavour.startsWith('amd64') ? 'BTF and kallsyms' : "-dbg package's DWARF and symbol table"}, vmi ps on every dump: every pid with the comm the guest printed`, (st) => {
       // amd64 profiles from what the running guest gave (its BTF and kallsyms); the i386
-      // kernels have no BTF and no init_task in kallsyms, so theirs comes from the vmlinux of the
-      // same build's -dbg package: DWARF for the offsets, its .symtab for init_task.
+      // kernels have no BTF and no init_task in kallsyms, so theirs comes from the same build's
+      // -dbg package: its vmlinux's DWARF for the offsets, its System.map for init_task (the
+      // vmlinux's own .symtab gives the same: test/vmi-dwarf.test.ts).
       let made: ReturnType<typeof cli>;
       if (guest.btf) {
         made = cli(['vmi', 'profile', '--btf', guest.btf, '--symbols', guest.kallsyms]);
@@ -96,7 +97,7 @@ for (const { flavour, mode } of FLAVOURS) {
         const dbg = kernelDebugFor(st, flavour);
         if (!dbg) return;
         assert.equal(dbg.release, guest.kernelRelease, 'the -dbg package is of the kernel the guest runs');
-        made = cli(['vmi', 'profile', '--dwarf', dbg.vmlinux]);
+        made = cli(['vmi', 'profile', '--dwarf', dbg.vmlinux, '--symbols', dbg.systemMap]);
       }
       withTempDir((dir) => {
         assert.equal(made.status, 0, made.stderr);
