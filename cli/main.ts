@@ -41,9 +41,11 @@ Usage:
       The embedded VMI core on a memory snapshot (raw, or what QEMU's dump-guest-memory
       writes: ELF, with or without -p, and kdump-zlib): translate a virtual address, read
       memory, list processes. --dtb and --mode default to the dump's vCPU (--vcpu, 0) when it has them.
-  vmipolicy vmi profile --btf FILE --symbols FILE
+  vmipolicy vmi profile --btf FILE --symbols FILE | --dwarf VMLINUX [--symbols FILE]
       The profile vmi ps takes, from the kernel's own files: its BTF (/sys/kernel/btf/vmlinux,
-      a vmlinux, or a gzip vmlinuz) and its System.map or kallsyms.
+      a vmlinux, or a gzip vmlinuz) and its System.map or kallsyms; or, for a kernel without
+      BTF, the DWARF of a vmlinux with debug information (its -dbg package's), init_task from
+      that vmlinux's symbol table unless --symbols is given.
   vmipolicy diff OLD NEW [--fail-on new-access] [--format text|json|markdown|sarif|html]
       Semantic privilege diff of two specs, policy.conf files, binary policies or Xen trees (or git:REV:path
       of any of them): what each subject gains or loses, in capability terms for specs,

@@ -9,11 +9,12 @@ import { terminalSafe } from '../core/terminal.js';
 import type { PhysicalMemory } from '../vmi/memory/physical-memory.js';
 import { openSnapshot, type OpenedSnapshot } from '../vmi/memory/open-snapshot.js';
 import { addressSpace, type AddressSpace } from '../vmi/paging/address-space.js';
+import { kptiKernelHalf } from '../vmi/paging/kpti.js';
 import { isPagingMode, pagingFromRegisters, PAGING_MODES, type PagingMode } from '../vmi/paging/modes.js';
 import { describeFailure, type Translation } from '../vmi/paging/translation.js';
 import { hex, parseAddress } from '../vmi/paging/virtual-address.js';
 import { parseLinuxProfile, profileJson, type LinuxProfile } from '../vmi/guest/linux-profile.js';
-import { profileFromBtf, readKernelBtf } from '../vmi/guest/kernel-profile.js';
+import { profileFromBtf, profileFromLayouts, readKernelBtf, readKernelDwarf } from '../vmi/guest/kernel-profile.js';
 import { describeListingFailure, listProcesses, type ProcessEntry } from '../vmi/guest/process-list.js';
 import { formatOf, parseArgs } from './args.js';
 import { EXIT_FINDINGS as EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, usageError, type Io } from './io.js';
@@ -22,7 +23,7 @@ import { locateDiagnostic } from '../report/diagnostics.js';
 /** A read prints what it read; a megabyte of hex dump is already more than anyone reads. */
 const MAX_READ = 1 << 20;
 
-const FLAGS = { values: ['--snapshot', '--dtb', '--mode', '--profile', '--address', '--length', '--format', '--btf', '--symbols', '--vcpu'], booleans: ['--strict-pdpte'] };
+const FLAGS = { values: ['--snapshot', '--dtb', '--mode', '--profile', '--address', '--length', '--format', '--btf', '--dwarf', '--symbols', '--vcpu'], booleans: ['--strict-pdpte'] };
 
 interface Target {
   readonly space: AddressSpace;
@@ -67,12 +68,25 @@ function vmiCommand(argv: readonly string[], io: Io): number {
   if (paging.from) io.stderr(`vmipolicy: ${paging.from}\n`);
   const dtb = paging.dtb;
   try {
-    const space = addressSpace(opened.memory, paging.mode, dtb, { strictPdpte: args.flags.has('--strict-pdpte') });
+    const options = { strictPdpte: args.flags.has('--strict-pdpte') };
+    const space = addressSpace(opened.memory, paging.mode, dtb, options);
     if (!space.ok) return usageError(io, `--dtb: ${space.problem}`);
-    const target: Target = { space: space.space, memory: opened.memory, format: format.format };
+    let walked = space.space;
+    // A dump's CR3 caught on the user half of a KPTI pair maps almost none of the kernel: for a
+    // kernel address (init_task for ps) the kernel half is used where the tables show it. A
+    // --dtb given is always used as given.
+    if (paging.from) {
+      const probe = request.kind === 'ps' ? request.profile.initTask : request.address;
+      const kernel = kptiKernelHalf(opened.memory, paging.mode, dtb, probe, options);
+      if (kernel) {
+        io.stderr(`vmipolicy: CR3 ${hex(dtb)} is the user half of a KPTI page-table pair (bit 12 set: the vCPU ran user code, whose tables map little of the kernel); ${hex(probe)} is not mapped there, so its kernel half --dtb ${hex(kernel.dtb)} is used\n`);
+        walked = kernel.space;
+      }
+    }
+    const target: Target = { space: walked, memory: opened.memory, format: format.format };
     const code = request.kind === 'translate' ? translate(target, request.address, io) : request.kind === 'read' ? read(target, request.address, request.length, io) : ps(target, request.profile, io);
-    if (space.space.toleratedPdptes > 0) {
-      io.stderr(`vmipolicy: note: ${space.space.toleratedPdptes} walk${space.space.toleratedPdptes === 1 ? '' : 's'} went through a PAE PDPTE with bits set that Intel reserves (QEMU's TCG sets Accessed there); read as LibVMI reads it — --strict-pdpte refuses it as a CPU would\n`);
+    if (walked.toleratedPdptes > 0) {
+      io.stderr(`vmipolicy: note: ${walked.toleratedPdptes} walk${walked.toleratedPdptes === 1 ? '' : 's'} went through a PAE PDPTE with bits set that Intel reserves (QEMU's TCG sets Accessed there); read as LibVMI reads it — --strict-pdpte refuses it as a CPU would\n`);
     }
     return code;
   } finally {
@@ -97,16 +111,33 @@ function pagingOf(opened: OpenedSnapshot, dtb: bigint | undefined, mode: PagingM
   return { ...fromCpu, from: `--dtb ${hex(fromCpu.dtb)} --mode ${fromCpu.mode}: from vCPU ${vcpu} of the dump (CR3 0x${cpu.cr3.toString(16)}, CR4 0x${cpu.cr4.toString(16)})` };
 }
 
-/** `vmi profile --btf FILE --symbols FILE`: the profile `ps` takes, on stdout, from the kernel's own files. */
+/**
+ * `vmi profile --btf FILE --symbols FILE` or `vmi profile --dwarf VMLINUX [--symbols FILE]`: the
+ * profile `ps` takes, on stdout, from the kernel's own files. A vmlinux with DWARF (a -dbg
+ * package's) carries its symbol table, so --symbols is needed there only to override it.
+ */
 function profile(flags: ReadonlyMap<string, string>, io: Io): number {
   const btf = flags.get('--btf');
+  const dwarf = flags.get('--dwarf');
   const symbols = flags.get('--symbols');
-  if (!btf || !symbols) return usageError(io, 'vmi profile needs --btf FILE (/sys/kernel/btf/vmlinux, a vmlinux or a gzip vmlinuz) and --symbols FILE (System.map or a kallsyms dump)');
-  const types = readKernelBtf(btf);
-  if (!types.ok) return inputError(io, types.diagnostic);
-  const text = readInputText(symbols, INPUT_KINDS.symbols);
-  if (!text.ok) return inputError(io, text.diagnostic);
-  const built = profileFromBtf(types.value, text.text, { btf, symbols });
+  if (btf && dwarf) return usageError(io, 'vmi profile takes the kernel\'s types from --btf or from --dwarf, not both');
+  if (!dwarf && (!btf || !symbols)) return usageError(io, 'vmi profile needs --btf FILE (/sys/kernel/btf/vmlinux, a vmlinux or a gzip vmlinuz) and --symbols FILE (System.map or a kallsyms dump), or --dwarf VMLINUX (a vmlinux with debug information, from the kernel\'s -dbg package) and optionally --symbols FILE');
+  let text: string | undefined;
+  if (symbols) {
+    const read = readInputText(symbols, INPUT_KINDS.symbols);
+    if (!read.ok) return inputError(io, read.diagnostic);
+    text = read.text;
+  }
+  let built;
+  if (dwarf) {
+    const layouts = readKernelDwarf(dwarf);
+    if (!layouts.ok) return inputError(io, layouts.diagnostic);
+    built = profileFromLayouts(layouts.value, text, { types: dwarf, ...(symbols ? { symbols } : {}) });
+  } else {
+    const types = readKernelBtf(btf as string);
+    if (!types.ok) return inputError(io, types.diagnostic);
+    built = profileFromBtf(types.value, text as string, { btf: btf as string, symbols: symbols as string });
+  }
   if (!built.ok) return inputError(io, built.diagnostic);
   io.stdout(profileJson(built.value));
   return EXIT_OK;

@@ -10,6 +10,7 @@ import { MemoryImage } from '../vmi/memory/memory-image.js';
 import { AddressSpace } from '../vmi/paging/address-space.js';
 import { highHalf, isVirtualAddress, joinVirtual, lowHalf, splitVirtual } from '../vmi/paging/virtual-address.js';
 import type { PagingMode } from '../vmi/paging/modes.js';
+import { kptiKernelHalf } from '../vmi/paging/kpti.js';
 import { seededRandom, randomInt } from '../vmi/guest/prng.js';
 
 interface Options { readonly nxe: boolean; readonly maxPhysAddr: number; readonly pse: boolean; readonly strictPdpte: boolean }
@@ -271,5 +272,41 @@ describe('virtual addresses at the API edge', () => {
     const read = space.readVirtualInto(1n << 64n, new Uint8Array(8), 0, 8);
     assert.equal(read.ok, false);
     assert.equal(!read.ok && read.reason, 'non-canonical');
+  });
+});
+
+describe('KPTI: the kernel half of a user CR3', () => {
+  // An 8 KiB PGD pair as Linux's pti.c makes one: kernel tables at 0x10000 mapping the kernel's
+  // text (0xffffffff81000000) and data (0xffffffff82000000) with 2 MiB pages; user tables at
+  // 0x11000 mapping only the text.
+  const memory = new MemoryImage(64 << 20);
+  const entry = (table: number, index: number, value: number): void => {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt(value), true);
+    memory.write(table + index * 8, b);
+  };
+  for (const [pml4, pdpt, pd, data] of [[0x10000, 0x12000, 0x13000, true], [0x11000, 0x14000, 0x15000, false]] as const) {
+    entry(pml4, 511, pdpt | 3);
+    entry(pdpt, 510, pd | 3);
+    entry(pd, 8, 0x1000000 | 0x83);
+    if (data) entry(pd, 16, 0x2000000 | 0x83);
+  }
+  const TEXT = 0xffffffff81000000n;
+  const DATA = 0xffffffff82000000n;
+
+  it('a kernel datum the user half does not map is found through the kernel half', () => {
+    const k = kptiKernelHalf(memory, 'ia32e', 0x11000n, DATA);
+    assert.equal(k?.dtb, 0x10000n);
+    const t = k?.space.translate(DATA + 0x40n);
+    assert.ok(t?.ok);
+    assert.equal(t.physical, 0x2000040);
+  });
+
+  it('nothing changes when the user half maps it, CR3 has bit 12 clear, the address is a user one, the mode is 32-bit or the kernel half maps nothing', () => {
+    assert.equal(kptiKernelHalf(memory, 'ia32e', 0x11000n, TEXT), undefined);
+    assert.equal(kptiKernelHalf(memory, 'ia32e', 0x10000n, DATA), undefined);
+    assert.equal(kptiKernelHalf(memory, 'ia32e', 0x11000n, 0x7f0000000000n), undefined);
+    assert.equal(kptiKernelHalf(memory, 'pae', 0x11000n, DATA), undefined);
+    assert.equal(kptiKernelHalf(memory, 'ia32e', 0x17000n, DATA), undefined);
   });
 });

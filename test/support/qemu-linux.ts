@@ -7,7 +7,10 @@
 // The kernel is Debian's current linux-image-6.1.0-*-<flavour>, named by the
 // linux-image-<flavour> metapackage, for one of four flavours (KERNEL_FLAVOURS): amd64 (the
 // default; 4-level IA-32e paging, under qemu-system-x86_64 -cpu qemu64), amd64-la57 (the same
-// kernel on -cpu qemu64,+la57: 5-level paging), and i386's 686-pae (PAE paging) and 686 (32-bit
+// kernel on -cpu qemu64,+la57: 5-level paging), amd64-pti (the same kernel on
+// -cpu qemu64,vendor=GenuineIntel, which Linux deems open to Meltdown, so it turns KPTI on; the
+// guest keeps one more process, vmitest-spin, looping in user mode, so the pause finds CR3 on
+// the user half of its page-table pair), and i386's 686-pae (PAE paging) and 686 (32-bit
 // paging), both under qemu-system-i386 -cpu qemu32. The kernel and the
 // flavour's busybox-static (busybox-static:i386 for i386) are fetched with `apt-get download`
 // into the cache and unpacked there (only boot/ of the kernel, only bin/busybox of busybox),
@@ -41,14 +44,18 @@
 // magic, the process listing is whole and has the distinctive names, KASLR is off (_text at its
 // link address), the ELF dump's class and machine are what QEMU writes for the flavour, and the
 // QEMU CPU note gives the flavour's paging mode: on amd64 long mode with a CR3 whose table's
-// kernel half is init_top_pgt's, init_task in the ELF dump where kallsyms says, holding
+// kernel half is init_top_pgt's (for amd64-pti: the guest says "Mitigation: PTI", CR3 has
+// bit 12 set, and the table 4 KiB below it is the one with init_top_pgt's kernel half, which
+// the user table at CR3 lacks), init_task in the ELF dump where kallsyms says, holding
 // "swapper/0"; on i386 protected mode, CR4.PAE set (686-pae) or clear (686), and CR3's tables,
 // walked here, mapping _text to 16 MiB. The kdump file must carry the same note, under the
 // disk_dump_header of the ELF dump's class. A cold build takes ~30 s on 2 cores for amd64 (~5 s
 // downloads, ~11 s boot, ~11 s copying 8 MB out through the emulated UART, ~1 s dumps; ~40 s
 // when two test processes build at once) and ~19 s for each i386 flavour (~5-6 s downloading
 // the 52 MB kernel package and busybox, ~9-11 s boot with a 1.5 MB kallsyms and no BTF to copy,
-// <1 s dumps; measured with other work keeping the load at ~4.7), a cached call ~0.1 s.
+// <1 s dumps; measured with other work keeping the load at ~4.7), ~29 s for amd64-pti (its
+// packages already there: the boot, slower with the spinning process, and the copy), a cached
+// call ~0.1 s.
 //
 // Debian (bookworm), as root:
 //   dpkg --add-architecture i386                      (only for 686-pae and 686: apt-cache must
@@ -98,12 +105,14 @@ export interface LinuxGuestDumps {
   readonly processes: readonly { readonly pid: number; readonly comm: string }[];
   /** What the dumps say about the guest's CR3 and paging mode, and how to read it from them. */
   readonly cr3Note: string;
+  /** What the guest's /sys/devices/system/cpu/vulnerabilities/meltdown said ("Not affected", "Mitigation: PTI"). */
+  readonly meltdown: string;
 }
 
 /** Debian's kernel flavours the harness boots: x86-64, and i386 with PAE or with 32-bit paging. */
-export type KernelFlavour = 'amd64' | 'amd64-la57' | '686-pae' | '686';
+export type KernelFlavour = 'amd64' | 'amd64-la57' | 'amd64-pti' | '686-pae' | '686';
 
-export const KERNEL_FLAVOURS: readonly KernelFlavour[] = ['amd64', 'amd64-la57', '686-pae', '686'];
+export const KERNEL_FLAVOURS: readonly KernelFlavour[] = ['amd64', 'amd64-la57', 'amd64-pti', '686-pae', '686'];
 
 interface Flavour {
   /** Debian architecture of the kernel and busybox packages. */
@@ -117,6 +126,11 @@ interface Flavour {
   readonly imageBase: bigint;
   /** The paging mode the kernel runs. */
   readonly paging: 'ia32e' | 'la57' | 'pae' | 'legacy';
+  /**
+   * The kernel isolates its page tables (KPTI) and the guest keeps a process busy in user mode,
+   * so the pause catches the vCPU on the user half: CR3 bit 12 set, the kernel's tables 4 KiB below.
+   */
+  readonly pti?: true;
 }
 
 /**
@@ -129,6 +143,11 @@ const FLAVOURS: Readonly<Record<KernelFlavour, Flavour>> = {
   amd64: { arch: 'amd64', qemu: 'qemu-system-x86_64', cpu: 'qemu64', meta: 'linux-image-amd64', imageBase: 0xffffffff80000000n, paging: 'ia32e' },
   // The same kernel on a CPU with LA57: Debian's is built with CONFIG_X86_5LEVEL and runs 5-level paging.
   'amd64-la57': { arch: 'amd64', qemu: 'qemu-system-x86_64', cpu: 'qemu64,+la57', meta: 'linux-image-amd64', imageBase: 0xffffffff80000000n, paging: 'la57' },
+  // The same kernel on qemu64 with Intel's vendor: Linux's cpu_vuln_whitelist exempts AMD (and
+  // so qemu64, whose vendor is AMD) from Meltdown, not an Intel family 15 CPU without
+  // ARCH_CAPABILITIES.RDCL_NO, so it turns page-table isolation on by itself (pti=auto). TCG
+  // offers no PCID, so CR3 carries no PCID bits.
+  'amd64-pti': { arch: 'amd64', qemu: 'qemu-system-x86_64', cpu: 'qemu64,vendor=GenuineIntel', meta: 'linux-image-amd64', imageBase: 0xffffffff80000000n, paging: 'ia32e', pti: true },
   '686-pae': { arch: 'i386', qemu: 'qemu-system-i386', cpu: 'qemu32', meta: 'linux-image-686-pae', imageBase: 0xc0000000n, paging: 'pae' },
   '686': { arch: 'i386', qemu: 'qemu-system-i386', cpu: 'qemu32', meta: 'linux-image-686', imageBase: 0xc0000000n, paging: 'legacy' },
 };
@@ -168,7 +187,7 @@ const EXPECTED_COMMS: readonly string[] = [...DISTINCTIVE.map((n) => n.slice(0, 
  * cache key has always hashed), 'if-present' copies it when the kernel has it and otherwise
  * says `VMITEST-NO-BTF` (Debian's i386 kernels are built without CONFIG_DEBUG_INFO_BTF).
  */
-function guestInit(btf: 'required' | 'if-present'): string {
+function guestInit(btf: 'required' | 'if-present', spin = false): string {
   const copy =
     btf === 'required'
       ? { take: 'cp /sys/kernel/btf/vmlinux /tmp/btf\n', each: 'btf kallsyms', send: 'cat /tmp/btf /tmp/kallsyms >&3', drop: 'rm /tmp/btf /tmp/kallsyms' }
@@ -205,7 +224,8 @@ stty raw -echo <&3
 ${copy.send}
 exec 3>&-
 ${copy.drop}
-n=0
+${spin ? `(printf %s '${SPINNER}' > /proc/self/comm; while :; do :; done) &
+` : ''}n=0
 for d in /proc/[0-9]*; do
   IFS= read -r c < "$d/comm" || continue
   echo "VMITEST-PROC \${d#/proc/} $c"
@@ -217,6 +237,12 @@ wait
 while :; do read -r x < /tmp/never; done
 `;
 }
+
+/**
+ * The comm of the process a KPTI guest keeps busy in user mode (a subshell looping on the `:`
+ * builtin, started just before the listing, so it is listed and forks nothing after).
+ */
+const SPINNER = 'vmitest-spin';
 
 /** Applets /init runs, as links to /bin/busybox. */
 const APPLETS = ['sh', 'mount', 'mkfifo', 'uname', 'cat', 'cp', 'sha256sum', 'wc', 'stty', 'rm'] as const;
@@ -828,7 +854,7 @@ function inspectDumps(name: KernelFlavour, files: LinuxGuestDumps['files'], kall
     facts = [
       `The ELF dump is ELFCLASS${dump.elfClass}, e_machine ${longMode ? 'EM_X86_64' : 'EM_386'} (${whyClass}).`,
       `Both dumps carry, per vCPU, an NT_PRSTATUS note ("CORE": general registers, no CR3; here ${prstatus?.desc.length ?? '?'} bytes, QEMU's ${prstatus?.desc.length === 336 ? 'x86_64_elf_prstatus, written for a vCPU with EFER.LMA' : prstatus?.desc.length === 144 ? 'x86_elf_prstatus (32-bit registers), written for a vCPU without EFER.LMA' : 'unknown layout'}) and a "QEMU" note of type 0 holding QEMUCPUState (here version ${cpu.readUInt32LE(0)}, ${cpu.readUInt32LE(4)} bytes; rip at byte 136, cs.flags at 160, cr[0..4] at 392, 64-bit fields whatever the guest): the ELF dump in its PT_NOTE segment, the kdump file in the note area its sub-header's offset_note/size_note point to (QEMU 7.2 writes kdump flattened: a 4 KiB "makedumpfile" header, then big-endian (offset, size) records).`,
-      ...(longMode ? longModeFacts(view) : protectedModeFacts(view, flavour.paging === 'pae')),
+      ...(longMode ? longModeFacts(view, flavour.pti === true) : protectedModeFacts(view, flavour.paging === 'pae')),
     ];
   } finally {
     closeSync(fd);
@@ -854,7 +880,7 @@ function inspectDumps(name: KernelFlavour, files: LinuxGuestDumps['files'], kall
 }
 
 /** x86-64: long mode with paging, CR3's table's kernel half is init_top_pgt's, phys_base 0, init_task holds swapper/0. */
-function longModeFacts({ file, at, cpu, cpuCount, kallsyms, sym, phys, meltdown }: DumpView): string[] {
+function longModeFacts({ file, at, cpu, cpuCount, kallsyms, sym, phys, meltdown }: DumpView, pti: boolean): string[] {
   const u64 = (name: string): bigint => at(phys(name), 8).readBigUInt64LE(0);
   if (!at(phys('init_task'), 16384).includes('swapper/0\0')) throw new Error(`${file}: no "swapper/0" within 16 KiB of init_task at guest-physical ${hex(phys('init_task'))}`);
   if (u64('phys_base') !== 0n) throw new Error(`${file}: phys_base reads ${hex(u64('phys_base'))}, not 0`);
@@ -864,14 +890,20 @@ function longModeFacts({ file, at, cpu, cpuCount, kallsyms, sym, phys, meltdown 
   if (!(cr0 & (1n << 31n)) || !(cr4 & (1n << 5n)) || !longMode) throw new Error(`${file}: the vCPU is not in long mode with paging (CR0 ${hex(cr0)}, CR4 ${hex(cr4)})`);
   const la57 = (cr4 & (1n << 12n)) !== 0n;
   const pcid = (cr4 & (1n << 17n)) !== 0n;
-  const pgd = Number(cr3 & 0x000ffffffffff000n);
   const top = phys('init_top_pgt');
+  // Under KPTI (arch/x86/mm/pti.c) each PGD is an 8 KiB pair: the kernel's tables, then the
+  // user's, and CR3 in user mode points at the second (PTI_USER_PGTABLE_BIT, bit 12).
+  const user = (cr3 & 0x1000n) !== 0n;
+  if (pti && (!/Mitigation: PTI/.test(meltdown) || !user)) throw new Error(`${file}: a KPTI guest caught on the user half was wanted; the guest says meltdown "${meltdown}", and CR3 ${hex(cr3)} has bit 12 ${user ? 'set' : 'clear'}`);
+  const pgd = Number(cr3 & 0x000ffffffffff000n) - (pti ? 0x1000 : 0);
   // PGD entries 256..511 map the kernel half; every mm copies them from init_top_pgt.
-  if (!at(pgd, 4096).subarray(2048).equals(at(top, 4096).subarray(2048))) throw new Error(`${file}: the kernel half of CR3's table at ${hex(pgd)} is not init_top_pgt's`);
+  if (!at(pgd, 4096).subarray(2048).equals(at(top, 4096).subarray(2048))) throw new Error(`${file}: the kernel half of ${pti ? "the kernel tables 4 KiB below CR3's" : "CR3's table"} at ${hex(pgd)} is not init_top_pgt's`);
+  if (pti && at(pgd + 0x1000, 4096).subarray(2048).equals(at(top, 4096).subarray(2048))) throw new Error(`${file}: the user tables at CR3 map the kernel half as init_top_pgt does: no isolation`);
   const rip = cpu.readBigUInt64LE(QEMU_RIP);
   return [
+    ...(pti ? [`KPTI: the guest says "${meltdown}" and the vCPU was paused in user mode (rip ${hex(rip)}): CR3 ${hex(cr3)} has bit 12 set, the user half of the process's 8 KiB PGD pair; its kernel half, 4 KiB below at ${hex(pgd)}, has init_top_pgt's kernel entries and the user half has not.`] : []),
     `Here (${cpuCount} vCPU, stopped at rip ${hex(rip)} = ${textSymbolOf(kallsyms, rip)}): CR0 ${hex(cr0)}, CR3 ${hex(cr3)}, CR4 ${hex(cr4)}. CR0.PG, CR4.PAE and CS.L set, CR4.LA57 ${la57 ? 'set' : 'clear'} => ${la57 ? '5' : '4'}-level IA-32e paging (EFER is not in the note; CS.L of the 64-bit code segment stands for EFER.LMA); CR4.PCIDE ${pcid ? 'set: CR3 bits 0-11 are a PCID' : 'clear'}.`,
-    `CR3's table at ${hex(pgd)} is ${pgd === top ? 'init_top_pgt (swapper_pg_dir, init_mm)' : `not init_top_pgt (x86-64's swapper_pg_dir, at ${hex(top)}) but, as an idle vCPU keeps the last user mm's tables (lazy TLB), a process's, whose kernel half (PGD entries 256-511) is init_top_pgt's, checked`}; either translates kernel addresses. The guest says meltdown: "${meltdown}" (${/PTI/.test(meltdown) ? 'PTI on: a user-mode CR3 has bit 12 set and maps little of the kernel' : 'so no PTI: every CR3 maps the whole kernel'}).`,
+    `${pti ? 'The kernel tables' : "CR3's table"} at ${hex(pgd)} ${pti ? 'are' : 'is'} ${pgd === top ? 'init_top_pgt (swapper_pg_dir, init_mm)' : `not init_top_pgt (x86-64's swapper_pg_dir, at ${hex(top)}) but ${pti ? "the running process's" : "as an idle vCPU keeps the last user mm's tables (lazy TLB), a process's"}, whose kernel half (PGD entries 256-511) is init_top_pgt's, checked`}; ${pti ? 'they, not the user tables at CR3, translate kernel data' : 'either translates kernel addresses'}. The guest says meltdown: "${meltdown}" (${/PTI/.test(meltdown) ? 'PTI on: a user-mode CR3 has bit 12 set and maps little of the kernel' : 'so no PTI: every CR3 maps the whole kernel'}).`,
     `nokaslr holds: _text ${hex(sym.get('_text'))} (its link address), phys_base 0, so a kernel-image address minus ${hex(FLAVOURS.amd64.imageBase)} is physical (init_task ${hex(sym.get('init_task'))} at ${hex(phys('init_task'))}, init_top_pgt at ${hex(top)}); the direct map starts at page_offset_base = ${hex(u64('page_offset_base'))}.`,
   ];
 }
@@ -984,7 +1016,7 @@ function cacheKey(name: KernelFlavour, packages: DebianPackages, version: string
 
 /** amd64's kernel has BTF and its /init has always required it; the i386 kernels have none. */
 function guestInitOf(name: KernelFlavour): string {
-  return guestInit(name === 'amd64' ? 'required' : 'if-present');
+  return guestInit(name === 'amd64' ? 'required' : 'if-present', FLAVOURS[name].pti === true);
 }
 
 const readOutcome = (entry: string): Outcome | undefined => readEntry<Outcome>(entry);
@@ -1077,6 +1109,7 @@ export function linuxGuestDumps(name: KernelFlavour = 'amd64', cacheDir = defaul
     ...(systemMap ? { systemMap } : {}),
     processes: outcome.processes,
     cr3Note,
+    meltdown: outcome.meltdown,
   };
   made.set(entry, dumps);
   return dumps;
@@ -1093,4 +1126,18 @@ export function linuxGuestFor(t: TestContext, flavour: KernelFlavour): LinuxGues
   console.log(`# skipped ${t.name}: ${guest.skip}`);
   t.skip(guest.skip);
   return undefined;
+}
+
+/**
+ * The Debian kernel package a flavour boots (linux-image-<release>-<flavour>), its version and
+ * architecture, and the cache directory its guest lives in — for the -dbg package of the same
+ * build (kernel-debug.ts) — or why there is none (as linuxGuestDumps says it).
+ */
+export function linuxKernelPackage(name: KernelFlavour, cacheDir = defaultCacheDir()): { readonly kernel: string; readonly version: string; readonly arch: 'amd64' | 'i386'; readonly cacheDir: string } | { readonly skip: string } {
+  for (const tool of ['apt-cache', 'apt-get', 'dpkg-deb', 'tar']) {
+    if (!hasCommand(tool)) return { skip: `${tool} is not installed (the kernel packages come from Debian)` };
+  }
+  const packages = resolvePackages(cacheDir, name);
+  if (typeof packages === 'string') return { skip: packages };
+  return { kernel: packages.kernel, version: packages.kernelVersion, arch: FLAVOURS[name].arch, cacheDir };
 }

@@ -12,6 +12,8 @@
 //   strings     NUL-terminated, name_off indexes them.
 // Read from /sys/kernel/btf/vmlinux (the raw blob) or a vmlinux ELF's .BTF section.
 
+import { layoutOffset, MAX_EMBEDDED, MAX_EMBEDDING, type EmbeddingBudget, type StructLayout } from './struct-layout.js';
+
 interface BtfMember {
   readonly name: string;
   readonly type: number;
@@ -91,25 +93,23 @@ export function findStruct(types: readonly (BtfType | undefined)[], name: string
 }
 
 /**
- * The byte offset of member `name` in `struct`, looking through anonymous structs and unions
- * (mm_struct keeps pgd inside one, task_struct has several), or undefined when absent.
+ * The struct or union as the profile's layout model has it, its anonymous members resolved to
+ * the structs and unions they embed (to MAX_EMBEDDING levels, MAX_EMBEDDED in all).
  */
-export function memberOffset(types: readonly (BtfType | undefined)[], struct: BtfType, name: string): number | undefined {
-  const bits = memberBits(types, struct, name, 0);
-  return bits === undefined || bits % 8 !== 0 ? undefined : bits / 8;
+export function btfLayout(types: readonly (BtfType | undefined)[], struct: BtfType, depth = 0, budget: EmbeddingBudget = { left: MAX_EMBEDDED }): StructLayout {
+  return {
+    name: struct.name,
+    size: struct.size,
+    members: (struct.members ?? []).map((m) => {
+      const inner = m.name === '' && depth < MAX_EMBEDDING && budget.left > 0 ? types[m.type] : undefined;
+      if (!inner?.members) return { name: m.name, bitOffset: m.bitOffset };
+      budget.left--;
+      return { name: m.name, bitOffset: m.bitOffset, embedded: btfLayout(types, inner, depth + 1, budget) };
+    }),
+  };
 }
 
-function memberBits(types: readonly (BtfType | undefined)[], struct: BtfType, name: string, depth: number): number | undefined {
-  if (depth > 8) return undefined;
-  for (const m of struct.members ?? []) {
-    if (m.name === name) return m.bitOffset;
-  }
-  for (const m of struct.members ?? []) {
-    if (m.name !== '') continue;
-    const inner = types[m.type];
-    if (!inner?.members) continue;
-    const found = memberBits(types, inner, name, depth + 1);
-    if (found !== undefined) return m.bitOffset + found;
-  }
-  return undefined;
+/** The byte offset of member `name` in `struct`, looking through anonymous structs and unions, or undefined when absent. */
+export function memberOffset(types: readonly (BtfType | undefined)[], struct: BtfType, name: string): number | undefined {
+  return layoutOffset(btfLayout(types, struct), name);
 }
