@@ -153,3 +153,19 @@ describe('scale limits through every command that reads a spec', () => {
     });
   });
 });
+
+describe('scale limits through the library', () => {
+  it('verify, checkSpec, diff and compileSpec refuse past the limits given, and go on within them', async () => {
+    const api = await import('../api/index.js');
+    const tiny = repoPath('examples', 'tinyvmi', 'vmi.yaml');
+    const codes = (ds: readonly { diagnostic: { code: string } }[]): string[] => ds.map((d) => d.diagnostic.code);
+    const refused = api.verify(tiny, { limits: { domains: 1 } });
+    assert.equal(refused.exit, 2);
+    assert.ok(codes(refused.diagnostics).includes('VP1217'));
+    assert.equal(api.verify(tiny, { limits: { domains: 2 } }).exit, 0);
+    assert.ok(codes(api.checkSpec(tiny, { limits: { pairs: 0 } }).diagnostics).includes('VP1217'));
+    assert.ok(codes(api.diff(tiny, tiny, { limits: { probes: 1 } }).diagnostics).includes('VP1217'));
+    assert.ok(api.compileSpec(tiny, { limits: { domains: 1 } }).diagnostics.some((d) => codes([d]).includes('VP1217')));
+    assert.deepEqual(api.scaleOf({ introspectors: [{ targets: [1, 2] }], targets: [1, 2] } as never), { domains: 3, pairs: 2, probes: 3, introspectors: 1 });
+  });
+});
