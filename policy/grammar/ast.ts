@@ -41,26 +41,31 @@ const COMPLEMENT = 2;
  * host. Every read of `names` builds fresh objects: callers walk them once.
  */
 export class PackedNameSet implements NameSet {
-  private readonly flags: number;
   /**
-   * name, offset, name, offset, … in source order; or, for the commonest set of all (one
-   * name, not excluded, spanning the whole set: `allow a_t b_t:domain pause;`), the name.
+   * @param listed name, offset, name, offset, … in source order; or, for the commonest set
+   * of all (one name, not excluded, spanning the whole set: `allow a_t b_t:domain pause;`),
+   * the name.
    */
-  private readonly listed: string | readonly (string | number)[];
+  private constructor(private readonly flags: number, private readonly listed: string | readonly (string | number)[], readonly file: string, readonly start: number, readonly end: number) {}
 
-  constructor(star: boolean, complement: boolean, names: readonly ListedName[], readonly file: string, readonly start: number, readonly end: number) {
-    this.flags = (star ? STAR : 0) | (complement ? COMPLEMENT : 0);
+  static of(star: boolean, complement: boolean, names: readonly ListedName[], file: string, start: number, end: number): PackedNameSet {
+    const flags = (star ? STAR : 0) | (complement ? COMPLEMENT : 0);
     const only = names.length === 1 ? names[0] : undefined;
-    if (only && !only.excluded && only.span.start === start && only.span.end === end) {
-      this.listed = only.name;
-      return;
-    }
+    if (only && !only.excluded && only.span.start === start && only.span.end === end) return new PackedNameSet(flags, only.name, file, start, end);
     const listed = new Array<string | number>(names.length * 2);
     names.forEach((n, i) => {
       listed[2 * i] = n.name;
       listed[2 * i + 1] = n.excluded ? ~n.span.start : n.span.start;
     });
-    this.listed = listed;
+    return new PackedNameSet(flags, listed, file, start, end);
+  }
+
+  /**
+   * A set without `*` or `~` already in the packed form (policy/grammar/fast.ts builds it as
+   * it reads): a lone name spanning the whole set is the name itself, as `of` makes it.
+   */
+  static packed(listed: string | readonly (string | number)[], file: string, start: number, end: number): PackedNameSet {
+    return new PackedNameSet(0, listed, file, start, end);
   }
 
   get star(): boolean {

@@ -635,7 +635,7 @@ class AstBuilder extends BaseVisitor {
     const complement = tokens(ctx, 'Tilde').length > 0;
     const group = nodes(ctx, 'nameGroup')[0];
     const listed = star ? [] : group ? this.sub<Listed[]>(group, env) : flattenGroup(tokens(ctx, 'Identifier'), tokens(ctx, 'Minus'), [], env);
-    return listed && new A.PackedNameSet(star, complement, listed, span.file, span.start, span.end);
+    return listed && A.PackedNameSet.of(star, complement, listed, span.file, span.start, span.end);
   }
 
   nameGroup(ctx: Children, env: BuildEnv): Listed[] | undefined {
@@ -756,7 +756,7 @@ class AstBuilder extends BaseVisitor {
     const complement = tokens(ctx, 'Tilde').length > 0;
     const list = nodes(ctx, 'identifierList')[0];
     const names = star ? [] : list ? this.sub<A.Name[]>(list, env) : namesOf(tokens(ctx, 'Identifier'), env);
-    return names && new A.PackedNameSet(star, complement, names.map((n) => ({ ...n, excluded: false })), span.file, span.start, span.end);
+    return names && A.PackedNameSet.of(star, complement, names.map((n) => ({ ...n, excluded: false })), span.file, span.start, span.end);
   }
 
   // ------------------------------------------------------------ conditionals
