@@ -85,6 +85,23 @@ export class PackedNameSet implements NameSet {
     return typeof this.listed === 'string' ? 1 : this.listed.length / 2;
   }
 
+  /** The `i`th listed name (0 ≤ i < size), without building its object. */
+  nameAt(i: number): string {
+    return typeof this.listed === 'string' ? this.listed : (this.listed[2 * i] as string);
+  }
+
+  /** Whether the `i`th listed name is an exclusion (`-name`). */
+  excludedAt(i: number): boolean {
+    return typeof this.listed !== 'string' && (this.listed[2 * i + 1] as number) < 0;
+  }
+
+  /** Where the `i`th listed name starts; it ends `nameAt(i).length` later. */
+  startAt(i: number): number {
+    if (typeof this.listed === 'string') return this.start;
+    const at = this.listed[2 * i + 1] as number;
+    return at < 0 ? ~at : at;
+  }
+
   get names(): ListedName[] {
     if (typeof this.listed === 'string') return [{ name: this.listed, excluded: false, span: this.span }];
     const out = new Array<ListedName>(this.listed.length / 2);
@@ -101,6 +118,11 @@ export class PackedNameSet implements NameSet {
   toJSON(): NameSet {
     return { star: this.star, complement: this.complement, names: this.names, span: this.span };
   }
+}
+
+/** `set` itself, or — for a NameSet written out as a plain object — its packed form. */
+export function packed(set: NameSet): PackedNameSet {
+  return set instanceof PackedNameSet ? set : PackedNameSet.of(set.star, set.complement, set.names, set.span.file, set.span.start, set.span.end);
 }
 
 /** user:role:type[:range] */

@@ -142,35 +142,46 @@ const CHUNK_CHARS = 1 << 20;
  * statement in every section of checkpolicy's grammar). A text with no such place, or one
  * shorter than `size`, is one piece — so a piece boundary never changes what is parsed.
  */
+/** 1 for the ASCII characters statementChunks needs no more of than "significant": all but # " { } ( ) and whitespace. */
+const ORDINARY = Uint8Array.from({ length: 128 }, (_, c) => ('#"{}()\n \t\r'.includes(String.fromCharCode(c)) ? 0 : 1));
+
 export function statementChunks(text: string, size = CHUNK_CHARS): [number, number][] {
   if (text.length <= size) return [[0, text.length]];
   const out: [number, number][] = [];
   let start = 0;
   let depth = 0;
-  let lastSignificant = '';
+  // The last character that is not whitespace or comment, as a code (0: none yet).
+  let lastSignificant = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
-    if (c === '#') {
+    let c = text.charCodeAt(i);
+    if (c >= 128 || ORDINARY[c] === 1) {
+      // A run of characters that only change the last significant one: most of the text.
+      for (let next = text.charCodeAt(i + 1); i + 1 < text.length && (next >= 128 || ORDINARY[next] === 1); next = text.charCodeAt(i + 1)) {
+        c = next;
+        i++;
+      }
+      lastSignificant = c;
+    } else if (c === 35 /* # */) {
       const newline = text.indexOf('\n', i);
       i = (newline < 0 ? text.length : newline) - 1;
-    } else if (c === '"') {
+    } else if (c === 34 /* " */) {
       // A string ends at its quote or, unterminated, at the line's end (the lexer's rule).
       let j = i + 1;
-      while (j < text.length && text[j] !== '"' && text[j] !== '\n') j++;
-      i = text[j] === '"' ? j : j - 1;
-      lastSignificant = '"';
-    } else if (c === '{' || c === '(') {
+      while (j < text.length && text.charCodeAt(j) !== 34 && text.charCodeAt(j) !== 10) j++;
+      i = text.charCodeAt(j) === 34 ? j : j - 1;
+      lastSignificant = c;
+    } else if (c === 123 /* { */ || c === 40 /* ( */) {
       depth++;
       lastSignificant = c;
-    } else if (c === '}' || c === ')') {
+    } else if (c === 125 /* } */ || c === 41 /* ) */) {
       depth = Math.max(0, depth - 1);
       lastSignificant = c;
-    } else if (c === '\n') {
-      if (depth === 0 && lastSignificant === ';' && i + 1 - start >= size) {
+    } else if (c === 10) {
+      if (depth === 0 && lastSignificant === 59 /* ; */ && i + 1 - start >= size) {
         out.push([start, i + 1]);
         start = i + 1;
       }
-    } else if (c !== ' ' && c !== '\t' && c !== '\r') {
+    } else if (c !== 32 && c !== 9 && c !== 13) {
       lastSignificant = c;
     }
   }
