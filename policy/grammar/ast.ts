@@ -61,11 +61,11 @@ export class PackedNameSet implements NameSet {
   }
 
   /**
-   * A set without `*` or `~` already in the packed form (policy/grammar/fast.ts builds it as
-   * it reads): a lone name spanning the whole set is the name itself, as `of` makes it.
+   * A set already in the packed form (policy/grammar/fast.ts builds it as it reads): a lone
+   * name spanning the whole set is the name itself, as `of` makes it.
    */
-  static packed(listed: string | readonly (string | number)[], file: string, start: number, end: number): PackedNameSet {
-    return new PackedNameSet(0, listed, file, start, end);
+  static packed(listed: string | readonly (string | number)[], file: string, start: number, end: number, star = false, complement = false): PackedNameSet {
+    return new PackedNameSet((star ? STAR : 0) | (complement ? COMPLEMENT : 0), listed, file, start, end);
   }
 
   get star(): boolean {

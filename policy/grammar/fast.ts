@@ -14,7 +14,7 @@
 // whole statements, for parse.ts to run through the full parser; see `slowEnd` for where
 // such a range ends.
 
-import type { Statement, Name, NameSet, AvRule, RoleAllow, TypeDecl, TypeAttributeStmt, AttributeDecl, RoleDecl, TypeRule } from './ast.js';
+import type { AccessVectorDecl, AttributeDecl, AvRule, BoolDecl, BoolExpr, ClassDecl, Conditional, Constrain, ConstraintExpr, Context, Name, NameSet, RoleAllow, RoleDecl, SidContext, SidDecl, Statement, TypeAttributeStmt, TypeDecl, TypeRule, UserDecl } from './ast.js';
 import { PackedNameSet } from './ast.js';
 import type { SourceSpan } from '../../core/diagnostics.js';
 import { ownCopy } from '../../core/strings.js';
@@ -45,6 +45,44 @@ const HASH = 35;
 const QUOTE = 34;
 const SLASH = 47;
 const NEWLINE = 10;
+const STAR = 42;
+const TILDE = 126;
+const BANG = 33;
+const EQUALS = 61;
+const PIPE = 124;
+const AMPERSAND = 38;
+const CARET = 94;
+
+/** An operator of `if` conditions and constraints, as the lexer cuts it (tokens.ts And, Or, Xor, Not, Equals, NotEquals). */
+type Operator = 'or' | 'xor' | 'and' | 'not' | 'eq' | 'ne';
+
+const WORD_OPERATORS: ReadonlyMap<string, Operator> = new Map(
+  ([['or', 'or'], ['xor', 'xor'], ['and', 'and'], ['not', 'not'], ['eq', 'eq']] as const).flatMap(([w, o]) => [[w, o], [w.toUpperCase(), o]] as const),
+);
+
+/** The rules an `if` block may hold (visitor.ts IF_BODY_KINDS; the fast path reads no named type_transition). */
+const IF_BODY_KINDS: ReadonlySet<Statement['kind']> = new Set(['allow', 'auditallow', 'dontaudit', 'auditdeny', 'type_transition']);
+
+/** The constraint attributes the fast path reads (the user, role and type comparisons of parser.ts). */
+const ATTRIBUTES: ReadonlyMap<string, string> = new Map(
+  ['u1', 'u2', 'u3', 'r1', 'r2', 'r3', 't1', 't2', 't3'].flatMap((w) => [[w, w], [w.toUpperCase(), w]] as const),
+);
+
+/**
+ * Limits well inside parse.ts's MAX_NESTING (100, counting the braces of an `if` block too)
+ * and MAX_OPERATORS (1000): an expression nested or long enough to come near them is the
+ * full parser's, which refuses one beyond them (VP3001) — and the fast path's recursion stays
+ * shallow whatever the input. Xen's longest constraint has 16 operators.
+ */
+const FAST_NESTING = 40;
+const FAST_OPERATORS = 400;
+
+/** An expression and where its last token ends (a `not`'s span reaches it, parentheses included). */
+type Extent<E> = readonly [E, number];
+
+function joinSpans(a: SourceSpan, b: SourceSpan): SourceSpan {
+  return { file: a.file, start: Math.min(a.start, b.start), end: Math.max(a.end, b.end) };
+}
 
 /** tokens.ts WhiteSpace: `[ \t\f\r\n]`. */
 function isSpace(c: number): boolean {
@@ -260,18 +298,41 @@ class Scanner {
   }
 
   /**
-   * A name set in one of two shapes: a lone name, or `{ a -b c }` (no nesting). The other
-   * shapes (`*`, `~…`, `a - b`, nested braces) are the full parser's.
+   * A name set: a lone name, `{ a -b c }` (no nesting), and where `operators` allows, `*`,
+   * `~name` and `~{ … }`; `exclusions` off: no `-` (constraints). The other shapes (`a - b`,
+   * nested braces) are the full parser's.
    */
-  private names(): NameSet | undefined {
+  private names(operators: boolean, exclusions = true): NameSet | undefined {
     const c = this.skip();
     const start = this.pos;
+    if (c === STAR) {
+      if (!operators) return undefined;
+      this.pos++;
+      return PackedNameSet.packed([], this.file, start, this.pos, true, false);
+    }
+    if (c === TILDE) {
+      if (!operators) return undefined;
+      this.pos++;
+      if (this.skip() !== LCURLY) {
+        const at = this.pos;
+        const name = this.name();
+        return name === undefined ? undefined : PackedNameSet.packed([name, at], this.file, start, this.pos, false, true);
+      }
+      const listed = this.group(exclusions);
+      return listed && PackedNameSet.packed(listed, this.file, start, this.pos, false, true);
+    }
     if (c !== LCURLY) {
       const name = this.name();
       // `a - b` is the grammar's other one-name shape.
       if (name === undefined || this.skip() === MINUS) return undefined;
       return PackedNameSet.packed(name, this.file, start, start + name.length);
     }
+    const listed = this.group(exclusions);
+    return listed && PackedNameSet.packed(listed, this.file, start, this.pos);
+  }
+
+  /** `{ a -b c }` at the current `{`: name, offset, … (an exclusion's offset complemented), as PackedNameSet keeps them. */
+  private group(exclusions: boolean): (string | number)[] | undefined {
     this.pos++;
     const listed: (string | number)[] = [];
     for (;;) {
@@ -279,6 +340,7 @@ class Scanner {
       if (next === RCURLY) break;
       const excluded = next === MINUS;
       if (excluded) {
+        if (!exclusions) return undefined;
         this.pos++;
         next = this.skip();
       }
@@ -289,11 +351,89 @@ class Scanner {
     }
     this.pos++;
     // `{ }` is a syntax error (the grammar's AT_LEAST_ONE).
-    return listed.length === 0 ? undefined : PackedNameSet.packed(listed, this.file, start, this.pos);
+    return listed.length === 0 ? undefined : listed;
+  }
+
+  /** `{ a b c }` as the grammar's identifierList: Names with their spans. */
+  private identifierList(): Name[] | undefined {
+    if (this.skip() !== LCURLY) return undefined;
+    this.pos++;
+    const out: Name[] = [];
+    while (this.skip() !== RCURLY) {
+      const name = this.nameNode();
+      if (!name) return undefined;
+      out.push(name);
+    }
+    this.pos++;
+    return out.length === 0 ? undefined : out;
+  }
+
+  /** The reserved word at the current position, if one is there; the position moves past it only then. */
+  private keyword(): string | undefined {
+    const start = this.pos;
+    const word = this.word();
+    if (word !== undefined && this.words.reserved) return word;
+    this.pos = start;
+    return undefined;
+  }
+
+  /**
+   * The operator token at the current position (after whitespace), without moving past it;
+   * `operatorEnd` is where it ends. `!` is `!=` when `=` follows, as the lexer matches `!=` first.
+   */
+  private operatorEnd = 0;
+  /** Brackets and negations open, and operators taken, in the statement being read: see FAST_NESTING. */
+  private nesting = 0;
+  private operators = 0;
+
+  /** Moves past the operator `operator` found, unless the statement has had FAST_OPERATORS already. */
+  private takeOperator(): boolean {
+    this.pos = this.operatorEnd;
+    return ++this.operators <= FAST_OPERATORS;
+  }
+
+  /** One level deeper into brackets or negations, unless FAST_NESTING are open already. */
+  private deeper(): boolean {
+    return ++this.nesting <= FAST_NESTING;
+  }
+
+  private operator(): Operator | undefined {
+    const c = this.skip();
+    const text = this.text;
+    const next = this.pos + 1 < this.end ? text.charCodeAt(this.pos + 1) : -1;
+    this.operatorEnd = this.pos + 2;
+    if (c === PIPE && next === PIPE) return 'or';
+    if (c === AMPERSAND && next === AMPERSAND) return 'and';
+    if (c === EQUALS && next === EQUALS) return 'eq';
+    if (c === BANG) return next === EQUALS ? 'ne' : ((this.operatorEnd = this.pos + 1), 'not');
+    if (c === CARET) return (this.operatorEnd = this.pos + 1), 'xor';
+    if (!isLetter(c)) return undefined;
+    const start = this.pos;
+    const word = this.keyword();
+    this.operatorEnd = this.pos;
+    this.pos = start;
+    return word === undefined ? undefined : WORD_OPERATORS.get(word);
+  }
+
+  /** A security context `user:role:type` (an MLS range after it is the full parser's). */
+  private context(): Context | undefined {
+    this.skip();
+    const start = this.pos;
+    const user = this.nameNode();
+    if (!user || this.skip() !== COLON) return undefined;
+    this.pos++;
+    const role = this.nameNode();
+    if (!role || this.skip() !== COLON) return undefined;
+    this.pos++;
+    const type = this.nameNode();
+    if (!type || this.skip() === COLON) return undefined;
+    return { user, role, type, span: { file: this.file, start, end: type.span.end } };
   }
 
   /** The statement at `start`, or DECLINED. */
   private statement(start: number): Statement | undefined {
+    this.nesting = 0;
+    this.operators = 0;
     const keyword = this.word();
     if (keyword === undefined || !this.words.reserved) return DECLINED;
     const av = AV_KINDS.get(keyword);
@@ -314,6 +454,27 @@ class Scanner {
       case 'type_transition':
       case 'TYPE_TRANSITION':
         return this.typeTransition(start);
+      case 'class':
+      case 'CLASS':
+        return this.classStatement(start);
+      case 'sid':
+      case 'SID':
+        return this.sid(start);
+      case 'bool':
+      case 'BOOL':
+        return this.bool(start);
+      case 'user':
+      case 'USER':
+        return this.user(start);
+      case 'constrain':
+      case 'CONSTRAIN':
+        return this.constrain('constrain', start);
+      case 'mlsconstrain':
+      case 'MLSCONSTRAIN':
+        return this.constrain('mlsconstrain', start);
+      case 'if':
+      case 'IF':
+        return this.conditional(start);
       default:
         return DECLINED;
     }
@@ -321,8 +482,11 @@ class Scanner {
 
   /** parser.ts allowRule / avRule; visitor.ts allowRule / avRule. */
   private avRule(kind: AvRule['kind'] | 'auditdeny', start: number): AvRule | RoleAllow | undefined {
-    const sources = this.names();
-    const targets = sources && this.names();
+    // checkpolicy takes `*` and `~` in the types of neverallow rules only, never in classes
+    // (visitor.ts avRuleSetsAllowed reports the rest): those are the full parser's.
+    const typeOperators = kind === 'neverallow';
+    const sources = this.names(typeOperators);
+    const targets = sources && this.names(typeOperators);
     if (!sources || !targets) return DECLINED;
     const next = this.skip();
     if (next === SEMICOLON && kind === 'allow') {
@@ -331,8 +495,8 @@ class Scanner {
     }
     if (next !== COLON) return DECLINED;
     this.pos++;
-    const classes = this.names();
-    const perms = classes && this.names();
+    const classes = this.names(false);
+    const perms = classes && this.names(true);
     if (!classes || !perms || !this.ends()) return DECLINED;
     // auditdeny has the AST shape of an AV rule (ast.ts AuditDenyRule).
     return { kind: kind as AvRule['kind'], sources, targets, classes, perms, span: this.span(start) };
@@ -380,21 +544,268 @@ class Scanner {
     }
     const keyword = this.word();
     if (keyword !== 'types' && keyword !== 'TYPES') return DECLINED;
-    const types = this.names();
+    const types = this.names(false);
     if (!types || !this.ends()) return DECLINED;
     return { kind: 'role', name, types, span: this.span(start) };
   }
 
   /** `type_transition s t:c result;` (named transitions are the full parser's). */
   private typeTransition(start: number): TypeRule | undefined {
-    const sources = this.names();
-    const targets = sources && this.names();
+    const sources = this.names(false);
+    const targets = sources && this.names(false);
     if (!sources || !targets || this.skip() !== COLON) return DECLINED;
     this.pos++;
-    const classes = this.names();
+    const classes = this.names(false);
     const result = classes && this.nameNode();
     if (!classes || !result || !this.ends()) return DECLINED;
     return { kind: 'type_transition', sources, targets, classes, result, span: this.span(start) };
+  }
+
+  /** `class c`, `class c { p q }`, `class c inherits k [{ p q }]` (parser.ts classStatement; no `;`). */
+  private classStatement(start: number): ClassDecl | AccessVectorDecl | undefined {
+    const name = this.nameNode();
+    if (!name) return DECLINED;
+    const next = this.skip();
+    if (next === LCURLY) {
+      const perms = this.identifierList();
+      return perms && { kind: 'access-vector', cls: name, perms, span: this.span(start) };
+    }
+    const keyword = this.keyword();
+    if (keyword === undefined) {
+      this.pos = name.span.end;
+      return { kind: 'class-decl', name, span: this.span(start) };
+    }
+    if (keyword !== 'inherits' && keyword !== 'INHERITS') {
+      // Another statement's keyword: this one ended with its name.
+      this.pos = name.span.end;
+      return { kind: 'class-decl', name, span: this.span(start) };
+    }
+    const inherits = this.nameNode();
+    if (!inherits) return DECLINED;
+    const end = this.pos;
+    if (this.skip() !== LCURLY) {
+      this.pos = end;
+      return { kind: 'access-vector', cls: name, inherits, perms: [], span: this.span(start) };
+    }
+    const perms = this.identifierList();
+    return perms && { kind: 'access-vector', cls: name, inherits, perms, span: this.span(start) };
+  }
+
+  /** `sid s` or `sid s user:role:type` (parser.ts sidStatement; no `;`): a context follows when a name does. */
+  private sid(start: number): SidDecl | SidContext | undefined {
+    const name = this.nameNode();
+    if (!name) return DECLINED;
+    this.skip();
+    const at = this.pos;
+    if (isLetter(this.text.charCodeAt(at)) && this.keyword() === undefined) {
+      const context = this.context();
+      return context && { kind: 'sid-context', name, context, span: { file: this.file, start, end: context.span.end } };
+    }
+    this.pos = name.span.end;
+    return { kind: 'sid-decl', name, span: this.span(start) };
+  }
+
+  private bool(start: number): BoolDecl | undefined {
+    const name = this.nameNode();
+    if (!name) return DECLINED;
+    this.skip();
+    const keyword = this.keyword();
+    const value = keyword === 'true' || keyword === 'TRUE' ? true : keyword === 'false' || keyword === 'FALSE' ? false : undefined;
+    if (value === undefined || !this.ends()) return DECLINED;
+    return { kind: 'bool', name, value, span: this.span(start) };
+  }
+
+  /** `user u roles set;` (a level and range are the full parser's). */
+  private user(start: number): UserDecl | undefined {
+    const name = this.nameNode();
+    if (!name) return DECLINED;
+    this.skip();
+    const keyword = this.keyword();
+    if (keyword !== 'roles' && keyword !== 'ROLES') return DECLINED;
+    const roles = this.names(false);
+    if (!roles || !this.ends()) return DECLINED;
+    return { kind: 'user', name, roles, span: this.span(start) };
+  }
+
+  /** `constrain classes perms expr;` with user, role and type comparisons (parser.ts constraint). */
+  private constrain(kind: Constrain['kind'], start: number): Constrain | undefined {
+    const classes = this.names(false);
+    const perms = classes && this.names(true);
+    const expr = perms && this.constraintOr();
+    if (!classes || !perms || !expr || !this.ends()) return DECLINED;
+    return { kind, classes, perms, expr: expr[0], span: this.span(start) };
+  }
+
+  /** `a or b or c` → `((a or b) or c)`, each node spanning its operands (visitor.ts foldLeft). */
+  private constraintOr(): Extent<ConstraintExpr> | undefined {
+    let left = this.constraintAnd();
+    while (left && this.operator() === 'or') {
+      if (!this.takeOperator()) return undefined;
+      const right = this.constraintAnd();
+      if (!right) return undefined;
+      left = [{ op: 'or', left: left[0], right: right[0], span: joinSpans(left[0].span, right[0].span) }, right[1]];
+    }
+    return left;
+  }
+
+  private constraintAnd(): Extent<ConstraintExpr> | undefined {
+    let left = this.constraintNot();
+    while (left && this.operator() === 'and') {
+      if (!this.takeOperator()) return undefined;
+      const right = this.constraintNot();
+      if (!right) return undefined;
+      left = [{ op: 'and', left: left[0], right: right[0], span: joinSpans(left[0].span, right[0].span) }, right[1]];
+    }
+    return left;
+  }
+
+  private constraintNot(): Extent<ConstraintExpr> | undefined {
+    if (this.operator() === 'not') {
+      const start = this.pos;
+      if (!this.takeOperator() || !this.deeper()) return undefined;
+      const operand = this.constraintNot();
+      this.nesting--;
+      return operand && [{ op: 'not', operand: operand[0], span: { file: this.file, start, end: operand[1] } }, operand[1]];
+    }
+    if (this.skip() === LPAREN) {
+      this.pos++;
+      if (!this.deeper()) return undefined;
+      const inner = this.constraintOr();
+      this.nesting--;
+      if (!inner || this.skip() !== RPAREN) return undefined;
+      this.pos++;
+      return [inner[0], this.pos];
+    }
+    return this.comparison();
+  }
+
+  /**
+   * `x1 op x2` or `xN op names` for users, roles and types, op `==`, `!=` or `eq` (parser.ts
+   * attributeComparison; the names without `*`, `~` or `-`). `r1 dom r2`, levels and the
+   * legacy spellings are the full parser's.
+   */
+  private comparison(): Extent<ConstraintExpr> | undefined {
+    const start = this.pos;
+    const word = this.keyword();
+    const left = word === undefined ? undefined : ATTRIBUTES.get(word);
+    if (left === undefined) return undefined;
+    const operator = this.operator();
+    if (operator !== 'eq' && operator !== 'ne') return undefined;
+    const image = this.text.slice(this.pos, this.operatorEnd);
+    const op = (image === '==' || image === '!=' ? image : image.toLowerCase()) as '==' | '!=' | 'eq';
+    if (!this.takeOperator()) return undefined;
+    this.skip();
+    const rightStart = this.pos;
+    const rightWord = this.keyword();
+    if (rightWord !== undefined) {
+      // Only x1 compares with x2 (the same attribute's other side).
+      const right = ATTRIBUTES.get(rightWord);
+      if (!left.endsWith('1') || right !== `${left[0]}2`) return undefined;
+      return [{ op, left, right, span: { file: this.file, start, end: this.pos } }, this.pos];
+    }
+    this.pos = rightStart;
+    const names = this.names(false, false);
+    if (!names) return undefined;
+    const end = (names as PackedNameSet).end;
+    return [{ op, left, right: names, span: { file: this.file, start, end } }, end];
+  }
+
+  /** `if (expr) { rules } [else { rules }]` (parser.ts conditional; no `;`). */
+  private conditional(start: number): Conditional | undefined {
+    const condition = this.boolOr();
+    if (!condition || this.skip() !== LCURLY) return DECLINED;
+    const then = this.ifBody();
+    if (!then) return DECLINED;
+    const end = this.pos;
+    this.skip();
+    const keyword = this.keyword();
+    if (keyword !== 'else' && keyword !== 'ELSE') {
+      this.pos = end;
+      return { kind: 'if', condition: condition[0], then, else: [], span: this.span(start) };
+    }
+    if (this.skip() !== LCURLY) return DECLINED;
+    const otherwise = this.ifBody();
+    return otherwise && { kind: 'if', condition: condition[0], then, else: otherwise, span: this.span(start) };
+  }
+
+  /** `{ rules }` at the current `{`: only the rules visitor.ts ifBody keeps without a word. */
+  private ifBody(): (AvRule | TypeRule)[] | undefined {
+    this.pos++;
+    const out: (AvRule | TypeRule)[] = [];
+    for (;;) {
+      const c = this.skip();
+      if (c === RCURLY) break;
+      if (c < 0 || c === SEMICOLON) return undefined;
+      const statement = this.statement(this.pos);
+      if (!statement || !IF_BODY_KINDS.has(statement.kind)) return undefined;
+      out.push(statement as AvRule | TypeRule);
+    }
+    this.pos++;
+    return out;
+  }
+
+  /** `a || b || c` → `((a || b) || c)`; precedence as parser.ts: || < ^ < && < ! < == !=. */
+  private boolOr(): Extent<BoolExpr> | undefined {
+    return this.boolBinary('or', '||', () => this.boolXor());
+  }
+
+  private boolXor(): Extent<BoolExpr> | undefined {
+    return this.boolBinary('xor', '^', () => this.boolAnd());
+  }
+
+  private boolAnd(): Extent<BoolExpr> | undefined {
+    return this.boolBinary('and', '&&', () => this.boolNot());
+  }
+
+  private boolBinary(operator: Operator, op: '||' | '^' | '&&', operand: () => Extent<BoolExpr> | undefined): Extent<BoolExpr> | undefined {
+    let left = operand();
+    while (left && this.operator() === operator) {
+      if (!this.takeOperator()) return undefined;
+      const right = operand();
+      if (!right) return undefined;
+      left = [{ op, left: left[0], right: right[0], span: joinSpans(left[0].span, right[0].span) }, right[1]];
+    }
+    return left;
+  }
+
+  /** `! operand`, when a `!` (or `not`) is next. */
+  private boolNegation(): Extent<BoolExpr> | undefined {
+    const start = this.pos;
+    if (!this.takeOperator() || !this.deeper()) return undefined;
+    const operand = this.boolNot();
+    this.nesting--;
+    return operand && [{ op: 'not', operand: operand[0], span: { file: this.file, start, end: operand[1] } }, operand[1]];
+  }
+
+  private boolNot(): Extent<BoolExpr> | undefined {
+    return this.operator() === 'not' ? this.boolNegation() : this.boolEquality();
+  }
+
+  /** `a == b != c`, left-associative; a `!` operand takes the rest (parser.ts boolEquality). */
+  private boolEquality(): Extent<BoolExpr> | undefined {
+    let left = this.boolPrimary();
+    for (let operator = this.operator(); left && (operator === 'eq' || operator === 'ne'); operator = this.operator()) {
+      const op = operator === 'ne' ? '!=' : '==';
+      if (!this.takeOperator()) return undefined;
+      const right = this.operator() === 'not' ? this.boolNegation() : this.boolPrimary();
+      if (!right) return undefined;
+      left = [{ op, left: left[0], right: right[0], span: joinSpans(left[0].span, right[0].span) }, right[1]];
+    }
+    return left;
+  }
+
+  private boolPrimary(): Extent<BoolExpr> | undefined {
+    if (this.skip() === LPAREN) {
+      this.pos++;
+      if (!this.deeper()) return undefined;
+      const inner = this.boolOr();
+      this.nesting--;
+      if (!inner || this.skip() !== RPAREN) return undefined;
+      this.pos++;
+      return [inner[0], this.pos];
+    }
+    const name = this.nameNode();
+    return name && [{ op: 'var', name, span: name.span }, name.span.end];
   }
 }
 

@@ -197,7 +197,7 @@ interface Lexed {
 
 /** Tokens of text[start, end), their offsets made offsets into the whole text. */
 function tokenizeChunk(text: string, start: number, end: number): Lexed {
-  const lexed = policyLexer.tokenize(start === 0 && end === text.length ? text : text.slice(start, end));
+  const lexed = policyLexer().tokenize(start === 0 && end === text.length ? text : text.slice(start, end));
   if (start === 0) return lexed;
   const shift = (t: IToken): void => {
     t.startOffset += start;

@@ -261,5 +261,9 @@ export function buildPolicyLexer({ validate }: { readonly validate: boolean }) {
   return new Lexer([...allTokens], { positionTracking: 'onlyOffset', ensureOptimizations: true, skipValidations: !validate });
 }
 
-/** One lexer for the process. */
-export const policyLexer = buildPolicyLexer({ validate: false });
+let lexer: ReturnType<typeof buildPolicyLexer> | undefined;
+
+/** One lexer for the process, built on first use (a policy the fast path reads whole needs none). */
+export function policyLexer(): ReturnType<typeof buildPolicyLexer> {
+  return (lexer ??= buildPolicyLexer({ validate: false }));
+}
