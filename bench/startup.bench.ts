@@ -5,12 +5,15 @@
 // itself spent, which other work on a shared machine disturbs far less than wall time), the
 // peak RSS, and each as a ratio of the floor's and of the goal. The commands are run in
 // turn within each round, so that a change of load during the benchmark affects them alike.
+// Then `vmipolicy policy query` beside sesearch on the same policy (see queryBeside).
 // `node dist/bench/startup.bench.js [RUNS]` (default 7).
 
-import { cpus, loadavg } from 'node:os';
-import { resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, mib, printTable, runCliMeasured, type CliRun } from './support.js';
+import { median, mib, printTable, runCliMeasured, runMeasured, type CliRun } from './support.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const BIN = resolve(ROOT, 'dist', 'cli', 'bin.js');
@@ -72,6 +75,48 @@ function main(): void {
   });
   printTable(['command', 'wall (median)', 'user+sys CPU', 'peak RSS', 'goal (wall)', 'wall / floor', 'CPU / floor', 'RSS / floor', 'wall / goal'], rows);
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  queryBeside(runs);
+}
+
+const SHARED = process.env.VMIPOLICY_SHARED ?? resolve(ROOT, '..', 'shared');
+
+/**
+ * `vmipolicy policy query` on Xen 4.22's policy.conf beside setools' `sesearch -A` on the
+ * binary checkpolicy compiles from it, the same question (what dom0_t may do), in
+ * alternating rounds; goal (issue 12): ours faster. Skipped with a note without ../shared,
+ * checkpolicy or sesearch.
+ */
+function queryBeside(runs: number): void {
+  const conf = join(SHARED, 'corpus', 'xen-4.22', 'policy.conf');
+  if (!existsSync(conf)) return console.log(`\npolicy query vs sesearch: skipped, ${conf} is absent`);
+  const dir = mkdtempSync(join(tmpdir(), 'vmipolicy-startup-bench-'));
+  try {
+    const binary = join(dir, 'xenpolicy');
+    const compiled = spawnSync('checkpolicy', ['-t', 'Xen', '-c', '30', conf, '-o', binary], { encoding: 'utf8' });
+    if (compiled.error || compiled.status !== 0) return console.log('\npolicy query vs sesearch: skipped, checkpolicy could not compile the 4.22 policy');
+    const ours: CliRun[] = [];
+    const theirs: CliRun[] = [];
+    for (let round = 0; round < runs; round++) {
+      const o = runCliMeasured(BIN, ['policy', 'query', conf, '-s', 'dom0_t'], 60);
+      const t = runMeasured(['sesearch', '-A', '-s', 'dom0_t', binary], 60);
+      if (o.status !== 'exit 0') throw new Error(`policy query: ${o.status}`);
+      if (t.status !== 'exit 0') return console.log(`\npolicy query vs sesearch: skipped, sesearch ${t.status} (setools installed?)`);
+      ours.push(o);
+      theirs.push(t);
+    }
+    const wall = (rs: readonly CliRun[]): number => median(rs.map((r) => r.seconds));
+    const cpu = (rs: readonly CliRun[]): number | undefined => (rs.every((r) => r.cpuSeconds !== undefined) ? median(rs.map((r) => r.cpuSeconds as number)) : undefined);
+    const row = (name: string, rs: readonly CliRun[]): string[] => {
+      const c = cpu(rs);
+      return [name, ms(wall(rs)), c === undefined ? 'n/a' : ms(c), mib(median(rs.map((r) => r.kib ?? 0)))];
+    };
+    console.log(`\npolicy query on Xen 4.22's policy.conf vs sesearch -A on checkpolicy's binary of it (-s dom0_t), ${runs} alternating rounds; load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    printTable(['command', 'wall (median)', 'user+sys CPU', 'peak RSS'], [row('vmipolicy policy query', ours), row('sesearch -A', theirs)]);
+    const [oc, tc] = [cpu(ours), cpu(theirs)];
+    console.log(`sesearch / ours: wall ${times(wall(theirs) / wall(ours))}${oc !== undefined && tc !== undefined ? `, CPU ${times(tc / oc)}` : ''} (goal: > 1×, ours faster)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 main();

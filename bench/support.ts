@@ -86,7 +86,12 @@ export interface CliRun {
 
 /** `vmipolicy ARGS…` as a child process under GNU time, killed after `timeoutSeconds`. */
 export function runCliMeasured(bin: string, args: readonly string[], timeoutSeconds: number): CliRun {
-  const argv = ['timeout', '-s', 'KILL', String(timeoutSeconds), process.execPath, bin, ...args];
+  return runMeasured([process.execPath, bin, ...args], timeoutSeconds);
+}
+
+/** Any command as a child process under GNU time, killed after `timeoutSeconds`. */
+export function runMeasured(command: readonly string[], timeoutSeconds: number): CliRun {
+  const argv = ['timeout', '-s', 'KILL', String(timeoutSeconds), ...command];
   const wrapped = existsSync(TIME) ? [TIME, '-f', '%M %U %S', ...argv] : argv;
   const start = process.hrtime.bigint();
   const r = spawnSync(wrapped[0] as string, wrapped.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30 });

@@ -41,26 +41,31 @@ const COMPLEMENT = 2;
  * host. Every read of `names` builds fresh objects: callers walk them once.
  */
 export class PackedNameSet implements NameSet {
-  private readonly flags: number;
   /**
-   * name, offset, name, offset, … in source order; or, for the commonest set of all (one
-   * name, not excluded, spanning the whole set: `allow a_t b_t:domain pause;`), the name.
+   * @param listed name, offset, name, offset, … in source order; or, for the commonest set
+   * of all (one name, not excluded, spanning the whole set: `allow a_t b_t:domain pause;`),
+   * the name.
    */
-  private readonly listed: string | readonly (string | number)[];
+  private constructor(private readonly flags: number, private readonly listed: string | readonly (string | number)[], readonly file: string, readonly start: number, readonly end: number) {}
 
-  constructor(star: boolean, complement: boolean, names: readonly ListedName[], readonly file: string, readonly start: number, readonly end: number) {
-    this.flags = (star ? STAR : 0) | (complement ? COMPLEMENT : 0);
+  static of(star: boolean, complement: boolean, names: readonly ListedName[], file: string, start: number, end: number): PackedNameSet {
+    const flags = (star ? STAR : 0) | (complement ? COMPLEMENT : 0);
     const only = names.length === 1 ? names[0] : undefined;
-    if (only && !only.excluded && only.span.start === start && only.span.end === end) {
-      this.listed = only.name;
-      return;
-    }
+    if (only && !only.excluded && only.span.start === start && only.span.end === end) return new PackedNameSet(flags, only.name, file, start, end);
     const listed = new Array<string | number>(names.length * 2);
     names.forEach((n, i) => {
       listed[2 * i] = n.name;
       listed[2 * i + 1] = n.excluded ? ~n.span.start : n.span.start;
     });
-    this.listed = listed;
+    return new PackedNameSet(flags, listed, file, start, end);
+  }
+
+  /**
+   * A set already in the packed form (policy/grammar/fast.ts builds it as it reads): a lone
+   * name spanning the whole set is the name itself, as `of` makes it.
+   */
+  static packed(listed: string | readonly (string | number)[], file: string, start: number, end: number, star = false, complement = false): PackedNameSet {
+    return new PackedNameSet((star ? STAR : 0) | (complement ? COMPLEMENT : 0), listed, file, start, end);
   }
 
   get star(): boolean {
@@ -80,6 +85,23 @@ export class PackedNameSet implements NameSet {
     return typeof this.listed === 'string' ? 1 : this.listed.length / 2;
   }
 
+  /** The `i`th listed name (0 ≤ i < size), without building its object. */
+  nameAt(i: number): string {
+    return typeof this.listed === 'string' ? this.listed : (this.listed[2 * i] as string);
+  }
+
+  /** Whether the `i`th listed name is an exclusion (`-name`). */
+  excludedAt(i: number): boolean {
+    return typeof this.listed !== 'string' && (this.listed[2 * i + 1] as number) < 0;
+  }
+
+  /** Where the `i`th listed name starts; it ends `nameAt(i).length` later. */
+  startAt(i: number): number {
+    if (typeof this.listed === 'string') return this.start;
+    const at = this.listed[2 * i + 1] as number;
+    return at < 0 ? ~at : at;
+  }
+
   get names(): ListedName[] {
     if (typeof this.listed === 'string') return [{ name: this.listed, excluded: false, span: this.span }];
     const out = new Array<ListedName>(this.listed.length / 2);
@@ -96,6 +118,11 @@ export class PackedNameSet implements NameSet {
   toJSON(): NameSet {
     return { star: this.star, complement: this.complement, names: this.names, span: this.span };
   }
+}
+
+/** `set` itself, or — for a NameSet written out as a plain object — its packed form. */
+export function packed(set: NameSet): PackedNameSet {
+  return set instanceof PackedNameSet ? set : PackedNameSet.of(set.star, set.complement, set.names, set.span.file, set.span.start, set.span.end);
 }
 
 /** user:role:type[:range] */

@@ -13,6 +13,7 @@ import { LineMap } from './lines.js';
 import { parseTokens } from './parser.js';
 import { And, Dom, DomBy, Equals, Incomp, LCurly, LParen, Not, NotEquals, Or, policyLexer, RCurly, RParen, Semicolon, Xor } from './tokens.js';
 import { buildStatement, emptyStatement, STATEMENT_DESCRIPTIONS } from './visitor.js';
+import { scanStatements, type FastSink } from './fast.js';
 
 export interface ParsedPolicy {
   readonly ast: PolicyAst;
@@ -36,6 +37,8 @@ const MAX_OPERATORS = 1000;
 interface ParseOptions {
   /** Characters the lexer takes at a time (tests); default CHUNK_CHARS. */
   readonly chunkChars?: number;
+  /** Whether to read the statements it can through the fast path (fast.ts); default true. Tests compare both. */
+  readonly fast?: boolean;
 }
 
 export function parsePolicy(file: string, text: string, options: ParseOptions = {}): ParsedPolicy {
@@ -55,18 +58,70 @@ export function parsePolicy(file: string, text: string, options: ParseOptions = 
       placed.push({ kind: EMPTY, span: spanOf(file, semicolon) });
     }
   };
-  for (const [start, end] of statementChunks(text, options.chunkChars)) {
+  /**
+   * Runs text[start, end) through chevrotain's lexer and the full parser. `whole`: the piece
+   * is a whole chunk, and every problem is reported. Otherwise it is a range the fast path
+   * left over, and the first problem of any kind answers 'problem' at once: the caller then
+   * forgets the chunk's results and parses the chunk whole (see `fastChunk`).
+   */
+  const parsePiece = (start: number, end: number, whole: boolean): 'parsed' | 'problem' | 'too-complex' => {
     const lexed = tokenizeChunk(text, start, end);
+    const unterminated = (lexed.groups['unterminated'] ?? []) as IToken[];
+    if (!whole && (lexed.errors.length > 0 || unterminated.length > 0)) return 'problem';
     for (const error of lexed.errors) diagnostics.push(unexpectedCharacters(file, text, error.offset, error.length));
-    for (const token of (lexed.groups['unterminated'] ?? []) as IToken[]) {
+    for (const token of unterminated) {
       diagnostics.push(diagnostic('PolicyUnterminatedString', [], spanOf(file, token), 'a quoted string ends with " on the same line'));
     }
     const tooComplex = firstTooComplex(lexed.tokens);
     if (tooComplex) {
+      if (!whole) return 'problem';
       diagnostics.push(diagnostic('PolicySyntax', [tooComplex.problem], spanOf(file, tooComplex.token), 'vmipolicy refuses to parse the policy'));
-      return { ast: { file, statements: [] }, lines, diagnostics: sortDiagnostics(diagnostics) };
+      return 'too-complex';
     }
-    for (const error of parseTokens(lexed.tokens, onStatement)) diagnostics.push(syntaxError(file, end, error));
+    let errors: readonly IRecognitionException[];
+    try {
+      errors = parseTokens(lexed.tokens, onStatement);
+    } catch (error) {
+      // An internal error of the visitor (visitor.ts statementOf) is the whole chunk's to raise.
+      if (whole) throw error;
+      return 'problem';
+    }
+    if (!whole && errors.length > 0) return 'problem';
+    for (const error of errors) diagnostics.push(syntaxError(file, end, error));
+    return 'parsed';
+  };
+  /**
+   * A chunk through the fast path (fast.ts), the statements it declines through the full
+   * parser range by range. Such a range is whole statements, and when the full parser reads
+   * it without a single problem it reads it exactly as it would inside the chunk (the
+   * grammar's statements are independent of one another, and the lexer's tokens of their
+   * neighbours). On the first problem the chunk's results are forgotten and false answered,
+   * so that every diagnostic comes from parsing the chunk whole, exactly as without the
+   * fast path.
+   */
+  const fastChunk = (start: number, end: number): boolean => {
+    const marks = [statements.length, placed.length, diagnostics.length] as const;
+    let clean = true;
+    const sink: FastSink = {
+      statement: (statement) => {
+        statements.push(statement);
+        placed.push(statement);
+      },
+      empty: (offset) => {
+        placed.push({ kind: EMPTY, span: { file, start: offset, end: offset + 1 } });
+      },
+      slow: (from, to) => (clean = parsePiece(from, to, false) === 'parsed'),
+    };
+    scanStatements(text, file, start, end, env.names, sink);
+    if (clean) return true;
+    statements.length = marks[0];
+    placed.length = marks[1];
+    diagnostics.length = marks[2];
+    return false;
+  };
+  for (const [start, end] of statementChunks(text, options.chunkChars)) {
+    if (options.fast !== false && fastChunk(start, end)) continue;
+    if (parsePiece(start, end, true) === 'too-complex') return { ast: { file, statements: [] }, lines, diagnostics: sortDiagnostics(diagnostics) };
   }
   diagnostics.push(...sectionOrder(placed));
   return { ast: { file, statements }, lines, diagnostics: sortDiagnostics(diagnostics) };
@@ -87,35 +142,46 @@ const CHUNK_CHARS = 1 << 20;
  * statement in every section of checkpolicy's grammar). A text with no such place, or one
  * shorter than `size`, is one piece — so a piece boundary never changes what is parsed.
  */
+/** 1 for the ASCII characters statementChunks needs no more of than "significant": all but # " { } ( ) and whitespace. */
+const ORDINARY = Uint8Array.from({ length: 128 }, (_, c) => ('#"{}()\n \t\r'.includes(String.fromCharCode(c)) ? 0 : 1));
+
 export function statementChunks(text: string, size = CHUNK_CHARS): [number, number][] {
   if (text.length <= size) return [[0, text.length]];
   const out: [number, number][] = [];
   let start = 0;
   let depth = 0;
-  let lastSignificant = '';
+  // The last character that is not whitespace or comment, as a code (0: none yet).
+  let lastSignificant = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
-    if (c === '#') {
+    let c = text.charCodeAt(i);
+    if (c >= 128 || ORDINARY[c] === 1) {
+      // A run of characters that only change the last significant one: most of the text.
+      for (let next = text.charCodeAt(i + 1); i + 1 < text.length && (next >= 128 || ORDINARY[next] === 1); next = text.charCodeAt(i + 1)) {
+        c = next;
+        i++;
+      }
+      lastSignificant = c;
+    } else if (c === 35 /* # */) {
       const newline = text.indexOf('\n', i);
       i = (newline < 0 ? text.length : newline) - 1;
-    } else if (c === '"') {
+    } else if (c === 34 /* " */) {
       // A string ends at its quote or, unterminated, at the line's end (the lexer's rule).
       let j = i + 1;
-      while (j < text.length && text[j] !== '"' && text[j] !== '\n') j++;
-      i = text[j] === '"' ? j : j - 1;
-      lastSignificant = '"';
-    } else if (c === '{' || c === '(') {
+      while (j < text.length && text.charCodeAt(j) !== 34 && text.charCodeAt(j) !== 10) j++;
+      i = text.charCodeAt(j) === 34 ? j : j - 1;
+      lastSignificant = c;
+    } else if (c === 123 /* { */ || c === 40 /* ( */) {
       depth++;
       lastSignificant = c;
-    } else if (c === '}' || c === ')') {
+    } else if (c === 125 /* } */ || c === 41 /* ) */) {
       depth = Math.max(0, depth - 1);
       lastSignificant = c;
-    } else if (c === '\n') {
-      if (depth === 0 && lastSignificant === ';' && i + 1 - start >= size) {
+    } else if (c === 10) {
+      if (depth === 0 && lastSignificant === 59 /* ; */ && i + 1 - start >= size) {
         out.push([start, i + 1]);
         start = i + 1;
       }
-    } else if (c !== ' ' && c !== '\t' && c !== '\r') {
+    } else if (c !== 32 && c !== 9 && c !== 13) {
       lastSignificant = c;
     }
   }
@@ -131,7 +197,7 @@ interface Lexed {
 
 /** Tokens of text[start, end), their offsets made offsets into the whole text. */
 function tokenizeChunk(text: string, start: number, end: number): Lexed {
-  const lexed = policyLexer.tokenize(start === 0 && end === text.length ? text : text.slice(start, end));
+  const lexed = policyLexer().tokenize(start === 0 && end === text.length ? text : text.slice(start, end));
   if (start === 0) return lexed;
   const shift = (t: IToken): void => {
     t.startOffset += start;

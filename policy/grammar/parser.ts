@@ -896,11 +896,25 @@ const errorMessageProvider: IParserErrorMessageProvider = {
 
 // ---------------------------------------------------------------- the singleton
 
-/** Built once: grammar analysis (performSelfAnalysis) is the expensive part. */
-const parser = new PolicyParser({ validate: false });
+let parser: PolicyParser | undefined;
 
-/** The CST visitor base class of this grammar (for policy/grammar/visitor.ts). */
-export const BaseVisitor = parser.getBaseCstVisitorConstructor();
+/**
+ * Built once, on first use: grammar analysis (performSelfAnalysis) is the expensive part
+ * (~50 ms), and a policy the fast path (fast.ts) reads whole never needs it — `policy
+ * query` on a Xen release's policy.conf, for one.
+ */
+function policyParser(): PolicyParser {
+  return (parser ??= new PolicyParser({ validate: false }));
+}
+
+/**
+ * chevrotain's check that a CST visitor has a method for every rule of this grammar (the
+ * `validateVisitor` of the visitor base class, chevrotain's cst_visitor.ts), for
+ * policy/grammar/visitor.ts, whose visitor dispatches by rule name itself.
+ */
+export function validateVisitor(visitor: object): void {
+  (policyParser().getBaseCstVisitorConstructor().prototype as { validateVisitor(this: object): void }).validateVisitor.call(visitor);
+}
 
 /**
  * Parses a token vector as a `policy`, recovering from errors as it goes, and hands each
@@ -909,6 +923,7 @@ export const BaseVisitor = parser.getBaseCstVisitorConstructor();
  * (the AST) there and then.
  */
 export function parseTokens(tokens: IToken[], onStatement: (statement: CstNode) => void): readonly IRecognitionException[] {
+  const parser = policyParser();
   parser.onStatement = (statement) => {
     onStatement(statement);
     // The policy node keeps a reference to every statement; empty it so its subtree can go.

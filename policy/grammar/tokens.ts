@@ -185,6 +185,13 @@ const UnsupportedKeywords: readonly TokenType[] = unsupportedWords.map((w) => ke
 /** Reserved by checkpolicy's scanner but used by no statement of the Xen grammar. */
 const ReservedKeywords: readonly TokenType[] = ['clone'].map((w) => keyword(tokenName(w), w));
 
+/**
+ * Every reserved spelling (`allow`, `ALLOW`, …; not the symbols `&&`, `==`…): a word the
+ * lexer reads as a keyword, never as a name. For the fast path of policy/grammar/fast.ts,
+ * which cuts words itself and must read exactly these as keywords.
+ */
+export const RESERVED_SPELLINGS: ReadonlySet<string> = new Set(reserved.flatMap(({ word }) => [word, word.toUpperCase()]));
+
 // ---------------------------------------------------------------- literals and punctuation
 
 /** Any word that starts with a digit but is not a number (`3com`, `1.2.3.4`): never valid. */
@@ -254,5 +261,9 @@ export function buildPolicyLexer({ validate }: { readonly validate: boolean }) {
   return new Lexer([...allTokens], { positionTracking: 'onlyOffset', ensureOptimizations: true, skipValidations: !validate });
 }
 
-/** One lexer for the process. */
-export const policyLexer = buildPolicyLexer({ validate: false });
+let lexer: ReturnType<typeof buildPolicyLexer> | undefined;
+
+/** One lexer for the process, built on first use (a policy the fast path reads whole needs none). */
+export function policyLexer(): ReturnType<typeof buildPolicyLexer> {
+  return (lexer ??= buildPolicyLexer({ validate: false }));
+}

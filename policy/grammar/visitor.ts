@@ -12,7 +12,7 @@ import type { CstChildrenDictionary, CstElement, CstNode, IToken } from 'chevrot
 import * as A from './ast.js';
 import { diagnostic, type Diagnostic, type SourceSpan } from '../../core/diagnostics.js';
 import { ownCopy } from '../../core/strings.js';
-import { BaseVisitor } from './parser.js';
+import { validateVisitor } from './parser.js';
 import { MODULE_ONLY, XEN_FOREIGN_STATEMENTS } from './tokens.js';
 
 /** What one AST build needs besides the CST: where the text came from, and where to report. */
@@ -287,12 +287,15 @@ function avRuleSetsAllowed(kind: A.AvRuleKind | 'auditdeny', sources: A.NameSet,
 /**
  * One method per grammar rule, as chevrotain's visitors are written; each receives the
  * rule's children and the build environment, and returns its AST piece or undefined
- * when recovery left it incomplete.
+ * when recovery left it incomplete. It does not extend chevrotain's visitor base class,
+ * which exists only once the parser does (parser.ts builds it on first use): `visit`
+ * dispatches by rule name as that class's does, and `theBuilder` runs its check that
+ * every rule has a method.
  */
-class AstBuilder extends BaseVisitor {
-  constructor() {
-    super();
-    this.validateVisitor();
+class AstBuilder {
+  /** The method of the node's rule (chevrotain's cst_visitor.ts `visit`). */
+  visit(node: CstNode, env: BuildEnv): unknown {
+    return (this as unknown as Record<string, (children: Children, env: BuildEnv) => unknown>)[node.name]!(node.children, env);
   }
 
   /** Visits a child rule unless re-sync recovery cut it short. */
@@ -635,7 +638,7 @@ class AstBuilder extends BaseVisitor {
     const complement = tokens(ctx, 'Tilde').length > 0;
     const group = nodes(ctx, 'nameGroup')[0];
     const listed = star ? [] : group ? this.sub<Listed[]>(group, env) : flattenGroup(tokens(ctx, 'Identifier'), tokens(ctx, 'Minus'), [], env);
-    return listed && new A.PackedNameSet(star, complement, listed, span.file, span.start, span.end);
+    return listed && A.PackedNameSet.of(star, complement, listed, span.file, span.start, span.end);
   }
 
   nameGroup(ctx: Children, env: BuildEnv): Listed[] | undefined {
@@ -756,7 +759,7 @@ class AstBuilder extends BaseVisitor {
     const complement = tokens(ctx, 'Tilde').length > 0;
     const list = nodes(ctx, 'identifierList')[0];
     const names = star ? [] : list ? this.sub<A.Name[]>(list, env) : namesOf(tokens(ctx, 'Identifier'), env);
-    return names && new A.PackedNameSet(star, complement, names.map((n) => ({ ...n, excluded: false })), span.file, span.start, span.end);
+    return names && A.PackedNameSet.of(star, complement, names.map((n) => ({ ...n, excluded: false })), span.file, span.start, span.end);
   }
 
   // ------------------------------------------------------------ conditionals
@@ -923,7 +926,16 @@ class AstBuilder extends BaseVisitor {
   }
 }
 
-const builder = new AstBuilder();
+let builder: AstBuilder | undefined;
+
+function theBuilder(): AstBuilder {
+  if (!builder) {
+    const made = new AstBuilder();
+    validateVisitor(made);
+    builder = made;
+  }
+  return builder;
+}
 
 /** The `;` of an empty statement (which has no AST node), if the node is one. */
 export function emptyStatement(statement: CstNode): IToken | undefined {
@@ -934,5 +946,5 @@ export function emptyStatement(statement: CstNode): IToken | undefined {
 
 /** The AST of one top-level statement (undefined if it has none), reporting into `env`. */
 export function buildStatement(statement: CstNode, env: BuildEnv): A.Statement | undefined {
-  return builder.statementOf(statement, env);
+  return theBuilder().statementOf(statement, env);
 }
