@@ -1,6 +1,6 @@
 // The real-Linux QEMU harness itself (test/support/qemu-linux.ts), once per Debian kernel
 // flavour (amd64; i386's 686-pae and 686): on a machine with QEMU and Debian's apt it boots the
-// flavour's kernel, and hands out both dumps of the paused guest, the guest's own kallsyms (and
+// flavour's kernel, and hands out the dumps of the paused guest (ELF, ELF -p, kdump-zlib, raw), the guest's own kallsyms (and
 // BTF, where the kernel has it), and the process list the guest printed, with the distinctive
 // processes its /init started. The VMI differential tests compare their process listing with
 // that one. Without the flavour's QEMU (qemu-system-x86_64, qemu-system-i386) or dpkg-deb the
@@ -38,6 +38,8 @@ for (const flavour of KERNEL_FLAVOURS) {
       const path = guest.files[format];
       assert.ok(path && existsSync(path) && statSync(path).size > 0, `no ${format} dump`);
     }
+    // The raw dump is the guest's 128 MiB of RAM, offset = guest-physical address (the harness compares it with the ELF dump).
+    assert.equal(guest.files.raw && existsSync(guest.files.raw) ? statSync(guest.files.raw).size : 0, 128 << 20, 'no raw dump of all 128 MiB');
     const kallsyms = readFileSync(guest.kallsyms, 'latin1');
     if (flavour.startsWith('amd64')) {
       // Debian's amd64 kernel has CONFIG_DEBUG_INFO_BTF and CONFIG_KALLSYMS_ALL.

@@ -1,12 +1,15 @@
 // The VMI core on a real kernel's memory: Debian's 6.1 kernel booted under QEMU (TCG), which
-// listed its own processes, then paused and dumped as ELF and as kdump-zlib
-// (test/support/qemu-linux.ts) — once per kernel flavour: amd64 (4-level IA-32e paging), the
-// same kernel on a CPU with LA57 (5-level), and i386's 686-pae (PAE paging) and 686 (32-bit paging). First, without a profile, `vmi translate`
-// without --dtb must take the flavour's paging mode and CR3 from the dump's vCPU state and
-// find _text where nokaslr loads it. Then the profile comes from the guest's own BTF and
-// kallsyms through `vmi profile` — nothing hand-written — and `vmi ps` runs without --dtb,
-// reading the guest's pointers at its width (4 bytes on the i386 kernels).
-// What it lists must be what the guest said: every pid with its comm, in both formats alike.
+// listed its own processes, then paused and dumped as ELF (with and without -p), as kdump-zlib
+// and raw (test/support/qemu-linux.ts) — once per kernel flavour: amd64 (4-level IA-32e
+// paging), the same kernel on a CPU with LA57 (5-level), and i386's 686-pae (PAE paging) and
+// 686 (32-bit paging). First, without a profile, `vmi translate` without --dtb must take the
+// flavour's paging mode and CR3 from the dump's vCPU state and find _text where nokaslr loads
+// it. Then the profile comes from the guest's own BTF and kallsyms through `vmi profile` —
+// nothing hand-written — and `vmi ps` runs without --dtb, reading the guest's pointers at its
+// width (4 bytes on the i386 kernels). What it lists must be what the guest said: every pid
+// with its comm, in every format alike. The raw dump carries no vCPU state: there the walk is
+// given the --dtb the ELF dump's CPU note gives and the flavour's --mode, and without --dtb
+// the CLI must refuse (exit 2) rather than guess.
 // Debian's i386 kernels are built without CONFIG_DEBUG_INFO_BTF (and without
 // CONFIG_KALLSYMS_ALL, so their kallsyms has no init_task): the guest has no BTF to give, and
 // their profile comes from the DWARF and symbol table of the same build's -dbg vmlinux
@@ -65,8 +68,24 @@ function sameAsGuest(guest: LinuxGuestDumps, json: string, format: string): read
 /** Where all three flavours load the kernel image (CONFIG_PHYSICAL_START) under nokaslr. */
 const TEXT_PHYSICAL = '0x1000000';
 
+/** What the CLI says without --dtb or --mode on a snapshot with no vCPU state (cli/vmi.ts pagingOf). */
+const NO_VCPU_STATE = /carries no vCPU state: give --dtb/;
+
+/**
+ * The page-directory base the ELF dump's vCPU 0 gives (its CPU note's CR3, as `vmi translate`
+ * without --dtb says it took it), with what _text translates to there: a raw dump has no vCPU
+ * state, so its reader must be given this.
+ */
+function fromElfNote(elf: string, text: string): { readonly dtb: string; readonly physical: string } {
+  const r = cli(['vmi', 'translate', '--snapshot', elf, '--address', `0x${text}`, '--format', 'json']);
+  assert.equal(r.status, 0, r.stderr);
+  const dtb = /--dtb (0x[0-9a-f]+) --mode \S+: from vCPU 0 of the dump/.exec(r.stderr)?.[1];
+  assert.ok(dtb, r.stderr);
+  return { dtb, physical: (JSON.parse(r.stdout) as { physical: string }).physical };
+}
+
 for (const { flavour, mode } of FLAVOURS) {
-  test(`${flavour}: vmi profile from the kernel's own files, then vmi ps on its ELF and kdump dumps: what the guest listed`, async (t) => {
+  test(`${flavour}: vmi profile from the kernel's own files, then vmi ps on its ELF, kdump and raw dumps: what the guest listed`, async (t) => {
     const guest = linuxGuestFor(t, flavour);
     if (!guest) return;
     const fromDump = new RegExp(`--mode ${mode}: from vCPU 0 of the dump`);
@@ -83,6 +102,20 @@ for (const { flavour, mode } of FLAVOURS) {
         assert.equal((JSON.parse(r.stdout) as { physical?: string }).physical, TEXT_PHYSICAL, r.stdout);
       });
     }
+
+    await t.test(`raw: with --dtb from the ELF dump's vCPU note and --mode ${mode}, _text translates as on the ELF dump; without --dtb, exit 2`, () => {
+      assert.ok(text, 'kallsyms has no _text');
+      const raw = guest.files.raw;
+      assert.ok(raw && guest.files.elf, 'no raw or ELF dump');
+      const elf = fromElfNote(guest.files.elf, text);
+      const r = cli(['vmi', 'translate', '--snapshot', raw, '--dtb', elf.dtb, '--mode', mode, '--address', `0x${text}`, '--format', 'json']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal((JSON.parse(r.stdout) as { physical?: string }).physical, elf.physical, r.stdout);
+      assert.equal(elf.physical, TEXT_PHYSICAL);
+      const bare = cli(['vmi', 'translate', '--snapshot', raw, '--address', `0x${text}`]);
+      assert.equal(bare.status, 2, bare.stderr);
+      assert.match(bare.stderr, NO_VCPU_STATE);
+    });
 
     await t.test(`vmi profile from its ${flavour.startsWith('amd64') ? 'BTF and kallsyms' : "-dbg package's DWARF and symbol table"}, vmi ps on every dump: every pid with the comm the guest printed`, (st) => {
       // amd64 profiles from what the running guest gave (its BTF and kallsyms); the i386
@@ -115,7 +148,18 @@ for (const { flavour, mode } of FLAVOURS) {
         }
         assert.equal(listings[1], listings[0], 'the ELF dump with -p gives the same listing as without');
         assert.equal(listings[2], listings[0], 'the ELF and kdump dumps give the same listing');
-        console.log(`# ${guest.kernelRelease}: ${guest.processes.length} processes listed by the guest, the same by vmi ps on all three dumps`);
+        // The raw dump has no vCPU state: the page-directory base comes from the ELF dump's note.
+        const raw = guest.files.raw;
+        assert.ok(raw && text, 'no raw dump, or no _text in kallsyms');
+        const { dtb } = fromElfNote(guest.files.elf!, text);
+        const r = cli(['vmi', 'ps', '--snapshot', raw, '--dtb', dtb, '--mode', mode, '--profile', profile, '--format', 'json']);
+        assert.equal(r.status, 0, `raw: ${r.stderr}`);
+        sameAsGuest(guest, r.stdout, 'raw');
+        assert.equal(r.stdout, listings[0], 'the raw and ELF dumps give the same listing');
+        const bare = cli(['vmi', 'ps', '--snapshot', raw, '--profile', profile]);
+        assert.equal(bare.status, 2, bare.stderr);
+        assert.match(bare.stderr, NO_VCPU_STATE);
+        console.log(`# ${guest.kernelRelease}: ${guest.processes.length} processes listed by the guest, the same by vmi ps on all four dumps (raw with --dtb ${dtb} --mode ${mode})`);
       });
     });
   });
@@ -165,6 +209,24 @@ test('amd64-pti: a KPTI guest paused in user mode: translate and ps through the 
     const paging = cli(['vmi', 'ps', '--snapshot', guest.files['elf-paging']!, '--profile', profile]);
     assert.equal(paging.status, 1);
     assert.match(paging.stderr, /outside the memory snapshot/);
-    console.log(`# amd64-pti: ${guest.processes.length} processes listed by the guest, the same by vmi ps on the ELF and kdump dumps, through the kernel half of the user CR3`);
+    // The raw dump has no vCPU state, so no user CR3 to start from: given the kernel half, it
+    // reads as the ELF dump does through it.
+    const raw = guest.files.raw;
+    assert.ok(raw, 'no raw dump');
+    const elf = fromElfNote(guest.files.elf!, symbol('_text').toString(16));
+    const kernelHalf = `0x${(BigInt(elf.dtb) - 0x1000n).toString(16)}`;
+    const text = cli(['vmi', 'translate', '--snapshot', raw, '--dtb', kernelHalf, '--mode', 'ia32e', '--address', `0x${symbol('_text').toString(16)}`, '--format', 'json']);
+    assert.equal(text.status, 0, text.stderr);
+    assert.equal((JSON.parse(text.stdout) as { physical: string }).physical, elf.physical);
+    const elfPs = cli(['vmi', 'ps', '--snapshot', guest.files.elf!, '--profile', profile, '--format', 'json']);
+    const ps = cli(['vmi', 'ps', '--snapshot', raw, '--dtb', kernelHalf, '--mode', 'ia32e', '--profile', profile, '--format', 'json']);
+    assert.equal(ps.status, 0, `raw: ${ps.stderr}`);
+    assert.doesNotMatch(ps.stderr, /KPTI/, 'a --dtb is used as given');
+    assert.equal(sameAsGuest(guest, ps.stdout, 'raw').find((p) => p.comm === 'vmitest-spin')?.dtb, kernelHalf);
+    assert.equal(ps.stdout, elfPs.stdout, 'the raw and ELF dumps give the same listing');
+    const bare = cli(['vmi', 'ps', '--snapshot', raw, '--profile', profile]);
+    assert.equal(bare.status, 2, bare.stderr);
+    assert.match(bare.stderr, NO_VCPU_STATE);
+    console.log(`# amd64-pti: ${guest.processes.length} processes listed by the guest, the same by vmi ps on the ELF and kdump dumps, through the kernel half of the user CR3, and on the raw dump with --dtb ${kernelHalf}`);
   });
 });

@@ -21,7 +21,9 @@
 // its kernel release, the sizes and SHA-256 of the two files and, last, the pid and comm of
 // every /proc/[0-9]* to the console (ttyS0), then `VMITEST-READY`, and waits without creating
 // another process. The host watches the console for that line, then over QMP stops the guest,
-// dumps it (ELF and kdump-zlib, paging off) and quits.
+// dumps it with dump-guest-memory (ELF, ELF with paging (-p) and kdump-zlib), saves its RAM raw
+// with pmemsave (all 128 MiB from guest-physical 0: file offset = guest-physical address, no
+// vCPU state; 0.1-0.4 s and 128 MiB more per guest) and quits.
 //
 // Debian's i386 kernels (6.1.0-57) are built without CONFIG_DEBUG_INFO_BTF and without
 // CONFIG_KALLSYMS_ALL: their guests have no /sys/kernel/btf/vmlinux (the guest says
@@ -38,7 +40,7 @@
 //
 // Everything is cached under a directory keyed by the flavour, the kernel package version, the
 // QEMU version and a hash of the harness parameters (QEMU arguments, kernel command line, /init,
-// busybox version; for amd64 exactly the key it had before flavours existed); a build happens
+// busybox version, the dumps asked for; adding the raw dump changed every key); a build happens
 // in a fresh directory that is renamed into place only after it is verified: the BTF (where
 // there is one) and kallsyms copies have the size and SHA-256 the guest printed, the BTF its
 // magic, the process listing is whole and has the distinctive names, KASLR is off (_text at its
@@ -49,7 +51,9 @@
 // the user table at CR3 lacks), init_task in the ELF dump where kallsyms says, holding
 // "swapper/0"; on i386 protected mode, CR4.PAE set (686-pae) or clear (686), and CR3's tables,
 // walked here, mapping _text to 16 MiB. The kdump file must carry the same note, under the
-// disk_dump_header of the ELF dump's class. A cold build takes ~30 s on 2 cores for amd64 (~5 s
+// disk_dump_header of the ELF dump's class, and the raw file must be all the guest's RAM: the
+// ELF dump's PT_LOADs below 128 MiB byte for byte at their guest-physical offsets, the others
+// firmware below 4 GiB. A cold build takes ~30 s on 2 cores for amd64 (~5 s
 // downloads, ~11 s boot, ~11 s copying 8 MB out through the emulated UART, ~1 s dumps; ~40 s
 // when two test processes build at once) and ~19 s for each i386 flavour (~5-6 s downloading
 // the 52 MB kernel package and busybox, ~9-11 s boot with a 1.5 MB kallsyms and no BTF to copy,
@@ -81,8 +85,8 @@ export interface LinuxGuestDumps {
   readonly flavour: KernelFlavour;
   /** `uname -r` as the guest printed it. */
   readonly kernelRelease: string;
-  /** Dumps of the paused guest, by QEMU's format name. */
-  readonly files: Readonly<Partial<Record<'elf' | 'elf-paging' | 'kdump-zlib', string>>>;
+  /** Dumps of the paused guest: by dump-guest-memory's format name (elf-paging: ELF with -p), and `raw` (pmemsave of all its RAM; no vCPU state). */
+  readonly files: Readonly<Partial<Record<DumpName, string>>>;
   /**
    * Path of a copy of the guest's /sys/kernel/btf/vmlinux; absent when the guest has none
    * (Debian's i386 kernels, 686-pae and 686, are built without CONFIG_DEBUG_INFO_BTF).
@@ -269,6 +273,19 @@ const DUMPS = [
   { name: 'elf-paging', format: 'elf', paging: true },
   { name: 'kdump-zlib', format: 'kdump-zlib', paging: false },
 ] as const;
+
+/**
+ * The raw dump: the guest's RAM as it is, file offset = guest-physical address, written by QMP
+ * `pmemsave` (qmp_pmemsave, softmmu/cpus.c in QEMU 7.2, copies `size` bytes from guest-physical
+ * `val` with cpu_physical_memory_read, through the system memory's address space). On the pc machine all of a 128 MiB guest's RAM
+ * lies below the PCI hole (pc_init1 in hw/i386/pc_piix.c puts RAM above 4 GiB only past
+ * 0xe0000000, or 3 GiB), so [0, RAM_MIB MiB) is all of it; inspectDumps checks that against the
+ * ELF dump's PT_LOADs, byte for byte. It carries no vCPU state: a reader needs --dtb and --mode.
+ */
+const RAW_DUMP = { name: 'raw', command: 'pmemsave', bytes: RAM_MIB << 20 } as const;
+
+/** The dumps' names, as LinuxGuestDumps.files has them. */
+type DumpName = (typeof DUMPS)[number]['name'] | typeof RAW_DUMP.name;
 
 const CONSOLE = 'console.log';
 const XFER = 'xfer.bin';
@@ -565,6 +582,10 @@ async function driveQemu(request: BootRequest): Promise<BootReport> {
       report.dumpMs[d.name] = Date.now() - t;
       if (reply.error) report.errors[d.name] = reply.error.desc;
     }
+    const t = Date.now();
+    const raw = await execute(RAW_DUMP.command, { val: 0, size: RAW_DUMP.bytes, filename: join(request.dir, dumpFileName(RAW_DUMP.name)) });
+    report.dumpMs[RAW_DUMP.name] = Date.now() - t;
+    if (raw.error) report.errors[RAW_DUMP.name] = raw.error.desc;
     // QEMU may be gone before its reply to quit is read: wait for the exit, not the reply.
     qemu.stdin.write(JSON.stringify({ execute: 'quit' }) + '\n');
     await Promise.race([exited, failure(deadline(30_000, 'waiting for QEMU to quit'))]);
@@ -734,6 +755,41 @@ function readPhysical(fd: number, dump: ElfDump, address: number, length: number
   return seg ? readAt(fd, seg.offset + (address - seg.paddr), length) : undefined;
 }
 
+/** Where the PC's firmware ROMs lie: the BIOS image is mapped to end at 4 GiB (pc_system_firmware_init, hw/i386/pc_sysfw.c). */
+const FIRMWARE_BELOW_4G = 0xff000000;
+/** How much of the two files is compared at a time. */
+const COMPARE_CHUNK = 4 << 20;
+
+/**
+ * The raw dump against the ELF dump of the same pause: RAW_DUMP.bytes long; every PT_LOAD of the
+ * ELF dump (QEMU writes one per block of guest RAM or ROM, guest_phys_blocks_append in
+ * softmmu/memory_mapping.c) either lies in [0, RAM) — and the raw file holds the same bytes at
+ * the same offset (compared when `compare`, as the entry is built) — or is firmware ending at
+ * 4 GiB; so the raw file is all the guest's RAM, offset = guest-physical address.
+ */
+function rawFacts(raw: string, elfFile: string, fd: number, dump: ElfDump, compare: boolean): string {
+  const size = statSync(raw).size;
+  if (size !== RAW_DUMP.bytes) throw new Error(`${raw}: ${size} bytes, not the ${RAW_DUMP.bytes} of RAM ${RAW_DUMP.command} was asked for`);
+  const inRam = dump.loads.filter((l) => l.paddr + l.filesz <= size);
+  const elsewhere = dump.loads.filter((l) => l.paddr + l.filesz > size);
+  const stray = elsewhere.find((l) => l.paddr < FIRMWARE_BELOW_4G || l.paddr + l.filesz > 2 ** 32);
+  if (stray) throw new Error(`${elfFile}: PT_LOAD ${hex(stray.paddr)}+${hex(stray.filesz)} is guest memory outside [0, ${hex(size)}) and not firmware below 4 GiB: the raw dump of [0, ${hex(size)}) is not all of the guest's RAM`);
+  const rfd = openSync(raw, 'r');
+  let compared = 0;
+  try {
+    for (const l of compare ? inRam : []) {
+      for (let done = 0; done < l.filesz; done += COMPARE_CHUNK) {
+        const length = Math.min(COMPARE_CHUNK, l.filesz - done);
+        if (!readAt(rfd, l.paddr + done, length).equals(readAt(fd, l.offset + done, length))) throw new Error(`${raw}: the bytes at ${hex(l.paddr + done)}(+${hex(length)}) differ from the ELF dump's at that guest-physical address`);
+      }
+      compared += l.filesz;
+    }
+  } finally {
+    closeSync(rfd);
+  }
+  return `The raw dump (${RAW_DUMP.command} 0 ${hex(size)}) is the guest's RAM, file offset = guest-physical address: its ${hex(size)} bytes match the ELF dump's ${inRam.length} PT_LOAD${inRam.length === 1 ? '' : 's'} below ${hex(size)} (${compare ? `${hex(compared)} bytes compared` : 'compared when the entry was built'}), and the ELF dump's other PT_LOAD${elsewhere.length === 1 ? ' is' : 's are'} firmware (${elsewhere.map((l) => `${hex(l.paddr)}+${hex(l.filesz)}`).join(', ')}), not RAM. It carries no vCPU state: --dtb and --mode must be given.`;
+}
+
 /** QEMUCPUState (target/i386/arch_dump.c): version, size, 16 registers, rip at 136, rflags, cs (flags at 160), …, cr[0..4] at 392. */
 const QEMU_RIP = 136;
 const QEMU_CS_FLAGS = 160;
@@ -809,7 +865,7 @@ interface DumpView {
  * file carries the ELF dump's note, byte for byte, under the disk_dump_header of the ELF
  * dump's class) and CR3's table, and says what it found.
  */
-function inspectDumps(name: KernelFlavour, files: LinuxGuestDumps['files'], kallsyms: string, meltdown: string): string {
+function inspectDumps(name: KernelFlavour, files: LinuxGuestDumps['files'], kallsyms: string, meltdown: string, compareRaw: boolean): string {
   const flavour = FLAVOURS[name];
   const sym = symbols(kallsyms, ['_text', 'init_task', 'init_top_pgt', 'page_offset_base', 'phys_base']);
   const text = sym.get('_text');
@@ -856,6 +912,8 @@ function inspectDumps(name: KernelFlavour, files: LinuxGuestDumps['files'], kall
       `Both dumps carry, per vCPU, an NT_PRSTATUS note ("CORE": general registers, no CR3; here ${prstatus?.desc.length ?? '?'} bytes, QEMU's ${prstatus?.desc.length === 336 ? 'x86_64_elf_prstatus, written for a vCPU with EFER.LMA' : prstatus?.desc.length === 144 ? 'x86_elf_prstatus (32-bit registers), written for a vCPU without EFER.LMA' : 'unknown layout'}) and a "QEMU" note of type 0 holding QEMUCPUState (here version ${cpu.readUInt32LE(0)}, ${cpu.readUInt32LE(4)} bytes; rip at byte 136, cs.flags at 160, cr[0..4] at 392, 64-bit fields whatever the guest): the ELF dump in its PT_NOTE segment, the kdump file in the note area its sub-header's offset_note/size_note point to (QEMU 7.2 writes kdump flattened: a 4 KiB "makedumpfile" header, then big-endian (offset, size) records).`,
       ...(longMode ? longModeFacts(view, flavour.pti === true) : protectedModeFacts(view, flavour.paging === 'pae')),
     ];
+    if (!files.raw) throw new Error(`QEMU wrote no raw dump (${RAW_DUMP.command})`);
+    facts.push(rawFacts(files.raw, files.elf, fd, dump, compareRaw));
   } finally {
     closeSync(fd);
   }
@@ -1001,11 +1059,11 @@ function defaultCacheDir(): string {
 
 /**
  * `linux-<kernel version>-qemu-<version>-<hash>` for amd64, `linux-<flavour>-<kernel version>-…`
- * for the others: the hash covers everything the harness asks of the guest and QEMU (for amd64
- * exactly what it covered before there were flavours, so its entries stay valid).
+ * for the others: the hash covers everything the harness asks of the guest and QEMU, the dumps
+ * included (RAW_DUMP made every entry written before it stale).
  */
 function cacheKey(name: KernelFlavour, packages: DebianPackages, version: string): string {
-  const params = { packages, version, args: qemuArgs(FLAVOURS[name], 'vmlinuz', INITRD), GUEST_INIT: guestInitOf(name), APPLETS, DISTINCTIVE, DUMPS };
+  const params = { packages, version, args: qemuArgs(FLAVOURS[name], 'vmlinuz', INITRD), GUEST_INIT: guestInitOf(name), APPLETS, DISTINCTIVE, DUMPS, RAW_DUMP };
   const hash = createHash('sha256')
     .update(JSON.stringify(name === 'amd64' ? params : { ...params, flavour: name }))
     .digest('hex')
@@ -1045,6 +1103,8 @@ function build(name: KernelFlavour, cacheDir: string, entry: string, packages: D
       if (report.errors[d.name]) throw new Error(`dump-guest-memory format ${d.format}: ${report.errors[d.name]}`);
       files[d.name] = dumpFileName(d.name);
     }
+    if (report.errors[RAW_DUMP.name]) throw new Error(`${RAW_DUMP.command}: ${report.errors[RAW_DUMP.name]}`);
+    files[RAW_DUMP.name] = dumpFileName(RAW_DUMP.name);
     const outcome: Outcome = {
       kernelRelease: facts.kernelRelease,
       kernelPackage: packages.kernel,
@@ -1058,7 +1118,7 @@ function build(name: KernelFlavour, cacheDir: string, entry: string, packages: D
       timings: { packagesMs: t1 - t0, bootAndDumpMs: t2 - t1 },
       boot: report,
     };
-    verify(name, work, outcome);
+    verify(name, work, outcome, true);
     return publishEntry(work, entry, outcome);
   } catch (e) {
     rmSync(work, { recursive: true, force: true });
@@ -1066,13 +1126,17 @@ function build(name: KernelFlavour, cacheDir: string, entry: string, packages: D
   }
 }
 
-/** Every check a fixture passes before a test sees it; returns the CR3 note. */
-function verify(name: KernelFlavour, entry: string, outcome: Outcome): string {
+/**
+ * Every check a fixture passes before a test sees it; returns the CR3 note. `built`: the entry
+ * was just built, so the raw dump is compared with the ELF dump byte for byte (~0.3 s; a cached
+ * entry's files do not change, so later calls check only its size).
+ */
+function verify(name: KernelFlavour, entry: string, outcome: Outcome, built = false): string {
   verifyGuestFiles(entry, outcome.guestFiles);
   if (outcome.kernelRelease !== releaseOf(outcome.kernelPackage)) {
     throw new Error(`the guest runs ${outcome.kernelRelease}, not the kernel of ${outcome.kernelPackage}`);
   }
-  return inspectDumps(name, absolute(entry, outcome.files), readFileSync(join(entry, KALLSYMS), 'latin1'), outcome.meltdown);
+  return inspectDumps(name, absolute(entry, outcome.files), readFileSync(join(entry, KALLSYMS), 'latin1'), outcome.meltdown, built);
 }
 
 const made = new Map<string, LinuxGuestDumps>();
