@@ -106,9 +106,9 @@ export async function renderSvg(dot: string): Promise<string> {
 }
 
 /** The HTML report of a check: the graph as Graphviz lays it out, the findings with their source lines. */
-export async function renderCheckHtml(report: CheckReport, inputs: Parameters<typeof sourcesOf>[0], diagnostics: readonly LocatedDiagnostic[]): Promise<string> {
+export async function renderCheckHtml(report: CheckReport, inputs: Parameters<typeof sourcesOf>[0], diagnostics: readonly LocatedDiagnostic[], unwritten: ReadonlySet<string> = new Set()): Promise<string> {
   const drawing = drawGraph(report, { ids: true });
-  return checkHtml({ report, drawing, svg: await renderSvg(drawing.dot), sources: sourcesOf(inputs), diagnostics });
+  return checkHtml({ report, drawing, svg: await renderSvg(drawing.dot), sources: sourcesOf(inputs), unwritten: (file) => unwritten.has(file), diagnostics });
 }
 
 export function runCheck(argv: readonly string[], io: Io, usageError: (io: Io, message: string) => number): number | Promise<number> {
@@ -135,7 +135,7 @@ export function runCheck(argv: readonly string[], io: Io, usageError: (io: Io, m
   if (!report) return outcome.exit;
   if (format.format === 'svg') return renderSvg(reportDot(report)).then((svg) => (io.stdout(svg), outcome.exit));
   const exit = args.flags.get('--fail-on') === 'warning' && outcome.exit === EXIT_OK && hasWarning(report, outcome.diagnostics) ? EXIT_FINDINGS : outcome.exit;
-  if (format.format === 'html') return renderCheckHtml(report, outcome, recordedDiagnostics(io)).then((page) => (io.stdout(page), exit));
+  if (format.format === 'html') return renderCheckHtml(report, outcome, recordedDiagnostics(io), outcome.unwritten).then((page) => (io.stdout(page), exit));
   io.stdout(renderReport(report, format.format, args, recordedDiagnostics(io), outcome.files, outcome.unwritten));
   return exit;
 }

@@ -108,13 +108,13 @@ async function verifyHtmlCommand(spec: SpecInput, args: ParsedArgs, given: Io): 
   // What the page takes from the check, made as soon as the check ends: the report, its
   // drawing and the snippets its findings quote. Holding the check outcome itself would keep
   // the compiler's IR, the policy and its parse tree alive through the whole self-test.
-  let checked: { report: CheckReport; drawing: DrawnGraph; sources: Sources } | undefined;
+  let checked: { report: CheckReport; drawing: DrawnGraph; sources: Sources; unwritten: ReadonlySet<string> } | undefined;
   const status = statusLine(given);
   const io = status.io;
   progress(io, `compiling and checking ${terminalSafe(specName(spec))}…`);
   const outcome = verify(spec, { ...selftestOptionsOf(args), ...progressOptions(status) }, {
     onCheck: (report, check) => {
-      checked = { report, drawing: drawGraph(report, { ids: true }), sources: snippetsAt(sourcesOf(check), report.findings.flatMap((f) => f.provenance)) };
+      checked = { report, drawing: drawGraph(report, { ids: true }), sources: snippetsAt(sourcesOf(check), report.findings.flatMap((f) => f.provenance)), unwritten: check.unwritten ?? new Set<string>() };
     },
   });
   status.clear();
@@ -122,7 +122,8 @@ async function verifyHtmlCommand(spec: SpecInput, args: ParsedArgs, given: Io): 
   const selftestReport = outcome.stages.flatMap((s) => (s.stage === 'selftest' && s.report ? [s.report] : []))[0];
   let check: CheckHtmlInput | undefined;
   if (checked) {
-    check = { report: checked.report, drawing: checked.drawing, svg: await renderSvg(checked.drawing.dot), sources: checked.sources };
+    const unwritten = checked.unwritten;
+    check = { report: checked.report, drawing: checked.drawing, svg: await renderSvg(checked.drawing.dot), sources: checked.sources, unwritten: (file) => unwritten.has(file) };
   }
   io.stdout(verifyHtml({
     spec: specName(spec),

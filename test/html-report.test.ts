@@ -171,4 +171,9 @@ test('verify --format html quotes its check\'s findings as check --format html d
   const fromCheck = quoted(check.stdout);
   assert.ok(fromCheck.filter((q) => q.includes('<pre class="vp-src">')).length >= 3, 'the check page quotes the spec line and the rules');
   assert.deepEqual(quoted(verify.stdout), fromCheck);
+  // The rules are in the policy.conf compiled in memory and never written: placed at the spec
+  // line they were compiled from, as the text and SARIF reports place them.
+  assert.ok(fromCheck.some((q) => q.includes('<span class="vp-kind">policy</span> compiled from <code>') && q.includes('allow m0_t t0_t:')), 'a rule shown as compiled from its spec line');
+  assert.doesNotMatch(check.stdout, /policy\.conf:\d+/);
+  assert.match(cli(['check', spec]).stdout, /policy +compiled from .*flow\.yaml:5:5 +allow m0_t t0_t:/);
 });

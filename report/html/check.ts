@@ -10,6 +10,7 @@ import type { Finding } from '../../checker/findings.js';
 import { renderFindingText } from '../../checker/messages.js';
 import { compareCodePoints } from '../../core/compare.js';
 import type { DrawnGraph } from '../check/dot.js';
+import { findingPlaces } from '../check/places.js';
 import { verdictLine } from '../check/text.js';
 import type { LocatedDiagnostic } from '../diagnostics.js';
 import { html } from './escape.js';
@@ -21,6 +22,8 @@ export interface CheckHtmlInput {
   readonly drawing: DrawnGraph;
   readonly svg: string;
   readonly sources?: Sources;
+  /** Whether a file the report names is compiled output never written (api/check.ts CheckOutcome.unwritten): its places are shown at the spec line, as the text and SARIF reports show them. */
+  readonly unwritten?: (file: string) => boolean;
   /** The input's warnings met on the way, placed in the user's files. */
   readonly diagnostics?: readonly LocatedDiagnostic[];
 }
@@ -123,7 +126,7 @@ export function checkSections(input: CheckHtmlInput): string {
           for (const h of path) ids.push(nodeId.get(h.from) ?? '', edgeId.get(`${h.from}\u0000${h.to}`) ?? '', nodeId.get(h.to) ?? '');
           return [...new Set(ids.filter(Boolean))].join(',');
         }).filter(Boolean);
-        out.push(findingHtml(f, findingIds[i] as string, ds, paths, sources));
+        out.push(findingHtml(f, findingIds[i] as string, ds, paths, sources, input.unwritten));
       });
       out.push('</section>');
     }
@@ -132,7 +135,8 @@ export function checkSections(input: CheckHtmlInput): string {
   return out.join('\n');
 }
 
-function findingHtml(f: Finding, id: string, domains: string, paths: readonly string[], sources: Sources): string {
+function findingHtml(f: Finding, id: string, domains: string, paths: readonly string[], sources: Sources, unwritten?: (file: string) => boolean): string {
+  const { spec, moved, place } = findingPlaces(f, unwritten);
   const facts: [string, string][] = [['subject → object', `<code>${html(f.subject)}</code> → <code>${html(f.object)}</code>`]];
   if (f.class) facts.push(['permissions', `<code>${html(`${f.class}: ${f.perms.join(' ')}`)}</code>`]);
   else if (f.perms.length) facts.push(['permissions', `<code>${html(f.perms.join(' '))}</code>`]);
@@ -142,17 +146,17 @@ function findingHtml(f: Finding, id: string, domains: string, paths: readonly st
   facts.push(['boolean state', f.booleans ? `when ${html(Object.entries(f.booleans).map(([k, v]) => `${k}=${v}`).join(', '))}` : 'in every boolean state']);
   const out = [
     `<article class="vp-finding" id="${id}" data-rule="${f.ruleId}" data-severity="${f.severity}" data-d="${domains}"${paths.length ? ` data-paths="${paths.join(' ')}"` : ''}>`,
-    `<h4><span class="vp-sev vp-sev-${f.severity}">${f.severity}</span> ${html(renderFindingText(f.message))}</h4>`,
+    `<h4><span class="vp-sev vp-sev-${f.severity}">${f.severity}</span> ${html(renderFindingText(f.message, place))}</h4>`,
     `<dl class="vp-facts">${facts.map(([k, v]) => `<dt>${html(k)}</dt><dd>${v}</dd>`).join('')}</dl>`,
-    ...f.provenance.map((l) => locationHtml(l, sources)),
+    ...f.provenance.map((l) => locationHtml(l, sources, moved(l) ? spec : undefined)),
   ];
   if (f.witness) {
     f.witness.paths.forEach((path, i) => {
-      out.push(`<p>Witness path ${i + 1} of ${f.witness?.paths.length}:</p><ol class="vp-path">${path.map((h) => `<li><code>${html(h.from)}</code> —${html(h.via)}→ <code>${html(h.to)}</code>${h.rules[0] ? ` <span class="vp-from">${html(`${h.rules[0].file}:${h.rules[0].line}:${h.rules[0].column}`)}</span>` : ''}</li>`).join('')}</ol>`);
+      out.push(`<p>Witness path ${i + 1} of ${f.witness?.paths.length}:</p><ol class="vp-path">${path.map((h) => `<li><code>${html(h.from)}</code> —${html(h.via)}→ <code>${html(h.to)}</code>${h.rules[0] && !moved(h.rules[0]) ? ` <span class="vp-from">${html(`${h.rules[0].file}:${h.rules[0].line}:${h.rules[0].column}`)}</span>` : ''}</li>`).join('')}</ol>`);
     });
     if (f.witness.truncated) out.push('<p>… more minimal paths exist (raise --max-paths).</p>');
   }
-  if (f.help) out.push(`<p class="vp-help">${html(renderFindingText(f.help))}</p>`);
+  if (f.help) out.push(`<p class="vp-help">${html(renderFindingText(f.help, place))}</p>`);
   out.push('</article>');
   return out.join('\n');
 }

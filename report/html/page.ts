@@ -45,8 +45,16 @@ function where(l: PlaceLike): string {
   return `${l.file}:${l.line}${l.column ? `:${l.column}` : ''}`;
 }
 
-/** A location with its source lines, the pointed line marked; or the statement as written. */
-export function locationHtml(l: PlaceLike, sources: Sources): string {
+/**
+ * A location with its source lines, the pointed line marked; or the statement as written.
+ * `compiledFrom`: the place is in compiled output never written (report/check/places.ts), so
+ * it is shown as compiled from that spec line, with the statement as written.
+ */
+export function locationHtml(l: PlaceLike, sources: Sources, compiledFrom?: PlaceLike): string {
+  if (compiledFrom) {
+    const head = `<div class="vp-loc-head">${l.kind ? `<span class="vp-kind">${html(l.kind)}</span> ` : ''}compiled from <code>${html(where(compiledFrom))}</code></div>`;
+    return `<div class="vp-loc">${head}${l.text ? `<pre class="vp-src"><code>${html(l.text)}</code></pre>` : ''}</div>`;
+  }
   const snippet = sources(l.file, l.line);
   const head = `<div class="vp-loc-head">${l.kind ? `<span class="vp-kind">${html(l.kind)}</span> ` : ''}<code>${html(where(l))}</code>${snippet?.from ? ` <span class="vp-from">${html(snippet.from)}</span>` : ''}</div>`;
   let body = '';
