@@ -499,10 +499,21 @@ interface BootRequest {
   readonly dir: string;
   readonly args: readonly string[];
   readonly timeoutMs: number;
+  /**
+   * Pause the vCPU in user mode with a KPTI user-half CR3 (bit 12 set): the guest's spinner
+   * runs in user mode almost all the time, but a pause can land in the kernel (a timer tick,
+   * the console), so the pause is retried until QEMU's `info registers` shows the user half.
+   */
+  readonly userHalf?: boolean;
 }
+
+/** Pauses tried before the user half is given up (the dump's own check then says what it holds). */
+const USER_HALF_TRIES = 50;
 
 interface BootReport {
   readonly readyMs: number;
+  /** Pauses it took to catch the user half (userHalf only). */
+  readonly pauses?: number;
   readonly dumpMs: Record<string, number>;
   readonly errors: Record<string, string>;
 }
@@ -557,6 +568,12 @@ async function driveQemu(request: BootRequest): Promise<BootReport> {
     qemu.stdin.write(JSON.stringify(args ? { execute: command, arguments: args, id } : { execute: command, id }) + '\n');
     return Promise.race([reply, failure(exited)]);
   };
+  /** Whether the paused vCPU's CR3 (QEMU's `info registers`) is a KPTI user half: bit 12 set. */
+  const onUserHalf = async (): Promise<boolean> => {
+    const r = await execute('human-monitor-command', { 'command-line': 'info registers' });
+    const cr3 = /\bCR3=([0-9a-f]+)/i.exec(typeof r.return === 'string' ? r.return : '')?.[1];
+    return cr3 !== undefined && (BigInt(`0x${cr3}`) & 0x1000n) !== 0n;
+  };
   try {
     await Promise.race([greeting, failure(exited), failure(deadline(30_000, 'waiting for the QMP greeting'))]);
     const caps = await execute('qmp_capabilities');
@@ -575,7 +592,16 @@ async function driveQemu(request: BootRequest): Promise<BootReport> {
     const readyMs = Date.now() - started;
     const stop = await execute('stop');
     if (stop.error) throw new Error(`stop: ${stop.error.desc}`);
-    const report: BootReport = { readyMs, dumpMs: {}, errors: {} };
+    let pauses = 1;
+    while (request.userHalf && pauses < USER_HALF_TRIES && !(await onUserHalf())) {
+      const cont = await execute('cont');
+      if (cont.error) throw new Error(`cont: ${cont.error.desc}`);
+      await new Promise((done) => setTimeout(done, 20 + 7 * pauses));
+      const again = await execute('stop');
+      if (again.error) throw new Error(`stop: ${again.error.desc}`);
+      pauses++;
+    }
+    const report: BootReport = { readyMs, dumpMs: {}, errors: {}, ...(request.userHalf ? { pauses } : {}) };
     for (const d of DUMPS) {
       const t = Date.now();
       const reply = await execute('dump-guest-memory', { paging: d.paging, protocol: `file:${join(request.dir, dumpFileName(d.name))}`, format: d.format });
@@ -1094,7 +1120,7 @@ function build(name: KernelFlavour, cacheDir: string, entry: string, packages: D
   const work = mkdtempSync(join(cacheDir, 'build-'));
   try {
     writeFileSync(join(work, INITRD), initramfs(readFileSync(join(busyboxDir, 'bin', 'busybox')), guestInitOf(name)));
-    const report = boot({ qemu: flavour.qemu, dir: work, args: qemuArgs(flavour, vmlinuzOf(kernel, packages.kernel), INITRD), timeoutMs: BOOT_TIMEOUT_S * 1000 });
+    const report = boot({ qemu: flavour.qemu, dir: work, args: qemuArgs(flavour, vmlinuzOf(kernel, packages.kernel), INITRD), timeoutMs: BOOT_TIMEOUT_S * 1000, ...(flavour.pti ? { userHalf: true } : {}) });
     const t2 = Date.now();
     const facts = consoleFacts(readFileSync(join(work, CONSOLE), 'latin1'));
     splitTransfer(work, facts);
