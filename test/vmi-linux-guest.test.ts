@@ -123,6 +123,7 @@ for (const { flavour, mode } of FLAVOURS) {
       // -dbg package: its vmlinux's DWARF for the offsets, its System.map for init_task (the
       // vmlinux's own .symtab gives the same: test/vmi-dwarf.test.ts).
       let made: ReturnType<typeof cli>;
+      let symbolsFile = guest.kallsyms;
       if (guest.btf) {
         made = cli(['vmi', 'profile', '--btf', guest.btf, '--symbols', guest.kallsyms]);
       } else {
@@ -131,6 +132,7 @@ for (const { flavour, mode } of FLAVOURS) {
         if (!dbg) return;
         assert.equal(dbg.release, guest.kernelRelease, 'the -dbg package is of the kernel the guest runs');
         made = cli(['vmi', 'profile', '--dwarf', dbg.vmlinux, '--symbols', dbg.systemMap]);
+        symbolsFile = dbg.systemMap;
       }
       withTempDir((dir) => {
         assert.equal(made.status, 0, made.stderr);
@@ -160,6 +162,23 @@ for (const { flavour, mode } of FLAVOURS) {
         assert.equal(bare.status, 2, bare.stderr);
         assert.match(bare.stderr, NO_VCPU_STATE);
         console.log(`# ${guest.kernelRelease}: ${guest.processes.length} processes listed by the guest, the same by vmi ps on all four dumps (raw with --dtb ${dtb} --mode ${mode})`);
+        // vmi read: the kernel's linux_banner (what /proc/version prints) names the release the
+        // guest's uname -r printed, on every dump. amd64's kallsyms lists data symbols; the
+        // i386 kernels' do not, and their System.map (the -dbg package's) does.
+        const symbols = readFileSync(symbolsFile, 'latin1');
+        const banner = /^([0-9a-f]{8}|[0-9a-f]{16}) [A-Za-z] linux_banner$/m.exec(symbols)?.[1];
+        assert.ok(banner, 'no linux_banner among the symbols');
+        const expected = `Linux version ${guest.kernelRelease} (`;
+        const reads: [string, string[]][] = [
+          ...(['elf', 'elf-paging', 'kdump-zlib'] as const).map((f): [string, string[]] => [f, ['--snapshot', guest.files[f]!]]),
+          ['raw', ['--snapshot', raw, '--dtb', dtb, '--mode', mode]],
+        ];
+        for (const [format, args] of reads) {
+          const r = cli(['vmi', 'read', ...args, '--address', `0x${banner}`, '--length', String(expected.length), '--format', 'json']);
+          assert.equal(r.status, 0, `${format}: ${r.stderr}`);
+          assert.equal(Buffer.from((JSON.parse(r.stdout) as { hex: string }).hex, 'hex').toString('latin1'), expected, format);
+        }
+        console.log(`# ${guest.kernelRelease}: vmi read of linux_banner at 0x${banner} gives "${expected}…" on all four dumps`);
       });
     });
   });
