@@ -1,7 +1,7 @@
 // Shared wording for the renderers: the verdict, counts, and one-line forms of changes,
 // so text, markdown and SARIF say the same thing the same way.
 
-import type { AccessChange, AccessGain, CapabilityChange, DiffReport, Justification, Location, PermOn } from './types.js';
+import type { AccessChange, AccessGain, CapabilityChange, DiffReport, Justification, Location, PermOn, PolicyDelta } from './types.js';
 
 interface Counts {
   readonly addedPerms: number;
@@ -105,4 +105,25 @@ export function pairsNote(c: AccessChange): string {
 
 export function gainLine(g: AccessGain): string {
   return `${g.subject} ${g.object}:${g.cls} ${permList(g.perms)}`;
+}
+
+/**
+ * The declaration changes of a policy diff, a line each, as every report writes them: types,
+ * attributes, memberships, booleans, roles, constraints and other statements, type transitions.
+ */
+export function declarationLines(p: PolicyDelta): string[] {
+  const decl: string[] = [];
+  for (const t of p.types.added) decl.push(`+ type ${t}`);
+  for (const t of p.types.removed) decl.push(`- type ${t}`);
+  for (const a of p.attributes.added) decl.push(`+ attribute ${a}`);
+  for (const a of p.attributes.removed) decl.push(`- attribute ${a}`);
+  for (const m of p.memberships) decl.push(`${m.type}: ${[m.joined.length ? `joins ${m.joined.join(', ')}` : '', m.left.length ? `leaves ${m.left.join(', ')}` : ''].filter(Boolean).join('; ')}`);
+  for (const b of p.booleans) decl.push(`bool ${b.name}: ${b.old ?? '(none)'} → ${b.new ?? '(none)'}`);
+  for (const role of p.roles) decl.push(`role ${role.role}: ${[role.addedTypes.length ? `+ ${role.addedTypes.join(' ')}` : '', role.removedTypes.length ? `- ${role.removedTypes.join(' ')}` : ''].filter(Boolean).join('; ')}`);
+  for (const c of p.constraints.added) decl.push(`+ ${c.text} (${loc(c.at)})`);
+  for (const c of p.constraints.removed) decl.push(`- ${c.text} (${loc(c.at)})`);
+  for (const c of p.statements.added) decl.push(`+ ${c.text} (${loc(c.at)})`);
+  for (const c of p.statements.removed) decl.push(`- ${c.text} (${loc(c.at)})`);
+  for (const t of p.transitions) decl.push(`transition ${t.source} ${t.target}:${t.cls}: ${t.old ?? '(default)'} → ${t.new ?? '(default)'}${t.rules.map((j) => ` [${j.side.toUpperCase()} ${loc(j.rule)}]`).join('')}${t.pairs ? ` (${t.pairs.count} source/target pairs with this change)` : ''}`);
+  return decl;
 }

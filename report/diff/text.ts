@@ -1,7 +1,7 @@
 // The diff as text for a terminal: verdict first, then spec-level changes in capability
 // terms, then raw permissions (each with its rules), declarations, analyses and notes.
 
-import { accessLine, capabilityLine, gainLine, justificationLine, loc, pairsNote, verdict } from '../../diff/summary.js';
+import { accessLine, capabilityLine, declarationLines, gainLine, justificationLine, loc, pairsNote, verdict } from '../../diff/summary.js';
 import type { DiffReport } from '../../diff/types.js';
 import { terminalSafe } from '../../core/terminal.js';
 import { renderFindingText } from '../../checker/messages.js';
@@ -57,20 +57,7 @@ export function renderText(r: DiffReport): string {
     for (const g of l.gains) beyond.push(`    + ${gainLine(g)}`);
   }
   section('Permissive types and object labels', beyond);
-  const decl: string[] = [];
-  for (const t of p.types.added) decl.push(`+ type ${t}`);
-  for (const t of p.types.removed) decl.push(`- type ${t}`);
-  for (const a of p.attributes.added) decl.push(`+ attribute ${a}`);
-  for (const a of p.attributes.removed) decl.push(`- attribute ${a}`);
-  for (const m of p.memberships) decl.push(`${m.type}: ${[m.joined.length ? `joins ${m.joined.join(', ')}` : '', m.left.length ? `leaves ${m.left.join(', ')}` : ''].filter(Boolean).join('; ')}`);
-  for (const b of p.booleans) decl.push(`bool ${b.name}: ${b.old ?? '(none)'} → ${b.new ?? '(none)'}`);
-  for (const role of p.roles) decl.push(`role ${role.role}: ${[role.addedTypes.length ? `+ ${role.addedTypes.join(' ')}` : '', role.removedTypes.length ? `- ${role.removedTypes.join(' ')}` : ''].filter(Boolean).join('; ')}`);
-  for (const c of p.constraints.added) decl.push(`+ ${c.text} (${loc(c.at)})`);
-  for (const c of p.constraints.removed) decl.push(`- ${c.text} (${loc(c.at)})`);
-  for (const c of p.statements.added) decl.push(`+ ${c.text} (${loc(c.at)})`);
-  for (const c of p.statements.removed) decl.push(`- ${c.text} (${loc(c.at)})`);
-  for (const t of p.transitions) decl.push(`transition ${t.source} ${t.target}:${t.cls}: ${t.old ?? '(default)'} → ${t.new ?? '(default)'}${t.rules.map((j) => ` [${j.side.toUpperCase()} ${loc(j.rule)}]`).join('')}${t.pairs ? ` (${t.pairs.count} source/target pairs with this change)` : ''}`);
-  section('Declarations', decl);
+  section('Declarations', declarationLines(r.policy));
   for (const a of r.analyses) {
     section(`${a.analysis}`, [
       ...a.added.map((i) => `+ ${renderFindingText(i.message)}${i.witness ? ` via ${i.witness.map((w) => `${renderDiffText(w.step)}${w.rule ? ` [${loc(w.rule)}]` : ''}`).join(' → ')}` : ''}`),

@@ -4,7 +4,7 @@
 // permissive types, object labels, xenstore and declarations. Wording is the text report's
 // (diff/summary.ts), every input string through the one escape.
 
-import { capabilityLine, counts, gainLine, loc, pairsNote, permList, verdict } from '../../diff/summary.js';
+import { capabilityLine, counts, declarationLines, gainLine, loc, pairsNote, permList, verdict } from '../../diff/summary.js';
 import type { AccessChange, DiffReport, Justification } from '../../diff/types.js';
 import { html } from './escape.js';
 import { banner, locationHtml, NO_SOURCES, page, table, type Sources } from './page.js';
@@ -111,17 +111,6 @@ function permissiveSection(r: DiffReport): string {
 }
 
 function declarationsSection(r: DiffReport): string {
-  const p = r.policy;
-  const d: string[] = [];
-  for (const t of p.types.added) d.push(`+ type ${t}`);
-  for (const t of p.types.removed) d.push(`- type ${t}`);
-  for (const a of p.attributes.added) d.push(`+ attribute ${a}`);
-  for (const a of p.attributes.removed) d.push(`- attribute ${a}`);
-  for (const m of p.memberships) d.push(`${m.type}: ${[m.joined.length ? `joins ${m.joined.join(', ')}` : '', m.left.length ? `leaves ${m.left.join(', ')}` : ''].filter(Boolean).join('; ')}`);
-  for (const b of p.booleans) d.push(`bool ${b.name}: ${b.old ?? '(none)'} → ${b.new ?? '(none)'}`);
-  for (const role of p.roles) d.push(`role ${role.role}: ${[role.addedTypes.length ? `+ ${role.addedTypes.join(' ')}` : '', role.removedTypes.length ? `- ${role.removedTypes.join(' ')}` : ''].filter(Boolean).join('; ')}`);
-  for (const x of [...p.constraints.added, ...p.statements.added]) d.push(`+ ${x.text} (${loc(x.at)})`);
-  for (const x of [...p.constraints.removed, ...p.statements.removed]) d.push(`- ${x.text} (${loc(x.at)})`);
-  for (const t of p.transitions) d.push(`transition ${t.source} ${t.target}:${t.cls}: ${t.old ?? '(default)'} → ${t.new ?? '(default)'}${t.rules.map((j) => ` [${j.side.toUpperCase()} ${loc(j.rule)}]`).join('')}`);
+  const d = declarationLines(r.policy);
   return section('vp-declarations', 'Declarations', d.length ? [`<ul>${d.map((x) => `<li><code>${html(x)}</code></li>`).join('')}</ul>`] : []);
 }
