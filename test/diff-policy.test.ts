@@ -20,7 +20,9 @@ import { diffHtml } from '../report/html/diff.js';
 import { uniformContexts } from '../diff/constraints.js';
 import type { AnalysisItem, DiffReport } from '../diff/types.js';
 import { CORPUS_RELEASES, repoPath, requires, sharedPath } from './support/env.js';
-import { diffTexts, policyInput, reportOf, specInput, tuples } from './support/diff.js';
+import { diffSpecTexts, diffTexts, policyInput, reportOf, specInput, tuples } from './support/diff.js';
+import { compileText } from './support/env.js';
+import { fleetSpec } from './support/fleet.js';
 import { checkpolicy, withTempDir } from './support/oracles.js';
 import { minimalPolicy } from './support/policies.js';
 
@@ -253,6 +255,31 @@ function sediffTuples(a: string, b: string, attrsOld: Map<string, string[]>, att
   }
   return { added, removed };
 }
+
+describe('diff: spec × spec access, against setools on the compiled policies', () => {
+  it('the permissions a spec diff adds and removes (read from the compiled grants) are exactly the difference of sesearch\'s expanded allows of the two compiled policies', (t) => {
+    if (!requires(t, { commands: ['checkpolicy', 'sesearch', 'seinfo'] })) return;
+    // The same domains, other tools and capabilities: every change is in the allow rules.
+    const oldSpec = fleetSpec(2, 3);
+    const newSpec = fleetSpec(2, 3, { capabilities: ['domain-info', 'libvmi-init', 'read-memory', 'write-memory', 'tsc-info'] });
+    const ours = tuples(diffSpecTexts(oldSpec, newSpec)).sort();
+    withTempDir((dir) => {
+      const binaries = [oldSpec, newSpec].map((spec, i) => {
+        const text = compileText(spec, { mode: 'standalone' }).artifacts?.get('policy.conf');
+        assert.ok(text, 'the spec does not compile');
+        const built = checkpolicy(dir, text);
+        assert.ok(built.ok, built.output);
+        const bin = join(dir, `side${i}.bin`);
+        renameSync(built.binary, bin);
+        return bin;
+      }) as [string, string];
+      const [ea, eb] = binaries.map(effectiveAllows) as [Set<string>, Set<string>];
+      const expected = [...[...eb].filter((x) => !ea.has(x)).map((x) => `+ ${x}`), ...[...ea].filter((x) => !eb.has(x)).map((x) => `- ${x}`)].sort();
+      assert.ok(expected.some((x) => x.startsWith('+')) && expected.some((x) => x.startsWith('-')), 'the specs grant and revoke something');
+      assert.deepEqual(ours, expected);
+    });
+  });
+});
 
 const PAIRS = [['4.11', '4.17'], ['4.17', '4.22'], ['4.11', '4.22']] as const;
 
