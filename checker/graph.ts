@@ -311,19 +311,13 @@ function intersection(a: BitSet, b: BitSet): BitSet {
 function successorsOf(g: PrivilegeGraph, from: number): Successors {
   const size = g.model.types.length;
   const nodes = new BitSet(size);
-  const controlled = new BitSet(size);
-  controlled.add(from);
+  let controlled: BitSet | undefined;
   let policy = isPermissive(g.model, from);
-  const set = (): BitSet => new BitSet(size);
-  const perms = { relabelself: set(), transition: set(), relabelto: set(), relabelfrom: set(), set_as_target: set(), make_priv_for: set() };
-  const ids = {
-    relabelself: permId(g.model, 'domain2', RELABEL_PERMS.self),
-    transition: permId(g.model, 'domain', RELABEL_PERMS.transition),
-    relabelto: permId(g.model, 'domain2', RELABEL_PERMS.to),
-    relabelfrom: permId(g.model, 'domain2', RELABEL_PERMS.from),
-    set_as_target: permId(g.model, 'domain2', 'set_as_target'),
-    make_priv_for: permId(g.model, 'domain2', 'make_priv_for'),
-  };
+  // The objects of each relabelling permission, made on the first rule that grants it: most
+  // domains hold none, and a set per permission per domain is most of a 10 000-domain
+  // host's allocation (each set is a bit per type).
+  const perms: Partial<Record<RelabelKey, BitSet>> = {};
+  const ids = relabelIds(g.model);
   for (const rule of g.liveRules(from)) {
     for (const [ci, bits] of rule.perms) {
       const cls = g.model.classes[ci]?.name as string;
@@ -335,11 +329,16 @@ function successorsOf(g: PrivilegeGraph, from: number): Successors {
         // `self` adds the subject itself, which is never a step.
         const gains = g.ownersIn(rule);
         nodes.addAll(gains);
-        if (control) controlled.addAll(gains);
+        if (control) (controlled ??= new BitSet(size)).addAll(gains);
       }
-      for (const [key, id] of Object.entries(ids)) if (id && id.c === ci && bits.has(id.p)) addObjects(perms[key as keyof typeof perms], rule, from);
+      for (const key of RELABEL_KEYS) {
+        const id = ids[key];
+        if (id && id.c === ci && bits.has(id.p)) addObjects((perms[key] ??= new BitSet(size)), rule, from);
+      }
     }
   }
+  controlled ??= new BitSet(size);
+  controlled.add(from);
   // Gaining label y is reaching y's owner: a word at a time for plain domain types, one by one for derived ones.
   const gain = (ys: BitSet): void => {
     const labels = intersection(ys, g.domains);
@@ -350,12 +349,37 @@ function successorsOf(g: PrivilegeGraph, from: number): Successors {
   };
   // A domain never gains itself (a rule over its own type, or `self`, is no step).
   nodes.delete(from);
-  gain(intersection(perms.relabelself, perms.transition));
-  const relabelFrom = intersection(perms.relabelfrom, controlled);
-  if (!relabelFrom.isEmpty() && !perms.relabelto.isEmpty()) gain(intersection(perms.relabelto, unionOver(g, relabelFrom, ids.transition)));
-  const privFor = intersection(perms.make_priv_for, controlled);
-  if (!privFor.isEmpty() && !perms.set_as_target.isEmpty()) gain(intersection(perms.set_as_target, unionOver(g, privFor, permId(g.model, 'domain', 'set_target'))));
+  if (perms.relabelself && perms.transition) gain(intersection(perms.relabelself, perms.transition));
+  if (perms.relabelfrom && perms.relabelto) {
+    const relabelFrom = intersection(perms.relabelfrom, controlled);
+    if (!relabelFrom.isEmpty()) gain(intersection(perms.relabelto, unionOver(g, relabelFrom, ids.transition)));
+  }
+  if (perms.make_priv_for && perms.set_as_target) {
+    const privFor = intersection(perms.make_priv_for, controlled);
+    if (!privFor.isEmpty()) gain(intersection(perms.set_as_target, unionOver(g, privFor, permId(g.model, 'domain', 'set_target'))));
+  }
   return { nodes, policy, controlled };
+}
+
+const RELABEL_KEYS = ['relabelself', 'transition', 'relabelto', 'relabelfrom', 'set_as_target', 'make_priv_for'] as const;
+type RelabelKey = (typeof RELABEL_KEYS)[number];
+
+const relabelIdsOf = new WeakMap<PolicyModel, Record<RelabelKey, { c: number; p: number } | undefined>>();
+
+/** The relabelling permissions as indices, once per policy. */
+function relabelIds(model: PolicyModel): Record<RelabelKey, { c: number; p: number } | undefined> {
+  let ids = relabelIdsOf.get(model);
+  if (!ids) {
+    relabelIdsOf.set(model, (ids = {
+      relabelself: permId(model, 'domain2', RELABEL_PERMS.self),
+      transition: permId(model, 'domain', RELABEL_PERMS.transition),
+      relabelto: permId(model, 'domain2', RELABEL_PERMS.to),
+      relabelfrom: permId(model, 'domain2', RELABEL_PERMS.from),
+      set_as_target: permId(model, 'domain2', 'set_as_target'),
+      make_priv_for: permId(model, 'domain2', 'make_priv_for'),
+    }));
+  }
+  return ids;
 }
 
 /** ∪ over the subjects of the objects each holds `id` on; each rule's target set is added once. */
