@@ -13,7 +13,7 @@
 
 import type { ModelAvRule, PolicyModel } from '../policy/model/model.js';
 import type { Hop, Location } from './findings.js';
-import { BitSet, type IndexSet } from '../policy/model/bitset.js';
+import { BitSet, compact, type IndexSet } from '../policy/model/bitset.js';
 import { availability } from '../policy/booleans.js';
 import { typeIndexOf } from '../policy/model/query.js';
 import { allowRules, derivedDomainOwners, domainTypes, grantingRules, objectsOf, permissiveLocations, permNames, pseudoDomains, ruleLocation, rulesFrom } from './effective.js';
@@ -36,10 +36,10 @@ export interface FlowEdge extends Hop {
 
 /** What one domain can reach in one step: owners of the types it gains, and the policy. */
 interface Successors {
-  readonly nodes: BitSet;
+  readonly nodes: IndexSet;
   readonly policy: boolean;
   /** Itself and the domains it has a control edge to: those it can relabel or make device models. */
-  readonly controlled: BitSet;
+  readonly controlled: IndexSet;
 }
 
 export class PrivilegeGraph {
@@ -50,7 +50,7 @@ export class PrivilegeGraph {
   private readonly successorsOf = new Map<number, Successors>();
   private readonly liveness = new Map<ModelAvRule, boolean>();
   private readonly liveFrom = new Map<number, readonly ModelAvRule[]>();
-  private readonly ownerSets = new Map<ModelAvRule, BitSet>();
+  private readonly ownerSets = new Map<ModelAvRule, IndexSet>();
   private readonly withPerm = new Map<string, readonly ModelAvRule[]>();
   readonly domains: BitSet;
   /** Types that stand for another domain (T_self, T_target). */
@@ -76,15 +76,17 @@ export class PrivilegeGraph {
    * The domains a rule's target set stands for (each type's owner, when a domain), once per
    * rule: an attribute-wide rule is met from every one of its sources.
    */
-  ownersIn(rule: ModelAvRule): BitSet {
+  ownersIn(rule: ModelAvRule): IndexSet {
     let out = this.ownerSets.get(rule);
     if (!out) {
-      out = new BitSet(this.model.types.length);
+      const owners = new BitSet(this.model.types.length);
       for (const t of rule.targets) {
         const owner = this.ownerOf(t);
-        if (this.domains.has(owner)) out.add(owner);
+        if (this.domains.has(owner)) owners.add(owner);
       }
-      this.ownerSets.set(rule, out);
+      // Kept for every rule met: a host of 10 000 domains has tens of thousands of control
+      // rules, nearly all on one domain, and a bit per type for each was hundreds of MiB.
+      this.ownerSets.set(rule, (out = compact(owners)));
     }
     return out;
   }
@@ -328,8 +330,8 @@ function successorsOf(g: PrivilegeGraph, from: number): Successors {
       if (control || create) {
         // `self` adds the subject itself, which is never a step.
         const gains = g.ownersIn(rule);
-        nodes.addAll(gains);
-        if (control) (controlled ??= new BitSet(size)).addAll(gains);
+        addAll(nodes, gains);
+        if (control) addAll((controlled ??= new BitSet(size)), gains);
       }
       for (const key of RELABEL_KEYS) {
         const id = ids[key];
@@ -351,14 +353,16 @@ function successorsOf(g: PrivilegeGraph, from: number): Successors {
   nodes.delete(from);
   if (perms.relabelself && perms.transition) gain(intersection(perms.relabelself, perms.transition));
   if (perms.relabelfrom && perms.relabelto) {
-    const relabelFrom = intersection(perms.relabelfrom, controlled);
+    const relabelFrom = intersectionOf(perms.relabelfrom, controlled);
     if (!relabelFrom.isEmpty()) gain(intersection(perms.relabelto, unionOver(g, relabelFrom, ids.transition)));
   }
   if (perms.make_priv_for && perms.set_as_target) {
-    const privFor = intersection(perms.make_priv_for, controlled);
+    const privFor = intersectionOf(perms.make_priv_for, controlled);
     if (!privFor.isEmpty()) gain(intersection(perms.set_as_target, unionOver(g, privFor, permId(g.model, 'domain', 'set_target'))));
   }
-  return { nodes, policy, controlled };
+  // Kept for every domain searched from: most have a handful of successors, and two bits per
+  // type for each of 10 000 domains would be most of the search's memory.
+  return { nodes: compact(nodes), policy, controlled: compact(controlled) };
 }
 
 const RELABEL_KEYS = ['relabelself', 'transition', 'relabelto', 'relabelfrom', 'set_as_target', 'make_priv_for'] as const;
@@ -450,6 +454,15 @@ export function reach(g: PrivilegeGraph, start: number, maxDepth: number, stop: 
     for (const n of frontier) {
       const s = g.successors(n);
       if (s.policy && !distance.has(POLICY_NODE)) discover(POLICY, depth, layer);
+      if (!(s.nodes instanceof BitSet)) {
+        // A few successors (compact): one by one, in increasing order as the words give them.
+        for (const m of s.nodes) {
+          if (seen.has(m)) continue;
+          seen.add(m);
+          discover(m, depth, layer);
+        }
+        continue;
+      }
       // Only the successors not seen yet, a word at a time: a dense graph's layers cost N²/32.
       for (let w = 0; w < seen.words.length; w++) {
         let fresh = ((s.nodes.words[w] ?? 0) & ~(seen.words[w] ?? 0)) >>> 0;

@@ -5,7 +5,7 @@
 // policy may call the introspector dom0_t, whose _self type is dom0_t itself).
 
 import type { SourceSpan } from '../core/diagnostics.js';
-import type { DomainIR, Grant, IR } from '../compiler/ir.js';
+import type { DomainIR, Grant, IR, MacroUse } from '../compiler/ir.js';
 import type { GuestKind } from '../catalog/capabilities.js';
 import type { Named } from '../compiler/spec.js';
 import type { PolicyModel } from '../policy/model/model.js';
@@ -39,7 +39,7 @@ export interface Intent {
   readonly introspectors: readonly IntrospectorIntent[];
   readonly targets: readonly DomainIntent[];
   /** subject type → `object class perm` → the grants (with origins) that need it. */
-  readonly needed: ReadonlyMap<string, ReadonlyMap<string, readonly Grant[]>>;
+  readonly needed: NeededAccess;
   /** Types whose rights over others are the host's business (dom0, xenstore, Xen itself). */
   readonly trusted: ReadonlySet<string>;
 }
@@ -74,21 +74,7 @@ export function buildIntent(ir: IR, model: PolicyModel, trusted: readonly string
     lookup: s.lookup,
     lookupSpan: s.lookupSpan,
   }));
-  const grants = [
-    ...ir.vmiGrants,
-    ...ir.domainRules,
-    ...ir.macroUses.filter((m) => OWN_MACROS.has(m.macro)).flatMap((m) => m.grants),
-  ];
-  const needed = new Map<string, Map<string, Grant[]>>();
-  for (const g of grants) {
-    const subject = rename(g.subject);
-    let bySubject = needed.get(subject);
-    if (!bySubject) needed.set(subject, (bySubject = new Map()));
-    const key = accessKey(rename(g.object), g.cls, g.perm);
-    const list = bySubject.get(key);
-    if (list) list.push(g);
-    else bySubject.set(key, [g]);
-  }
+  const needed = new NeededAccess(ir, rename);
   return {
     ir,
     domains,
@@ -111,6 +97,60 @@ function renamer(domains: readonly DomainIR[], model: PolicyModel): (name: strin
     if (!model.typeIndex.has(d.channel)) map.set(d.channel, computeTransition(model, d.type, d.type, 'event') ?? d.channel);
   }
   return (name) => map.get(name) ?? name;
+}
+
+/** Where a subject's needed permissions come from, in the order the IR lists them. */
+type NeedSource = { readonly grants: readonly Grant[] } | { readonly macro: MacroUse };
+
+/**
+ * What each subject needs: `object class perm` → the grants (with origins) that need it,
+ * made when asked and not kept. On a host of 10 000 domains this is half a million
+ * permissions, nearly all of them the targets' own xen.if rights, which one proof rule reads
+ * once per domain: held all at once they were a sixth of a check's memory.
+ */
+export class NeededAccess {
+  /** subject (in the policy's names) → its sources; a macro use is listed under each subject it grants to. */
+  private readonly sources = new Map<string, NeedSource[]>();
+
+  constructor(ir: IR, private readonly rename: (name: string) => string) {
+    const add = (subject: string, source: NeedSource): void => {
+      const list = this.sources.get(subject);
+      if (!list) this.sources.set(subject, [source]);
+      else if (list[list.length - 1] !== source) list.push(source);
+    };
+    const bySubject = new Map<string, Grant[]>();
+    for (const g of [...ir.vmiGrants, ...ir.domainRules]) {
+      const subject = rename(g.subject);
+      const list = bySubject.get(subject);
+      if (list) list.push(g);
+      else {
+        const fresh = [g];
+        bySubject.set(subject, fresh);
+        add(subject, { grants: fresh });
+      }
+    }
+    for (const m of ir.macroUses) {
+      if (!OWN_MACROS.has(m.macro)) continue;
+      const source = { macro: m };
+      for (const g of m.grants) add(rename(g.subject), source);
+    }
+  }
+
+  get(subject: string): ReadonlyMap<string, readonly Grant[]> | undefined {
+    const sources = this.sources.get(subject);
+    if (!sources) return undefined;
+    const out = new Map<string, Grant[]>();
+    for (const source of sources) {
+      for (const g of 'grants' in source ? source.grants : source.macro.grants) {
+        if ('macro' in source && this.rename(g.subject) !== subject) continue;
+        const key = accessKey(this.rename(g.object), g.cls, g.perm);
+        const list = out.get(key);
+        if (list) list.push(g);
+        else out.set(key, [g]);
+      }
+    }
+    return out;
+  }
 }
 
 /** Every type that stands for the domain itself: its label and its _self type. */

@@ -101,7 +101,9 @@ interface EmitOptions {
 export function emitAll(ir: IR, source: SourceText, options: EmitOptions = {}): ReadonlyMap<string, string> {
   const { spec } = ir;
   const files = new Map<string, string>();
-  const policy = spec.mode === 'module' ? emitModule(ir) : emitStandalone(ir);
+  // Lines are looked up only for the manifest and its grants as data.
+  const marks = (options.manifest ?? true) || options.takeEntries !== undefined;
+  const policy = spec.mode === 'module' ? emitModule(ir, { marks }) : emitStandalone(ir, { marks });
   const policyFile = policyFileOf(spec);
   files.set(policyFile, policy.text);
   if (spec.mode === 'module') {

@@ -89,6 +89,7 @@ export interface MacroUse {
   readonly domain: string;
   readonly types: readonly TypeDecl[];
   readonly transitions: readonly TypeTransition[];
+  /** The expansion's permissions, made anew at each read (equal, not the same objects). */
   readonly grants: readonly Grant[];
 }
 

@@ -76,7 +76,10 @@ function domainMacros(spec: Spec, d: DomainIR): MacroUse[] {
   const m = xenMacros(spec.xen);
   const use = (macro: XenMacroName, args: string[], build: (o: Origin) => Grant[], types: TypeDecl[] = [], transitions: TypeTransition[] = []): MacroUse => {
     const origin: Origin = { kind: 'xen-macro', macro, args, domain: d.name, span: d.span };
-    return { macro, args, domain: d.name, types, transitions, grants: build(origin) };
+    // Expanded each time they are read, never kept: a host of 10 000 domains has a million
+    // of these permissions, all alike but for the names, and each reader (the emitter, the
+    // manifest, the checker's intent) walks them once.
+    return { macro, args, domain: d.name, types, transitions, get grants() { return build(origin); } };
   };
   return [
     use('declare_domain', [d.type], (o) => expand(m.declareDomainCommon, [d.type, d.self], o),

@@ -6,7 +6,7 @@
 import { VERSION } from '../version.js';
 import type { Grant, IR, MacroUse } from '../ir.js';
 import { mergeGrants, printAllow, reasonComments } from './te-rules.js';
-import { TextWriter } from './writer.js';
+import { TextWriter, type WriterOptions } from './writer.js';
 import { terminalSafe } from '../../core/terminal.js';
 
 const RULE_BAR = '#'.repeat(80);
@@ -97,8 +97,8 @@ export function macroMark(m: { macro: string; args: readonly string[] }): string
   return `macro ${macroCall(m)}`;
 }
 
-export function emitModule(ir: IR): { text: string; lineOf: (key: string) => number | undefined } {
-  const w = new TextWriter();
+export function emitModule(ir: IR, options: WriterOptions = {}): { text: string; lineOf: (key: string) => number | undefined } {
+  const w = new TextWriter(options);
   header(w, ir, `${ir.spec.module}.te`);
   w.comment('');
   w.comment(`Install: copy to tools/flask/policy/modules/${ir.spec.module}.te, add "${ir.spec.module} = on" to`);

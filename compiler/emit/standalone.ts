@@ -8,7 +8,7 @@ import type { Grant, IR, Origin } from '../ir.js';
 import { DOM0_CHANNEL, DOM0_TYPE, DOMXEN_TYPE, sortGrants } from '../lower.js';
 import { header, HOST_MARK, macroMark, macrosByDomain, printDomainRules, printIntrospection, printRoles, section } from './module.js';
 import { mergeGrants, printAllow, printTransitions, printTypes, reasonComments } from './te-rules.js';
-import { TextWriter } from './writer.js';
+import { TextWriter, type WriterOptions } from './writer.js';
 
 export function hostGrants(ir: IR): Grant[] {
   const v = ir.vocabulary;
@@ -48,9 +48,9 @@ export function hostGrants(ir: IR): Grant[] {
   return sortGrants(out, v);
 }
 
-export function emitStandalone(ir: IR): { text: string; lineOf: (key: string) => number | undefined } {
+export function emitStandalone(ir: IR, options: WriterOptions = {}): { text: string; lineOf: (key: string) => number | undefined } {
   const v = ir.vocabulary;
-  const w = new TextWriter();
+  const w = new TextWriter(options);
   header(w, ir, 'policy.conf (standalone)');
   w.comment('');
   w.comment('Build: checkpolicy -t Xen -c 30 policy.conf -o xenpolicy   (then boot Xen with it, or xl loadpolicy)');
@@ -102,7 +102,8 @@ export function emitStandalone(ir: IR): { text: string; lineOf: (key: string) =>
       w.comment(`${m.macro}(${m.args.join(', ')})`);
       printTypes(w, m.types);
       printTransitions(w, m.transitions);
-      for (const rule of mergeGrants(m.grants, v)) printAllow(w, rule, macroMark(m) + ' ');
+      const mark = w.marking ? macroMark(m) + ' ' : '';
+      for (const rule of mergeGrants(m.grants, v)) printAllow(w, rule, mark);
     }
   }
   w.line();

@@ -21,11 +21,18 @@ export function ruleKey(subject: string, object: string, cls: string): string {
 /** Merges grants (already sorted) into allow rules, keeping first-seen order. */
 export function mergeGrants(grants: readonly Grant[], vocab: Vocabulary): AllowRule[] {
   const groups = new Map<string, Grant[]>();
+  // Grants of one rule mostly come one after another (a template line expands to a run of
+  // permissions): a key is made only where the run changes, not once per permission.
+  let run: Grant[] | undefined;
+  let last: Grant | undefined;
   for (const g of grants) {
-    const key = ruleKey(g.subject, g.object, g.cls);
-    const list = groups.get(key) ?? [];
-    list.push(g);
-    groups.set(key, list);
+    if (!run || !last || g.subject !== last.subject || g.object !== last.object || g.cls !== last.cls) {
+      const key = ruleKey(g.subject, g.object, g.cls);
+      run = groups.get(key);
+      if (!run) groups.set(key, (run = []));
+    }
+    run.push(g);
+    last = g;
   }
   return [...groups.values()].map((list) => {
     const first = list[0] as Grant;
@@ -40,7 +47,7 @@ function allowText(subject: string, object: string, cls: string, perms: readonly
 
 /** Prints one allow; `markPrefix` names the section, so the manifest can find this line. */
 export function printAllow(w: TextWriter, rule: AllowRule, markPrefix: string): void {
-  w.mark(markPrefix + ruleKey(rule.subject, rule.object, rule.cls));
+  if (w.marking) w.mark(markPrefix + ruleKey(rule.subject, rule.object, rule.cls));
   w.line(allowText(rule.subject, rule.object, rule.cls, rule.perms));
 }
 
