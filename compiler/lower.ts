@@ -53,11 +53,31 @@ function domainIR(role: DomainIR['role'], d: { name: string; type: string; guest
 /** Expands a xen.if rule template: $1, $2, $3 are the macro's arguments. */
 function expand(rules: readonly MacroRule[], args: readonly string[], origin: Origin): Grant[] {
   // The argument itself, never a copy: a host's IR holds millions of these names.
-  const arg = (s: string): string => {
-    const placeholder = /^\$(\d)$/.exec(s);
-    return placeholder ? args[Number(placeholder[1]) - 1] ?? s : s;
-  };
-  return rules.flatMap(([s, o, cls, perms]) => perms.map((perm) => ({ subject: arg(s), object: arg(o), cls, perm, origin })));
+  const arg = (s: string | number): string => (typeof s === 'number' ? args[s] ?? `$${s + 1}` : s);
+  const out: Grant[] = [];
+  for (const [s, o, cls, perms] of compiledTemplate(rules)) {
+    const subject = arg(s);
+    const object = arg(o);
+    for (const perm of perms) out.push({ subject, object, cls, perm, origin });
+  }
+  return out;
+}
+
+/** A template's rules with `$n` read once: the argument's index, or the name itself. */
+type CompiledRule = readonly [string | number, string | number, string, readonly string[]];
+
+const compiledTemplates = new WeakMap<readonly MacroRule[], readonly CompiledRule[]>();
+
+function compiledTemplate(rules: readonly MacroRule[]): readonly CompiledRule[] {
+  let compiled = compiledTemplates.get(rules);
+  if (!compiled) {
+    const slot = (s: string): string | number => {
+      const placeholder = /^\$(\d)$/.exec(s);
+      return placeholder ? Number(placeholder[1]) - 1 : s;
+    };
+    compiledTemplates.set(rules, (compiled = rules.map(([s, o, cls, perms]) => [slot(s), slot(o), cls, perms] as const)));
+  }
+  return compiled;
 }
 
 function createChannel(source: string, dest: string, channel: string, origin: Origin): Grant[] {

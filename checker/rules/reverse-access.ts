@@ -20,11 +20,19 @@ export const reverseAccess: CheckRule = {
   run(ctx) {
     const findings: Finding[] = [];
     const domains = subjectTypes(ctx.model);
+    // How many declared domains run with each type, counted once: per introspector, a type
+    // is another domain's when someone besides it has it.
+    const declaredWith = new Map<number | undefined, number>();
+    for (const d of ctx.intent.domains) {
+      const t = typeIndexOf(ctx.model, d.type);
+      declaredWith.set(t, (declaredWith.get(t) ?? 0) + 1);
+    }
     for (const s of ctx.intent.introspectors) {
       const own = new Set(ownTypes(s).map((t) => typeIndexOf(ctx.model, t)).filter((t): t is number => t !== undefined));
       // A type the introspector shares with another declared domain still counts as that
       // domain's: sharing a label is exactly how a guest gets power over its watcher.
-      const others = new Set(ctx.intent.domains.filter((d) => d.name !== s.name).map((d) => typeIndexOf(ctx.model, d.type)));
+      const itsType = typeIndexOf(ctx.model, s.type);
+      const others = { has: (t: number): boolean => (declaredWith.get(t) ?? 0) - (t === itsType ? 1 : 0) > 0 };
       for (const object of own) {
         for (const rule of rulesOnto(ctx.model, object)) {
           const avail = availability(ctx.model, [rule.guard]);

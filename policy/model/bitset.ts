@@ -46,7 +46,10 @@ export class BitSet {
 
   count(): number {
     let n = 0;
-    for (const w of this.words) {
+    const words = this.words;
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i] as number;
+      if (w === 0) continue;
       let v = w - ((w >>> 1) & 0x55555555);
       v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
       n += (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
