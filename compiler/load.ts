@@ -36,8 +36,14 @@ interface LoadResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+/** A JSON Pointer (RFC 6901): `~` as `~0`, `/` as `~1`. Called for every node of the spec. */
 function pathKey(path: JsonPath): string {
-  return path.map((p) => '/' + String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+  let key = '';
+  for (const p of path) {
+    const s = typeof p === 'number' ? String(p) : p;
+    key += '/' + (s.includes('~') || s.includes('/') ? s.replace(/~/g, '~0').replace(/\//g, '~1') : s);
+  }
+  return key;
 }
 
 /** Decodes strict UTF-8; on failure reports the offset of the first invalid byte. */

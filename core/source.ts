@@ -15,9 +15,9 @@ export interface SourceText {
 
 export function sourceText(file: string, text: string): SourceText {
   const lineStarts = [0];
-  for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) lineStarts.push(i + 1);
-  }
+  // indexOf finds each newline natively: a character-by-character loop was a fifth of a
+  // second on a 35 MB policy.
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
   return { file, text, lineStarts };
 }
 
