@@ -10,7 +10,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { PAUSE_ENV, type PausePoint } from '../cli/output.js';
+import { PAUSE_ENV, writeArtifacts, type PausePoint } from '../cli/output.js';
 import { repoPath } from './support/env.js';
 import { withTempDir } from './support/oracles.js';
 
@@ -171,6 +171,26 @@ describe('compile -o DIR: links and modes', () => {
       assert.equal(modeOf(join(out, 'vmi.te')), 0o644);
       assert.equal(modeOf(join(out, 'xl', 'tinyvmi.cfg')), 0o644);
       assert.equal(modeOf(join(out, 'xenstore-acl.sh')), 0o755);
+    });
+  });
+
+  it('the library call leaves the process umask as it found it, and its files as asked whatever it is', () => {
+    withTempDir((dir) => {
+      const previous = process.umask(0o027);
+      try {
+        const out = join(dir, 'lib-out');
+        const written = writeArtifacts(out, new Map([['a.sh', '#!/bin/sh\n'], ['xl/b.cfg', 'x = 1\n']]));
+        assert.ok(written.ok);
+        assert.equal(process.umask(), 0o027, 'the umask is put back');
+        const modeOf = (p: string): number => statSync(p).mode & 0o7777;
+        assert.deepEqual([modeOf(out), modeOf(join(out, 'xl')), modeOf(join(out, 'a.sh')), modeOf(join(out, 'xl', 'b.cfg'))], [0o755, 0o755, 0o755, 0o644]);
+        // A write that fails part way (a file name that cannot be made) puts it back too.
+        const failed = writeArtifacts(join(dir, 'lib-bad'), new Map([['ok.cfg', 'x\n'], ['ok.cfg/under-a-file', 'y\n']]));
+        assert.equal(failed.ok, false);
+        assert.equal(process.umask(), 0o027, 'the umask is put back after a failure');
+      } finally {
+        process.umask(previous);
+      }
     });
   });
 });
