@@ -9,13 +9,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compile, hasErrors } from '../compiler/index.js';
-import { CHECKPOLICY_TIMEOUT_MS, elapsedMs, LIFTED_FLAGS, LIFTED_LIMITS, median, mib, printTable, TIME } from './support.js';
+import { CHECKPOLICY_TIMEOUT_MS, elapsedMs, LIFTED_FLAGS, LIFTED_LIMITS, median, mib, printTable, recordGoal, TIME, timeAndMemoryGoal } from './support.js';
 
 const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', 'cli', 'bin.js');
 const SIZES = [
   { targets: 1_000, introspectors: 10, runs: 3 },
-  { targets: 10_000, introspectors: 100, runs: 1 },
+  { targets: 10_000, introspectors: 100, runs: 3 },
 ] as const;
+/** Issue 12: `vmipolicy check` of 10 000 targets under 100 introspectors. */
+const GOAL = { targets: 10_000, seconds: 6, gib: 1 } as const;
 const GUESTS = ['pv', 'pvh', 'hvm'] as const;
 
 const pad = (n: number, w: number): string => String(n).padStart(w, '0');
@@ -92,7 +94,11 @@ function main(): void {
 
       const ours = best(Array.from({ length: size.runs }, () => timed([process.execPath, BIN, 'check', specPath, '--format', 'json', ...LIFTED_FLAGS], 600_000)));
       if (ours.stdout !== undefined && JSON.parse(ours.stdout).verdict !== 'proven') throw new Error('the generated host must be proven');
-      const cp = best(Array.from({ length: size.runs }, () => timed(['checkpolicy', '-t', 'Xen', '-c', '30', conf, '-o', binary])));
+      // checkpolicy does not finish the 10 000-target policy within its time limit: once is enough to say so.
+      const cp = best(Array.from({ length: size.targets >= GOAL.targets ? 1 : size.runs }, () => timed(['checkpolicy', '-t', 'Xen', '-c', '30', conf, '-o', binary])));
+      if (size.targets === GOAL.targets && ours.ms !== undefined) {
+        recordGoal(timeAndMemoryGoal(`check ${size.targets.toLocaleString('en-US')} targets / ${size.introspectors} introspectors`, ours.ms / 1000, ours.kib, GOAL.seconds, GOAL.gib, `checkpolicy ${cell(cp)}`));
+      }
       const search = cp.ms !== undefined
         ? best(Array.from({ length: size.runs }, () => timed(['sesearch', '-A', '-s', 'mon_0001_t', binary])))
         : { failure: 'no binary (checkpolicy did not finish)' };
@@ -108,7 +114,7 @@ function main(): void {
   }
   console.log('vmipolicy check (compile + standalone base + every proof) vs checkpolicy -t Xen compiling the same policy and sesearch -A -s mon_0001_t on its binary');
   printTable(['targets', 'introspectors', 'ours', 'ours peak', 'checkpolicy', 'cp peak', 'cp / ours', 'sesearch (1 introspector)', 'sesearch peak', 'sesearch / ours'], rows);
-  console.log('Each tool is a child process under GNU time; medians of 3 runs at 1 000 targets, 1 run at 10 000. Ratios > 1× mean the peer is slower.');
+  console.log('Each tool is a child process under GNU time; medians of 3 runs (checkpolicy once at 10 000). Ratios > 1× mean the peer is slower.');
 }
 
 main();

@@ -2,7 +2,7 @@
 // run as a child process with a time limit (its peak RSS from a separate run under GNU time).
 
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 
 export const TIME = '/usr/bin/time';
 /** Per run: at 10 000 domain types checkpolicy can run for many minutes without finishing. */
@@ -109,3 +109,45 @@ export function runMeasured(command: readonly string[], timeoutSeconds: number):
  */
 export const LIFTED_LIMITS = { domains: 1_000_000, pairs: 1_000_000, probes: 999_999_999 } as const;
 export const LIFTED_FLAGS: readonly string[] = ['--max-domains', String(LIFTED_LIMITS.domains), '--max-pairs', String(LIFTED_LIMITS.pairs), '--max-probes', String(LIFTED_LIMITS.probes)];
+
+/**
+ * One of issue 12's goals, as a benchmark measured it: ours, the goal, and whether it is met.
+ * `npm run bench` (bench/all.ts) gathers them from every benchmark of the run and prints them
+ * in one table at the end, with the machine's load.
+ */
+export interface GoalFigure {
+  /** What is measured, e.g. "compile 10 000 targets (CLI, -o)". */
+  readonly measure: string;
+  /** Ours, as printed (e.g. "3.2 s, 612 MiB"). */
+  readonly ours: string;
+  /** The peer's figure, as printed, when there is a peer. */
+  readonly peer?: string;
+  readonly goal: string;
+  /** Ours over the goal (or the peer over ours, for "faster than" goals), as printed. */
+  readonly ratio: string;
+  readonly met: boolean;
+}
+
+/** Where bench/all.ts collects the goal figures (one JSON object a line); unset when a benchmark runs alone. */
+export const GOALS_FILE_ENV = 'VMIPOLICY_BENCH_GOALS';
+
+/** Records a goal figure for the run's summary (and prints it, so a benchmark run alone shows it too). */
+export function recordGoal(figure: GoalFigure): void {
+  console.log(`goal: ${figure.measure}: ${figure.ours}${figure.peer ? ` (peer ${figure.peer})` : ''}; goal ${figure.goal}; ${figure.ratio}: ${figure.met ? 'met' : 'NOT met'}`);
+  const file = process.env[GOALS_FILE_ENV];
+  if (file) appendFileSync(file, JSON.stringify(figure) + '\n');
+}
+
+/** "ours / goal" for a time and a memory goal: both under 1× is met. */
+export function timeAndMemoryGoal(measure: string, seconds: number, kib: number | undefined, goalSeconds: number, goalGiB: number, peer?: string): GoalFigure {
+  const t = seconds / goalSeconds;
+  const m = kib === undefined ? undefined : kib / (goalGiB * (1 << 20));
+  return {
+    measure,
+    ours: `${seconds.toFixed(2)} s, ${mib(kib)}`,
+    ...(peer !== undefined ? { peer } : {}),
+    goal: `≤ ${goalSeconds} s, ≤ ${goalGiB} GiB`,
+    ratio: `${t.toFixed(2)}× / ${m === undefined ? '—' : `${m.toFixed(2)}×`} of the goal`,
+    met: t <= 1 && m !== undefined && m <= 1,
+  };
+}

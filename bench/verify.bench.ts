@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LIFTED_FLAGS, mib, printTable, runCliMeasured } from './support.js';
+import { LIFTED_FLAGS, mib, printTable, recordGoal, runCliMeasured, timeAndMemoryGoal } from './support.js';
 import { fleetSpec } from '../test/support/fleet.js';
 
 const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', 'cli', 'bin.js');
@@ -47,6 +47,7 @@ function main(): void {
       writeFileSync(spec, fleetSpec(monitors, per));
       const r = run(spec);
       const goal = GOALS[c];
+      if (goal) recordGoal(timeAndMemoryGoal(`verify ${(monitors * per).toLocaleString('en-US')} targets (${monitors} × ${per})`, r.seconds, r.kib, goal.seconds, goal.gib));
       rows.push([
         `${monitors} × ${per}`, `${(statSync(spec).size / 1024).toFixed(0)} KiB`, `${r.seconds.toFixed(1)} s`, mib(r.kib),
         goal ? `${goal.seconds} s, ${goal.gib} GiB` : '—', goal ? ratio(r.seconds, r.kib, goal) : '—', ratio(r.seconds, r.kib, HOSTILE_BOUND),
