@@ -33,7 +33,7 @@ export function lower(spec: Spec): IR {
     [...spec.introspectors].flatMap((s) => introspectionGrants(spec, s, byName)),
     vocab,
   );
-  checkVocabulary([...macroUses.flatMap((m) => m.grants), ...plainRules, ...vmiGrants], vocab);
+  checkVocabulary([...oneUseOfEachMacro(macroUses).flatMap((m) => m.grants), ...plainRules, ...vmiGrants], vocab);
   return {
     spec,
     vocabulary: vocab,
@@ -156,6 +156,16 @@ function introspectionGrants(spec: Spec, s: SpecIntrospector, byName: Map<string
   const sd = byName.get(s.name);
   if (!sd) return [];
   const out: Grant[] = [];
+  // What a capability grants depends on the target's guest kind, not on the target: looked
+  // up once per kind (an introspector of 100 targets has at most three).
+  const grantsByGuest = new Map<string, Map<string, readonly PermissionGrant[]>>();
+  const grantsOf = (def: NonNullable<ReturnType<typeof capability>>, ctx: CapabilityContext): readonly PermissionGrant[] => {
+    let byCap = grantsByGuest.get(ctx.target);
+    if (!byCap) grantsByGuest.set(ctx.target, (byCap = new Map()));
+    let grants = byCap.get(def.name);
+    if (!grants) byCap.set(def.name, (grants = capabilityGrants(def, ctx, s.tool)));
+    return grants;
+  };
   for (const ref of s.targets) {
     const td = byName.get(ref.name);
     if (!td) continue;
@@ -165,7 +175,7 @@ function introspectionGrants(spec: Spec, s: SpecIntrospector, byName: Map<string
       const def = capability(cap.name);
       if (!def) continue;
       if (def.eventChannel) eventCaps.push(def.name);
-      for (const g of capabilityGrants(def, ctx, s.tool)) {
+      for (const g of grantsOf(def, ctx)) {
         const origin: Origin = { kind: 'capability', capability: def.name, introspector: s.name, target: td.name, catalog: g.catalog, why: g.why, span: cap.span };
         for (const perm of g.perms) out.push({ subject: sd.type, object: objectType(g, sd, td), cls: g.cls, perm, origin });
       }
@@ -223,6 +233,17 @@ export function originKey(o: Origin): string {
     case 'domain-rule': return `0 ${o.domain} ${o.why}`;
     case 'host-base': return `3 ${o.why}`;
   }
+}
+
+/**
+ * The permissions a macro use grants depend on the macro alone (its xen.if template at the
+ * release, and the channel rules domainMacros adds to it), never on the domain it is used
+ * for: checking one use of each macro checks them all, without expanding a million grants.
+ */
+function oneUseOfEachMacro(uses: readonly MacroUse[]): MacroUse[] {
+  const first = new Map<XenMacroName, MacroUse>();
+  for (const m of uses) if (!first.has(m.macro)) first.set(m.macro, m);
+  return [...first.values()];
 }
 
 /** A permission the release does not know is a catalog bug, never the user's: fail loudly. */
