@@ -7,7 +7,7 @@ import { HOST_LITTLE_ENDIAN, PAGE_SIZE, READ_OK, toPhysicalAddress, type Physica
 import type { PagingMode, PagingOptions } from './modes.js';
 import { TranslationCache } from './translation-cache.js';
 import type { Translation, TranslationFailure, VirtualRead, VirtualReadFailure, VirtualReadStatus } from './translation.js';
-import { highHalf, isVirtualAddress, joinVirtual, lowHalf, splitVirtual } from './virtual-address.js';
+import { checkAddressNumber, HIGH_WORD, joinVirtual, LOW_WORD, splitVirtual, wordsOf } from './virtual-address.js';
 import {
   FLAG_NX, FLAG_PS, FLAG_RW, FLAG_US, reservedMasks, WALK_NON_CANONICAL, WALK_NOT_PRESENT, WALK_OK, WALK_OUT_OF_SOURCE,
   WALKERS, WalkState, WORD_WALKERS, type ReservedMasks, type WalkCode, type WordFrames,
@@ -86,6 +86,7 @@ export class AddressSpace {
   }
 
   translate(va: bigint | number): Translation {
+    if (typeof va === 'number') checkAddressNumber(va);
     const split = splitVirtual(va);
     const virtual = typeof va === 'bigint' ? va : BigInt(va);
     if (split === undefined) return { ok: false, reason: 'non-canonical', virtual };
@@ -111,10 +112,22 @@ export class AddressSpace {
     return status.ok ? { ok: true, bytes } : status;
   }
 
-  /** The public read: as fast as readSplitInto (the halves are taken without allocating). */
+  /**
+   * The public read, as fast as readSplitInto: a bigint's halves come out of one store into a
+   * 64-bit slot, a number's out of one division, and nothing is allocated on success. A bigint
+   * outside [0, 2^64) or a negative integer has no canonical form ('non-canonical'); a number
+   * that is not a safe integer is a RangeError (checkAddressNumber: it may not be the address
+   * meant). For every safe integer the number and its bigint read the same bytes.
+   */
   readVirtualInto(va: bigint | number, target: Uint8Array, targetOffset: number, length: number): VirtualReadStatus {
-    if (!isVirtualAddress(va)) return { ok: false, reason: 'non-canonical', virtual: typeof va === 'bigint' ? va : BigInt(va), bytesRead: 0 };
-    return this.readSplitInto(highHalf(va), lowHalf(va), target, targetOffset, length);
+    if (typeof va === 'bigint') {
+      const words = wordsOf(va);
+      if (words !== undefined) return this.readSplitInto(words[HIGH_WORD] as number, words[LOW_WORD] as number, target, targetOffset, length);
+    } else {
+      checkAddressNumber(va);
+      if (va >= 0) return this.readSplitInto(Math.floor(va / TWO_32), va >>> 0, target, targetOffset, length);
+    }
+    return { ok: false, reason: 'non-canonical', virtual: BigInt(va), bytesRead: 0 };
   }
 
   /**
@@ -187,6 +200,7 @@ export class AddressSpace {
    * kernel names are bytes, not UTF-8 by contract.
    */
   readCString(va: bigint | number, maxLength: number): { ok: true; value: string } | VirtualReadFailure {
+    if (typeof va === 'number') checkAddressNumber(va);
     const start = typeof va === 'bigint' ? va : BigInt(va);
     const bytes: number[] = [];
     while (bytes.length < maxLength) {

@@ -15,36 +15,45 @@ const TWO_32 = 2 ** 32;
 const TWO_64 = 1n << 64n;
 
 // One 64-bit slot seen as two 32-bit words: a bigint stored into it reads back as its two
-// halves with no bigint made on the way. `Number(va >> 32n)` and `Number(va & 0xffffffffn)`
-// each allocate an intermediate bigint; on the public read path (a bigint address per page)
+// halves with no bigint made on the way (wordsOf). `Number(va >> 32n)` and
+// `Number(va & 0xffffffffn)` each allocate an intermediate bigint; on the public read path (a bigint address per page)
 // those two allocations cost more than the page walk they lead to.
 const SLOT64 = new BigUint64Array(1);
 const SLOT32 = new Uint32Array(SLOT64.buffer);
-const LOW_WORD = HOST_LITTLE_ENDIAN ? 0 : 1;
-const HIGH_WORD = 1 - LOW_WORD;
+export const LOW_WORD = HOST_LITTLE_ENDIAN ? 0 : 1;
+export const HIGH_WORD = 1 - LOW_WORD;
 
-/** Whether `va` is a 64-bit virtual address: a bigint in [0, 2^64), or a safe non-negative integer. */
-export function isVirtualAddress(va: bigint | number): boolean {
-  return typeof va === 'number' ? Number.isSafeInteger(va) && va >= 0 : va >= 0n && va < TWO_64;
+/**
+ * The two words of a bigint address, read at HIGH_WORD (bits 63:32) and LOW_WORD (bits 31:0),
+ * or undefined when `va` is outside [0, 2^64): one store into the shared slot, nothing
+ * allocated. The range is checked by comparing, not by reading the slot back to see whether it
+ * kept va (it keeps va modulo 2^64): that read makes a bigint, a heap allocation per page that
+ * measured slower than the two comparisons. The view is shared: read both words before the next call.
+ */
+export function wordsOf(va: bigint): Uint32Array | undefined {
+  if (va < 0n || va >= TWO_64) return undefined;
+  SLOT64[0] = va;
+  return SLOT32;
 }
 
-/** Bits 63:32 of a 64-bit address (isVirtualAddress), as an unsigned 32-bit number. */
-export function highHalf(va: bigint | number): number {
-  if (typeof va === 'number') return Math.floor(va / TWO_32);
-  SLOT64[0] = va;
-  return SLOT32[HIGH_WORD] as number;
-}
-
-/** Bits 31:0 of a 64-bit address (isVirtualAddress), as an unsigned 32-bit number. */
-export function lowHalf(va: bigint | number): number {
-  if (typeof va === 'number') return va % TWO_32;
-  SLOT64[0] = va;
-  return SLOT32[LOW_WORD] as number;
+/**
+ * Refuses a number that cannot be an exact address. Above 2^53 a double is rounded to a
+ * multiple of a power of two (0xffff888000000001 and 0xffff888000000000 are one double), so a
+ * read there could be of an address the caller never wrote, and an answer about it (even
+ * "non-canonical") would be about another address: a RangeError, as for a negative length,
+ * with the way out. Every safe integer is exact, and is then the same address as its bigint.
+ */
+export function checkAddressNumber(va: number): void {
+  if (Number.isSafeInteger(va)) return;
+  const shown = Number.isInteger(va) && va > 0 ? `0x${va.toString(16)}` : String(va);
+  throw new RangeError(`the virtual address ${shown} is a number that is not a safe integer, so it may not be the address meant: pass an address at or above 2^53 (a kernel address, for one) as a bigint`);
 }
 
 /** The halves of a virtual address given as a bigint or a safe non-negative integer; undefined if it is not a 64-bit address. */
 export function splitVirtual(va: bigint | number): SplitAddress | undefined {
-  return isVirtualAddress(va) ? { hi: highHalf(va), lo: lowHalf(va) } : undefined;
+  if (typeof va === 'number') return Number.isSafeInteger(va) && va >= 0 ? { hi: Math.floor(va / TWO_32), lo: va % TWO_32 } : undefined;
+  const words = wordsOf(va);
+  return words === undefined ? undefined : { hi: words[HIGH_WORD] as number, lo: words[LOW_WORD] as number };
 }
 
 export function joinVirtual(hi: number, lo: number): bigint {
