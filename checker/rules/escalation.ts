@@ -46,10 +46,11 @@ export const escalation: CheckRule = {
   run(ctx) {
     const g = privilegeGraph(ctx);
     const findings: Finding[] = [];
+    const introspectorNamed = new Map(ctx.intent.introspectors.map((i) => [i.name, i]));
     for (const d of ctx.intent.domains) {
       const start = typeIndexOf(ctx.model, d.type);
       if (start === undefined) continue;
-      const introspector = ctx.intent.introspectors.find((i) => i.name === d.name);
+      const introspector = introspectorNamed.get(d.name);
       const allowed = new Set([...ownTypes(d), ...(introspector?.targets.flatMap((t) => ownTypes(t)) ?? [])]);
       const r = reach(g, start, ctx.options.maxDepth, ctx.intent.trusted);
       const groups = new Map<string, { distance: number; nodes: string[] }>();
