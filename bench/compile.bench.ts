@@ -31,7 +31,7 @@ interface Size {
 const SIZES: readonly Size[] = [
   { targets: 10, warmups: 2, runs: 50, checkpolicyRuns: 5 },
   { targets: 1_000, warmups: 2, runs: 7, checkpolicyRuns: 3 },
-  { targets: 10_000, warmups: 1, runs: 3, checkpolicyRuns: 3 },
+  { targets: 10_000, warmups: 1, runs: 3, checkpolicyRuns: 1 },
 ];
 const TARGETS_PER_INTROSPECTOR = 10;
 
