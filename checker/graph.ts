@@ -322,7 +322,8 @@ function intersection(a: BitSet, b: BitSet): BitSet {
  */
 function successorsOf(g: PrivilegeGraph, from: number): Successors {
   const size = g.model.types.length;
-  const nodes = new BitSet(size);
+  // Made on the first successor: most domains of a large host (its targets) have none.
+  let nodes: BitSet | undefined;
   let controlled: BitSet | undefined;
   let policy = isPermissive(g.model, from);
   // The objects of each relabelling permission, made on the first rule that grants it: most
@@ -340,7 +341,7 @@ function successorsOf(g: PrivilegeGraph, from: number): Successors {
       if (control || create) {
         // `self` adds the subject itself, which is never a step.
         const gains = g.ownersIn(rule);
-        addAll(nodes, gains);
+        if (gains.count() > 0) addAll((nodes ??= new BitSet(size)), gains);
         if (control) addAll((controlled ??= new BitSet(size)), gains);
       }
       for (const key of RELABEL_KEYS) {
@@ -349,10 +350,13 @@ function successorsOf(g: PrivilegeGraph, from: number): Successors {
       }
     }
   }
-  controlled ??= new BitSet(size);
-  controlled.add(from);
+  // Itself, and the domains it controls (a bitset only when there are some).
+  controlled?.add(from);
+  const controls: IndexSet = controlled ? compact(controlled) : new SmallSet([from]);
   // Gaining label y is reaching y's owner: a word at a time for plain domain types, one by one for derived ones.
   const gain = (ys: BitSet): void => {
+    if (ys.isEmpty()) return;
+    nodes ??= new BitSet(size);
     const labels = intersection(ys, g.domains);
     const derived = intersection(labels, g.derived);
     for (let w = 0; w < nodes.words.length; w++) nodes.words[w] = ((nodes.words[w] ?? 0) | ((labels.words[w] ?? 0) & ~(derived.words[w] ?? 0))) >>> 0;
@@ -360,20 +364,22 @@ function successorsOf(g: PrivilegeGraph, from: number): Successors {
     nodes.delete(from);
   };
   // A domain never gains itself (a rule over its own type, or `self`, is no step).
-  nodes.delete(from);
+  nodes?.delete(from);
   if (perms.relabelself && perms.transition) gain(intersection(perms.relabelself, perms.transition));
   if (perms.relabelfrom && perms.relabelto) {
-    const relabelFrom = intersectionOf(perms.relabelfrom, controlled);
+    const relabelFrom = intersectionOf(perms.relabelfrom, controls);
     if (!relabelFrom.isEmpty()) gain(intersection(perms.relabelto, unionOver(g, relabelFrom, ids.transition)));
   }
   if (perms.make_priv_for && perms.set_as_target) {
-    const privFor = intersectionOf(perms.make_priv_for, controlled);
+    const privFor = intersectionOf(perms.make_priv_for, controls);
     if (!privFor.isEmpty()) gain(intersection(perms.set_as_target, unionOver(g, privFor, permId(g.model, 'domain', 'set_target'))));
   }
   // Kept for every domain searched from: most have a handful of successors, and two bits per
   // type for each of 10 000 domains would be most of the search's memory.
-  return { nodes: compact(nodes), policy, controlled: compact(controlled) };
+  return { nodes: nodes ? compact(nodes) : NO_NODES, policy, controlled: controls };
 }
+
+const NO_NODES: IndexSet = new SmallSet([]);
 
 const RELABEL_KEYS = ['relabelself', 'transition', 'relabelto', 'relabelfrom', 'set_as_target', 'make_priv_for'] as const;
 type RelabelKey = (typeof RELABEL_KEYS)[number];
@@ -446,8 +452,12 @@ export interface ReachResult {
  * minimal paths are found again, lazily, for the nodes a finding reports.
  */
 export function reach(g: PrivilegeGraph, start: number, maxDepth: number, stop: ReadonlySet<string> = new Set()): ReachResult {
-  const pseudo = pseudoDomains(g.model);
   const distance = new Map<string, number>([[g.name(start), 0]]);
+  const first = g.successors(start);
+  // No step out (most domains of a large host): the search below would find the same, after
+  // a bit per type for what it has seen.
+  if (maxDepth >= 1 && !first.policy && first.nodes.count() === 0) return { start, distance, layers: [[start], []], stopped: new Set() };
+  const pseudo = pseudoDomains(g.model);
   const layers: number[][] = [[start]];
   const stopped = new Set<number>();
   const seen = new BitSet(g.model.types.length);
