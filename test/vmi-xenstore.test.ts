@@ -5,6 +5,8 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { layOutXenstore, libxlNodes } from '../xenstore/libxl-layout.js';
 import { isValidNodename, parseWirePerm, sanitiseValue, Xenstore } from '../xenstore/store.js';
 
 /** dom0 writes `path` and gives it `perms`; domains 0–5 exist, 9 is privileged. */
@@ -161,5 +163,67 @@ describe('the wire formats', () => {
 
   test('values print as xenstore-ls sanitises them', () => {
     assert.equal(sanitiseValue('a "b" \\ \t\n\r\x01\x7f é'), 'a "b" \\\\ \\t\\n\\r\\001\\x7f \\xc3\\xa9');
+  });
+});
+
+describe('createAsDom0: the layout fast path leaves the store as write + setPerms by dom0 do', () => {
+  /** Everything the store holds, private fields included: nodes (value, ACL, children, generation), domains, the count. */
+  const state = (s: Xenstore): string => {
+    const inner = s as unknown as { nodes: Map<string, unknown>; domains: Map<number, unknown>; generation: number };
+    return JSON.stringify({ nodes: [...inner.nodes], domains: [...inner.domains], generation: inner.generation });
+  };
+  const segment = fc.constantFrom('local', 'domain', '0', '1', '7', 'vm', 'name', 'a-b', 'x_y', 'bad name', '');
+  const path = fc.array(segment, { minLength: 0, maxLength: 5 }).map((parts) => '/' + parts.join('/'));
+  const perm = fc.tuple(fc.constantFrom('r', 'w', 'b', 'n', 'x'), fc.constantFrom('0', '1', '3', '7', '-1', '40000', 'z')).map(([l, d]) => l + d);
+  const node = fc.record({ path, value: fc.constantFrom('', 'v', 'Domain-0'), perms: fc.array(perm, { minLength: 0, maxLength: 4 }) });
+  // A domain introduced between two nodes: an entry for it set afterwards is no longer ignored.
+  const op = fc.oneof({ arbitrary: node, weight: 5 }, { arbitrary: fc.record({ introduce: fc.constantFrom(1, 3, 7) }), weight: 1 });
+
+  test('for any sequence of nodes, valid or not, new or existing, domains coming in between: the same answers and the same store', () => {
+    fc.assert(fc.property(fc.array(op, { maxLength: 40 }), fc.subarray([1, 2, 3, 5, 7]), (ops, domains) => {
+      const slow = new Xenstore({ domains });
+      const fast = new Xenstore({ domains });
+      for (const o of ops) {
+        if ('introduce' in o) {
+          slow.addDomain(o.introduce);
+          fast.addDomain(o.introduce);
+          continue;
+        }
+        const w = slow.write(0, o.path, o.value);
+        const expected = w.ok ? slow.setPerms(0, o.path, o.perms) : w;
+        assert.deepEqual(fast.createAsDom0(o.path, o.value, o.perms), expected, `${o.path} ${o.perms.join(' ')}`);
+      }
+      assert.equal(state(fast), state(slow));
+    }), { numRuns: 400 });
+  });
+
+  test('an ACL naming a domain not yet there, set again once it is: the entry counts the second time', () => {
+    const slow = new Xenstore({ domains: [] });
+    const fast = new Xenstore({ domains: [] });
+    for (const s of [slow, fast]) {
+      assert.ok(s.mkdir(0, '/a').ok);
+    }
+    assert.ok(slow.write(0, '/a/one', 'v').ok && slow.setPerms(0, '/a/one', ['n0', 'r4']).ok);
+    assert.ok(fast.createAsDom0('/a/one', 'v', ['n0', 'r4']).ok);
+    for (const s of [slow, fast]) s.addDomain(4);
+    assert.ok(slow.write(0, '/a/two', 'v').ok && slow.setPerms(0, '/a/two', ['n0', 'r4']).ok);
+    assert.ok(fast.createAsDom0('/a/two', 'v', ['n0', 'r4']).ok);
+    assert.equal(state(fast), state(slow));
+    assert.deepEqual([fast.read(4, '/a/one').ok, fast.read(4, '/a/two').ok], [false, true]);
+  });
+
+  test("libxl's layout for a host, then a domain introduced later: the same store, the same access", () => {
+    const domains = [1, 2, 3].map((domid) => ({ domid, name: `vm${domid}` }));
+    const uuids = new Map(domains.map((d) => [d.domid, `uuid-${d.domid}`]));
+    const slow = new Xenstore({ domains: domains.map((d) => d.domid) });
+    for (const n of libxlNodes(domains, uuids)) {
+      assert.ok(slow.write(0, n.path, n.value).ok);
+      assert.ok(slow.setPerms(0, n.path, n.perms).ok);
+    }
+    const fast = layOutXenstore(domains, uuids);
+    assert.equal(state(fast), state(slow));
+    // A domain introduced after the layout inherits nothing of an entry set before it existed.
+    for (const s of [slow, fast]) s.addDomain(4);
+    assert.deepEqual(fast.read(4, '/local/domain/1/name'), slow.read(4, '/local/domain/1/name'));
   });
 });

@@ -61,9 +61,8 @@ export function layOutXenstore(domains: readonly XenstoreDomain[], uuids: Readon
   // Introduce first: xenstored honours an ACL entry only for a domain that exists when it is set.
   const store = new Xenstore({ domains: domains.map((d) => d.domid) });
   for (const n of libxlNodes(domains, uuids)) {
-    const w = store.write(0, n.path, n.value);
-    const p = store.setPerms(0, n.path, n.perms);
-    if (!w.ok || !p.ok) throw new Error(`laying out xenstore: ${n.path}: ${w.ok ? (p as { error: string }).error : w.error}`);
+    const made = store.createAsDom0(n.path, n.value, n.perms);
+    if (!made.ok) throw new Error(`laying out xenstore: ${n.path}: ${made.error}`);
   }
   return store;
 }

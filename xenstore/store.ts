@@ -171,6 +171,8 @@ export class Xenstore {
   private readonly nodes = new Map<string, StoredNode>();
   private readonly domains = new Map<number, DomainState>();
   private readonly special = new Map<string, readonly StoredPerm[]>();
+  /** storedAcl's answers, valid until a domain is introduced (which may un-ignore an entry). */
+  private readonly acls = new Map<string, readonly StoredPerm[] | null>();
   private readonly privDomid: number;
   private generation = 0;
 
@@ -191,7 +193,10 @@ export class Xenstore {
   /** A domain comes into being: ACL entries set from now on for its domid count. */
   addDomain(domid: number): void {
     if (!Number.isInteger(domid) || domid < 0 || domid > 0x7fef) throw new RangeError(`not a domid: ${domid}`);
-    if (!this.domains.has(domid)) this.domains.set(domid, { generation: this.generation });
+    if (!this.domains.has(domid)) {
+      this.domains.set(domid, { generation: this.generation });
+      this.acls.clear();
+    }
   }
 
   hasDomain(domid: number): boolean {
@@ -266,6 +271,50 @@ export class Xenstore {
     this.touch(parent);
     parent.children = parent.children.filter((c) => c !== baseName(name));
     return ok(null);
+  }
+
+  /**
+   * dom0 writing a new node under an existing parent and then setting its ACL — `write(0, …)`
+   * followed by `setPerms(0, …)` — leaving the store exactly as those two would, generation
+   * counts included, without the checks a privileged caller always passes: laying out the
+   * 100 000 nodes libxl writes for a host of 10 000 domains goes through here. Anything
+   * else (an existing node, a missing parent, a path or an ACL the daemon refuses) is the
+   * two wire operations themselves, with their answers.
+   */
+  createAsDom0(path: string, value: string, perms: readonly string[]): XsResult<null> {
+    const parent = this.nodes.get(parentPath(path));
+    const stored = this.storedAcl(perms);
+    if (!parent || this.nodes.has(path) || path === '/' || !isValidNodename(path) || !stored) {
+      const written = this.write(0, path, value);
+      return written.ok ? this.setPerms(0, path, perms) : written;
+    }
+    // create_node: the parent is touched and gains the child, which copies the parent's ACL.
+    this.touch(parent);
+    parent.children.push(baseName(path));
+    const node: StoredNode = { value, perms: parent.perms, children: [], generation: ++this.generation };
+    this.nodes.set(path, node);
+    // do_set_perms: the node is touched, then takes the new ACL (domain_alloc_permrefs).
+    this.touch(node);
+    node.perms = stored;
+    return ok(null);
+  }
+
+  /**
+   * The ACL SET_PERMS by dom0 would store for these wire strings, when it accepts them: one
+   * array per distinct list while the domains stay the same (ACLs are never changed in place,
+   * only replaced), so a domain's nine layout nodes share one. undefined: refused.
+   */
+  private storedAcl(perms: readonly string[]): readonly StoredPerm[] | undefined {
+    const key = JSON.stringify(perms);
+    const known = this.acls.get(key);
+    if (known !== undefined) return known ?? undefined;
+    const parsed = perms.map(parseWirePerm);
+    const owner = parsed[0];
+    const stored = owner && this.domains.has(owner.id) && parsed.every((p) => p !== undefined)
+      ? parsed.map((p) => ({ ...p!, ignored: !this.domains.has(p!.id) }))
+      : undefined;
+    this.acls.set(key, stored ?? null);
+    return stored;
   }
 
   /** XS_SET_PERMS with the wire strings, owner first ("n0", "r5", …). */
