@@ -40,14 +40,17 @@ interface PolicyText {
   readonly lineOf: (key: string) => number | undefined;
 }
 
-/** The mark of the policy line that makes grants of `o` in the rule `key` (te-rules ruleKey). */
-function markFor(o: Origin, key: string, mode: IR['spec']['mode']): string {
+/**
+ * The mark of the policy line that makes grants of `o` in the rule `key` (te-rules ruleKey);
+ * `macro` is a macro origin's macroMark, made once per origin by the caller.
+ */
+function markFor(o: Origin, key: string, mode: IR['spec']['mode'], macro: string): string {
   switch (o.kind) {
     case 'capability':
     case 'event-channel':
       return VMI_MARK + key;
     case 'xen-macro':
-      return mode === 'module' ? macroMark(o) : `${macroMark(o)} ${key}`;
+      return mode === 'module' ? macro : `${macro} ${key}`;
     case 'domain-rule':
       return DOMAIN_RULE_MARK + key;
     case 'host-base':
@@ -214,7 +217,7 @@ function* grantEntries(ir: IR, policy: PolicyText): Generator<Entry> {
             const section = o.kind === 'xen-macro' ? macroMarkOf(o) : o.kind === 'event-channel' ? 'capability' : o.kind;
             let line = lines.get(section);
             if (line === undefined) {
-              line = policy.lineOf(o.kind === 'xen-macro' ? (spec.mode === 'module' ? section : `${section} ${key}`) : markFor(o, key, spec.mode));
+              line = policy.lineOf(markFor(o, key, spec.mode, section));
               if (line === undefined) throw new Error(`internal: no policy line for ${key} (${o.kind})`);
               lines.set(section, line);
             }
@@ -245,8 +248,8 @@ function* grantEntries(ir: IR, policy: PolicyText): Generator<Entry> {
 /**
  * The manifest's grants as data, for a caller that compares them rather than writing them
  * (the spec diff): the same entries, permissions and policy lines as manifest.json's
- * `grants`, each reason keeping its origin so that only the entries a caller reports need
- * their justification made (manifestJustification).
+ * `grants`, one reason per justification in the same order, each keeping the IR's origin
+ * that the justification's row of `origins` spells out.
  */
 export interface ManifestEntry {
   readonly subject: string;
