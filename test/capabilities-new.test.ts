@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileText } from './support/env.js';
+import { manifestGrants } from './support/manifest.js';
 import { policyFromText } from '../policy/load.js';
 import { runSelftestOn, type SelftestReport } from '../vmi/selftest/selftest.js';
 
@@ -67,7 +68,7 @@ test('vmtrace grants resource_map and setdebugging; a PV tracer maps the buffer 
   const hvmRules = rules(hvm.artifacts.get('policy.conf')!);
   assert.doesNotMatch(hvmRules, /tracer_t vm_t:mmu[^;]*map_/);
   // declare_domain already gives tracer_t_self physmap; the manifest shows vmtrace needs it too.
-  const manifest = JSON.parse(hvm.artifacts.get('manifest.json')!) as { grants: { object: string; class: string; justification: { permissions: string[]; capability?: string }[] }[] };
+  const manifest = { grants: manifestGrants(hvm.artifacts.get('manifest.json')!) };
   assert.ok(manifest.grants.some((g) => g.object === 'tracer_t_self' && g.class === 'mmu' && g.justification.some((j) => j.capability === 'vmtrace' && j.permissions.includes('physmap'))), 'no vmtrace justification for tracer_t_self:mmu physmap');
 });
 

@@ -12,15 +12,13 @@ import { compareReleases } from '../catalog/vocabulary.js';
 import { specArbitrary, toYaml } from './support/arbitrary.js';
 import { artifactsOf, compileExampleAt, compileFile, compileText, CORPUS_RELEASES, EXAMPLES, repoPath, requires } from './support/env.js';
 import { buildInXenTree, checkpolicy, sesearchAllows, withTempDir } from './support/oracles.js';
+import { manifestGrants } from './support/manifest.js';
 import { minimalMlsPolicy, minimalPolicy } from './support/policies.js';
 import { policyFromText } from '../policy/load.js';
 import type { Diagnostic } from '../core/diagnostics.js';
 
-interface ManifestGrant { subject: string; object: string; class: string; permissions: string[] }
-
-function manifestGrants(artifacts: ReadonlyMap<string, string>): Set<string> {
-  const m = JSON.parse(artifacts.get('manifest.json') ?? '{}') as { grants: ManifestGrant[] };
-  return new Set(m.grants.flatMap((g) => g.permissions.map((p) => `${g.subject} ${g.object}:${g.class} ${p}`)));
+function manifestAllows(artifacts: ReadonlyMap<string, string>): Set<string> {
+  return new Set(manifestGrants(artifacts.get('manifest.json') ?? '').flatMap((g) => g.permissions.map((p) => `${g.subject} ${g.object}:${g.class} ${p}`)));
 }
 
 const RANDOM_RUNS = Number(process.env.VMIPOLICY_RANDOM_RUNS ?? 200);
@@ -51,7 +49,7 @@ describe('standalone policy.conf compiles with checkpolicy -t Xen', () => {
       withTempDir((dir) => {
         const r = checkpolicy(dir, artifacts.get('policy.conf') ?? '');
         assert.ok(r.ok, r.output);
-        assert.deepEqual([...sesearchAllows(r.binary)].sort(), [...manifestGrants(artifacts)].sort());
+        assert.deepEqual([...sesearchAllows(r.binary)].sort(), [...manifestAllows(artifacts)].sort());
       });
     });
   }
@@ -107,7 +105,7 @@ describe('module .te builds inside Xen\'s own policy tree (Makefile.common flow)
           // Everything the manifest grants is in the built policy (the stock policy adds
           // attribute rules of its own on top, which the checker accounts for).
           const built = sesearchAllows(r.binary);
-          const absent = [...manifestGrants(artifacts)].filter((g) => !built.has(g));
+          const absent = [...manifestAllows(artifacts)].filter((g) => !built.has(g));
           assert.deepEqual(absent, []);
         });
       });

@@ -1,10 +1,10 @@
 // A spec well under the 1 MB input limit must not need a gigabyte to compile. The 3 000-target
-// spec below compiles to a ~40 MB manifest. Built as one object tree and one array of tiny
-// strings, the manifest needed between 300 and 400 MiB of V8 heap; printed one grant at a
-// time into joined chunks, but still held whole until written, between 160 and 200 MiB;
-// made while it is written (`manifest: 'deferred'`), between 136 and 144 MiB. Run under a
-// 160 MiB heap, the test fails ("JavaScript heap out of memory") unless `compile -o`
-// streams the manifest.
+// spec below compiled to a ~40 MB manifest in format 1. Built as one object tree and one array
+// of tiny strings, that manifest needed between 300 and 400 MiB of V8 heap; printed one grant
+// at a time into joined chunks, but still held whole until written, between 160 and 200 MiB;
+// made while it is written (`manifest: 'deferred'`), between 136 and 144 MiB. Format 2 keeps
+// the provenance in shared tables: 11 MB, and `compile -o` fits in 120 MiB. Run under a
+// 130 MiB heap, the test fails ("JavaScript heap out of memory") with format 1's manifest.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,7 +15,7 @@ import { repoPath } from './support/env.js';
 import { withTempDir } from './support/oracles.js';
 import { compile } from '../compiler/compile.js';
 
-const HEAP_LIMIT_MIB = 160;
+const HEAP_LIMIT_MIB = 130;
 
 /** `monitors` PV introspectors, each watching its own share of `targets` HVM guests. */
 function wideSpec(targets: number, monitors: number): string {
@@ -43,7 +43,7 @@ describe('compile memory', () => {
       assert.equal(r.status, 0, r.stderr.slice(0, 2000));
       assert.ok(existsSync(join(out, 'manifest.json')));
       // The manifest really is large: this is the case whose size the limit is about.
-      assert.ok(statSync(join(out, 'manifest.json')).size > 30_000_000);
+      assert.ok(statSync(join(out, 'manifest.json')).size > 10_000_000);
     });
   });
 

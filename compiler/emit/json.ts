@@ -2,20 +2,17 @@
 // flat objects (positions) on one line, so a manifest reads as one grant per few lines.
 // Manifests of large hosts run to hundreds of megabytes, so the text is built in joined
 // chunks (never one array of millions of tiny strings), which a writer may stream, and the
-// longest list, the grants, may be a LazyList whose items exist only while they are written.
+// longest value, the grants, may be a LazyText whose lines exist only while they are written.
 
-type Json = null | boolean | number | string | Json[] | LazyList | { [key: string]: Json };
+type Json = null | boolean | number | string | Json[] | LazyText | { [key: string]: Json };
 
 /**
- * A list written item by item, each item built on demand and dropped once printed. Its
- * items must be objects or arrays: a list of plain values is printed on one line, which
- * would need every item at once.
+ * A value that prints itself, line by line as it is made: `write` hands `push` its JSON text,
+ * each line after the first starting with `indent` (the indentation of the line the value
+ * starts on). For a value too large to exist as objects at once, laid out by its maker.
  */
-export class LazyList {
-  constructor(
-    readonly length: number,
-    readonly item: (index: number) => unknown,
-  ) {}
+export class LazyText {
+  constructor(readonly write: (push: (text: string) => void, indent: string) => void) {}
 }
 
 const isPlain = (v: unknown): boolean => v === null || typeof v !== 'object';
@@ -74,12 +71,8 @@ function write(v: Json, indent: string, out: ChunkedText): void {
     return;
   }
   const inner = indent + '  ';
-  if (v instanceof LazyList) {
-    writeItems(v.length, (i) => {
-      const x = v.item(i);
-      if (isPlain(x)) throw new Error('internal: a LazyList item is a plain value');
-      return x as Json;
-    }, indent, out);
+  if (v instanceof LazyText) {
+    v.write((text) => out.push(text), indent);
     return;
   }
   if (Array.isArray(v)) {

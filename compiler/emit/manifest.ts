@@ -1,18 +1,27 @@
 // manifest.json: every grant the policy makes — subject, object, class, permissions — with
 // the policy line that makes it and the reason it exists (capability and spec position, or
 // the xen.if relationship / host base it comes from). The input for check and diff.
+//
+// Format 2 keeps the provenance in two shared tables, `reasons` (what a catalog entry or
+// xen.if macro grants and why: the same for every target it applies to) and `origins` (one
+// reason applied at one place of the spec, to named domains), and each grant's justification
+// refers to an origin by index. Format 1 repeated the whole provenance in every
+// justification: at 10 000 targets that was 199 MB and most of the compile's time. The
+// grants are written as they are made, in policy order, one (subject, object) per line; the
+// tables come after them, numbered in order of first use, so nothing is held back.
 
 import type { SourceSpan } from '../../core/diagnostics.js';
 import type { DomainIR, Grant, IR, Origin } from '../ir.js';
 import { positionAt, type SourceText } from '../../core/source.js';
 import { VERSION } from '../version.js';
 import { DOMAIN_RULE_MARK, HOST_MARK, macroMark, VMI_MARK } from './module.js';
-import { formatJson, LazyList, writeJson, type TextSink } from './json.js';
+import { formatJson, LazyText, writeJson, type TextSink } from './json.js';
 import { ruleKey } from './te-rules.js';
 import { hostGrants } from './standalone.js';
-import { originKey, sortGrants } from '../lower.js';
+import { originKey } from '../lower.js';
+import { compareCodePoints } from '../../core/compare.js';
 
-const MANIFEST_FORMAT = 1;
+const MANIFEST_FORMAT = 2;
 const GENERATOR = 'vmipolicy';
 
 /** A position in the spec, whose path is the manifest's top-level `spec`. */
@@ -31,14 +40,17 @@ interface PolicyText {
   readonly lineOf: (key: string) => number | undefined;
 }
 
-function markFor(g: Grant, mode: IR['spec']['mode']): string {
-  const key = ruleKey(g.subject, g.object, g.cls);
-  switch (g.origin.kind) {
+/**
+ * The mark of the policy line that makes grants of `o` in the rule `key` (te-rules ruleKey);
+ * `macro` is a macro origin's macroMark, made once per origin by the caller.
+ */
+function markFor(o: Origin, key: string, mode: IR['spec']['mode'], macro: string): string {
+  switch (o.kind) {
     case 'capability':
     case 'event-channel':
       return VMI_MARK + key;
     case 'xen-macro':
-      return mode === 'module' ? macroMark(g.origin) : `${macroMark(g.origin)} ${key}`;
+      return mode === 'module' ? macro : `${macro} ${key}`;
     case 'domain-rule':
       return DOMAIN_RULE_MARK + key;
     case 'host-base':
@@ -46,62 +58,198 @@ function markFor(g: Grant, mode: IR['spec']['mode']): string {
   }
 }
 
-function justification(o: Origin, source: SourceText): Record<string, unknown> {
+/** What an origin shares with every other use of the same catalog entry or macro: `reasons`. */
+function reasonOf(o: Origin): Record<string, string | readonly string[]> {
   switch (o.kind) {
     case 'capability':
-      return { kind: o.kind, capability: o.capability, introspector: o.introspector, target: o.target, catalog: o.catalog, why: o.why, spec: at(source, o.span) };
+      return { kind: o.kind, capability: o.capability, catalog: o.catalog, why: o.why };
     case 'event-channel':
-      return { kind: o.kind, capabilities: o.capabilities, introspector: o.introspector, target: o.target, catalog: o.catalog, why: o.why, spec: at(source, o.span) };
+      return { kind: o.kind, capabilities: o.capabilities, catalog: o.catalog, why: o.why };
     case 'xen-macro':
-      return { kind: o.kind, macro: `${o.macro}(${o.args.join(', ')})`, domain: o.domain, spec: at(source, o.span) };
+      return { kind: o.kind, macro: o.macro };
     case 'domain-rule':
-      return { kind: o.kind, domain: o.domain, why: o.why, spec: at(source, o.span) };
     case 'host-base':
       return { kind: o.kind, why: o.why };
   }
 }
 
-interface Reason { perms: string[]; rule: number; origin: Origin }
-interface Entry { subject: string; object: string; class: string; perms: string[]; reasons: Map<string, Reason> }
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Whether reasonOf gives the same for both. */
+function sameReason(a: Origin, b: Origin): boolean {
+  switch (a.kind) {
+    case 'capability':
+      return b.kind === a.kind && b.capability === a.capability && sameList(b.catalog, a.catalog) && b.why === a.why;
+    case 'event-channel':
+      return b.kind === a.kind && sameList(b.capabilities, a.capabilities) && sameList(b.catalog, a.catalog) && b.why === a.why;
+    case 'xen-macro':
+      return b.kind === a.kind && b.macro === a.macro;
+    case 'domain-rule':
+    case 'host-base':
+      return b.kind === a.kind && b.why === a.why;
+  }
+}
+
+/** The domains (or, for a macro, the domain and the macro's arguments) an origin names. */
+function namesOf(o: Origin): readonly string[] {
+  switch (o.kind) {
+    case 'capability':
+    case 'event-channel':
+      return [o.introspector, o.target];
+    case 'xen-macro':
+      return [o.domain, ...o.args];
+    case 'domain-rule':
+      return [o.domain];
+    case 'host-base':
+      return [];
+  }
+}
+
+interface Reason { perms: string[]; rule: number; origin: Origin; key: string }
+interface Entry { subject: string; object: string; class: string; perms: string[]; reasons: Reason[] }
 
 /**
- * The grants merged per (subject, object, class), in policy order. A function of its own so
- * that the sorted list of every single grant is garbage before the manifest is printed.
+ * A map by string of the few values an entry has (one or two reasons, mostly), as a list;
+ * a Map once it grows (dom0's channel has a reason per domain). A Map per entry was most of
+ * the garbage of a large manifest.
  */
-function grantEntries(ir: IR, policy: PolicyText): Entry[] {
-  const { spec } = ir;
-  const all = sortGrants(
-    [...ir.macroUses.flatMap((m) => m.grants), ...ir.domainRules, ...ir.vmiGrants, ...(spec.mode === 'standalone' ? hostGrants(ir) : [])],
-    ir.vocabulary,
-  );
-  // One entry per (subject, object, class); within it, one justification per reason and
-  // policy line, each listing the permissions it accounts for. Keys are cached per origin:
-  // a host's manifest has millions of grants but only thousands of distinct reasons.
-  const entries = new Map<string, Entry>();
-  const originKeys = new Map<Origin, string>();
-  for (const g of all) {
-    const key = ruleKey(g.subject, g.object, g.cls);
-    let e = entries.get(key);
-    if (!e) entries.set(key, (e = { subject: g.subject, object: g.object, class: g.cls, perms: [], reasons: new Map<string, Reason>() }));
-    if (!e.perms.includes(g.perm)) e.perms.push(g.perm);
-    let ok = originKeys.get(g.origin);
-    if (ok === undefined) originKeys.set(g.origin, (ok = originKey(g.origin)));
-    let r = e.reasons.get(ok);
-    if (!r) {
-      const line = policy.lineOf(markFor(g, spec.mode));
-      if (line === undefined) throw new Error(`internal: no policy line for ${key} (${g.origin.kind})`);
-      e.reasons.set(ok, (r = { perms: [], rule: line, origin: g.origin }));
-    }
-    if (!r.perms.includes(g.perm)) r.perms.push(g.perm);
+class SmallMap<T> {
+  private list: [string, T][] = [];
+  private map: Map<string, T> | undefined;
+
+  get(key: string): T | undefined {
+    if (this.map) return this.map.get(key);
+    for (const [k, v] of this.list) if (k === key) return v;
+    return undefined;
   }
-  return [...entries.values()];
+
+  set(key: string, value: T): void {
+    if (this.map) this.map.set(key, value);
+    else if (this.list.push([key, value]) > 8) {
+      this.map = new Map(this.list);
+      this.list = [];
+    }
+  }
+}
+
+/**
+ * The grants merged per (subject, object, class), in policy order (lower.ts sortGrants:
+ * subject, object, class, permission bit, then origin), made one entry at a time. Grouped
+ * first and each group sorted on its own: one sort of every grant compared millions of
+ * subject and object names at 10 000 targets. Each group's sort is stable and its grants
+ * keep their order in the IR, so the entries, their permissions and which origin stands for
+ * each reason are exactly those of sortGrants's order.
+ */
+function* grantEntries(ir: IR, policy: PolicyText): Generator<Entry> {
+  const { spec, vocabulary: vocab } = ir;
+  const bySubject = new Map<string, Map<string, Map<string, Grant[]>>>();
+  const add = (g: Grant): void => {
+    let objects = bySubject.get(g.subject);
+    if (!objects) bySubject.set(g.subject, (objects = new Map()));
+    let classes = objects.get(g.object);
+    if (!classes) objects.set(g.object, (classes = new Map()));
+    const list = classes.get(g.cls);
+    if (list) list.push(g);
+    else classes.set(g.cls, [g]);
+  };
+  for (const m of ir.macroUses) for (const g of m.grants) add(g);
+  for (const g of ir.domainRules) add(g);
+  for (const g of ir.vmiGrants) add(g);
+  if (spec.mode === 'standalone') for (const g of hostGrants(ir)) add(g);
+
+  const classRank = new Map(vocab.classes.map((c, i) => [c, i]));
+  const permRanks = new Map(vocab.accessVectors.map(([cls, perms]) => [cls, new Map(perms.map((p, i) => [p, i]))]));
+  const byClass = (a: string, b: string): number => (classRank.get(a) ?? 99) - (classRank.get(b) ?? 99) || compareCodePoints(a, b);
+  // Within an entry, one justification per reason and policy line, each listing the
+  // permissions it accounts for. Keys and marks are cached per origin: a host's manifest
+  // has millions of grants but only thousands of distinct reasons.
+  const originKeys = new Map<Origin, string>();
+  const macroMarks = new Map<Origin, string>();
+  const keyOf = (o: Origin): string => {
+    let ok = originKeys.get(o);
+    if (ok === undefined) originKeys.set(o, (ok = originKey(o)));
+    return ok;
+  };
+  const rankOf = (ranks: Map<string, number> | undefined, g: Grant): number => ranks?.get(g.perm) ?? 999;
+  for (const subject of [...bySubject.keys()].sort(compareCodePoints)) {
+    const objects = bySubject.get(subject) as Map<string, Map<string, Grant[]>>;
+    bySubject.delete(subject);
+    for (const object of [...objects.keys()].sort(compareCodePoints)) {
+      const classes = objects.get(object) as Map<string, Grant[]>;
+      for (const cls of [...classes.keys()].sort(byClass)) {
+        const ranks = permRanks.get(cls);
+        let grants = classes.get(cls) as Grant[];
+        // Most groups come in order already (lower.ts sorts its rules; a macro's template
+        // lists permissions in bit order): sort only the others.
+        let sorted = true;
+        for (let i = 1; i < grants.length && sorted; i++) {
+          const d = rankOf(ranks, grants[i - 1] as Grant) - rankOf(ranks, grants[i] as Grant);
+          const [a, b] = [(grants[i - 1] as Grant).origin, (grants[i] as Grant).origin];
+          if (d > 0 || (d === 0 && a !== b && compareCodePoints(keyOf(a), keyOf(b)) > 0)) sorted = false;
+        }
+        if (!sorted) {
+          grants = grants
+            .map((g) => ({ g, rank: rankOf(ranks, g), ok: keyOf(g.origin) }))
+            .sort((a, b) => a.rank - b.rank || compareCodePoints(a.ok, b.ok))
+            .map((k) => k.g);
+        }
+        const key = ruleKey(subject, object, cls);
+        const e: Entry = { subject, object, class: cls, perms: [], reasons: [] };
+        let unknown = false;
+        /** The lines this rule is printed on, per section (or macro use): a few at most. */
+        const lines = new SmallMap<number>();
+        const byKey = new SmallMap<Reason>();
+        let last: Reason | undefined;
+        for (const g of grants) {
+          if (!e.perms.includes(g.perm)) {
+            e.perms.push(g.perm);
+            if (ranks?.get(g.perm) === undefined) unknown = true;
+          }
+          // A macro use's or a capability's grants come together: one look-up for all.
+          if (g.origin === last?.origin) {
+            if (!last.perms.includes(g.perm)) last.perms.push(g.perm);
+            continue;
+          }
+          const ok = keyOf(g.origin);
+          let r = byKey.get(ok);
+          if (!r) {
+            const o = g.origin;
+            const section = o.kind === 'xen-macro' ? macroMarkOf(o) : o.kind === 'event-channel' ? 'capability' : o.kind;
+            let line = lines.get(section);
+            if (line === undefined) {
+              line = policy.lineOf(markFor(o, key, spec.mode, section));
+              if (line === undefined) throw new Error(`internal: no policy line for ${key} (${o.kind})`);
+              lines.set(section, line);
+            }
+            e.reasons.push((r = { perms: [], rule: line, origin: g.origin, key: ok }));
+            byKey.set(ok, r);
+          }
+          if (!r.perms.includes(g.perm)) r.perms.push(g.perm);
+          last = r;
+        }
+        // In bit order already, unless a permission is not the release's (lower.ts refuses
+        // those): then in the order the policy prints them.
+        if (unknown) {
+          e.perms = vocab.sortPerms(cls, e.perms);
+          for (const r of e.reasons) r.perms = vocab.sortPerms(cls, r.perms);
+        }
+        yield e;
+      }
+    }
+  }
+
+  function macroMarkOf(o: Origin & { kind: 'xen-macro' }): string {
+    let m = macroMarks.get(o);
+    if (m === undefined) macroMarks.set(o, (m = macroMark(o)));
+    return m;
+  }
 }
 
 /**
  * The manifest's grants as data, for a caller that compares them rather than writing them
  * (the spec diff): the same entries, permissions and policy lines as manifest.json's
- * `grants`, each reason keeping its origin so that only the entries a caller reports need
- * their justification made (manifestJustification).
+ * `grants`, one reason per justification in the same order, each keeping the IR's origin
+ * that the justification's row of `origins` spells out.
  */
 export interface ManifestEntry {
   readonly subject: string;
@@ -112,12 +260,12 @@ export interface ManifestEntry {
 }
 
 export function manifestEntries(ir: IR, policy: PolicyText): ManifestEntry[] {
-  return grantEntries(ir, policy).map((e) => ({
+  return [...grantEntries(ir, policy)].map((e) => ({
     subject: e.subject,
     object: e.object,
     class: e.class,
-    permissions: ir.vocabulary.sortPerms(e.class, e.perms),
-    reasons: [...e.reasons.values()].map((r) => ({ permissions: ir.vocabulary.sortPerms(e.class, r.perms), rule: r.rule, origin: r.origin })),
+    permissions: e.perms,
+    reasons: e.reasons.map((r) => ({ permissions: r.perms, rule: r.rule, origin: r.origin })),
   }));
 }
 
@@ -173,29 +321,128 @@ export function manifestOutline(ir: IR): ManifestOutline {
   };
 }
 
+/** One line of JSON, as json.ts lays out a short flat value. */
+function inline(v: string | number | readonly (string | number)[] | Record<string, string | readonly string[]>): string {
+  if (typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return v.length === 0 ? '[]' : `[${v.map((x) => JSON.stringify(x)).join(', ')}]`;
+  return `{ ${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${inline(x)}`).join(', ')} }`;
+}
+
+/**
+ * The shared tables, filled while the grants are written: each distinct reason and origin
+ * gets the next index the first time a justification uses it, so equal input numbers them
+ * equally.
+ */
+class Provenance {
+  readonly reasons: string[] = [];
+  readonly origins: string[] = [];
+  private readonly reasonsByText = new Map<string, { origin: Origin; index: number }[]>();
+  private readonly originIndex = new Map<string, number>();
+  /** Per origin object of the IR: most grants share theirs with thousands of others. */
+  private readonly byObject = new Map<Origin, number>();
+  grantsWritten = false;
+
+  constructor(private readonly source: SourceText) {}
+
+  indexOf(o: Origin): number {
+    const known = this.byObject.get(o);
+    if (known !== undefined) return known;
+    const r = this.reasonOf(o);
+    let row = `[${r}`;
+    if (o.kind !== 'host-base') {
+      const p = at(this.source, o.span);
+      row += `, ${p.line}, ${p.column}`;
+    }
+    for (const name of namesOf(o)) row += `, ${JSON.stringify(name)}`;
+    row += ']';
+    let i = this.originIndex.get(row);
+    if (i === undefined) {
+      this.originIndex.set(row, (i = this.origins.length));
+      this.origins.push(row);
+    }
+    this.byObject.set(o, i);
+    return i;
+  }
+
+  /**
+   * Found by the reason's sentence (or macro), whose strings the IR shares between all its
+   * uses, then by its other fields: cheaper than printing each origin's reason to look it up.
+   */
+  private reasonOf(o: Origin): number {
+    const text = o.kind === 'xen-macro' ? o.macro : o.why;
+    let list = this.reasonsByText.get(text);
+    if (!list) this.reasonsByText.set(text, (list = []));
+    for (const known of list) if (sameReason(known.origin, o)) return known.index;
+    const index = this.reasons.length;
+    this.reasons.push(inline(reasonOf(o)));
+    list.push({ origin: o, index });
+    return index;
+  }
+
+  /** A table as a list of one-line items; only once the grants, which fill it, are written. */
+  table(rows: () => readonly string[]): LazyText {
+    return new LazyText((push, indent) => {
+      if (!this.grantsWritten) throw new Error('internal: a manifest table was written before the grants that fill it');
+      const list = rows();
+      if (list.length === 0) return push('[]');
+      push('[\n');
+      list.forEach((row, i) => push(`${indent}  ${row}${i < list.length - 1 ? ',' : ''}\n`));
+      push(`${indent}]`);
+    });
+  }
+}
+
+/**
+ * `grants`: subject → object → class → { permissions, justification }, one (subject, object)
+ * per line. A justification is [origin, policy line, ...positions in `permissions` of the
+ * ones it accounts for], the positions left out when it accounts for all of them.
+ */
+function grantsText(ir: IR, policy: PolicyText, tables: Provenance): LazyText {
+  return new LazyText((push, indent) => {
+    const pairIndent = `${indent}    `;
+    let subject: string | undefined;
+    let object: string | undefined;
+    let classes: string[] = [];
+    const endPair = (last: boolean): void => {
+      if (object !== undefined) push(`${pairIndent}${JSON.stringify(object)}: { ${classes.join(', ')} }${last ? '' : ','}\n`);
+      classes = [];
+    };
+    for (const e of grantEntries(ir, policy)) {
+      if (e.subject !== subject) {
+        if (subject === undefined) push('{\n');
+        else {
+          endPair(true);
+          push(`${indent}  },\n`);
+        }
+        push(`${indent}  ${JSON.stringify(e.subject)}: {\n`);
+        subject = e.subject;
+        object = undefined;
+      } else if (e.object !== object) endPair(false);
+      object = e.object;
+      const perms = e.perms;
+      const justification = e.reasons.map((r) => {
+        const head = `${tables.indexOf(r.origin)}, ${r.rule}`;
+        if (r.perms.length === perms.length) return `[${head}]`;
+        // Both lists are in bit order, so the positions come out ascending.
+        return `[${head}, ${r.perms.map((p) => perms.indexOf(p)).join(', ')}]`;
+      });
+      classes.push(`${JSON.stringify(e.class)}: { "permissions": ${inline(perms)}, "justification": [${justification.join(', ')}] }`);
+    }
+    if (subject === undefined) push('{}');
+    else {
+      endPair(true);
+      push(`${indent}  }\n${indent}}`);
+    }
+    tables.grantsWritten = true;
+  });
+}
+
 function manifestValue(ir: IR, source: SourceText, policy: PolicyText, files: readonly string[]): Record<string, unknown> {
   const { spec } = ir;
   const outline = manifestOutline(ir);
-  // Built one grant at a time while printing: the grants are most of the manifest, and
-  // all of them as objects at once took gigabytes at 10 000 targets.
-  // Each entry is dropped once printed, so the text grows as the entries shrink.
-  const entryList: (Entry | undefined)[] = grantEntries(ir, policy);
-  const grant = (e: Entry): Record<string, unknown> => ({
-    subject: e.subject,
-    object: e.object,
-    class: e.class,
-    permissions: ir.vocabulary.sortPerms(e.class, e.perms),
-    justification: [...e.reasons.values()].map((r) => ({
-      permissions: ir.vocabulary.sortPerms(e.class, r.perms),
-      rule: r.rule,
-      ...justification(r.origin, source),
-    })),
-  });
-  const grants = new LazyList(entryList.length, (i) => {
-    const e = entryList[i] as Entry;
-    entryList[i] = undefined;
-    return grant(e);
-  });
+  // The grants are written as they are made, one entry at a time: all of them as objects at
+  // once took gigabytes at 10 000 targets. The tables they fill follow them.
+  const tables = new Provenance(source);
   const manifest = {
     generator: `${GENERATOR} ${VERSION}`,
     format: MANIFEST_FORMAT,
@@ -207,7 +454,9 @@ function manifestValue(ir: IR, source: SourceText, policy: PolicyText, files: re
     files,
     domains: ir.domains.map((d, i) => ({ ...outline.domains[i], self: d.self, channel: d.channel, spec: at(source, d.span) })),
     introspectors: outline.introspectors,
-    grants,
+    grants: grantsText(ir, policy, tables),
+    reasons: tables.table(() => tables.reasons),
+    origins: tables.table(() => tables.origins),
     xl: Object.fromEntries(ir.xl.map((f) => [f.domain.name, Object.fromEntries(f.settings.map((s) => [s.key, s.value]))])),
     xenstore: ir.xenstore.map((n) => ({
       node: n.node.kind === 'local-domain' ? '/local/domain' : `/local/domain/<domid of ${n.node.domain}>/name`,
