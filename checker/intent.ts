@@ -38,8 +38,8 @@ export interface Intent {
   readonly domains: readonly DomainIntent[];
   readonly introspectors: readonly IntrospectorIntent[];
   readonly targets: readonly DomainIntent[];
-  /** subject type → `object class perm` → the grants (with origins) that need it. */
-  readonly needed: NeededAccess;
+  /** subject type → `object class perm` → the grants (with origins) that need it, made when asked. */
+  readonly needed: { get(subject: string): ReadonlyMap<string, readonly Grant[]> | undefined };
   /** Types whose rights over others are the host's business (dom0, xenstore, Xen itself). */
   readonly trusted: ReadonlySet<string>;
 }
@@ -108,7 +108,7 @@ type NeedSource = { readonly grants: readonly Grant[] } | { readonly macro: Macr
  * permissions, nearly all of them the targets' own xen.if rights, which one proof rule reads
  * once per domain: held all at once they were a sixth of a check's memory.
  */
-export class NeededAccess {
+class NeededAccess {
   /** subject (in the policy's names) → its sources; a macro use is listed under each subject it grants to. */
   private readonly sources = new Map<string, NeedSource[]>();
 
