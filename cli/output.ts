@@ -232,6 +232,22 @@ function syncTree(staging: string, files: readonly string[], dirs: Iterable<stri
   syncPath(staging);
 }
 
+/** Text under this many UTF-16 units is a small file (an xl snippet, a script). */
+const SMALL_FILE = 1 << 16;
+
+/**
+ * The artifacts with the small files first, each group in its order. Creating 10 000 xl
+ * snippets after 90 MB of policy and manifest were written took ext4 several times as long
+ * (each create waits behind the dirty pages' journal); the tree is renamed into place only
+ * when whole, so the order files are made in is nobody else's business.
+ */
+function smallFirst(artifacts: ReadonlyMap<string, FileText>): [string, FileText][] {
+  const small: [string, FileText][] = [];
+  const large: [string, FileText][] = [];
+  for (const entry of artifacts) (typeof entry[1] === 'string' && entry[1].length < SMALL_FILE ? small : large).push(entry);
+  return [...small, ...large];
+}
+
 /** Writes the whole tree into a fresh staging directory beside `dest`, on disk; returns its path. */
 function stage(dest: string, artifacts: ReadonlyMap<string, FileText>, onFile?: (written: number, of: number) => void): string {
   const staging = mkdtempSync(stagingPrefix(dest));
@@ -239,7 +255,7 @@ function stage(dest: string, artifacts: ReadonlyMap<string, FileText>, onFile?: 
   const files: string[] = [];
   let written = 0;
   withoutUmask(() => {
-    for (const [rel, content] of artifacts) {
+    for (const [rel, content] of smallFirst(artifacts)) {
       // At 10 000 domains, writing 10 000 files is a good part of compile's time: say how far it is.
       onFile?.(written++, artifacts.size);
       const file = join(staging, rel);
