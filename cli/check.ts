@@ -16,9 +16,8 @@ import { checkHtml } from '../report/html/check.js';
 import { sourcesOf } from './sources.js';
 import { summary, type LocatedDiagnostic } from '../report/diagnostics.js';
 import { formatOf, parseArgs, SCALE_FLAGS, scaleLimitsOf, type ParsedArgs } from './args.js';
-import { EXIT_USAGE, specArgument, type Io } from './io.js';
+import { EXIT_USAGE, recordedDiagnostics, specArgument, type Io } from './io.js';
 import { reportAll } from './render.js';
-import { recordedDiagnostics } from './machine.js';
 import { sarifPlacement, sarifRootProblem } from './sarif-placement.js';
 
 export const CHECK_FLAGS = {

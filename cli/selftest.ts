@@ -18,12 +18,12 @@ import type { Sources } from '../report/html/page.js';
 import { formatOf, parseArgs, type ParsedArgs } from './args.js';
 import { CHECK_FLAGS, checkOptionsOf, renderReport, renderSvg, reportOutcome, validateCheckArgs } from './check.js';
 import { reportDocument } from '../report/check/json.js';
-import { EXIT_USAGE, progress, specArgument, usageError, type Io } from './io.js';
+import { EXIT_USAGE, progress, recordedDiagnostics, specArgument, usageError, type Io } from './io.js';
 import { reportAll } from './render.js';
 import { specName, type SpecInput } from '../api/spec-input.js';
 import { terminalSafe } from '../core/terminal.js';
 import { counted } from '../report/diagnostics.js';
-import { recordedDiagnostics, machineCommand } from './machine.js';
+import { machineCommand } from './machine.js';
 import { progressOptions, statusLine } from './progress.js';
 
 /** check's flags that only check's own output reads (its SARIF, its exit on warnings). */
