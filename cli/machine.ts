@@ -5,7 +5,7 @@
 // records it here; `withMachineFailure` writes the document when the command wrote none.
 
 import { VERSION } from '../compiler/version.js';
-import { md } from '../report/diff/markdown.js';
+import { md } from '../report/markdown.js';
 import { failurePage } from '../report/html/page.js';
 import { diagnosticsSarifResults, diagnosticsSarifRules, sarifLog } from '../report/sarif.js';
 import type { LocatedDiagnostic } from '../report/diagnostics.js';
