@@ -3,8 +3,8 @@
 // (dist/cli/bin.js, what every other test runs): on the same commands — every command, each
 // output format, usage mistakes, bad input, standard input, files written — both print the
 // same bytes on stdout and stderr, exit alike and write the same files. And it is a bundle:
-// `yaml` inside it, every chunk beside the entry (paths made from import.meta.url, such as
-// the schema's, depend on that depth), no chunk of a previous build left behind.
+// `yaml` inside it, every file beside the entry (paths made from import.meta.url, such as
+// the schema's, depend on that depth), none of a previous build left behind.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -77,15 +77,15 @@ describe('the bundled executable', () => {
     assert.equal(pkg.bin['vmipolicy'], 'dist/bin/vmipolicy.js');
   });
 
-  it('is a bundle: yaml inside, every chunk beside the entry and reached from it', () => {
+  it('is a bundle: yaml inside, every file beside the entry and reached from it', () => {
     const dir = repoPath('dist', 'bin');
     const files = readdirSync(dir);
-    for (const f of files) assert.ok(statSync(join(dir, f)).isFile(), `${f}: a chunk in a folder of its own would resolve import.meta.url paths from another depth`);
+    for (const f of files) assert.ok(statSync(join(dir, f)).isFile(), `${f}: a file in a folder of its own would resolve import.meta.url paths from another depth`);
     const text = new Map(files.map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
     for (const [f, t] of text) assert.doesNotMatch(t, /from\s*["']yaml["']|import\(\s*["']yaml["']\)/, `${f} imports yaml from node_modules`);
-    // Every chunk is imported by the entry or another chunk: none is left from an older build.
+    // Every file is imported by the entry or another file: none is left from an older build.
     const imported = new Set<string>(['vmipolicy.js']);
-    for (const t of text.values()) for (const m of t.matchAll(/["']\.\/(chunk-[A-Z0-9]+\.js)["']/g)) imported.add(m[1] as string);
+    for (const t of text.values()) for (const m of t.matchAll(/["']\.\/([\w.-]+\.js)["']/g)) imported.add(m[1] as string);
     assert.deepEqual(files.filter((f) => !imported.has(f)), []);
   });
 

@@ -4,13 +4,16 @@
 // Why: start-up is most of a small run, and most of start-up was Node's module loader, not
 // the work: `verify` of the tinyvmi example resolves, reads, compiles and links ~130 of our
 // ES modules and ~70 CommonJS files of the `yaml` package, about a millisecond each. The
-// bundle is the same code in a few files. Code splitting keeps the CLI's lazy loading: each
-// command's `import()` (cli/main.ts) becomes a chunk of its own, so `--version` still loads
-// none of the commands, and a command loads only the chunks it reaches.
+// bundle keeps the CLI's lazy loading: the entry is cli/bin.ts and cli/main.ts with what
+// they import statically, and each module cli/main.ts imports when a command runs
+// (`import('./selftest.js')`, …) is a file of its own holding all it needs, so `--version`
+// loads one file and `verify` two (see splitAtMain for why not esbuild's code splitting).
+// A module two such files use is in both; cli/main.ts hands a command only plain data (its
+// arguments, an Io), never an object whose class the command would test.
 //
 // What it keeps as it is, so that the bundle behaves as the compiled tree does
 // (test/bundle.test.ts runs both on the same commands and compares every byte):
-// - every chunk sits in dist/bin/, at the depth of dist/compiler/ and the other compiled
+// - every file sits in dist/bin/, at the depth of dist/compiler/ and the other compiled
 //   directories, so paths made from `import.meta.url` (compiler/schema.ts's schema file)
 //   name the same files;
 // - packages that are loaded by a path rather than by a static import stay external and are
@@ -24,7 +27,7 @@
 
 import { chmodSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
@@ -51,28 +54,57 @@ const commonJsBuiltins: Plugin = {
   },
 };
 
+/** What every build shares: one format, one target, the same externals and built-ins. */
+const COMMON = {
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: EXTERNAL,
+  // Whitespace and syntax only: less for V8 to scan at every start, names kept (see the header).
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+} as const;
+
+/** cli/main.ts: its `import()`s are where the bundle splits (see splitAtMain). */
+const MAIN = resolve(ROOT, 'dist', 'cli', 'main.js');
+
+/**
+ * Leaves cli/main.ts's `import()`s out of the entry's bundle, each as an import of the file of
+ * dist/bin/ of the same name, and collects what they name (file name → module) for the
+ * second build. One file per command rather than esbuild's code splitting: splitting cuts the
+ * code every command shares into chunks by which commands share it, and `verify` then loads
+ * some forty files where it needs one.
+ */
+function splitAtMain(targets: Map<string, string>): Plugin {
+  return {
+    name: 'split-at-main',
+    setup(b) {
+      b.onResolve({ filter: /^\./ }, (args) => {
+        if (args.kind !== 'dynamic-import' || args.importer !== MAIN) return undefined;
+        const module = resolve(dirname(args.importer), args.path);
+        const file = basename(module);
+        const known = targets.get(file);
+        if (known !== undefined && known !== module) throw new Error(`two modules load lazily as ${file}: ${known} and ${module}`);
+        targets.set(file, module);
+        return { path: `./${file}`, external: true };
+      });
+    },
+  };
+}
+
 async function main(): Promise<void> {
-  // Chunks are named by their content's hash: a rebuild must not leave the last build's behind.
+  // A rebuild must not leave a file of the last build behind (test/bundle.test.ts checks).
   rmSync(BUNDLE_DIR, { recursive: true, force: true });
-  const result = await build({
-    entryPoints: { vmipolicy: resolve(ROOT, 'dist', 'cli', 'bin.js') },
-    outdir: BUNDLE_DIR,
-    entryNames: '[name]',
-    chunkNames: 'chunk-[hash]',
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    external: EXTERNAL,
-    // Whitespace and syntax only: less for V8 to scan at every start, names kept (see the header).
-    minifyWhitespace: true,
-    minifySyntax: true,
-    legalComments: 'none',
-    plugins: [commonJsBuiltins],
-    logLevel: 'warning',
-  });
-  if (result.errors.length) throw new Error(`esbuild: ${result.errors.map((e) => e.text).join('; ')}`);
+  const lazy = new Map<string, string>();
+  const entry = await build({ ...COMMON, entryPoints: { vmipolicy: resolve(ROOT, 'dist', 'cli', 'bin.js') }, outdir: BUNDLE_DIR, entryNames: '[name]', plugins: [splitAtMain(lazy), commonJsBuiltins] });
+  if (lazy.size === 0) throw new Error('cli/main.js loads no command lazily: has it changed?');
+  // Each lazily loaded module with everything it imports, whole: a command is one file.
+  const commands = await build({ ...COMMON, entryPoints: Object.fromEntries([...lazy].map(([file, module]) => [file.replace(/\.js$/, ''), module])), outdir: BUNDLE_DIR, entryNames: '[name]', plugins: [commonJsBuiltins] });
+  const errors = [...entry.errors, ...commands.errors];
+  if (errors.length) throw new Error(`esbuild: ${errors.map((e) => e.text).join('; ')}`);
   chmodSync(BUNDLED_BIN, 0o755);
 }
 
