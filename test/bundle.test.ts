@@ -8,7 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -96,7 +96,7 @@ describe('the bundled executable', () => {
     });
   }
 
-  it('writes the same files: vmipolicy compile -o DIR (--binary, standalone)', () => {
+  it('writes the same files: vmipolicy compile -o DIR (--binary, standalone), and reads them alike: vmipolicy policy', () => {
     const dirs = [mkdtempSync(join(tmpdir(), 'vmipolicy-bundle-a-')), mkdtempSync(join(tmpdir(), 'vmipolicy-bundle-b-'))] as const;
     try {
       const args = ['compile', TINYVMI, '-o', 'out', '--mode', 'standalone', '--binary'];
@@ -105,6 +105,15 @@ describe('the bundled executable', () => {
       assert.equal(unbundled.status, 0, unbundled.stderr);
       assert.deepEqual(bundled, unbundled);
       assert.deepEqual(tree(join(dirs[0], 'out')), tree(join(dirs[1], 'out')));
+      // The policy reader on what was written, and on a broken copy: the statements the fast
+      // path leaves to chevrotain's parser, and its syntax errors, through both executables.
+      const conf = join(dirs[0], 'out', 'policy.conf');
+      const broken = join(dirs[0], 'broken.conf');
+      writeFileSync(broken, readFileSync(conf, 'utf8').replace(/^allow (\S+)/m, 'allow $1 - { $1 }').replace(/^type /m, 'typo ') + 'allow a_t b_t : { x y ;\n');
+      for (const policy of [['stats', conf], ['query', conf, '-s', 'tinyvmi_t', '--format', 'json'], ['stats', broken], ['query', broken, '-s', 'dom0_t']]) {
+        assert.deepEqual(run(BUNDLED, ['policy', ...policy]), run(UNBUNDLED, ['policy', ...policy]), policy.join(' '));
+      }
+      assert.match(run(BUNDLED, ['policy', 'stats', broken]).stderr, /error VP3001/);
     } finally {
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
     }

@@ -30,6 +30,7 @@ import { builtinModules } from 'node:module';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import * as grammarChevrotain from '../policy/grammar/chevrotain.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
@@ -38,7 +39,7 @@ export const BUNDLE_DIR = resolve(ROOT, 'dist', 'bin');
 export const BUNDLED_BIN = resolve(BUNDLE_DIR, 'vmipolicy.js');
 
 /** Loaded from node_modules at run time (see the header), never copied into the bundle. */
-const EXTERNAL = ['chevrotain', 'ajv', 'ajv/*', '@viz-js/viz', 'playwright-core', 'fast-check'];
+const EXTERNAL = ['ajv', 'ajv/*', '@viz-js/viz', 'playwright-core', 'fast-check'];
 
 /**
  * A bundled CommonJS file's `require()` of a Node built-in (yaml asks for `process` and
@@ -51,6 +52,30 @@ const commonJsBuiltins: Plugin = {
   setup(b) {
     b.onResolve({ filter: BUILTIN }, (args) => (args.kind === 'require-call' ? { path: args.path.replace(/^node:/, ''), namespace: 'commonjs-builtin' } : undefined));
     b.onLoad({ filter: /.*/, namespace: 'commonjs-builtin' }, (args) => ({ contents: `export * from 'node:${args.path}';`, loader: 'js' }));
+  },
+};
+
+/** policy/grammar/chevrotain.ts as compiled: in the bundle, the module chevrotainInside writes. */
+const CHEVROTAIN_MODULE = resolve(ROOT, 'dist', 'policy', 'grammar', 'chevrotain.js');
+
+/**
+ * chevrotain inside the bundle: policy/grammar/chevrotain.ts loads chevrotain's single-file
+ * build by URL (an `import()` esbuild cannot follow), so here that module is replaced by one
+ * that re-exports the same names from the same file statically, for esbuild to bundle and to keep
+ * only what the grammar uses of it. Same file, same release (test/grammar-startup.test.ts checks it is the
+ * pinned one); the bundle then loads no file of chevrotain's at run time.
+ */
+const chevrotainInside: Plugin = {
+  name: 'chevrotain-inside',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]chevrotain\.js$/ }, (args) => {
+      if (args.path !== CHEVROTAIN_MODULE) return undefined;
+      const { CHEVROTAIN_BUNDLE, ...used } = grammarChevrotain;
+      const file = fileURLToPath(CHEVROTAIN_BUNDLE);
+      // The names the module exports, each from the file: what the grammar does not use is left out.
+      const contents = `export { ${Object.keys(used).join(', ')} } from ${JSON.stringify(file)};\nexport const CHEVROTAIN_BUNDLE = new URL(${JSON.stringify(CHEVROTAIN_BUNDLE.href)});\n`;
+      return { contents, loader: 'js', resolveDir: dirname(file) };
+    });
   },
 };
 
@@ -102,7 +127,7 @@ async function main(): Promise<void> {
   const entry = await build({ ...COMMON, entryPoints: { vmipolicy: resolve(ROOT, 'dist', 'cli', 'bin.js') }, outdir: BUNDLE_DIR, entryNames: '[name]', plugins: [splitAtMain(lazy), commonJsBuiltins] });
   if (lazy.size === 0) throw new Error('cli/main.js loads no command lazily: has it changed?');
   // Each lazily loaded module with everything it imports, whole: a command is one file.
-  const commands = await build({ ...COMMON, entryPoints: Object.fromEntries([...lazy].map(([file, module]) => [file.replace(/\.js$/, ''), module])), outdir: BUNDLE_DIR, entryNames: '[name]', plugins: [commonJsBuiltins] });
+  const commands = await build({ ...COMMON, entryPoints: Object.fromEntries([...lazy].map(([file, module]) => [file.replace(/\.js$/, ''), module])), outdir: BUNDLE_DIR, entryNames: '[name]', plugins: [commonJsBuiltins, chevrotainInside] });
   const errors = [...entry.errors, ...commands.errors];
   if (errors.length) throw new Error(`esbuild: ${errors.map((e) => e.text).join('; ')}`);
   chmodSync(BUNDLED_BIN, 0o755);
