@@ -82,7 +82,12 @@ describe('the bundled executable', () => {
     const files = readdirSync(dir);
     for (const f of files) assert.ok(statSync(join(dir, f)).isFile(), `${f}: a file in a folder of its own would resolve import.meta.url paths from another depth`);
     const text = new Map(files.map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
-    for (const [f, t] of text) assert.doesNotMatch(t, /from\s*["']yaml["']|import\(\s*["']yaml["']\)/, `${f} imports yaml from node_modules`);
+    for (const [f, t] of text) {
+      assert.doesNotMatch(t, /from\s*["']yaml["']|import\(\s*["']yaml["']\)/, `${f} imports yaml from node_modules`);
+      assert.doesNotMatch(t, /chevrotain\.m?js["']/, `${f} loads a file of chevrotain's at run time`);
+      // Installed elsewhere (npm pack), the bundle must not name where it was built.
+      assert.ok(!t.includes(repoPath()), `${f} holds the path it was built at, ${repoPath()}`);
+    }
     // Every file is imported by the entry or another file: none is left from an older build.
     const imported = new Set<string>(['vmipolicy.js']);
     for (const t of text.values()) for (const m of t.matchAll(/["']\.\/([\w.-]+\.js)["']/g)) imported.add(m[1] as string);
