@@ -9,16 +9,12 @@ import { progressOptions, statusLine } from './progress.js';
 import { EXIT_FINDINGS, EXIT_OK, type Failure } from '../api/exit.js';
 import type { PlacedDiagnostic } from '../core/located.js';
 import { reportJson } from '../report/check/json.js';
-import { reportSarif } from '../report/check/sarif.js';
 import { reportText } from '../report/check/text.js';
-import { drawGraph, reportDot } from '../report/check/dot.js';
-import { checkHtml } from '../report/html/check.js';
 import { sourcesOf } from './sources.js';
 import { summary, type LocatedDiagnostic } from '../report/diagnostics.js';
 import { formatOf, parseArgs, SCALE_FLAGS, scaleLimitsOf, type ParsedArgs } from './args.js';
-import { EXIT_USAGE, specArgument, type Io } from './io.js';
+import { EXIT_USAGE, recordedDiagnostics, specArgument, type Io } from './io.js';
 import { reportAll } from './render.js';
-import { recordedDiagnostics } from './machine.js';
 import { sarifPlacement, sarifRootProblem } from './sarif-placement.js';
 
 export const CHECK_FLAGS = {
@@ -85,18 +81,21 @@ export function validateCheckArgs(args: ParsedArgs): string | undefined {
   return undefined;
 }
 
+/** The report as text (check's default format, and verify's when the check has findings). */
+export function renderText(report: CheckReport, args: ParsedArgs, unwritten: ReadonlySet<string> = new Set()): string {
+  return reportText(report, { showNotes: args.flags.has('--notes'), unwritten: (file) => unwritten.has(file) });
+}
+
 /**
- * `diagnostics`: the warnings met on the way (the spec's, the base fallback), reported with the
- * findings. `files`: the files on disk behind the report's file names (SARIF points only there).
- * `unwritten`: the names of compiled output never written (text and SARIF show their places at the spec).
+ * The report as SARIF or dot, their writers loaded only for their format (start-up is most
+ * of a small check). `diagnostics`: the warnings met on the way (the spec's, the base
+ * fallback), reported with the findings. `files`: the files on disk behind the report's file
+ * names (SARIF points only there). `unwritten`: the names of compiled output never written
+ * (SARIF shows their places at the spec, as text does).
  */
-export function renderReport(report: CheckReport, format: string, args: ParsedArgs, diagnostics: readonly LocatedDiagnostic[] = [], files: ReadonlyMap<string, string> = new Map(), unwritten: ReadonlySet<string> = new Set()): string {
-  switch (format) {
-    case 'json': return reportJson(report, diagnostics);
-    case 'sarif': return reportSarif(report, VERSION, diagnostics, sarifPlacement(args.flags.get('--sarif-root'), files), (file) => unwritten.has(file));
-    case 'dot': return reportDot(report);
-    default: return reportText(report, { showNotes: args.flags.has('--notes'), unwritten: (file) => unwritten.has(file) });
-  }
+async function renderLoaded(report: CheckReport, format: 'sarif' | 'dot', args: ParsedArgs, diagnostics: readonly LocatedDiagnostic[], files: ReadonlyMap<string, string> = new Map(), unwritten: ReadonlySet<string> = new Set()): Promise<string> {
+  if (format === 'dot') return (await import('../report/check/dot.js')).reportDot(report);
+  return (await import('../report/check/sarif.js')).reportSarif(report, VERSION, diagnostics, sarifPlacement(args.flags.get('--sarif-root'), files), (file) => unwritten.has(file));
 }
 
 /** A dot graph drawn by Graphviz (compiled to WebAssembly, @viz-js/viz): no system dot needed. */
@@ -106,7 +105,8 @@ export async function renderSvg(dot: string): Promise<string> {
 }
 
 /** The HTML report of a check: the graph as Graphviz lays it out, the findings with their source lines. */
-export async function renderCheckHtml(report: CheckReport, inputs: Parameters<typeof sourcesOf>[0], diagnostics: readonly LocatedDiagnostic[], unwritten: ReadonlySet<string> = new Set()): Promise<string> {
+async function renderCheckHtml(report: CheckReport, inputs: Parameters<typeof sourcesOf>[0], diagnostics: readonly LocatedDiagnostic[], unwritten: ReadonlySet<string> = new Set()): Promise<string> {
+  const [{ drawGraph }, { checkHtml }] = await Promise.all([import('../report/check/dot.js'), import('../report/html/check.js')]);
   const drawing = drawGraph(report, { ids: true });
   return checkHtml({ report, drawing, svg: await renderSvg(drawing.dot), sources: sourcesOf(inputs), unwritten: (file) => unwritten.has(file), diagnostics });
 }
@@ -133,11 +133,15 @@ export function runCheck(argv: readonly string[], io: Io, usageError: (io: Io, m
   reportOutcome(io, outcome);
   const report = outcome.report;
   if (!report) return outcome.exit;
-  if (format.format === 'svg') return renderSvg(reportDot(report)).then((svg) => (io.stdout(svg), outcome.exit));
+  if (format.format === 'svg') return import('../report/check/dot.js').then(({ reportDot }) => renderSvg(reportDot(report))).then((svg) => (io.stdout(svg), outcome.exit));
   const exit = args.flags.get('--fail-on') === 'warning' && outcome.exit === EXIT_OK && hasWarning(report, outcome.diagnostics) ? EXIT_FINDINGS : outcome.exit;
   if (format.format === 'html') return renderCheckHtml(report, outcome, recordedDiagnostics(io), outcome.unwritten).then((page) => (io.stdout(page), exit));
-  io.stdout(renderReport(report, format.format, args, recordedDiagnostics(io), outcome.files, outcome.unwritten));
-  return exit;
+  // Text and JSON at once (no loading to wait for); SARIF and dot once their writer is loaded.
+  if (format.format === 'text' || format.format === 'json') {
+    io.stdout(format.format === 'json' ? reportJson(report, recordedDiagnostics(io)) : renderText(report, args, outcome.unwritten));
+    return exit;
+  }
+  return renderLoaded(report, format.format as 'sarif' | 'dot', args, recordedDiagnostics(io), outcome.files, outcome.unwritten).then((out) => (io.stdout(out), exit));
 }
 
 /** A warning anywhere: a finding of severity warning, or a warning about the input. */

@@ -3,8 +3,7 @@
 
 import { diagnostic } from '../core/diagnostics.js';
 import { terminalSafe } from '../core/terminal.js';
-import { locateDiagnostic } from '../report/diagnostics.js';
-import { recordDiagnostic } from './machine.js';
+import { locateDiagnostic, type LocatedDiagnostic } from '../report/diagnostics.js';
 import { INPUT_KINDS, readStdinText } from '../core/read-input.js';
 import { placeAll, type PlacedDiagnostic } from '../core/located.js';
 import type { SpecInput } from '../api/spec-input.js';
@@ -23,6 +22,24 @@ export interface Io {
   readonly terminal?: boolean;
   /** The terminal's width, when stderr is one: a line redrawn in place must not wrap. */
   readonly columns?: number;
+}
+
+/**
+ * An Io that also collects the diagnostics its command reports (cli/machine.ts makes one for
+ * a machine format). Here, not in machine.ts, so that reporting a diagnostic does not load
+ * the failure documents' renderers: `--version` and a usage mistake need none of them.
+ */
+export interface DiagnosticIo extends Io {
+  readonly record: (d: LocatedDiagnostic) => void;
+  readonly recorded: () => readonly LocatedDiagnostic[];
+}
+
+export function recordDiagnostic(io: Io, d: LocatedDiagnostic): void {
+  (io as Partial<DiagnosticIo>).record?.(d);
+}
+
+export function recordedDiagnostics(io: Io): readonly LocatedDiagnostic[] {
+  return (io as Partial<DiagnosticIo>).recorded?.() ?? [];
 }
 
 /** A line on what a long run is doing now: on a terminal only (a log or a pipe gets none), and not with --quiet. */

@@ -5,26 +5,12 @@
 // records it here; `withMachineFailure` writes the document when the command wrote none.
 
 import { VERSION } from '../compiler/version.js';
-import { md } from '../report/diff/markdown.js';
+import { md } from '../report/markdown.js';
 import { failurePage } from '../report/html/page.js';
 import { diagnosticsSarifResults, diagnosticsSarifRules, sarifLog } from '../report/sarif.js';
 import type { LocatedDiagnostic } from '../report/diagnostics.js';
-import type { Io } from './io.js';
+import type { DiagnosticIo, Io } from './io.js';
 import { sarifPlacement } from './sarif-placement.js';
-
-/** An Io that also collects the diagnostics its command reports. */
-export interface DiagnosticIo extends Io {
-  readonly record: (d: LocatedDiagnostic) => void;
-  readonly recorded: () => readonly LocatedDiagnostic[];
-}
-
-export function recordDiagnostic(io: Io, d: LocatedDiagnostic): void {
-  (io as Partial<DiagnosticIo>).record?.(d);
-}
-
-export function recordedDiagnostics(io: Io): readonly LocatedDiagnostic[] {
-  return (io as Partial<DiagnosticIo>).recorded?.() ?? [];
-}
 
 export function failureJson(diagnostics: readonly LocatedDiagnostic[]): string {
   return JSON.stringify({ ok: false, diagnostics }, null, 2) + '\n';

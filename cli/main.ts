@@ -2,15 +2,17 @@
 // every command is a library call. Exit codes: 0 success, 1 findings, 2 bad input or usage.
 // Each command's module is imported only when that command runs: `--version`, `--help` and a
 // mistyped command load none of the grammar, schema or checker (start-up is most of a small run).
+// So are the argument parser, the failure documents of the machine formats (cli/machine.ts)
+// and the Xen vocabulary the help's last line names the releases from: `--version` loads
+// none of them, and starts within a few milliseconds of Node itself.
 
 import { VERSION } from '../compiler/version.js';
-import { XEN_RELEASES } from '../catalog/vocabulary.js';
-import { machineCommand } from './machine.js';
-import { EXIT_OK, EXIT_USAGE, usageError, type Io } from './io.js';
-import { parseArgs, SCALE_FLAGS, type FlagSpec, type ParsedArgs } from './args.js';
-import { nearest } from '../compiler/names.js';
+import { EXIT_OK, EXIT_USAGE } from '../api/exit.js';
+import type { Io } from './io.js';
+import type { ParsedArgs } from './args.js';
 
-const USAGE = `vmipolicy ${VERSION} — least-privilege Xen XSM/FLASK policies for VM introspection
+/** The help, naming the Xen releases vmipolicy knows (catalog/vocabulary.ts's XEN_RELEASES). */
+const usage = (releases: readonly string[]): string => `vmipolicy ${VERSION} — least-privilege Xen XSM/FLASK policies for VM introspection
 
 Usage:
   vmipolicy verify SPEC [--xen-tree DIR] [--format text|json|html]
@@ -76,15 +78,20 @@ Every command that reads a spec refuses one past its scale limits (VP1217) unles
 --max-domains N (default 2000), --max-pairs N (introspector–target pairs, 2000) or
 --max-probes N (introspectors × domains, 200000): within them a run keeps to 1 GiB and 60 s.
 Exit codes: 0 success · 1 findings · 2 bad input or usage.
-Xen releases: ${XEN_RELEASES.join(', ')}.
+Xen releases: ${releases.join(', ')}.
 `;
 
+/** The help, once the vocabulary that lists the releases is loaded. */
+async function loadUsage(): Promise<string> {
+  return usage((await import('../catalog/vocabulary.js')).XEN_RELEASES);
+}
+
 /**
- * `vmipolicy COMMAND --help`: that command's entry of USAGE (its lines from `  vmipolicy
+ * `vmipolicy COMMAND --help`: that command's entry of the help (its lines from `  vmipolicy
  * COMMAND` to the next command), so the help has one text.
  */
-export function commandUsage(command: string): string {
-  const lines = USAGE.split('\n');
+function commandUsage(help: string, command: string): string {
+  const lines = help.split('\n');
   const entry: string[] = [];
   let inside = false;
   for (const line of lines) {
@@ -98,19 +105,12 @@ export function commandUsage(command: string): string {
 const COMMANDS = ['verify', 'selftest', 'compile', 'check', 'vmi', 'diff', 'explain', 'capabilities', 'policy', 'help', 'version'] as const;
 const VERSION_WORDS = new Set(['--version', '-V', 'version']);
 
-const COMMON_FLAGS: FlagSpec = { values: ['-o', '--xen', '--mode', '--format', '-s', '-t', '-c', '-p', '--policy-version', ...SCALE_FLAGS], booleans: ['--version', '--binary', '--mls'] };
-
-function didYouMean(word: string, candidates: readonly string[]): string {
-  const near = nearest(word, candidates);
-  return near === undefined ? '' : ` (did you mean '${near}'?)`;
-}
-
 type Run = (argv: readonly string[], io: Io) => number | Promise<number>;
 
 /** Commands that parse their own flags (repeatable ones included), each loaded when it runs. */
 const OWN_ARGUMENTS: Readonly<Record<string, () => Promise<Run>>> = {
   check: async () => {
-    const { runCheck } = await import('./check.js');
+    const [{ runCheck }, { machineCommand }, { usageError }] = await Promise.all([import('./check.js'), import('./machine.js'), import('./io.js')]);
     return machineCommand(['json', 'sarif', 'html'], (argv, io) => runCheck(argv, io, usageError));
   },
   vmi: async () => (await import('./vmi.js')).runVmi,
@@ -148,38 +148,54 @@ export function main(argv: readonly string[], given: Io): number | Promise<numbe
   const io: Io = { ...given, ...(flags.has('--quiet') ? { quiet: true } : {}), ...(flags.has('--no-color') ? { colour: false } : {}) };
   const machine = command === undefined ? undefined : MACHINE_FORMATS[command];
   if (!machine) return runCommand(command, rest, io);
-  return machineCommand(machine, (rest, io) => runCommand(command, rest, io))(rest, io);
+  return import('./machine.js').then(({ machineCommand }) => machineCommand(machine, (rest, io) => runCommand(command, rest, io))(rest, io));
 }
 
 function runCommand(command: string | undefined, rest: readonly string[], io: Io): number | Promise<number> {
   const own = command === undefined ? undefined : OWN_ARGUMENTS[command];
   if (own) {
     if (rest.includes('--help') || rest.includes('-h')) {
-      io.stdout(commandUsage(command as string));
-      return EXIT_OK;
+      return loadUsage().then((help) => {
+        io.stdout(commandUsage(help, command as string));
+        return EXIT_OK;
+      });
     }
     return own().then((run) => run(rest, io));
   }
-  const args = parseArgs(rest, COMMON_FLAGS);
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    io.stdout(USAGE);
-    return command === undefined ? EXIT_USAGE : EXIT_OK;
-  }
-  if (VERSION_WORDS.has(command)) {
+  // Before the arguments are parsed (which would find no fault that changes this answer).
+  if (command !== undefined && VERSION_WORDS.has(command)) {
     io.stdout(`vmipolicy ${VERSION}\n`);
     return EXIT_OK;
   }
+  return Promise.all([import('./args.js'), import('./io.js'), import('../compiler/names.js')]).then(([{ parseArgs, SCALE_FLAGS }, { usageError }, { nearest }]) => {
+    const args = parseArgs(rest, { values: ['-o', '--xen', '--mode', '--format', '-s', '-t', '-c', '-p', '--policy-version', ...SCALE_FLAGS], booleans: ['--version', '--binary', '--mls'] });
+    return runParsed(command, args, io, usageError, nearest);
+  });
+}
+
+/** The commands whose flags are parsed here, once args.ts, io.ts and names.ts are loaded. */
+function runParsed(command: string | undefined, args: ParsedArgs, io: Io, usageError: (io: Io, message: string) => number, nearest: (word: string, candidates: readonly string[]) => string | undefined): number | Promise<number> {
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    return loadUsage().then((help) => {
+      io.stdout(help);
+      return command === undefined ? EXIT_USAGE : EXIT_OK;
+    });
+  }
   if (args.flags.has('--help')) {
-    io.stdout((COMMANDS as readonly string[]).includes(command) ? commandUsage(command) : USAGE);
-    return EXIT_OK;
+    return loadUsage().then((help) => {
+      io.stdout((COMMANDS as readonly string[]).includes(command) ? commandUsage(help, command) : help);
+      return EXIT_OK;
+    });
   }
   if (args.errors.length) return usageError(io, args.errors[0] as string);
   switch (command) {
     case 'compile': return import('./compile.js').then((m) => m.runCompile(args, io));
     case 'capabilities': return import('./capabilities.js').then((m) => m.runCapabilities(args, io));
     case 'policy': return import('./policy.js').then((m) => m.runPolicy(args, io));
-    default:
-      return usageError(io, `unknown command '${command}'${didYouMean(command, COMMANDS)}`);
+    default: {
+      const near = nearest(command, COMMANDS);
+      return usageError(io, `unknown command '${command}'${near === undefined ? '' : ` (did you mean '${near}'?)`}`);
+    }
   }
 }
 

@@ -7,8 +7,7 @@ import type { PlacedDiagnostic } from '../core/located.js';
 import type { SourceText } from '../core/source.js';
 import { locatePlaced, placedIn, renderPlaced, type LocatedDiagnostic } from '../report/diagnostics.js';
 import { terminalSafe } from '../core/terminal.js';
-import type { Io } from './io.js';
-import { recordDiagnostic } from './machine.js';
+import { recordDiagnostic, type Io } from './io.js';
 
 /**
  * The one exit for a diagnostic about the input: on stderr, and recorded for machine formats.

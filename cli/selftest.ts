@@ -10,20 +10,19 @@ import { selftestJson, selftestText, selftestVerdictLine } from '../report/selft
 import { selftest, verify, type SelftestOptions, type VerifyStage } from '../api/selftest.js';
 import type { CheckReport } from '../checker/check.js';
 import type { CheckOutcome } from '../api/check.js';
-import { drawGraph, type DrawnGraph } from '../report/check/dot.js';
+import type { DrawnGraph } from '../report/check/dot.js';
 import type { CheckHtmlInput } from '../report/html/check.js';
-import { verifyHtml } from '../report/html/verify.js';
 import { snippetsAt, sourcesOf } from './sources.js';
 import type { Sources } from '../report/html/page.js';
 import { formatOf, parseArgs, type ParsedArgs } from './args.js';
-import { CHECK_FLAGS, checkOptionsOf, renderReport, renderSvg, reportOutcome, validateCheckArgs } from './check.js';
+import { CHECK_FLAGS, checkOptionsOf, renderSvg, renderText, reportOutcome, validateCheckArgs } from './check.js';
 import { reportDocument } from '../report/check/json.js';
-import { EXIT_USAGE, progress, specArgument, usageError, type Io } from './io.js';
+import { EXIT_USAGE, progress, recordedDiagnostics, specArgument, usageError, type Io } from './io.js';
 import { reportAll } from './render.js';
 import { specName, type SpecInput } from '../api/spec-input.js';
 import { terminalSafe } from '../core/terminal.js';
 import { counted } from '../report/diagnostics.js';
-import { recordedDiagnostics, machineCommand } from './machine.js';
+import { machineCommand } from './machine.js';
 import { progressOptions, statusLine } from './progress.js';
 
 /** check's flags that only check's own output reads (its SARIF, its exit on warnings). */
@@ -105,6 +104,8 @@ const FAILED_LINES: Readonly<Record<VerifyStage['stage'], string>> = {
  * sources quoted, after the self-test ran).
  */
 async function verifyHtmlCommand(spec: SpecInput, args: ParsedArgs, given: Io): Promise<number> {
+  // The page's writers, loaded for this format only (start-up is most of a small verify).
+  const [{ drawGraph }, { verifyHtml }] = await Promise.all([import('../report/check/dot.js'), import('../report/html/verify.js')]);
   // What the page takes from the check, made as soon as the check ends: the report, its
   // drawing and the snippets its findings quote. Holding the check outcome itself would keep
   // the compiler's IR, the policy and its parse tree alive through the whole self-test.
@@ -156,7 +157,7 @@ function verifyCommand(argv: readonly string[], given: Io): number | Promise<num
       // The findings behind the verdict whenever it counts any: a failure's errors, and the
       // warnings a proven policy still has (the verdict line counts them; they are shown too).
       const listed = !report.proven || report.findings.some((f) => f.severity === 'warning');
-      if (!json) checkText = `check    ${verdictLine(report)}\n` + (listed ? '\n' + renderReport(report, 'text', args, [], check.files, check.unwritten) + (report.proven ? '\n' : '') : '');
+      if (!json) checkText = `check    ${verdictLine(report)}\n` + (listed ? '\n' + renderText(report, args, check.unwritten) + (report.proven ? '\n' : '') : '');
     },
   });
   status.clear();

@@ -17,8 +17,8 @@ import { parseLinuxProfile, profileJson, type LinuxProfile } from '../vmi/guest/
 import { profileFromBtf, profileFromLayouts, readKernelBtf, readKernelDwarf } from '../vmi/guest/kernel-profile.js';
 import { describeListingFailure, listProcesses, type ProcessEntry } from '../vmi/guest/process-list.js';
 import { formatOf, parseArgs } from './args.js';
-import { EXIT_FINDINGS as EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, usageError, type Io } from './io.js';
-import { recordDiagnostic, machineCommand } from './machine.js';
+import { EXIT_FINDINGS as EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, recordDiagnostic, usageError, type Io } from './io.js';
+import { machineCommand } from './machine.js';
 import { locateDiagnostic } from '../report/diagnostics.js';
 /** A read prints what it read; a megabyte of hex dump is already more than anyone reads. */
 const MAX_READ = 1 << 20;

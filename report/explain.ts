@@ -8,7 +8,8 @@ import type { SourceSpan } from '../core/diagnostics.js';
 import { terminalSafe as safe } from '../core/terminal.js';
 import type { Origin } from '../compiler/ir.js';
 import { concernsSpec, EXPLANATION_ORDER, type Candidate, type Denial, type Explanation, type ExplanationKind, type ExplainReport, type Party, type DeployedAnswer } from '../explain/explain.js';
-import { COMMENT_BUDGET, md } from './diff/markdown.js';
+import { COMMENT_BUDGET } from './diff/markdown.js';
+import { md } from './markdown.js';
 
 /** Turns a span of the log or the spec into line and column (undefined: neither text has it). */
 type Locate = (span: SourceSpan) => Located | undefined;

@@ -6,7 +6,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { COMMENT_BUDGET, md, renderMarkdown } from '../report/diff/markdown.js';
+import { COMMENT_BUDGET, renderMarkdown } from '../report/diff/markdown.js';
+import { md } from '../report/markdown.js';
 import { diffSpecTexts, diffTexts } from './support/diff.js';
 import { minimalPolicy } from './support/policies.js';
 
