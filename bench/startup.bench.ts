@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, mib, printTable, runCliMeasured, runMeasured, type CliRun } from './support.js';
+import { median, mib, printTable, recordGoal, runCliMeasured, runMeasured, type CliRun } from './support.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 /** What `vmipolicy` runs once installed: package.json's "bin". */
@@ -83,6 +83,11 @@ function main(): void {
   });
   printTable(['command', 'wall (median)', 'user+sys CPU', 'peak RSS', 'goal (wall)', 'wall / floor', 'CPU / floor', 'RSS / floor', 'wall / goal'], rows);
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  for (const c of CASES) {
+    if (c.goal === undefined) continue;
+    const s = summary(c);
+    recordGoal({ measure: `${c.name} (wall)`, ours: ms(s.wall), peer: `node -e 0: ${ms(floor.wall)}`, goal: `≤ ${ms(c.goal)}`, ratio: `${times(s.wall / c.goal)} of the goal`, met: s.wall <= c.goal });
+  }
   queryBeside(runs);
 }
 
@@ -122,6 +127,7 @@ function queryBeside(runs: number): void {
     printTable(['command', 'wall (median)', 'user+sys CPU', 'peak RSS'], [row('vmipolicy policy query', ours), row('sesearch -A', theirs)]);
     const [oc, tc] = [cpu(ours), cpu(theirs)];
     console.log(`sesearch / ours: wall ${times(wall(theirs) / wall(ours))}${oc !== undefined && tc !== undefined ? `, CPU ${times(tc / oc)}` : ''} (goal: > 1×, ours faster)`);
+    recordGoal({ measure: 'policy query on the 4.22 corpus policy (wall)', ours: ms(wall(ours)), peer: `sesearch -A ${ms(wall(theirs))}`, goal: 'faster than sesearch', ratio: `sesearch / ours ${times(wall(theirs) / wall(ours))}`, met: wall(theirs) > wall(ours) });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
