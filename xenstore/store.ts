@@ -172,7 +172,7 @@ export class Xenstore {
   private readonly domains = new Map<number, DomainState>();
   private readonly special = new Map<string, readonly StoredPerm[]>();
   /** storedAcl's answers, valid until a domain is introduced (which may un-ignore an entry). */
-  private readonly acls = new Map<string, readonly StoredPerm[] | null>();
+  private readonly acls = new Map<string, readonly StoredPerm[] | 'EINVAL' | 'ENOENT'>();
   private readonly privDomid: number;
   private generation = 0;
 
@@ -283,8 +283,8 @@ export class Xenstore {
    */
   createAsDom0(path: string, value: string, perms: readonly string[]): XsResult<null> {
     const parent = this.nodes.get(parentPath(path));
-    const stored = this.storedAcl(perms);
-    if (!parent || this.nodes.has(path) || path === '/' || !isValidNodename(path) || !stored) {
+    const stored = perms.length > 0 ? this.storedAcl(perms) : 'EINVAL';
+    if (!parent || this.nodes.has(path) || path === '/' || !isValidNodename(path) || typeof stored === 'string') {
       const written = this.write(0, path, value);
       return written.ok ? this.setPerms(0, path, perms) : written;
     }
@@ -300,20 +300,24 @@ export class Xenstore {
   }
 
   /**
-   * The ACL SET_PERMS by dom0 would store for these wire strings, when it accepts them: one
-   * array per distinct list while the domains stay the same (ACLs are never changed in place,
-   * only replaced), so a domain's nine layout nodes share one. undefined: refused.
+   * The ACL SET_PERMS stores for these wire strings (at least one), or why it refuses them:
+   * EINVAL for an entry it cannot read, ENOENT when the owner does not exist. An entry for a
+   * domain that does not exist is ignored for good (domain_alloc_permrefs). One array per
+   * distinct list while the domains stay the same (ACLs are never changed in place, only
+   * replaced), so a domain's nine layout nodes share one.
    */
-  private storedAcl(perms: readonly string[]): readonly StoredPerm[] | undefined {
+  private storedAcl(perms: readonly string[]): readonly StoredPerm[] | 'EINVAL' | 'ENOENT' {
     const key = JSON.stringify(perms);
-    const known = this.acls.get(key);
-    if (known !== undefined) return known ?? undefined;
-    const parsed = perms.map(parseWirePerm);
-    const owner = parsed[0];
-    const stored = owner && this.domains.has(owner.id) && parsed.every((p) => p !== undefined)
-      ? parsed.map((p) => ({ ...p!, ignored: !this.domains.has(p!.id) }))
-      : undefined;
-    this.acls.set(key, stored ?? null);
+    let stored = this.acls.get(key);
+    if (stored === undefined) {
+      const parsed = perms.map(parseWirePerm);
+      if (parsed.some((p) => p === undefined)) stored = 'EINVAL';
+      else {
+        const acl = parsed.map((p) => ({ ...p!, ignored: !this.domains.has(p!.id) }));
+        stored = acl[0]!.ignored ? 'ENOENT' : acl;
+      }
+      this.acls.set(key, stored);
+    }
     return stored;
   }
 
@@ -322,11 +326,8 @@ export class Xenstore {
     this.callerState(caller);
     if (perms.length < 1) return fail('EINVAL');
     if (!this.isPrivileged(caller) && perms.length > DEFAULT_PERMS_QUOTA) return fail('ENOSPC');
-    const parsed = perms.map(parseWirePerm);
-    if (parsed.some((p) => p === undefined)) return fail('EINVAL');
-    // domain_alloc_permrefs: an entry for a domain that does not exist is ignored for good.
-    const stored = parsed.map((p) => ({ ...p!, ignored: !this.domains.has(p!.id) }));
-    if (stored[0]!.ignored) return fail('ENOENT');
+    const stored = this.storedAcl(perms);
+    if (typeof stored === 'string') return fail(stored);
 
     if (path.startsWith('@')) return this.setSpecialPerms(caller, path, stored);
 
@@ -386,10 +387,10 @@ export class Xenstore {
    * perm_for_conn (4.17): privileged callers get everything; otherwise xsAccessFor decides
    * over the entries domain_adjust_node_perms left (a SET_TARGET caller also matches its target).
    */
-  private permFor(caller: number, perms: () => readonly StoredPerm[]): number {
+  private permFor(caller: number, perms: readonly StoredPerm[]): number {
     if (this.isPrivileged(caller)) return PERM_ALL;
     const target = this.callerState(caller).target;
-    const access = xsAccessFor(toXsPerms(perms().filter((p, i) => i === 0 || !p.ignored)), (id) => id === caller || (target !== undefined && id === target));
+    const access = xsAccessFor(toXsPerms(perms.filter((p, i) => i === 0 || !p.ignored)), (id) => id === caller || (target !== undefined && id === target));
     return access === 'owner' ? PERM_ALL : LETTER_BITS[access];
   }
 
@@ -425,13 +426,11 @@ export class Xenstore {
     if (!isValidNodename(name)) return fail('EINVAL');
     const node = this.nodes.get(name);
     if (node) {
-      // The ACL is adjusted only for an unprivileged caller: dom0 laying out 100 000 nodes
-      // would otherwise copy every one's ACL to learn what it already has.
-      if ((this.permFor(caller, () => this.adjusted(node)) & perm) === perm) return ok({ name, node });
+      if ((this.permFor(caller, this.adjusted(node)) & perm) === perm) return ok({ name, node });
       return fail('EACCES');
     }
     const nearest = ancestors(name).find((p) => this.nodes.has(p))!;
-    return this.permFor(caller, () => this.adjusted(this.nodes.get(nearest)!)) & perm ? fail('ENOENT') : fail('EACCES');
+    return this.permFor(caller, this.adjusted(this.nodes.get(nearest)!)) & perm ? fail('ENOENT') : fail('EACCES');
   }
 
   /** Marks a node changed: its ignored entries are kept as ignored, and it gets a new generation. */
@@ -498,7 +497,7 @@ export class Xenstore {
   private setSpecialPerms(caller: number, name: string, perms: readonly StoredPerm[]): XsResult<null> {
     const current = this.special.get(name);
     if (!current) return fail('EINVAL');
-    if ((this.permFor(caller, () => current) & (PERM_WRITE | PERM_OWNER)) !== (PERM_WRITE | PERM_OWNER)) return fail('EACCES');
+    if ((this.permFor(caller, current) & (PERM_WRITE | PERM_OWNER)) !== (PERM_WRITE | PERM_OWNER)) return fail('EACCES');
     this.special.set(name, perms);
     return ok(null);
   }
