@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { artifactsOf, compileFile, EXAMPLES, hasCommand, requires } from './support/env.js';
 import { withTempDir } from './support/oracles.js';
-import { layOutLikeLibxl, runScript, snapshot, startXenstored, stopXenstored, withToolsFirst, writeFakeXl, XENSTORED_COMMANDS, type Guest, type Xenstored } from './support/xenstored.js';
+import { dom0Chmod, dom0Write, introduce, layOutLikeLibxl, runScript, snapshot, startXenstored, stopXenstored, withToolsFirst, writeFakeXl, XENSTORED_COMMANDS, type Guest, type Xenstored } from './support/xenstored.js';
+import { layOutXenstore, libxlNodes } from '../xenstore/libxl-layout.js';
 import { fromXenstoreLs, toXenstoreLs, Xenstore } from '../xenstore/store.js';
 import { parseAclScript, runAclScript, type DomidResolver } from '../xenstore/acl-script.js';
 import { DOMID_FUNCTION, isDomidText, SCRIPT_PATH } from '../xenstore/script-contract.js';
@@ -75,6 +76,36 @@ describe('the interpreter leaves the store as sh and the real daemon do, on ever
           assert.deepEqual(simulatorSnapshot(store), snapshot(xsd), `after ${label}`);
         }
         assert.deepEqual(simulatorSnapshot(store), original, 'the revoke script restores the original ACLs');
+      } finally {
+        stopping.push(stopXenstored(xsd).then(() => undefined, (e: unknown) => e));
+      }
+    });
+  }
+});
+
+describe("libxl's layout as check and the self-test lay it out (layOutXenstore) against the real daemon", () => {
+  for (const example of EXAMPLES) {
+    test(`${example}: the same nodes, values and ACLs after libxl's writes and chmods, and after xenstore-acl.sh`, (t) => {
+      if (!requires(t, { shared: true, commands: [...XENSTORED_COMMANDS] })) return;
+      const { acl } = scriptsOf(example);
+      const names = [...new Set([...namesOf(acl), 'bystander'])];
+      const guests = names.map((name, i) => guestOf(i + 1, name));
+      const table = Object.fromEntries(guests.filter((g) => g.name !== 'bystander').map((g) => [g.name, g.domid]));
+      const uuids = new Map(guests.map((g) => [g.domid, g.uuid]));
+      const xsd: Xenstored = startXenstored();
+      try {
+        // The real daemon gets libxl's nodes through the wire, dom0's writes then its chmods.
+        introduce(xsd, guests.map((g) => g.domid));
+        const nodes = libxlNodes(guests, uuids);
+        dom0Write(xsd, nodes.map((n) => [n.path, n.value] as const));
+        for (const n of nodes) dom0Chmod(xsd, n.path, n.perms);
+        const store = layOutXenstore(guests, uuids);
+        assert.deepEqual(simulatorSnapshot(store), snapshot(xsd), 'the same layout');
+        const real = runScript(xsd, acl, writeFakeXl(xsd, table));
+        assert.equal(real.status, 0, real.stderr);
+        const ours = runAclScript(acl, (name) => table[name], store, 'xenstore-acl.sh');
+        assert.ok(ours.ok);
+        assert.deepEqual(simulatorSnapshot(store), snapshot(xsd), 'the same ACLs after the script');
       } finally {
         stopping.push(stopXenstored(xsd).then(() => undefined, (e: unknown) => e));
       }
