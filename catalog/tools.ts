@@ -108,10 +108,22 @@ export function isToolName(name: unknown): name is ToolName {
  * The one place a capability's grants are computed: its own (capabilities.ts), plus what the
  * tool profile adds for it. Compiler, checker and self-test all ask here.
  */
-export function capabilityGrants(cap: CapabilityDef, ctx: CapabilityContext, tool: ToolName = 'custom'): PermissionGrant[] {
-  const extra = toolProfile(tool).extraGrants(cap.name, ctx);
-  return extra.length === 0 ? cap.grants(ctx) : [...cap.grants(ctx), ...extra];
+export function capabilityGrants(cap: CapabilityDef, ctx: CapabilityContext, tool: ToolName = 'custom'): readonly PermissionGrant[] {
+  // Asked once per introspector–target pair and capability (100 000 times on a large host),
+  // with a handful of distinct answers: each made once per capability, release, guest kinds
+  // and tool.
+  let byContext = grantsMade.get(cap);
+  if (!byContext) grantsMade.set(cap, (byContext = new Map()));
+  const key = `${ctx.xen} ${ctx.introspector} ${ctx.target} ${tool}`;
+  let grants = byContext.get(key);
+  if (!grants) {
+    const extra = toolProfile(tool).extraGrants(cap.name, ctx);
+    byContext.set(key, (grants = extra.length === 0 ? cap.grants(ctx) : [...cap.grants(ctx), ...extra]));
+  }
+  return grants;
 }
+
+const grantsMade = new WeakMap<CapabilityDef, Map<string, readonly PermissionGrant[]>>();
 
 /**
  * What the capability grants under any tool profile: its own grants once, then every

@@ -13,7 +13,7 @@
 
 import type { ModelAvRule, PolicyModel } from '../policy/model/model.js';
 import type { Hop, Location } from './findings.js';
-import { BitSet, compact, SmallSet, type IndexSet } from '../policy/model/bitset.js';
+import { BitSet, compact, indexSetOf, SmallSet, type IndexSet } from '../policy/model/bitset.js';
 import { availability } from '../policy/booleans.js';
 import { typeIndexOf } from '../policy/model/query.js';
 import { allowRules, derivedDomainOwners, domainTypes, grantingRules, objectsOf, permissiveLocations, permNames, pseudoDomains, ruleLocation, rulesFrom } from './effective.js';
@@ -81,22 +81,12 @@ export class PrivilegeGraph {
     if (!out) {
       // Kept for every rule met: a host of 10 000 domains has tens of thousands of control
       // rules, nearly all on one domain, and a bit per type for each was hundreds of MiB.
-      if (rule.targets instanceof BitSet) {
-        const owners = new BitSet(this.model.types.length);
-        for (const t of rule.targets) {
-          const owner = this.ownerOf(t);
-          if (this.domains.has(owner)) owners.add(owner);
-        }
-        out = compact(owners);
-      } else {
-        const owners: number[] = [];
-        for (const t of rule.targets) {
-          const owner = this.ownerOf(t);
-          if (this.domains.has(owner)) owners.push(owner);
-        }
-        out = SmallSet.of(owners);
+      const owners: number[] = [];
+      for (const t of rule.targets) {
+        const owner = this.ownerOf(t);
+        if (this.domains.has(owner)) owners.push(owner);
       }
-      this.ownerSets.set(rule, out);
+      this.ownerSets.set(rule, (out = indexSetOf(this.model.types.length, owners)));
     }
     return out;
   }

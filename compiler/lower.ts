@@ -156,16 +156,6 @@ function introspectionGrants(spec: Spec, s: SpecIntrospector, byName: Map<string
   const sd = byName.get(s.name);
   if (!sd) return [];
   const out: Grant[] = [];
-  // What a capability grants depends on the target's guest kind, not on the target: looked
-  // up once per kind (an introspector of 100 targets has at most three).
-  const grantsByGuest = new Map<string, Map<string, readonly PermissionGrant[]>>();
-  const grantsOf = (def: NonNullable<ReturnType<typeof capability>>, ctx: CapabilityContext): readonly PermissionGrant[] => {
-    let byCap = grantsByGuest.get(ctx.target);
-    if (!byCap) grantsByGuest.set(ctx.target, (byCap = new Map()));
-    let grants = byCap.get(def.name);
-    if (!grants) byCap.set(def.name, (grants = capabilityGrants(def, ctx, s.tool)));
-    return grants;
-  };
   for (const ref of s.targets) {
     const td = byName.get(ref.name);
     if (!td) continue;
@@ -175,7 +165,7 @@ function introspectionGrants(spec: Spec, s: SpecIntrospector, byName: Map<string
       const def = capability(cap.name);
       if (!def) continue;
       if (def.eventChannel) eventCaps.push(def.name);
-      for (const g of grantsOf(def, ctx)) {
+      for (const g of capabilityGrants(def, ctx, s.tool)) {
         const origin: Origin = { kind: 'capability', capability: def.name, introspector: s.name, target: td.name, catalog: g.catalog, why: g.why, span: cap.span };
         for (const perm of g.perms) out.push({ subject: sd.type, object: objectType(g, sd, td), cls: g.cls, perm, origin });
       }

@@ -220,18 +220,12 @@ export function validateSemantics(spec: LoadedSpec, options: ValidateOptions = {
     if (xenOk && !names.has('write-memory')) {
       // The targets made writable by the same capabilities share one warning.
       const writable = new Map<string, { writers: typeof caps; targets: string[] }>();
-      // The writers depend on the target's guest kind only: found once per kind, not per target.
-      const writersByGuest = new Map<string, typeof caps>();
       for (const ref of refs) {
         const target = targetByName.get(ref.name);
         if (!target) continue;
         const ctx = { xen: xen as string, introspector: base.guest, target: target.guest };
         // read-memory from an HVM/PVH introspector is VP2001's case: same fact, said once.
-        let writers = writersByGuest.get(target.guest);
-        if (!writers) {
-          writers = caps.filter((c) => c.name !== 'read-memory' && capability(c.name) && !unsupportedReason(capability(c.name)!, ctx) && grantsTargetWrite(capability(c.name)!, ctx, capabilityGrants(capability(c.name)!, ctx, tool)));
-          writersByGuest.set(target.guest, writers);
-        }
+        const writers = caps.filter((c) => c.name !== 'read-memory' && capability(c.name) && !unsupportedReason(capability(c.name)!, ctx) && grantsTargetWrite(capability(c.name)!, ctx, capabilityGrants(capability(c.name)!, ctx, tool)));
         if (writers.length === 0) continue;
         const key = writers.map((c) => c.name).join(', ');
         const group = writable.get(key);

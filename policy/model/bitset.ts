@@ -123,3 +123,8 @@ const SMALL = 64;
 export function compact(bits: BitSet): IndexSet {
   return bits.count() <= SMALL ? SmallSet.of(bits) : bits;
 }
+
+/** The cheaper representation of the set of `indices` (repeats allowed), each below `size`. */
+export function indexSetOf(size: number, indices: readonly number[]): IndexSet {
+  return indices.length <= SMALL ? SmallSet.of(indices) : compact(BitSet.of(size, indices));
+}
