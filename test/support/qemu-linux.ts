@@ -229,6 +229,7 @@ ${copy.send}
 exec 3>&-
 ${copy.drop}
 ${spin ? `(printf %s '${SPINNER}' > /proc/self/comm; while :; do :; done) &
+until IFS= read -r c < /proc/$!/comm && [ "$c" = '${SPINNER}' ]; do :; done
 ` : ''}n=0
 for d in /proc/[0-9]*; do
   IFS= read -r c < "$d/comm" || continue
@@ -244,7 +245,10 @@ while :; do read -r x < /tmp/never; done
 
 /**
  * The comm of the process a KPTI guest keeps busy in user mode (a subshell looping on the `:`
- * builtin, started just before the listing, so it is listed and forks nothing after).
+ * builtin, started just before the listing, so it is listed and forks nothing after). The
+ * subshell names itself once it runs; until then its comm is its parent's (`init`), so /init
+ * waits for the new name before it lists: with one vCPU the parent may otherwise get there
+ * first, and the listing would say `init` for a task whose comm the pause finds renamed.
  */
 const SPINNER = 'vmitest-spin';
 
