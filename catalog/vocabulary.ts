@@ -119,6 +119,17 @@ export interface Vocabulary {
 
 const cache = new Map<string, Vocabulary>();
 
+/** Whether every permission is the class's and each comes after the one before it (so none twice). */
+function inBitOrder(perms: readonly string[], order: ReadonlyMap<string, number>): boolean {
+  let last = -1;
+  for (const p of perms) {
+    const at = order.get(p);
+    if (at === undefined || at <= last) return false;
+    last = at;
+  }
+  return true;
+}
+
 export function vocabulary(release: XenRelease): Vocabulary {
   const hit = cache.get(release);
   if (hit) return hit;
@@ -136,6 +147,8 @@ export function vocabulary(release: XenRelease): Vocabulary {
     has: (cls, perm) => bit.get(cls)?.has(perm) ?? false,
     sortPerms: (cls, perms) => {
       const order = bit.get(cls);
+      // Most lists come in bit order already (a template line, a rule's run): a copy, not a sort.
+      if (Array.isArray(perms) && order && inBitOrder(perms as readonly string[], order)) return perms.slice() as string[];
       return [...new Set(perms)].sort((a, b) => (order?.get(a) ?? 1e9) - (order?.get(b) ?? 1e9) || compareCodePoints(a, b));
     },
     sortClasses: (classes) => [...new Set(classes)].sort((a, b) => (classIndex.get(a) ?? 1e9) - (classIndex.get(b) ?? 1e9)),

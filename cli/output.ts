@@ -19,11 +19,14 @@
 // at a time: a second run would take the first one's S for a leftover.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, constants, fchmodSync, fsyncSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, writeSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, constants, fsyncSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { diagnostic, type Diagnostic } from '../core/diagnostics.js';
 import { readInputHead } from '../core/read-input.js';
-import type { DeferredText } from '../compiler/compile.js';
+import { writeFresh, type FileText } from './create-file.js';
+import { startSmallFiles, WORKER_FROM } from './small-files.js';
+
+export type { FileText } from './create-file.js';
 
 export type WriteOutcome = { readonly ok: true; readonly warnings: Diagnostic[] } | { readonly ok: false; readonly diagnostic: Diagnostic; readonly warnings: Diagnostic[] };
 
@@ -120,32 +123,6 @@ export function recoverOutput(outDir: string): { ok: true; warnings: Diagnostic[
 }
 
 /**
- * A file's content: text whole, or handed over in chunks as it is made (see DeferredText), or
- * bytes (a binary policy, `compile --binary`).
- */
-export type FileText = string | DeferredText | Uint8Array;
-
-/** UTF-16 units encoded at a time: a large artifact is never also one whole UTF-8 buffer. */
-const ENCODE_UNITS = 1 << 20;
-
-function writeAll(fd: number, text: string): void {
-  let at = 0;
-  while (at < text.length) {
-    let end = Math.min(at + ENCODE_UNITS, text.length);
-    // Never split a surrogate pair: each half alone would encode as U+FFFD.
-    const last = text.charCodeAt(end - 1);
-    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end++;
-    const bytes = Buffer.from(text.slice(at, end), 'utf8');
-    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
-    at = end;
-  }
-}
-
-function writeBytes(fd: number, bytes: Uint8Array): void {
-  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
-}
-
-/**
  * Writes one file so that a crash leaves the old file or the new one at `path`, never a part:
  * the bytes go to a fresh name beside it (O_EXCL), are fsynced, then renamed over it.
  * A symbolic link or a directory at `path` is refused, not followed or replaced.
@@ -165,23 +142,6 @@ export function writeFileAtomically(path: string, bytes: Uint8Array): WriteOutco
   } catch (e) {
     rmSync(temp, { force: true });
     return { ok: false, diagnostic: diagnostic('OutputFailed', [path, (e as NodeJS.ErrnoException).code ?? (e as Error).message]), warnings: [] };
-  }
-}
-
-/**
- * Creates `file` (which must not exist) with exactly `mode`; syncTree (or syncPath) makes it
- * durable. `umaskCleared`: the caller set the umask to 0 (withoutUmask), so open's mode is
- * the file's mode and no fchmod is needed.
- */
-function writeFresh(file: string, content: FileText, mode: number, umaskCleared = false): void {
-  const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
-  try {
-    if (typeof content === 'string') writeAll(fd, content);
-    else if (content instanceof Uint8Array) writeBytes(fd, content);
-    else content((chunk) => writeAll(fd, chunk));
-    if (!umaskCleared) fchmodSync(fd, mode);
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -236,42 +196,79 @@ function syncTree(staging: string, files: readonly string[], dirs: Iterable<stri
 const SMALL_FILE = 1 << 16;
 
 /**
- * The artifacts with the small files first, each group in its order. Creating 10 000 xl
- * snippets after 90 MB of policy and manifest were written took ext4 several times as long
- * (each create waits behind the dirty pages' journal); the tree is renamed into place only
- * when whole, so the order files are made in is nobody else's business.
+ * The artifacts split into the small files (text) and the others, each in its order. The
+ * small ones are made apart from the large, on the file-writing worker when there are many
+ * (cli/small-files.ts); the tree is renamed into place only when whole, so the order files
+ * are made in is nobody else's business.
  */
-function smallFirst(artifacts: ReadonlyMap<string, FileText>): [string, FileText][] {
-  const small: [string, FileText][] = [];
+function bySize(artifacts: ReadonlyMap<string, FileText>): { small: [string, string][]; large: [string, FileText][] } {
+  const small: [string, string][] = [];
   const large: [string, FileText][] = [];
-  for (const entry of artifacts) (typeof entry[1] === 'string' && entry[1].length < SMALL_FILE ? small : large).push(entry);
-  return [...small, ...large];
+  for (const [rel, content] of artifacts) {
+    if (typeof content === 'string' && content.length < SMALL_FILE) small.push([rel, content]);
+    else large.push([rel, content]);
+  }
+  return { small, large };
 }
 
-/** Writes the whole tree into a fresh staging directory beside `dest`, on disk; returns its path. */
+const modeOf = (rel: string): number => (rel.endsWith('.sh') ? SCRIPT_MODE : FILE_MODE);
+
+/**
+ * Writes the whole tree into a fresh staging directory beside `dest`, on disk; returns its
+ * path, or removes it and throws. Many small files are made by the worker while this thread writes the large ones;
+ * it is waited for (even when a large one fails) before this returns or throws, so no file
+ * appears in the staging directory after.
+ */
 function stage(dest: string, artifacts: ReadonlyMap<string, FileText>, onFile?: (written: number, of: number) => void): string {
   const staging = mkdtempSync(stagingPrefix(dest));
+  try {
+    fillStaging(staging, artifacts, onFile);
+  } catch (e) {
+    rmSync(staging, { recursive: true, force: true });
+    throw e;
+  }
+  return staging;
+}
+
+/** stage's work in the staging directory it made: every file, on disk. */
+function fillStaging(staging: string, artifacts: ReadonlyMap<string, FileText>, onFile?: (written: number, of: number) => void): void {
   const dirs = new Set<string>();
   const files: string[] = [];
-  let written = 0;
   withoutUmask(() => {
-    for (const [rel, content] of smallFirst(artifacts)) {
-      // At 10 000 domains, writing 10 000 files is a good part of compile's time: say how far it is.
-      onFile?.(written++, artifacts.size);
+    for (const rel of artifacts.keys()) {
       const file = join(staging, rel);
       for (let d = dirname(file); d !== staging && !dirs.has(d); d = dirname(d)) {
         mkdirSync(d, { recursive: true, mode: DIR_MODE });
         chmodSync(d, DIR_MODE);
         dirs.add(d);
       }
-      writeFresh(file, content, rel.endsWith('.sh') ? SCRIPT_MODE : FILE_MODE, true);
       files.push(file);
+    }
+    const { small, large } = bySize(artifacts);
+    const inFlight = small.length >= WORKER_FROM ? startSmallFiles(small.map(([rel, text]) => [join(staging, rel), text, modeOf(rel)])) : undefined;
+    let written = 0;
+    // At 10 000 domains, writing 10 000 files is a good part of compile's time: say how far it is.
+    const make = (rel: string, content: FileText): void => {
+      onFile?.(written++, artifacts.size);
+      writeFresh(join(staging, rel), content, modeOf(rel), true);
+    };
+    let waited = false;
+    try {
+      if (!inFlight) for (const [rel, content] of small) make(rel, content);
+      for (const [rel, content] of large) make(rel, content);
+      waited = true;
+      inFlight?.wait((done) => onFile?.(Math.min(written + done, artifacts.size - 1), artifacts.size));
+    } finally {
+      if (!waited) {
+        try {
+          inFlight?.wait();
+        } catch { /* the large file's error is the one reported */ }
+      }
     }
   });
   // mkdtemp makes 0700; the tree is meant to be read by others (xl, the dom0 scripts).
   chmodSync(staging, DIR_MODE);
   syncTree(staging, files, dirs);
-  return staging;
 }
 
 /**

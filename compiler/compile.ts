@@ -112,10 +112,10 @@ export function emitAll(ir: IR, source: SourceText, options: EmitOptions = {}): 
   for (const f of ir.xl) files.set(xlFileName(f), emitXl(ir, f));
   files.set('xenstore-acl.sh', emitXenstoreAcl(ir));
   files.set('xenstore-acl-revoke.sh', emitXenstoreRevoke(ir));
-  options.takeEntries?.(() => manifestEntries(ir, { file: policyFile, lineOf: policy.lineOf }));
+  options.takeEntries?.(() => manifestEntries(ir, { file: policyFile, lineOf: policy.lineOf, rules: policy.rules }));
   if (options.manifest ?? true) {
     const names = [...files.keys(), 'manifest.json'].sort();
-    const policyText = { file: policyFile, lineOf: policy.lineOf };
+    const policyText = { file: policyFile, lineOf: policy.lineOf, rules: policy.rules };
     if (options.writeManifest) options.writeManifest(manifestWriter(ir, source, policyText, names));
     else files.set('manifest.json', emitManifest(ir, source, policyText, names));
   }

@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoPath } from './support/env.js';
+import { fleetSpec } from './support/fleet.js';
+import { WORKER_FROM } from '../cli/small-files.js';
 
 const UNBUNDLED = repoPath('dist', 'cli', 'bin.js');
 const BUNDLED = repoPath('dist', 'bin', 'vmipolicy.js');
@@ -92,6 +94,8 @@ describe('the bundled executable', () => {
     const imported = new Set<string>(['vmipolicy.js']);
     for (const t of text.values()) for (const m of t.matchAll(/["']\.\/([\w.-]+\.js)["']/g)) imported.add(m[1] as string);
     assert.deepEqual(files.filter((f) => !imported.has(f)), []);
+    // And every file one names beside it is there (a command's lazy import, a worker's entry).
+    assert.deepEqual([...imported].filter((f) => !files.includes(f)), []);
   });
 
   for (const { args, input } of COMMANDS) {
@@ -100,6 +104,24 @@ describe('the bundled executable', () => {
       assert.deepEqual(run(BUNDLED, args, options), run(UNBUNDLED, args, options));
     });
   }
+
+  it(`writes the same files when the file-writing worker makes them (${WORKER_FROM} small files and more): dist/bin/write-files-worker.js`, () => {
+    const dirs = [mkdtempSync(join(tmpdir(), 'vmipolicy-bundle-a-')), mkdtempSync(join(tmpdir(), 'vmipolicy-bundle-b-'))] as const;
+    try {
+      const per = Math.ceil(WORKER_FROM / 2);
+      for (const d of dirs) writeFileSync(join(d, 'fleet.yaml'), fleetSpec(2, per));
+      const args = ['compile', 'fleet.yaml', '-o', 'out'];
+      const bundled = run(BUNDLED, args, { cwd: dirs[0] });
+      const unbundled = run(UNBUNDLED, args, { cwd: dirs[1] });
+      assert.equal(bundled.status, 0, bundled.stderr);
+      assert.deepEqual(bundled, unbundled);
+      const written = tree(join(dirs[0], 'out'));
+      assert.deepEqual(written, tree(join(dirs[1], 'out')));
+      assert.ok([...written.keys()].filter((f) => f.startsWith('xl/')).length >= WORKER_FROM, 'enough xl snippets for the worker');
+    } finally {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
+  });
 
   it('writes the same files: vmipolicy compile -o DIR (--binary, standalone), and reads them alike: vmipolicy policy', () => {
     const dirs = [mkdtempSync(join(tmpdir(), 'vmipolicy-bundle-a-')), mkdtempSync(join(tmpdir(), 'vmipolicy-bundle-b-'))] as const;

@@ -10,7 +10,8 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { PAUSE_ENV, writeArtifacts, type PausePoint } from '../cli/output.js';
+import { PAUSE_ENV, writeArtifacts, type FileText, type PausePoint } from '../cli/output.js';
+import { WORKER_FROM } from '../cli/small-files.js';
 import { repoPath } from './support/env.js';
 import { withTempDir } from './support/oracles.js';
 
@@ -171,6 +172,72 @@ describe('compile -o DIR: links and modes', () => {
       assert.equal(modeOf(join(out, 'vmi.te')), 0o644);
       assert.equal(modeOf(join(out, 'xl', 'tinyvmi.cfg')), 0o644);
       assert.equal(modeOf(join(out, 'xenstore-acl.sh')), 0o755);
+    });
+  });
+
+  // Many small files are made by the file-writing worker (cli/small-files.ts) while the large
+  // ones are written here: the same tree, modes and failures as one thread makes.
+  const many = (n: number): [string, string][] => Array.from({ length: n }, (_, i) => [`xl/d${String(i).padStart(4, '0')}.cfg`, `name = "d${i}"\n`]);
+
+  it(`${WORKER_FROM} small files and more: all made by the worker, with their modes, beside the large ones, whatever the umask`, () => {
+    withTempDir((dir) => {
+      const previous = process.umask(0o077);
+      try {
+        const small = many(WORKER_FROM + 44);
+        const large = 'x'.repeat(1 << 17);
+        const out = join(dir, 'out');
+        const artifacts = new Map<string, FileText>([...small, ['big.conf', large], ['run.sh', '#!/bin/sh\n'], ['deferred.json', (sink) => ['{', '}\n'].forEach(sink)]]);
+        const progress: number[] = [];
+        const written = writeArtifacts(out, artifacts, (done, of) => {
+          assert.equal(of, artifacts.size);
+          progress.push(done);
+        });
+        assert.ok(written.ok, JSON.stringify(written));
+        assert.equal(process.umask(), 0o077);
+        const got = tree(out);
+        assert.equal(got.size, artifacts.size + 1, 'every file and xl/');
+        assert.equal(got.get('xl'), 'dir 755');
+        for (const [rel, text] of small) assert.equal(got.get(rel), `644 ${text}`, rel);
+        assert.equal(got.get('big.conf'), `644 ${large}`);
+        assert.equal(got.get('run.sh'), '755 #!/bin/sh\n');
+        assert.equal(got.get('deferred.json'), '644 {}\n');
+        assert.ok(progress.length > 0 && progress.every((d) => d >= 0 && d < artifacts.size), `progress ${progress.join(',')}`);
+        assert.deepEqual(leftovers(dir, 'out'), []);
+      } finally {
+        process.umask(previous);
+      }
+    });
+  });
+
+  it('a small file the worker cannot make (a directory has its name) fails the write: nothing at DIR, nothing left beside it, the umask put back', () => {
+    withTempDir((dir) => {
+      const previous = process.umask(0o027);
+      try {
+        const out = join(dir, 'out');
+        // A file is to go under a small file's name, so that name is made a directory first
+        // and the worker cannot create the small file there.
+        const small = many(WORKER_FROM + 1);
+        const failed = writeArtifacts(out, new Map<string, FileText>([...small, ['xl/d0000.cfg/under-a-file', 'y\n'], ['big.conf', 'x'.repeat(1 << 17)]]));
+        assert.equal(failed.ok, false);
+        assert.match(failed.ok ? '' : failed.diagnostic.message, /EEXIST.*d0000\.cfg/);
+        assert.equal(existsSync(out), false);
+        assert.deepEqual(leftovers(dir, 'out'), []);
+        assert.equal(process.umask(), 0o027);
+      } finally {
+        process.umask(previous);
+      }
+    });
+  });
+
+  it('a large file that fails while the worker makes the small ones: nothing at DIR, nothing left beside it', () => {
+    withTempDir((dir) => {
+      const out = join(dir, 'out');
+      const failed = writeArtifacts(out, new Map<string, FileText>([...many(WORKER_FROM * 4), ['manifest.json', () => { throw new Error('made to fail'); }]]));
+      assert.equal(failed.ok, false);
+      assert.match(failed.ok ? '' : failed.diagnostic.message, /made to fail/);
+      assert.equal(existsSync(out), false);
+      assert.deepEqual(leftovers(dir, 'out'), []);
+      assert.deepEqual(readdirSync(dir), []);
     });
   });
 

@@ -94,6 +94,13 @@ const COMMON = {
   logLevel: 'warning',
 } as const;
 
+/**
+ * Worker threads' entry files, each bundled whole as a file of dist/bin/ of the same name: a
+ * command starts one by `new URL('./NAME.js', import.meta.url)`, which names the file beside
+ * it in dist/cli/ as in dist/bin/.
+ */
+const WORKERS: ReadonlyMap<string, string> = new Map([['write-files-worker.js', resolve(ROOT, 'dist', 'cli', 'write-files-worker.js')]]);
+
 /** cli/main.ts: its `import()`s are where the bundle splits (see splitAtMain). */
 const MAIN = resolve(ROOT, 'dist', 'cli', 'main.js');
 
@@ -128,7 +135,7 @@ async function main(): Promise<void> {
   const entry = await build({ ...COMMON, entryPoints: { vmipolicy: resolve(ROOT, 'dist', 'cli', 'bin.js') }, outdir: BUNDLE_DIR, entryNames: '[name]', plugins: [splitAtMain(lazy), commonJsBuiltins] });
   if (lazy.size === 0) throw new Error('cli/main.js loads no command lazily: has it changed?');
   // Each lazily loaded module with everything it imports, whole: a command is one file.
-  const commands = await build({ ...COMMON, entryPoints: Object.fromEntries([...lazy].map(([file, module]) => [file.replace(/\.js$/, ''), module])), outdir: BUNDLE_DIR, entryNames: '[name]', plugins: [commonJsBuiltins, chevrotainInside] });
+  const commands = await build({ ...COMMON, entryPoints: Object.fromEntries([...lazy, ...WORKERS].map(([file, module]) => [file.replace(/\.js$/, ''), module])), outdir: BUNDLE_DIR, entryNames: '[name]', plugins: [commonJsBuiltins, chevrotainInside] });
   const errors = [...entry.errors, ...commands.errors];
   if (errors.length) throw new Error(`esbuild: ${errors.map((e) => e.text).join('; ')}`);
   chmodSync(BUNDLED_BIN, 0o755);

@@ -14,10 +14,11 @@ import type { SourceSpan } from '../../core/diagnostics.js';
 import type { DomainIR, Grant, IR, Origin } from '../ir.js';
 import { positionAt, type SourceText } from '../../core/source.js';
 import { VERSION } from '../version.js';
-import { DOMAIN_RULE_MARK, HOST_MARK, macroMark, VMI_MARK } from './module.js';
+import { macroMark } from './module.js';
 import { formatJson, LazyText, writeJson, type TextSink } from './json.js';
-import { ruleKey } from './te-rules.js';
-import { hostGrants } from './standalone.js';
+import { mergeGrants } from './te-rules.js';
+import type { PrintedPolicy, PrintedRule } from './writer.js';
+import type { OriginRun } from './te-rules.js';
 import { originKey } from '../lower.js';
 import { compareCodePoints } from '../../core/compare.js';
 
@@ -33,29 +34,6 @@ interface Located {
 function at(source: SourceText, span: SourceSpan): Located {
   const p = positionAt(source, span.start);
   return { line: p.line, column: p.column };
-}
-
-interface PolicyText {
-  readonly file: string;
-  readonly lineOf: (key: string) => number | undefined;
-}
-
-/**
- * The mark of the policy line that makes grants of `o` in the rule `key` (te-rules ruleKey);
- * `macro` is a macro origin's macroMark, made once per origin by the caller.
- */
-function markFor(o: Origin, key: string, mode: IR['spec']['mode'], macro: string): string {
-  switch (o.kind) {
-    case 'capability':
-    case 'event-channel':
-      return VMI_MARK + key;
-    case 'xen-macro':
-      return mode === 'module' ? macro : `${macro} ${key}`;
-    case 'domain-rule':
-      return DOMAIN_RULE_MARK + key;
-    case 'host-base':
-      return HOST_MARK + key;
-  }
 }
 
 /** What an origin shares with every other use of the same catalog entry or macro: `reasons`. */
@@ -105,7 +83,10 @@ function namesOf(o: Origin): readonly string[] {
   }
 }
 
-interface Reason { perms: string[]; rule: number; origin: Origin; key: string }
+/** The compiled policy as the manifest reads it: its file name, rules and marked lines. */
+type PolicyFile = Pick<PrintedPolicy, 'rules' | 'lineOf'> & { readonly file: string };
+
+interface Reason { perms: string[]; rule: number; origin: Origin }
 interface Entry { subject: string; object: string; class: string; perms: string[]; reasons: Reason[] }
 
 /**
@@ -133,115 +114,103 @@ class SmallMap<T> {
 }
 
 /**
- * The grants merged per (subject, object, class), in policy order (lower.ts sortGrants:
- * subject, object, class, permission bit, then origin), made one entry at a time. Grouped
- * first and each group sorted on its own: one sort of every grant compared millions of
- * subject and object names at 10 000 targets. Each group's sort is stable and its grants
- * keep their order in the IR, so the entries, their permissions and which origin stands for
- * each reason are exactly those of sortGrants's order.
+ * Grants made by one line of the policy: an allow rule as printed, or, in a module, the
+ * rules of one xen.if macro call (the call is the line that makes them).
  */
-function* grantEntries(ir: IR, policy: PolicyText): Generator<Entry> {
+type Piece = PrintedRule;
+
+/** One reason of an entry as it is gathered: its origin's key, the first origin with it, that origin's line. */
+interface Gathered {
+  readonly key: string;
+  origin: Origin;
+  rule: number;
+  /** The lowest bit among its permissions: reasons are listed in that order, then by key. */
+  rank: number;
+  readonly perms: string[];
+}
+
+/**
+ * The grants merged per (subject, object, class), in policy order (lower.ts sortGrants:
+ * subject, object, class, permission bit, then origin), made one entry at a time, from the
+ * rules as the emitter printed them, each with its line: no rule is looked up by name, and
+ * no grant is made again. An entry's permissions are in bit order; its reasons (one per
+ * origin key) in the order of their lowest bit, then of their key, which is the order in
+ * which sortGrants's order first meets them; each keeps the first origin printed with its
+ * lowest bit.
+ */
+function* grantEntries(ir: IR, policy: PolicyFile): Generator<Entry> {
   const { spec, vocabulary: vocab } = ir;
-  const bySubject = new Map<string, Map<string, Map<string, Grant[]>>>();
-  const add = (g: Grant): void => {
-    let objects = bySubject.get(g.subject);
-    if (!objects) bySubject.set(g.subject, (objects = new Map()));
-    let classes = objects.get(g.object);
-    if (!classes) objects.set(g.object, (classes = new Map()));
-    const list = classes.get(g.cls);
-    if (list) list.push(g);
-    else classes.set(g.cls, [g]);
+  const bySubject = new Map<string, Map<string, Map<string, Piece[]>>>();
+  const add = (p: Piece): void => {
+    let objects = bySubject.get(p.subject);
+    if (!objects) bySubject.set(p.subject, (objects = new Map()));
+    let classes = objects.get(p.object);
+    if (!classes) objects.set(p.object, (classes = new Map()));
+    const list = classes.get(p.cls);
+    if (list) list.push(p);
+    else classes.set(p.cls, [p]);
   };
-  for (const m of ir.macroUses) for (const g of m.grants) add(g);
-  for (const g of ir.domainRules) add(g);
-  for (const g of ir.vmiGrants) add(g);
-  if (spec.mode === 'standalone') for (const g of hostGrants(ir)) add(g);
+  for (const r of policy.rules) add(r);
+  if (spec.mode === 'module') {
+    for (const m of ir.macroUses) {
+      const line = policy.lineOf(macroMark(m));
+      if (line === undefined) throw new Error(`internal: no policy line for ${macroMark(m)}`);
+      for (const r of mergeGrants(m.grants, vocab)) add({ subject: r.subject, object: r.object, cls: r.cls, runs: r.runs, line });
+    }
+  }
 
   const classRank = new Map(vocab.classes.map((c, i) => [c, i]));
   const permRanks = new Map(vocab.accessVectors.map(([cls, perms]) => [cls, new Map(perms.map((p, i) => [p, i]))]));
   const byClass = (a: string, b: string): number => (classRank.get(a) ?? 99) - (classRank.get(b) ?? 99) || compareCodePoints(a, b);
-  // Within an entry, one justification per reason and policy line, each listing the
-  // permissions it accounts for. Keys and marks are cached per origin: a host's manifest
-  // has millions of grants but only thousands of distinct reasons.
+  // Keys are cached per origin: a host has hundreds of thousands of rules but only
+  // thousands of distinct reasons.
   const originKeys = new Map<Origin, string>();
-  const macroMarks = new Map<Origin, string>();
   const keyOf = (o: Origin): string => {
     let ok = originKeys.get(o);
     if (ok === undefined) originKeys.set(o, (ok = originKey(o)));
     return ok;
   };
-  const rankOf = (ranks: Map<string, number> | undefined, g: Grant): number => ranks?.get(g.perm) ?? 999;
   for (const subject of [...bySubject.keys()].sort(compareCodePoints)) {
-    const objects = bySubject.get(subject) as Map<string, Map<string, Grant[]>>;
+    const objects = bySubject.get(subject) as Map<string, Map<string, Piece[]>>;
     bySubject.delete(subject);
     for (const object of [...objects.keys()].sort(compareCodePoints)) {
-      const classes = objects.get(object) as Map<string, Grant[]>;
+      const classes = objects.get(object) as Map<string, Piece[]>;
       for (const cls of [...classes.keys()].sort(byClass)) {
         const ranks = permRanks.get(cls);
-        let grants = classes.get(cls) as Grant[];
-        // Most groups come in order already (lower.ts sorts its rules; a macro's template
-        // lists permissions in bit order): sort only the others.
-        let sorted = true;
-        for (let i = 1; i < grants.length && sorted; i++) {
-          const d = rankOf(ranks, grants[i - 1] as Grant) - rankOf(ranks, grants[i] as Grant);
-          const [a, b] = [(grants[i - 1] as Grant).origin, (grants[i] as Grant).origin];
-          if (d > 0 || (d === 0 && a !== b && compareCodePoints(keyOf(a), keyOf(b)) > 0)) sorted = false;
+        const pieces = classes.get(cls) as Piece[];
+        const [first] = pieces as [Piece];
+        // Most entries are one rule of one origin (a macro's template line): no gathering.
+        if (pieces.length === 1 && first.runs.length === 1) {
+          const [run] = first.runs as [OriginRun];
+          const perms = vocab.sortPerms(cls, run.perms);
+          yield { subject, object, class: cls, perms, reasons: [{ perms, rule: first.line, origin: run.origin }] };
+          continue;
         }
-        if (!sorted) {
-          grants = grants
-            .map((g) => ({ g, rank: rankOf(ranks, g), ok: keyOf(g.origin) }))
-            .sort((a, b) => a.rank - b.rank || compareCodePoints(a.ok, b.ok))
-            .map((k) => k.g);
-        }
-        const key = ruleKey(subject, object, cls);
-        const e: Entry = { subject, object, class: cls, perms: [], reasons: [] };
-        let unknown = false;
-        /** The lines this rule is printed on, per section (or macro use): a few at most. */
-        const lines = new SmallMap<number>();
-        const byKey = new SmallMap<Reason>();
-        let last: Reason | undefined;
-        for (const g of grants) {
-          if (!e.perms.includes(g.perm)) {
-            e.perms.push(g.perm);
-            if (ranks?.get(g.perm) === undefined) unknown = true;
-          }
-          // A macro use's or a capability's grants come together: one look-up for all.
-          if (g.origin === last?.origin) {
-            if (!last.perms.includes(g.perm)) last.perms.push(g.perm);
-            continue;
-          }
-          const ok = keyOf(g.origin);
-          let r = byKey.get(ok);
-          if (!r) {
-            const o = g.origin;
-            const section = o.kind === 'xen-macro' ? macroMarkOf(o) : o.kind === 'event-channel' ? 'capability' : o.kind;
-            let line = lines.get(section);
-            if (line === undefined) {
-              line = policy.lineOf(markFor(o, key, spec.mode, section));
-              if (line === undefined) throw new Error(`internal: no policy line for ${key} (${o.kind})`);
-              lines.set(section, line);
+        const gathered = new SmallMap<Gathered>();
+        const reasons: Gathered[] = [];
+        for (const piece of pieces) {
+          for (const run of piece.runs) {
+            let rank = 999;
+            for (const p of run.perms) rank = Math.min(rank, ranks?.get(p) ?? 999);
+            const key = keyOf(run.origin);
+            const known = gathered.get(key);
+            if (!known) {
+              const r: Gathered = { key, origin: run.origin, rule: piece.line, rank, perms: [...run.perms] };
+              gathered.set(key, r);
+              reasons.push(r);
+              continue;
             }
-            e.reasons.push((r = { perms: [], rule: line, origin: g.origin, key: ok }));
-            byKey.set(ok, r);
+            if (rank < known.rank) Object.assign(known, { origin: run.origin, rule: piece.line, rank });
+            for (const p of run.perms) if (!known.perms.includes(p)) known.perms.push(p);
           }
-          if (!r.perms.includes(g.perm)) r.perms.push(g.perm);
-          last = r;
         }
-        // In bit order already, unless a permission is not the release's (lower.ts refuses
-        // those): then in the order the policy prints them.
-        if (unknown) {
-          e.perms = vocab.sortPerms(cls, e.perms);
-          for (const r of e.reasons) r.perms = vocab.sortPerms(cls, r.perms);
-        }
+        if (reasons.length > 1) reasons.sort((a, b) => a.rank - b.rank || compareCodePoints(a.key, b.key));
+        const e: Entry = { subject, object, class: cls, perms: [], reasons: [] };
+        for (const r of reasons) e.reasons.push({ perms: vocab.sortPerms(cls, r.perms), rule: r.rule, origin: r.origin });
+        e.perms = reasons.length === 1 ? (e.reasons[0] as Reason).perms : vocab.sortPerms(cls, reasons.flatMap((r) => r.perms));
         yield e;
       }
     }
-  }
-
-  function macroMarkOf(o: Origin & { kind: 'xen-macro' }): string {
-    let m = macroMarks.get(o);
-    if (m === undefined) macroMarks.set(o, (m = macroMark(o)));
-    return m;
   }
 }
 
@@ -259,7 +228,7 @@ export interface ManifestEntry {
   readonly reasons: readonly { readonly permissions: readonly string[]; readonly rule: number; readonly origin: Origin }[];
 }
 
-export function manifestEntries(ir: IR, policy: PolicyText): ManifestEntry[] {
+export function manifestEntries(ir: IR, policy: PolicyFile): ManifestEntry[] {
   return [...grantEntries(ir, policy)].map((e) => ({
     subject: e.subject,
     object: e.object,
@@ -269,7 +238,7 @@ export function manifestEntries(ir: IR, policy: PolicyText): ManifestEntry[] {
   }));
 }
 
-export function emitManifest(ir: IR, source: SourceText, policy: PolicyText, files: readonly string[]): string {
+export function emitManifest(ir: IR, source: SourceText, policy: PolicyFile, files: readonly string[]): string {
   return formatJson(manifestValue(ir, source, policy, files), '\n');
 }
 
@@ -277,7 +246,7 @@ export function emitManifest(ir: IR, source: SourceText, policy: PolicyText, fil
  * The same text as emitManifest, handed to `sink` in chunks as it is made. Its grants are
  * built as they are written, so each call builds them afresh.
  */
-export function manifestWriter(ir: IR, source: SourceText, policy: PolicyText, files: readonly string[]): (sink: TextSink) => void {
+export function manifestWriter(ir: IR, source: SourceText, policy: PolicyFile, files: readonly string[]): (sink: TextSink) => void {
   return (sink) => writeJson(manifestValue(ir, source, policy, files), '\n', sink);
 }
 
@@ -397,7 +366,7 @@ class Provenance {
  * per line. A justification is [origin, policy line, ...positions in `permissions` of the
  * ones it accounts for], the positions left out when it accounts for all of them.
  */
-function grantsText(ir: IR, policy: PolicyText, tables: Provenance): LazyText {
+function grantsText(ir: IR, policy: PolicyFile, tables: Provenance): LazyText {
   return new LazyText((push, indent) => {
     const pairIndent = `${indent}    `;
     let subject: string | undefined;
@@ -437,7 +406,7 @@ function grantsText(ir: IR, policy: PolicyText, tables: Provenance): LazyText {
   });
 }
 
-function manifestValue(ir: IR, source: SourceText, policy: PolicyText, files: readonly string[]): Record<string, unknown> {
+function manifestValue(ir: IR, source: SourceText, policy: PolicyFile, files: readonly string[]): Record<string, unknown> {
   const { spec } = ir;
   const outline = manifestOutline(ir);
   // The grants are written as they are made, one entry at a time: all of them as objects at

@@ -6,7 +6,7 @@
 import { VERSION } from '../version.js';
 import type { Grant, IR, MacroUse } from '../ir.js';
 import { mergeGrants, printAllow, reasonComments } from './te-rules.js';
-import { TextWriter, type WriterOptions } from './writer.js';
+import { TextWriter, type PrintedPolicy, type WriterOptions } from './writer.js';
 import { terminalSafe } from '../../core/terminal.js';
 
 const RULE_BAR = '#'.repeat(80);
@@ -60,7 +60,7 @@ export function macrosByDomain(ir: IR): Map<string, MacroUse[]> {
 export function printDomainRules(w: TextWriter, ir: IR): void {
   for (const rule of mergeGrants(ir.domainRules, ir.vocabulary)) {
     for (const c of reasonComments(rule)) w.comment(c);
-    printAllow(w, rule, DOMAIN_RULE_MARK);
+    printAllow(w, rule);
   }
 }
 
@@ -80,14 +80,10 @@ export function printIntrospection(w: TextWriter, ir: IR): void {
     for (const rule of mergeGrants(byIntrospector.get(s.name) ?? [], ir.vocabulary)) {
       w.line();
       for (const c of reasonComments(rule)) w.comment(c);
-      printAllow(w, rule, VMI_MARK);
+      printAllow(w, rule);
     }
   }
 }
-
-export const VMI_MARK = 'vmi ';
-export const DOMAIN_RULE_MARK = 'domain ';
-export const HOST_MARK = 'host ';
 
 function macroCall(m: { macro: string; args: readonly string[] }): string {
   return `${m.macro}(${m.args.join(', ')})`;
@@ -97,7 +93,7 @@ export function macroMark(m: { macro: string; args: readonly string[] }): string
   return `macro ${macroCall(m)}`;
 }
 
-export function emitModule(ir: IR, options: WriterOptions = {}): { text: string; lineOf: (key: string) => number | undefined } {
+export function emitModule(ir: IR, options: WriterOptions = {}): PrintedPolicy {
   const w = new TextWriter(options);
   header(w, ir, `${ir.spec.module}.te`);
   w.comment('');

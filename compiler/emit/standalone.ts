@@ -6,9 +6,9 @@ import { allOf, ATTRIBUTES, DOM0_DEVICE_ADMIN, DOM0_SELF, INITIAL_SID_CONTEXTS, 
 import { DOMXEN_INFOLIST_CHECK, hasChange, xenMacros } from '../../catalog/vocabulary.js';
 import type { Grant, IR, Origin } from '../ir.js';
 import { DOM0_CHANNEL, DOM0_TYPE, DOMXEN_TYPE, sortGrants } from '../lower.js';
-import { header, HOST_MARK, macroMark, macrosByDomain, printDomainRules, printIntrospection, printRoles, section } from './module.js';
+import { header, macrosByDomain, printDomainRules, printIntrospection, printRoles, section } from './module.js';
 import { mergeGrants, printAllow, printTransitions, printTypes, reasonComments } from './te-rules.js';
-import { TextWriter, type WriterOptions } from './writer.js';
+import { TextWriter, type PrintedPolicy, type WriterOptions } from './writer.js';
 
 export function hostGrants(ir: IR): Grant[] {
   const v = ir.vocabulary;
@@ -48,7 +48,7 @@ export function hostGrants(ir: IR): Grant[] {
   return sortGrants(out, v);
 }
 
-export function emitStandalone(ir: IR, options: WriterOptions = {}): { text: string; lineOf: (key: string) => number | undefined } {
+export function emitStandalone(ir: IR, options: WriterOptions = {}): PrintedPolicy {
   const v = ir.vocabulary;
   const w = new TextWriter(options);
   header(w, ir, 'policy.conf (standalone)');
@@ -90,7 +90,7 @@ export function emitStandalone(ir: IR, options: WriterOptions = {}): { text: str
   section(w, 'The host: dom0 administers Xen, the security server and devices');
   for (const rule of mergeGrants(hostGrants(ir), v)) {
     for (const c of reasonComments(rule)) w.comment(c);
-    printAllow(w, rule, HOST_MARK);
+    printAllow(w, rule);
   }
 
   section(w, 'Domain types', 'Expanded equivalents of Xen\'s declare_domain, create_domain, manage_domain and', 'domain_comms(dom0_t, …) at this release: each domain as Xen\'s domU_t, nothing more.');
@@ -102,8 +102,7 @@ export function emitStandalone(ir: IR, options: WriterOptions = {}): { text: str
       w.comment(`${m.macro}(${m.args.join(', ')})`);
       printTypes(w, m.types);
       printTransitions(w, m.transitions);
-      const mark = w.marking ? macroMark(m) + ' ' : '';
-      for (const rule of mergeGrants(m.grants, v)) printAllow(w, rule, mark);
+      for (const rule of mergeGrants(m.grants, v)) printAllow(w, rule);
     }
   }
   w.line();

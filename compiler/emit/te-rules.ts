@@ -5,39 +5,61 @@ import type { Grant, Origin, TypeDecl, TypeTransition } from '../ir.js';
 import { originKey } from '../lower.js';
 import type { TextWriter } from './writer.js';
 
-/** Grants merged into one allow statement: one (subject, object, class). */
+/** The permissions one origin gives in a rule, in the order its grants came. */
+export interface OriginRun {
+  readonly origin: Origin;
+  readonly perms: string[];
+}
+
+/**
+ * Grants merged into one allow statement: one (subject, object, class), with the
+ * permissions of each origin (in first-seen order) rather than the grants themselves: a
+ * 10 000-domain host's policy merges a million grants, and the manifest keeps every rule
+ * until it is written.
+ */
 interface AllowRule {
   readonly subject: string;
   readonly object: string;
   readonly cls: string;
   readonly perms: readonly string[];
-  readonly grants: readonly Grant[];
+  readonly runs: readonly OriginRun[];
 }
 
 export function ruleKey(subject: string, object: string, cls: string): string {
   return `${subject} ${object}:${cls}`;
 }
 
+/** Adds `g` to the runs of its rule: to the last run when it has the same origin (a template line's run of permissions), else to that origin's run. */
+function addToRuns(runs: OriginRun[], g: Grant): void {
+  let run = runs[runs.length - 1];
+  if (run?.origin !== g.origin) run = runs.find((r) => r.origin === g.origin);
+  if (!run) runs.push({ origin: g.origin, perms: [g.perm] });
+  else if (!run.perms.includes(g.perm)) run.perms.push(g.perm);
+}
+
 /** Merges grants (already sorted) into allow rules, keeping first-seen order. */
 export function mergeGrants(grants: readonly Grant[], vocab: Vocabulary): AllowRule[] {
-  const groups = new Map<string, Grant[]>();
+  const groups = new Map<string, { first: Grant; runs: OriginRun[] }>();
   // Grants of one rule mostly come one after another (a template line expands to a run of
   // permissions): a key is made only where the run changes, not once per permission.
-  let run: Grant[] | undefined;
+  let group: { first: Grant; runs: OriginRun[] } | undefined;
   let last: Grant | undefined;
   for (const g of grants) {
-    if (!run || !last || g.subject !== last.subject || g.object !== last.object || g.cls !== last.cls) {
+    if (!group || !last || g.subject !== last.subject || g.object !== last.object || g.cls !== last.cls) {
       const key = ruleKey(g.subject, g.object, g.cls);
-      run = groups.get(key);
-      if (!run) groups.set(key, (run = []));
+      group = groups.get(key);
+      if (!group) groups.set(key, (group = { first: g, runs: [] }));
     }
-    run.push(g);
+    addToRuns(group.runs, g);
     last = g;
   }
-  return [...groups.values()].map((list) => {
-    const first = list[0] as Grant;
-    return { subject: first.subject, object: first.object, cls: first.cls, perms: vocab.sortPerms(first.cls, list.map((g) => g.perm)), grants: list };
-  });
+  return [...groups.values()].map(({ first, runs }) => ({
+    subject: first.subject,
+    object: first.object,
+    cls: first.cls,
+    perms: vocab.sortPerms(first.cls, runs.length === 1 ? (runs[0] as OriginRun).perms : runs.flatMap((r) => r.perms)),
+    runs,
+  }));
 }
 
 function allowText(subject: string, object: string, cls: string, perms: readonly string[]): string {
@@ -45,9 +67,9 @@ function allowText(subject: string, object: string, cls: string, perms: readonly
   return `allow ${subject} ${object}:${cls} ${set};`;
 }
 
-/** Prints one allow; `markPrefix` names the section, so the manifest can find this line. */
-export function printAllow(w: TextWriter, rule: AllowRule, markPrefix: string): void {
-  if (w.marking) w.mark(markPrefix + ruleKey(rule.subject, rule.object, rule.cls));
+/** Prints one allow, recorded with its grants so the manifest can point at this line. */
+export function printAllow(w: TextWriter, rule: AllowRule): void {
+  w.rule(rule.subject, rule.object, rule.cls, rule.runs);
   w.line(allowText(rule.subject, rule.object, rule.cls, rule.perms));
 }
 
@@ -66,11 +88,11 @@ export function printTransitions(w: TextWriter, transitions: readonly TypeTransi
  */
 export function reasonComments(rule: AllowRule): string[] {
   const byOrigin = new Map<string, { origin: Origin; perms: string[] }>();
-  for (const g of rule.grants) {
-    const key = originKey(g.origin);
-    const entry = byOrigin.get(key) ?? { origin: g.origin, perms: [] };
-    if (!entry.perms.includes(g.perm)) entry.perms.push(g.perm);
-    byOrigin.set(key, entry);
+  for (const run of rule.runs) {
+    const key = originKey(run.origin);
+    const entry = byOrigin.get(key);
+    if (!entry) byOrigin.set(key, { origin: run.origin, perms: [...run.perms] });
+    else for (const p of run.perms) if (!entry.perms.includes(p)) entry.perms.push(p);
   }
   const reasons = [...byOrigin.values()];
   return reasons.map(({ origin, perms }) => {
