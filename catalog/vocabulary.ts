@@ -115,6 +115,13 @@ export interface Vocabulary {
   sortPerms(cls: string, perms: Iterable<string>): string[];
   /** Sorts class names into security_classes order. */
   sortClasses(classes: Iterable<string>): string[];
+  /**
+   * Permissions of one class as bits of its access vector (bit i: its i-th permission), a
+   * set of them in one number; undefined when one is not the class's.
+   */
+  permBits(cls: string, perms: Iterable<string>): number | undefined;
+  /** The permissions whose bits are set, in bit order (permBits's inverse). */
+  permsOfBits(cls: string, bits: number): string[];
 }
 
 const cache = new Map<string, Vocabulary>();
@@ -138,6 +145,7 @@ export function vocabulary(release: XenRelease): Vocabulary {
   const bit = new Map<string, Map<string, number>>();
   for (const [cls, perms] of raw.accessVectors) bit.set(cls, new Map(perms.map((p, i) => [p, i])));
   const classIndex = new Map(raw.classes.map((c, i) => [c, i]));
+  const vectors = new Map<string, readonly string[]>(raw.accessVectors);
   const v: Vocabulary = {
     release,
     classes: raw.classes,
@@ -152,6 +160,24 @@ export function vocabulary(release: XenRelease): Vocabulary {
       return [...new Set(perms)].sort((a, b) => (order?.get(a) ?? 1e9) - (order?.get(b) ?? 1e9) || compareCodePoints(a, b));
     },
     sortClasses: (classes) => [...new Set(classes)].sort((a, b) => (classIndex.get(a) ?? 1e9) - (classIndex.get(b) ?? 1e9)),
+    permBits: (cls, perms) => {
+      const order = bit.get(cls);
+      // 32 bits at most, as an av_decision's vectors hold.
+      if (!order || order.size > 32) return undefined;
+      let bits = 0;
+      for (const p of perms) {
+        const at = order.get(p);
+        if (at === undefined) return undefined;
+        bits |= 1 << at;
+      }
+      return bits >>> 0;
+    },
+    permsOfBits: (cls, bits) => {
+      const names = vectors.get(cls) ?? [];
+      const out: string[] = [];
+      for (let i = 0; i < names.length && i < 32; i++) if (bits & (1 << i)) out.push(names[i] as string);
+      return out;
+    },
   };
   cache.set(release, v);
   return v;

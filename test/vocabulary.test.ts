@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { CAPABILITY_NAMES, SPEC_SCHEMA, vocabulary, xenMacros } from '../compiler/index.js';
 import { XEN_RELEASE_PATTERN } from '../catalog/vocabulary.js';
 import { DOMAIN_NAME_PATTERN, MODULE_NAME_PATTERN, TYPE_NAME_PATTERN } from '../compiler/names.js';
@@ -92,5 +93,29 @@ describe('the published JSON Schema agrees with the code', () => {
     assert.equal(defs.typeName?.pattern, TYPE_NAME_PATTERN);
     assert.equal(props.policy?.properties?.module?.pattern, MODULE_NAME_PATTERN);
     assert.equal(SPEC_SCHEMA.$schema, 'https://json-schema.org/draft/2020-12/schema');
+  });
+});
+
+describe('permissions as bits of their class (Vocabulary.permBits, permsOfBits)', () => {
+  // What the manifest keeps of a printed rule: the round trip must give the sorted set back.
+  const v = vocabulary('4.22');
+  it('any list of a class\'s permissions, in any order and with repeats, comes back as sortPerms gives it', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...v.accessVectors).chain(([cls, perms]) => fc.tuple(fc.constant(cls), fc.array(fc.constantFrom(...perms), { maxLength: 40 }))),
+        ([cls, perms]) => {
+          const bits = v.permBits(cls, perms);
+          assert.notEqual(bits, undefined);
+          assert.deepEqual(v.permsOfBits(cls, bits as number), v.sortPerms(cls, perms));
+        },
+      ),
+    );
+  });
+
+  it('a permission the class lacks, or a class the release lacks, has no bits', () => {
+    assert.equal(v.permBits('mmu', ['map_read', 'no_such_permission']), undefined);
+    assert.equal(v.permBits('no_such_class', []), undefined);
+    const [cls, perms] = v.accessVectors.find(([, p]) => p.length >= 32) ?? v.accessVectors[0]!;
+    assert.deepEqual(v.permsOfBits(cls, v.permBits(cls, perms) as number), [...perms], `${cls}: every bit, the highest too`);
   });
 });

@@ -16,9 +16,9 @@ import { positionAt, type SourceText } from '../../core/source.js';
 import { VERSION } from '../version.js';
 import { macroMark } from './module.js';
 import { formatJson, LazyText, writeJson, type TextSink } from './json.js';
-import { mergeGrants } from './te-rules.js';
-import type { PrintedPolicy, PrintedRule } from './writer.js';
-import type { OriginRun } from './te-rules.js';
+import { mergeGrants, printedRule } from './te-rules.js';
+import type { PrintedPolicy } from './writer.js';
+import type { OriginRun, PrintedRule } from './te-rules.js';
 import { originKey } from '../lower.js';
 import { compareCodePoints } from '../../core/compare.js';
 
@@ -119,6 +119,11 @@ class SmallMap<T> {
  */
 type Piece = PrintedRule;
 
+/** What each origin gives in a printed rule. */
+function runsOf(rule: PrintedRule, vocab: IR['vocabulary']): readonly OriginRun[] {
+  return rule.origin !== undefined ? [{ origin: rule.origin, perms: vocab.permsOfBits(rule.cls, rule.bits) }] : (rule.runs as readonly OriginRun[]);
+}
+
 /** One reason of an entry as it is gathered: its origin's key, the first origin with it, that origin's line. */
 interface Gathered {
   readonly key: string;
@@ -155,12 +160,13 @@ function* grantEntries(ir: IR, policy: PolicyFile): Generator<Entry> {
     for (const m of ir.macroUses) {
       const line = policy.lineOf(macroMark(m));
       if (line === undefined) throw new Error(`internal: no policy line for ${macroMark(m)}`);
-      for (const r of mergeGrants(m.grants, vocab)) add({ subject: r.subject, object: r.object, cls: r.cls, runs: r.runs, line });
+      for (const r of mergeGrants(m.grants, vocab)) add(printedRule(r, line));
     }
   }
 
   const classRank = new Map(vocab.classes.map((c, i) => [c, i]));
   const permRanks = new Map(vocab.accessVectors.map(([cls, perms]) => [cls, new Map(perms.map((p, i) => [p, i]))]));
+  const permNames = new Map<string, readonly string[]>(vocab.accessVectors);
   const byClass = (a: string, b: string): number => (classRank.get(a) ?? 99) - (classRank.get(b) ?? 99) || compareCodePoints(a, b);
   // Keys are cached per origin: a host has hundreds of thousands of rules but only
   // thousands of distinct reasons.
@@ -178,20 +184,30 @@ function* grantEntries(ir: IR, policy: PolicyFile): Generator<Entry> {
       for (const cls of [...classes.keys()].sort(byClass)) {
         const ranks = permRanks.get(cls);
         const pieces = classes.get(cls) as Piece[];
-        const [first] = pieces as [Piece];
+        const first = pieces[0] as Piece;
         // Most entries are one rule of one origin (a macro's template line): no gathering.
-        if (pieces.length === 1 && first.runs.length === 1) {
-          const [run] = first.runs as [OriginRun];
-          const perms = vocab.sortPerms(cls, run.perms);
-          yield { subject, object, class: cls, perms, reasons: [{ perms, rule: first.line, origin: run.origin }] };
+        if (pieces.length === 1 && first.origin !== undefined) {
+          const perms = vocab.permsOfBits(cls, first.bits);
+          yield { subject, object, class: cls, perms, reasons: [{ perms, rule: first.line, origin: first.origin }] };
           continue;
         }
         const gathered = new SmallMap<Gathered>();
         const reasons: Gathered[] = [];
+        // The entry's permissions as bits while they are gathered (a class has at most 32).
+        const names = permNames.get(cls);
+        let bits = 0;
+        let unknown = names === undefined || names.length > 32;
         for (const piece of pieces) {
-          for (const run of piece.runs) {
+          for (const run of runsOf(piece, vocab)) {
             let rank = 999;
-            for (const p of run.perms) rank = Math.min(rank, ranks?.get(p) ?? 999);
+            for (const p of run.perms) {
+              const at = ranks?.get(p);
+              if (at === undefined) unknown = true;
+              else {
+                bits |= 1 << at;
+                if (at < rank) rank = at;
+              }
+            }
             const key = keyOf(run.origin);
             const known = gathered.get(key);
             if (!known) {
@@ -207,7 +223,9 @@ function* grantEntries(ir: IR, policy: PolicyFile): Generator<Entry> {
         if (reasons.length > 1) reasons.sort((a, b) => a.rank - b.rank || compareCodePoints(a.key, b.key));
         const e: Entry = { subject, object, class: cls, perms: [], reasons: [] };
         for (const r of reasons) e.reasons.push({ perms: vocab.sortPerms(cls, r.perms), rule: r.rule, origin: r.origin });
-        e.perms = reasons.length === 1 ? (e.reasons[0] as Reason).perms : vocab.sortPerms(cls, reasons.flatMap((r) => r.perms));
+        if (reasons.length === 1) e.perms = (e.reasons[0] as Reason).perms;
+        else if (unknown) e.perms = vocab.sortPerms(cls, reasons.flatMap((r) => r.perms));
+        else for (let i = 0; i < (names as readonly string[]).length; i++) if (bits & (1 << i)) e.perms.push((names as readonly string[])[i] as string);
         yield e;
       }
     }
@@ -313,7 +331,28 @@ class Provenance {
 
   constructor(private readonly source: SourceText) {}
 
+  /**
+   * The origins last looked up, most recent first: an entry's neighbours mostly share its
+   * origins (a macro use's rules on one object come one after another), and a look-up in a
+   * map of 200 000 objects costs more than a few comparisons.
+   */
+  private readonly recent: { origin: Origin | undefined; index: number }[] = Array.from({ length: 4 }, () => ({ origin: undefined, index: -1 }));
+
   indexOf(o: Origin): number {
+    const recent = this.recent;
+    for (let i = 0; i < recent.length; i++) {
+      const hit = recent[i] as { origin: Origin | undefined; index: number };
+      if (hit.origin === o) return hit.index;
+    }
+    const index = this.lookUp(o);
+    const slot = recent.pop() as { origin: Origin | undefined; index: number };
+    slot.origin = o;
+    slot.index = index;
+    recent.unshift(slot);
+    return index;
+  }
+
+  private lookUp(o: Origin): number {
     const known = this.byObject.get(o);
     if (known !== undefined) return known;
     const r = this.reasonOf(o);

@@ -1,16 +1,7 @@
 // A line-oriented text builder that remembers on which line each rule was printed, so the
 // manifest can point from every grant to the exact policy line behind it.
 
-import type { OriginRun } from './te-rules.js';
-
-/** An allow rule as printed: the permissions each origin gives in it, and its line. */
-export interface PrintedRule {
-  readonly subject: string;
-  readonly object: string;
-  readonly cls: string;
-  readonly runs: readonly OriginRun[];
-  readonly line: number;
-}
+import type { PrintedRule } from './te-rules.js';
 
 /** A policy's text, with where its rules and marked lines are (when the writer kept them). */
 export interface PrintedPolicy {
@@ -91,9 +82,9 @@ export class TextWriter {
     if (this.marking && !this.marks.has(key)) this.marks.set(key, this.nextLine);
   }
 
-  /** Records that the rule merging `runs` is printed on the next line. */
-  rule(subject: string, object: string, cls: string, runs: readonly OriginRun[]): void {
-    if (this.marking) this.rules.push({ subject, object, cls, runs, line: this.nextLine });
+  /** Records a rule as printed (te-rules.ts printedRule, whose line is nextLine). */
+  record(rule: PrintedRule): void {
+    if (this.marking) this.rules.push(rule);
   }
 
   lineOf(key: string): number | undefined {
