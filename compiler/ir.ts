@@ -7,8 +7,14 @@ import type { Vocabulary } from '../catalog/vocabulary.js';
 import type { SourceSpan } from '../core/diagnostics.js';
 import type { Spec } from './spec.js';
 
-/** Why a permission is in the policy. */
-export type Origin =
+/**
+ * Why a permission is in the policy. `id`: a small number unique among the origins of one IR,
+ * given by lower() (an origin made elsewhere, such as the standalone host base's, has none),
+ * so that a reader can keep what it learns of each origin in an array rather than a map.
+ */
+export type Origin = OriginFacts & { readonly id?: number };
+
+type OriginFacts =
   | {
       readonly kind: 'capability';
       readonly capability: string;

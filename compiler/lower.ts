@@ -27,10 +27,11 @@ export function lower(spec: Spec): IR {
   ].sort((a, b) => byString(a.type, b.type));
   const byName = new Map(domains.map((d) => [d.name, d]));
 
-  const macroUses = domains.flatMap((d) => domainMacros(spec, d));
-  const plainRules = sortGrants(domains.flatMap((d) => domainRules(spec, d)), vocab);
+  const ids = originIds();
+  const macroUses = domains.flatMap((d) => domainMacros(spec, d, ids));
+  const plainRules = sortGrants(domains.flatMap((d) => domainRules(spec, d, ids)), vocab);
   const vmiGrants = sortGrants(
-    [...spec.introspectors].flatMap((s) => introspectionGrants(spec, s, byName)),
+    [...spec.introspectors].flatMap((s) => introspectionGrants(spec, s, byName, ids)),
     vocab,
   );
   checkVocabulary([...oneUseOfEachMacro(macroUses).flatMap((m) => m.grants), ...plainRules, ...vmiGrants], vocab);
@@ -44,6 +45,14 @@ export function lower(spec: Spec): IR {
     xl: xlFiles(spec, domains, byName),
     xenstore: xenstorePlan(spec),
   };
+}
+
+/** Gives each origin of one IR its id (Origin.id): 0, 1, 2… */
+type OriginIds = () => number;
+
+function originIds(): OriginIds {
+  let next = 0;
+  return () => next++;
 }
 
 function domainIR(role: DomainIR['role'], d: { name: string; type: string; guest: DomainIR['guest']; span: SourceSpan }): DomainIR {
@@ -92,10 +101,10 @@ function createChannel(source: string, dest: string, channel: string, origin: Or
  * (domU.te): its own types and basic self rights (declare_domain), and dom0 building,
  * managing and serving it (create_domain, manage_domain, domain_comms).
  */
-function domainMacros(spec: Spec, d: DomainIR): MacroUse[] {
+function domainMacros(spec: Spec, d: DomainIR, ids: OriginIds): MacroUse[] {
   const m = xenMacros(spec.xen);
   const use = (macro: XenMacroName, args: string[], build: (o: Origin) => Grant[], types: TypeDecl[] = [], transitions: TypeTransition[] = []): MacroUse => {
-    const origin: Origin = { kind: 'xen-macro', macro, args, domain: d.name, span: d.span };
+    const origin: Origin = { kind: 'xen-macro', macro, args, domain: d.name, span: d.span, id: ids() };
     // Expanded each time they are read, never kept: a host of 10 000 domains has a million
     // of these permissions, all alike but for the names, and each reader (the emitter, the
     // manifest, the checker's intent) walks them once.
@@ -137,9 +146,9 @@ function channelsWithDom0(d: DomainIR, o: Origin): Grant[] {
  * dom0's half of domain_comms for an introspector: dom0 (console, xenstore, backends) may
  * map and copy what the introspector grants it; the introspector gets nothing on dom0_t.
  */
-function domainRules(spec: Spec, d: DomainIR): Grant[] {
+function domainRules(spec: Spec, d: DomainIR, ids: OriginIds): Grant[] {
   if (d.role !== 'introspector') return [];
-  const origin: Origin = { kind: 'domain-rule', domain: d.name, why: `dom0 serves introspector "${d.name}" (the dom0 half of domain_comms: nothing for it on dom0_t)`, span: d.span };
+  const origin: Origin = { kind: 'domain-rule', domain: d.name, why: `dom0 serves introspector "${d.name}" (the dom0 half of domain_comms: nothing for it on dom0_t)`, span: d.span, id: ids() };
   const dom0Side = xenMacros(spec.xen).domainComms.filter(([s]) => s === '$1');
   return expand(dom0Side, [DOM0_TYPE, d.type], origin);
 }
@@ -152,7 +161,7 @@ function objectType(g: PermissionGrant, s: DomainIR, t: DomainIR): string {
   }
 }
 
-function introspectionGrants(spec: Spec, s: SpecIntrospector, byName: Map<string, DomainIR>): Grant[] {
+function introspectionGrants(spec: Spec, s: SpecIntrospector, byName: Map<string, DomainIR>, ids: OriginIds): Grant[] {
   const sd = byName.get(s.name);
   if (!sd) return [];
   const out: Grant[] = [];
@@ -166,11 +175,11 @@ function introspectionGrants(spec: Spec, s: SpecIntrospector, byName: Map<string
       if (!def) continue;
       if (def.eventChannel) eventCaps.push(def.name);
       for (const g of capabilityGrants(def, ctx, s.tool)) {
-        const origin: Origin = { kind: 'capability', capability: def.name, introspector: s.name, target: td.name, catalog: g.catalog, why: g.why, span: cap.span };
+        const origin: Origin = { kind: 'capability', capability: def.name, introspector: s.name, target: td.name, catalog: g.catalog, why: g.why, span: cap.span, id: ids() };
         for (const perm of g.perms) out.push({ subject: sd.type, object: objectType(g, sd, td), cls: g.cls, perm, origin });
       }
     }
-    if (eventCaps.length > 0) out.push(...eventChannelGrants(sd, td, eventCaps.sort(byString), s.capabilities.find((c) => c.name === eventCaps[0])?.span ?? s.span));
+    if (eventCaps.length > 0) out.push(...eventChannelGrants(sd, td, eventCaps.sort(byString), s.capabilities.find((c) => c.name === eventCaps[0])?.span ?? s.span, ids));
   }
   return out;
 }
@@ -183,8 +192,8 @@ function introspectionGrants(spec: Spec, s: SpecIntrospector, byName: Map<string
  * are in xen/xsm/flask/hooks.c and label each channel by `type_transition <domain> <peer>:event`.
  * Narrower than xen.if's create_channel: no `status`.
  */
-export function eventChannelGrants(s: DomainIR, t: DomainIR, capabilities: string[], span: SourceSpan): Grant[] {
-  const o = (catalog: string[], why: string): Origin => ({ kind: 'event-channel', introspector: s.name, target: t.name, capabilities, catalog, why, span });
+export function eventChannelGrants(s: DomainIR, t: DomainIR, capabilities: string[], span: SourceSpan, ids?: OriginIds): Grant[] {
+  const o = (catalog: string[], why: string): Origin => ({ kind: 'event-channel', introspector: s.name, target: t.name, capabilities, catalog, why, span, ...(ids ? { id: ids() } : {}) });
   const port = o(['D1f′'], 'XEN_VM_EVENT_ENABLE allocates the target-side port: alloc_unbound_xen_event_channel → flask_evtchn_unbound');
   const bind = o(['D2'], 'xc_evtchn_bind_interdomain → EVTCHNOP_bind_interdomain → flask_evtchn_interdomain');
   const send = o(['D4'], 'xc_evtchn_notify → EVTCHNOP_send → flask_evtchn_send');

@@ -114,24 +114,78 @@ class SmallMap<T> {
 }
 
 /**
+ * A map from origins, kept in an array by Origin.id where an origin has one: a manifest
+ * looks up 200 000 origins twice each, and a Map of that many objects was a tenth of its time.
+ */
+class ByOrigin<T> {
+  private byId: (T | undefined)[] = [];
+  private readonly others = new Map<Origin, T>();
+
+  get(o: Origin): T | undefined {
+    return o.id === undefined ? this.others.get(o) : this.byId[o.id];
+  }
+
+  set(o: Origin, value: T): void {
+    if (o.id === undefined) {
+      this.others.set(o, value);
+      return;
+    }
+    // Grown whole and filled, never written past its end: a sparse array is a slow one.
+    if (o.id >= this.byId.length) this.byId = this.byId.concat(new Array<T | undefined>(Math.max(o.id + 1, 2 * this.byId.length, 1024) - this.byId.length).fill(undefined));
+    this.byId[o.id] = value;
+  }
+}
+
+/**
  * Grants made by one line of the policy: an allow rule as printed, or, in a module, the
  * rules of one xen.if macro call (the call is the line that makes them).
  */
 type Piece = PrintedRule;
 
-/** What each origin gives in a printed rule. */
-function runsOf(rule: PrintedRule, vocab: IR['vocabulary']): readonly OriginRun[] {
-  return rule.origin !== undefined ? [{ origin: rule.origin, perms: vocab.permsOfBits(rule.cls, rule.bits) }] : (rule.runs as readonly OriginRun[]);
-}
-
-/** One reason of an entry as it is gathered: its origin's key, the first origin with it, that origin's line. */
-interface Gathered {
+/** One reason of an entry gathered by bits: its key, the first origin with its lowest bit, that origin's line, all its bits. */
+interface GatheredBits {
   readonly key: string;
   origin: Origin;
   rule: number;
-  /** The lowest bit among its permissions: reasons are listed in that order, then by key. */
   rank: number;
-  readonly perms: string[];
+  bits: number;
+}
+
+/**
+ * The reasons of one entry (its rules, in the order printed), each origin key's permissions
+ * as bits, in the order of their lowest bit, then of their key; with every permission's bits.
+ * Undefined when a permission is not the class's.
+ */
+function reasonsByBits(pieces: readonly Piece[], cls: string, vocab: IR['vocabulary'], keyOf: (o: Origin) => string): { reasons: GatheredBits[]; bits: number } | undefined {
+  const gathered = new SmallMap<GatheredBits>();
+  const reasons: GatheredBits[] = [];
+  let all = 0;
+  const consider = (origin: Origin, bits: number, line: number): void => {
+    all |= bits;
+    const rank = 31 - Math.clz32(bits & -bits);
+    const key = keyOf(origin);
+    const known = gathered.get(key);
+    if (!known) {
+      const r: GatheredBits = { key, origin, rule: line, rank, bits };
+      gathered.set(key, r);
+      reasons.push(r);
+    } else {
+      if (rank < known.rank) Object.assign(known, { origin, rule: line, rank });
+      known.bits |= bits;
+    }
+  };
+  for (const piece of pieces) {
+    if (piece.origin !== undefined) consider(piece.origin, piece.bits, piece.line);
+    else {
+      for (const run of piece.runs as readonly OriginRun[]) {
+        const bits = vocab.permBits(cls, run.perms);
+        if (bits === undefined) return undefined;
+        consider(run.origin, bits, piece.line);
+      }
+    }
+  }
+  if (reasons.length > 1) reasons.sort((a, b) => a.rank - b.rank || compareCodePoints(a.key, b.key));
+  return { reasons, bits: all >>> 0 };
 }
 
 /**
@@ -145,15 +199,14 @@ interface Gathered {
  */
 function* grantEntries(ir: IR, policy: PolicyFile): Generator<Entry> {
   const { spec, vocabulary: vocab } = ir;
-  const bySubject = new Map<string, Map<string, Map<string, Piece[]>>>();
+  // Grouped by subject, each subject's rules then sorted by object and class (a stable sort:
+  // one entry's rules stay in the order printed). A map per object and per class was
+  // 300 000 maps at 10 000 domains, most of a key or two.
+  const bySubject = new Map<string, Piece[]>();
   const add = (p: Piece): void => {
-    let objects = bySubject.get(p.subject);
-    if (!objects) bySubject.set(p.subject, (objects = new Map()));
-    let classes = objects.get(p.object);
-    if (!classes) objects.set(p.object, (classes = new Map()));
-    const list = classes.get(p.cls);
+    const list = bySubject.get(p.subject);
     if (list) list.push(p);
-    else classes.set(p.cls, [p]);
+    else bySubject.set(p.subject, [p]);
   };
   for (const r of policy.rules) add(r);
   if (spec.mode === 'module') {
@@ -165,69 +218,53 @@ function* grantEntries(ir: IR, policy: PolicyFile): Generator<Entry> {
   }
 
   const classRank = new Map(vocab.classes.map((c, i) => [c, i]));
-  const permRanks = new Map(vocab.accessVectors.map(([cls, perms]) => [cls, new Map(perms.map((p, i) => [p, i]))]));
-  const permNames = new Map<string, readonly string[]>(vocab.accessVectors);
+  // A few hundred distinct lists make up the permissions of 200 000 entries: each is made
+  // once and shared (no reader changes one), and grantsText prints each once.
+  const listsByClass = new Map<string, Map<number, string[]>>();
+  const permsOf = (cls: string, bits: number): string[] => {
+    let lists = listsByClass.get(cls);
+    if (!lists) listsByClass.set(cls, (lists = new Map()));
+    let list = lists.get(bits);
+    if (!list) lists.set(bits, (list = vocab.permsOfBits(cls, bits)));
+    return list;
+  };
   const byClass = (a: string, b: string): number => (classRank.get(a) ?? 99) - (classRank.get(b) ?? 99) || compareCodePoints(a, b);
   // Keys are cached per origin: a host has hundreds of thousands of rules but only
   // thousands of distinct reasons.
-  const originKeys = new Map<Origin, string>();
+  const originKeys = new ByOrigin<string>();
   const keyOf = (o: Origin): string => {
     let ok = originKeys.get(o);
     if (ok === undefined) originKeys.set(o, (ok = originKey(o)));
     return ok;
   };
+  const byObjectAndClass = (a: Piece, b: Piece): number => compareCodePoints(a.object, b.object) || byClass(a.cls, b.cls);
   for (const subject of [...bySubject.keys()].sort(compareCodePoints)) {
-    const objects = bySubject.get(subject) as Map<string, Map<string, Piece[]>>;
+    const rules = bySubject.get(subject) as Piece[];
     bySubject.delete(subject);
-    for (const object of [...objects.keys()].sort(compareCodePoints)) {
-      const classes = objects.get(object) as Map<string, Piece[]>;
-      for (const cls of [...classes.keys()].sort(byClass)) {
-        const ranks = permRanks.get(cls);
-        const pieces = classes.get(cls) as Piece[];
-        const first = pieces[0] as Piece;
-        // Most entries are one rule of one origin (a macro's template line): no gathering.
-        if (pieces.length === 1 && first.origin !== undefined) {
-          const perms = vocab.permsOfBits(cls, first.bits);
-          yield { subject, object, class: cls, perms, reasons: [{ perms, rule: first.line, origin: first.origin }] };
-          continue;
-        }
-        const gathered = new SmallMap<Gathered>();
-        const reasons: Gathered[] = [];
-        // The entry's permissions as bits while they are gathered (a class has at most 32).
-        const names = permNames.get(cls);
-        let bits = 0;
-        let unknown = names === undefined || names.length > 32;
-        for (const piece of pieces) {
-          for (const run of runsOf(piece, vocab)) {
-            let rank = 999;
-            for (const p of run.perms) {
-              const at = ranks?.get(p);
-              if (at === undefined) unknown = true;
-              else {
-                bits |= 1 << at;
-                if (at < rank) rank = at;
-              }
-            }
-            const key = keyOf(run.origin);
-            const known = gathered.get(key);
-            if (!known) {
-              const r: Gathered = { key, origin: run.origin, rule: piece.line, rank, perms: [...run.perms] };
-              gathered.set(key, r);
-              reasons.push(r);
-              continue;
-            }
-            if (rank < known.rank) Object.assign(known, { origin: run.origin, rule: piece.line, rank });
-            for (const p of run.perms) if (!known.perms.includes(p)) known.perms.push(p);
-          }
-        }
-        if (reasons.length > 1) reasons.sort((a, b) => a.rank - b.rank || compareCodePoints(a.key, b.key));
-        const e: Entry = { subject, object, class: cls, perms: [], reasons: [] };
-        for (const r of reasons) e.reasons.push({ perms: vocab.sortPerms(cls, r.perms), rule: r.rule, origin: r.origin });
-        if (reasons.length === 1) e.perms = (e.reasons[0] as Reason).perms;
-        else if (unknown) e.perms = vocab.sortPerms(cls, reasons.flatMap((r) => r.perms));
-        else for (let i = 0; i < (names as readonly string[]).length; i++) if (bits & (1 << i)) e.perms.push((names as readonly string[])[i] as string);
-        yield e;
+    if (rules.length > 1) rules.sort(byObjectAndClass);
+    for (let at = 0; at < rules.length; ) {
+      const first = rules[at] as Piece;
+      const { object, cls } = first;
+      let end = at + 1;
+      while (end < rules.length && (rules[end] as Piece).object === object && (rules[end] as Piece).cls === cls) end++;
+      const count = end - at;
+      at = end;
+      // Most entries are one rule of one origin (a macro's template line): nothing to gather.
+      if (count === 1 && first.origin !== undefined) {
+        const perms = permsOf(cls, first.bits);
+        yield { subject, object, class: cls, perms, reasons: [{ perms, rule: first.line, origin: first.origin }] };
+        continue;
       }
+      const gathered = reasonsByBits(rules.slice(end - count, end), cls, vocab, keyOf);
+      // lower.ts refuses a permission the release lacks (checkVocabulary): none comes here.
+      if (!gathered) throw new Error(`internal: ${subject} ${object}:${cls} grants a permission its class does not have`);
+      yield {
+        subject,
+        object,
+        class: cls,
+        perms: permsOf(cls, gathered.bits),
+        reasons: gathered.reasons.map((r) => ({ perms: permsOf(cls, r.bits >>> 0), rule: r.rule, origin: r.origin })),
+      };
     }
   }
 }
@@ -326,7 +363,7 @@ class Provenance {
   private readonly reasonsByText = new Map<string, { origin: Origin; index: number }[]>();
   private readonly originIndex = new Map<string, number>();
   /** Per origin object of the IR: most grants share theirs with thousands of others. */
-  private readonly byObject = new Map<Origin, number>();
+  private readonly byObject = new ByOrigin<number>();
   grantsWritten = false;
 
   constructor(private readonly source: SourceText) {}
@@ -405,12 +442,17 @@ class Provenance {
  * per line. A justification is [origin, policy line, ...positions in `permissions` of the
  * ones it accounts for], the positions left out when it accounts for all of them.
  */
+/** How many permission lists' JSON grantsText remembers by identity. */
+const MAX_PRINTED_LISTS = 4096;
+
 function grantsText(ir: IR, policy: PolicyFile, tables: Provenance): LazyText {
   return new LazyText((push, indent) => {
     const pairIndent = `${indent}    `;
     let subject: string | undefined;
     let object: string | undefined;
     let classes: string[] = [];
+    const printed = new Map<readonly string[], string>();
+    const classJson = new Map<string, string>();
     const endPair = (last: boolean): void => {
       if (object !== undefined) push(`${pairIndent}${JSON.stringify(object)}: { ${classes.join(', ')} }${last ? '' : ','}\n`);
       classes = [];
@@ -428,13 +470,28 @@ function grantsText(ir: IR, policy: PolicyFile, tables: Provenance): LazyText {
       } else if (e.object !== object) endPair(false);
       object = e.object;
       const perms = e.perms;
-      const justification = e.reasons.map((r) => {
-        const head = `${tables.indexOf(r.origin)}, ${r.rule}`;
-        if (r.perms.length === perms.length) return `[${head}]`;
-        // Both lists are in bit order, so the positions come out ascending.
-        return `[${head}, ${r.perms.map((p) => perms.indexOf(p)).join(', ')}]`;
-      });
-      classes.push(`${JSON.stringify(e.class)}: { "permissions": ${inline(perms)}, "justification": [${justification.join(', ')}] }`);
+      let permsText = printed.get(perms);
+      if (permsText === undefined) {
+        permsText = inline(perms);
+        // Only the shared lists (grantEntries permsOf) come again: remember those.
+        if (printed.size < MAX_PRINTED_LISTS) printed.set(perms, permsText);
+      }
+      let classText = classJson.get(e.class);
+      if (classText === undefined) classJson.set(e.class, (classText = JSON.stringify(e.class)));
+      const only = e.reasons.length === 1 ? (e.reasons[0] as Reason) : undefined;
+      // One reason for all the permissions, most entries: no list to make and join.
+      const justification =
+        only && only.perms.length === perms.length
+          ? `[${tables.indexOf(only.origin)}, ${only.rule}]`
+          : e.reasons
+              .map((r) => {
+                const head = `${tables.indexOf(r.origin)}, ${r.rule}`;
+                if (r.perms.length === perms.length) return `[${head}]`;
+                // Both lists are in bit order, so the positions come out ascending.
+                return `[${head}, ${r.perms.map((p) => perms.indexOf(p)).join(', ')}]`;
+              })
+              .join(', ');
+      classes.push(`${classText}: { "permissions": ${permsText}, "justification": [${justification}] }`);
     }
     if (subject === undefined) push('{}');
     else {
