@@ -50,7 +50,7 @@ export function printedRule(rule: AllowRule, line: number): PrintedRule {
   return { subject, object, cls, line, origin: undefined, bits: 0, runs };
 }
 
-export function ruleKey(subject: string, object: string, cls: string): string {
+function ruleKey(subject: string, object: string, cls: string): string {
   return `${subject} ${object}:${cls}`;
 }
 
