@@ -44,10 +44,13 @@ export function runCompile(args: Parsed, io: Io): number {
   if (typeof spec === 'object' && 'diagnostics' in spec) return finish(io, format, [...recoveredWarnings, ...spec.diagnostics], EXIT_USAGE);
   const status = statusLine(io);
   status.show('compiling the spec…', true);
-  const result = compileSpec(spec, { ...(xen !== undefined ? { xen } : {}), ...(mode ? { mode } : {}), ...(scale.limits ? { limits: scale.limits } : {}), manifest: 'deferred' });
+  // The policy is made as it is written too, unless --binary needs its text first: the
+  // small files are then being written while it is made (cli/output.ts).
+  const binaryWanted = args.flags.has('--binary');
+  const result = compileSpec(spec, { ...(xen !== undefined ? { xen } : {}), ...(mode ? { mode } : {}), ...(scale.limits ? { limits: scale.limits } : {}), manifest: 'deferred', ...(binaryWanted ? {} : { policy: 'deferred' as const }) });
   status.clear();
   if (!result.artifacts) return finish(io, format, [...recoveredWarnings, ...result.diagnostics], EXIT_USAGE);
-  const binary = args.flags.has('--binary') ? binaryArtifact(result.artifacts, args, mode) : undefined;
+  const binary = binaryWanted ? binaryArtifact(result.artifacts, args, mode) : undefined;
   if (typeof binary === 'number') return usageError(io, binaryUsage(args, mode) || NEEDS_STANDALONE);
   if (binary && !binary.bytes) return finish(io, format, [...recoveredWarnings, ...result.diagnostics, ...binary.diagnostics], EXIT_USAGE);
   const files = new Map<string, FileText>([...result.artifacts, ...(result.deferred ?? []), ...(binary?.bytes ? [['xenpolicy', binary.bytes] as const] : [])].sort(([a], [b]) => compareCodePoints(a, b)));

@@ -88,6 +88,15 @@ export interface DomainIR {
   readonly span: SourceSpan;
 }
 
+/**
+ * A macro's rules for any domain: subject and object each a name, or the index of one of the
+ * domain's names in MacroUse.slots. One object per macro and release, shared by all its uses,
+ * so a reader can work out what the rules make once per macro rather than once per domain.
+ */
+export interface MacroTemplate {
+  readonly rules: readonly (readonly [string | number, string | number, string, readonly string[]])[];
+}
+
 /** A use of a xen.if macro for one of our domains, with its expansion. */
 export interface MacroUse {
   readonly macro: XenMacroName;
@@ -95,6 +104,10 @@ export interface MacroUse {
   readonly domain: string;
   readonly types: readonly TypeDecl[];
   readonly transitions: readonly TypeTransition[];
+  /** The expansion: `template` with `slots` (the domain's type, _self and _channel types), all with `origin`. */
+  readonly template: MacroTemplate;
+  readonly slots: readonly string[];
+  readonly origin: Origin;
   /** The expansion's permissions, made anew at each read (equal, not the same objects). */
   readonly grants: readonly Grant[];
 }

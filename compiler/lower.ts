@@ -8,9 +8,9 @@ import { compareCodePoints } from '../core/compare.js';
 import { capability, type CapabilityContext, type PermissionGrant } from '../catalog/capabilities.js';
 import { capabilityGrants } from '../catalog/tools.js';
 import { branchOf, vocabulary, xenMacros, type Vocabulary } from '../catalog/vocabulary.js';
-import type { MacroRule } from '../catalog/xen-macros.generated.js';
+import type { MacroRule, XenMacros } from '../catalog/xen-macros.generated.js';
 import type { SourceSpan } from '../core/diagnostics.js';
-import type { DomainIR, Grant, IR, MacroUse, Origin, TypeDecl, TypeTransition, XenMacroName, XenstoreNodeIR, XlFileIR, XlSettingIR } from './ir.js';
+import type { DomainIR, Grant, IR, MacroTemplate, MacroUse, Origin, TypeDecl, TypeTransition, XenMacroName, XenstoreNodeIR, XlFileIR, XlSettingIR } from './ir.js';
 import type { Spec, SpecIntrospector } from './spec.js';
 
 export const DOM0_TYPE = 'dom0_t';
@@ -89,11 +89,64 @@ function compiledTemplate(rules: readonly MacroRule[]): readonly CompiledRule[] 
   return compiled;
 }
 
-function createChannel(source: string, dest: string, channel: string, origin: Origin): Grant[] {
+/** The slots of a domain's macro uses (MacroUse.slots): its type, _self type and _channel type. */
+const TYPE = 0;
+const SELF = 1;
+const CHANNEL = 2;
+
+function slotsOf(d: DomainIR): readonly string[] {
+  return [d.type, d.self, d.channel];
+}
+
+type TemplateRule = MacroTemplate['rules'][number];
+
+/** A xen.if template's rules with its arguments put in: each a name or a slot. */
+function instantiate(rules: readonly MacroRule[], args: readonly (string | number)[]): TemplateRule[] {
+  return compiledTemplate(rules).map(([s, o, cls, perms]) => [typeof s === 'number' ? args[s] ?? `$${s + 1}` : s, typeof o === 'number' ? args[o] ?? `$${o + 1}` : o, cls, perms] as const);
+}
+
+/** xen.if create_channel(source, dest, channel): the source makes and uses the channel, which binds to dest. */
+function createChannel(source: string | number, dest: string | number, channel: string | number): TemplateRule[] {
   return [
-    ...['create', 'send', 'status'].map((perm) => ({ subject: source, object: channel, cls: 'event', perm, origin })),
-    { subject: channel, object: dest, cls: 'event', perm: 'bind', origin },
+    [source, channel, 'event', ['create', 'send', 'status']],
+    [channel, dest, 'event', ['bind']],
   ];
+}
+
+/** xen.if domain_event_comms(dom0_t, d): an event channel each way. */
+function channelsWithDom0(): TemplateRule[] {
+  return [...createChannel(DOM0_TYPE, TYPE, DOM0_CHANNEL), ...createChannel(TYPE, DOM0_TYPE, CHANNEL)];
+}
+
+/** The rules of each macro a domain is given (domainMacros), once per release's macros. */
+const templatesOf = new WeakMap<XenMacros, ReadonlyMap<XenMacroName, MacroTemplate>>();
+
+function macroTemplates(m: XenMacros): ReadonlyMap<XenMacroName, MacroTemplate> {
+  let templates = templatesOf.get(m);
+  if (!templates) {
+    const of = (rules: TemplateRule[]): MacroTemplate => ({ rules });
+    templates = new Map<XenMacroName, MacroTemplate>([
+      ['declare_domain', of(instantiate(m.declareDomainCommon, [TYPE, SELF]))],
+      ['create_domain', of([...instantiate(m.createDomainCommon, [DOM0_TYPE, TYPE]), [DOM0_TYPE, CHANNEL, 'event', ['create']]])],
+      ['manage_domain', of(instantiate(m.manageDomain, [DOM0_TYPE, TYPE]))],
+      ['domain_event_comms', of(channelsWithDom0())],
+      ['domain_comms', of([...channelsWithDom0(), ...instantiate(m.domainComms, [DOM0_TYPE, TYPE])])],
+    ]);
+    templatesOf.set(m, templates);
+  }
+  return templates;
+}
+
+/** A template's grants for one domain's slots. */
+function fillTemplate(template: MacroTemplate, slots: readonly string[], origin: Origin): Grant[] {
+  const out: Grant[] = [];
+  for (const [s, o, cls, perms] of template.rules) {
+    // The slot's string itself, never a copy: a host's IR holds millions of these names.
+    const subject = typeof s === 'number' ? (slots[s] as string) : s;
+    const object = typeof o === 'number' ? (slots[o] as string) : o;
+    for (const perm of perms) out.push({ subject, object, cls, perm, origin });
+  }
+  return out;
 }
 
 /**
@@ -102,16 +155,18 @@ function createChannel(source: string, dest: string, channel: string, origin: Or
  * managing and serving it (create_domain, manage_domain, domain_comms).
  */
 function domainMacros(spec: Spec, d: DomainIR, ids: OriginIds): MacroUse[] {
-  const m = xenMacros(spec.xen);
-  const use = (macro: XenMacroName, args: string[], build: (o: Origin) => Grant[], types: TypeDecl[] = [], transitions: TypeTransition[] = []): MacroUse => {
+  const templates = macroTemplates(xenMacros(spec.xen));
+  const slots = slotsOf(d);
+  const use = (macro: XenMacroName, args: string[], types: TypeDecl[] = [], transitions: TypeTransition[] = []): MacroUse => {
     const origin: Origin = { kind: 'xen-macro', macro, args, domain: d.name, span: d.span, id: ids() };
+    const template = templates.get(macro) as MacroTemplate;
     // Expanded each time they are read, never kept: a host of 10 000 domains has a million
     // of these permissions, all alike but for the names, and each reader (the emitter, the
     // manifest, the checker's intent) walks them once.
-    return { macro, args, domain: d.name, types, transitions, get grants() { return build(origin); } };
+    return { macro, args, domain: d.name, types, transitions, template, slots, origin, get grants() { return fillTemplate(template, slots, origin); } };
   };
   return [
-    use('declare_domain', [d.type], (o) => expand(m.declareDomainCommon, [d.type, d.self], o),
+    use('declare_domain', [d.type],
       [
         { name: d.type, attributes: ['domain_type'] },
         { name: d.self, attributes: ['domain_type', 'domain_self_type'] },
@@ -121,25 +176,15 @@ function domainMacros(spec: Spec, d: DomainIR, ids: OriginIds): MacroUse[] {
         { source: d.type, target: d.type, cls: 'domain', result: d.self },
         { source: d.type, target: 'domain_type', cls: 'event', result: d.channel },
       ]),
-    use('create_domain', [DOM0_TYPE, d.type], (o) => [
-      ...expand(m.createDomainCommon, [DOM0_TYPE, d.type], o),
-      { subject: DOM0_TYPE, object: d.channel, cls: 'event', perm: 'create', origin: o },
-    ]),
-    use('manage_domain', [DOM0_TYPE, d.type], (o) => expand(m.manageDomain, [DOM0_TYPE, d.type], o)),
+    use('create_domain', [DOM0_TYPE, d.type]),
+    use('manage_domain', [DOM0_TYPE, d.type]),
     // An introspector gets no rule on dom0_t: LibVMI's driver auto-detection (xen_test in
     // libvmi/driver/xen/xen.c) ends in xen_destroy, which calls xc_domain_setmaxmem on domid 0
     // with 0 KiB, and that must stay denied (XEN_DOMCTL_max_mem → flask_domctl checks
     // domain:setdomainmaxmem). Its event channels with dom0 as usual, but dom0's grant rights
     // over it come without the reverse direction.
-    d.role === 'introspector'
-      ? use('domain_event_comms', [DOM0_TYPE, d.type], (o) => channelsWithDom0(d, o))
-      : use('domain_comms', [DOM0_TYPE, d.type], (o) => [...channelsWithDom0(d, o), ...expand(m.domainComms, [DOM0_TYPE, d.type], o)]),
+    d.role === 'introspector' ? use('domain_event_comms', [DOM0_TYPE, d.type]) : use('domain_comms', [DOM0_TYPE, d.type]),
   ];
-}
-
-/** xen.if domain_event_comms(dom0_t, d): an event channel each way. */
-function channelsWithDom0(d: DomainIR, o: Origin): Grant[] {
-  return [...createChannel(DOM0_TYPE, d.type, DOM0_CHANNEL, o), ...createChannel(d.type, DOM0_TYPE, d.channel, o)];
 }
 
 /**

@@ -16,7 +16,7 @@ import { positionAt, type SourceText } from '../../core/source.js';
 import { VERSION } from '../version.js';
 import { macroMark } from './module.js';
 import { formatJson, LazyText, writeJson, type TextSink } from './json.js';
-import { mergeGrants, printedRule } from './te-rules.js';
+import { macroUseRules, printedRuleOf } from './te-rules.js';
 import type { PrintedPolicy } from './writer.js';
 import type { OriginRun, PrintedRule } from './te-rules.js';
 import { originKey } from '../lower.js';
@@ -213,7 +213,7 @@ function* grantEntries(ir: IR, policy: PolicyFile): Generator<Entry> {
     for (const m of ir.macroUses) {
       const line = policy.lineOf(macroMark(m));
       if (line === undefined) throw new Error(`internal: no policy line for ${macroMark(m)}`);
-      for (const r of mergeGrants(m.grants, vocab)) add(printedRule(r, line));
+      for (const r of macroUseRules(m, vocab)) add(printedRuleOf(r, m.origin, line));
     }
   }
 

@@ -7,7 +7,7 @@ import { DOMXEN_INFOLIST_CHECK, hasChange, xenMacros } from '../../catalog/vocab
 import type { Grant, IR, Origin } from '../ir.js';
 import { DOM0_CHANNEL, DOM0_TYPE, DOMXEN_TYPE, sortGrants } from '../lower.js';
 import { header, macrosByDomain, printDomainRules, printIntrospection, printRoles, section } from './module.js';
-import { mergeGrants, printAllow, printTransitions, printTypes, reasonComments } from './te-rules.js';
+import { mergeGrants, printAllow, printMacroUse, printTransitions, printTypes, reasonComments } from './te-rules.js';
 import { TextWriter, type PrintedPolicy, type WriterOptions } from './writer.js';
 
 export function hostGrants(ir: IR): Grant[] {
@@ -102,7 +102,7 @@ export function emitStandalone(ir: IR, options: WriterOptions = {}): PrintedPoli
       w.comment(`${m.macro}(${m.args.join(', ')})`);
       printTypes(w, m.types);
       printTransitions(w, m.transitions);
-      for (const rule of mergeGrants(m.grants, v)) printAllow(w, rule);
+      printMacroUse(w, m, v);
     }
   }
   w.line();

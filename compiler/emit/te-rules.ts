@@ -1,7 +1,7 @@
 // Printing TE statements from IR pieces, shared by the module and standalone emitters.
 
 import type { Vocabulary } from '../../catalog/vocabulary.js';
-import type { Grant, Origin, TypeDecl, TypeTransition } from '../ir.js';
+import type { Grant, MacroTemplate, MacroUse, Origin, TypeDecl, TypeTransition } from '../ir.js';
 import { originKey } from '../lower.js';
 import type { TextWriter } from './writer.js';
 
@@ -44,9 +44,9 @@ export interface PrintedRule {
 }
 
 /** What the manifest keeps of `rule`, printed on `line`. */
-export function printedRule(rule: AllowRule, line: number): PrintedRule {
-  const { subject, object, cls, runs, bits } = rule;
-  if (bits !== undefined) return { subject, object, cls, line, origin: (runs[0] as OriginRun).origin, bits, runs: undefined };
+function printedRule(rule: AllowRule, line: number): PrintedRule {
+  if (rule.bits !== undefined) return printedRuleOf(rule, (rule.runs[0] as OriginRun).origin, line);
+  const { subject, object, cls, runs } = rule;
   return { subject, object, cls, line, origin: undefined, bits: 0, runs };
 }
 
@@ -86,6 +86,68 @@ export function mergeGrants(grants: readonly Grant[], vocab: Vocabulary): AllowR
     runs,
     bits: runs.length === 1 ? vocab.permBits(first.cls, (runs[0] as OriginRun).perms) : undefined,
   }));
+}
+
+/** A rule of one origin: its permissions sorted, and as Vocabulary.permBits gives them. */
+interface OneOriginRule {
+  readonly subject: string;
+  readonly object: string;
+  readonly cls: string;
+  readonly perms: readonly string[];
+  readonly bits: number | undefined;
+}
+
+type SymbolicRule = Omit<OneOriginRule, 'subject' | 'object'> & { readonly s: string | number; readonly o: string | number };
+
+/** Each template's rules merged (mergeGrants's rules, with slots for names), once per template and release. */
+const mergedTemplates = new WeakMap<MacroTemplate, { readonly vocab: Vocabulary; readonly rules: readonly SymbolicRule[]; readonly names: ReadonlySet<string> }>();
+
+function mergedTemplate(template: MacroTemplate, vocab: Vocabulary): { readonly rules: readonly SymbolicRule[]; readonly names: ReadonlySet<string> } {
+  const known = mergedTemplates.get(template);
+  if (known?.vocab === vocab) return known;
+  const groups = new Map<string, { s: string | number; o: string | number; cls: string; perms: string[] }>();
+  const names = new Set<string>();
+  for (const [s, o, cls, perms] of template.rules) {
+    for (const n of [s, o]) if (typeof n === 'string') names.add(n);
+    const key = `${typeof s === 'number' ? `$${s}` : s} ${typeof o === 'number' ? `$${o}` : o}:${cls}`;
+    const group = groups.get(key);
+    if (group) group.perms.push(...perms);
+    else groups.set(key, { s, o, cls, perms: [...perms] });
+  }
+  const rules = [...groups.values()].map(({ s, o, cls, perms }) => ({ s, o, cls, perms: vocab.sortPerms(cls, perms), bits: vocab.permBits(cls, perms) }));
+  const made = { vocab, rules, names };
+  mergedTemplates.set(template, made);
+  return made;
+}
+
+/**
+ * A macro use's allow rules: what mergeGrants makes of its grants, in the same order, made
+ * from its template's rules merged once. Merging by slot is merging by name when the slots'
+ * names are distinct from each other and from the names the template spells out; otherwise
+ * (no spec can give a domain such a type) its grants are merged.
+ */
+export function macroUseRules(use: MacroUse, vocab: Vocabulary): readonly OneOriginRule[] {
+  const { rules, names } = mergedTemplate(use.template, vocab);
+  const slots = use.slots;
+  const distinct = new Set(slots).size === slots.length && slots.every((n) => !names.has(n));
+  if (!distinct) return mergeGrants(use.grants, vocab);
+  const name = (n: string | number): string => (typeof n === 'number' ? (slots[n] as string) : n);
+  return rules.map((r) => ({ subject: name(r.s), object: name(r.o), cls: r.cls, perms: r.perms, bits: r.bits }));
+}
+
+/** Prints a macro use's rules (standalone mode), each recorded with the use's origin. */
+export function printMacroUse(w: TextWriter, use: MacroUse, vocab: Vocabulary): void {
+  for (const r of macroUseRules(use, vocab)) {
+    if (w.marking) w.record(printedRuleOf(r, use.origin, w.nextLine));
+    w.line(allowText(r.subject, r.object, r.cls, r.perms));
+  }
+}
+
+/** What the manifest keeps of a rule of one origin, printed on `line` (see printedRule). */
+export function printedRuleOf(r: OneOriginRule, origin: Origin, line: number): PrintedRule {
+  const { subject, object, cls } = r;
+  if (r.bits !== undefined) return { subject, object, cls, line, origin, bits: r.bits, runs: undefined };
+  return { subject, object, cls, line, origin: undefined, bits: 0, runs: [{ origin, perms: [...r.perms] }] };
 }
 
 function allowText(subject: string, object: string, cls: string, perms: readonly string[]): string {
