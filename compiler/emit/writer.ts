@@ -5,7 +5,10 @@ import type { PrintedRule } from './te-rules.js';
 
 /** A policy's text, with where its rules and marked lines are (when the writer kept them). */
 export interface PrintedPolicy {
+  /** The whole text, joined when first read. */
   readonly text: string;
+  /** The same text as flat pieces, for a writer that streams it without joining it. */
+  readonly chunks: readonly string[];
   /** The line a key was marked on (a module's macro calls). */
   readonly lineOf: (key: string) => number | undefined;
   /** Every allow rule printed, in the order printed. */
@@ -50,16 +53,24 @@ export class TextWriter {
   }
 
   line(text = ''): void {
-    // Emitters only print validated identifiers, but a newline slipping into a line would
-    // let one "line" smuggle in a second rule: refuse it outright. checkpolicy's lexer
-    // rejects lines over 8 KiB (YYLMAX), so no emitter may print one.
-    if (/[\r\n]/.test(text)) throw new Error('internal: a printed line contains a line break');
+    // checkpolicy's lexer rejects lines over 8 KiB (YYLMAX), so no emitter may print one.
     if (text.length > MAX_LINE) throw new Error(`internal: a printed line is ${text.length} characters long`);
     this.count++;
-    if (this.pending.push(text) >= LINES_PER_CHUNK) {
-      this.chunks.push(this.pending.join('\n') + '\n');
-      this.pending = [];
-    }
+    if (this.pending.push(text) >= LINES_PER_CHUNK) this.flush();
+  }
+
+  /** Joins the pending lines into a chunk, which must hold exactly as many lines. */
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const chunk = this.pending.join('\n') + '\n';
+    // Emitters only print validated identifiers, but a line break slipping into a line would
+    // let one "line" smuggle in a second rule: refuse it outright. Checked per chunk, where
+    // the search is one native scan rather than a test per line.
+    let breaks = 0;
+    for (let at = chunk.indexOf('\n'); at !== -1; at = chunk.indexOf('\n', at + 1)) breaks++;
+    if (breaks !== this.pending.length || chunk.includes('\r')) throw new Error('internal: a printed line contains a line break');
+    this.chunks.push(chunk);
+    this.pending = [];
   }
 
   /** A comment, wrapped at spaces to COMMENT_WIDTH columns, continuation lines indented. */
@@ -92,16 +103,27 @@ export class TextWriter {
   }
 
   toString(): string {
-    // Every chunk ends in a line break; the text ends in one after the last line.
-    return this.pending.length === 0 && this.chunks.length > 0 ? this.chunks.join('') : this.chunks.join('') + this.pending.join('\n') + '\n';
+    this.flush();
+    // Every chunk ends in a line break, as the text does after its last line.
+    return this.chunks.length === 0 ? '\n' : this.chunks.join('');
   }
 
   /**
-   * The text, the marks' lines and the printed rules, without the writer: its array of every
-   * printed line (hundreds of thousands at 10 000 targets) is garbage once the text is joined.
+   * The text (joined when read), its chunks, the marks' lines and the printed rules, without
+   * the writer.
    */
   finish(): PrintedPolicy {
-    const marks = this.marks;
-    return { text: this.toString(), lineOf: (key) => marks.get(key), rules: this.rules };
+    this.flush();
+    const { marks, rules } = this;
+    const chunks = this.chunks.length === 0 ? ['\n'] : this.chunks;
+    let text: string | undefined;
+    return {
+      get text() {
+        return (text ??= chunks.join(''));
+      },
+      chunks,
+      lineOf: (key) => marks.get(key),
+      rules,
+    };
   }
 }
