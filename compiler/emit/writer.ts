@@ -64,8 +64,8 @@ export class TextWriter {
     if (this.pending.length === 0) return;
     const chunk = this.pending.join('\n') + '\n';
     // Emitters only print validated identifiers, but a line break slipping into a line would
-    // let one "line" smuggle in a second rule: refuse it outright. Checked per chunk, where
-    // the search is one native scan rather than a test per line.
+    // let one "line" smuggle in a second rule: refuse it outright. Checked on the chunk,
+    // which must hold one break per line and no carriage return, rather than line by line.
     let breaks = 0;
     for (let at = chunk.indexOf('\n'); at !== -1; at = chunk.indexOf('\n', at + 1)) breaks++;
     if (breaks !== this.pending.length || chunk.includes('\r')) throw new Error('internal: a printed line contains a line break');
