@@ -12,6 +12,7 @@ import type { MacroRule, XenMacros } from '../catalog/xen-macros.generated.js';
 import type { SourceSpan } from '../core/diagnostics.js';
 import type { DomainIR, Grant, IR, MacroTemplate, MacroUse, Origin, TypeDecl, TypeTransition, XenMacroName, XenstoreNodeIR, XlFileIR, XlSettingIR } from './ir.js';
 import type { Spec, SpecIntrospector } from './spec.js';
+import { ByOrigin } from './origin-map.js';
 
 export const DOM0_TYPE = 'dom0_t';
 export const DOM0_CHANNEL = 'dom0_t_channel';
@@ -257,15 +258,22 @@ export function eventChannelGrants(s: DomainIR, t: DomainIR, capabilities: strin
  */
 export function sortGrants(grants: Grant[], vocab: Vocabulary): Grant[] {
   const classRank = new Map(vocab.classes.map((c, i) => [c, i]));
-  const permRank = new Map<string, number>();
-  for (const [cls, perms] of vocab.accessVectors) perms.forEach((p, i) => permRank.set(`${cls}:${p}`, i));
-  const originKeys = new Map<Origin, string>();
+  const permRanks = new Map(vocab.accessVectors.map(([cls, perms]) => [cls, new Map(perms.map((p, i) => [p, i]))]));
+  const originKeys = new ByOrigin<string>();
+  // Each subject and object name ranked once, so that most comparisons are of numbers.
+  const names = new Map<string, number>();
+  for (const g of grants) {
+    names.set(g.subject, 0);
+    names.set(g.object, 0);
+  }
+  [...names.keys()].sort(byString).forEach((n, i) => names.set(n, i));
   const keyed = grants.map((g) => {
     let ok = originKeys.get(g.origin);
     if (ok === undefined) originKeys.set(g.origin, (ok = originKey(g.origin)));
-    return { g, rank: (classRank.get(g.cls) ?? 99) * 1000 + (permRank.get(`${g.cls}:${g.perm}`) ?? 999), ok };
+    const rank = (classRank.get(g.cls) ?? 99) * 1000 + (permRanks.get(g.cls)?.get(g.perm) ?? 999);
+    return { g, subject: names.get(g.subject) as number, object: names.get(g.object) as number, rank, ok };
   });
-  keyed.sort((a, b) => byString(a.g.subject, b.g.subject) || byString(a.g.object, b.g.object) || a.rank - b.rank || byString(a.ok, b.ok));
+  keyed.sort((a, b) => a.subject - b.subject || a.object - b.object || a.rank - b.rank || byString(a.ok, b.ok));
   return keyed.map((k) => k.g);
 }
 
