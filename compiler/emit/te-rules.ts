@@ -198,6 +198,8 @@ export function printTransitions(w: TextWriter, transitions: readonly TypeTransi
  * reviewer sees which declared capability each permission answers to.
  */
 export function reasonComments(rule: AllowRule): string[] {
+  // Runs of one origin are one reason: no key to make (most rules have one).
+  if (rule.runs.length === 1) return [reasonText((rule.runs[0] as OriginRun).origin, '')];
   const byOrigin = new Map<string, { origin: Origin; perms: string[] }>();
   for (const run of rule.runs) {
     const key = originKey(run.origin);
@@ -206,15 +208,17 @@ export function reasonComments(rule: AllowRule): string[] {
     else for (const p of run.perms) if (!entry.perms.includes(p)) entry.perms.push(p);
   }
   const reasons = [...byOrigin.values()];
-  return reasons.map(({ origin, perms }) => {
-    // A single reason for the whole rule needs no permission list: the rule below is it.
-    const ordered = reasons.length === 1 ? '' : ' → ' + rule.perms.filter((p) => perms.includes(p)).join(' ');
-    switch (origin.kind) {
-      case 'capability': return `${origin.capability} on ${origin.target}${ordered} (catalog ${origin.catalog.join(' ')})`;
-      case 'event-channel': return `vm_event channel with ${origin.target} for ${origin.capabilities.join(', ')}${ordered} (catalog ${origin.catalog.join(' ')})`;
-      case 'xen-macro': return `${origin.macro}(${origin.args.join(', ')})${ordered}`;
-      case 'domain-rule':
-      case 'host-base': return `${origin.why}${ordered}`;
-    }
-  });
+  // A single reason for the whole rule needs no permission list: the rule below is it.
+  return reasons.map(({ origin, perms }) => reasonText(origin, reasons.length === 1 ? '' : ' → ' + rule.perms.filter((p) => perms.includes(p)).join(' ')));
+}
+
+/** One reason's comment; `ordered` lists the permissions it accounts for, or is empty. */
+function reasonText(origin: Origin, ordered: string): string {
+  switch (origin.kind) {
+    case 'capability': return `${origin.capability} on ${origin.target}${ordered} (catalog ${origin.catalog.join(' ')})`;
+    case 'event-channel': return `vm_event channel with ${origin.target} for ${origin.capabilities.join(', ')}${ordered} (catalog ${origin.catalog.join(' ')})`;
+    case 'xen-macro': return `${origin.macro}(${origin.args.join(', ')})${ordered}`;
+    case 'domain-rule':
+    case 'host-base': return `${origin.why}${ordered}`;
+  }
 }
