@@ -78,7 +78,9 @@ function overlapPerms(model: PolicyModel, never: ModelAvRule, allow: ModelAvRule
   const out: [string, string][] = [];
   for (const [ci, bits] of never.perms) {
     const granted = allow.perms.get(ci);
-    if (!granted) continue;
+    // Asked of every allow rule for each neverallow (400 000 at 10 000 domains), most of
+    // which share no permission with it: a word test before any permission is listed.
+    if (!granted || !bits.intersects(granted)) continue;
     const info = model.classes[ci];
     for (const p of bits) if (granted.has(p)) out.push([info?.name as string, info?.perms[p] as string]);
   }

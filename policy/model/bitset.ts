@@ -61,15 +61,30 @@ export class BitSet {
     return this.words.every((w) => w === 0);
   }
 
-  *[Symbol.iterator](): IterableIterator<number> {
+  /** Whether the two sets share an index. */
+  intersects(other: BitSet): boolean {
+    const n = Math.min(this.words.length, other.words.length);
+    for (let w = 0; w < n; w++) if (((this.words[w] as number) & (other.words[w] as number)) !== 0) return true;
+    return false;
+  }
+
+  /** The indices in the set, ascending. */
+  indices(): number[] {
+    const out: number[] = [];
     for (let w = 0; w < this.words.length; w++) {
       let v = this.words[w] ?? 0;
       while (v !== 0) {
-        const bit = 31 - Math.clz32(v & -v);
-        yield w * 32 + bit;
+        out.push(w * 32 + (31 - Math.clz32(v & -v)));
         v = (v & (v - 1)) >>> 0;
       }
     }
+    return out;
+  }
+
+  // Over an array of the indices: the checker walks millions of small permission sets, and a
+  // generator made an object per set and per index it yielded.
+  [Symbol.iterator](): IterableIterator<number> {
+    return this.indices()[Symbol.iterator]();
   }
 }
 
