@@ -11,6 +11,8 @@ import type { Spec } from './spec.js';
  * Why a permission is in the policy. `id`: a small number unique among the origins of one IR,
  * given by lower() (an origin made elsewhere, such as the standalone host base's, has none),
  * so that a reader can keep what it learns of each origin in an array rather than a map.
+ * Two origins with ids never say the same (reason, place in the spec, names): lower() makes
+ * one per reason each use of a capability or macro has.
  */
 export type Origin = OriginFacts & { readonly id?: number };
 

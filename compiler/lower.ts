@@ -220,8 +220,13 @@ function introspectionGrants(spec: Spec, s: SpecIntrospector, byName: Map<string
       const def = capability(cap.name);
       if (!def) continue;
       if (def.eventChannel) eventCaps.push(def.name);
+      // One origin per reason: grants of the catalog that cite the same rows for the same
+      // reason (in several classes, say) share it, so no two origins of an IR say the same.
+      const origins = new Map<string, Origin>();
       for (const g of capabilityGrants(def, ctx, s.tool)) {
-        const origin: Origin = { kind: 'capability', capability: def.name, introspector: s.name, target: td.name, catalog: g.catalog, why: g.why, span: cap.span, id: ids() };
+        const reason = `${g.catalog.join(',')} ${g.why}`;
+        let origin = origins.get(reason);
+        if (!origin) origins.set(reason, (origin = { kind: 'capability', capability: def.name, introspector: s.name, target: td.name, catalog: g.catalog, why: g.why, span: cap.span, id: ids() }));
         for (const perm of g.perms) out.push({ subject: sd.type, object: objectType(g, sd, td), cls: g.cls, perm, origin });
       }
     }

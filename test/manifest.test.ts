@@ -18,6 +18,7 @@ import { positionAt, type SourceText } from '../core/source.js';
 import { specArbitrary, toYaml } from './support/arbitrary.js';
 import { artifactsOf, compileFile, compileText, repoPath, requires } from './support/env.js';
 import { manifestGrants, type DecodedJustification } from './support/manifest.js';
+import { EVERY_HVM_CAPABILITY, fleetSpec } from './support/fleet.js';
 
 const RUNS = Number(process.env.VMIPOLICY_RANDOM_RUNS ?? 150);
 
@@ -95,6 +96,19 @@ function assertRuleLine(j: DecodedJustification, lines: readonly string[], rule:
   for (const p of j.permissions) assert.ok(printed.includes(p), `${rule}: line ${j.rule} does not grant ${p}`);
 }
 
+/**
+ * Each row of the shared tables is there once: the manifest numbers an origin lower() made
+ * (Origin.id) without looking its row up, so this holds only while no two of them say the same.
+ */
+function assertTablesHaveNoRepeats(manifest: string, what: string): void {
+  const m = JSON.parse(manifest) as { reasons: unknown[]; origins: unknown[] };
+  for (const table of ['reasons', 'origins'] as const) {
+    const rows = m[table].map((r) => JSON.stringify(r));
+    const repeated = rows.filter((r, i) => rows.indexOf(r) !== i);
+    assert.deepEqual(repeated, [], `${what}: ${table} repeats rows`);
+  }
+}
+
 describe('manifest.json format 2', () => {
   it('decodes to exactly the IR\'s grants and justifications (random specs, both modes)', () => {
     fc.assert(
@@ -104,6 +118,7 @@ describe('manifest.json format 2', () => {
         assert.ok(r.ir && r.source);
         const policy = [...artifacts].find(([name]) => name.endsWith('.te') || name === 'policy.conf')?.[1] ?? '';
         assertManifestIsIr(artifacts.get('manifest.json') ?? '', r.ir, r.source, policy);
+        assertTablesHaveNoRepeats(artifacts.get('manifest.json') ?? '', 'random spec');
       }),
       { numRuns: RUNS },
     );
@@ -115,6 +130,20 @@ describe('manifest.json format 2', () => {
       const artifacts = artifactsOf(r);
       assert.ok(r.ir && r.source);
       assertManifestIsIr(artifacts.get('manifest.json') ?? '', r.ir, r.source, artifacts.get('policy.conf') ?? '');
+      assertTablesHaveNoRepeats(artifacts.get('manifest.json') ?? '', example);
+    }
+  });
+
+  it('no table row twice where the catalog gives one reason in several classes (every capability, both tools, both modes)', () => {
+    for (const tool of ['libvmi', 'drakvuf'] as const) {
+      for (const mode of ['module', 'standalone']) {
+        const r = compileText(fleetSpec(2, 3, { tool, capabilities: EVERY_HVM_CAPABILITY }).replace('mode: standalone', `mode: ${mode}`));
+        const artifacts = artifactsOf(r);
+        assert.ok(r.ir && r.source, JSON.stringify(r.diagnostics));
+        const policy = [...artifacts].find(([name]) => name.endsWith('.te') || name === 'policy.conf')?.[1] ?? '';
+        assertManifestIsIr(artifacts.get('manifest.json') ?? '', r.ir, r.source, policy);
+        assertTablesHaveNoRepeats(artifacts.get('manifest.json') ?? '', `${tool}, ${mode}`);
+      }
     }
   });
 

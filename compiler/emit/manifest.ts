@@ -378,9 +378,12 @@ class Provenance {
     }
     for (const name of namesOf(o)) row += `, ${JSON.stringify(name)}`;
     row += ']';
-    let i = this.originIndex.get(row);
+    // An origin lower() numbered says what no other does (Origin.id): its row is new. Others
+    // (the host base's, one per rule) are found by their text.
+    let i = o.id === undefined ? this.originIndex.get(row) : undefined;
     if (i === undefined) {
-      this.originIndex.set(row, (i = this.origins.length));
+      i = this.origins.length;
+      if (o.id === undefined) this.originIndex.set(row, i);
       this.origins.push(row);
     }
     this.byObject.set(o, i);
